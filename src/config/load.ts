@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigSchema, type Config } from './schema.js';
+
+/** A configuration problem, already phrased for the user: which field, what is wrong. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly problems: string[],
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigSources {
+  /** Path of a YAML (or JSON) file, lowest precedence. */
+  file?: string;
+  /** Environment, usually process.env. */
+  env?: Record<string, string | undefined>;
+  /** `path=value` overrides from `--set`, highest precedence. */
+  sets?: string[];
+}
+
+/** Env vars named SELF_HEALING_<SECTION>__<FIELD>... set a config path ("__" separates levels). */
+export const ENV_PREFIX = 'SELF_HEALING_';
+
+type Tree = Record<string, unknown>;
+
+function isTree(v: unknown): v is Tree {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Scalars from env and flags are strings; read them as YAML so "4318" is a number, "true" a boolean, "[a,b]" a list. */
+function parseScalar(raw: string): unknown {
+  try {
+    return parseYaml(raw) ?? raw;
+  } catch {
+    return raw;
+  }
+}
+
+function setPath(tree: Tree, path: string[], value: unknown): void {
+  let node = tree;
+  for (let i = 0; i < path.length - 1; i++) {
+    const key = path[i]!;
+    const next = node[key];
+    if (!isTree(next)) node[key] = {};
+    node = node[key] as Tree;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function camel(segment: string): string {
+  return segment.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function deepMerge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const cur = out[k];
+    out[k] = isTree(cur) && isTree(v) ? deepMerge(cur, v) : v;
+  }
+  return out;
+}
+
+function readFileLayer(file: string): Tree {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`, []);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid YAML: ${(err as Error).message}`, []);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (!isTree(parsed)) throw new ConfigError(`config file ${file} must contain a mapping at the top level`, []);
+  return parsed;
+}
+
+/** Environment layer: standard OTEL_* variables first, then SELF_HEALING_* which are more specific. */
+function envLayer(env: Record<string, string | undefined>): Tree {
+  const tree: Tree = {};
+  if (env.OTEL_SERVICE_NAME) tree.serviceName = env.OTEL_SERVICE_NAME;
+  const otlp = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (otlp) setPath(tree, ['emit', 'otlp', 'endpoint'], otlp);
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
+    const rest = name.slice(ENV_PREFIX.length);
+    // Secrets such as SELF_HEALING_AUTH_TOKEN are read by the components that use them, not config.
+    if (!rest.includes('__') && !KNOWN_TOP_LEVEL.has(camel(rest))) continue;
+    setPath(tree, rest.split('__').map(camel), parseScalar(raw));
+  }
+  return tree;
+}
+
+const KNOWN_TOP_LEVEL = new Set(Object.keys(ConfigSchema.shape));
+
+function setsLayer(sets: string[]): Tree {
+  const tree: Tree = {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--set ${s}: expected path=value, e.g. receive.http.port=4318`, []);
+    setPath(tree, s.slice(0, eq).split('.'), parseScalar(s.slice(eq + 1)));
+  }
+  return tree;
+}
+
+export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    if (issue.code === 'unrecognized_keys') {
+      return `${path}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    }
+    return `${path}: ${issue.message}`;
+  });
+}
+
+/** Builds the effective configuration: defaults < file < environment < --set flags. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  let tree: Tree = {};
+  if (sources.file) tree = deepMerge(tree, readFileLayer(sources.file));
+  if (sources.env) tree = deepMerge(tree, envLayer(sources.env));
+  if (sources.sets) tree = deepMerge(tree, setsLayer(sources.sets));
+  const result = ConfigSchema.safeParse(tree);
+  if (!result.success) {
+    const problems = formatIssues(result.error.issues);
+    const where = sources.file ? ` (file ${sources.file}, environment and flags)` : '';
+    throw new ConfigError(`invalid configuration${where}:\n  ${problems.join('\n  ')}`, problems);
+  }
+  return result.data;
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { ReceiveSchema } from './sections/receive.js';
+import { AdminSchema } from './sections/admin.js';
+import { ForwardSchema } from './sections/forward.js';
+import { EmitSchema } from './sections/emit.js';
+import { StoreSchema } from './sections/store.js';
+import { DetectSchema } from './sections/detect.js';
+import { HealSchema } from './sections/heal.js';
+
+/** The whole configuration. Each section lives in its own file under sections/. */
+export const ConfigSchema = z
+  .object({
+    serviceName: z.string().default('self-healing').describe('service.name of what the sidecar emits (OTEL_SERVICE_NAME)'),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    receive: ReceiveSchema,
+    admin: AdminSchema,
+    forward: ForwardSchema,
+    emit: EmitSchema,
+    store: StoreSchema,
+    detect: DetectSchema,
+    heal: HealSchema,
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+export const ForwardSchema = z
+  .object({
+    enabled: z.boolean().default(false).describe('Pass every received span on, unchanged, to a downstream OTLP endpoint'),
+    endpoint: z.string().default('http://127.0.0.1:4318').describe('Downstream OTLP endpoint (base URL for http, host:port for grpc)'),
+    protocol: z.enum(['http', 'grpc']).default('http'),
+    headers: z.record(z.string(), z.string()).default({}),
+    queueRequests: z.number().int().positive().default(1000).describe('Bounded queue of requests waiting to be forwarded; overflow is dropped and counted'),
+    maxAttempts: z.number().int().positive().default(5),
+    initialBackoffMs: z.number().int().positive().default(200),
+    maxBackoffMs: z.number().int().positive().default(10_000),
+    timeoutMs: z.number().int().positive().default(10_000),
+  })
+  .prefault({});
+export type ForwardConfig = z.infer<typeof ForwardSchema>;
