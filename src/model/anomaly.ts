@@ -63,3 +63,23 @@ export const AnomalySchema = z.object({
   exemplars: z.array(ExemplarSchema).max(10),
 });
 export type Anomaly = z.infer<typeof AnomalySchema>;
+
+/**
+ * What a detector reports for one evaluation: "this key is abnormal right now". The anomaly
+ * lifecycle (src/detect) turns repeated findings for the same key into one Anomaly that is
+ * opened, kept ongoing, and resolved once findings stop.
+ */
+export const FindingSchema = AnomalySchema.omit({
+  id: true,
+  state: true,
+  firstSeenMs: true,
+  lastSeenMs: true,
+  resolvedMs: true,
+});
+export type Finding = z.infer<typeof FindingSchema>;
+
+export type AnomalyChangeKind = 'opened' | 'updated' | 'resolved';
+export interface AnomalyChange {
+  kind: AnomalyChangeKind;
+  anomaly: Anomaly;
+}

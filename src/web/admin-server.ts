@@ -1,0 +1,132 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type RouteParams = Record<string, string>;
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, params: RouteParams, url: URL) => void | Promise<void>;
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+interface Route {
+  method: HttpMethod;
+  segments: string[];
+  handler: RouteHandler;
+}
+
+export interface AdminServerOptions {
+  host: string;
+  port: number;
+  /** Called for errors thrown by handlers, after a 500 has been sent. */
+  onError?: (err: unknown) => void;
+}
+
+/** Writes a JSON response. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * The admin HTTP server (:8787): health, metrics, HTTP API and dashboard all register routes here.
+ * Patterns are literal segments or ":name" parameters, e.g. "/api/v1/anomalies/:id".
+ */
+export class AdminServer {
+  private readonly routes: Route[] = [];
+  private readonly server: Server;
+  private boundPort = 0;
+
+  constructor(private readonly options: AdminServerOptions) {
+    this.server = createServer((req, res) => {
+      void this.dispatch(req, res);
+    });
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  addRoute(method: HttpMethod, pattern: string, handler: RouteHandler): void {
+    this.routes.push({ method, segments: pattern.split('/').filter(Boolean), handler });
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get url(): string {
+    return `http://${this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host}:${this.boundPort}`;
+  }
+
+  /** The underlying server, for callers that need upgrade events or connection tracking. */
+  get httpServer(): Server {
+    return this.server;
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.boundPort = (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server.listening) return;
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      // Long-lived responses (SSE) would otherwise hold close() open.
+      this.server.closeAllConnections();
+    });
+  }
+
+  private match(method: string, path: string): { route: Route; params: RouteParams } | 'method' | undefined {
+    const parts = path.split('/').filter(Boolean);
+    let methodMismatch = false;
+    for (const route of this.routes) {
+      if (route.segments.length !== parts.length) continue;
+      const params: RouteParams = {};
+      let ok = true;
+      for (let i = 0; i < parts.length; i++) {
+        const seg = route.segments[i]!;
+        const part = parts[i]!;
+        if (seg.startsWith(':')) params[seg.slice(1)] = decodeURIComponent(part);
+        else if (seg !== part) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+      if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) {
+        methodMismatch = true;
+        continue;
+      }
+      return { route, params };
+    }
+    return methodMismatch ? 'method' : undefined;
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://admin.local');
+    let found: ReturnType<AdminServer['match']>;
+    try {
+      found = this.match(req.method ?? 'GET', url.pathname);
+    } catch {
+      sendJson(res, 400, { error: 'malformed path' });
+      return;
+    }
+    if (found === undefined) {
+      sendJson(res, 404, { error: `no route for ${url.pathname}` });
+      return;
+    }
+    if (found === 'method') {
+      sendJson(res, 405, { error: `method ${req.method} not allowed on ${url.pathname}` });
+      return;
+    }
+    try {
+      await found.route.handler(req, res, found.params, url);
+    } catch (err) {
+      if (!res.headersSent) sendJson(res, 500, { error: (err as Error).message ?? 'internal error' });
+      else res.destroy();
+      this.options.onError?.(err);
+    }
+  }
+}
