@@ -8,8 +8,7 @@ import { DetectSchema } from './sections/detect.js';
 import { HealSchema } from './sections/heal.js';
 
 /** The whole configuration. Each section lives in its own file under sections/. */
-export const ConfigSchema = z
-  .object({
+export const ConfigSchema = z.strictObject({
     serviceName: z.string().default('self-healing').describe('service.name of what the sidecar emits (OTEL_SERVICE_NAME)'),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     receive: ReceiveSchema,

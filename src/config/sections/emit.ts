@@ -1,9 +1,7 @@
 import { z } from 'zod';
 
-export const EmitSchema = z
-  .object({
-    otlp: z
-      .object({
+export const EmitSchema = z.strictObject({
+    otlp: z.strictObject({
         enabled: z.boolean().default(true).describe('Send anomaly and healing spans over OTLP/gRPC'),
         endpoint: z
           .string()

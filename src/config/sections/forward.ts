@@ -1,7 +1,6 @@
 import { z } from 'zod';
 
-export const ForwardSchema = z
-  .object({
+export const ForwardSchema = z.strictObject({
     enabled: z.boolean().default(false).describe('Pass every received span on, unchanged, to a downstream OTLP endpoint'),
     endpoint: z.string().default('http://127.0.0.1:4318').describe('Downstream OTLP endpoint (base URL for http, host:port for grpc)'),
     protocol: z.enum(['http', 'grpc']).default('http'),
@@ -11,6 +10,8 @@ export const ForwardSchema = z
     initialBackoffMs: z.number().int().positive().default(200),
     maxBackoffMs: z.number().int().positive().default(10_000),
     timeoutMs: z.number().int().positive().default(10_000),
+    concurrency: z.number().int().positive().default(2).describe('Requests sent downstream at the same time'),
+    compression: z.enum(['none', 'gzip']).default('none').describe('Compress forwarded requests (gzip: Content-Encoding for http, grpc-encoding for grpc)'),
   })
   .prefault({});
 export type ForwardConfig = z.infer<typeof ForwardSchema>;

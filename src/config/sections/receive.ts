@@ -1,7 +1,6 @@
 import { z } from 'zod';
 
-const TlsSchema = z
-  .object({
+const TlsSchema = z.strictObject({
     enabled: z.boolean().default(false),
     certFile: z.string().optional().describe('PEM certificate chain served by the receivers'),
     keyFile: z.string().optional().describe('PEM private key'),
@@ -23,17 +22,14 @@ const AuthSchema = z.strictObject({
   tokenFile: z.string().optional().describe('File holding the bearer token (e.g. a mounted Secret)'),
 });
 
-export const ReceiveSchema = z
-  .object({
-    grpc: z
-      .object({
+export const ReceiveSchema = z.strictObject({
+    grpc: z.strictObject({
         enabled: z.boolean().default(true),
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(4317),
       })
       .prefault({}),
-    http: z
-      .object({
+    http: z.strictObject({
         enabled: z.boolean().default(true),
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(4318),

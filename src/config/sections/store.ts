@@ -1,7 +1,6 @@
 import { z } from 'zod';
 
-export const StoreSchema = z
-  .object({
+export const StoreSchema = z.strictObject({
     path: z.string().default('.self-healing/state.db').describe('SQLite database file (WAL mode); ":memory:" for none'),
   })
   .prefault({});

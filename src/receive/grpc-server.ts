@@ -1,0 +1,181 @@
+import {
+  Metadata,
+  Server,
+  status,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import type { ReceiveConfig } from '../config/sections/receive.js';
+import type { BeatSink } from '../model/beat.js';
+import type { SidecarMetrics } from '../emit/metrics.js';
+import { Admission } from './admission.js';
+import { bearerCheckFromConfig, type BearerCheck } from './auth.js';
+import { encodeExportResponseProto, encodeStatusProto } from './export-response.js';
+import { decodeTraceRequestProto, OtlpDecodeError, type DecodeOptions } from './otlp-proto.js';
+import { grpcServerCredentials, loadTlsMaterial, type TlsMaterial } from './tls.js';
+
+export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+
+export type OtlpContentType = 'application/x-protobuf' | 'application/json';
+
+/** Receives every accepted request unchanged (decompressed), e.g. for the forwarder. */
+export type AcceptedRequestHook = (body: Buffer, contentType: OtlpContentType) => void;
+
+/** Options shared by both receivers; everything defaults from the ReceiveConfig. */
+export interface ReceiverOptions {
+  /** Bearer check; default from receive.auth (null: auth off regardless of config). */
+  auth?: BearerCheck | null;
+  /** TLS material; default from receive.tls (null: plain regardless of config). */
+  tls?: TlsMaterial | null;
+  /** Shared between the receivers so both count against one in-flight limit. */
+  admission?: Admission;
+  onAccepted?: AcceptedRequestHook;
+  /** How long stop() waits for in-flight calls before cutting connections. */
+  shutdownGraceMs?: number;
+}
+
+interface ExportReply {
+  rejected: number;
+  message: string;
+}
+
+const identity = (b: Buffer): Buffer => b;
+
+/**
+ * Hand-made service definition: the request stays a Buffer (our decoder reads it straight into
+ * beats) and the tiny response is written by hand, so protobufjs is never on the path.
+ */
+const TRACE_SERVICE: ServiceDefinition = {
+  Export: {
+    path: TRACE_EXPORT_PATH,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: (r: ExportReply) => encodeExportResponseProto(r.rejected, r.message),
+    responseDeserialize: identity,
+  },
+};
+
+/** OTLP/gRPC TraceService receiver on @grpc/grpc-js. */
+export class GrpcReceiver {
+  private readonly server: Server;
+  private readonly auth: BearerCheck | undefined;
+  private readonly tls: TlsMaterial | undefined;
+  readonly admission: Admission;
+  private readonly decodeOptions: DecodeOptions;
+  private boundPort = 0;
+  private started = false;
+
+  constructor(
+    private readonly config: ReceiveConfig,
+    private readonly sink: BeatSink,
+    private readonly metrics: SidecarMetrics,
+    private readonly options: ReceiverOptions = {},
+  ) {
+    this.auth = options.auth === undefined ? bearerCheckFromConfig(config) : (options.auth ?? undefined);
+    this.tls = options.tls === undefined ? loadTlsMaterial(config.tls) : (options.tls ?? undefined);
+    this.admission = options.admission ?? new Admission(config.maxInflightSpans, metrics.inflightSpans);
+    this.decodeOptions = { maxAttributesPerSpan: config.maxAttributesPerSpan };
+    this.server = new Server({
+      'grpc.max_receive_message_length': config.maxRequestBytes,
+      'grpc.max_send_message_length': 64 * 1024,
+    });
+    const impl: UntypedServiceImplementation = {
+      Export: (call: ServerUnaryCall<Buffer, ExportReply>, callback: sendUnaryData<ExportReply>) => this.export(call, callback),
+    };
+    this.server.addService(TRACE_SERVICE, impl);
+  }
+
+  /** The bound port (after start()). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get listening(): boolean {
+    return this.started;
+  }
+
+  async start(): Promise<void> {
+    const { host, port } = this.config.grpc;
+    const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    this.boundPort = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(address, grpcServerCredentials(this.tls), (err, bound) => (err ? reject(err) : resolve(bound)));
+    });
+    this.started = true;
+  }
+
+  /** Stops accepting calls, lets in-flight ones finish (up to the grace period), then closes. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    const grace = this.options.shutdownGraceMs ?? 5_000;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, grace);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private export(call: ServerUnaryCall<Buffer, ExportReply>, callback: sendUnaryData<ExportReply>): void {
+    const m = this.metrics;
+    if (this.auth !== undefined) {
+      const header = call.metadata.get('authorization')[0];
+      if (!this.auth(typeof header === 'string' ? header : undefined)) {
+        m.requests('grpc', 'unauthenticated').inc();
+        callback({ code: status.UNAUTHENTICATED, details: 'missing or invalid bearer token' });
+        return;
+      }
+    }
+    if (!this.admission.admits()) {
+      m.requests('grpc', 'overloaded').inc();
+      const retryAfter = this.config.retryAfterSeconds;
+      const trailer = new Metadata();
+      // OTLP throttling: a RetryInfo detail tells the exporter how long to wait.
+      trailer.set('grpc-status-details-bin', encodeStatusProto(status.UNAVAILABLE, 'receiver overloaded', retryAfter));
+      callback({ code: status.UNAVAILABLE, details: 'receiver overloaded, retry later', metadata: trailer });
+      return;
+    }
+    const body = call.request;
+    let result;
+    try {
+      result = decodeTraceRequestProto(body, this.decodeOptions);
+    } catch (err) {
+      if (err instanceof OtlpDecodeError) {
+        m.requests('grpc', 'invalid').inc();
+        m.decodeErrors('grpc', 'malformed').inc();
+        callback({ code: status.INVALID_ARGUMENT, details: err.message });
+        return;
+      }
+      m.requests('grpc', 'error').inc();
+      callback({ code: status.INTERNAL, details: 'internal error while decoding' });
+      return;
+    }
+    try {
+      if (result.beats.length > 0) {
+        this.admission.deliver(this.sink, result.beats, result.beats.length);
+        m.countBeats(result.beats);
+      }
+    } catch {
+      m.requests('grpc', 'error').inc();
+      callback({ code: status.INTERNAL, details: 'internal error while processing spans' });
+      return;
+    }
+    m.spansReceived('grpc').inc(result.spans);
+    if (result.rejected > 0) {
+      m.spansRejected('grpc').inc(result.rejected);
+      m.requests('grpc', 'partial').inc();
+    } else {
+      m.requests('grpc', 'ok').inc();
+    }
+    this.options.onAccepted?.(body, 'application/x-protobuf');
+    callback(null, { rejected: result.rejected, message: result.rejected > 0 ? result.rejectMessage : '' });
+  }
+}

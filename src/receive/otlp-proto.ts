@@ -1,0 +1,447 @@
+import {
+  BeatBatch,
+  KEY_EXCEPTION_MESSAGE,
+  KEY_EXCEPTION_STACKTRACE,
+  KEY_EXCEPTION_TYPE,
+  KEY_OTHER,
+  KEY_SKIP,
+  ResourceFields,
+  SpanFields,
+  classifyKey,
+  classifyResourceKey,
+  sharedInterner,
+  type DecodeOptions,
+  type DecodeResult,
+} from './beat-builder.js';
+import { MAX_CACHED_BYTES, Utf8Cache, decodeUtf8, validateUtf8 } from './intern.js';
+import { MAX_BEAT_ATTRIBUTE_LENGTH } from '../model/beat.js';
+import { OtlpDecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, int64ToNumber } from './protowire.js';
+
+export type { DecodeOptions, DecodeResult } from './beat-builder.js';
+export { OtlpDecodeError } from './protowire.js';
+
+/**
+ * Decodes a protobuf ExportTraceServiceRequest straight into beats: one pass over the buffer,
+ * reading only the fields a beat needs (field numbers from opentelemetry-proto, see
+ * proto/opentelemetry/) and skipping the rest by wire type. Throws OtlpDecodeError for a
+ * malformed request; spans that are well-formed protobuf but unusable (bad ids, end before
+ * start) are counted in `rejected` instead.
+ */
+export function decodeTraceRequestProto(buf: Uint8Array, opts: DecodeOptions): DecodeResult {
+  return new ProtoTraceDecoder(buf, opts.maxAttributesPerSpan).decode();
+}
+
+// Decoding is synchronous, so one set of scratch objects serves every request.
+const cache = new Utf8Cache(8192);
+const fields = new SpanFields();
+const resource = new ResourceFields();
+
+/** A string whose UTF-8 encoding is longer than this cannot be kept as a beat attribute. */
+const MAX_KEPT_STRING_BYTES = MAX_BEAT_ATTRIBUTE_LENGTH * 3;
+
+const VALUE_NONE = 0;
+const VALUE_STRING = 1;
+const VALUE_BOOL = 2;
+const VALUE_INT = 3;
+const VALUE_DOUBLE = 4;
+/** array, kvlist or bytes: never kept. */
+const VALUE_COMPOUND = 5;
+
+class ProtoTraceDecoder {
+  private readonly r: WireReader;
+  private readonly buf: Uint8Array;
+  private readonly hex: Buffer;
+  private readonly batch = new BeatBatch(sharedInterner);
+  // Ids repeat from span to span (same trace, same parent): remember the last one of each.
+  private lastTraceStart = -1;
+  private lastTrace = '';
+  private lastParentStart = -1;
+  private lastParent = '';
+
+  // The last KeyValue read: its key and where its value is.
+  private key = '';
+  private valueKind = VALUE_NONE;
+  private valueStart = 0;
+  private valueEnd = 0;
+  private valueNumber = 0;
+  private valueBool = false;
+
+  constructor(
+    buf: Uint8Array,
+    private readonly maxAttributes: number,
+  ) {
+    this.buf = buf;
+    this.r = new WireReader(buf);
+    this.hex = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  decode(): DecodeResult {
+    const r = this.r;
+    const end = this.buf.length;
+    let field: number;
+    while ((field = r.tag(end)) !== 0) {
+      if (field === 1) {
+        r.expect(WIRE_LEN, 'ExportTraceServiceRequest.resource_spans');
+        const stop = r.delimited(end);
+        this.resourceSpans(stop);
+        r.pos = stop;
+      } else {
+        r.skip(end);
+      }
+    }
+    return this.batch.result();
+  }
+
+  private resourceSpans(end: number): void {
+    const r = this.r;
+    const start = r.pos;
+    resource.reset();
+    // The resource may follow its scope_spans on the wire, so find it first.
+    let field: number;
+    while ((field = r.tag(end)) !== 0) {
+      if (field === 1) {
+        r.expect(WIRE_LEN, 'ResourceSpans.resource');
+        const stop = r.delimited(end);
+        this.resource(stop);
+        r.pos = stop;
+      } else {
+        r.skip(end);
+      }
+    }
+    r.pos = start;
+    while ((field = r.tag(end)) !== 0) {
+      if (field === 2) {
+        r.expect(WIRE_LEN, 'ResourceSpans.scope_spans');
+        const stop = r.delimited(end);
+        this.scopeSpans(stop);
+        r.pos = stop;
+      } else {
+        r.skip(end);
+      }
+    }
+  }
+
+  private resource(end: number): void {
+    const r = this.r;
+    let field: number;
+    while ((field = r.tag(end)) !== 0) {
+      if (field === 1) {
+        r.expect(WIRE_LEN, 'Resource.attributes');
+        const stop = r.delimited(end);
+        this.keyValue(stop);
+        r.pos = stop;
+        const code = classifyResourceKey(this.key);
+        if (code !== 0 && this.valueKind !== VALUE_NONE && this.valueKind !== VALUE_COMPOUND) {
+          resource.set(code, this.scalar(true, 'Resource attribute'));
+        }
+      } else {
+        r.skip(end);
+      }
+    }
+  }
+
+  private scopeSpans(end: number): void {
+    const r = this.r;
+    let field: number;
+    while ((field = r.tag(end)) !== 0) {
+      if (field === 2) {
+        r.expect(WIRE_LEN, 'ScopeSpans.spans');
+        const stop = r.delimited(end);
+        this.span(stop);
+        r.pos = stop;
+        this.batch.finishSpan(fields, resource);
+      } else {
+        r.skip(end);
+      }
+    }
+  }
+
+  private span(end: number): void {
+    const r = this.r;
+    const f = fields;
+    f.reset();
+    let field: number;
+    while ((field = r.tag(end)) !== 0) {
+      switch (field) {
+        case 1: {
+          r.expect(WIRE_LEN, 'Span.trace_id');
+          const stop = r.delimited(end);
+          this.traceId(r.pos, stop);
+          r.pos = stop;
+          break;
+        }
+        case 2: {
+          r.expect(WIRE_LEN, 'Span.span_id');
+          const stop = r.delimited(end);
+          const len = stop - r.pos;
+          if (len !== 8) f.reject(`invalid span_id (${len} bytes)`);
+          else if (isZero(this.buf, r.pos, stop)) f.reject('invalid span_id (all zeros)');
+          else f.spanId = this.hex.toString('hex', r.pos, stop);
+          r.pos = stop;
+          break;
+        }
+        case 4: {
+          r.expect(WIRE_LEN, 'Span.parent_span_id');
+          const stop = r.delimited(end);
+          this.parentSpanId(r.pos, stop);
+          r.pos = stop;
+          break;
+        }
+        case 5: {
+          r.expect(WIRE_LEN, 'Span.name');
+          const stop = r.delimited(end);
+          f.name = cache.decode(this.buf, r.pos, stop, 'Span.name');
+          r.pos = stop;
+          break;
+        }
+        case 7:
+          r.expect(WIRE_FIXED64, 'Span.start_time_unix_nano');
+          r.fixed64(end);
+          f.startLo = r.lo;
+          f.startHi = r.hi;
+          break;
+        case 8:
+          r.expect(WIRE_FIXED64, 'Span.end_time_unix_nano');
+          r.fixed64(end);
+          f.endLo = r.lo;
+          f.endHi = r.hi;
+          break;
+        case 9: {
+          r.expect(WIRE_LEN, 'Span.attributes');
+          const stop = r.delimited(end);
+          if (++f.attributeCount > this.maxAttributes) {
+            throw new OtlpDecodeError(
+              `span ${this.batch.spans}: more than ${this.maxAttributes} attributes (receive.maxAttributesPerSpan)`,
+            );
+          }
+          this.keyValue(stop);
+          r.pos = stop;
+          this.spanAttribute();
+          break;
+        }
+        case 11: {
+          r.expect(WIRE_LEN, 'Span.events');
+          const stop = r.delimited(end);
+          if (!f.hasExceptionEvent) this.event(stop);
+          r.pos = stop;
+          break;
+        }
+        case 15: {
+          r.expect(WIRE_LEN, 'Span.status');
+          const stop = r.delimited(end);
+          this.status(stop);
+          r.pos = stop;
+          break;
+        }
+        default:
+          r.skip(end);
+      }
+    }
+  }
+
+  private traceId(start: number, stop: number): void {
+    const f = fields;
+    const len = stop - start;
+    if (len !== 16) {
+      f.reject(`invalid trace_id (${len} bytes)`);
+      return;
+    }
+    const buf = this.buf;
+    const last = this.lastTraceStart;
+    if (last >= 0) {
+      let i = 0;
+      while (i < 16 && buf[last + i] === buf[start + i]) i++;
+      if (i === 16) {
+        f.traceId = this.lastTrace;
+        return;
+      }
+    }
+    if (isZero(buf, start, stop)) {
+      f.reject('invalid trace_id (all zeros)');
+      return;
+    }
+    f.traceId = this.lastTrace = this.hex.toString('hex', start, stop);
+    this.lastTraceStart = start;
+  }
+
+  private parentSpanId(start: number, stop: number): void {
+    const f = fields;
+    const len = stop - start;
+    if (len === 0) return;
+    if (len !== 8) {
+      f.reject(`invalid parent_span_id (${len} bytes)`);
+      return;
+    }
+    const buf = this.buf;
+    const last = this.lastParentStart;
+    if (last >= 0) {
+      let i = 0;
+      while (i < 8 && buf[last + i] === buf[start + i]) i++;
+      if (i === 8) {
+        f.parentSpanId = this.lastParent;
+        return;
+      }
+    }
+    // An all-zero parent is how some SDKs say "no parent".
+    if (isZero(buf, start, stop)) return;
+    f.parentSpanId = this.lastParent = this.hex.toString('hex', start, stop);
+    this.lastParentStart = start;
+  }
+
+  private spanAttribute(): void {
+    const kind = this.valueKind;
+    if (kind === VALUE_NONE || kind === VALUE_COMPOUND) return;
+    const code = classifyKey(this.key);
+    if (kind === VALUE_STRING) {
+      const len = this.valueEnd - this.valueStart;
+      if (code === KEY_SKIP || (code === KEY_OTHER && len > MAX_KEPT_STRING_BYTES)) {
+        validateUtf8(this.buf, this.valueStart, this.valueEnd, 'Span attribute value');
+        return;
+      }
+    }
+    fields.setAttribute(code, this.key, this.scalar(code !== KEY_OTHER, 'Span attribute value'));
+  }
+
+  /** The scalar value of the last KeyValue; long strings are interned only when `full`. */
+  private scalar(full: boolean, what: string): string | number | boolean {
+    switch (this.valueKind) {
+      case VALUE_STRING: {
+        const { valueStart: s, valueEnd: e } = this;
+        if (e - s > MAX_CACHED_BYTES || (full && e - s > 32)) return decodeUtf8(this.buf, s, e, what);
+        return cache.decode(this.buf, s, e, what);
+      }
+      case VALUE_BOOL:
+        return this.valueBool;
+      default:
+        return this.valueNumber;
+    }
+  }
+
+  /** Reads a KeyValue: the key (interned) into `key`, the value's kind and position. */
+  private keyValue(end: number): void {
+    const r = this.r;
+    let keyStart = 0;
+    let keyEnd = 0;
+    this.valueKind = VALUE_NONE;
+    let field: number;
+    while ((field = r.tag(end)) !== 0) {
+      if (field === 1) {
+        r.expect(WIRE_LEN, 'KeyValue.key');
+        keyEnd = r.delimited(end);
+        keyStart = r.pos;
+        r.pos = keyEnd;
+      } else if (field === 2) {
+        r.expect(WIRE_LEN, 'KeyValue.value');
+        const stop = r.delimited(end);
+        this.anyValue(stop);
+        r.pos = stop;
+      } else {
+        r.skip(end);
+      }
+    }
+    this.key = cache.decode(this.buf, keyStart, keyEnd, 'KeyValue.key');
+  }
+
+  private anyValue(end: number): void {
+    const r = this.r;
+    let field: number;
+    // A oneof: the last value on the wire wins.
+    while ((field = r.tag(end)) !== 0) {
+      switch (field) {
+        case 1: {
+          r.expect(WIRE_LEN, 'AnyValue.string_value');
+          const stop = r.delimited(end);
+          this.valueKind = VALUE_STRING;
+          this.valueStart = r.pos;
+          this.valueEnd = stop;
+          r.pos = stop;
+          break;
+        }
+        case 2:
+          r.expect(WIRE_VARINT, 'AnyValue.bool_value');
+          this.valueKind = VALUE_BOOL;
+          this.valueBool = r.varint32(end) !== 0;
+          break;
+        case 3:
+          r.expect(WIRE_VARINT, 'AnyValue.int_value');
+          r.varint64(end);
+          this.valueKind = VALUE_INT;
+          this.valueNumber = int64ToNumber(r.lo, r.hi);
+          break;
+        case 4:
+          r.expect(WIRE_FIXED64, 'AnyValue.double_value');
+          this.valueKind = VALUE_DOUBLE;
+          this.valueNumber = r.double(end);
+          break;
+        case 5:
+        case 6:
+        case 7:
+          r.expect(WIRE_LEN, 'AnyValue');
+          this.valueKind = VALUE_COMPOUND;
+          r.skip(end);
+          break;
+        default:
+          r.skip(end);
+      }
+    }
+  }
+
+  /** Reads an event; only the first one named "exception" is used. */
+  private event(end: number): void {
+    const r = this.r;
+    const start = r.pos;
+    let isException = false;
+    let field: number;
+    while ((field = r.tag(end)) !== 0) {
+      if (field === 2) {
+        r.expect(WIRE_LEN, 'Event.name');
+        const stop = r.delimited(end);
+        isException = cache.decode(this.buf, r.pos, stop, 'Event.name') === 'exception';
+        r.pos = stop;
+      } else {
+        r.skip(end);
+      }
+    }
+    if (!isException) return;
+    fields.hasExceptionEvent = true;
+    r.pos = start;
+    while ((field = r.tag(end)) !== 0) {
+      if (field === 3) {
+        r.expect(WIRE_LEN, 'Event.attributes');
+        const stop = r.delimited(end);
+        this.keyValue(stop);
+        r.pos = stop;
+        const code = classifyKey(this.key);
+        const wanted = code === KEY_EXCEPTION_TYPE || code === KEY_EXCEPTION_MESSAGE || code === KEY_EXCEPTION_STACKTRACE;
+        if (wanted && this.valueKind !== VALUE_NONE && this.valueKind !== VALUE_COMPOUND) {
+          fields.setExceptionAttribute(code, this.scalar(true, 'Event attribute value'));
+        }
+      } else {
+        r.skip(end);
+      }
+    }
+  }
+
+  private status(end: number): void {
+    const r = this.r;
+    let field: number;
+    while ((field = r.tag(end)) !== 0) {
+      if (field === 2) {
+        r.expect(WIRE_LEN, 'Status.message');
+        const stop = r.delimited(end);
+        fields.statusMessage = decodeUtf8(this.buf, r.pos, stop, 'Status.message');
+        r.pos = stop;
+      } else if (field === 3) {
+        r.expect(WIRE_VARINT, 'Status.code');
+        fields.statusCode = r.varint32(end);
+      } else {
+        r.skip(end);
+      }
+    }
+  }
+}
+
+function isZero(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
+  return true;
+}
