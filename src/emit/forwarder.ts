@@ -256,6 +256,11 @@ export class Forwarder {
       m.forwardRequests('retried').inc();
       const delay = outcome.retryAfterMs ?? backoffDelay(attempt, this.config.initialBackoffMs, this.config.maxBackoffMs, this.random);
       await this.sleep(delay);
+      if (this.closed) {
+        m.forwardRequests('failed').inc();
+        this.options.onFailure?.(`forwarder closed while waiting to retry: ${outcome.error}`);
+        return;
+      }
     }
   }
 

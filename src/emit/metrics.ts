@@ -37,7 +37,7 @@ export interface SidecarMetrics {
   readonly inflightSpans: Gauge;
   readonly forwardQueueDepth: Gauge;
   forwardRequests(result: ForwardResult): CounterChild;
-  /** Stops the event-loop delay sampler behind the default metrics (tests, shutdown). */
+  /** Removes every metric from the registry (tests, shutdown); prom-client offers no way to stop its event-loop sampler, which is unref'd. */
   stop(): void;
 }
 
@@ -115,12 +115,7 @@ export function createMetrics(options: MetricsOptions = {}): SidecarMetrics {
     registers,
   });
 
-  let stopLoopMonitor = (): void => {};
-  if (options.defaultMetrics !== false) {
-    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
-    // prom-client keeps the histogram running; dropping the registry's metrics lets it be collected.
-    stopLoopMonitor = () => registry.clear();
-  }
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
 
   const beatsByService = childCache(beats);
   const receivedBy = childCache(spansReceived);
@@ -146,6 +141,6 @@ export function createMetrics(options: MetricsOptions = {}): SidecarMetrics {
     inflightSpans,
     forwardQueueDepth,
     forwardRequests: childCache(forwardRequests),
-    stop: () => stopLoopMonitor(),
+    stop: () => registry.clear(),
   };
 }

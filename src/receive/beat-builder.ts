@@ -109,11 +109,6 @@ function isSkippedKey(key: string): boolean {
   return HIGH_CARDINALITY_KEYS.has(key);
 }
 
-/** Whether a string value for this key is needed in full, however long (false: only if short). */
-export function needsFullString(code: number): boolean {
-  return code !== KEY_OTHER && code !== KEY_SKIP;
-}
-
 export const RESOURCE_SERVICE_NAME = 1;
 export const RESOURCE_SERVICE_VERSION = 2;
 export const RESOURCE_ENVIRONMENT = 3;
@@ -323,11 +318,9 @@ export class SpanFields {
     else if (code === KEY_EXCEPTION_STACKTRACE) this.exceptionStacktrace = str(value);
   }
 
+  // Attribute keys are unique within a span (OTLP requires it), so no duplicate check: a
+  // duplicate overwrites its value and merely uses up one more of the slots.
   private keep(key: string, value: AttrValue): void {
-    if (key in this.kept) {
-      this.kept[key] = value;
-      return;
-    }
     if (this.keptCount >= MAX_BEAT_ATTRIBUTES) return;
     this.kept[key] = value;
     this.keptCount++;

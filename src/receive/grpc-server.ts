@@ -89,6 +89,11 @@ export class GrpcReceiver {
     this.server.addService(TRACE_SERVICE, impl);
   }
 
+  /** The grpc-js server, so other services (selfhealing.v1.Events) can share the port; add them before start(). */
+  get grpcServer(): Server {
+    return this.server;
+  }
+
   /** The bound port (after start()). */
   get port(): number {
     return this.boundPort;

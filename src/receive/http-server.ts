@@ -271,8 +271,10 @@ export class HttpReceiver {
     }
     this.options.onAccepted?.(body, type);
     const out = type === 'application/x-protobuf' ? encodeExportResponseProto(result.rejected, message) : encodeExportResponseJson(result.rejected, message);
-    res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(out) });
-    res.end(out);
+    res.writeHead(200, { 'content-type': type, 'content-length': out.length });
+    // An empty chunk would turn the single header write into a writev.
+    if (out.length === 0) res.end();
+    else res.end(out);
   }
 
   /** Answers an error without having consumed the body; node discards the rest of it. */

@@ -29,68 +29,161 @@ export function checkUtf8(buf: Uint8Array, start: number, end: number, field: st
   if (!isUtf8(buf.subarray(start, end))) throw new OtlpDecodeError(`${field}: invalid UTF-8`);
 }
 
+// One DataView per input buffer, kept for the buffer seen last (requests are decoded one at a
+// time, so this is the one being decoded). Decoders call releaseInput() when done so a large
+// request buffer is not kept alive by the cache.
+let lastBuf: Uint8Array | undefined;
+let lastView: DataView = new DataView(new ArrayBuffer(0));
+
+function viewOf(buf: Uint8Array): DataView {
+  if (buf !== lastBuf) {
+    lastBuf = buf;
+    lastView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  return lastView;
+}
+
+/** Drops the reference to the last input buffer (call after decoding a request). */
+export function releaseInput(): void {
+  lastBuf = undefined;
+  lastView = new DataView(new ArrayBuffer(0));
+}
+
 /**
- * A direct-mapped cache from UTF-8 bytes to the decoded string. A hit costs one cheap hash and
- * one byte comparison and allocates nothing; a miss validates, decodes and replaces the slot.
- * Colliding high-cardinality values simply evict each other.
+ * A direct-mapped table keyed on short byte strings. `find` costs one cheap hash and one byte
+ * comparison and allocates nothing; callers keep their values in arrays indexed by slot. Keys
+ * are copied into one preallocated arena (slot * maxKeyBytes), so memory is fixed and colliding
+ * keys simply evict each other.
+ */
+export class ByteSlots {
+  readonly size: number;
+  readonly maxKeyBytes: number;
+  private readonly mask: number;
+  private readonly arena: Uint8Array;
+  private readonly arenaView: DataView;
+  /** Key length per slot; -1 when empty. */
+  private readonly lengths: Int32Array;
+  /** Slot of the last find, hit or miss: where `store` puts the key. */
+  slot = 0;
+
+  constructor(slots: number, maxKeyBytes: number) {
+    let size = 1;
+    while (size < slots) size <<= 1;
+    this.size = size;
+    this.mask = size - 1;
+    this.maxKeyBytes = maxKeyBytes;
+    this.arena = new Uint8Array(size * maxKeyBytes);
+    this.arenaView = new DataView(this.arena.buffer);
+    this.lengths = new Int32Array(size).fill(-1);
+  }
+
+  /**
+   * True when buf[start, end) (non-empty, at most maxKeyBytes) is the key stored in its slot;
+   * `slot` is set either way.
+   */
+  find(buf: Uint8Array, start: number, end: number): boolean {
+    const len = end - start;
+    const bv = viewOf(buf);
+    // Hash every byte, eight per step: a hash that skipped bytes would make values differing
+    // only there ("checkout:m0:3" / "checkout:m1:3") share a slot and evict each other forever.
+    let h = Math.imul(len, 0x9e3779b1);
+    let i = start;
+    for (; i + 8 <= end; i += 8) h = Math.imul(Math.imul(h ^ bv.getUint32(i), 0x5bd1e995) ^ bv.getUint32(i + 4), 0x85ebca6b);
+    if (i + 4 <= end) {
+      h = Math.imul(h ^ bv.getUint32(i), 0x5bd1e995);
+      i += 4;
+    }
+    for (; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x27d4eb2f);
+    h ^= h >>> 13;
+    const slot = h & this.mask;
+    this.slot = slot;
+    if (this.lengths[slot] !== len) return false;
+    const kv = this.arenaView;
+    let k = slot * this.maxKeyBytes;
+    i = start;
+    // Eight bytes at a time as doubles: equal bits always compare equal except NaN (a harmless
+    // miss); the one pair of different bit patterns that compares equal is +0 / -0, checked.
+    for (; i + 8 <= end; i += 8, k += 8) {
+      const a = kv.getFloat64(k);
+      const b = bv.getFloat64(i);
+      if (a !== b || (a === 0 && 1 / a !== 1 / b)) return false;
+    }
+    if (i + 4 <= end) {
+      if (kv.getUint32(k) !== bv.getUint32(i)) return false;
+      i += 4;
+      k += 4;
+    }
+    const arena = this.arena;
+    for (; i < end; i++, k++) if (arena[k] !== buf[i]) return false;
+    return true;
+  }
+
+  /** Copies buf[start, end) in as the key of the slot the last find looked at. */
+  store(buf: Uint8Array, start: number, end: number): void {
+    this.arena.set(buf.subarray(start, end), this.slot * this.maxKeyBytes);
+    this.lengths[this.slot] = end - start;
+  }
+}
+
+/**
+ * A cache from UTF-8 bytes to the decoded string: a hit allocates nothing; a miss validates,
+ * decodes and replaces the slot.
  */
 export class Utf8Cache {
-  private readonly mask: number;
-  private readonly keys: (Uint8Array | undefined)[];
+  private readonly slots: ByteSlots;
   private readonly values: string[];
+  /**
+   * A number callers may attach to a cached string (e.g. what an attribute key means), -1 until
+   * set; it is dropped with the string when the slot is reused.
+   */
+  readonly tags: Int32Array;
+  /** Slot of the last decode; -1 when that string bypassed the cache (empty or long). */
+  lastSlot = -1;
   hits = 0;
   misses = 0;
 
   constructor(slots = 8192) {
-    let size = 1;
-    while (size < slots) size <<= 1;
-    this.mask = size - 1;
-    this.keys = new Array<Uint8Array | undefined>(size).fill(undefined);
-    this.values = new Array<string>(size).fill('');
+    this.slots = new ByteSlots(slots, MAX_CACHED_BYTES);
+    this.values = new Array<string>(this.slots.size).fill('');
+    this.tags = new Int32Array(this.slots.size).fill(-1);
   }
 
   /** The string for buf[start, end); strings longer than MAX_CACHED_BYTES bypass the cache. */
   decode(buf: Uint8Array, start: number, end: number, field: string): string {
     const len = end - start;
+    this.lastSlot = -1;
     if (len === 0) return '';
     if (len > MAX_CACHED_BYTES) return decodeUtf8(buf, start, end, field);
-    // Hash the length, the first two, middle and last two bytes: enough to tell apart the keys
-    // and names seen in practice, cheap enough to be much faster than decoding.
-    let h = Math.imul(len, 0x9e3779b1);
-    h = Math.imul(h ^ buf[start]!, 0x01000193);
-    h = Math.imul(h ^ buf[end - 1]!, 0x01000193);
-    if (len > 2) {
-      h = Math.imul(h ^ buf[start + 1]!, 0x01000193);
-      h = Math.imul(h ^ buf[end - 2]!, 0x01000193);
-      h = Math.imul(h ^ buf[start + (len >> 1)]!, 0x01000193);
-    }
-    h ^= h >>> 15;
-    const slot = h & this.mask;
-    const key = this.keys[slot];
-    if (key !== undefined && key.length === len) {
-      let i = 0;
-      while (i < len && key[i] === buf[start + i]) i++;
-      if (i === len) {
-        this.hits++;
-        return this.values[slot]!;
-      }
+    const slots = this.slots;
+    const slot = slots.find(buf, start, end) ? slots.slot : -1;
+    if (slot >= 0) {
+      this.hits++;
+      this.lastSlot = slot;
+      return this.values[slot]!;
     }
     this.misses++;
     const value = decodeShort(buf, start, end, field);
-    this.keys[slot] = buf.slice(start, end);
-    this.values[slot] = value;
+    slots.store(buf, start, end);
+    this.values[slots.slot] = value;
+    this.tags[slots.slot] = -1;
+    this.lastSlot = slots.slot;
     return value;
   }
 }
 
 /** Decodes a short string: a loop for ASCII (the common case), the fatal decoder otherwise. */
-function decodeShort(buf: Uint8Array, start: number, end: number, field: string): string {
+export function decodeShort(buf: Uint8Array, start: number, end: number, field: string): string {
   let ascii = 0;
   for (let i = start; i < end; i++) ascii |= buf[i]!;
   if (ascii >= 0x80) return decodeUtf8(buf, start, end, field);
-  let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
-  return s;
+  // One fromCharCode call over an array of the codes: about twice as fast as appending
+  // characters one by one, which allocates a string per character.
+  const n = end - start;
+  const codes = new Array<number>(n);
+  for (let i = 0; i < n; i++) codes[i] = buf[start + i]!;
+  return String.fromCharCode.apply(null, codes);
 }
 
 /**

@@ -1,9 +1,11 @@
 import {
   BeatBatch,
+  KEY_CORRELATION_ID,
   KEY_EXCEPTION_MESSAGE,
   KEY_EXCEPTION_STACKTRACE,
   KEY_EXCEPTION_TYPE,
   KEY_OTHER,
+  KEY_REQUEST_ID,
   KEY_SKIP,
   ResourceFields,
   SpanFields,
@@ -13,8 +15,8 @@ import {
   type DecodeOptions,
   type DecodeResult,
 } from './beat-builder.js';
-import { MAX_CACHED_BYTES, Utf8Cache, decodeUtf8, validateUtf8 } from './intern.js';
-import { MAX_BEAT_ATTRIBUTE_LENGTH } from '../model/beat.js';
+import { ByteSlots, MAX_CACHED_BYTES, Utf8Cache, decodeShort, releaseInput, decodeUtf8, validateUtf8 } from './intern.js';
+import { MAX_BEAT_ATTRIBUTE_LENGTH, MAX_BEAT_ATTRIBUTES, type AttrValue } from '../model/beat.js';
 import { OtlpDecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, int64ToNumber } from './protowire.js';
 
 export type { DecodeOptions, DecodeResult } from './beat-builder.js';
@@ -28,13 +30,25 @@ export { OtlpDecodeError } from './protowire.js';
  * start) are counted in `rejected` instead.
  */
 export function decodeTraceRequestProto(buf: Uint8Array, opts: DecodeOptions): DecodeResult {
-  return new ProtoTraceDecoder(buf, opts.maxAttributesPerSpan).decode();
+  try {
+    return new ProtoTraceDecoder(buf, opts.maxAttributesPerSpan).decode();
+  } finally {
+    releaseInput();
+  }
 }
 
 // Decoding is synchronous, so one set of scratch objects serves every request.
 const cache = new Utf8Cache(8192);
 const fields = new SpanFields();
 const resource = new ResourceFields();
+
+/** Span attribute KeyValues up to this size are cached whole. */
+const MAX_KV_CACHE_BYTES = 128;
+const KV_IGNORED = -1;
+const kvSlots = new ByteSlots(4096, MAX_KV_CACHE_BYTES);
+const kvCodes = new Int32Array(kvSlots.size);
+const kvKeys = new Array<string>(kvSlots.size).fill('');
+const kvValues = new Array<AttrValue>(kvSlots.size).fill('');
 
 /** A string whose UTF-8 encoding is longer than this cannot be kept as a beat attribute. */
 const MAX_KEPT_STRING_BYTES = MAX_BEAT_ATTRIBUTE_LENGTH * 3;
@@ -51,6 +65,7 @@ class ProtoTraceDecoder {
   private readonly r: WireReader;
   private readonly buf: Uint8Array;
   private readonly hex: Buffer;
+  private readonly view: DataView;
   private readonly batch = new BeatBatch(sharedInterner);
   // Ids repeat from span to span (same trace, same parent): remember the last one of each.
   private lastTraceStart = -1;
@@ -60,6 +75,7 @@ class ProtoTraceDecoder {
 
   // The last KeyValue read: its key and where its value is.
   private key = '';
+  private keySlot = -1;
   private valueKind = VALUE_NONE;
   private valueStart = 0;
   private valueEnd = 0;
@@ -73,6 +89,7 @@ class ProtoTraceDecoder {
     this.buf = buf;
     this.r = new WireReader(buf);
     this.hex = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   decode(): DecodeResult {
@@ -132,7 +149,7 @@ class ProtoTraceDecoder {
         r.pos = stop;
         const code = classifyResourceKey(this.key);
         if (code !== 0 && this.valueKind !== VALUE_NONE && this.valueKind !== VALUE_COMPOUND) {
-          resource.set(code, this.scalar(true, 'Resource attribute'));
+          resource.set(code, this.scalar(false, 'Resource attribute'));
         }
       } else {
         r.skip(end);
@@ -176,7 +193,7 @@ class ProtoTraceDecoder {
           const len = stop - r.pos;
           if (len !== 8) f.reject(`invalid span_id (${len} bytes)`);
           else if (isZero(this.buf, r.pos, stop)) f.reject('invalid span_id (all zeros)');
-          else f.spanId = this.hex.toString('hex', r.pos, stop);
+          else f.spanId = hex8(this.buf, r.pos);
           r.pos = stop;
           break;
         }
@@ -214,9 +231,8 @@ class ProtoTraceDecoder {
               `span ${this.batch.spans}: more than ${this.maxAttributes} attributes (receive.maxAttributesPerSpan)`,
             );
           }
-          this.keyValue(stop);
+          this.spanAttribute(r.pos, stop);
           r.pos = stop;
-          this.spanAttribute();
           break;
         }
         case 11: {
@@ -248,13 +264,16 @@ class ProtoTraceDecoder {
     }
     const buf = this.buf;
     const last = this.lastTraceStart;
-    if (last >= 0) {
-      let i = 0;
-      while (i < 16 && buf[last + i] === buf[start + i]) i++;
-      if (i === 16) {
-        f.traceId = this.lastTrace;
-        return;
-      }
+    const v = this.view;
+    if (
+      last >= 0 &&
+      v.getUint32(last) === v.getUint32(start) &&
+      v.getUint32(last + 4) === v.getUint32(start + 4) &&
+      v.getUint32(last + 8) === v.getUint32(start + 8) &&
+      v.getUint32(last + 12) === v.getUint32(start + 12)
+    ) {
+      f.traceId = this.lastTrace;
+      return;
     }
     if (isZero(buf, start, stop)) {
       f.reject('invalid trace_id (all zeros)');
@@ -274,40 +293,76 @@ class ProtoTraceDecoder {
     }
     const buf = this.buf;
     const last = this.lastParentStart;
-    if (last >= 0) {
-      let i = 0;
-      while (i < 8 && buf[last + i] === buf[start + i]) i++;
-      if (i === 8) {
-        f.parentSpanId = this.lastParent;
-        return;
-      }
+    const v = this.view;
+    if (last >= 0 && v.getUint32(last) === v.getUint32(start) && v.getUint32(last + 4) === v.getUint32(start + 4)) {
+      f.parentSpanId = this.lastParent;
+      return;
     }
     // An all-zero parent is how some SDKs say "no parent".
     if (isZero(buf, start, stop)) return;
-    f.parentSpanId = this.lastParent = this.hex.toString('hex', start, stop);
+    f.parentSpanId = this.lastParent = hex8(this.buf, start);
     this.lastParentStart = start;
   }
 
-  private spanAttribute(): void {
+  /**
+   * Applies the span attribute KeyValue in buf[start, stop). Whole KeyValues repeat from span to
+   * span ("beat.plugin" = "CanvasComponentPlugin"), so their meaning is cached on their bytes: a
+   * hit skips parsing, decoding and classifying.
+   */
+  private spanAttribute(start: number, stop: number): void {
+    const len = stop - start;
+    const cacheable = len > 0 && len <= MAX_KV_CACHE_BYTES;
+    if (cacheable && kvSlots.find(this.buf, start, stop)) {
+      const slot = kvSlots.slot;
+      const code = kvCodes[slot]!;
+      if (code === KEY_OTHER) {
+        // The common case, inlined: a plain attribute kept as is.
+        const f = fields;
+        if (f.keptCount < MAX_BEAT_ATTRIBUTES) {
+          f.kept[kvKeys[slot]!] = kvValues[slot]!;
+          f.keptCount++;
+        }
+      } else if (code !== KV_IGNORED) {
+        fields.setAttribute(code, kvKeys[slot]!, kvValues[slot]!);
+      }
+      return;
+    }
+    const slot = kvSlots.slot;
+    this.keyValue(stop);
     const kind = this.valueKind;
-    if (kind === VALUE_NONE || kind === VALUE_COMPOUND) return;
-    const code = classifyKey(this.key);
-    if (kind === VALUE_STRING) {
-      const len = this.valueEnd - this.valueStart;
-      if (code === KEY_SKIP || (code === KEY_OTHER && len > MAX_KEPT_STRING_BYTES)) {
+    let code = KV_IGNORED;
+    let value: AttrValue = '';
+    if (kind !== VALUE_NONE && kind !== VALUE_COMPOUND) {
+      code = this.keyCode();
+      if (kind === VALUE_STRING && (code === KEY_SKIP || (code === KEY_OTHER && this.valueEnd - this.valueStart > MAX_KEPT_STRING_BYTES))) {
         validateUtf8(this.buf, this.valueStart, this.valueEnd, 'Span attribute value');
-        return;
+        code = KV_IGNORED;
+      } else {
+        const unique = code === KEY_CORRELATION_ID || code === KEY_REQUEST_ID || code >= KEY_EXCEPTION_TYPE;
+        value = this.scalar(unique, 'Span attribute value');
+        fields.setAttribute(code, this.key, value);
+        if (unique) return;
       }
     }
-    fields.setAttribute(code, this.key, this.scalar(code !== KEY_OTHER, 'Span attribute value'));
+    if (!cacheable) return;
+    kvSlots.slot = slot;
+    kvSlots.store(this.buf, start, stop);
+    kvCodes[slot] = code;
+    kvKeys[slot] = this.key;
+    kvValues[slot] = value;
   }
 
-  /** The scalar value of the last KeyValue; long strings are interned only when `full`. */
-  private scalar(full: boolean, what: string): string | number | boolean {
+  /**
+   * The scalar value of the last KeyValue. Short strings go through the byte cache unless
+   * `unique` says they are likely one-off values (ids, messages) that would only evict names.
+   */
+  private scalar(unique: boolean, what: string): string | number | boolean {
     switch (this.valueKind) {
       case VALUE_STRING: {
-        const { valueStart: s, valueEnd: e } = this;
-        if (e - s > MAX_CACHED_BYTES || (full && e - s > 32)) return decodeUtf8(this.buf, s, e, what);
+        const s = this.valueStart;
+        const e = this.valueEnd;
+        if (e - s > MAX_CACHED_BYTES) return decodeUtf8(this.buf, s, e, what);
+        if (unique) return decodeShort(this.buf, s, e, what);
         return cache.decode(this.buf, s, e, what);
       }
       case VALUE_BOOL:
@@ -340,6 +395,16 @@ class ProtoTraceDecoder {
       }
     }
     this.key = cache.decode(this.buf, keyStart, keyEnd, 'KeyValue.key');
+    this.keySlot = cache.lastSlot;
+  }
+
+  /** classifyKey of the last key, remembered with the key's cache slot. */
+  private keyCode(): number {
+    const slot = this.keySlot;
+    if (slot < 0) return classifyKey(this.key);
+    let code = cache.tags[slot]!;
+    if (code < 0) code = cache.tags[slot] = classifyKey(this.key);
+    return code;
   }
 
   private anyValue(end: number): void {
@@ -411,7 +476,7 @@ class ProtoTraceDecoder {
         const stop = r.delimited(end);
         this.keyValue(stop);
         r.pos = stop;
-        const code = classifyKey(this.key);
+        const code = this.keyCode();
         const wanted = code === KEY_EXCEPTION_TYPE || code === KEY_EXCEPTION_MESSAGE || code === KEY_EXCEPTION_STACKTRACE;
         if (wanted && this.valueKind !== VALUE_NONE && this.valueKind !== VALUE_COMPOUND) {
           fields.setExceptionAttribute(code, this.scalar(true, 'Event attribute value'));
@@ -439,6 +504,19 @@ class ProtoTraceDecoder {
       }
     }
   }
+}
+
+const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
+/** Lowercase hex of the 8 bytes at buf[p]: one flat string, no intermediate pieces. */
+function hex8(buf: Uint8Array, p: number): string {
+  const h = HEX_CODES;
+  const b0 = buf[p]!, b1 = buf[p + 1]!, b2 = buf[p + 2]!, b3 = buf[p + 3]!;
+  const b4 = buf[p + 4]!, b5 = buf[p + 5]!, b6 = buf[p + 6]!, b7 = buf[p + 7]!;
+  return String.fromCharCode(
+    h[b0 >> 4]!, h[b0 & 15]!, h[b1 >> 4]!, h[b1 & 15]!, h[b2 >> 4]!, h[b2 & 15]!, h[b3 >> 4]!, h[b3 & 15]!,
+    h[b4 >> 4]!, h[b4 & 15]!, h[b5 >> 4]!, h[b5 & 15]!, h[b6 >> 4]!, h[b6 & 15]!, h[b7 >> 4]!, h[b7 & 15]!,
+  );
 }
 
 function isZero(buf: Uint8Array, start: number, end: number): boolean {

@@ -16,6 +16,8 @@ export const WIRE_LEN = 2;
 export const WIRE_FIXED32 = 5;
 
 const TWO_32 = 4294967296;
+/** Bit per wire type: varint (0), fixed64 (1), length-delimited (2), fixed32 (5). Groups (3, 4) are not accepted. */
+const SUPPORTED_WIRE_TYPES = (1 << WIRE_VARINT) | (1 << WIRE_FIXED64) | (1 << WIRE_LEN) | (1 << WIRE_FIXED32);
 
 export class WireReader {
   buf: Uint8Array;
@@ -36,13 +38,16 @@ export class WireReader {
    * reached. Field number 0 and the deprecated group wire types are malformed.
    */
   tag(end: number): number {
-    if (this.pos >= end) return 0;
-    const t = this.varint32(end);
+    const pos = this.pos;
+    if (pos >= end) return 0;
+    const b = this.buf[pos]!;
+    // Tags of fields 1-15 fit in one byte: the common case, read without the varint loop.
+    const t = b < 0x80 ? (this.pos = pos + 1, b) : this.varint32(end);
     const wt = t & 7;
     const field = t >>> 3;
-    if (field === 0) throw new OtlpDecodeError(`invalid field number 0 at byte ${this.pos}`);
-    if (wt !== WIRE_VARINT && wt !== WIRE_FIXED64 && wt !== WIRE_LEN && wt !== WIRE_FIXED32) {
-      throw new OtlpDecodeError(`unsupported wire type ${wt} for field ${field} at byte ${this.pos}`);
+    if (field === 0) throw new OtlpDecodeError(`invalid field number 0 at byte ${pos}`);
+    if (((SUPPORTED_WIRE_TYPES >> wt) & 1) === 0) {
+      throw new OtlpDecodeError(`unsupported wire type ${wt} for field ${field} at byte ${pos}`);
     }
     this.wireType = wt;
     return field;

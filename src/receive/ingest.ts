@@ -1,0 +1,282 @@
+import { createReadStream } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Beat, BeatSink } from '../model/beat.js';
+import { ConductorLogParser } from './conductor-log.js';
+import { decodeTraceRequestObject } from './otlp-json.js';
+import { OtlpDecodeError } from './protowire.js';
+
+/**
+ * Offline ingest: replays trace and log files through the same beat mapping as the live
+ * receivers. Each file may hold
+ * - one OTLP/JSON ExportTraceServiceRequest (pretty-printed or not),
+ * - JSON lines of them (the OpenTelemetry Collector file exporter format),
+ * - MusicalConductor logs (JSON lines and/or plain text lines, see conductor-log.ts),
+ * mixed freely line by line. Files are streamed, so their size is not limited by memory,
+ * except a pretty-printed single document, which is read whole.
+ */
+
+export interface IngestError {
+  file: string;
+  /** 1-based line number; 0 when the error concerns the whole file. */
+  line: number;
+  message: string;
+}
+
+export interface IngestSummary {
+  files: number;
+  lines: number;
+  beats: number;
+  /** Spans in OTLP requests that could not become beats (invalid ids, end before start). */
+  rejected: number;
+  errors: IngestError[];
+}
+
+export interface IngestOptions {
+  onBeats: BeatSink;
+  /** Called as bytes are read: bytes done and total over all files. */
+  progress?: (done: number, total: number) => void;
+  /** As receive.maxAttributesPerSpan; default 1024. */
+  maxAttributesPerSpan?: number;
+  /** Service name for conductor log beats; default unknown_service. */
+  service?: string;
+  /** Errors kept in the summary at most (the rest are counted in a final entry); default 1000. */
+  maxErrors?: number;
+}
+
+/** Conductor beats are handed to onBeats in batches of this size. */
+const BATCH = 512;
+/** A pretty-printed single document larger than this is refused rather than read whole. */
+const MAX_WHOLE_FILE_BYTES = 512 * 1024 * 1024;
+const SNIFF_BYTES = 64 * 1024;
+
+export async function ingestFiles(paths: string[], opts: IngestOptions): Promise<IngestSummary> {
+  const summary: IngestSummary = { files: 0, lines: 0, beats: 0, rejected: 0, errors: [] };
+  const maxErrors = opts.maxErrors ?? 1000;
+  let droppedErrors = 0;
+  const addError = (file: string, line: number, message: string): void => {
+    if (summary.errors.length < maxErrors) summary.errors.push({ file, line, message });
+    else droppedErrors++;
+  };
+
+  const sizes: number[] = [];
+  for (const p of paths) {
+    try {
+      const st = await stat(p);
+      if (!st.isFile()) throw new Error('not a regular file');
+      sizes.push(st.size);
+    } catch (err) {
+      sizes.push(-1);
+      addError(p, 0, `cannot read: ${(err as Error).message}`);
+    }
+  }
+  const total = sizes.reduce((a, b) => a + Math.max(b, 0), 0);
+  let doneBefore = 0;
+
+  for (let f = 0; f < paths.length; f++) {
+    const file = paths[f]!;
+    const size = sizes[f]!;
+    if (size < 0) continue;
+    summary.files++;
+    const ctx: FileContext = {
+      file,
+      summary,
+      opts,
+      addError,
+      decodeOpts: { maxAttributesPerSpan: opts.maxAttributesPerSpan ?? 1024 },
+      parser: undefined,
+      pending: [],
+      mtimeMs: 0,
+    };
+    ctx.mtimeMs = (await stat(file)).mtimeMs;
+    if (await isWholeDocument(file)) {
+      if (size > MAX_WHOLE_FILE_BYTES) addError(file, 0, `multi-line JSON document larger than ${MAX_WHOLE_FILE_BYTES} bytes`);
+      else await ingestWholeDocument(ctx);
+    } else {
+      await ingestLines(ctx, (bytes) => opts.progress?.(doneBefore + bytes, total));
+    }
+    flush(ctx);
+    doneBefore += size;
+    opts.progress?.(doneBefore, total);
+  }
+  if (droppedErrors > 0) summary.errors.push({ file: '', line: 0, message: `${droppedErrors} more errors not shown` });
+  return summary;
+}
+
+interface FileContext {
+  file: string;
+  summary: IngestSummary;
+  opts: IngestOptions;
+  addError: (file: string, line: number, message: string) => void;
+  decodeOpts: { maxAttributesPerSpan: number };
+  parser: ConductorLogParser | undefined;
+  pending: Beat[];
+  mtimeMs: number;
+}
+
+/** True when the file starts with a JSON document spread over several lines. */
+async function isWholeDocument(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
+    const text = buf.toString('utf8', 0, bytesRead);
+    const first = text.trimStart();
+    if (!first.startsWith('{') && !first.startsWith('[')) return false;
+    const nl = first.indexOf('\n');
+    // No newline in the sniffed part: one long line, which line mode handles.
+    if (nl < 0) return false;
+    const line = first.slice(0, nl).trim();
+    try {
+      JSON.parse(line);
+      return false;
+    } catch {
+      // A first line that leaves an object or array open ("{", "{ \"resourceSpans\": [") starts
+      // a pretty-printed document; anything else is a broken line in a JSON-lines file.
+      return /[{[,]$/.test(line);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function ingestWholeDocument(ctx: FileContext): Promise<void> {
+  const text = (await readFile(ctx.file, 'utf8')).replace(/^\uFEFF/, '');
+  ctx.summary.lines += countLines(text);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    ctx.addError(ctx.file, 0, `invalid JSON: ${(err as Error).message}`);
+    return;
+  }
+  const docs = Array.isArray(doc) ? doc : [doc];
+  for (const d of docs) handleJson(ctx, d, 0);
+}
+
+function countLines(text: string): number {
+  let n = text.length > 0 && !text.endsWith('\n') ? 1 : 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+async function ingestLines(ctx: FileContext, progress: (bytes: number) => void): Promise<void> {
+  const stream = createReadStream(ctx.file);
+  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  let lineNo = 0;
+  let reported = 0;
+  for await (const line of rl) {
+    lineNo++;
+    ctx.summary.lines++;
+    handleLine(ctx, line, lineNo);
+    if (stream.bytesRead !== reported) {
+      reported = stream.bytesRead;
+      progress(reported);
+    }
+  }
+}
+
+function handleLine(ctx: FileContext, line: string, lineNo: number): void {
+  // String.prototype.trim removes a byte-order mark too (it is whitespace to JS).
+  const trimmed = line.trim();
+  if (trimmed === '') return;
+  if (trimmed.startsWith('{')) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(trimmed);
+    } catch (err) {
+      ctx.addError(ctx.file, lineNo, `invalid JSON: ${(err as Error).message}`);
+      return;
+    }
+    handleJson(ctx, doc, lineNo);
+    return;
+  }
+  const r = parser(ctx).parseLine(line);
+  if (r.kind === 'beat') push(ctx, r.beat);
+  else if (r.kind === 'error') ctx.addError(ctx.file, lineNo, r.message);
+}
+
+function handleJson(ctx: FileContext, doc: unknown, lineNo: number): void {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    ctx.addError(ctx.file, lineNo, 'JSON value is neither an OTLP request nor a conductor log record');
+    return;
+  }
+  const o = doc as Record<string, unknown>;
+  if ('resourceSpans' in o || 'resource_spans' in o) {
+    try {
+      const result = decodeTraceRequestObject(o, ctx.decodeOpts);
+      ctx.summary.rejected += result.rejected;
+      if (result.rejected > 0) ctx.addError(ctx.file, lineNo, `${result.rejected} spans rejected: ${result.rejectMessage}`);
+      if (result.beats.length > 0) {
+        flush(ctx);
+        ctx.summary.beats += result.beats.length;
+        ctx.opts.onBeats(result.beats);
+      }
+    } catch (err) {
+      if (!(err instanceof OtlpDecodeError)) throw err;
+      ctx.addError(ctx.file, lineNo, `malformed OTLP request: ${err.message}`);
+    }
+    return;
+  }
+  if (ConductorLogParser.isBeatEvent(o)) {
+    const r = parser(ctx).parseRecord(o);
+    if (r.kind === 'beat') push(ctx, r.beat);
+    else if (r.kind === 'error') ctx.addError(ctx.file, lineNo, r.message);
+  }
+  // Other JSON records (application logs) are not ours: ignored.
+}
+
+function parser(ctx: FileContext): ConductorLogParser {
+  ctx.parser ??= new ConductorLogParser({ service: ctx.opts.service, defaultTimeMs: ctx.mtimeMs });
+  return ctx.parser;
+}
+
+function push(ctx: FileContext, beat: Beat): void {
+  ctx.pending.push(beat);
+  if (ctx.pending.length >= BATCH) flush(ctx);
+}
+
+function flush(ctx: FileContext): void {
+  if (ctx.pending.length === 0) return;
+  const beats = ctx.pending;
+  ctx.pending = [];
+  ctx.summary.beats += beats.length;
+  ctx.opts.onBeats(beats);
+}
+
+/** Where a progress bar is drawn: process.stderr, or anything shaped like it. */
+export interface ProgressStream {
+  isTTY?: boolean;
+  columns?: number;
+  write(s: string): boolean;
+}
+
+/**
+ * A progress callback drawing `label [#####.....] 42% 12.0/28.5 MB` on one terminal line.
+ * Draws nothing when the stream is not a terminal (logs and pipes stay clean); redraws at most
+ * ten times a second, and ends the line when done reaches total.
+ */
+export function terminalProgress(
+  stream: ProgressStream = process.stderr,
+  label = 'ingest',
+  now: () => number = Date.now,
+): (done: number, total: number) => void {
+  let last = -Infinity;
+  let finished = false;
+  return (done, total) => {
+    if (stream.isTTY !== true || finished) return;
+    const complete = total > 0 && done >= total;
+    const t = now();
+    if (!complete && t - last < 100) return;
+    last = t;
+    const ratio = total > 0 ? Math.min(1, done / total) : 0;
+    const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - label.length - 30));
+    const filled = Math.round(ratio * width);
+    const mb = (n: number): string => (n / 1048576).toFixed(1);
+    stream.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% ${mb(done)}/${mb(total)} MB`);
+    if (complete) {
+      finished = true;
+      stream.write('\n');
+    }
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * Load generator in a process of its own: sends pre-encoded OTLP requests with some concurrency.
+ * Receives {protocol, port, warmupSeconds, seconds, concurrency, spansPerRequest} from the parent,
+ * sends 'begin' after the warm-up and {type:'done', ...} at the end.
+ */
+import { Agent, request } from 'node:http';
+import { Client, credentials, Metadata } from '@grpc/grpc-js';
+import { beatSpans, encodeTraceRequest } from './encode-request.js';
+
+export interface LoadJob {
+  protocol: 'http' | 'grpc';
+  port: number;
+  warmupSeconds: number;
+  seconds: number;
+  concurrency: number;
+  spansPerRequest: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  firstError: string;
+}
+
+const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
+
+// A few different pre-encoded bodies, so caches see more than one request shape.
+function bodies(spansPerRequest: number): Buffer[] {
+  return [1, 2, 3, 4].map((seed) => encodeTraceRequest([beatSpans(spansPerRequest, seed, `service-${seed}`)]));
+}
+
+async function run(job: LoadJob): Promise<void> {
+  const payloads = bodies(job.spansPerRequest);
+  let sendOne: (body: Buffer) => Promise<void>;
+  let close = (): void => {};
+  if (job.protocol === 'http') {
+    const agent = new Agent({ keepAlive: true, maxSockets: job.concurrency });
+    close = () => agent.destroy();
+    sendOne = (body) =>
+      new Promise<void>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port: job.port, path: '/v1/traces', method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } },
+          (res) => {
+            res.resume();
+            res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+  } else {
+    const client = new Client(`127.0.0.1:${job.port}`, credentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
+    close = () => client.close();
+    const id = (b: Buffer): Buffer => b;
+    sendOne = (body) =>
+      new Promise<void>((resolve, reject) => {
+        client.makeUnaryRequest(EXPORT_PATH, id, id, body, new Metadata(), (err) => (err ? reject(err) : resolve()));
+      });
+  }
+
+  const result: LoadResult = { requests: 0, errors: 0, firstError: '' };
+  const begin = Date.now() + job.warmupSeconds * 1000;
+  const end = begin + job.seconds * 1000;
+  let begun = false;
+  const worker = async (w: number): Promise<void> => {
+    let i = w;
+    while (Date.now() < end) {
+      if (!begun && Date.now() >= begin) {
+        begun = true;
+        process.send!('begin');
+      }
+      try {
+        await sendOne(payloads[i++ % payloads.length]!);
+        if (begun) result.requests++;
+      } catch (err) {
+        result.errors++;
+        if (result.firstError === '') result.firstError = (err as Error).message;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: job.concurrency }, (_, w) => worker(w)));
+  close();
+  process.send!({ type: 'done', result });
+}
+
+process.once('message', (job: LoadJob) => {
+  run(job).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BeatBatch,
+  KEY_CODE_FUNCTION,
+  KEY_HANDLER,
+  KEY_NUMBER,
+  KEY_OTHER,
+  KEY_SEQUENCE,
+  KEY_SKIP,
+  ResourceFields,
+  SpanFields,
+  classifyKey,
+  classifyResourceKey,
+  nanosToMs,
+  RESOURCE_ENVIRONMENT,
+  RESOURCE_SERVICE_NAME,
+} from '../../src/receive/beat-builder.js';
+import { StringInterner } from '../../src/receive/intern.js';
+
+function span(f: SpanFields, traceId: string, spanId: string, parent = ''): SpanFields {
+  f.reset();
+  f.traceId = traceId;
+  f.spanId = spanId;
+  f.parentSpanId = parent;
+  f.startLo = 1000;
+  f.endLo = 3000;
+  return f;
+}
+
+describe('classifyKey', () => {
+  it('maps beat.* and fallback keys, skips ids and high-cardinality keys', () => {
+    expect(classifyKey('beat.sequence')).toBe(KEY_SEQUENCE);
+    expect(classifyKey('beat.handler')).toBe(KEY_HANDLER);
+    expect(classifyKey('code.function')).toBe(KEY_CODE_FUNCTION);
+    expect(classifyKey('beat.whatever')).toBe(KEY_SKIP);
+    expect(classifyKey('exception.escaped')).toBe(KEY_SKIP);
+    for (const k of ['id', 'user.id', 'order_id', 'requestId', 'http.url', 'db.statement']) expect(classifyKey(k)).toBe(KEY_SKIP);
+    for (const k of ['http.method', 'idle', 'valid', 'cache.hit']) expect(classifyKey(k)).toBe(KEY_OTHER);
+    // Cached classification answers the same.
+    expect(classifyKey('user.id')).toBe(KEY_SKIP);
+  });
+
+  it('stays correct after the classification cache is cleared', () => {
+    for (let i = 0; i < 5000; i++) classifyKey(`k${i}.id`);
+    expect(classifyKey('k1.id')).toBe(KEY_SKIP);
+    expect(classifyKey('plain')).toBe(KEY_OTHER);
+  });
+
+  it('maps resource keys', () => {
+    expect(classifyResourceKey('service.name')).toBe(RESOURCE_SERVICE_NAME);
+    expect(classifyResourceKey('deployment.environment.name')).toBe(RESOURCE_ENVIRONMENT);
+    expect(classifyResourceKey('host.name')).toBe(0);
+  });
+});
+
+describe('ResourceFields', () => {
+  it('defaults and converts non-string values', () => {
+    const r = new ResourceFields();
+    r.set(RESOURCE_SERVICE_NAME, '');
+    expect(r.service).toBe('unknown_service');
+    r.set(RESOURCE_SERVICE_NAME, 42);
+    expect(r.service).toBe('42');
+    r.reset();
+    expect([r.service, r.serviceVersion, r.environment]).toEqual(['unknown_service', '', '']);
+  });
+});
+
+describe('SpanFields and BeatBatch', () => {
+  it('applies beat.number leniently', () => {
+    const f = new SpanFields();
+    for (const [v, n] of [[3, 3], ['4', 4], [' ', 0], [-1, 0], [1.5, 0], [true, 0]] as const) {
+      f.setAttribute(KEY_NUMBER, 'beat.number', v);
+      expect(f.beatNumber).toBe(n);
+    }
+  });
+
+  it('keeps the first rejection reason and summarises the rest', () => {
+    const batch = new BeatBatch(new StringInterner());
+    const r = new ResourceFields();
+    const f = new SpanFields();
+    for (let i = 0; i < 5; i++) {
+      span(f, '', 's');
+      f.reject(`reason ${i}`);
+      f.reject('second reason is ignored');
+      batch.finishSpan(f, r);
+    }
+    span(f, 't', 's1');
+    batch.finishSpan(f, r);
+    const result = batch.result();
+    expect(result.spans).toBe(6);
+    expect(result.rejected).toBe(5);
+    expect(result.rejectMessage).toBe('span 0: reason 0; span 1: reason 1; span 2: reason 2 (and 2 more)');
+    expect(result.beats).toHaveLength(1);
+  });
+
+  it('does not overwrite a deployment.environment span attribute with the resource one', () => {
+    const batch = new BeatBatch(new StringInterner());
+    const r = new ResourceFields();
+    r.set(RESOURCE_ENVIRONMENT, 'prod');
+    const f = span(new SpanFields(), 't', 's');
+    f.setAttribute(KEY_OTHER, 'deployment.environment', 'canary');
+    batch.finishSpan(f, r);
+    expect(batch.result().beats[0]!.attributes).toEqual({ 'deployment.environment': 'canary' });
+  });
+
+  it('converts nanosecond halves to milliseconds', () => {
+    expect(nanosToMs(0, 1_500_000)).toBe(1.5);
+    expect(nanosToMs(1, 0)).toBe(4294.967296);
+  });
+});

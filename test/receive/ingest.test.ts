@@ -1,0 +1,152 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Beat } from '../../src/model/beat.js';
+import { ingestFiles, terminalProgress } from '../../src/receive/ingest.js';
+import { decodeTraceRequestJson } from '../../src/receive/otlp-json.js';
+import { encodeJson, realisticRequest, requestJsonObject } from './fixtures/otlp-request.js';
+import { edgeRequest } from './fixtures/edge-request.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function write(name: string, text: string): Promise<string> {
+  const p = path.join(dir, name);
+  await writeFile(p, text);
+  return p;
+}
+
+function collector(): { beats: Beat[]; batches: number; sink: (b: Beat[]) => void } {
+  const c = { beats: [] as Beat[], batches: 0, sink: (b: Beat[]) => {
+    c.batches++;
+    c.beats.push(...b);
+  } };
+  return c;
+}
+
+describe('ingestFiles', () => {
+  it('reads collector file-exporter JSON lines with the same beats as the live decoder', async () => {
+    const reqs = [realisticRequest(40, 1), realisticRequest(24, 2)];
+    const file = await write('traces.jsonl', reqs.map(encodeJson).join('\n') + '\n');
+    const c = collector();
+    const progress: [number, number][] = [];
+    const summary = await ingestFiles([file], { onBeats: c.sink, progress: (d, t) => progress.push([d, t]) });
+    expect(summary).toEqual({ files: 1, lines: 2, beats: 64, rejected: 0, errors: [] });
+    const expected = reqs.flatMap((r) => decodeTraceRequestJson(encodeJson(r), { maxAttributesPerSpan: 1024 }).beats);
+    expect(c.beats).toEqual(expected);
+    expect(progress.at(-1)![0]).toBe(progress.at(-1)![1]);
+    expect(progress.at(-1)![1]).toBeGreaterThan(0);
+  });
+
+  it('reads a pretty-printed single request and counts rejected spans', async () => {
+    const file = await write('one.json', JSON.stringify(requestJsonObject(edgeRequest()), null, 2));
+    const c = collector();
+    const summary = await ingestFiles([file], { onBeats: c.sink });
+    expect(summary.beats).toBe(10);
+    expect(summary.rejected).toBe(6);
+    expect(summary.lines).toBeGreaterThan(50);
+    expect(summary.errors).toEqual([{ file, line: 0, message: expect.stringMatching(/^6 spans rejected: span 8: invalid trace_id/) }]);
+  });
+
+  it('reads a pretty-printed array of requests', async () => {
+    const file = await write('many.json', JSON.stringify([requestJsonObject(realisticRequest(5, 1)), requestJsonObject(realisticRequest(3, 2))], null, 1));
+    const c = collector();
+    expect((await ingestFiles([file], { onBeats: c.sink })).beats).toBe(8);
+  });
+
+  it('reads conductor logs, plain and JSON, in batches', async () => {
+    const lines = ['🎼 Sequence: Big (requestId: r1) started', 'Movement: Main'];
+    for (let i = 1; i <= 600; i++) lines.push(`2026-11-25T10:00:00.${String(i % 1000).padStart(3, '0')}Z Beat ${i}: ev:${i % 3} - Duration: 2.00ms - Handler: h${i % 3} (P)`);
+    lines.push(JSON.stringify({ event: 'beat-started', sequenceName: 'J', requestId: 'x', beat: 1, timestamp: 1000 }));
+    lines.push(JSON.stringify({ event: 'beat-completed', sequenceName: 'J', requestId: 'x', beat: 1, timestamp: 1040 }));
+    lines.push(JSON.stringify({ level: 'info', msg: 'unrelated' }));
+    lines.push('plain application output');
+    const file = await write('conductor.log', lines.join('\r\n'));
+    const c = collector();
+    const summary = await ingestFiles([file], { onBeats: c.sink, service: 'canvas' });
+    expect(summary).toMatchObject({ files: 1, lines: 606, beats: 601, rejected: 0, errors: [] });
+    expect(c.batches).toBe(2);
+    expect(c.beats[0]).toMatchObject({ service: 'canvas', sequence: 'Big', movement: 'Main', handler: 'h1', plugin: 'P', durationMs: 2, correlationId: 'r1' });
+    expect(c.beats.at(-1)).toMatchObject({ sequence: 'J', startMs: 1000 * 1000, durationMs: 40_000 });
+  });
+
+  it('collects errors with file and line, and keeps going', async () => {
+    const good = encodeJson(realisticRequest(2, 1));
+    const bad = await write('bad.jsonl', [good, '{"resourceSpans": [', '{"resourceSpans": {}}', '[1,2]', 'Beat 1: x - Handler: h', good].join('\n'));
+    const missing = path.join(dir, 'missing.jsonl');
+    const sub = path.join(dir, 'sub');
+    await mkdir(sub);
+    const c = collector();
+    const summary = await ingestFiles([missing, bad, sub], { onBeats: c.sink });
+    expect(summary.files).toBe(1);
+    expect(summary.beats).toBe(4);
+    expect(summary.errors.map((e) => [path.basename(e.file), e.line])).toEqual([
+      ['missing.jsonl', 0],
+      ['sub', 0],
+      ['bad.jsonl', 2],
+      ['bad.jsonl', 3],
+      // Line 4 ("[1,2]") is neither JSON object nor conductor line: ignored like other output.
+      ['bad.jsonl', 5],
+    ]);
+    expect(summary.errors[3]!.message).toMatch(/malformed OTLP request: resourceSpans: expected an array/);
+  });
+
+  it('caps the number of errors kept', async () => {
+    const file = await write('noise.jsonl', Array.from({ length: 10 }, () => '{oops').join('\n'));
+    const summary = await ingestFiles([file], { onBeats: () => {}, maxErrors: 3 });
+    expect(summary.errors).toHaveLength(4);
+    expect(summary.errors[3]!.message).toBe('7 more errors not shown');
+  });
+
+  it('reports an unparseable multi-line document', async () => {
+    const file = await write('broken.json', '{\n  "resourceSpans": [\n');
+    const summary = await ingestFiles([file], { onBeats: () => {} });
+    expect(summary.errors).toEqual([{ file, line: 0, message: expect.stringMatching(/^invalid JSON/) }]);
+  });
+
+  it('accepts a byte-order mark at the start of a file', async () => {
+    const pretty = await write('bom.json', '\uFEFF' + JSON.stringify(requestJsonObject(realisticRequest(3, 1)), null, 2));
+    const lines = await write('bom.jsonl', '\uFEFF' + encodeJson(realisticRequest(2, 1)) + '\n');
+    const summary = await ingestFiles([pretty, lines], { onBeats: () => {} });
+    expect([summary.beats, summary.errors]).toEqual([5, []]);
+  });
+
+  it('handles empty files', async () => {
+    const file = await write('empty.log', '');
+    expect(await ingestFiles([file], { onBeats: () => {} })).toEqual({ files: 1, lines: 0, beats: 0, rejected: 0, errors: [] });
+  });
+});
+
+describe('terminalProgress', () => {
+  it('draws on a TTY, throttled, and ends the line when complete', () => {
+    const out: string[] = [];
+    let t = 0;
+    const bar = terminalProgress({ isTTY: true, columns: 44, write: (s) => out.push(s) > 0 }, 'load', () => t);
+    bar(0, 2 * 1048576);
+    t = 50;
+    bar(1048576, 2 * 1048576); // throttled
+    t = 200;
+    bar(1048576, 2 * 1048576);
+    bar(2 * 1048576, 2 * 1048576);
+    bar(2 * 1048576, 2 * 1048576); // after completion: nothing
+    expect(out).toEqual([
+      '\rload [..........]   0% 0.0/2.0 MB',
+      '\rload [#####.....]  50% 1.0/2.0 MB',
+      '\rload [##########] 100% 2.0/2.0 MB',
+      '\n',
+    ]);
+  });
+
+  it('draws nothing when the stream is not a terminal', () => {
+    const out: string[] = [];
+    const bar = terminalProgress({ isTTY: false, write: (s) => out.push(s) > 0 });
+    bar(1, 1);
+    expect(out).toEqual([]);
+  });
+});
