@@ -18,6 +18,8 @@ export interface SequenceRun {
   /** Every span of the trace seen so far, in arrival order, children included (bounded). */
   spans: Beat[];
   root: Beat | undefined;
+  /** beat.sequence of the first span carrying one, else the root span name, else ''. */
+  sequence: string;
   /** Latest span end seen, data time. */
   lastActivityMs: number;
   firstStartMs: number;
@@ -51,6 +53,7 @@ export type RunSatisfied = (sequence: string, beats: Beat[]) => boolean;
 /** For a run that timed out without its root: true when it nevertheless reached its last beat. */
 export type RunReachedEnd = (sequence: string, beats: Beat[]) => boolean;
 
+/** Recomputes the sequence name from the spans (the assembler keeps `run.sequence` current). */
 export function runSequenceName(run: SequenceRun): string {
   for (const span of run.spans) if (span.sequence !== '') return span.sequence;
   return run.root ? run.root.spanName : '';
@@ -119,7 +122,7 @@ export class TraceAssembler {
         if (late.run.spans.length < this.maxSpans) late.run.spans.push(span);
         return;
       }
-      run = { traceId: span.traceId, spans: [], root: undefined, lastActivityMs: end, firstStartMs: span.startMs, droppedSpans: 0 };
+      run = { traceId: span.traceId, spans: [], root: undefined, sequence: '', lastActivityMs: end, firstStartMs: span.startMs, droppedSpans: 0 };
       if (this.inflight.size >= this.opts.maxInflightRuns) this.evictOldest();
     } else {
       // Re-insert so Map order is least-recently-active first; eviction takes the front.
@@ -127,6 +130,9 @@ export class TraceAssembler {
     }
     this.inflight.set(span.traceId, run);
     if (span.parentSpanId === '') run.root = span;
+    // An explicit beat.sequence wins over the root span name, whichever arrives first.
+    if (span.sequence !== '' && (run.sequence === '' || run.sequence === run.root?.spanName)) run.sequence = span.sequence;
+    else if (run.sequence === '' && span.parentSpanId === '') run.sequence = span.spanName;
     if (run.spans.length < this.maxSpans) run.spans.push(span);
     else {
       run.droppedSpans++;
@@ -146,7 +152,7 @@ export class TraceAssembler {
   }
 
   private finish(run: SequenceRun, outcome: RunOutcome): ClosedRun {
-    const closed: ClosedRun = { run, outcome, sequence: runSequenceName(run), service: runService(run), beats: runBeats(run) };
+    const closed: ClosedRun = { run, outcome, sequence: run.sequence, service: runService(run), beats: runBeats(run) };
     this.recent.set(run.traceId, closed);
     if (this.recent.size > this.maxRecent) this.recent.delete(this.recent.keys().next().value!);
     return closed;
@@ -165,9 +171,9 @@ export class TraceAssembler {
       let outcome: RunOutcome | undefined;
       if (run.root !== undefined) {
         if (idle >= this.opts.rootGraceMs || idle >= this.opts.runTimeoutMs) outcome = 'complete';
-        else if (satisfied !== undefined && satisfied(runSequenceName(run), runBeats(run))) outcome = 'complete';
+        else if (satisfied !== undefined && satisfied(run.sequence, runBeats(run))) outcome = 'complete';
       } else if (idle >= this.opts.runTimeoutMs) {
-        outcome = reachedEnd !== undefined && reachedEnd(runSequenceName(run), runBeats(run)) ? 'complete' : 'incomplete';
+        outcome = reachedEnd !== undefined && reachedEnd(run.sequence, runBeats(run)) ? 'complete' : 'incomplete';
       }
       if (outcome !== undefined) {
         this.inflight.delete(run.traceId);
@@ -185,10 +191,7 @@ export class TraceAssembler {
 
   resolvedSequence(traceId: string): string | undefined {
     const live = this.inflight.get(traceId);
-    if (live) {
-      const name = runSequenceName(live);
-      return name === '' ? undefined : name;
-    }
+    if (live) return live.sequence === '' ? undefined : live.sequence;
     const closed = this.recent.get(traceId);
     return closed && closed.sequence !== '' ? closed.sequence : undefined;
   }

@@ -22,6 +22,30 @@ export const DetectSchema = z.strictObject({
     coverageReport: z.string().optional().describe('istanbul coverage-final.json or lcov.info of the application repository'),
     runTimeoutMs: z.number().int().positive().default(30_000).describe('A sequence run with no new beat for this long is complete (or incomplete)'),
     maxInflightRuns: z.number().int().positive().default(50_000),
+    baselineMinSlices: z.number().int().positive().default(10).describe('Closed non-empty slices a key needs before its baseline is used'),
+    latency: z
+      .strictObject({
+        significance: z.number().positive().max(0.5).default(1e-4).describe('One-sided p-value of the binomial exceedance test'),
+        minRelativeEffect: z.number().nonnegative().default(0.3).describe('Window p95/p99 must exceed the baseline by this fraction'),
+        minAbsoluteMs: z.number().nonnegative().default(1).describe('...and by at least this many ms'),
+      })
+      .prefault({}),
+    errors: z
+      .strictObject({
+        significance: z.number().positive().max(0.5).default(1e-4).describe('One-sided p-value of the error-rate test'),
+        minRateRatio: z.number().min(1).default(2).describe('Window error rate must be at least this multiple of the baseline rate'),
+        minRateIncrease: z.number().nonnegative().default(0.02).describe('...and this much higher in absolute terms'),
+        minErrors: z.number().int().positive().default(3).describe('Fewer errors in the window is never a spike'),
+        fingerprintWarmupBeats: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(1000)
+          .describe('Beats a handler must have seen before an unseen error fingerprint counts as new'),
+      })
+      .prefault({}),
+    resolveAfter: z.number().int().positive().default(3).describe('Clean evaluations in a row before an anomaly is resolved'),
+    updateEvery: z.number().int().positive().default(30).describe('Re-emit an unchanged ongoing anomaly every this many evaluations'),
   })
   .prefault({});
 export type DetectConfig = z.infer<typeof DetectSchema>;

@@ -1,0 +1,600 @@
+import type { DetectConfig } from '../config/sections/detect.js';
+import type { Anomaly, AnomalyChange, Exemplar, Finding } from '../model/anomaly.js';
+import { STATUS_ERROR, type Beat } from '../model/beat.js';
+import type { EvidenceSource } from '../model/evidence.js';
+import type { Sequence } from '../model/sequence.js';
+import { CoverageDetector, type TrafficView } from './coverage-detector.js';
+import type { CoverageIndex } from './coverage-report.js';
+import { DDSketch } from './ddsketch.js';
+import { detectErrorSpike, ErrorBaseline, FingerprintBook, type ErrorParams, type FingerprintEntry } from './error-detector.js';
+import { KeyTable } from './key-table.js';
+import { detectLatencyRegression, detectSloBreach, LatencyBaseline, type LatencyParams, type LatencyVerdict, type SloTarget } from './latency-detector.js';
+import { AnomalyLifecycle } from './lifecycle.js';
+import { HandlerReservoir } from './reservoir.js';
+import { SequenceDetector } from './sequence-detector.js';
+import { SliceWindow, type Slice, type SliceSink } from './slice-window.js';
+import { severityRank } from './stats.js';
+
+export interface DetectionEngineOptions {
+  config: DetectConfig;
+  sequences?: Sequence[];
+  coverage?: CoverageIndex;
+}
+
+export interface HandlerFigures {
+  service: string;
+  handler: string;
+  count: number;
+  errors: number;
+  errorRate: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  baselineP95Ms: number | undefined;
+  trafficShare: number;
+  slices: Array<{ startMs: number; count: number; errors: number; p95Ms: number }>;
+}
+
+const KIND_HANDLER = 0;
+const KIND_SEQUENCE = 1;
+const SKETCH_ALPHA = 0.005;
+/** Exemplars attached to one finding. */
+const FINDING_EXEMPLARS = 5;
+/** New-fingerprint findings per key per evaluation (a burst of new errors is not 50 anomalies). */
+const MAX_NEW_FINGERPRINTS_PER_KEY = 3;
+const MAX_VERSIONS_PER_SERVICE = 32;
+/** Sensitivity multiplier bounds and step for feedback. */
+const SENSITIVITY_MAX = 4;
+const SENSITIVITY_STEP = 1.5;
+
+/** Per-key state: the window, both baselines, fingerprints, evidence and evaluation results. */
+class KeyState implements SliceSink {
+  readonly window: SliceWindow;
+  readonly latency: LatencyBaseline;
+  readonly errorBase: ErrorBaseline;
+  readonly fingerprints = new FingerprintBook();
+  readonly reservoir: HandlerReservoir | undefined;
+  readonly perfKey: string;
+  readonly errorKey: string;
+  /** Baseline learning paused while this key has an open anomaly of that type. */
+  latencyFrozen = false;
+  errorFrozen = false;
+  frozenSlices = 0;
+  sensitivity = 1;
+  /** Beats accepted by this key's window since it was created. */
+  beatsSeen = 0;
+  /** Handler keys: sequence of the latest beat, so a sequence finding can defer to its handler. */
+  lastSequence = '';
+  // Figures of the last evaluation.
+  count = 0;
+  errors = 0;
+  share = 0;
+
+  constructor(
+    readonly kind: number,
+    readonly service: string,
+    readonly name: string,
+    sliceMs: number,
+    windowSlices: number,
+    latencyParams: LatencyParams,
+    errorParams: ErrorParams,
+    private readonly maxFreezeSlices: number,
+  ) {
+    this.window = new SliceWindow(sliceMs, windowSlices, SKETCH_ALPHA);
+    this.latency = new LatencyBaseline(latencyParams, SKETCH_ALPHA);
+    this.errorBase = new ErrorBaseline(errorParams);
+    this.reservoir = kind === KIND_HANDLER ? new HandlerReservoir() : undefined;
+    const target = `${kind === KIND_HANDLER ? 'handler' : 'sequence'}:${service}:${name}`;
+    this.perfKey = `performance:${target}`;
+    this.errorKey = `error:${target}`;
+  }
+
+  closeSlice(slice: Slice): void {
+    this.latency.learnSeason(slice);
+    const frozen = (this.latencyFrozen || this.errorFrozen) && this.frozenSlices < this.maxFreezeSlices;
+    if (frozen) this.frozenSlices++;
+    if (!this.latencyFrozen || !frozen) this.latency.learn(slice);
+    if (!this.errorFrozen || !frozen) this.errorBase.learn(slice);
+  }
+
+  skipSlices(skipped: number): void {
+    this.latency.skip(skipped);
+    this.errorBase.skip(skipped);
+  }
+}
+
+interface VersionSeen {
+  version: string;
+  firstSeenMs: number;
+  lastSeenMs: number;
+}
+
+/**
+ * The streaming detection core. `observe` is the hot path: per beat a few map lookups, a sketch
+ * insert and counter updates in preallocated slices. `evaluate` runs once per slice (live: a
+ * timer; offline: data time): it rolls windows into baselines, runs the latency, error,
+ * sequence and coverage detectors, and feeds their findings through the anomaly lifecycle.
+ * Memory is bounded by detect.maxKeys keys, each with a fixed-size window and reservoirs.
+ */
+export class DetectionEngine implements EvidenceSource {
+  private readonly cfg: DetectConfig;
+  private readonly latencyParams: LatencyParams;
+  private readonly errorParams: ErrorParams;
+  private readonly keys: KeyTable<KeyState>;
+  private readonly sequenceDetector: SequenceDetector;
+  private readonly coverageDetector: CoverageDetector;
+  private readonly lifecycle: AnomalyLifecycle;
+  private readonly scratch = new DDSketch({ alpha: SKETCH_ALPHA });
+  private readonly serviceTotals = new Map<string, number>();
+  private readonly versionsByService = new Map<string, Map<string, VersionSeen>>();
+  private lastVersion: VersionSeen | undefined;
+  private lastVersionService = '';
+  private late = 0;
+  private readonly traffic: TrafficView;
+
+  constructor(opts: DetectionEngineOptions) {
+    const cfg = opts.config;
+    this.cfg = cfg;
+    this.latencyParams = {
+      significance: cfg.latency.significance,
+      minRelativeEffect: cfg.latency.minRelativeEffect,
+      minAbsoluteMs: cfg.latency.minAbsoluteMs,
+      minSamples: cfg.minSamples,
+      baselineMinSlices: cfg.baselineMinSlices,
+      baselineSlices: cfg.baselineSlices,
+      sliceMs: cfg.sliceMs,
+    };
+    this.errorParams = {
+      significance: cfg.errors.significance,
+      minRateRatio: cfg.errors.minRateRatio,
+      minRateIncrease: cfg.errors.minRateIncrease,
+      minErrors: cfg.errors.minErrors,
+      minSamples: cfg.minSamples,
+      baselineMinSlices: cfg.baselineMinSlices,
+      baselineSlices: cfg.baselineSlices,
+    };
+    const declared = opts.sequences ?? [];
+    this.keys = new KeyTable<KeyState>(
+      cfg.maxKeys,
+      cfg.idleEvictMs,
+      (kind, service, name) =>
+        new KeyState(kind, service, name, cfg.sliceMs, cfg.windowSlices, this.latencyParams, this.errorParams, cfg.baselineSlices),
+    );
+    this.sequenceDetector = new SequenceDetector(cfg, declared);
+    this.coverageDetector = new CoverageDetector(opts.coverage, declared);
+    this.lifecycle = new AnomalyLifecycle({ resolveAfter: cfg.resolveAfter, updateEvery: cfg.updateEvery });
+    this.traffic = { handlers: () => this.trafficRows() };
+  }
+
+  observe(beats: Beat[]): void {
+    const seqDetector = this.sequenceDetector;
+    for (let i = 0; i < beats.length; i++) {
+      const beat = beats[i]!;
+      seqDetector.observe(beat);
+      this.coverageDetector.observe(beat);
+      const failed = beat.status === STATUS_ERROR || beat.error !== undefined;
+      const handlerKey = this.keys.get(KIND_HANDLER, beat.service, beat.handler, beat.startMs);
+      if (!this.observeKey(handlerKey, beat, failed)) {
+        this.late++;
+        continue;
+      }
+      const sequence = beat.sequence !== '' ? beat.sequence : seqDetector.resolvedSequence(beat.traceId);
+      if (sequence) {
+        handlerKey.lastSequence = sequence;
+        this.observeKey(this.keys.get(KIND_SEQUENCE, beat.service, sequence, beat.startMs), beat, failed);
+      }
+      this.noteVersion(beat);
+    }
+  }
+
+  evaluate(nowMs: number): AnomalyChange[] {
+    this.keys.evictIdle(nowMs);
+    const totals = this.serviceTotals;
+    totals.clear();
+    // The slice holding nowMs - 1 is the newest: evaluating at a slice boundary sees full slices.
+    const headMs = nowMs - 1;
+    this.keys.forEach((node) => {
+      const k = node.value;
+      k.window.advanceTo(headMs, k);
+      let count = 0;
+      let errors = 0;
+      k.window.forEachSlice((s) => {
+        count += s.count;
+        errors += s.errors;
+      });
+      k.count = count;
+      k.errors = errors;
+      if (k.kind === KIND_HANDLER) totals.set(k.service, (totals.get(k.service) ?? 0) + count);
+    });
+    const findings: Finding[] = [];
+    const sequenceFindings: Finding[] = [];
+    // Type + service + sequence of handler findings: the same problem seen again on the
+    // sequence that contains the handler is not reported twice.
+    const covered = new Set<string>();
+    this.keys.forEach((node) => {
+      const k = node.value;
+      const total = totals.get(k.service) ?? 0;
+      k.share = total > 0 ? Math.min(1, k.count / total) : 0;
+      k.reservoir?.promote(k.window.startMs, k.count, k.latencyFrozen || k.errorFrozen);
+      if (k.count === 0) return;
+      const out = k.kind === KIND_HANDLER ? findings : sequenceFindings;
+      const before = out.length;
+      this.latencyFinding(k, nowMs, out);
+      this.errorFindings(k, nowMs, out);
+      if (k.kind === KIND_HANDLER && k.lastSequence !== '') {
+        for (let i = before; i < out.length; i++) covered.add(`${out[i]!.type}|${k.service}|${k.lastSequence}`);
+      }
+    });
+    for (const f of sequenceFindings) if (!covered.has(`${f.type}|${f.service}|${f.sequence}`)) findings.push(f);
+    for (const f of this.sequenceDetector.evaluate(nowMs)) findings.push(f);
+    for (const f of this.coverageDetector.evaluate(nowMs, this.traffic)) findings.push(f);
+    const changes = this.lifecycle.apply(findings, nowMs);
+    this.keys.forEach((node) => {
+      const k = node.value;
+      k.latencyFrozen = this.lifecycle.activeId(k.perfKey) !== undefined;
+      k.errorFrozen = this.lifecycle.activeId(k.errorKey) !== undefined;
+      if (!k.latencyFrozen && !k.errorFrozen) k.frozenSlices = 0;
+    });
+    return changes;
+  }
+
+  handlerFigures(): HandlerFigures[] {
+    const out: HandlerFigures[] = [];
+    this.keys.forEach((node) => {
+      const k = node.value;
+      if (k.kind !== KIND_HANDLER) return;
+      const sketch = this.windowSketch(k);
+      // One row per window slot, empty ones included, so heatmap rows line up across handlers.
+      const slices: HandlerFigures['slices'] = [];
+      let count = 0;
+      let errors = 0;
+      const head = k.window.head;
+      for (let idx = head - k.window.size + 1; idx <= head; idx++) {
+        const s = k.window.sliceAt(idx);
+        if (s) {
+          count += s.count;
+          errors += s.errors;
+        }
+        slices.push({
+          startMs: idx * k.window.sliceMs,
+          count: s ? s.count : 0,
+          errors: s ? s.errors : 0,
+          p95Ms: s && s.count > 0 ? s.sketch.quantile(0.95) : 0,
+        });
+      }
+      out.push({
+        service: k.service,
+        handler: k.name,
+        count,
+        errors,
+        errorRate: count > 0 ? errors / count : 0,
+        p50Ms: count > 0 ? sketch.quantile(0.5) : 0,
+        p95Ms: count > 0 ? sketch.quantile(0.95) : 0,
+        p99Ms: count > 0 ? sketch.quantile(0.99) : 0,
+        baselineP95Ms: k.latency.warm ? k.latency.quantile(0.95) : undefined,
+        trafficShare: k.share,
+        slices,
+      });
+    });
+    return out;
+  }
+
+  /** Window counts per (service, sequence) key. */
+  sequenceFigures(): Array<{ service: string; sequence: string; count: number; errors: number }> {
+    const out: Array<{ service: string; sequence: string; count: number; errors: number }> = [];
+    this.keys.forEach((node) => {
+      const k = node.value;
+      if (k.kind !== KIND_SEQUENCE) return;
+      let count = 0;
+      let errors = 0;
+      k.window.forEachSlice((s) => {
+        count += s.count;
+        errors += s.errors;
+      });
+      out.push({ service: k.service, sequence: k.name, count, errors });
+    });
+    return out;
+  }
+
+  openAnomalies(): Anomaly[] {
+    return this.lifecycle.openAnomalies();
+  }
+
+  /**
+   * Operator verdict on an anomaly. A false positive makes its key harder to flag (significance
+   * divided and minimum effects multiplied by a sensitivity factor, x1.5 per verdict, at most 4)
+   * and lets the baseline learn the current behaviour; a true positive moves the factor back
+   * towards 1. Unknown ids and evicted keys are ignored.
+   */
+  feedback(anomalyId: string, verdict: 'false-positive' | 'true-positive'): void {
+    const a = this.lifecycle.find(anomalyId);
+    if (!a) return;
+    const k =
+      a.handler !== undefined
+        ? this.keys.peek(KIND_HANDLER, a.service, a.handler)
+        : a.sequence !== undefined
+          ? this.keys.peek(KIND_SEQUENCE, a.service, a.sequence)
+          : undefined;
+    if (!k) return;
+    if (verdict === 'false-positive') {
+      k.sensitivity = Math.min(SENSITIVITY_MAX, k.sensitivity * SENSITIVITY_STEP);
+      k.frozenSlices = this.cfg.baselineSlices;
+    } else {
+      k.sensitivity = Math.max(1, k.sensitivity / SENSITIVITY_STEP);
+    }
+  }
+
+  /** Current sensitivity factor of a handler (1 = default; higher = harder to flag). */
+  sensitivity(service: string, handler: string): number {
+    return this.keys.peek(KIND_HANDLER, service, handler)?.sensitivity ?? 1;
+  }
+
+  stats(): { keys: number; evicted: number; lateBeats: number } {
+    return { keys: this.keys.size, evicted: this.keys.evicted, lateBeats: this.late };
+  }
+
+  // EvidenceSource
+
+  recentBeats(service: string, handler: string): Beat[] {
+    return this.keys.peek(KIND_HANDLER, service, handler)?.reservoir?.recent.toArray() ?? [];
+  }
+
+  /** Recent failing beats of a handler (bounded), newest last. */
+  recentErrors(service: string, handler: string): Beat[] {
+    return this.keys.peek(KIND_HANDLER, service, handler)?.reservoir?.errors.toArray() ?? [];
+  }
+
+  baselineBeats(service: string, handler: string): Beat[] {
+    return this.keys.peek(KIND_HANDLER, service, handler)?.reservoir?.baseline.toArray() ?? [];
+  }
+
+  traceBeats(traceId: string): Beat[] | undefined {
+    return this.sequenceDetector.traceBeats(traceId);
+  }
+
+  versions(service: string): Array<{ version: string; firstSeenMs: number; lastSeenMs: number }> {
+    const byVersion = this.versionsByService.get(service);
+    if (!byVersion) return [];
+    return [...byVersion.values()].map((v) => ({ ...v })).sort((a, b) => a.firstSeenMs - b.firstSeenMs);
+  }
+
+  trafficShare(service: string, handler: string): number {
+    return this.keys.peek(KIND_HANDLER, service, handler)?.share ?? 0;
+  }
+
+  // internals
+
+  /** False when the beat is too late for the key's window. */
+  private observeKey(k: KeyState, beat: Beat, failed: boolean): boolean {
+    if (!k.window.add(beat, failed, k)) return false;
+    k.beatsSeen++;
+    if (failed && beat.error !== undefined && k.kind === KIND_HANDLER) {
+      // A fingerprint only counts as new once the handler has run long enough for its usual
+      // errors to have shown up.
+      k.fingerprints.observe(beat, beat.error, k.errorBase.warm && k.beatsSeen > this.cfg.errors.fingerprintWarmupBeats);
+    }
+    k.reservoir?.add(beat, failed);
+    return true;
+  }
+
+  private noteVersion(beat: Beat): void {
+    const last = this.lastVersion;
+    if (last !== undefined && this.lastVersionService === beat.service && last.version === beat.serviceVersion) {
+      if (beat.startMs > last.lastSeenMs) last.lastSeenMs = beat.startMs;
+      return;
+    }
+    let byVersion = this.versionsByService.get(beat.service);
+    if (!byVersion) {
+      if (this.versionsByService.size >= this.cfg.maxKeys) {
+        const oldest = this.versionsByService.keys().next().value;
+        if (oldest !== undefined) this.versionsByService.delete(oldest);
+      }
+      byVersion = new Map();
+      this.versionsByService.set(beat.service, byVersion);
+    }
+    let seen = byVersion.get(beat.serviceVersion);
+    if (!seen) {
+      if (byVersion.size >= MAX_VERSIONS_PER_SERVICE) {
+        let oldest: VersionSeen | undefined;
+        for (const v of byVersion.values()) if (!oldest || v.lastSeenMs < oldest.lastSeenMs) oldest = v;
+        if (oldest) byVersion.delete(oldest.version);
+      }
+      seen = { version: beat.serviceVersion, firstSeenMs: beat.startMs, lastSeenMs: beat.startMs };
+      byVersion.set(beat.serviceVersion, seen);
+    } else {
+      if (beat.startMs > seen.lastSeenMs) seen.lastSeenMs = beat.startMs;
+      if (beat.startMs < seen.firstSeenMs) seen.firstSeenMs = beat.startMs;
+    }
+    this.lastVersion = seen;
+    this.lastVersionService = beat.service;
+  }
+
+  private windowSketch(k: KeyState): DDSketch {
+    const sketch = this.scratch;
+    sketch.clear();
+    k.window.forEachSlice((s) => sketch.merge(s.sketch));
+    return sketch;
+  }
+
+  private sloFor(k: KeyState): SloTarget | undefined {
+    if (k.kind !== KIND_HANDLER) return undefined;
+    return this.cfg.slo.handlers[k.name] ?? this.cfg.slo.global;
+  }
+
+  private target(k: KeyState): { service: string; handler?: string; sequence?: string } {
+    return k.kind === KIND_HANDLER ? { service: k.service, handler: k.name } : { service: k.service, sequence: k.name };
+  }
+
+  private latencyFinding(k: KeyState, nowMs: number, out: Finding[]): void {
+    const slo = this.sloFor(k);
+    if (k.count < this.cfg.minSamples && !slo?.maxMs) return;
+    const sketch = this.windowSketch(k);
+    const window = { count: k.count, sketch, startMs: k.window.startMs, endMs: nowMs };
+    const regression = detectLatencyRegression(window, k.latency, this.latencyParams, k.share, k.sensitivity);
+    const breach = detectSloBreach(window, slo, this.latencyParams, k.share);
+    let v: LatencyVerdict | undefined = regression;
+    if (breach && (!v || severityRank(breach.severity) > severityRank(v.severity))) v = breach;
+    if (!v) return;
+    const what = k.kind === KIND_HANDLER ? k.name : `sequence ${k.name}`;
+    const ratio = v.observedMs / v.expectedMs;
+    const summary =
+      v.subtype === 'slo-breach'
+        ? `${what} ${v.figure} ${fmtMs(v.observedMs)} breaches SLO ${fmtMs(v.expectedMs)} (${k.count} beats)`
+        : `${what} ${v.figure} ${fmtMs(v.observedMs)} vs baseline ${fmtMs(v.expectedMs)} (${ratio.toFixed(1)}x, ${k.count} beats)`;
+    const details: Finding['details'] = {
+      figure: v.figure,
+      test: v.subtype === 'slo-breach' ? 'slo' : 'binomial-exceedance',
+      pValue: v.pValue,
+      exceedances: v.exceedances,
+      expectedExceedances: round(v.expectedExceedances),
+      seriesScore: round(v.seriesScore),
+      seasonalFactor: round(v.seasonalFactor),
+      trafficShare: round(k.share),
+      sensitivity: k.sensitivity,
+    };
+    if (Number.isFinite(v.robustZ)) details.robustZ = round(v.robustZ);
+    const expected: Record<string, number> = {};
+    if (v.subtype === 'latency-regression') {
+      expected.p95Ms = k.latency.quantile(0.95) * v.seasonalFactor;
+      expected.p99Ms = k.latency.quantile(0.99) * v.seasonalFactor;
+    }
+    expected[`${v.figure}Ms`] = v.expectedMs;
+    out.push({
+      key: k.perfKey,
+      type: 'performance',
+      subtype: v.subtype,
+      severity: v.severity,
+      confidence: v.confidence,
+      ...this.target(k),
+      windowStartMs: k.window.startMs,
+      windowEndMs: nowMs,
+      summary,
+      observed: { p50Ms: sketch.quantile(0.5), p95Ms: sketch.quantile(0.95), p99Ms: sketch.quantile(0.99), maxMs: sketch.max, count: k.count },
+      expected,
+      details,
+      exemplars: this.slowExemplars(k),
+    });
+  }
+
+  private errorFindings(k: KeyState, nowMs: number, out: Finding[]): void {
+    const v = detectErrorSpike(k.count, k.errors, k.errorBase, this.errorParams, k.share, k.sensitivity);
+    const what = k.kind === KIND_HANDLER ? k.name : `sequence ${k.name}`;
+    if (v) {
+      const top = this.topFingerprint(k);
+      const details: Finding['details'] = { test: v.test, pValue: v.pValue, trafficShare: round(k.share), sensitivity: k.sensitivity };
+      if (top) {
+        details.topFingerprint = top.fingerprint;
+        details.topErrorType = top.type;
+        details.topErrorMessage = top.message;
+      }
+      out.push({
+        key: k.errorKey,
+        type: 'error',
+        subtype: 'error-rate-spike',
+        severity: v.severity,
+        confidence: v.confidence,
+        ...this.target(k),
+        windowStartMs: k.window.startMs,
+        windowEndMs: nowMs,
+        summary: `${what} error rate ${pct(v.observedRate)} vs baseline ${pct(v.expectedRate)} (${v.errors}/${v.count})`,
+        observed: { errorRate: v.observedRate, errors: v.errors, count: v.count },
+        expected: { errorRate: v.expectedRate },
+        details,
+        exemplars: this.failingExemplars(k),
+      });
+    }
+    if (k.kind !== KIND_HANDLER) return;
+    const novel = k.fingerprints.novelSince(k.window.startMs);
+    if (novel.length === 0) return;
+    novel.sort((a, b) => b.count - a.count);
+    for (let i = 0; i < novel.length && i < MAX_NEW_FINGERPRINTS_PER_KEY; i++) out.push(this.newFingerprintFinding(k, novel[i]!, nowMs));
+  }
+
+  private newFingerprintFinding(k: KeyState, fp: FingerprintEntry, nowMs: number): Finding {
+    const err = fp.error;
+    const rate = k.count > 0 ? fp.count / k.count : 0;
+    return {
+      key: `error-fingerprint:${k.service}:${k.name}:${fp.fingerprint}`,
+      type: 'error',
+      subtype: 'new-error-fingerprint',
+      severity: newErrorSeverity(rate, k.share),
+      confidence: Math.min(1, 0.6 + 0.4 * k.errorBase.confidence),
+      service: k.service,
+      handler: k.name,
+      windowStartMs: k.window.startMs,
+      windowEndMs: nowMs,
+      summary: `${k.name} new error ${err.type}: ${truncate(err.message, 120)}${err.topFrame ? ` at ${err.topFrame}` : ''}`,
+      observed: { occurrences: fp.count, firstSeenMs: fp.firstSeenMs },
+      expected: { occurrences: 0 },
+      details: { fingerprint: fp.fingerprint, errorType: err.type, errorMessage: truncate(err.message, 500), topFrame: err.topFrame },
+      exemplars: [{ traceId: fp.traceId, spanId: fp.spanId, errorFingerprint: fp.fingerprint }],
+    };
+  }
+
+  private slowExemplars(k: KeyState): Exemplar[] {
+    const all: Exemplar[] = [];
+    k.window.forEachSlice((s) => {
+      for (const e of s.slow) if (e.durationMs >= 0) all.push({ traceId: e.traceId, spanId: e.spanId, durationMs: e.durationMs });
+    });
+    all.sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0));
+    return all.slice(0, FINDING_EXEMPLARS);
+  }
+
+  private failingExemplars(k: KeyState): Exemplar[] {
+    const all: Exemplar[] = [];
+    k.window.forEachSlice((s) => {
+      for (let i = 0; i < s.failingCount; i++) {
+        const e = s.failing[i]!;
+        const ex: Exemplar = { traceId: e.traceId, spanId: e.spanId, durationMs: e.durationMs };
+        if (e.fingerprint !== '') ex.errorFingerprint = e.fingerprint;
+        all.push(ex);
+      }
+    });
+    return all.slice(-FINDING_EXEMPLARS).reverse();
+  }
+
+  private topFingerprint(k: KeyState): { fingerprint: string; type: string; message: string } | undefined {
+    const counts = new Map<string, { n: number; type: string; message: string }>();
+    k.window.forEachSlice((s) => {
+      for (const [fp, t] of s.fingerprints) {
+        const c = counts.get(fp);
+        if (c) c.n += t.count;
+        else counts.set(fp, { n: t.count, type: t.error.type, message: truncate(t.error.message, 200) });
+      }
+    });
+    let best: { fingerprint: string; type: string; message: string; n: number } | undefined;
+    for (const [fp, c] of counts) if (!best || c.n > best.n) best = { fingerprint: fp, ...c };
+    return best && { fingerprint: best.fingerprint, type: best.type, message: best.message };
+  }
+
+  private trafficRows(): Array<{ service: string; handler: string; count: number; share: number }> {
+    const rows: Array<{ service: string; handler: string; count: number; share: number }> = [];
+    this.keys.forEach((node) => {
+      const k = node.value;
+      if (k.kind === KIND_HANDLER) rows.push({ service: k.service, handler: k.name, count: k.count, share: k.share });
+    });
+    return rows;
+  }
+}
+
+function newErrorSeverity(rate: number, share: number): Anomaly['severity'] {
+  // A new error is at least medium; it grows with how much of the handler's traffic it hits.
+  const level = rate >= 0.2 ? 3 : rate >= 0.05 ? 2 : 1;
+  return (['low', 'medium', 'high', 'critical'] as const)[Math.max(1, Math.min(3, share >= 0.25 ? level + 1 : level))]!;
+}
+
+function fmtMs(ms: number): string {
+  return ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toPrecision(3)} ms`;
+}
+
+function pct(rate: number): string {
+  return `${(rate * 100).toFixed(1)} %`;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function truncate(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}

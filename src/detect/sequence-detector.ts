@@ -1,0 +1,423 @@
+import type { DetectConfig } from '../config/sections/detect.js';
+import type { Beat } from '../model/beat.js';
+import type { AnomalySubtype, Exemplar, Finding, Severity } from '../model/anomaly.js';
+import type { Sequence } from '../model/sequence.js';
+import { TraceAssembler, type ClosedRun } from './trace-assembler.js';
+import { OrderLearner, compareToExpected, declaredOrder, type ExpectedOrder } from './expected-order.js';
+
+/**
+ * Behavioral detection: assembles beats into sequence runs, compares each finished run with the
+ * expected beat order (declared or learned), and flags a sequence when the rate of a violation
+ * departs from its own baseline (one-sided proportions test with a minimum count), when runs
+ * stop completing, or when the number of runs per slice surges.
+ */
+export interface SequenceDetectorOptions {
+  /** Complete runs before a learned order is used. */
+  minLearnRuns: number;
+  learnHalfLifeRuns: number;
+  /** Slices summed for the current rate. */
+  rateWindowSlices: number;
+  /** Offending runs needed in the window before any rate verdict. */
+  minViolations: number;
+  /** Current rate must exceed the baseline by at least this much (absolute). */
+  minRateDelta: number;
+  zThreshold: number;
+  /** (Decayed) compared runs in the baseline before rate verdicts. */
+  minBaselineRuns: number;
+  /** Baseline half-life, in slices. */
+  baselineHalfLifeSlices: number;
+  /** While flagged, a slice enters the baseline with this weight, so a fault is absorbed slowly. */
+  flaggedBaselineWeight: number;
+  surgeRatio: number;
+  surgeZ: number;
+  minSurgeRuns: number;
+  minBaselineSlices: number;
+  /** Wait after the root span for spans from other services. */
+  rootGraceMs: number;
+  recentRuns: number;
+  maxSpansPerRun: number;
+  maxExemplars: number;
+}
+
+const DEFAULTS: Omit<SequenceDetectorOptions, 'rootGraceMs' | 'baselineHalfLifeSlices'> = {
+  minLearnRuns: 30,
+  learnHalfLifeRuns: 2000,
+  rateWindowSlices: 3,
+  minViolations: 5,
+  minRateDelta: 0.05,
+  zThreshold: 4,
+  minBaselineRuns: 50,
+  flaggedBaselineWeight: 0.05,
+  surgeRatio: 2,
+  surgeZ: 5,
+  minSurgeRuns: 20,
+  minBaselineSlices: 10,
+  recentRuns: 2048,
+  maxSpansPerRun: 256,
+  maxExemplars: 5,
+};
+
+type RateSubtype = 'missing-beat' | 'unexpected-beat' | 'out-of-order' | 'duplicate-beat' | 'incomplete-run';
+
+interface KeyCount {
+  subtype: RateSubtype;
+  handler: string;
+  runs: number;
+  exemplars: Exemplar[];
+}
+
+interface SliceBucket {
+  slice: number;
+  /** Closed runs (complete + incomplete), denominator of incomplete-run. */
+  closed: number;
+  /** Complete runs compared with an expectation, denominator of the order violations. */
+  compared: number;
+  keys: Map<string, KeyCount>;
+  /** Keys (and '#surge') flagged while this bucket was in the window. */
+  flagged: Set<string>;
+}
+
+interface SequenceState {
+  name: string;
+  service: string;
+  declared: ExpectedOrder | undefined;
+  learner: OrderLearner;
+  window: SliceBucket[];
+  baseCompared: number;
+  baseClosed: number;
+  baseKeys: Map<string, { subtype: RateSubtype; handler: string; runs: number }>;
+  surgeMean: number;
+  surgeVar: number;
+  surgeSlices: number;
+  lastSeenMs: number;
+}
+
+const SURGE = '#surge';
+
+/** One-sided z for x successes in n trials against rate p0 (continuity corrected). */
+export function proportionZ(x: number, n: number, p0: number): number {
+  if (n <= 0) return 0;
+  const p = Math.min(Math.max(p0, 1e-4), 1 - 1e-4);
+  return (x - 0.5 - n * p) / Math.sqrt(n * p * (1 - p));
+}
+
+function severityForRate(rate: number): Severity {
+  if (rate >= 0.5) return 'high';
+  if (rate >= 0.2) return 'medium';
+  return 'low';
+}
+
+function confidenceFor(z: number, zThreshold: number, count: number, minCount: number): number {
+  const margin = 1 - Math.exp(-Math.max(0, z) / zThreshold);
+  const support = Math.min(1, count / (4 * minCount));
+  return Math.max(0, Math.min(1, margin * (0.5 + 0.5 * support)));
+}
+
+export class SequenceDetector {
+  private readonly assembler: TraceAssembler;
+  private readonly declaredByName = new Map<string, ExpectedOrder>();
+  private readonly sequences = new Map<string, SequenceState>();
+  private readonly opts: SequenceDetectorOptions;
+  private readonly decay: number;
+  /** Runs dropped because the sequence table was full. */
+  droppedRuns = 0;
+
+  constructor(private readonly cfg: DetectConfig, declared: Sequence[], options: Partial<SequenceDetectorOptions> = {}) {
+    this.opts = {
+      ...DEFAULTS,
+      rootGraceMs: Math.min(cfg.runTimeoutMs, 5_000),
+      baselineHalfLifeSlices: Math.max(10, Math.round(cfg.baselineSlices / 2)),
+      ...options,
+    };
+    this.decay = Math.pow(2, -1 / this.opts.baselineHalfLifeSlices);
+    for (const seq of declared) {
+      const order = declaredOrder(seq);
+      this.declaredByName.set(seq.name, order);
+      if (!this.declaredByName.has(seq.id)) this.declaredByName.set(seq.id, order);
+    }
+    this.assembler = new TraceAssembler({
+      maxInflightRuns: cfg.maxInflightRuns,
+      runTimeoutMs: cfg.runTimeoutMs,
+      rootGraceMs: this.opts.rootGraceMs,
+      maxSpansPerRun: this.opts.maxSpansPerRun,
+      recentRuns: this.opts.recentRuns,
+    });
+  }
+
+  /** Runs evicted from the in-flight set before they closed. */
+  get evictedRuns(): number {
+    return this.assembler.evicted;
+  }
+
+  get inflightRuns(): number {
+    return this.assembler.inflightCount;
+  }
+
+  observe(beat: Beat): void {
+    this.assembler.observe(beat);
+  }
+
+  traceBeats(traceId: string): Beat[] | undefined {
+    return this.assembler.traceBeats(traceId);
+  }
+
+  resolvedSequence(traceId: string): string | undefined {
+    return this.assembler.resolvedSequence(traceId);
+  }
+
+  /** The order runs of `sequence` are compared with, if known yet. */
+  expectedOrder(sequence: string): ExpectedOrder | undefined {
+    return this.declaredByName.get(sequence) ?? this.sequences.get(sequence)?.learner.expected();
+  }
+
+  private expectedHandlers(sequence: string): string[] | undefined {
+    return this.expectedOrder(sequence)?.handlers;
+  }
+
+  evaluate(nowMs: number): Finding[] {
+    const slice = Math.floor((nowMs - 1) / this.cfg.sliceMs);
+    const closed = this.assembler.close(
+      nowMs,
+      (seq, beats) => {
+        const exp = this.expectedHandlers(seq);
+        if (exp === undefined || exp.length === 0) return false;
+        const have = new Set(beats.map((b) => b.handler));
+        return exp.every((h) => have.has(h));
+      },
+      (seq, beats) => {
+        const exp = this.expectedHandlers(seq);
+        const last = exp?.[exp.length - 1];
+        return last !== undefined && beats.some((b) => b.handler === last);
+      },
+    );
+    for (const run of closed) this.record(run, slice, nowMs);
+    const findings: Finding[] = [];
+    for (const [name, state] of this.sequences) {
+      if (nowMs - state.lastSeenMs > this.cfg.idleEvictMs) {
+        this.sequences.delete(name);
+        continue;
+      }
+      this.roll(state, slice);
+      this.rateFindings(state, nowMs, findings);
+      this.surgeFinding(state, nowMs, findings);
+    }
+    return findings;
+  }
+
+  private stateFor(run: ClosedRun, nowMs: number): SequenceState | undefined {
+    let state = this.sequences.get(run.sequence);
+    if (state === undefined) {
+      if (this.sequences.size >= this.cfg.maxKeys) {
+        this.droppedRuns++;
+        return undefined;
+      }
+      state = {
+        name: run.sequence,
+        service: run.service,
+        declared: this.declaredByName.get(run.sequence),
+        learner: new OrderLearner({ minRuns: this.opts.minLearnRuns, halfLifeRuns: this.opts.learnHalfLifeRuns, maxSignatures: 64 }),
+        window: [],
+        baseCompared: 0,
+        baseClosed: 0,
+        baseKeys: new Map(),
+        surgeMean: 0,
+        surgeVar: 0,
+        surgeSlices: 0,
+        lastSeenMs: nowMs,
+      };
+      this.sequences.set(run.sequence, state);
+    }
+    state.lastSeenMs = nowMs;
+    if (run.service !== '') state.service = run.service;
+    return state;
+  }
+
+  private record(run: ClosedRun, slice: number, nowMs: number): void {
+    // A trace with neither a sequence name nor any beat is not a sequence run. An evicted run
+    // says nothing about the application (only about our memory bound): it is counted, not judged.
+    if (run.outcome === 'evicted') return;
+    if (run.sequence === '' || (run.beats.length === 0 && !this.declaredByName.has(run.sequence))) return;
+    const state = this.stateFor(run, nowMs);
+    if (state === undefined) return;
+    this.roll(state, slice);
+    const bucket = state.window[state.window.length - 1]!;
+    bucket.closed++;
+    const rootSpan = run.run.root?.spanId ?? run.beats[0]?.spanId ?? '';
+    if (run.outcome !== 'complete') {
+      this.count(bucket, 'incomplete-run', '', { traceId: run.run.traceId, spanId: rootSpan });
+      return;
+    }
+    const handlers = run.beats.map((b) => b.handler);
+    const expected = state.declared ?? state.learner.expected();
+    if (state.declared === undefined) state.learner.observe(handlers);
+    if (expected === undefined) return;
+    bucket.compared++;
+    const seen = new Set<string>();
+    for (const v of compareToExpected(expected.handlers, handlers)) {
+      const id = `${v.kind}\u0001${v.handler}`;
+      // A run counts once per (violation, handler), however many times it repeats it.
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const beat = v.index >= 0 ? run.beats[v.index] : undefined;
+      this.count(bucket, v.kind, v.handler, { traceId: run.run.traceId, spanId: beat?.spanId ?? rootSpan });
+    }
+  }
+
+  private count(bucket: SliceBucket, subtype: RateSubtype, handler: string, exemplar: Exemplar): void {
+    const id = `${subtype}\u0001${handler}`;
+    let kc = bucket.keys.get(id);
+    if (kc === undefined) {
+      kc = { subtype, handler, runs: 0, exemplars: [] };
+      bucket.keys.set(id, kc);
+    }
+    kc.runs++;
+    if (kc.exemplars.length < this.opts.maxExemplars) kc.exemplars.push(exemplar);
+  }
+
+  /** Moves the window forward to `slice`; buckets leaving it are merged into the baseline. */
+  private roll(state: SequenceState, slice: number): void {
+    const last = state.window[state.window.length - 1];
+    if (last !== undefined && last.slice >= slice) return;
+    let from = last === undefined ? slice : last.slice + 1;
+    // After a long gap only the empty slices that still matter are replayed.
+    if (slice - from > this.opts.rateWindowSlices + 64) {
+      for (let i = 0; i < slice - from - this.opts.rateWindowSlices; i++) this.decayBaseline(state, 1);
+      from = slice - this.opts.rateWindowSlices;
+    }
+    for (let s = from; s <= slice; s++) {
+      state.window.push({ slice: s, closed: 0, compared: 0, keys: new Map(), flagged: new Set() });
+      while (state.window.length > this.opts.rateWindowSlices) this.mergeIntoBaseline(state, state.window.shift()!);
+    }
+  }
+
+  private decayBaseline(state: SequenceState, slices: number): void {
+    const d = Math.pow(this.decay, slices);
+    state.baseCompared *= d;
+    state.baseClosed *= d;
+    for (const k of state.baseKeys.values()) k.runs *= d;
+    // The surge baseline skips a long silence: traffic coming back is not a surge.
+  }
+
+  private mergeIntoBaseline(state: SequenceState, b: SliceBucket): void {
+    const d = this.decay;
+    const wFor = (id: string): number => (b.flagged.has(id) ? this.opts.flaggedBaselineWeight : 1);
+    // Denominators always count in full; only a flagged key's own numerator is damped.
+    state.baseCompared = state.baseCompared * d + b.compared;
+    state.baseClosed = state.baseClosed * d + b.closed;
+    for (const k of state.baseKeys.values()) k.runs *= d;
+    for (const [id, kc] of b.keys) {
+      let base = state.baseKeys.get(id);
+      if (base === undefined) {
+        base = { subtype: kc.subtype, handler: kc.handler, runs: 0 };
+        state.baseKeys.set(id, base);
+      }
+      base.runs += wFor(id) * kc.runs;
+    }
+    const ws = b.flagged.has(SURGE) ? this.opts.flaggedBaselineWeight : 1;
+    const a = ws / Math.min(state.surgeSlices + 1, this.opts.baselineHalfLifeSlices);
+    const diff = b.closed - state.surgeMean;
+    state.surgeMean += a * diff;
+    state.surgeVar = (1 - a) * (state.surgeVar + a * diff * diff);
+    state.surgeSlices++;
+  }
+
+  private rateFindings(state: SequenceState, nowMs: number, out: Finding[]): void {
+    if (state.window.length === 0) return;
+    let closed = 0;
+    let compared = 0;
+    const sums = new Map<string, KeyCount>();
+    for (const b of state.window) {
+      closed += b.closed;
+      compared += b.compared;
+      for (const [id, kc] of b.keys) {
+        const s = sums.get(id);
+        if (s === undefined) sums.set(id, { subtype: kc.subtype, handler: kc.handler, runs: kc.runs, exemplars: kc.exemplars.slice() });
+        else {
+          s.runs += kc.runs;
+          for (const e of kc.exemplars) if (s.exemplars.length < 10) s.exemplars.push(e);
+        }
+      }
+    }
+    const o = this.opts;
+    for (const [id, kc] of sums) {
+      const incomplete = kc.subtype === 'incomplete-run';
+      const n = incomplete ? closed : compared;
+      const baseN = incomplete ? state.baseClosed : state.baseCompared;
+      if (kc.runs < o.minViolations || baseN < o.minBaselineRuns || n === 0) continue;
+      const baseX = state.baseKeys.get(id)?.runs ?? 0;
+      const p0 = (baseX + 0.5) / (baseN + 1);
+      const rate = kc.runs / n;
+      if (rate - p0 < o.minRateDelta) continue;
+      const z = proportionZ(kc.runs, n, p0);
+      if (z < o.zThreshold) continue;
+      for (const b of state.window) b.flagged.add(id);
+      out.push(this.finding(state, nowMs, kc, rate, p0, n, z));
+    }
+  }
+
+  private finding(state: SequenceState, nowMs: number, kc: KeyCount, rate: number, p0: number, n: number, z: number): Finding {
+    const handlerPart = kc.handler === '' ? '' : `:${kc.handler}`;
+    const expected = state.declared ?? state.learner.expected();
+    const what = kc.handler === '' ? `${kc.subtype} runs` : `${kc.subtype} ${kc.handler}`;
+    const details: Finding['details'] = {
+      sequence: state.name,
+      orderSource: expected?.source ?? 'none',
+      z: Math.round(z * 100) / 100,
+    };
+    if (kc.handler !== '') details.handler = kc.handler;
+    if (expected !== undefined) {
+      details.expectedOrder = expected.handlers.join(' > ');
+      const pos = expected.handlers.indexOf(kc.handler);
+      if (pos >= 0) {
+        details.expectedPosition = pos;
+        details.positionFrequency = Math.round(expected.positionFrequency[pos]! * 1000) / 1000;
+      }
+    }
+    const f: Finding = {
+      key: `behavioral:${state.service}:${state.name}:${kc.subtype}${handlerPart}`,
+      type: 'behavioral',
+      subtype: kc.subtype as AnomalySubtype,
+      severity: kc.subtype === 'incomplete-run' && rate >= 0.2 ? 'high' : severityForRate(rate),
+      confidence: confidenceFor(z, this.opts.zThreshold, kc.runs, this.opts.minViolations),
+      service: state.service,
+      sequence: state.name,
+      windowStartMs: state.window[0]!.slice * this.cfg.sliceMs,
+      windowEndMs: nowMs,
+      summary: `${state.name}: ${what} in ${(rate * 100).toFixed(1)}% of runs (baseline ${(p0 * 100).toFixed(1)}%)`,
+      observed: { rate, runs: n, violatingRuns: kc.runs },
+      expected: { rate: p0 },
+      details,
+      exemplars: kc.exemplars.slice(0, 10),
+    };
+    if (kc.handler !== '') f.handler = kc.handler;
+    return f;
+  }
+
+  private surgeFinding(state: SequenceState, nowMs: number, out: Finding[]): void {
+    const o = this.opts;
+    const current = state.window[state.window.length - 1];
+    if (current === undefined || state.surgeSlices < o.minBaselineSlices) return;
+    const n = current.closed;
+    const mean = state.surgeMean;
+    if (n < o.minSurgeRuns || n < o.surgeRatio * mean) return;
+    const z = (n - mean) / Math.sqrt(Math.max(state.surgeVar, mean, 1));
+    if (z < o.surgeZ) return;
+    current.flagged.add(SURGE);
+    out.push({
+      key: `behavioral:${state.service}:${state.name}:count-surge`,
+      type: 'behavioral',
+      subtype: 'count-surge',
+      severity: n >= 5 * mean ? 'high' : 'medium',
+      confidence: confidenceFor(z, o.surgeZ, n, o.minSurgeRuns),
+      service: state.service,
+      sequence: state.name,
+      windowStartMs: current.slice * this.cfg.sliceMs,
+      windowEndMs: nowMs,
+      summary: `${state.name}: ${n} runs in one slice, baseline ${mean.toFixed(1)}`,
+      observed: { runs: n },
+      expected: { runs: mean },
+      details: { sequence: state.name, z: Math.round(z * 100) / 100 },
+      exemplars: [],
+    });
+  }
+}

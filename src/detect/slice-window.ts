@@ -1,0 +1,210 @@
+import type { Beat, BeatError } from '../model/beat.js';
+import { DDSketch } from './ddsketch.js';
+
+/** Slowest and failing exemplars kept per slice (fixed slots, mutated in place). */
+export const SLOW_EXEMPLARS_PER_SLICE = 2;
+export const FAILING_EXEMPLARS_PER_SLICE = 2;
+/** Distinct error fingerprints tallied per slice; further ones are only counted as errors. */
+export const FINGERPRINTS_PER_SLICE = 8;
+
+export interface ExemplarSlot {
+  traceId: string;
+  spanId: string;
+  durationMs: number;
+  fingerprint: string;
+}
+
+export interface FingerprintTally {
+  count: number;
+  error: BeatError;
+  traceId: string;
+  spanId: string;
+}
+
+function emptySlot(): ExemplarSlot {
+  return { traceId: '', spanId: '', durationMs: -1, fingerprint: '' };
+}
+
+/** One time slice of one key: counts, a latency sketch, fingerprints and a few exemplars. */
+export class Slice {
+  /** Slice number (floor(startMs / sliceMs)); NaN while the slot is unused. */
+  index = NaN;
+  startMs = NaN;
+  count = 0;
+  errors = 0;
+  readonly sketch: DDSketch;
+  readonly slow: ExemplarSlot[] = [];
+  readonly failing: ExemplarSlot[] = [];
+  failingCount = 0;
+  readonly fingerprints = new Map<string, FingerprintTally>();
+
+  constructor(sketchAlpha: number) {
+    this.sketch = new DDSketch({ alpha: sketchAlpha, integerCounts: true });
+    for (let i = 0; i < SLOW_EXEMPLARS_PER_SLICE; i++) this.slow.push(emptySlot());
+    for (let i = 0; i < FAILING_EXEMPLARS_PER_SLICE; i++) this.failing.push(emptySlot());
+  }
+
+  reset(index: number, sliceMs: number): void {
+    this.index = index;
+    this.startMs = index * sliceMs;
+    this.count = 0;
+    this.errors = 0;
+    this.sketch.clear();
+    for (const s of this.slow) s.durationMs = -1;
+    this.failingCount = 0;
+    if (this.fingerprints.size > 0) this.fingerprints.clear();
+  }
+
+  add(beat: Beat, failed: boolean): void {
+    this.count++;
+    const d = beat.durationMs;
+    this.sketch.add(d);
+    // Keep the slowest exemplars in descending order (two slots: a compare and maybe a swap).
+    const slow = this.slow;
+    const last = slow[slow.length - 1]!;
+    if (d > last.durationMs) {
+      last.traceId = beat.traceId;
+      last.spanId = beat.spanId;
+      last.durationMs = d;
+      last.fingerprint = beat.error?.fingerprint ?? '';
+      for (let i = slow.length - 1; i > 0 && slow[i]!.durationMs > slow[i - 1]!.durationMs; i--) {
+        const t = slow[i]!;
+        slow[i] = slow[i - 1]!;
+        slow[i - 1] = t;
+      }
+    }
+    if (!failed) return;
+    this.errors++;
+    if (this.failingCount < this.failing.length) {
+      const slot = this.failing[this.failingCount++]!;
+      slot.traceId = beat.traceId;
+      slot.spanId = beat.spanId;
+      slot.durationMs = d;
+      slot.fingerprint = beat.error?.fingerprint ?? '';
+    }
+    const err = beat.error;
+    if (!err || err.fingerprint === '') return;
+    const tally = this.fingerprints.get(err.fingerprint);
+    if (tally) tally.count++;
+    else if (this.fingerprints.size < FINGERPRINTS_PER_SLICE) {
+      this.fingerprints.set(err.fingerprint, { count: 1, error: err, traceId: beat.traceId, spanId: beat.spanId });
+    }
+  }
+}
+
+/** Receives slices as they leave the window (oldest first); `skipped` counts empty slices. */
+export interface SliceSink {
+  closeSlice(slice: Slice): void;
+  skipSlices(skipped: number): void;
+}
+
+/**
+ * Sliding window of `slices` fixed-width time slices for one key, held in a preallocated ring.
+ * Beats are placed by their start time (event time, not arrival time). A beat older than the
+ * window is late: counted and dropped. A beat newer than the window's head advances it; the
+ * slices that fall out are handed to the sink (the baseline) before their slot is reused.
+ */
+export class SliceWindow {
+  readonly sliceMs: number;
+  readonly size: number;
+  /** Slots are created on first use, so a key that sees one beat costs one slice. */
+  private readonly ring: Array<Slice | undefined>;
+  private readonly sketchAlpha: number;
+  /** Highest slice index the window has reached; NaN before the first beat or advance. */
+  private headIndex = NaN;
+  /** First slice index ever used: slices before it are not "empty", they predate the key. */
+  private firstIndex = NaN;
+  private late = 0;
+
+  constructor(sliceMs: number, slices: number, sketchAlpha = 0.005) {
+    this.sliceMs = sliceMs;
+    this.size = Math.max(1, Math.floor(slices));
+    this.sketchAlpha = sketchAlpha;
+    this.ring = new Array<Slice | undefined>(this.size).fill(undefined);
+  }
+
+  get head(): number {
+    return this.headIndex;
+  }
+
+  /** Beats dropped because they started before the window. */
+  get lateBeats(): number {
+    return this.late;
+  }
+
+  /** Start of the oldest slice in the window, ms; NaN before the first beat. */
+  get startMs(): number {
+    return (this.headIndex - this.size + 1) * this.sliceMs;
+  }
+
+  /** Adds a beat; returns false (and counts it) when it is too late for the window. */
+  add(beat: Beat, failed: boolean, sink: SliceSink): boolean {
+    const idx = Math.floor(beat.startMs / this.sliceMs);
+    if (!Number.isFinite(idx)) {
+      this.late++;
+      return false;
+    }
+    if (Number.isNaN(this.headIndex)) {
+      this.headIndex = idx;
+      this.firstIndex = idx;
+    } else if (idx > this.headIndex) this.advance(idx, sink);
+    else if (idx <= this.headIndex - this.size) {
+      this.late++;
+      return false;
+    }
+    const at = mod(idx, this.size);
+    let slot = this.ring[at];
+    if (!slot) {
+      slot = new Slice(this.sketchAlpha);
+      this.ring[at] = slot;
+    }
+    if (slot.index !== idx) slot.reset(idx, this.sliceMs);
+    slot.add(beat, failed);
+    return true;
+  }
+
+  /** Moves the head to the slice holding `nowMs` (never backwards), closing slices that leave. */
+  advanceTo(nowMs: number, sink: SliceSink): void {
+    const idx = Math.floor(nowMs / this.sliceMs);
+    if (Number.isNaN(this.headIndex)) return;
+    if (idx > this.headIndex) this.advance(idx, sink);
+  }
+
+  /** Visits the slices of the current window that hold data, oldest first. */
+  forEachSlice(fn: (slice: Slice) => void): void {
+    if (Number.isNaN(this.headIndex)) return;
+    for (let idx = this.headIndex - this.size + 1; idx <= this.headIndex; idx++) {
+      const slot = this.ring[mod(idx, this.size)];
+      if (slot && slot.index === idx) fn(slot);
+    }
+  }
+
+  /** The slice with this index if it is in the window and holds data. */
+  sliceAt(index: number): Slice | undefined {
+    if (Number.isNaN(this.headIndex) || index > this.headIndex || index <= this.headIndex - this.size) return undefined;
+    const slot = this.ring[mod(index, this.size)];
+    return slot && slot.index === index ? slot : undefined;
+  }
+
+  private advance(to: number, sink: SliceSink): void {
+    const h = this.headIndex;
+    const leaveTo = to - this.size;
+    const lastReal = Math.min(h, leaveTo);
+    for (let idx = Math.max(h - this.size + 1, this.firstIndex); idx <= lastReal; idx++) {
+      const slot = this.ring[mod(idx, this.size)];
+      if (slot && slot.index === idx) {
+        sink.closeSlice(slot);
+        slot.index = NaN;
+      } else {
+        sink.skipSlices(1);
+      }
+    }
+    if (leaveTo > h) sink.skipSlices(leaveTo - h);
+    this.headIndex = to;
+  }
+}
+
+function mod(a: number, n: number): number {
+  const r = a % n;
+  return r < 0 ? r + n : r;
+}

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { OrderLearner, compareToExpected, declaredOrder, longestIncreasing } from '../../src/detect/expected-order.js';
+import type { Sequence } from '../../src/model/sequence.js';
+
+const seq: Sequence = {
+  id: 'Cart.checkout',
+  name: 'checkout',
+  movements: [
+    { name: 'validate', beats: [ { beat: 2, event: 'e2', handler: 'price' }, { beat: 1, event: 'e1', handler: 'validate' } ] },
+    { name: 'pay', beats: [ { beat: 1, event: 'e3', handler: 'charge' } ] },
+  ],
+};
+
+describe('declaredOrder', () => {
+  it('orders by movement, then beat number', () => {
+    const o = declaredOrder(seq);
+    expect(o.handlers).toEqual(['validate', 'price', 'charge']);
+    expect(o.source).toBe('declared');
+    expect(o.positionFrequency).toEqual([1, 1, 1]);
+  });
+});
+
+describe('compareToExpected', () => {
+  const E = ['a', 'b', 'c', 'd'];
+  it('finds nothing wrong in a conforming run', () => {
+    expect(compareToExpected(E, ['a', 'b', 'c', 'd'])).toEqual([]);
+  });
+  it('reports missing, unexpected and duplicate beats', () => {
+    const v = compareToExpected(E, ['a', 'x', 'b', 'b', 'd']);
+    expect(v).toEqual(
+      expect.arrayContaining([
+        { kind: 'unexpected-beat', handler: 'x', index: 1 },
+        { kind: 'duplicate-beat', handler: 'b', index: 3 },
+        { kind: 'missing-beat', handler: 'c', index: -1 },
+      ]),
+    );
+    expect(v).toHaveLength(3);
+  });
+  it('blames the minimal set of misplaced beats', () => {
+    // Moving d to the front misplaces one beat, not three.
+    expect(compareToExpected(E, ['d', 'a', 'b', 'c'])).toEqual([{ kind: 'out-of-order', handler: 'd', index: 0 }]);
+    const swap = compareToExpected(E, ['a', 'c', 'b', 'd']);
+    expect(swap).toHaveLength(1);
+    expect(swap[0]!.kind).toBe('out-of-order');
+  });
+  it('matches repeated expected handlers occurrence by occurrence', () => {
+    expect(compareToExpected(['a', 'b', 'a'], ['a', 'b', 'a'])).toEqual([]);
+    expect(compareToExpected(['a', 'b', 'a'], ['a', 'b'])).toEqual([{ kind: 'missing-beat', handler: 'a', index: -1 }]);
+  });
+  it('a permutation of the expectation has exactly n - LIS misplaced beats', () => {
+    fc.assert(
+      fc.property(fc.shuffledSubarray(['a', 'b', 'c', 'd', 'e', 'f', 'g'], { minLength: 7, maxLength: 7 }), (perm) => {
+        const E = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+        const v = compareToExpected(E, perm);
+        const lis = longestIncreasing(perm.map((h) => E.indexOf(h))).size;
+        expect(v.every((x) => x.kind === 'out-of-order')).toBe(true);
+        expect(v).toHaveLength(7 - lis);
+      }),
+    );
+  });
+});
+
+describe('longestIncreasing', () => {
+  it('returns indices of one longest strictly increasing subsequence', () => {
+    const idx = longestIncreasing([3, 1, 2, 5, 4, 6]);
+    expect(idx.size).toBe(4);
+    const vals = [...idx].sort((a, b) => a - b).map((i) => [3, 1, 2, 5, 4, 6][i]!);
+    for (let i = 1; i < vals.length; i++) expect(vals[i]!).toBeGreaterThan(vals[i - 1]!);
+    expect(longestIncreasing([]).size).toBe(0);
+  });
+});
+
+describe('OrderLearner', () => {
+  it('has no expectation before minRuns, then the modal order with presence frequencies', () => {
+    const l = new OrderLearner({ minRuns: 10, halfLifeRuns: 1000, maxSignatures: 8 });
+    for (let i = 0; i < 9; i++) l.observe(i % 3 === 0 ? ['a', 'c'] : ['a', 'b', 'c']);
+    expect(l.expected()).toBeUndefined();
+    l.observe(['a', 'b', 'c']);
+    const e = l.expected()!;
+    expect(e.source).toBe('learned');
+    expect(e.handlers).toEqual(['a', 'b', 'c']);
+    expect(e.runs).toBe(10);
+    expect(e.positionFrequency[0]).toBeCloseTo(1, 5);
+    expect(e.positionFrequency[1]).toBeCloseTo(0.7, 2);
+  });
+
+  it('keeps learning slowly: a lasting change of order eventually becomes the mode', () => {
+    const l = new OrderLearner({ minRuns: 5, halfLifeRuns: 50, maxSignatures: 8 });
+    for (let i = 0; i < 500; i++) l.observe(['a', 'b']);
+    for (let i = 0; i < 20; i++) l.observe(['b', 'a']);
+    expect(l.expected()!.handlers).toEqual(['a', 'b']);
+    for (let i = 0; i < 200; i++) l.observe(['b', 'a']);
+    expect(l.expected()!.handlers).toEqual(['b', 'a']);
+  });
+
+  it('forgets the lightest signature when full but never the mode', () => {
+    const l = new OrderLearner({ minRuns: 1, halfLifeRuns: 10, maxSignatures: 2 });
+    for (let i = 0; i < 5; i++) l.observe(['m']);
+    for (let i = 0; i < 100; i++) l.observe([`x${i}`]);
+    // Weights rescale many times over (half-life 10 runs) without losing the ordering.
+    expect(l.expected()!.handlers[0]).toMatch(/^x/);
+    const k = new OrderLearner({ minRuns: 1, halfLifeRuns: 1e9, maxSignatures: 2 });
+    for (let i = 0; i < 5; i++) k.observe(['m']);
+    for (let i = 0; i < 10; i++) k.observe([`x${i}`]);
+    expect(k.expected()!.handlers).toEqual(['m']);
+  });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { KeyTable } from '../../src/detect/key-table.js';
+
+describe('KeyTable', () => {
+  it('creates entries once and separates kinds', () => {
+    let created = 0;
+    const t = new KeyTable<{ id: number }>(10, 1000, () => ({ id: ++created }));
+    const a = t.get(0, 'svc', 'h', 0);
+    expect(t.get(0, 'svc', 'h', 5)).toBe(a);
+    const b = t.get(1, 'svc', 'h', 5);
+    expect(b).not.toBe(a);
+    expect(t.size).toBe(2);
+    expect(t.peek(0, 'svc', 'h')).toBe(a);
+    expect(t.peek(0, 'svc', 'x')).toBeUndefined();
+    expect(t.peek(7, 'svc', 'h')).toBeUndefined();
+  });
+
+  it('evicts the least recently used entry when full', () => {
+    const evicted: string[] = [];
+    const t = new KeyTable<string>(3, 1e9, (_k, _s, n) => n, (node) => evicted.push(node.name));
+    t.get(0, 's', 'a', 0);
+    t.get(0, 's', 'b', 0);
+    t.get(0, 's', 'c', 0);
+    t.get(0, 's', 'a', 1); // a is now the most recent
+    t.get(0, 's', 'd', 2);
+    expect(evicted).toEqual(['b']);
+    expect(t.size).toBe(3);
+    expect(t.evicted).toBe(1);
+    const order: string[] = [];
+    t.forEach((n) => order.push(n.name));
+    expect(order).toEqual(['c', 'a', 'd']);
+  });
+
+  it('evicts idle entries by data time', () => {
+    const t = new KeyTable<string>(10, 1000, (_k, _s, n) => n);
+    t.get(0, 's', 'old', 0);
+    t.get(0, 's', 'new', 5000);
+    t.get(0, 'other', 'x', 100);
+    expect(t.evictIdle(5500)).toBe(2);
+    expect(t.size).toBe(1);
+    expect(t.peek(0, 's', 'new')).toBe('new');
+    expect(t.peek(0, 'other', 'x')).toBeUndefined();
+  });
+
+  it('stays bounded with 1e5 distinct names', () => {
+    const t = new KeyTable<number>(1000, 1e12, () => 0);
+    for (let i = 0; i < 100_000; i++) t.get(0, 'svc', `handler-${i}`, i);
+    expect(t.size).toBe(1000);
+    expect(t.evicted).toBe(99_000);
+    expect(t.peek(0, 'svc', 'handler-99999')).toBe(0);
+    expect(t.peek(0, 'svc', 'handler-0')).toBeUndefined();
+  });
+});

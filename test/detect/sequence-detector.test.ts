@@ -1,0 +1,200 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigSchema } from '../../src/config/schema.js';
+import { SequenceDetector, proportionZ } from '../../src/detect/sequence-detector.js';
+import type { Finding } from '../../src/model/anomaly.js';
+import type { Sequence } from '../../src/model/sequence.js';
+import { makeBeat, makeRun } from '../bench/faults/beats.js';
+import { Random } from '../bench/faults/random.js';
+import { runDirect } from '../bench/faults/direct-run.js';
+import { defaultScenario } from '../bench/faults/scenario.js';
+import { score } from '../bench/faults/scoring.js';
+
+const SLICE = 10_000;
+const cfg = ConfigSchema.parse({ detect: { sliceMs: SLICE } }).detect;
+
+const checkout: Sequence = {
+  id: 'Cart.checkout',
+  name: 'checkout',
+  movements: [
+    { name: 'validate', beats: [ { beat: 1, event: 'cart:validate', handler: 'validate' }, { beat: 2, event: 'cart:price', handler: 'price' } ] },
+    { name: 'confirm', beats: [ { beat: 1, event: 'mail:receipt', handler: 'receipt' } ] },
+  ],
+};
+
+let traceNo = 0;
+/** Feeds one slice of runs; `shape(i)` gives the handler list of run i. Returns that slice's findings. */
+function slice(det: SequenceDetector, k: number, runs: number, shape: (i: number) => string[], seq = 'checkout', opts: { root?: boolean } = {}): Finding[] {
+  for (let i = 0; i < runs; i++) {
+    const start = k * SLICE + (i / runs) * SLICE * 0.4;
+    for (const s of makeRun(`t${traceNo++}`, seq, shape(i), start, { service: 'shop', ...opts })) det.observe(s);
+  }
+  return det.evaluate((k + 1) * SLICE);
+}
+
+const FULL = ['validate', 'price', 'receipt'];
+
+describe('SequenceDetector against a declared sequence', () => {
+  it('does not alert when 1 % of runs always lack an optional beat, alerts when it jumps to 30 %', () => {
+    const det = new SequenceDetector(cfg, [checkout]);
+    const rnd = new Random(7);
+    let k = 0;
+    const quiet: Finding[] = [];
+    for (; k < 120; k++) quiet.push(...slice(det, k, 100, () => (rnd.chance(0.01) ? ['validate', 'price'] : FULL)));
+    expect(quiet).toEqual([]);
+    const found = slice(det, k++, 100, () => (rnd.chance(0.3) ? ['validate', 'price'] : FULL));
+    const missing = found.find((f) => f.subtype === 'missing-beat');
+    expect(missing).toBeDefined();
+    expect(missing!.key).toBe('behavioral:shop:checkout:missing-beat:receipt');
+    expect(missing!.type).toBe('behavioral');
+    expect(missing!.handler).toBe('receipt');
+    expect(missing!.sequence).toBe('checkout');
+    expect(missing!.observed.rate).toBeGreaterThan(0.05);
+    expect(missing!.expected.rate).toBeLessThan(0.03);
+    expect(missing!.exemplars.length).toBeGreaterThan(0);
+    expect(missing!.details.orderSource).toBe('declared');
+    expect(missing!.details.expectedPosition).toBe(2);
+    expect(missing!.details.positionFrequency).toBe(1);
+    // The exemplar is a run that really lacks the beat.
+    const beats = det.traceBeats(missing!.exemplars[0]!.traceId)!;
+    expect(beats.map((b) => b.handler)).not.toContain('receipt');
+    expect(missing!.confidence).toBeGreaterThan(0.5);
+    expect(found.filter((f) => f.subtype !== 'missing-beat')).toEqual([]);
+  });
+
+  it('reports unexpected and duplicate beats against the declaration', () => {
+    const det = new SequenceDetector(cfg, [checkout]);
+    let k = 0;
+    for (; k < 10; k++) slice(det, k, 50, () => FULL);
+    const found = slice(det, k, 50, (i) => (i % 2 === 0 ? ['validate', 'price', 'price', 'audit', 'receipt'] : FULL));
+    const keys = found.map((f) => f.key).sort();
+    expect(keys).toEqual(['behavioral:shop:checkout:duplicate-beat:price', 'behavioral:shop:checkout:unexpected-beat:audit']);
+    // 25 offending runs among the 150 of the 3-slice rate window.
+    expect(found[0]!.observed.rate).toBeCloseTo(25 / 150, 5);
+    expect(found[0]!.severity).toBe('low');
+  });
+
+  it('matches a declared sequence by id as well as by name', () => {
+    const det = new SequenceDetector(cfg, [checkout]);
+    expect(det.expectedOrder('Cart.checkout')!.handlers).toEqual(FULL);
+    expect(det.expectedOrder('checkout')!.source).toBe('declared');
+    expect(det.expectedOrder('unknown')).toBeUndefined();
+  });
+
+  it('closes a run as soon as every declared beat is there', () => {
+    const det = new SequenceDetector(cfg, [checkout]);
+    for (const s of makeRun('early', 'checkout', FULL, 0)) det.observe(s);
+    expect(det.inflightRuns).toBe(1);
+    det.evaluate(100);
+    expect(det.inflightRuns).toBe(0);
+    expect(det.resolvedSequence('early')).toBe('checkout');
+  });
+});
+
+describe('SequenceDetector with a learned order', () => {
+  it('learns the modal order, then flags out-of-order runs', () => {
+    const det = new SequenceDetector(cfg, []);
+    let k = 0;
+    for (; k < 15; k++) expect(slice(det, k, 40, () => ['load', 'aggregate', 'render', 'upload'], 'report')).toEqual([]);
+    expect(det.expectedOrder('report')!.handlers).toEqual(['load', 'aggregate', 'render', 'upload']);
+    const found = slice(det, k, 40, (i) => (i % 3 === 0 ? ['load', 'render', 'aggregate', 'upload'] : ['load', 'aggregate', 'render', 'upload']), 'report');
+    expect(found).toHaveLength(1);
+    expect(found[0]!.subtype).toBe('out-of-order');
+    expect(found[0]!.details.orderSource).toBe('learned');
+    expect(['aggregate', 'render']).toContain(found[0]!.handler);
+  });
+
+  it('flags runs that never complete (no root, no last beat) and counts evictions', () => {
+    const det = new SequenceDetector({ ...cfg, maxInflightRuns: 1000 }, []);
+    let k = 0;
+    for (; k < 15; k++) slice(det, k, 40, () => ['a', 'b', 'c'], 'flow');
+    // A third of the runs stop after 'a' and never send their root span.
+    for (let i = 0; i < 40; i++) {
+      const spans = i % 3 === 0 ? makeRun(`cut${i}`, 'flow', ['a'], k * SLICE, { root: false }) : makeRun(`ok${i}`, 'flow', ['a', 'b', 'c'], k * SLICE);
+      for (const s of spans) det.observe(s);
+    }
+    let found: Finding[] = [];
+    for (let j = 0; j < 5 && found.length === 0; j++) {
+      k++;
+      found = slice(det, k, 40, () => ['a', 'b', 'c'], 'flow');
+    }
+    expect(found.map((f) => f.key)).toEqual(['behavioral:shop:flow:incomplete-run']);
+    expect(found[0]!.handler).toBeUndefined();
+    expect(found[0]!.exemplars[0]!.traceId).toMatch(/^cut/);
+    expect(det.evictedRuns).toBe(0);
+  });
+
+  it('does not judge runs evicted by the in-flight bound', () => {
+    const det = new SequenceDetector({ ...cfg, maxInflightRuns: 5 }, []);
+    let k = 0;
+    for (; k < 15; k++) slice(det, k, 4, () => ['a', 'b'], 'small');
+    // 40 runs whose roots never come: all but 5 are evicted, none counts as incomplete.
+    for (let i = 0; i < 40; i++) for (const s of makeRun(`ev${i}`, 'small', ['a'], k * SLICE, { root: false })) det.observe(s);
+    expect(det.evictedRuns).toBe(35);
+    expect(det.evaluate((k + 1) * SLICE)).toEqual([]);
+    expect(det.inflightRuns).toBe(5);
+  });
+
+  it('flags a surge of runs per slice against the baseline count', () => {
+    const det = new SequenceDetector(cfg, []);
+    const rnd = new Random(3);
+    let k = 0;
+    for (; k < 40; k++) expect(slice(det, k, rnd.poisson(30), () => ['a', 'b'], 'signup')).toEqual([]);
+    const found = slice(det, k, 200, () => ['a', 'b'], 'signup');
+    expect(found.map((f) => f.subtype)).toEqual(['count-surge']);
+    expect(found[0]!.key).toBe('behavioral:shop:signup:count-surge');
+    expect(found[0]!.observed.runs).toBe(200);
+    expect(found[0]!.expected.runs).toBeGreaterThan(20);
+    expect(found[0]!.severity).toBe('high');
+  });
+
+  it('ignores traces that are not sequence runs (no beats, not declared)', () => {
+    const det = new SequenceDetector(cfg, []);
+    for (let k = 0; k < 60; k++) {
+      for (let i = 0; i < 50; i++) det.observe(makeBeat({ traceId: `s${k}-${i}`, spanId: 'r', handler: 'GET /health', spanName: 'GET /health', startMs: k * SLICE }));
+      expect(det.evaluate((k + 1) * SLICE)).toEqual([]);
+    }
+    expect(det.expectedOrder('GET /health')).toBeUndefined();
+  });
+});
+
+describe('SequenceDetector bounds', () => {
+  it('drops runs of new sequences beyond maxKeys and forgets idle sequences', () => {
+    const det = new SequenceDetector({ ...cfg, maxKeys: 1, idleEvictMs: 60_000 }, []);
+    slice(det, 0, 5, () => ['a'], 'one');
+    slice(det, 1, 5, () => ['a'], 'two');
+    expect(det.droppedRuns).toBe(5);
+    // 'one' goes idle and is evicted; then 'two' has room.
+    det.evaluate(100 * SLICE);
+    slice(det, 101, 5, () => ['a'], 'two');
+    expect(det.droppedRuns).toBe(5);
+  });
+
+  it('survives long gaps between slices without flagging', () => {
+    const det = new SequenceDetector(cfg, [checkout]);
+    let k = 0;
+    for (; k < 20; k++) slice(det, k, 30, () => FULL);
+    k += 500;
+    expect(slice(det, k, 30, () => FULL)).toEqual([]);
+  });
+});
+
+describe('proportionZ', () => {
+  it('is large for a jump and small for noise around the baseline', () => {
+    expect(proportionZ(30, 100, 0.01)).toBeGreaterThan(20);
+    expect(proportionZ(2, 100, 0.01)).toBeLessThan(1);
+    expect(proportionZ(0, 0, 0.1)).toBe(0);
+  });
+});
+
+describe('fault scenario (behavioral and coverage faults only)', () => {
+  it('detects the out-of-order, missing-beat, untested-handler and surge faults with no false alarms', () => {
+    const sc = defaultScenario(11);
+    const reports = runDirect(sc);
+    const r = score(sc, reports);
+    expect(r.falsePositives.map((e) => e.key)).toEqual([]);
+    expect(r.warmupEpisodes).toBe(0);
+    const mine = r.faults.filter((f) => ['out-of-order', 'missing-beat', 'hot-untested-handler', 'count-surge'].includes(f.kind));
+    expect(mine.every((f) => f.detected)).toBe(true);
+    expect(Math.max(...mine.map((f) => f.ttdSlices!))).toBeLessThanOrEqual(2);
+  });
+});

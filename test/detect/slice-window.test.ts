@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { SliceWindow, type Slice, type SliceSink } from '../../src/detect/slice-window.js';
+import { makeBeat, makeError } from './beat-factory.js';
+
+class RecordingSink implements SliceSink {
+  closed: Array<{ index: number; count: number; errors: number; p50: number }> = [];
+  skipped = 0;
+  closeSlice(slice: Slice): void {
+    this.closed.push({ index: slice.index, count: slice.count, errors: slice.errors, p50: slice.sketch.quantile(0.5) });
+  }
+  skipSlices(n: number): void {
+    this.skipped += n;
+  }
+}
+
+describe('SliceWindow', () => {
+  it('places beats by start time and rolls slices into the sink as they leave', () => {
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 3);
+    for (let s = 0; s < 5; s++) {
+      for (let i = 0; i < 4; i++) w.add(makeBeat({ startMs: s * 1000 + i * 10, durationMs: 10 * (s + 1) }), i === 0, sink);
+    }
+    expect(w.head).toBe(4);
+    expect(w.startMs).toBe(2000);
+    expect(sink.closed.map((c) => c.index)).toEqual([0, 1]);
+    expect(sink.closed[0]).toMatchObject({ count: 4, errors: 1 });
+    expect(Math.abs(sink.closed[1]!.p50 - 20) / 20).toBeLessThan(0.01);
+    const inWindow: number[] = [];
+    w.forEachSlice((s) => inWindow.push(s.index));
+    expect(inWindow).toEqual([2, 3, 4]);
+  });
+
+  it('counts late beats and drops them', () => {
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 3);
+    w.add(makeBeat({ startMs: 10_000, durationMs: 1 }), false, sink);
+    expect(w.add(makeBeat({ startMs: 7_999, durationMs: 1 }), false, sink)).toBe(false);
+    expect(w.add(makeBeat({ startMs: 8_000, durationMs: 1 }), false, sink)).toBe(true);
+    expect(w.add(makeBeat({ startMs: Number.NaN, durationMs: 1 }), false, sink)).toBe(false);
+    expect(w.lateBeats).toBe(2);
+  });
+
+  it('skips empty slices on a jump and reuses slots without stale data', () => {
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 3);
+    w.add(makeBeat({ startMs: 0, durationMs: 5 }), false, sink);
+    w.add(makeBeat({ startMs: 2000, durationMs: 5 }), false, sink);
+    w.advanceTo(10_500, sink);
+    // Slices 0 and 2 closed, 1 was empty, 3..7 never existed.
+    expect(sink.closed.map((c) => c.index)).toEqual([0, 2]);
+    expect(sink.skipped).toBe(1 + 5);
+    let slices = 0;
+    w.forEachSlice(() => slices++);
+    expect(slices).toBe(0);
+    w.add(makeBeat({ startMs: 10_600, durationMs: 7 }), false, sink);
+    w.forEachSlice((s) => {
+      expect(s.count).toBe(1);
+      expect(s.index).toBe(10);
+    });
+    w.advanceTo(5_000, sink); // never backwards
+    expect(w.head).toBe(10);
+    expect(w.sliceAt(10)!.count).toBe(1);
+    expect(w.sliceAt(9)).toBeUndefined();
+    expect(w.sliceAt(11)).toBeUndefined();
+    expect(w.sliceAt(2)).toBeUndefined();
+  });
+
+  it('does nothing before the first beat', () => {
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 3);
+    w.advanceTo(50_000, sink);
+    expect(Number.isNaN(w.head)).toBe(true);
+    expect(w.sliceAt(0)).toBeUndefined();
+    w.forEachSlice(() => {
+      throw new Error('no slices expected');
+    });
+    expect(sink.skipped).toBe(0);
+  });
+
+  it('keeps the slowest and failing exemplars and tallies fingerprints', () => {
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 2);
+    const durations = [5, 50, 20, 80, 10];
+    for (const d of durations) w.add(makeBeat({ startMs: 100, durationMs: d, traceId: `t${d}`, spanId: `s${d}` }), false, sink);
+    const e1 = makeError('TypeError', 'x is undefined');
+    const e2 = makeError('RangeError', 'bad');
+    for (let i = 0; i < 3; i++) w.add(makeBeat({ startMs: 200, durationMs: 1, error: e1, spanId: `f${i}` }), true, sink);
+    w.add(makeBeat({ startMs: 300, durationMs: 1, error: e2 }), true, sink);
+    for (let i = 0; i < 10; i++) {
+      const e = makeError('E', `m${i}`);
+      w.add(makeBeat({ startMs: 300, durationMs: 1, error: e }), true, sink);
+    }
+    w.forEachSlice((s) => {
+      expect(s.slow.map((x) => x.durationMs)).toEqual([80, 50]);
+      expect(s.slow[0]!.traceId).toBe('t80');
+      expect(s.failingCount).toBe(2);
+      expect(s.failing.map((x) => x.spanId)).toEqual(['f0', 'f1']);
+      expect(s.failing[0]!.fingerprint).toBe(e1.fingerprint);
+      expect(s.fingerprints.get(e1.fingerprint)!.count).toBe(3);
+      expect(s.fingerprints.size).toBe(8);
+      expect(s.errors).toBe(14);
+    });
+  });
+});

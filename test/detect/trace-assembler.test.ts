@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { TraceAssembler, runBeats, runSequenceName } from '../../src/detect/trace-assembler.js';
+import { makeBeat, makeRun } from '../bench/faults/beats.js';
+
+const opts = { maxInflightRuns: 100, runTimeoutMs: 30_000, rootGraceMs: 5_000 };
+
+describe('TraceAssembler', () => {
+  it('closes a run with its root after the grace period, beats ordered by start time', () => {
+    const a = new TraceAssembler(opts);
+    const spans = makeRun('t1', 'checkout', ['a', 'b', 'c'], 1000);
+    for (const s of spans.reverse()) a.observe(s);
+    expect(a.close(1050)).toEqual([]);
+    const [closed] = a.close(1032 + 5_000);
+    expect(closed!.outcome).toBe('complete');
+    expect(closed!.sequence).toBe('checkout');
+    expect(closed!.service).toBe('svc');
+    expect(closed!.beats.map((b) => b.handler)).toEqual(['a', 'b', 'c']);
+    expect(a.inflightCount).toBe(0);
+  });
+
+  it('closes early when the expectation is satisfied, and late spans join the closed run', () => {
+    const a = new TraceAssembler(opts);
+    for (const s of makeRun('t1', 'seq', ['a', 'b'], 0)) a.observe(s);
+    const closed = a.close(100, (seq, beats) => seq === 'seq' && beats.length === 2);
+    expect(closed).toHaveLength(1);
+    a.observe(makeBeat({ traceId: 't1', spanId: 'late', parentSpanId: 't1-0', handler: 'SELECT 1', startMs: 5 }));
+    expect(a.inflightCount).toBe(0);
+    expect(a.traceBeats('t1')!.map((b) => b.spanId)).toContain('late');
+    expect(a.resolvedSequence('t1')).toBe('seq');
+  });
+
+  it('marks a run without root incomplete at timeout unless it reached its last beat', () => {
+    const a = new TraceAssembler(opts);
+    for (const s of makeRun('t1', 'seq', ['a', 'b'], 0, { root: false })) a.observe(s);
+    for (const s of makeRun('t2', 'seq', ['a'], 0, { root: false })) a.observe(s);
+    expect(a.close(29_000)).toEqual([]);
+    const closed = a.close(40_000, undefined, (_seq, beats) => beats.some((b) => b.handler === 'b'));
+    const byTrace = new Map(closed.map((c) => [c.run.traceId, c.outcome]));
+    expect(byTrace.get('t1')).toBe('complete');
+    expect(byTrace.get('t2')).toBe('incomplete');
+  });
+
+  it('evicts the least recently active run when full and counts it', () => {
+    const a = new TraceAssembler({ ...opts, maxInflightRuns: 2 });
+    a.observe(makeBeat({ traceId: 'x', spanId: 'x1', parentSpanId: 'r', sequence: 's', beatNumber: 1 }));
+    a.observe(makeBeat({ traceId: 'y', spanId: 'y1', parentSpanId: 'r', sequence: 's', beatNumber: 1 }));
+    a.observe(makeBeat({ traceId: 'x', spanId: 'x2', parentSpanId: 'r', sequence: 's', beatNumber: 2 }));
+    a.observe(makeBeat({ traceId: 'z', spanId: 'z1', parentSpanId: 'r', sequence: 's', beatNumber: 1 }));
+    expect(a.evicted).toBe(1);
+    expect(a.inflightCount).toBe(2);
+    const closed = a.close(0);
+    expect(closed.map((c) => [c.run.traceId, c.outcome])).toEqual([['y', 'evicted']]);
+    expect(a.traceBeats('y')).toHaveLength(1);
+  });
+
+  it('bounds spans per run and the ring of closed runs', () => {
+    const a = new TraceAssembler({ ...opts, maxSpansPerRun: 3, recentRuns: 2 });
+    for (let i = 0; i < 5; i++) a.observe(makeBeat({ traceId: 'big', spanId: `s${i}`, parentSpanId: 'p' }));
+    expect(a.droppedSpans).toBe(2);
+    expect(a.traceBeats('big')).toHaveLength(3);
+    for (const id of ['r1', 'r2', 'r3']) for (const s of makeRun(id, 'seq', ['a'], 0)) a.observe(s);
+    a.close(1_000_000);
+    expect(a.traceBeats('big')).toBeUndefined();
+    expect(a.traceBeats('r1')).toBeUndefined();
+    expect(a.traceBeats('r3')).toHaveLength(2);
+    expect(a.traceBeats('nope')).toBeUndefined();
+    expect(a.resolvedSequence('nope')).toBeUndefined();
+  });
+
+  it('resolves the sequence from beat.sequence first, else from the root span name', () => {
+    const a = new TraceAssembler(opts);
+    a.observe(makeBeat({ traceId: 't', spanId: 'c', parentSpanId: 'r', handler: 'x' }));
+    expect(a.resolvedSequence('t')).toBeUndefined();
+    a.observe(makeBeat({ traceId: 't', spanId: 'r', parentSpanId: '', handler: 'POST /orders', spanName: 'POST /orders' }));
+    expect(a.resolvedSequence('t')).toBe('POST /orders');
+    a.observe(makeBeat({ traceId: 't', spanId: 'b', parentSpanId: 'r', sequence: 'order', beatNumber: 1 }));
+    expect(a.resolvedSequence('t')).toBe('order');
+  });
+});
+
+describe('runBeats', () => {
+  const root = makeBeat({ spanId: 'r', parentSpanId: '', handler: 'seq' });
+  const direct = makeBeat({ spanId: 'd', parentSpanId: 'r', handler: 'direct', startMs: 2 });
+  const db = makeBeat({ spanId: 'db', parentSpanId: 'd', handler: 'SELECT', startMs: 3 });
+  const nested = makeBeat({ spanId: 'n', parentSpanId: 'd', handler: 'nestedBeat', event: 'e', startMs: 4 });
+
+  it('counts direct children of the root and spans with beat identity, not other children', () => {
+    const run = { traceId: 't', spans: [db, nested, direct, root], root, sequence: 'seq', lastActivityMs: 0, firstStartMs: 0, droppedSpans: 0 };
+    expect(runBeats(run).map((b) => b.handler)).toEqual(['direct', 'nestedBeat']);
+    expect(runSequenceName(run)).toBe('seq');
+  });
+
+  it('without a root, treats spans whose parent is absent as children of the missing root', () => {
+    const run = { traceId: 't', spans: [db, direct], root: undefined, sequence: '', lastActivityMs: 0, firstStartMs: 0, droppedSpans: 0 };
+    expect(runBeats(run).map((b) => b.handler)).toEqual(['direct']);
+    expect(runSequenceName(run)).toBe('');
+  });
+
+  it('counts a root with a beat number as a one-span sequence', () => {
+    const single = makeBeat({ spanId: 'r', parentSpanId: '', beatNumber: 1, handler: 'only' });
+    const run = { traceId: 't', spans: [single], root: single, sequence: '', lastActivityMs: 0, firstStartMs: 0, droppedSpans: 0 };
+    expect(runBeats(run).map((b) => b.handler)).toEqual(['only']);
+  });
+});
