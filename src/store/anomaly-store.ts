@@ -114,7 +114,7 @@ export class AnomalyStore {
       VALUES (?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET root_cause = excluded.root_cause, body = excluded.body`);
     this.selectDiagnosis = db.prepare('SELECT body FROM diagnoses WHERE id = ?');
-    this.selectDiagnosesFor = db.prepare('SELECT body FROM diagnoses WHERE anomaly_id = ? ORDER BY created_ms, id');
+    this.selectDiagnosesFor = db.prepare('SELECT body FROM diagnoses WHERE anomaly_id = ? ORDER BY created_ms DESC, id DESC');
     this.insertEvent = db.prepare(
       'INSERT INTO events (kind, time_ms, anomaly_id, diagnosis_id, payload) VALUES (?, ?, ?, ?, ?)',
     );
@@ -192,7 +192,7 @@ export class AnomalyStore {
     return row === undefined ? undefined : DiagnosisSchema.parse(JSON.parse(row.body));
   }
 
-  /** Oldest first. */
+  /** Newest first: the current diagnosis is element 0. */
   diagnosesForAnomaly(anomalyId: string): Diagnosis[] {
     const rows = this.selectDiagnosesFor.all(anomalyId) as Array<{ body: string }>;
     return rows.map((r) => DiagnosisSchema.parse(JSON.parse(r.body)));

@@ -92,12 +92,12 @@ describe('AnomalyStore', () => {
     expect(store.countAnomalies({ handler: 'h' })).toBe(2);
   });
 
-  it('stores diagnoses per anomaly, oldest first', () => {
+  it('stores diagnoses per anomaly, newest first', () => {
     store.saveDiagnosis(diagnosis({ id: 'd2', createdMs: 2000 }));
     store.saveDiagnosis(diagnosis());
     store.saveDiagnosis(diagnosis({ id: 'd3', anomalyId: 'other' }));
     expect(store.getDiagnosis('d1')).toEqual(diagnosis());
-    expect(store.diagnosesForAnomaly('a1').map((d) => d.id)).toEqual(['d1', 'd2']);
+    expect(store.diagnosesForAnomaly('a1').map((d) => d.id)).toEqual(['d2', 'd1']);
     expect(store.getDiagnosis('missing')).toBeUndefined();
   });
 
