@@ -69,6 +69,8 @@ export const ValidationResultSchema = z.object({
   /** Why it did not pass; empty when it did. */
   reasons: z.array(z.string()),
   patchApplied: z.boolean(),
+  /** The base commit the patch was applied to and tested on. */
+  baseSha: z.string().optional(),
   exitCode: z.number().nullable(),
   timedOut: z.boolean(),
   durationMs: z.number(),

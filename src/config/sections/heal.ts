@@ -8,12 +8,27 @@ export const RepositorySchema = z.strictObject({
         baseBranch: z.string().default('main'),
         apiUrl: z.string().default('https://api.github.com'),
         tokenEnv: z.string().default('GITHUB_TOKEN').describe('Environment variable holding the GitHub token'),
-        tokenFile: z.string().optional(),
+        tokenFile: z.string().optional().describe('File holding the GitHub token (read once at start-up; takes precedence over tokenEnv)'),
+        labels: z.array(z.string()).default(['self-healing']).describe('Labels put on every healing pull request, besides fix:<kind> and severity:<severity>'),
+        mergeMethod: z.enum(['merge', 'squash', 'rebase']).default('merge'),
+        maxRetries: z.number().int().min(0).default(3).describe('Retries of one GitHub request after a network error, 5xx or rate limit'),
+        maxRetryWaitMs: z.number().int().positive().default(120_000).describe('Longest rate-limit wait inside one request; a longer one fails the stage, which the queue retries later'),
+        checksWaitMs: z.number().int().min(0).default(0).describe('How long one deploy attempt polls pending checks before handing back to the queue (0: read once). A long wait holds a worker and delays shutdown'),
+        checksPollMs: z.number().int().positive().default(15_000).describe('Interval between check reads while waiting'),
+        deployTrigger: z
+          .strictObject({
+            workflow: z.string().optional().describe('Workflow file (e.g. deploy.yml) dispatched with workflow_dispatch after a merge'),
+            ref: z.string().optional().describe('Ref the workflow runs on (default: the base branch)'),
+            inputs: z.record(z.string(), z.string()).default({}).describe('workflow_dispatch inputs'),
+            environment: z.string().optional().describe('Create a GitHub deployment for the merge commit in this environment'),
+          })
+          .optional(),
       })
       .optional(),
     baseBranch: z.string().default('main'),
     testCommand: z.string().default('npm test'),
     testTimeoutMs: z.number().int().positive().default(600_000),
+    perfCommand: z.string().optional().describe('Runs only some test files for the performance check; {files} is replaced by the quoted paths (default: testCommand followed by the paths)'),
     coverageReport: z.string().default('coverage/coverage-final.json'),
     handlerGlobs: z.array(z.string()).default(['src/**/*.ts', 'src/**/*.js']),
     sequenceGlobs: z.array(z.string()).default(['**/*.sequence.json']),
@@ -29,6 +44,7 @@ export const HealSchema = z.strictObject({
         mode: z.enum(['dry-run', 'propose', 'auto']).default('auto').describe('auto merges on the local backend; GitHub defaults to dry-run'),
         autoMergeSeverities: z.array(z.enum(['low', 'medium', 'high', 'critical'])).default(['low', 'medium', 'high', 'critical']),
         autoMergeKinds: z.array(z.string()).default(['regression-test', 'guard', 'documentation', 'memoize']),
+        githubMode: z.enum(['dry-run', 'propose', 'auto']).default('dry-run').describe('Mode used instead of mode when the backend is GitHub: opt in to propose/auto explicitly'),
       })
       .prefault({}),
     observationMs: z.number().int().positive().default(120_000).describe('How long learning.track watches after a deploy'),
@@ -36,15 +52,15 @@ export const HealSchema = z.strictObject({
     pollMs: z.number().int().positive().default(1_000).describe('How often the worker loop looks for due jobs'),
     workDir: z.string().optional().describe('Parent directory for temporary git worktrees (default: the OS temp dir)'),
     validation: z
-      .object({
+      .strictObject({
         minLineCoverage: z.number().min(0).max(100).default(0).describe('Line coverage (%) the patched tree must reach; 0 disables the check'),
         requireCoverage: z.boolean().default(false).describe('Fail validation when no coverage report is found'),
-        perfTolerancePct: z.number().min(0).default(10).describe('How much slower (%) the claimed tests may run after the fix when no budget is claimed'),
+        perfTolerancePct: z.number().min(0).default(10).describe('How much slower (%) the claimed tests may run after the fix than before it'),
         maxOutputBytes: z.number().int().positive().default(1_000_000).describe('Test output kept in memory; only the tail is stored'),
       })
       .prefault({}),
     learning: z
-      .object({
+      .strictObject({
         alpha: z.number().gt(0).lt(1).default(0.05).describe('Significance level of the before/after tests'),
         minSamples: z.number().int().positive().default(8).describe('Fewer samples on either side gives verdict insufficient-data'),
         revertOnWorse: z.boolean().default(true).describe('Open (and on the local backend merge) a revert when a deployed fix made things worse'),

@@ -1,0 +1,135 @@
+import type { Anomaly } from '../model/anomaly.js';
+import type { Diagnosis } from '../model/diagnosis.js';
+import type { DeploymentOutcome, GeneratedFix, MergeResult, Proposal, ValidationResult } from '../model/heal.js';
+import type { HealConfig } from '../config/sections/heal.js';
+
+export interface ProposeInput {
+  jobId: string;
+  anomaly: Anomaly;
+  diagnosis: Diagnosis;
+  fix: GeneratedFix;
+  validation: ValidationResult;
+  baseBranch: string;
+}
+
+/**
+ * Where fixes go. Every method is idempotent: the pipeline may call it again after a crash, and
+ * it must then find and return what the first call did (branch, PR, merge) instead of redoing it.
+ */
+export interface DeploymentBackend {
+  readonly name: 'local' | 'github';
+  /** Branch self-healing/<anomaly-id>-<handler> with one descriptive commit, plus a PR record. */
+  propose(input: ProposeInput): Promise<Proposal>;
+  checks(p: Proposal): Promise<'pending' | 'success' | 'failure'>;
+  merge(p: Proposal): Promise<MergeResult>;
+  /** Opens a proposal that reverts a merged one. */
+  revert(p: Proposal, reason: string): Promise<Proposal>;
+}
+
+export type PolicyConfig = HealConfig['policy'];
+export type DeployDecision = 'dry-run' | 'propose' | 'merge';
+
+function slug(text: string): string {
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .replace(/\.{2,}/g, '.')
+      .slice(0, 60) || 'x'
+  );
+}
+
+/** self-healing/<anomaly-id>-<handler>, restricted to characters git accepts in ref names. */
+export function branchName(anomalyId: string, handler: string | undefined): string {
+  return `self-healing/${slug(anomalyId)}-${slug(handler ?? 'service')}`;
+}
+
+/**
+ * What to do with a validated fix. Never merges a fix whose validation failed; the GitHub backend
+ * uses policy.githubMode (dry-run unless the operator opts in) instead of policy.mode.
+ */
+export function decideDeployment(
+  policy: PolicyConfig,
+  backend: 'local' | 'github',
+  facts: { severity: string; kind: string; validationPassed: boolean },
+): { decision: DeployDecision; reason: string } {
+  if (!facts.validationPassed) return { decision: 'dry-run', reason: 'validation failed: nothing is deployed' };
+  const mode = backend === 'github' ? policy.githubMode : policy.mode;
+  if (mode === 'dry-run') return { decision: 'dry-run', reason: `policy mode dry-run (${backend})` };
+  if (mode === 'propose') return { decision: 'propose', reason: `policy mode propose (${backend})` };
+  if (!(policy.autoMergeSeverities as string[]).includes(facts.severity)) {
+    return { decision: 'propose', reason: `severity ${facts.severity} is not allowed to auto-merge` };
+  }
+  if (!policy.autoMergeKinds.includes(facts.kind)) {
+    return { decision: 'propose', reason: `fix kind ${facts.kind} is not allowed to auto-merge` };
+  }
+  return { decision: 'merge', reason: `auto-merge allowed for ${facts.kind} at severity ${facts.severity}` };
+}
+
+/** Thrown when checks are still running: a transient condition the queue retries with backoff. */
+export class ChecksPendingError extends Error {
+  constructor(branch: string) {
+    super(`checks still pending on ${branch}`);
+    this.name = 'ChecksPendingError';
+  }
+}
+
+/** Applies the policy through a backend: propose, wait for checks, merge. Safe to re-run. */
+export async function deployFix(
+  backend: DeploymentBackend,
+  input: ProposeInput,
+  policy: PolicyConfig,
+  nowMs: () => number = Date.now,
+): Promise<DeploymentOutcome> {
+  const { decision, reason } = decideDeployment(policy, backend.name, {
+    severity: input.diagnosis.impact.severity,
+    kind: input.fix.kind,
+    validationPassed: input.validation.passed,
+  });
+  if (decision === 'dry-run') {
+    return { decision, backend: backend.name, reason: `${reason}; would open ${branchName(input.anomaly.id, input.diagnosis.handler ?? input.anomaly.handler)}`, deployedMs: nowMs() };
+  }
+  const proposal = await backend.propose(input);
+  if (decision === 'propose') return { decision, backend: backend.name, reason, proposal, deployedMs: nowMs() };
+  const checks = await backend.checks(proposal);
+  if (checks === 'pending') throw new ChecksPendingError(proposal.branch);
+  if (checks === 'failure') {
+    return { decision: 'propose', backend: backend.name, reason: 'checks failed: left open for a human', proposal, checks, deployedMs: nowMs() };
+  }
+  const merge = await backend.merge(proposal);
+  const merged: Proposal = merge.merged ? { ...proposal, state: 'merged', mergeSha: merge.mergeSha } : proposal;
+  return { decision, backend: backend.name, reason, proposal: merged, merge, checks, deployedMs: nowMs() };
+}
+
+function pct(n: number): string {
+  return `${n.toFixed(1)} %`;
+}
+
+/** The commit message / PR body: what was wrong, what was concluded, how the fix was checked. */
+export function describeFix(input: ProposeInput): { title: string; body: string } {
+  const { anomaly, diagnosis, fix, validation } = input;
+  const target = diagnosis.handler ?? anomaly.handler ?? diagnosis.service;
+  const title = `fix(${target}): ${fix.title}`.slice(0, 120);
+  const lines: string[] = [
+    fix.description,
+    '',
+    `Anomaly ${anomaly.id} (${anomaly.type}/${anomaly.subtype}, severity ${anomaly.severity}): ${anomaly.summary}`,
+    `Diagnosis ${diagnosis.id}: ${diagnosis.rootCause.cause} (score ${diagnosis.rootCause.score.toFixed(2)}) - ${diagnosis.rootCause.description}`,
+    '',
+    'Validation:',
+  ];
+  if (validation.tests) {
+    const t = validation.tests;
+    lines.push(`- tests (${t.runner}): ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped of ${t.total}`);
+  }
+  if (validation.coverage) lines.push(`- line coverage: ${pct(validation.coverage.linePct)} (threshold ${pct(validation.coverage.threshold)})`);
+  if (validation.performance) {
+    const p = validation.performance;
+    lines.push(`- claimed tests: ${p.beforeMs.toFixed(0)} ms before, ${p.afterMs.toFixed(0)} ms after (${pct(p.improvementPct)} faster)`);
+  }
+  for (const d of validation.docs) lines.push(`- docs ${d.file}: ${d.passed ? 'ok' : d.problems.join('; ')}`);
+  lines.push(`- test run took ${(validation.durationMs / 1000).toFixed(1)} s`);
+  lines.push('', `Fix kind: ${fix.kind}`, `Files: ${fix.files.join(', ')}`, '', `Self-Healing-Job: ${input.jobId}`, `Self-Healing-Anomaly: ${anomaly.id}`);
+  return { title, body: lines.join('\n') };
+}

@@ -1,0 +1,74 @@
+import type { ProposeInput } from '../deploy.js';
+
+export const JOB_TRAILER = 'Self-Healing-Job';
+export const ANOMALY_TRAILER = 'Self-Healing-Anomaly';
+export const REVERTS_TRAILER = 'Self-Healing-Reverts';
+
+/** Jaeger UI link of a trace, or undefined when no Jaeger URL is configured. */
+export function traceLink(jaegerUrl: string | undefined, traceId: string): string | undefined {
+  return jaegerUrl ? `${jaegerUrl.replace(/\/+$/, '')}/trace/${encodeURIComponent(traceId)}` : undefined;
+}
+
+function pct(n: number): string {
+  return `${n.toFixed(1)} %`;
+}
+
+/** Evidence trace ids: the anomaly's exemplars, then any the diagnosis context lists, deduplicated. */
+export function evidenceTraceIds(input: ProposeInput): string[] {
+  const ids = input.anomaly.exemplars.map((e) => e.traceId);
+  const extra = input.diagnosis.context['traceIds'];
+  if (Array.isArray(extra)) for (const t of extra) if (typeof t === 'string') ids.push(t);
+  return [...new Set(ids.filter((t) => /^[0-9a-fA-F]{1,64}$/.test(t)))];
+}
+
+/**
+ * The pull request body (Markdown): why the change exists, what evidence supports it, how it was
+ * validated, and trailers that let a re-run recognise its own PR.
+ */
+export function pullRequestBody(input: ProposeInput, jaegerUrl: string | undefined): string {
+  const { anomaly, diagnosis, fix, validation } = input;
+  const lines: string[] = [fix.description, '', '## Anomaly', ''];
+  lines.push(`- id: \`${anomaly.id}\` (${anomaly.type}/${anomaly.subtype}, severity **${anomaly.severity}**, confidence ${anomaly.confidence.toFixed(2)})`);
+  lines.push(`- target: ${anomaly.service}${anomaly.handler ? ` / ${anomaly.handler}` : ''}${anomaly.sequence ? ` (sequence ${anomaly.sequence})` : ''}`);
+  lines.push(`- ${anomaly.summary}`);
+  const observed = Object.entries(anomaly.observed).map(([k, v]) => `${k} ${v} (expected ${anomaly.expected[k] ?? '?'})`);
+  if (observed.length > 0) lines.push(`- observed: ${observed.join(', ')}`);
+
+  lines.push('', '## Diagnosis', '');
+  lines.push(`- diagnosis \`${diagnosis.id}\``);
+  lines.push(`- root cause: **${diagnosis.rootCause.cause}** (score ${diagnosis.rootCause.score.toFixed(2)}): ${diagnosis.rootCause.description}`);
+  for (const e of diagnosis.rootCause.evidence) lines.push(`  - evidence: ${e}`);
+  lines.push(`- impact: ${pct(diagnosis.impact.trafficShare * 100)} of traffic, ${diagnosis.impact.affectedRuns} affected runs`);
+
+  const traces = evidenceTraceIds(input);
+  if (traces.length > 0) {
+    lines.push('', '## Evidence traces', '');
+    for (const id of traces) {
+      const link = traceLink(jaegerUrl, id);
+      lines.push(link ? `- [${id}](${link})` : `- \`${id}\``);
+    }
+  }
+
+  lines.push('', '## Validation', '');
+  if (validation.tests) {
+    const t = validation.tests;
+    lines.push(`- tests (${t.runner}): ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped of ${t.total}`);
+  }
+  if (validation.coverage) lines.push(`- line coverage: ${pct(validation.coverage.linePct)} (threshold ${pct(validation.coverage.threshold)})`);
+  if (validation.performance) {
+    const p = validation.performance;
+    lines.push(`- performance of ${p.testFiles.join(', ') || 'claimed tests'}: ${p.beforeMs.toFixed(0)} ms before, ${p.afterMs.toFixed(0)} ms after (${pct(p.improvementPct)} faster)`);
+  }
+  for (const d of validation.docs) lines.push(`- docs ${d.file}: ${d.passed ? 'ok' : d.problems.join('; ')}`);
+  lines.push(`- test run took ${(validation.durationMs / 1000).toFixed(1)} s`);
+
+  lines.push('', `Fix kind: \`${fix.kind}\`; files: ${fix.files.map((f) => `\`${f}\``).join(', ')}`);
+  lines.push('', `${JOB_TRAILER}: ${input.jobId}`, `${ANOMALY_TRAILER}: ${anomaly.id}`);
+  return lines.join('\n');
+}
+
+/** The value of a `Key: value` trailer line in a PR body. */
+export function trailer(body: string | null | undefined, key: string): string | undefined {
+  const m = new RegExp(`^${key}: (.+)$`, 'm').exec(body ?? '');
+  return m?.[1]?.trim();
+}
