@@ -1,5 +1,10 @@
 import type { Io } from '../main.js';
 import { configCommand } from './config-command.js';
+import { serveCommand } from './serve-command.js';
+import { ingestCommand } from './ingest-command.js';
+import { analyzeCommand } from './analyze-command.js';
+import { healCommand } from './heal-command.js';
+import { jobsCommand } from './jobs-command.js';
 
 export interface Command {
   summary: string;
@@ -9,5 +14,10 @@ export interface Command {
 }
 
 export const COMMANDS: Record<string, Command> = {
+  serve: serveCommand,
+  ingest: ingestCommand,
+  analyze: analyzeCommand,
+  heal: healCommand,
+  jobs: jobsCommand,
   config: configCommand,
 };

@@ -1,0 +1,61 @@
+import type { Command } from './commands.js';
+import { configFromArgs, parseCommandArgs, UsageError } from './args.js';
+import { ingestFiles, terminalProgress, type IngestSummary } from '../receive/ingest.js';
+import type { Beat } from '../model/beat.js';
+
+const USAGE = 'usage: self-healing ingest <files...> [--json] [--service name] [-c file] [--set path=value ...]';
+
+/** Reads OTLP/JSON and MusicalConductor log files into beats; every error names file and line. */
+export async function readBeats(files: string[], opts: { service?: string; maxAttributesPerSpan: number; progress: boolean }): Promise<{ beats: Beat[]; summary: IngestSummary }> {
+  const beats: Beat[] = [];
+  const summary = await ingestFiles(files, {
+    onBeats: (b) => {
+      for (const x of b) beats.push(x);
+    },
+    maxAttributesPerSpan: opts.maxAttributesPerSpan,
+    ...(opts.service ? { service: opts.service } : {}),
+    ...(opts.progress ? { progress: terminalProgress(process.stderr, 'ingest') } : {}),
+  });
+  return { beats, summary };
+}
+
+export const ingestCommand: Command = {
+  summary: 'turn OTLP/JSON files and conductor logs into beats; prints per-handler counts',
+  usage: USAGE,
+  async run(argv, io) {
+    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, service: { type: 'string' } }, true);
+    if (values.help) {
+      io.out(`${USAGE}\n`);
+      return 0;
+    }
+    if (positionals.length === 0) throw new UsageError('no input files');
+    const config = configFromArgs(values);
+    const { beats, summary } = await readBeats(positionals, {
+      ...(values.service ? { service: values.service } : {}),
+      maxAttributesPerSpan: config.receive.maxAttributesPerSpan,
+      progress: !values.json,
+    });
+    const byHandler = new Map<string, { service: string; sequence: string; handler: string; beats: number; errors: number; totalMs: number }>();
+    for (const b of beats) {
+      const key = `${b.service}\u0000${b.handler}`;
+      let row = byHandler.get(key);
+      if (!row) byHandler.set(key, (row = { service: b.service, sequence: b.sequence, handler: b.handler, beats: 0, errors: 0, totalMs: 0 }));
+      row.beats++;
+      row.totalMs += b.durationMs;
+      if (b.status === 2) row.errors++;
+    }
+    const rows = [...byHandler.values()].sort((a, b) => b.beats - a.beats);
+    if (values.json) {
+      io.out(`${JSON.stringify({ summary, handlers: rows.map((r) => ({ ...r, meanMs: r.totalMs / r.beats })) }, null, 2)}\n`);
+    } else {
+      io.out(`${summary.files} file(s), ${summary.lines} line(s): ${summary.beats} beats, ${summary.rejected} rejected span(s), ${summary.errors.length} error(s)\n`);
+      const w = Math.max(7, ...rows.map((r) => r.handler.length));
+      io.out(`${'service'.padEnd(16)} ${'handler'.padEnd(w)} ${'beats'.padStart(7)} ${'errors'.padStart(6)} ${'mean ms'.padStart(9)}\n`);
+      for (const r of rows) {
+        io.out(`${r.service.padEnd(16)} ${r.handler.padEnd(w)} ${String(r.beats).padStart(7)} ${String(r.errors).padStart(6)} ${(r.totalMs / r.beats).toFixed(2).padStart(9)}\n`);
+      }
+      for (const e of summary.errors.slice(0, 20)) io.err(`${e.file}:${e.line}: ${e.message}\n`);
+    }
+    return summary.errors.length > 0 && summary.beats === 0 ? 1 : 0;
+  },
+};

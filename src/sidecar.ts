@@ -1,0 +1,309 @@
+import { dirname, resolve } from 'node:path';
+import type { Server } from '@grpc/grpc-js';
+import type { Config } from './config/index.js';
+import type { Anomaly, AnomalyChange } from './model/anomaly.js';
+import type { Beat, BeatSink } from './model/beat.js';
+import type { Diagnosis } from './model/diagnosis.js';
+import { STATUS_ERROR } from './model/beat.js';
+import { openDatabase, type SqliteDatabase } from './store/database.js';
+import { AnomalyStore, coreMigrations } from './store/anomaly-store.js';
+import { healMigrations } from './heal/migrations.js';
+import { DetectionEngine } from './detect/engine.js';
+import { loadSequenceFiles } from './detect/sequence-files.js';
+import { loadCoverageReport, type CoverageIndex } from './detect/coverage-report.js';
+import { AnomalyRecorder } from './diagnose/anomaly-recorder.js';
+import { EventBus } from './emit/event-bus.js';
+import { AnomalySpanEmitter } from './emit/anomaly-spans.js';
+import { registerEventsService } from './emit/events-grpc.js';
+import { Forwarder } from './emit/forwarder.js';
+import { createMetrics, type SidecarMetrics } from './emit/metrics.js';
+import { createLogger, type Logger } from './emit/logger.js';
+import { GrpcReceiver } from './receive/grpc-server.js';
+import { HttpReceiver } from './receive/http-server.js';
+import { Admission } from './receive/admission.js';
+import { AdminServer, sendJson } from './web/admin-server.js';
+import { registerHealthRoutes } from './web/health.js';
+import { registerApiRoutes } from './web/api.js';
+import { registerFixesApi } from './web/fixes-api.js';
+import { registerDashboardRoutes } from './web/dashboard.js';
+import { createDefaultStages, HealingPipeline, type HealingPipelineOptions } from './heal/pipeline.js';
+import { JobQueue } from './heal/queue.js';
+
+import { Git } from './heal/git.js';
+import { LocalBackend } from './heal/local-backend.js';
+import { LearningStore, type HandlerTelemetry } from './heal/learn.js';
+import { generateFix } from './heal/fix/generate-fix.js';
+
+export interface SidecarOptions {
+  logger?: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Working directory for relative paths in the configuration. */
+  cwd?: string;
+  /** Turns the timers off so a caller (tests, offline analysis) drives evaluation itself. */
+  manualEvaluation?: boolean;
+}
+
+/** Live figures of a handler for learning.track, read from the detection engine's reservoirs. */
+export function engineTelemetry(engine: DetectionEngine): HandlerTelemetry {
+  return {
+    snapshot(service, handler) {
+      const beats = engine.recentBeats(service, handler);
+      let errors = 0;
+      const durationsMs: number[] = [];
+      for (const b of beats) {
+        durationsMs.push(b.durationMs);
+        if (b.status === STATUS_ERROR) errors++;
+      }
+      const versions = engine.versions(service);
+      const latest = versions.reduce<{ version: string; lastSeenMs: number } | undefined>(
+        (best, v) => (best === undefined || v.firstSeenMs > best.lastSeenMs ? { version: v.version, lastSeenMs: v.firstSeenMs } : best),
+        undefined,
+      );
+      return { durationsMs, errors, count: beats.length, version: latest?.version ?? '' };
+    },
+  };
+}
+
+export interface HealingDeps {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  telemetry?: HandlerTelemetry;
+  beatsFor?: (service: string, handler: string) => Beat[];
+  emitter?: AnomalySpanEmitter;
+  onEvent?: HealingPipelineOptions['onEvent'];
+}
+
+/** The healing pipeline over the configured repository, or undefined when healing is off or has no repository. */
+export function buildHealingPipeline(config: Config, db: SqliteDatabase, deps: HealingDeps): HealingPipeline | undefined {
+  const repoPath = config.heal.repository.path;
+  if (!config.heal.enabled || !repoPath) return undefined;
+  const git = new Git(resolve(deps.cwd, repoPath), config.heal.workDir);
+  const stages = createDefaultStages({
+    heal: config.heal,
+    git,
+    backend: new LocalBackend(db, git),
+    learning: new LearningStore(db),
+    generateFix,
+    ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
+    beatsFor: (service, handler) => (handler && deps.beatsFor ? deps.beatsFor(service, handler) : []),
+    env: deps.env,
+  });
+  const emitter = deps.emitter;
+  return new HealingPipeline({
+    db,
+    config: config.heal,
+    stages,
+    ...(emitter ? { tracer: emitter.getTracer(), linkFor: (id: string) => emitter.spanContextFor(id) } : {}),
+    ...(deps.onEvent ? { onEvent: deps.onEvent } : {}),
+  });
+}
+
+/**
+ * The running sidecar: every stage built from the configuration and connected in one place.
+ * Data flows receive -> detect -> diagnose -> emit (+ heal, asynchronously).
+ */
+export class Sidecar {
+  readonly metrics: SidecarMetrics;
+  readonly engine: DetectionEngine;
+  readonly store: AnomalyStore;
+  readonly bus: EventBus;
+  readonly admin: AdminServer | undefined;
+  readonly grpc: GrpcReceiver | undefined;
+  readonly http: HttpReceiver | undefined;
+  readonly forwarder: Forwarder | undefined;
+  readonly emitter: AnomalySpanEmitter | undefined;
+  readonly pipeline: HealingPipeline | undefined;
+  private readonly db: SqliteDatabase;
+  private readonly log: Logger;
+  private evaluateTimer: NodeJS.Timeout | undefined;
+  private readonly recorder: AnomalyRecorder;
+  /** Time of the evaluation in progress, so diagnoses are stamped with data time offline. */
+  private evaluationNowMs = Date.now();
+  private stopping = false;
+  private started = false;
+
+  private constructor(
+    readonly config: Config,
+    parts: {
+      db: SqliteDatabase;
+      engine: DetectionEngine;
+      log: Logger;
+      env: NodeJS.ProcessEnv;
+      cwd: string;
+    },
+  ) {
+    this.db = parts.db;
+    this.engine = parts.engine;
+    this.log = parts.log;
+    this.metrics = createMetrics();
+    this.store = new AnomalyStore(this.db);
+    this.bus = new EventBus(this.store);
+
+    if (config.forward.enabled) {
+      this.forwarder = new Forwarder(config.forward, this.metrics);
+    }
+    const sink: BeatSink = (beats) => this.engine.observe(beats);
+    const admission = new Admission(config.receive.maxInflightSpans, this.metrics.inflightSpans);
+    const onAccepted = this.forwarder ? (body: Buffer, type: 'application/x-protobuf' | 'application/json') => void this.forwarder!.enqueue(body, type) : undefined;
+    const receiverOptions = { admission, ...(onAccepted ? { onAccepted } : {}) };
+    if (config.receive.grpc.enabled) {
+      this.grpc = new GrpcReceiver(config.receive, sink, this.metrics, receiverOptions);
+      registerEventsService(this.grpc.grpcServer as Server, this.bus);
+    }
+    if (config.receive.http.enabled) this.http = new HttpReceiver(config.receive, sink, this.metrics, receiverOptions);
+
+    if (config.emit.otlp.enabled) {
+      this.emitter = new AnomalySpanEmitter({
+        endpoint: config.emit.otlp.endpoint,
+        serviceName: config.serviceName,
+        ...(config.emit.jaegerUrl ? { jaegerUrl: config.emit.jaegerUrl } : {}),
+      });
+    }
+
+    this.pipeline = buildHealingPipeline(config, this.db, {
+      cwd: parts.cwd,
+      env: parts.env,
+      telemetry: engineTelemetry(this.engine),
+      beatsFor: (service, handler) => [...this.engine.baselineBeats(service, handler), ...this.engine.recentBeats(service, handler)],
+      ...(this.emitter ? { emitter: this.emitter } : {}),
+      onEvent: (kind, payload) => {
+        this.bus.publish(kind, payload, {
+          ...(typeof payload.anomalyId === 'string' ? { anomalyId: payload.anomalyId } : {}),
+          ...(typeof payload.diagnosisId === 'string' ? { diagnosisId: payload.diagnosisId } : {}),
+        });
+        this.log.info(kind, { jobId: payload.jobId });
+      },
+    });
+
+    this.recorder = new AnomalyRecorder({
+      store: this.store,
+      events: this.bus,
+      ...(this.emitter ? { spans: this.emitter } : {}),
+      evidence: this.engine,
+      openAnomalies: () => this.engine.openAnomalies(),
+      clock: () => this.evaluationNowMs,
+      onError: (err, anomaly) => this.log.error('diagnosis or span failed', { err, anomalyId: anomaly.id }),
+    });
+
+    if (config.admin.enabled) {
+      this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, onError: (err) => this.log.error('admin handler failed', { err }) });
+      registerHealthRoutes(this.admin, { ready: () => this.readiness(), registry: this.metrics.registry });
+      registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus });
+      registerFixesApi(this.admin, this.pipeline?.queue ?? new JobQueue(this.db));
+      this.admin.addRoute('GET', '/api/v1/info', (_req, res) => {
+        sendJson(res, 200, {
+          serviceName: config.serviceName,
+          jaegerUrl: config.emit.jaegerUrl,
+          healing: this.pipeline ? { mode: config.heal.policy.mode, repository: 'configured' } : { mode: 'off' },
+          detect: { sliceMs: config.detect.sliceMs, windowSlices: config.detect.windowSlices },
+        });
+      });
+      registerDashboardRoutes(this.admin);
+    }
+  }
+
+  /** Builds and starts every component; the returned sidecar is receiving. */
+  static async start(config: Config, options: SidecarOptions = {}): Promise<Sidecar> {
+    const log = options.logger ?? createLogger(config.logLevel, { service: config.serviceName });
+    const cwd = options.cwd ?? process.cwd();
+    const sequences = await loadSequenceFiles(config.detect.sequenceFiles, cwd);
+    let coverage: CoverageIndex | undefined;
+    if (config.detect.coverageReport) {
+      const report = resolve(cwd, config.detect.coverageReport);
+      coverage = loadCoverageReport(report, config.heal.repository.path ? resolve(cwd, config.heal.repository.path) : dirname(dirname(report)));
+    }
+    const engine = new DetectionEngine({ config: config.detect, sequences, ...(coverage ? { coverage } : {}) });
+    const dbPath = config.store.path === ':memory:' ? ':memory:' : resolve(cwd, config.store.path);
+    const db = openDatabase(dbPath, [...coreMigrations, ...healMigrations]);
+    const sidecar = new Sidecar(config, { db, engine, log, env: options.env ?? process.env, cwd });
+    await sidecar.listen(options.manualEvaluation === true);
+    log.info('self-healing started', {
+      grpc: sidecar.grpc ? `${config.receive.grpc.host}:${sidecar.grpc.port}` : 'off',
+      http: sidecar.http ? `${config.receive.http.host}:${sidecar.http.port}` : 'off',
+      admin: sidecar.admin?.url ?? 'off',
+      sequences: sequences.length,
+      coverage: coverage !== undefined,
+      healing: sidecar.pipeline ? config.heal.policy.mode : 'off',
+    });
+    return sidecar;
+  }
+
+  private async listen(manual: boolean): Promise<void> {
+    try {
+      await this.grpc?.start();
+      await this.http?.start();
+      await this.admin?.listen();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    if (!manual) {
+      const every = this.config.detect.sliceMs;
+      this.evaluateTimer = setInterval(() => this.evaluate(Date.now()), every);
+      this.evaluateTimer.unref();
+      this.pipeline?.start();
+    }
+    this.started = true;
+  }
+
+  private readiness(): { ready: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    if (!this.started) reasons.push('starting');
+    if (this.stopping) reasons.push('shutting down');
+    if (this.grpc && !this.grpc.listening) reasons.push('gRPC receiver not listening');
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  /**
+   * Closes due slices, turns findings into anomaly changes and acts on them: persist, publish,
+   * diagnose new anomalies, emit spans, hand diagnoses to healing. Returns the changes.
+   */
+  evaluate(nowMs: number): Array<{ change: AnomalyChange; diagnosis?: Diagnosis }> {
+    const out: Array<{ change: AnomalyChange; diagnosis?: Diagnosis }> = [];
+    let changes: AnomalyChange[];
+    this.evaluationNowMs = nowMs;
+    try {
+      changes = this.engine.evaluate(nowMs);
+    } catch (err) {
+      this.log.error('detection failed', { err });
+      return out;
+    }
+    for (const change of changes) {
+      try {
+        out.push(this.handleChange(change));
+      } catch (err) {
+        this.log.error('handling an anomaly change failed', { err, anomalyId: change.anomaly.id });
+      }
+    }
+    return out;
+  }
+
+  private handleChange(change: AnomalyChange): { change: AnomalyChange; diagnosis?: Diagnosis } {
+    const a: Anomaly = change.anomaly;
+    const diagnosis = this.recorder.handle(change);
+    this.log.info(`anomaly ${change.kind}`, {
+      anomalyId: a.id,
+      type: `${a.type}/${a.subtype}`,
+      service: a.service,
+      handler: a.handler ?? a.sequence,
+      ...(diagnosis ? { rootCause: diagnosis.rootCause.cause } : {}),
+    });
+    if (diagnosis && change.kind === 'opened' && this.pipeline) this.pipeline.enqueue(diagnosis, a);
+    return diagnosis ? { change, diagnosis } : { change };
+  }
+
+  /** Graceful shutdown: stop accepting, drain in-flight work, flush forwarder and spans, close. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.evaluateTimer) clearInterval(this.evaluateTimer);
+    await Promise.allSettled([this.grpc?.stop(), this.http?.stop()]);
+    await this.pipeline?.stop();
+    await this.forwarder?.close(5_000);
+    await this.emitter?.shutdown().catch((err: unknown) => this.log.warn('span flush failed', { err }));
+    this.bus.close();
+    await this.admin?.close();
+    this.metrics.stop();
+    this.db.close();
+  }
+}

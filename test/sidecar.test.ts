@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigSchema } from '../src/config/schema.js';
+import { Sidecar, engineTelemetry } from '../src/sidecar.js';
+import { createLogger } from '../src/emit/logger.js';
+import { createEventsClient, type EventMessage } from '../src/emit/events-grpc.js';
+import type { Anomaly } from '../src/model/anomaly.js';
+import { OtlpTestReceiver } from './emit/otlp-test-receiver.js';
+import { SseClient } from './web/sse-client.js';
+import { seededRandom, traffic } from './detect/beat-factory.js';
+import { beatSpans, encodeTraceRequest } from './bench/otlp/encode-request.js';
+import { waitFor } from './receive/harness.js';
+
+const SLICE = 10_000;
+
+describe('Sidecar: receive -> detect -> diagnose -> emit, wired together', () => {
+  let dir: string;
+  let sidecar: Sidecar;
+  let otlp: OtlpTestReceiver;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sh-sidecar-'));
+    otlp = new OtlpTestReceiver();
+    await otlp.start();
+    const config = ConfigSchema.parse({
+      receive: { grpc: { port: 0 }, http: { port: 0 } },
+      admin: { port: 0 },
+      store: { path: join(dir, 'state.db') },
+      emit: { otlp: { endpoint: `http://127.0.0.1:${otlp.port}` }, jaegerUrl: 'http://jaeger.local:16686' },
+      detect: { sliceMs: SLICE, windowSlices: 6 },
+    });
+    sidecar = await Sidecar.start(config, { manualEvaluation: true, logger: createLogger('info', {}, (l) => logs.push(l)) });
+  });
+
+  afterAll(async () => {
+    await sidecar?.stop();
+    await otlp?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is live and ready, and serves the dashboard and info', async () => {
+    const base = sidecar.admin!.url;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await (await fetch(`${base}/`)).text()).toContain('Handler performance heatmap');
+    const info = (await (await fetch(`${base}/api/v1/info`)).json()) as { jaegerUrl: string; healing: { mode: string } };
+    expect(info).toMatchObject({ jaegerUrl: 'http://jaeger.local:16686', healing: { mode: 'off' } });
+    const fixes = await fetch(`${base}/api/v1/fixes`);
+    expect(fixes.status).toBe(200);
+  });
+
+  it('turns an OTLP/HTTP export into beats the API reports, counted in /metrics', async () => {
+    const body = encodeTraceRequest([beatSpans(40, 3, 'checkout-api')]);
+    const res = await fetch(`http://127.0.0.1:${sidecar.http!.port}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const handlers = (await (await fetch(`${sidecar.admin!.url}/api/v1/handlers`)).json()) as { handlers: Array<{ service: string; count: number }> };
+    expect(handlers.handlers.some((h) => h.service === 'checkout-api')).toBe(true);
+    const metrics = await (await fetch(`${sidecar.admin!.url}/metrics`)).text();
+    expect(metrics).toMatch(/beats_total\{[^}]*service="checkout-api"[^}]*\} 40/);
+  });
+
+  it('detects a latency regression, stores and diagnoses it, and publishes it on SSE, gRPC and as a span', async () => {
+    const sse = new SseClient();
+    await sse.open(`${sidecar.admin!.url}/api/v1/events?kinds=anomaly.opened,diagnosis.created`);
+    const grpcEvents: EventMessage[] = [];
+    const client = createEventsClient(`127.0.0.1:${sidecar.grpc!.port}`);
+    const stream = client.Subscribe({ afterSeq: 0, kinds: ['diagnosis.created'] });
+    stream.on('data', (e: EventMessage) => grpcEvents.push(e));
+    stream.on('error', () => undefined);
+
+    const rand = seededRandom(11);
+    const t0 = Math.floor((Date.now() - 3 * 3600_000) / SLICE) * SLICE;
+    const spec = { service: 'canvas-app', handler: 'resolveTemplate', sequence: 'canvas-component-create', rate: 20, medianMs: 10, sigma: 0.25, errorRate: 0 };
+    let opened: Anomaly | undefined;
+    for (let i = 0; i < 80 && !opened; i++) {
+      const from = t0 + i * SLICE;
+      const beats = traffic(rand, spec, from, from + SLICE, i >= 60 ? 4 : 1);
+      // The factory's ids are readable, not hex; exported spans only link to valid W3C ids.
+      for (const b of beats) {
+        b.traceId = b.traceId.replace(/[^0-9a-f]/g, '0');
+        b.spanId = b.spanId.replace(/[^0-9a-f]/g, '0');
+      }
+      sidecar.engine.observe(beats);
+      for (const { change, diagnosis } of sidecar.evaluate(from + SLICE)) {
+        if (change.kind === 'opened' && change.anomaly.type === 'performance') {
+          opened = change.anomaly;
+          expect(diagnosis?.anomalyId).toBe(opened.id);
+        }
+      }
+    }
+    expect(opened, 'a 4x regression is detected').toBeDefined();
+    expect(opened!.handler).toBe('resolveTemplate');
+    expect(opened!.exemplars.length).toBeGreaterThan(0);
+    expect(sidecar.store.getAnomaly(opened!.id)?.state).toBe('open');
+    const diagnoses = sidecar.store.diagnosesForAnomaly(opened!.id);
+    expect(diagnoses).toHaveLength(1);
+    expect(diagnoses[0]!.recommendedFixes).toContain('regression-test');
+
+    await waitFor(() => sse.events.some((f) => f.event === 'diagnosis.created'));
+    expect(sse.events.map((f) => f.event)).toEqual(expect.arrayContaining(['anomaly.opened', 'diagnosis.created']));
+    await waitFor(() => grpcEvents.some((e) => e.anomalyId === opened!.id));
+    sse.close();
+    stream.cancel();
+    client.close();
+
+    const byApi = (await (await fetch(`${sidecar.admin!.url}/api/v1/anomalies/${opened!.id}`)).json()) as { anomaly?: Anomaly; id?: string };
+    expect(byApi.anomaly?.id ?? byApi.id).toBe(opened!.id);
+
+    await sidecar.emitter!.flush();
+    await waitFor(() => otlp.spans.some((s) => s.attributes['anomaly.id'] === opened!.id));
+    const span = otlp.spans.find((s) => s.attributes['anomaly.id'] === opened!.id)!;
+    expect(span.service).toBe('self-healing');
+    expect(span.name).toContain('resolveTemplate');
+    expect(span.links.map((l) => l.traceId)).toEqual(expect.arrayContaining(opened!.exemplars.map((e) => e.traceId)));
+    expect(logs.some((l) => l.includes('"anomaly opened"'))).toBe(true);
+  });
+
+  it('reports handler telemetry for learning from the engine reservoirs', () => {
+    const snap = engineTelemetry(sidecar.engine).snapshot('canvas-app', 'resolveTemplate');
+    expect(snap.count).toBeGreaterThan(0);
+    expect(snap.durationsMs).toHaveLength(snap.count);
+    expect(snap.version).toBe('1.0.0');
+  });
+});
