@@ -17,6 +17,7 @@ import { AnomalySpanEmitter } from './emit/anomaly-spans.js';
 import { registerEventsService } from './emit/events-grpc.js';
 import { Forwarder } from './emit/forwarder.js';
 import { createMetrics, type SidecarMetrics } from './emit/metrics.js';
+import { PipelineMetrics } from './emit/pipeline-metrics.js';
 import { createLogger, type Logger } from './emit/logger.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
 import { HttpReceiver } from './receive/http-server.js';
@@ -30,9 +31,12 @@ import { createDefaultStages, HealingPipeline, type HealingPipelineOptions } fro
 import { JobQueue } from './heal/queue.js';
 
 import { Git } from './heal/git.js';
-import { LocalBackend } from './heal/local-backend.js';
+import { createDeploymentBackend } from './heal/backend-factory.js';
 import { LearningStore, type HandlerTelemetry } from './heal/learn.js';
 import { generateFix } from './heal/fix/generate-fix.js';
+import { defaultStrategies } from './heal/fix/strategies.js';
+import { LlmStrategy } from './heal/fix/llm.js';
+import { OpenAiChatClient } from './heal/fix/llm-client.js';
 
 export interface SidecarOptions {
   logger?: Logger;
@@ -43,11 +47,16 @@ export interface SidecarOptions {
   manualEvaluation?: boolean;
 }
 
-/** Live figures of a handler for learning.track, read from the detection engine's reservoirs. */
-export function engineTelemetry(engine: DetectionEngine): HandlerTelemetry {
+/**
+ * Live figures of a handler for learning.track, read from the detection engine's reservoirs.
+ * Only beats that started within `sinceMs` of now count, so the "after" snapshot taken at the
+ * end of the observation window holds post-deploy runs only, not a mix.
+ */
+export function engineTelemetry(engine: DetectionEngine, sinceMs = Infinity, now: () => number = Date.now): HandlerTelemetry {
   return {
     snapshot(service, handler) {
-      const beats = engine.recentBeats(service, handler);
+      const from = now() - sinceMs;
+      const beats = engine.recentBeats(service, handler).filter((b) => b.startMs >= from);
       let errors = 0;
       const durationsMs: number[] = [];
       for (const b of beats) {
@@ -78,12 +87,15 @@ export function buildHealingPipeline(config: Config, db: SqliteDatabase, deps: H
   const repoPath = config.heal.repository.path;
   if (!config.heal.enabled || !repoPath) return undefined;
   const git = new Git(resolve(deps.cwd, repoPath), config.heal.workDir);
+  const llm = config.heal.fix.llm;
+  // The LLM strategy only exists when configured; its patches go through the same validation.
+  const strategies = llm ? [...defaultStrategies(), new LlmStrategy(new OpenAiChatClient(llm, deps.env))] : defaultStrategies();
   const stages = createDefaultStages({
     heal: config.heal,
     git,
-    backend: new LocalBackend(db, git),
+    backend: createDeploymentBackend(config.heal, { db, git, env: deps.env, ...(config.emit.jaegerUrl ? { jaegerUrl: config.emit.jaegerUrl } : {}) }),
     learning: new LearningStore(db),
-    generateFix,
+    generateFix: (ctx, opts) => generateFix(ctx, { ...opts, strategies }),
     ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
     beatsFor: (service, handler) => (handler && deps.beatsFor ? deps.beatsFor(service, handler) : []),
     env: deps.env,
@@ -117,6 +129,7 @@ export class Sidecar {
   private readonly log: Logger;
   private evaluateTimer: NodeJS.Timeout | undefined;
   private readonly recorder: AnomalyRecorder;
+  private readonly pipelineMetrics: PipelineMetrics;
   /** Time of the evaluation in progress, so diagnoses are stamped with data time offline. */
   private evaluationNowMs = Date.now();
   private stopping = false;
@@ -163,7 +176,7 @@ export class Sidecar {
     this.pipeline = buildHealingPipeline(config, this.db, {
       cwd: parts.cwd,
       env: parts.env,
-      telemetry: engineTelemetry(this.engine),
+      telemetry: engineTelemetry(this.engine, config.heal.observationMs),
       beatsFor: (service, handler) => [...this.engine.baselineBeats(service, handler), ...this.engine.recentBeats(service, handler)],
       ...(this.emitter ? { emitter: this.emitter } : {}),
       onEvent: (kind, payload) => {
@@ -175,6 +188,11 @@ export class Sidecar {
       },
     });
 
+    const pipeline = this.pipeline;
+    this.pipelineMetrics = new PipelineMetrics(this.metrics.registry, {
+      detect: () => ({ ...this.engine.stats(), openAnomalies: this.engine.openAnomalies().length }),
+      ...(pipeline ? { jobs: () => pipeline.queue.counts() } : {}),
+    });
     this.recorder = new AnomalyRecorder({
       store: this.store,
       events: this.bus,
@@ -197,6 +215,14 @@ export class Sidecar {
           healing: this.pipeline ? { mode: config.heal.policy.mode, repository: 'configured' } : { mode: 'off' },
           detect: { sliceMs: config.detect.sliceMs, windowSlices: config.detect.windowSlices },
         });
+      });
+      const learning = new LearningStore(this.db);
+      this.admin.addRoute('GET', '/api/v1/insights', (req, res) => {
+        const insights = learning.learningInsights();
+        if ((req.headers.accept ?? '').includes('text/markdown')) {
+          res.writeHead(200, { 'content-type': 'text/markdown; charset=utf-8' });
+          res.end(insights.markdown);
+        } else sendJson(res, 200, insights.json);
       });
       registerDashboardRoutes(this.admin);
     }
@@ -281,6 +307,7 @@ export class Sidecar {
   private handleChange(change: AnomalyChange): { change: AnomalyChange; diagnosis?: Diagnosis } {
     const a: Anomaly = change.anomaly;
     const diagnosis = this.recorder.handle(change);
+    this.pipelineMetrics.countChange(change);
     this.log.info(`anomaly ${change.kind}`, {
       anomalyId: a.id,
       type: `${a.type}/${a.subtype}`,

@@ -46,11 +46,17 @@ describe('Sidecar: receive -> detect -> diagnose -> emit, wired together', () =>
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await (await fetch(`${base}/`)).text()).toContain('Handler performance heatmap');
+    expect(await (await fetch(`${base}/`)).text()).toContain('<title>self-healing</title>');
     const info = (await (await fetch(`${base}/api/v1/info`)).json()) as { jaegerUrl: string; healing: { mode: string } };
     expect(info).toMatchObject({ jaegerUrl: 'http://jaeger.local:16686', healing: { mode: 'off' } });
     const fixes = await fetch(`${base}/api/v1/fixes`);
     expect(fixes.status).toBe(200);
+    const insights = (await (await fetch(`${base}/api/v1/insights`)).json()) as { verdicts: Record<string, number>; strategies: unknown[] };
+    expect(insights.verdicts).toEqual({});
+    expect(insights.strategies).toEqual([]);
+    const md = await fetch(`${base}/api/v1/insights`, { headers: { accept: 'text/markdown' } });
+    expect(md.headers.get('content-type')).toContain('text/markdown');
+    expect(await md.text()).toContain('#');
   });
 
   it('turns an OTLP/HTTP export into beats the API reports, counted in /metrics', async () => {
@@ -121,6 +127,9 @@ describe('Sidecar: receive -> detect -> diagnose -> emit, wired together', () =>
     expect(span.name).toContain('resolveTemplate');
     expect(span.links.map((l) => l.traceId)).toEqual(expect.arrayContaining(opened!.exemplars.map((e) => e.traceId)));
     expect(logs.some((l) => l.includes('"anomaly opened"'))).toBe(true);
+    const metrics = await (await fetch(`${sidecar.admin!.url}/metrics`)).text();
+    expect(metrics).toMatch(/self_healing_anomalies_total\{type="performance",subtype="latency-regression",change="opened",severity="\w+"\} 1/);
+    expect(metrics).toMatch(/self_healing_open_anomalies [1-9]/);
   });
 
   it('reports handler telemetry for learning from the engine reservoirs', () => {
@@ -128,5 +137,7 @@ describe('Sidecar: receive -> detect -> diagnose -> emit, wired together', () =>
     expect(snap.count).toBeGreaterThan(0);
     expect(snap.durationsMs).toHaveLength(snap.count);
     expect(snap.version).toBe('1.0.0');
+    // The synthetic traffic is hours old: a window ending now holds none of it.
+    expect(engineTelemetry(sidecar.engine, 60_000).snapshot('canvas-app', 'resolveTemplate').count).toBe(0);
   });
 });

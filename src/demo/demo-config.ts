@@ -55,7 +55,9 @@ export function demoConfigInput(input: DemoConfigInput): ConfigInput {
       observationMs: 15_000,
       workDir: join(input.stateDir, 'worktrees'),
       policy: { mode: 'auto' },
-      learning: { minSamples: 8 },
+      // A strict level: with 200 beats a side, the rank test calls a shift of a microsecond
+      // "significant" (learn.ts has no effect-size floor), which would read a fixed error as worse.
+      learning: { minSamples: 8, alpha: 0.001 },
       // The claimed tests' timing is compared before/after; on a busy laptop vitest's start-up
       // alone varies by a few hundred ms, so only a doubling counts as slower here.
       validation: { perfTolerancePct: 100 },

@@ -124,7 +124,9 @@ export class Narrator {
   }
 
   private line(step: Step, anomalyId: string, text: string): NarratedLine {
-    return { step, anomalyId, text: `${step.padEnd(16)} [${this.label(anomalyId)}] ${text}` };
+    // One event, one line: multi-line tool output (git, test runners) is folded.
+    const flat = text.replace(/\s*\n\s*/g, ' ').trim();
+    return { step, anomalyId, text: `${step.padEnd(16)} [${this.label(anomalyId)}] ${flat}` };
   }
 
   /** The narration of one event; no lines for events the demo does not tell (e.g. anomaly.updated). */

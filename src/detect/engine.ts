@@ -19,6 +19,8 @@ export interface DetectionEngineOptions {
   config: DetectConfig;
   sequences?: Sequence[];
   coverage?: CoverageIndex;
+  /** Repository the coverage report and declared beats' `testFile`s belong to (default: cwd). */
+  repoRoot?: string;
 }
 
 export interface HandlerFigures {
@@ -161,7 +163,7 @@ export class DetectionEngine implements EvidenceSource {
         new KeyState(kind, service, name, cfg.sliceMs, cfg.windowSlices, this.latencyParams, this.errorParams, cfg.baselineSlices),
     );
     this.sequenceDetector = new SequenceDetector(cfg, declared);
-    this.coverageDetector = new CoverageDetector(opts.coverage, declared);
+    this.coverageDetector = new CoverageDetector(opts.coverage, declared, opts.repoRoot === undefined ? {} : { repoRoot: opts.repoRoot });
     this.lifecycle = new AnomalyLifecycle({ resolveAfter: cfg.resolveAfter, updateEvery: cfg.updateEvery });
     this.traffic = { handlers: () => this.trafficRows() };
   }

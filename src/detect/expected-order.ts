@@ -2,15 +2,21 @@ import type { Sequence } from '../model/sequence.js';
 
 /**
  * The beat order a sequence run should follow: declared (MusicalConductor JSON: movement order,
- * then beat number) or learned from traffic (the modal handler list of complete runs).
+ * then beat number) or learned from traffic (the run shapes that are common among complete runs).
  */
 export interface ExpectedOrder {
   source: 'declared' | 'learned';
+  /** The reference order: the declaration, or the most frequent learned shape. */
   handlers: string[];
-  /** Per position: share of runs that contained that handler (1 for declared beats). */
+  /** Per position of `handlers`: share of runs that contained that handler (1 for declared beats). */
   positionFrequency: number[];
-  /** Learned from this many (decayed) runs; 0 for declared. */
+  /** Learned from this many runs; 0 for declared. */
   runs: number;
+  /**
+   * Every run shape that is normal for the sequence (a run equal to one of them has no
+   * violation); `handlers` is one of them. Declared: just the declaration.
+   */
+  shapes: string[][];
 }
 
 export function declaredOrder(seq: Sequence): ExpectedOrder {
@@ -19,19 +25,26 @@ export function declaredOrder(seq: Sequence): ExpectedOrder {
     const beats = movement.beats.slice().sort((a, b) => a.beat - b.beat);
     for (const beat of beats) handlers.push(beat.handler);
   }
-  return { source: 'declared', handlers, positionFrequency: handlers.map(() => 1), runs: 0 };
+  return { source: 'declared', handlers, positionFrequency: handlers.map(() => 1), runs: 0, shapes: [handlers] };
 }
 
 export interface OrderLearnerOptions {
-  /** Complete runs needed before the modal order becomes the expectation. */
+  /** Complete runs needed before the learned shapes become the expectation. */
   minRuns: number;
   /** Older runs weigh half as much after this many newer runs: learning goes on, slowly. */
   halfLifeRuns: number;
   /** Distinct handler lists tracked; the lightest is forgotten first. */
   maxSignatures: number;
+  /** A shape becomes normal once it carries this share of the (decayed) runs... */
+  enterShare?: number;
+  /** ...and stops being normal below this share (hysteresis: no flapping around one threshold). */
+  leaveShare?: number;
+  /** The anchor (reference shape) changes only when another shape outweighs it by this factor. */
+  anchorMargin?: number;
 }
 
 interface Signature {
+  key: string;
   handlers: string[];
   weight: number;
 }
@@ -40,49 +53,70 @@ const SEP = '\u0001';
 // Weights grow instead of decaying (same ratios, no per-run sweep); rescale before overflow.
 const RESCALE_AT = 1e12;
 
+export function shapeKey(handlers: readonly string[]): string {
+  return handlers.join(SEP);
+}
+
+/**
+ * Learns which run shapes (handler lists) are normal for a sequence. A sequence may have several:
+ * handlers that share a sequence name but are exported as separate one-span runs, an optional
+ * branch taken by a third of the runs, ... Every shape holding at least `enterShare` of the
+ * decayed runs is normal until it falls under `leaveShare`; the heaviest shape (the anchor, sticky
+ * within `anchorMargin`) always is. The normal set only changes in `refresh()`, which the owner
+ * calls once per evaluation, so every run of one slice is judged against the same expectation.
+ */
 export class OrderLearner {
   private readonly signatures = new Map<string, Signature>();
   private readonly presence = new Map<string, number>();
   private total = 0;
   private increment = 1;
   private readonly growth: number;
-  private mode: Signature | undefined;
+  private readonly enterShare: number;
+  private readonly leaveShare: number;
+  private readonly anchorMargin: number;
+  private anchor: Signature | undefined;
+  /** Normal shapes, sorted by key (so ties between them resolve the same way every time). */
+  private normal: Signature[] = [];
+  private normalKeys = new Set<string>();
+  private snapshot: ExpectedOrder | undefined;
   /** Complete runs observed (not decayed). */
   runs = 0;
 
   constructor(private readonly opts: OrderLearnerOptions) {
     this.growth = Math.pow(2, 1 / opts.halfLifeRuns);
+    this.enterShare = opts.enterShare ?? 0.1;
+    this.leaveShare = opts.leaveShare ?? 0.05;
+    this.anchorMargin = opts.anchorMargin ?? 1.25;
   }
 
-  observe(handlers: readonly string[]): void {
+  /** Learns one complete run; `weight` < 1 learns it only partly (e.g. while the sequence is flagged). */
+  observe(handlers: readonly string[], weight = 1, key = shapeKey(handlers)): void {
     this.runs++;
-    const inc = this.increment;
-    const key = handlers.join(SEP);
+    const inc = this.increment * weight;
     let sig = this.signatures.get(key);
     if (sig === undefined) {
       if (this.signatures.size >= this.opts.maxSignatures) this.forgetLightest();
-      sig = { handlers: handlers.slice(), weight: 0 };
+      sig = { key, handlers: handlers.slice(), weight: 0 };
       this.signatures.set(key, sig);
     }
     sig.weight += inc;
-    if (this.mode === undefined || sig.weight > this.mode.weight) this.mode = sig;
-    const seen = new Set(handlers);
-    for (const h of seen) this.presence.set(h, (this.presence.get(h) ?? 0) + inc);
+    for (let i = 0; i < handlers.length; i++) {
+      const h = handlers[i]!;
+      // Presence counts a handler once per run.
+      if (handlers.indexOf(h) === i) this.presence.set(h, (this.presence.get(h) ?? 0) + inc);
+    }
     this.total += inc;
     this.increment *= this.growth;
     if (this.increment > RESCALE_AT) this.rescale();
   }
 
   private forgetLightest(): void {
-    let lightKey: string | undefined;
-    let light = Infinity;
-    for (const [k, s] of this.signatures) {
-      if (s !== this.mode && s.weight < light) {
-        light = s.weight;
-        lightKey = k;
-      }
+    let light: Signature | undefined;
+    for (const s of this.signatures.values()) {
+      if (s !== this.anchor && !this.normalKeys.has(s.key) && (light === undefined || s.weight < light.weight)) light = s;
     }
-    if (lightKey !== undefined) this.signatures.delete(lightKey);
+    // Its runs stay in the total: shares remain shares of all runs, not of the tracked shapes.
+    if (light !== undefined) this.signatures.delete(light.key);
   }
 
   private rescale(): void {
@@ -93,15 +127,66 @@ export class OrderLearner {
     this.increment = 1;
   }
 
-  expected(): ExpectedOrder | undefined {
-    if (this.runs < this.opts.minRuns || this.mode === undefined) return undefined;
-    const handlers = this.mode.handlers.slice();
-    return {
+  /**
+   * Recomputes the normal shapes from the current weights. Returns true when the set (or the
+   * anchor) changed, including when the first expectation appears.
+   */
+  refresh(): boolean {
+    if (this.runs < this.opts.minRuns || this.total <= 0) return false;
+    let heaviest: Signature | undefined;
+    for (const s of this.signatures.values()) if (heaviest === undefined || s.weight > heaviest.weight) heaviest = s;
+    let changed = false;
+    if (this.anchor === undefined || !this.signatures.has(this.anchor.key) || heaviest!.weight > this.anchorMargin * this.anchor.weight) {
+      changed = this.anchor !== heaviest;
+      this.anchor = heaviest;
+    }
+    const keys = new Set<string>();
+    for (const s of this.signatures.values()) {
+      const share = s.weight / this.total;
+      if (s === this.anchor || share >= this.enterShare || (this.normalKeys.has(s.key) && share >= this.leaveShare)) keys.add(s.key);
+    }
+    if (keys.size !== this.normalKeys.size || [...keys].some((k) => !this.normalKeys.has(k))) changed = true;
+    if (changed || this.snapshot === undefined) {
+      this.normalKeys = keys;
+      this.normal = [...keys].sort().map((k) => this.signatures.get(k)!);
+      changed = true;
+    }
+    const handlers = this.anchor!.handlers.slice();
+    this.snapshot = {
       source: 'learned',
       handlers,
       positionFrequency: handlers.map((h) => (this.presence.get(h) ?? 0) / this.total),
       runs: this.runs,
+      shapes: this.normal.map((s) => s.handlers.slice()),
     };
+    return changed;
+  }
+
+  /** The expectation as of the last `refresh()`; undefined before `minRuns` runs. */
+  expected(): ExpectedOrder | undefined {
+    return this.snapshot;
+  }
+
+  /**
+   * Violations of a run against the normal shapes as of the last `refresh()`: none for a normal
+   * shape, otherwise those against the nearest normal shape (fewest violations).
+   */
+  violations(handlers: readonly string[], key = shapeKey(handlers)): Violation[] {
+    if (this.normalKeys.has(key) || this.normal.length === 0) return [];
+    let best: Violation[] | undefined;
+    for (const s of this.normal) {
+      const v = compareToExpected(s.handlers, handlers);
+      if (best === undefined || v.length < best.length) best = v;
+    }
+    return best!;
+  }
+
+  /** Every tracked shape with its share of the (decayed) runs. */
+  shapeShares(): Array<{ handlers: string[]; key: string; share: number }> {
+    const out: Array<{ handlers: string[]; key: string; share: number }> = [];
+    if (this.total <= 0) return out;
+    for (const s of this.signatures.values()) out.push({ handlers: s.handlers, key: s.key, share: s.weight / this.total });
+    return out;
   }
 }
 

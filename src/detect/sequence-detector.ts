@@ -3,13 +3,15 @@ import type { Beat } from '../model/beat.js';
 import type { AnomalySubtype, Exemplar, Finding, Severity } from '../model/anomaly.js';
 import type { Sequence } from '../model/sequence.js';
 import { TraceAssembler, type ClosedRun } from './trace-assembler.js';
-import { OrderLearner, compareToExpected, declaredOrder, type ExpectedOrder } from './expected-order.js';
+import { OrderLearner, compareToExpected, declaredOrder, shapeKey, type ExpectedOrder, type Violation } from './expected-order.js';
+import { logGamma } from './stats.js';
 
 /**
  * Behavioral detection: assembles beats into sequence runs, compares each finished run with the
- * expected beat order (declared or learned), and flags a sequence when the rate of a violation
- * departs from its own baseline (one-sided proportions test with a minimum count), when runs
- * stop completing, or when the number of runs per slice surges.
+ * expected beat order (declared, or the set of run shapes learned as normal), and flags a sequence
+ * when the rate of a violation departs from its own baseline (one-sided proportions test with a
+ * minimum count), when runs stop completing, or when the number of runs per slice surges beyond
+ * what Poisson noise around the baseline explains.
  */
 export interface SequenceDetectorOptions {
   /** Complete runs before a learned order is used. */
@@ -28,8 +30,12 @@ export interface SequenceDetectorOptions {
   baselineHalfLifeSlices: number;
   /** While flagged, a slice enters the baseline with this weight, so a fault is absorbed slowly. */
   flaggedBaselineWeight: number;
+  /** Runs per slice must reach this multiple of the baseline mean. */
   surgeRatio: number;
-  surgeZ: number;
+  /** Poisson upper-tail level for a surge sustained over two consecutive slices. */
+  surgeSignificance: number;
+  /** Stricter level for a surge judged on one slice alone (a single slice can be a fluke). */
+  surgeSliceSignificance: number;
   minSurgeRuns: number;
   minBaselineSlices: number;
   /** Wait after the root span for spans from other services. */
@@ -49,7 +55,9 @@ const DEFAULTS: Omit<SequenceDetectorOptions, 'rootGraceMs' | 'baselineHalfLifeS
   minBaselineRuns: 50,
   flaggedBaselineWeight: 0.05,
   surgeRatio: 2,
-  surgeZ: 5,
+  // Per slice and sequence; a day of 10 s slices over 100 sequences is ~1e6 tests.
+  surgeSignificance: 1e-6,
+  surgeSliceSignificance: 1e-9,
   minSurgeRuns: 20,
   minBaselineSlices: 10,
   recentRuns: 2048,
@@ -90,9 +98,39 @@ interface SequenceState {
   surgeVar: number;
   surgeSlices: number;
   lastSeenMs: number;
+  /** An order violation was flagged in the last evaluation: learn run shapes only slowly. */
+  orderFlagged: boolean;
 }
 
 const SURGE = '#surge';
+
+/**
+ * P(X >= k) for X ~ Poisson(lambda), exact (summed in log space), for any k >= 0 (k is floored).
+ */
+export function poissonUpperTail(k: number, lambda: number): number {
+  const kk = Math.floor(k);
+  if (kk <= 0) return 1;
+  if (lambda <= 0) return 0;
+  const logPmf = (j: number): number => j * Math.log(lambda) - lambda - logGamma(j + 1);
+  if (kk > lambda) {
+    // Terms fall from pmf(k) on (ratio lambda / (j + 1) < 1).
+    let term = Math.exp(logPmf(kk));
+    let sum = term;
+    for (let j = kk + 1; term > sum * 1e-17 && j < kk + 10_000; j++) {
+      term *= lambda / j;
+      sum += term;
+    }
+    return Math.min(1, sum);
+  }
+  // k <= lambda: 1 - P(X <= k - 1), summing down from pmf(k - 1).
+  let term = Math.exp(logPmf(kk - 1));
+  let lower = term;
+  for (let j = kk - 1; j > 0 && term > lower * 1e-17; j--) {
+    term *= j / lambda;
+    lower += term;
+  }
+  return Math.max(0, Math.min(1, 1 - lower));
+}
 
 /** One-sided z for x successes in n trials against rate p0 (continuity corrected). */
 export function proportionZ(x: number, n: number, p0: number): number {
@@ -111,6 +149,26 @@ function confidenceFor(z: number, zThreshold: number, count: number, minCount: n
   const margin = 1 - Math.exp(-Math.max(0, z) / zThreshold);
   const support = Math.min(1, count / (4 * minCount));
   return Math.max(0, Math.min(1, margin * (0.5 + 0.5 * support)));
+}
+
+function containsAll(beats: readonly Beat[], handlers: readonly string[]): boolean {
+  for (const h of handlers) if (!beats.some((b) => b.handler === h)) return false;
+  return true;
+}
+
+const closingCache = new WeakMap<ExpectedOrder, string[][]>();
+/**
+ * Shapes whose presence closes a run early: the normal shapes not contained in another one
+ * (a run holding [a, b] may still be on its way to the normal [a, b, c]).
+ */
+function closingShapes(exp: ExpectedOrder): string[][] {
+  let out = closingCache.get(exp);
+  if (out === undefined) {
+    const sets = exp.shapes.map((s) => new Set(s));
+    out = exp.shapes.filter((s, i) => s.length > 0 && !sets.some((o, j) => j !== i && o.size > sets[i]!.size && s.every((h) => o.has(h))));
+    closingCache.set(exp, out);
+  }
+  return out;
 }
 
 export class SequenceDetector {
@@ -170,24 +228,17 @@ export class SequenceDetector {
     return this.declaredByName.get(sequence) ?? this.sequences.get(sequence)?.learner.expected();
   }
 
-  private expectedHandlers(sequence: string): string[] | undefined {
-    return this.expectedOrder(sequence)?.handlers;
-  }
-
   evaluate(nowMs: number): Finding[] {
     const slice = Math.floor((nowMs - 1) / this.cfg.sliceMs);
     const closed = this.assembler.close(
       nowMs,
       (seq, beats) => {
-        const exp = this.expectedHandlers(seq);
-        if (exp === undefined || exp.length === 0) return false;
-        const have = new Set(beats.map((b) => b.handler));
-        return exp.every((h) => have.has(h));
+        const exp = this.expectedOrder(seq);
+        return exp !== undefined && closingShapes(exp).some((shape) => containsAll(beats, shape));
       },
       (seq, beats) => {
-        const exp = this.expectedHandlers(seq);
-        const last = exp?.[exp.length - 1];
-        return last !== undefined && beats.some((b) => b.handler === last);
+        const exp = this.expectedOrder(seq);
+        return exp !== undefined && exp.shapes.some((shape) => shape.length > 0 && beats.some((b) => b.handler === shape[shape.length - 1]));
       },
     );
     for (const run of closed) this.record(run, slice, nowMs);
@@ -198,6 +249,7 @@ export class SequenceDetector {
         continue;
       }
       this.roll(state, slice);
+      if (state.declared === undefined && state.learner.refresh()) this.rebase(state);
       this.rateFindings(state, nowMs, findings);
       this.surgeFinding(state, nowMs, findings);
     }
@@ -224,6 +276,7 @@ export class SequenceDetector {
         surgeVar: 0,
         surgeSlices: 0,
         lastSeenMs: nowMs,
+        orderFlagged: false,
       };
       this.sequences.set(run.sequence, state);
     }
@@ -248,12 +301,20 @@ export class SequenceDetector {
       return;
     }
     const handlers = run.beats.map((b) => b.handler);
-    const expected = state.declared ?? state.learner.expected();
-    if (state.declared === undefined) state.learner.observe(handlers);
-    if (expected === undefined) return;
+    let violations: Violation[];
+    if (state.declared !== undefined) violations = compareToExpected(state.declared.handlers, handlers);
+    else {
+      const key = shapeKey(handlers);
+      const known = state.learner.expected() !== undefined;
+      // While the sequence is flagged, its runs barely teach the learner: a fault must not
+      // become one of the normal shapes within minutes.
+      state.learner.observe(handlers, state.orderFlagged ? this.opts.flaggedBaselineWeight : 1, key);
+      if (!known) return;
+      violations = state.learner.violations(handlers, key);
+    }
     bucket.compared++;
     const seen = new Set<string>();
-    for (const v of compareToExpected(expected.handlers, handlers)) {
+    for (const v of violations) {
       const id = `${v.kind}\u0001${v.handler}`;
       // A run counts once per (violation, handler), however many times it repeats it.
       if (seen.has(id)) continue;
@@ -287,6 +348,34 @@ export class SequenceDetector {
     for (let s = from; s <= slice; s++) {
       state.window.push({ slice: s, closed: 0, compared: 0, keys: new Map(), flagged: new Set() });
       while (state.window.length > this.opts.rateWindowSlices) this.mergeIntoBaseline(state, state.window.shift()!);
+    }
+  }
+
+  /**
+   * The learned normal shapes changed: the order-violation counts gathered against the old
+   * expectation no longer mean the same thing. The baseline rate of every violation is re-derived
+   * from the learned shape frequencies (share of runs whose shape has that violation against the
+   * new expectation), and the window's order counts, judged against the old one, are dropped.
+   */
+  private rebase(state: SequenceState): void {
+    for (const [id, k] of state.baseKeys) if (k.subtype !== 'incomplete-run') state.baseKeys.delete(id);
+    for (const shape of state.learner.shapeShares()) {
+      const seen = new Set<string>();
+      for (const v of state.learner.violations(shape.handlers, shape.key)) {
+        const id = `${v.kind}\u0001${v.handler}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        let base = state.baseKeys.get(id);
+        if (base === undefined) {
+          base = { subtype: v.kind, handler: v.handler, runs: 0 };
+          state.baseKeys.set(id, base);
+        }
+        base.runs += shape.share * state.baseCompared;
+      }
+    }
+    for (const b of state.window) {
+      b.compared = 0;
+      for (const [id, k] of b.keys) if (k.subtype !== 'incomplete-run') b.keys.delete(id);
     }
   }
 
@@ -339,6 +428,7 @@ export class SequenceDetector {
       }
     }
     const o = this.opts;
+    state.orderFlagged = false;
     for (const [id, kc] of sums) {
       const incomplete = kc.subtype === 'incomplete-run';
       const n = incomplete ? closed : compared;
@@ -351,6 +441,7 @@ export class SequenceDetector {
       const z = proportionZ(kc.runs, n, p0);
       if (z < o.zThreshold) continue;
       for (const b of state.window) b.flagged.add(id);
+      if (!incomplete) state.orderFlagged = true;
       out.push(this.finding(state, nowMs, kc, rate, p0, n, z));
     }
   }
@@ -367,6 +458,7 @@ export class SequenceDetector {
     if (kc.handler !== '') details.handler = kc.handler;
     if (expected !== undefined) {
       details.expectedOrder = expected.handlers.join(' > ');
+      if (expected.shapes.length > 1) details.normalShapes = expected.shapes.map((h) => h.join(' > ')).join(' | ');
       const pos = expected.handlers.indexOf(kc.handler);
       if (pos >= 0) {
         details.expectedPosition = pos;
@@ -393,30 +485,73 @@ export class SequenceDetector {
     return f;
   }
 
+  /**
+   * Runs closed per slice against the baseline mean `m` (EWMA of slices that left the window).
+   * Counts are Poisson-like, so the test is the exact Poisson upper tail, widened for what the
+   * baseline cannot know: the mean is an estimate (its upper 3-sigma bound from the slices seen
+   * is used) and real traffic is often burstier than Poisson (counts are scaled down by the
+   * observed variance / mean when that exceeds 1). A surge needs the minimum relative effect
+   * (`surgeRatio`) and either one slice beyond `surgeSliceSignificance`, or two consecutive
+   * slices, both at least halfway to the ratio, whose sum is beyond `surgeSignificance`.
+   */
   private surgeFinding(state: SequenceState, nowMs: number, out: Finding[]): void {
     const o = this.opts;
-    const current = state.window[state.window.length - 1];
+    const w = state.window;
+    const current = w[w.length - 1];
     if (current === undefined || state.surgeSlices < o.minBaselineSlices) return;
-    const n = current.closed;
     const mean = state.surgeMean;
-    if (n < o.minSurgeRuns || n < o.surgeRatio * mean) return;
-    const z = (n - mean) / Math.sqrt(Math.max(state.surgeVar, mean, 1));
-    if (z < o.surgeZ) return;
-    current.flagged.add(SURGE);
+    const seen = Math.min(state.surgeSlices, 2 * o.baselineHalfLifeSlices);
+    const dispersion = Math.max(1, state.surgeVar / Math.max(mean, 1));
+    const upper = Math.max(mean, 0) + 3 * Math.sqrt((dispersion * Math.max(mean, 1)) / seen);
+    const n = current.closed;
+    let p = 1;
+    let slices = 1;
+    let runs = n;
+    if (n >= o.minSurgeRuns && n >= o.surgeRatio * mean) {
+      const p1 = poissonUpperTail(n / dispersion, upper / dispersion);
+      if (p1 < o.surgeSliceSignificance) p = p1;
+    }
+    const prev = w[w.length - 2];
+    const halfway = 1 + (o.surgeRatio - 1) / 2;
+    if (p === 1 && prev !== undefined && prev.slice === current.slice - 1 && n >= halfway * mean && prev.closed >= halfway * mean) {
+      const n2 = n + prev.closed;
+      if (n2 >= o.minSurgeRuns && n2 >= 2 * o.surgeRatio * mean) {
+        const p2 = poissonUpperTail(n2 / dispersion, (2 * upper) / dispersion);
+        if (p2 < o.surgeSignificance) {
+          p = p2;
+          slices = 2;
+          runs = n2;
+        }
+      }
+    }
+    if (p === 1) return;
+    for (let i = w.length - slices; i < w.length; i++) w[i]!.flagged.add(SURGE);
+    const level = slices === 1 ? o.surgeSliceSignificance : o.surgeSignificance;
+    const strength = Math.min(1, Math.log10(1 / Math.max(p, 1e-300)) / (2 * Math.log10(1 / level)));
+    const ratio = runs / (slices * Math.max(mean, 1e-9));
+    const what = slices === 1 ? `${n} runs in one slice` : `${runs} runs in two slices`;
     out.push({
       key: `behavioral:${state.service}:${state.name}:count-surge`,
       type: 'behavioral',
       subtype: 'count-surge',
-      severity: n >= 5 * mean ? 'high' : 'medium',
-      confidence: confidenceFor(z, o.surgeZ, n, o.minSurgeRuns),
+      severity: ratio >= 5 ? 'high' : 'medium',
+      confidence: Math.max(0, Math.min(1, strength * (0.5 + 0.5 * Math.min(1, runs / (4 * o.minSurgeRuns))))),
       service: state.service,
       sequence: state.name,
-      windowStartMs: current.slice * this.cfg.sliceMs,
+      windowStartMs: w[w.length - slices]!.slice * this.cfg.sliceMs,
       windowEndMs: nowMs,
-      summary: `${state.name}: ${n} runs in one slice, baseline ${mean.toFixed(1)}`,
+      summary: `${state.name}: ${what}, baseline ${mean.toFixed(1)} per slice`,
       observed: { runs: n },
       expected: { runs: mean },
-      details: { sequence: state.name, z: Math.round(z * 100) / 100 },
+      details: {
+        sequence: state.name,
+        test: 'poisson-upper-tail',
+        pValue: p,
+        slices,
+        runsInTest: runs,
+        baselineUpper: Math.round(upper * 100) / 100,
+        dispersion: Math.round(dispersion * 100) / 100,
+      },
       exemplars: [],
     });
   }

@@ -44,7 +44,7 @@ export function diagnose(anomaly: Anomaly, evidence: EvidenceSource, context: Di
     if (err !== undefined) hypotheses.push(err.hypothesis);
   }
 
-  const release = releaseHypothesis(anomaly, evidence, sets.anomalous, sets.normal);
+  const release = releaseHypothesis(anomaly, evidence, sets.anomalous, sets.normal, undefined, sets.recent);
   if (release.hypothesis !== undefined) hypotheses.push(release.hypothesis);
 
   const suspects = attributeSuspects(sets.anomalous, sets.normal);

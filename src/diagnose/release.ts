@@ -25,6 +25,7 @@ export function releaseHypothesis(
   anomalous: readonly Beat[],
   normal: readonly Beat[],
   lookbackMs = RELEASE_LOOKBACK_MS,
+  recent: readonly Beat[] = [],
 ): ReleaseResult {
   const versions = [...evidence.versions(anomaly.service)].sort((a, b) => a.firstSeenMs - b.firstSeenMs);
   const result: ReleaseResult = { versions };
@@ -49,7 +50,14 @@ export function releaseHypothesis(
   const normalOnNew = shareOn(normal, next.version);
   // When beats tell us which version they ran, a problem only on the new version is telling.
   const versionSignal = anomalousOnNew === undefined ? 0.6 : Math.max(0, anomalousOnNew - (normalOnNew ?? 0) * 0.5);
-  const score = round(Math.min(1, 0.85 * proximity * (0.5 + 0.5 * versionSignal)), 3);
+  let score = round(Math.min(1, 0.85 * proximity * (0.5 + 0.5 * versionSignal)), 3);
+  // A partial rollout is the cleanest experiment there is: both versions serve the same traffic
+  // at the same time, so if the anomalous beats crowd onto the new one, the release is the cause
+  // whatever the handler's self time says.
+  const recentOnNew = shareOn(recent, next.version);
+  const concurrent = recentOnNew !== undefined && recentOnNew > 0 && recentOnNew < 0.9;
+  const lift = concurrent && anomalousOnNew !== undefined ? anomalousOnNew / recentOnNew : 0;
+  if (lift >= 2 && anomalousOnNew! >= 0.6) score = Math.max(score, round(Math.min(0.97, 0.9 + 0.02 * lift), 3));
   const evidenceLines = [
     `service.version ${next.version} first seen ${describeLead(leadMs)} the anomaly window (previous ${prev.version})`,
   ];
@@ -58,6 +66,9 @@ export function releaseHypothesis(
       `${Math.round(anomalousOnNew * 100)}% of anomalous beats ran ${next.version}` +
         (normalOnNew === undefined ? '' : ` vs ${Math.round(normalOnNew * 100)}% of normal beats`),
     );
+  }
+  if (concurrent && lift >= 2) {
+    evidenceLines.push(`both versions run side by side (${Math.round(recentOnNew * 100)}% of recent beats on ${next.version}); anomalous beats are ${lift.toFixed(1)}x over-represented on it`);
   }
   result.hypothesis = {
     cause: 'new-release',

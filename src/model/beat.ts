@@ -59,6 +59,12 @@ export interface Beat {
 export const MAX_BEAT_ATTRIBUTES = 16;
 /** String attribute values longer than this are not kept (they are rarely low-cardinality). */
 export const MAX_BEAT_ATTRIBUTE_LENGTH = 128;
+/**
+ * Captured handler inputs (`beat.input`, `beat.input.<path>`) are kept up to this length: the fix
+ * strategies rebuild real calls from them (docs/beat-conventions.md, docs/fixes.md).
+ */
+export const MAX_BEAT_INPUT_LENGTH = 512;
+export const BEAT_INPUT_ATTR = 'beat.input';
 
 export const BeatErrorSchema = z.object({
   type: z.string(),

@@ -4,3 +4,4 @@ export * from './sequence.js';
 export * from './anomaly.js';
 export * from './diagnosis.js';
 export * from './evidence.js';
+export * from './heal.js';

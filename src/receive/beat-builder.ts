@@ -1,6 +1,8 @@
 import {
+  BEAT_INPUT_ATTR,
   MAX_BEAT_ATTRIBUTE_LENGTH,
   MAX_BEAT_ATTRIBUTES,
+  MAX_BEAT_INPUT_LENGTH,
   STATUS_ERROR,
   STATUS_OK,
   STATUS_UNSET,
@@ -102,9 +104,14 @@ export function classifyKey(key: string): number {
   return code;
 }
 
-/** beat.* keys without a mapping, identifiers (`*.id`, `*_id`, `*Id`) and known high-cardinality keys. */
+const BEAT_INPUT_PREFIX = `${BEAT_INPUT_ATTR}.`;
+
+/** beat.* keys without a mapping (captured inputs excepted), identifiers (`*.id`, `*_id`, `*Id`) and known high-cardinality keys. */
 function isSkippedKey(key: string): boolean {
-  if (key.startsWith('beat.') || key.startsWith('exception.')) return true;
+  // "__proto__" cannot be an own property of a plain object literal: assigning it would be lost.
+  if (key === '__proto__') return true;
+  if (key.startsWith('beat.')) return !(key === BEAT_INPUT_ATTR || key.startsWith(BEAT_INPUT_PREFIX));
+  if (key.startsWith('exception.')) return true;
   if (key === 'id' || key.endsWith('.id') || key.endsWith('_id') || key.endsWith('Id')) return true;
   return HIGH_CARDINALITY_KEYS.has(key);
 }
@@ -252,7 +259,7 @@ export class SpanFields {
   setAttribute(code: number, key: string, value: AttrValue): void {
     switch (code) {
       case KEY_OTHER:
-        if (typeof value === 'string' && value.length > MAX_BEAT_ATTRIBUTE_LENGTH) return;
+        if (typeof value === 'string' && value.length > MAX_BEAT_ATTRIBUTE_LENGTH && (value.length > MAX_BEAT_INPUT_LENGTH || !key.startsWith(BEAT_INPUT_ATTR))) return;
         this.keep(key, value);
         return;
       case KEY_SKIP:

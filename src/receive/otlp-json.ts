@@ -125,7 +125,11 @@ function readNanos(v: unknown, what: string): void {
 let nanosHi = 0;
 let nanosLo = 0;
 
-const STATUS_NAMES: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
+const STATUS_NAMES = new Map([
+  ['STATUS_CODE_UNSET', 0],
+  ['STATUS_CODE_OK', 1],
+  ['STATUS_CODE_ERROR', 2],
+]);
 
 function readSpan(span: JsonObject, index: number, maxAttributes: number): void {
   const f = fields;
@@ -176,7 +180,7 @@ function readSpan(span: JsonObject, index: number, maxAttributes: number): void 
     f.statusMessage = optString(status['message'], 'status message');
     const code = status['code'];
     if (typeof code === 'number' && Number.isInteger(code)) f.statusCode = code;
-    else if (typeof code === 'string' && code in STATUS_NAMES) f.statusCode = STATUS_NAMES[code]!;
+    else if (typeof code === 'string' && STATUS_NAMES.has(code)) f.statusCode = STATUS_NAMES.get(code)!;
     else if (code !== undefined && code !== null) throw new OtlpDecodeError('status code: expected an integer or a StatusCode name');
   }
 }

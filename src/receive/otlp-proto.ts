@@ -338,10 +338,12 @@ class ProtoTraceDecoder {
         validateUtf8(this.buf, this.valueStart, this.valueEnd, 'Span attribute value');
         code = KV_IGNORED;
       } else {
+        // Ids and messages would only evict names from the string cache. Their whole KeyValue
+        // is still cached below: a correlation id repeats on every span of its trace, and a
+        // one-off value costs one slot that the next one reuses.
         const unique = code === KEY_CORRELATION_ID || code === KEY_REQUEST_ID || code >= KEY_EXCEPTION_TYPE;
         value = this.scalar(unique, 'Span attribute value');
         fields.setAttribute(code, this.key, value);
-        if (unique) return;
       }
     }
     if (!cacheable) return;

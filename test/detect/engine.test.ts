@@ -1,4 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseLcov } from '../../src/detect/coverage-report.js';
+import type { Sequence } from '../../src/model/sequence.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import type { DetectConfig } from '../../src/config/sections/detect.js';
 import { DetectionEngine } from '../../src/detect/engine.js';
@@ -251,5 +256,36 @@ describe('DetectionEngine', () => {
     expect(engine.sensitivity('shop', 'chargeCard')).toBeCloseTo(4 / 1.5, 10);
     engine.feedback('an_unknown', 'false-positive');
     expect(engine.sensitivity('shop', 'nobody')).toBe(1);
+  });
+
+  describe('coverage wiring', () => {
+    const dirs: string[] = [];
+    afterEach(() => {
+      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    });
+    const flow: Sequence = {
+      id: 'Booking.flow',
+      name: 'bookingFlow',
+      movements: [{ name: 'hold', beats: [{ beat: 1, event: 'seat:hold', handler: 'holdSeat', testFile: 'test/hold-seat.test.js' }] }],
+    };
+    // The report knows another function only: holdSeat's evidence is its declared test file.
+    const report = parseLcov(['SF:src/other.js', 'FN:1,other', 'FNDA:1,other', 'end_of_record'].join('\n'));
+    function untestedAlerts(engine: DetectionEngine): string[] {
+      const rand = seededRandom(3);
+      const { changes } = run(engine, rand, [{ slices: 5, specs: [{ handler: 'holdSeat', sequence: 'bookingFlow', rate: 5, medianMs: 10, sigma: 0.3, errorRate: 0 }] }]);
+      return changes.filter((c) => c.kind === 'opened' && c.anomaly.type === 'coverage').map((c) => c.anomaly.subtype);
+    }
+
+    it('resolves declared test files against repoRoot, not the process working directory', () => {
+      const repo = mkdtempSync(join(tmpdir(), 'engine-repo-'));
+      dirs.push(repo);
+      mkdirSync(join(repo, 'test'));
+      writeFileSync(join(repo, 'test', 'hold-seat.test.js'), 'test("holds", () => {});\n');
+      const withRoot = new DetectionEngine({ config: config(), sequences: [flow], coverage: report, repoRoot: repo });
+      expect(untestedAlerts(withRoot)).toEqual([]);
+      // Without it the file is looked up under the cwd, where it does not exist: "untested".
+      const withoutRoot = new DetectionEngine({ config: config(), sequences: [flow], coverage: report });
+      expect(untestedAlerts(withoutRoot)).toEqual(['untested-handler']);
+    });
   });
 });

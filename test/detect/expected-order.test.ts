@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { OrderLearner, compareToExpected, declaredOrder, longestIncreasing } from '../../src/detect/expected-order.js';
+import { OrderLearner, compareToExpected, declaredOrder, longestIncreasing, shapeKey } from '../../src/detect/expected-order.js';
 import type { Sequence } from '../../src/model/sequence.js';
 
 const seq: Sequence = {
@@ -72,37 +72,113 @@ describe('longestIncreasing', () => {
 });
 
 describe('OrderLearner', () => {
-  it('has no expectation before minRuns, then the modal order with presence frequencies', () => {
+  it('has no expectation before minRuns, then the anchor shape with presence frequencies', () => {
     const l = new OrderLearner({ minRuns: 10, halfLifeRuns: 1000, maxSignatures: 8 });
     for (let i = 0; i < 9; i++) l.observe(i % 3 === 0 ? ['a', 'c'] : ['a', 'b', 'c']);
+    expect(l.refresh()).toBe(false);
     expect(l.expected()).toBeUndefined();
     l.observe(['a', 'b', 'c']);
+    // The expectation only moves in refresh(): one snapshot per evaluation.
+    expect(l.expected()).toBeUndefined();
+    expect(l.refresh()).toBe(true);
     const e = l.expected()!;
     expect(e.source).toBe('learned');
     expect(e.handlers).toEqual(['a', 'b', 'c']);
     expect(e.runs).toBe(10);
     expect(e.positionFrequency[0]).toBeCloseTo(1, 5);
     expect(e.positionFrequency[1]).toBeCloseTo(0.7, 2);
+    // 30 % of runs skip b: that shape is normal too.
+    expect(e.shapes).toEqual([['a', 'b', 'c'], ['a', 'c']]);
+    expect(l.violations(['a', 'c'])).toEqual([]);
+    expect(l.refresh()).toBe(false);
   });
 
-  it('keeps learning slowly: a lasting change of order eventually becomes the mode', () => {
+  it('learns several normal shapes: one-span runs of different handlers under one sequence name', () => {
+    const l = new OrderLearner({ minRuns: 30, halfLifeRuns: 2000, maxSignatures: 64 });
+    let flips = 0;
+    // Equal traffic: the heaviest shape keeps changing, the expectation must not.
+    for (let i = 0; i < 5000; i++) {
+      l.observe([i % 2 === 0 ? 'chargeCard' : 'reserveStock']);
+      if (i % 50 === 49 && l.refresh() && i > 49) flips++;
+    }
+    expect(flips).toBe(0);
+    expect(l.expected()!.shapes).toEqual([['chargeCard'], ['reserveStock']]);
+    expect(l.violations(['chargeCard'])).toEqual([]);
+    expect(l.violations(['reserveStock'])).toEqual([]);
+    // A run that is neither is judged against the nearest normal shape only.
+    expect(l.violations(['reserveStock', 'audit'])).toEqual([{ kind: 'unexpected-beat', handler: 'audit', index: 1 }]);
+    expect(l.violations([])).toHaveLength(1);
+  });
+
+  it('judges an abnormal run against the nearest normal shape', () => {
+    const l = new OrderLearner({ minRuns: 10, halfLifeRuns: 1e9, maxSignatures: 8 });
+    for (let i = 0; i < 60; i++) l.observe(['a', 'b', 'c']);
+    for (let i = 0; i < 40; i++) l.observe(['x', 'y']);
+    l.refresh();
+    const swapped = l.violations(['a', 'c', 'b']);
+    expect(swapped).toHaveLength(1);
+    expect(swapped[0]!.kind).toBe('out-of-order');
+    expect(l.violations(['y', 'x'])).toHaveLength(1);
+    expect(l.violations(['a', 'b', 'c'], shapeKey(['a', 'b', 'c']))).toEqual([]);
+  });
+
+  it('admits a shape at enterShare and drops it only under leaveShare (hysteresis)', () => {
+    const l = new OrderLearner({ minRuns: 10, halfLifeRuns: 1e9, maxSignatures: 8 });
+    for (let i = 0; i < 88; i++) l.observe(['a']);
+    for (let i = 0; i < 12; i++) l.observe(['b']);
+    expect(l.refresh()).toBe(true);
+    expect(l.expected()!.shapes).toHaveLength(2);
+    for (let i = 0; i < 60; i++) l.observe(['a']);
+    // b is 7.5 % now: under enterShare, still above leaveShare.
+    expect(l.refresh()).toBe(false);
+    expect(l.expected()!.shapes).toHaveLength(2);
+    for (let i = 0; i < 100; i++) l.observe(['a']);
+    expect(l.refresh()).toBe(true);
+    expect(l.expected()!.shapes).toEqual([['a']]);
+    expect(l.violations(['b'])).toHaveLength(2);
+    const share = l.shapeShares().find((s) => s.key === shapeKey(['b']))!.share;
+    expect(share).toBeCloseTo(12 / 260, 6);
+  });
+
+  it('learns a run only partly when given a weight', () => {
+    const l = new OrderLearner({ minRuns: 10, halfLifeRuns: 1e9, maxSignatures: 8 });
+    for (let i = 0; i < 100; i++) l.observe(['a']);
+    // 60 faulty runs at weight 0.05 weigh like 3: not a normal shape.
+    for (let i = 0; i < 60; i++) l.observe(['a', 'a'], 0.05);
+    l.refresh();
+    expect(l.expected()!.shapes).toEqual([['a']]);
+    expect(l.expected()!.runs).toBe(160);
+  });
+
+  it('keeps learning slowly: a lasting change of order eventually becomes the anchor', () => {
     const l = new OrderLearner({ minRuns: 5, halfLifeRuns: 50, maxSignatures: 8 });
     for (let i = 0; i < 500; i++) l.observe(['a', 'b']);
-    for (let i = 0; i < 20; i++) l.observe(['b', 'a']);
+    l.refresh();
+    for (let i = 0; i < 5; i++) l.observe(['b', 'a']);
+    l.refresh();
     expect(l.expected()!.handlers).toEqual(['a', 'b']);
-    for (let i = 0; i < 200; i++) l.observe(['b', 'a']);
+    expect(l.expected()!.shapes).toEqual([['a', 'b']]);
+    for (let i = 0; i < 300; i++) l.observe(['b', 'a']);
+    expect(l.refresh()).toBe(true);
     expect(l.expected()!.handlers).toEqual(['b', 'a']);
+    expect(l.expected()!.shapes).toEqual([['b', 'a']]);
   });
 
-  it('forgets the lightest signature when full but never the mode', () => {
+  it('forgets the lightest signature when full but never the anchor', () => {
     const l = new OrderLearner({ minRuns: 1, halfLifeRuns: 10, maxSignatures: 2 });
     for (let i = 0; i < 5; i++) l.observe(['m']);
     for (let i = 0; i < 100; i++) l.observe([`x${i}`]);
     // Weights rescale many times over (half-life 10 runs) without losing the ordering.
+    l.refresh();
     expect(l.expected()!.handlers[0]).toMatch(/^x/);
     const k = new OrderLearner({ minRuns: 1, halfLifeRuns: 1e9, maxSignatures: 2 });
     for (let i = 0; i < 5; i++) k.observe(['m']);
+    k.refresh();
     for (let i = 0; i < 10; i++) k.observe([`x${i}`]);
+    k.refresh();
     expect(k.expected()!.handlers).toEqual(['m']);
+    expect(k.shapeShares().length).toBeLessThanOrEqual(2);
+    // Forgotten runs stay in the total.
+    expect(k.shapeShares().find((s) => s.key === 'm')!.share).toBeCloseTo(5 / 15, 6);
   });
 });

@@ -20,36 +20,52 @@ const HANDLERS: TrafficSpec[] = [
   { handler: 'sendReceipt', sequence: 'mailFlow', rate: 0.15, medianMs: 200, sigma: 0.3, errorRate: 0.01, errors: [smtp] },
 ].map((h) => ({ ...h, parentSpanId: '' }));
 
+/**
+ * Two handlers of one sequence name, each exported as its own one-span run (no common root), at
+ * equal rates: the heaviest run shape keeps changing, and neither shape is a violation.
+ */
+const SHARED: TrafficSpec[] = [
+  { handler: 'holdSeat', sequence: 'bookingFlow', rate: 0.4, medianMs: 15, sigma: 0.4, errorRate: 0.005, errors: [timeout] },
+  { handler: 'holdRoom', sequence: 'bookingFlow', rate: 0.4, medianMs: 20, sigma: 0.4, errorRate: 0.005, errors: [timeout] },
+].map((h) => ({ ...h, parentSpanId: '' }));
+
+/** 24 h of noisy, diurnally drifting traffic through the engine; every change it reports. */
+function steadyDay(seed: number): { changes: AnomalyChange[]; engine: DetectionEngine; beats: number } {
+  const config = ConfigSchema.parse({ detect: { sliceMs: SLICE } }).detect;
+  const engine = new DetectionEngine({ config });
+  const rand = seededRandom(seed);
+  // A separate stream, so the four original handlers see the same traffic as before.
+  const sharedRand = seededRandom(seed + 1_000_003);
+  const changes: AnomalyChange[] = [];
+  let beats = 0;
+  for (let t = T0; t < T0 + DAY; t += SLICE) {
+    // Diurnal drift: traffic swings +-50 %, latency medians +-25 %, out of phase.
+    const phase = (2 * Math.PI * (t - T0)) / DAY;
+    const load = 1 + 0.5 * Math.sin(phase);
+    const slow = 1 + 0.25 * Math.sin(phase - 0.8);
+    const batch = HANDLERS.flatMap((spec) => traffic(rand, { ...spec, rate: spec.rate * load }, t, t + SLICE, slow));
+    for (const spec of SHARED) batch.push(...traffic(sharedRand, { ...spec, rate: spec.rate * load }, t, t + SLICE, slow));
+    batch.sort((a, b) => a.startMs - b.startMs);
+    beats += batch.length;
+    engine.observe(batch);
+    changes.push(...engine.evaluate(t + SLICE));
+  }
+  return { changes, engine, beats };
+}
+
 describe('false positives on steady traffic', () => {
-  it('raises no anomaly over 24 h of noisy, diurnally drifting traffic', () => {
-    const config = ConfigSchema.parse({ detect: { sliceMs: SLICE } }).detect;
-    const engine = new DetectionEngine({ config });
-    const rand = seededRandom(Number(process.env.FP_SEED ?? 4242));
-    const changes: AnomalyChange[] = [];
-    let beats = 0;
-    for (let t = T0; t < T0 + DAY; t += SLICE) {
-      // Diurnal drift: traffic swings +-50 %, latency medians +-25 %, out of phase.
-      const phase = (2 * Math.PI * (t - T0)) / DAY;
-      const load = 1 + 0.5 * Math.sin(phase);
-      const slow = 1 + 0.25 * Math.sin(phase - 0.8);
-      const batch = HANDLERS.flatMap((spec) => traffic(rand, { ...spec, rate: spec.rate * load }, t, t + SLICE, slow));
-      batch.sort((a, b) => a.startMs - b.startMs);
-      beats += batch.length;
-      engine.observe(batch);
-      changes.push(...engine.evaluate(t + SLICE));
-    }
-    expect(beats).toBeGreaterThan(180_000);
-    // Performance and error detection (this module's detectors) must stay silent. Behavioral
-    // findings come from the composed SequenceDetector and are judged by its own tests.
-    const ours = (type: string): boolean => type === 'performance' || type === 'error';
-    expect(changes.filter((c) => ours(c.anomaly.type)).map((c) => `${c.kind} ${c.anomaly.summary}`)).toEqual([]);
-    expect(engine.openAnomalies().filter((a) => ours(a.type))).toEqual([]);
+  // 4242 and 1 are the seeds whose Poisson flukes once raised count-surge alerts.
+  it.each([4242, 1, 2, 3, 4, 5, 6, 7])('raises no anomaly of any type over 24 h of noisy, drifting traffic (seed %i)', (seed) => {
+    const { changes, engine, beats } = steadyDay(seed);
+    expect(beats).toBeGreaterThan(240_000);
+    expect(changes.map((c) => `${c.kind} ${c.anomaly.type}/${c.anomaly.subtype} ${c.anomaly.summary}`)).toEqual([]);
+    expect(engine.openAnomalies()).toEqual([]);
     // The engine did judge these handlers: baselines are warm and figures present.
     const figures = engine.handlerFigures();
-    expect(figures).toHaveLength(4);
+    expect(figures).toHaveLength(6);
     for (const f of figures) expect(f.baselineP95Ms).toBeDefined();
     expect(engine.stats().lateBeats).toBe(0);
-  });
+  }, 180_000);
 
   it('raises no anomaly on a busy handler whose window holds thousands of beats', () => {
     // Large windows make tiny shifts statistically significant; the minimum effect must hold.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.js';
-import { SequenceDetector, proportionZ } from '../../src/detect/sequence-detector.js';
+import { SequenceDetector, poissonUpperTail, proportionZ } from '../../src/detect/sequence-detector.js';
 import type { Finding } from '../../src/model/anomaly.js';
 import type { Sequence } from '../../src/model/sequence.js';
 import { makeBeat, makeRun } from '../bench/faults/beats.js';
@@ -157,6 +157,127 @@ describe('SequenceDetector with a learned order', () => {
   });
 });
 
+/** One slice of one-span runs: each run is a lone root span of `handler` carrying the sequence name. */
+function oneSpanSlice(det: SequenceDetector, k: number, handlers: string[], seq: string): Finding[] {
+  handlers.forEach((h, i) => {
+    const traceId = `o${traceNo++}`;
+    det.observe(makeBeat({ service: 'shop', traceId, spanId: `${traceId}-r`, parentSpanId: '', handler: h, spanName: h, sequence: seq, beatNumber: 1, startMs: k * SLICE + (i / handlers.length) * SLICE * 0.4, durationMs: 3 }));
+  });
+  return det.evaluate((k + 1) * SLICE);
+}
+
+describe('SequenceDetector with several normal run shapes', () => {
+  it('learns one-span runs of two handlers sharing a sequence name, even when the heaviest shape keeps flipping', () => {
+    const det = new SequenceDetector(cfg, []);
+    const rnd = new Random(5);
+    const quiet: Finding[] = [];
+    let k = 0;
+    // Equal rates: with one modal order, every flip of the mode raised unexpected/missing beats.
+    for (; k < 400; k++) {
+      const n = rnd.poisson(20);
+      quiet.push(...oneSpanSlice(det, k, Array.from({ length: n }, () => (rnd.chance(0.5) ? 'holdSeat' : 'holdRoom')), 'booking'));
+    }
+    expect(quiet.map((f) => f.summary)).toEqual([]);
+    expect(det.expectedOrder('booking')!.shapes).toEqual([['holdRoom'], ['holdSeat']]);
+    // A third handler appearing in a third of the runs is still a violation.
+    const found = oneSpanSlice(det, k, Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? 'holdCar' : i % 3 === 1 ? 'holdSeat' : 'holdRoom')), 'booking');
+    expect(found.map((f) => f.key)).toContain('behavioral:shop:booking:unexpected-beat:holdCar');
+    expect(found.find((f) => f.subtype === 'unexpected-beat')!.details.normalShapes).toBe('holdRoom | holdSeat');
+  });
+
+  it('judges a run against its nearest normal shape: a missing beat of the minority shape is reported', () => {
+    const det = new SequenceDetector(cfg, []);
+    const A = ['load', 'render'];
+    const B = ['load', 'aggregate', 'export'];
+    let k = 0;
+    const quiet: Finding[] = [];
+    for (; k < 30; k++) quiet.push(...slice(det, k, 40, (i) => (i % 3 === 0 ? B : A), 'report'));
+    expect(quiet).toEqual([]);
+    expect(det.expectedOrder('report')!.shapes).toHaveLength(2);
+    // Half of the B runs lose 'aggregate'.
+    const found = slice(det, k, 40, (i) => (i % 3 === 0 ? (i % 2 === 0 ? ['load', 'export'] : B) : A), 'report');
+    expect(found.map((f) => f.key)).toEqual(['behavioral:shop:report:missing-beat:aggregate']);
+  });
+
+  it('keeps flagging a lasting fault instead of learning it as a new normal shape within minutes', () => {
+    const det = new SequenceDetector(cfg, []);
+    let k = 0;
+    for (; k < 20; k++) slice(det, k, 40, () => ['a', 'b', 'c'], 'flow');
+    let flaggedSlices = 0;
+    // 40 % of runs skip 'b' for 60 slices (10 minutes, 2400 runs: more than the learning half-life).
+    for (let j = 0; j < 60; j++, k++) {
+      const found = slice(det, k, 40, (i) => (i % 5 < 2 ? ['a', 'c'] : ['a', 'b', 'c']), 'flow');
+      if (found.some((f) => f.key === 'behavioral:shop:flow:missing-beat:b')) flaggedSlices++;
+    }
+    expect(flaggedSlices).toBeGreaterThanOrEqual(55);
+    expect(det.expectedOrder('flow')!.shapes).toEqual([['a', 'b', 'c']]);
+  });
+
+  it('re-derives violation baselines when the normal shapes change, so the change itself raises nothing', () => {
+    const det = new SequenceDetector(cfg, []);
+    const rnd = new Random(11);
+    let k = 0;
+    const quiet: Finding[] = [];
+    // A variant at 15 % of runs: normal at first, then it fades to 4.5 % and stops being normal.
+    // Its violations (4.5 % of runs, noisy) then meet a baseline derived from its learned share.
+    for (; k < 450; k++) {
+      const share = k < 100 ? 0.15 : 0.045;
+      quiet.push(...slice(det, k, 40, () => (rnd.chance(share) ? ['a', 'x', 'c'] : ['a', 'b', 'c']), 'drift'));
+    }
+    expect(det.expectedOrder('drift')!.shapes).toEqual([['a', 'b', 'c']]);
+    expect(quiet.map((f) => f.summary)).toEqual([]);
+  });
+});
+
+describe('count-surge', () => {
+  it('ignores a one-slice Poisson fluke (22 runs against a mean of 6) but flags a surge sustained over two slices', () => {
+    const det = new SequenceDetector(cfg, []);
+    const rnd = new Random(9);
+    let k = 0;
+    for (; k < 60; k++) expect(slice(det, k, rnd.poisson(6), () => ['a'], 'cart')).toEqual([]);
+    expect(slice(det, k++, 22, () => ['a'], 'cart')).toEqual([]);
+    expect(slice(det, k++, 6, () => ['a'], 'cart')).toEqual([]);
+    for (let j = 0; j < 5; j++) expect(slice(det, k++, rnd.poisson(6), () => ['a'], 'cart')).toEqual([]);
+    // Two slices at 3.5x: neither alone is beyond 1e-9, together they are beyond 1e-6.
+    expect(slice(det, k++, 21, () => ['a'], 'cart')).toEqual([]);
+    const found = slice(det, k++, 22, () => ['a'], 'cart');
+    expect(found.map((f) => f.subtype)).toEqual(['count-surge']);
+    expect(found[0]!.details.slices).toBe(2);
+    expect(found[0]!.details.runsInTest).toBe(43);
+    expect(found[0]!.details.pValue as number).toBeLessThan(1e-6);
+    expect(found[0]!.summary).toMatch(/43 runs in two slices/);
+    expect(found[0]!.severity).toBe('medium');
+  });
+
+  it('does not fire on steady, drifting Poisson traffic over 2000 slices, at low and high rates', () => {
+    for (const [mean, seed] of [[6, 4242], [60, 1]] as const) {
+      const det = new SequenceDetector(cfg, []);
+      const rnd = new Random(seed);
+      const found: Finding[] = [];
+      for (let k = 0; k < 2000; k++) found.push(...slice(det, k, rnd.poisson(mean * (1 + 0.5 * Math.sin(k / 300))), () => ['a'], 'steady'));
+      expect(found.map((f) => f.summary)).toEqual([]);
+    }
+  });
+
+  it('needs the minimum relative effect even when the tail is tiny', () => {
+    const det = new SequenceDetector(cfg, []);
+    let k = 0;
+    for (; k < 40; k++) slice(det, k, 400, () => ['a'], 'busy');
+    // +40 % on 400 runs is far beyond Poisson noise but below 2x: not a surge.
+    for (let j = 0; j < 3; j++) expect(slice(det, k++, 560, () => ['a'], 'busy')).toEqual([]);
+  });
+
+  it('widens the test for bursty (overdispersed) traffic', () => {
+    const det = new SequenceDetector(cfg, []);
+    const rnd = new Random(21);
+    let k = 0;
+    const found: Finding[] = [];
+    // Runs come in bursts: 0 or 40 per slice, mean 10, variance 300.
+    for (; k < 300; k++) found.push(...slice(det, k, rnd.chance(0.25) ? 40 : 0, () => ['a'], 'bursty'));
+    expect(found).toEqual([]);
+  });
+});
+
 describe('SequenceDetector bounds', () => {
   it('drops runs of new sequences beyond maxKeys and forgets idle sequences', () => {
     const det = new SequenceDetector({ ...cfg, maxKeys: 1, idleEvictMs: 60_000 }, []);
@@ -175,6 +296,30 @@ describe('SequenceDetector bounds', () => {
     for (; k < 20; k++) slice(det, k, 30, () => FULL);
     k += 500;
     expect(slice(det, k, 30, () => FULL)).toEqual([]);
+  });
+});
+
+describe('poissonUpperTail', () => {
+  it('matches closed forms and known tails', () => {
+    expect(poissonUpperTail(0, 3)).toBe(1);
+    expect(poissonUpperTail(1, 1)).toBeCloseTo(1 - Math.exp(-1), 12);
+    expect(poissonUpperTail(3, 2)).toBeCloseTo(1 - 5 * Math.exp(-2), 12);
+    expect(poissonUpperTail(2, 5)).toBeCloseTo(1 - 6 * Math.exp(-5), 12);
+    // P(X >= 22 | 6.1): the fluke of problem 1 is rare, but not 1e-9 rare.
+    const fluke = poissonUpperTail(22, 6.1);
+    expect(fluke).toBeGreaterThan(1e-7);
+    expect(fluke).toBeLessThan(1e-6);
+    expect(poissonUpperTail(150, 30)).toBeLessThan(1e-40);
+    expect(poissonUpperTail(5, 0)).toBe(0);
+    expect(poissonUpperTail(22.9, 6.1)).toBe(fluke);
+  });
+  it('is monotone in k', () => {
+    let prev = 1;
+    for (let k = 0; k < 80; k++) {
+      const p = poissonUpperTail(k, 20);
+      expect(p).toBeLessThanOrEqual(prev + 1e-12);
+      prev = p;
+    }
   });
 });
 

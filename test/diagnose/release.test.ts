@@ -22,6 +22,24 @@ describe('releaseHypothesis', () => {
     expect(r.versions.map((v) => v.version)).toEqual(['1.0.0', '1.1.0']);
   });
 
+  it('is near-certain in a partial rollout where the anomalous beats crowd onto the new version', () => {
+    const ev = new FakeEvidence();
+    ev.versionList = [
+      { version: '1.0.0', firstSeenMs: 1_000_000, lastSeenMs: 10_060_000 },
+      { version: '1.1.0', firstSeenMs: 9_990_000, lastSeenMs: 10_060_000 },
+    ];
+    const onNew = (n: number) => Array.from({ length: n }, () => beat({ serviceVersion: '1.1.0' }));
+    const onOld = (n: number) => Array.from({ length: n }, () => beat({ serviceVersion: '1.0.0' }));
+    const anomalous = [...onNew(8), ...onOld(2)];
+    const recent = [...onNew(25), ...onOld(75)];
+    const r = releaseHypothesis(a, ev, anomalous, onOld(70), undefined, recent);
+    expect(r.hypothesis!.score).toBeGreaterThan(0.9);
+    expect(r.hypothesis!.evidence.join('\n')).toContain('both versions run side by side (25% of recent beats on 1.1.0); anomalous beats are 3.2x over-represented on it');
+    // A full rollout gives no side-by-side comparison: the ordinary score applies.
+    const full = releaseHypothesis(a, ev, anomalous, onOld(70), undefined, onNew(100));
+    expect(full.hypothesis!.score).toBeLessThan(0.9);
+  });
+
   it('scores lower when the release is old or the beats do not differ', () => {
     const ev = new FakeEvidence();
     ev.versionList = [

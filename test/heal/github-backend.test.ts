@@ -427,6 +427,14 @@ describe('GitHubBackend', () => {
       await expect(backend.merge({ ...p, number: undefined } as Proposal)).rejects.toThrow(/has no pull request number/);
     });
 
+    it('passes on failures other than "not found" when looking for refs, and other 422s when creating them', async () => {
+      h.fake.fault({ method: 'GET', path: new RegExp(`^/git/ref/heads/${BRANCH}$`), status: 503, times: 4 });
+      expect(await caught(backend.propose(h.input))).toMatchObject({ kind: 'server', status: 503, operation: 'read branch ref' });
+      h.fake.fault({ method: 'POST', path: /^\/git\/refs$/, status: 422, body: { message: 'Reference update failed' } });
+      expect(await caught(backend.propose(h.input))).toMatchObject({ kind: 'validation', operation: 'create branch', githubMessage: 'Reference update failed' });
+      expect(h.fake.refs.has(`heads/${BRANCH}`)).toBe(false);
+    });
+
     it('reports bad credentials as an auth error without retrying', async () => {
       const err = await caught(h.backend({}, { token: 'ghp_wrongwrongwrongwrongwrongwrong1234' }).propose(h.input));
       expect(err).toMatchObject({ kind: 'auth', status: 401, retryable: false, githubMessage: 'Bad credentials' });

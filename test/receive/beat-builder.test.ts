@@ -34,6 +34,7 @@ describe('classifyKey', () => {
     expect(classifyKey('code.function')).toBe(KEY_CODE_FUNCTION);
     expect(classifyKey('beat.whatever')).toBe(KEY_SKIP);
     expect(classifyKey('exception.escaped')).toBe(KEY_SKIP);
+    expect(classifyKey('__proto__')).toBe(KEY_SKIP);
     for (const k of ['id', 'user.id', 'order_id', 'requestId', 'http.url', 'db.statement']) expect(classifyKey(k)).toBe(KEY_SKIP);
     for (const k of ['http.method', 'idle', 'valid', 'cache.hit']) expect(classifyKey(k)).toBe(KEY_OTHER);
     // Cached classification answers the same.
@@ -101,6 +102,20 @@ describe('SpanFields and BeatBatch', () => {
     f.setAttribute(KEY_OTHER, 'deployment.environment', 'canary');
     batch.finishSpan(f, r);
     expect(batch.result().beats[0]!.attributes).toEqual({ 'deployment.environment': 'canary' });
+  });
+
+  it('keeps captured handler inputs (beat.input*) up to their own, longer limit', () => {
+    expect(classifyKey('beat.input')).toBe(KEY_OTHER);
+    expect(classifyKey('beat.input.position.x')).toBe(KEY_OTHER);
+    expect(classifyKey('beat.inputs')).toBe(KEY_SKIP);
+    const batch = new BeatBatch(new StringInterner());
+    const f = span(new SpanFields(), 't', 's');
+    const json = JSON.stringify({ templateId: 'x'.repeat(200), variant: 'dark' });
+    f.setAttribute(KEY_OTHER, 'beat.input', json);
+    f.setAttribute(KEY_OTHER, 'beat.input.huge', 'y'.repeat(600));
+    f.setAttribute(KEY_OTHER, 'http.long', 'z'.repeat(200));
+    batch.finishSpan(f, new ResourceFields());
+    expect(batch.result().beats[0]!.attributes).toEqual({ 'beat.input': json });
   });
 
   it('converts nanosecond halves to milliseconds', () => {

@@ -34,6 +34,23 @@ describe('Utf8Cache', () => {
     expect(() => cache.decode(Uint8Array.from([0x61, 0xc3]), 0, 2, 'Span.name')).toThrow(/Span.name: invalid UTF-8/);
   });
 
+  it('lets callers tag cached strings, and drops the tag when the slot is reused', () => {
+    const cache = new Utf8Cache(1);
+    const a = enc.encode('alpha');
+    cache.decode(a, 0, a.length, 'f');
+    const slot = cache.lastSlot;
+    expect(slot).toBeGreaterThanOrEqual(0);
+    expect(cache.tags[slot]).toBe(-1);
+    cache.tags[slot] = 7;
+    cache.decode(a, 0, a.length, 'f');
+    expect(cache.tags[cache.lastSlot]).toBe(7);
+    const b = enc.encode('beta');
+    cache.decode(b, 0, b.length, 'f');
+    expect(cache.tags[cache.lastSlot]).toBe(-1);
+    cache.decode(b, 0, 0, 'f');
+    expect(cache.lastSlot).toBe(-1);
+  });
+
   it('decodes long strings without caching them', () => {
     const cache = new Utf8Cache();
     const long = 'x'.repeat(MAX_CACHED_BYTES + 1);

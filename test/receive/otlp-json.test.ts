@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { OtlpDecodeError, decodeTraceRequestProto } from '../../src/receive/otlp-proto.js';
 import { decodeTraceRequestJson, decodeTraceRequestObject } from '../../src/receive/otlp-json.js';
 import { encodeJson, encodeProto, realisticRequest, requestJsonObject, type ResourceSpec, type SpanSpec } from './fixtures/otlp-request.js';
@@ -81,6 +82,27 @@ describe('decodeTraceRequestJson: OTLP/JSON specifics', () => {
   });
 });
 
+describe('decodeTraceRequestJson: fuzzed input', () => {
+  it('either decodes or throws OtlpDecodeError for any JSON inside the request structure', () => {
+    const spanArb = fc.dictionary(
+      fc.constantFrom('traceId', 'spanId', 'parentSpanId', 'name', 'startTimeUnixNano', 'endTimeUnixNano', 'attributes', 'events', 'status', 'kind'),
+      fc.jsonValue({ maxDepth: 3 }),
+    );
+    fc.assert(
+      fc.property(fc.array(spanArb, { maxLength: 4 }), fc.jsonValue({ maxDepth: 3 }), (spans, resource) => {
+        const body = JSON.stringify({ resourceSpans: [{ resource, scopeSpans: [{ spans }] }] });
+        try {
+          const r = decodeTraceRequestJson(body, opts);
+          expect(r.beats.length + r.rejected).toBe(r.spans);
+        } catch (err) {
+          expect(err).toBeInstanceOf(OtlpDecodeError);
+        }
+      }),
+      { numRuns: 300, seed: 3 },
+    );
+  });
+});
+
 describe('decodeTraceRequestJson: malformed requests', () => {
   const span = (extra: string): string =>
     `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"${TRACE_A}","spanId":"0102030405060708","startTimeUnixNano":"5","endTimeUnixNano":"6"${extra}}]}]}]}`;
@@ -98,6 +120,7 @@ describe('decodeTraceRequestJson: malformed requests', () => {
     ['intValue not an integer', span(',"attributes":[{"key":"k","value":{"intValue":"1.5"}}]'), /intValue must be an integer/],
     ['doubleValue not a number', span(',"attributes":[{"key":"k","value":{"doubleValue":"x"}}]'), /doubleValue must be a number/],
     ['status code unknown name', span(',"status":{"code":"BROKEN"}'), /status code/],
+    ['status code inherited property name', span(',"status":{"code":"constructor"}'), /status code/],
     ['attribute not an object', span(',"attributes":[1]'), /KeyValue: expected an object/],
   ])('%s', (_name, body, message) => {
     expect(() => decodeTraceRequestJson(body, opts)).toThrow(OtlpDecodeError);

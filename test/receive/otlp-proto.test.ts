@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import protobuf from 'protobufjs';
+import fc from 'fast-check';
 import { BeatSchema, MAX_BEAT_ATTRIBUTES, type Beat } from '../../src/model/beat.js';
 import { OtlpDecodeError, decodeTraceRequestProto } from '../../src/receive/otlp-proto.js';
 import { errorFingerprint } from '../../src/receive/fingerprint.js';
@@ -272,5 +273,42 @@ describe('decodeTraceRequestProto: malformed requests', () => {
     const bytes = encodeProto(oneSpan({ attributes }));
     expect(() => decodeTraceRequestProto(bytes, { maxAttributesPerSpan: 10 })).toThrow(/span 0: more than 10 attributes/);
     expect(decodeTraceRequestProto(bytes, { maxAttributesPerSpan: 11 }).beats).toHaveLength(1);
+  });
+});
+
+describe('decodeTraceRequestProto: fuzzed input', () => {
+  const base = encodeProto(edgeRequest());
+
+  it('either decodes or throws OtlpDecodeError on corrupted bytes, never anything else', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
+        fc.nat(base.length),
+        (edits, cut) => {
+          const buf = Uint8Array.from(base.subarray(0, Math.max(1, cut)));
+          for (const [at, value] of edits) if (at < buf.length) buf[at] = value;
+          try {
+            const r = decodeTraceRequestProto(buf, opts);
+            expect(r.beats.length + r.rejected).toBe(r.spans);
+          } catch (err) {
+            expect(err).toBeInstanceOf(OtlpDecodeError);
+          }
+        },
+      ),
+      { numRuns: 400, seed: 42 },
+    );
+  });
+
+  it('decodes random byte strings without crashing', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        try {
+          decodeTraceRequestProto(bytes, opts);
+        } catch (err) {
+          expect(err).toBeInstanceOf(OtlpDecodeError);
+        }
+      }),
+      { numRuns: 400, seed: 7 },
+    );
   });
 });

@@ -66,6 +66,20 @@ export const HealSchema = z.strictObject({
         revertOnWorse: z.boolean().default(true).describe('Open (and on the local backend merge) a revert when a deployed fix made things worse'),
       })
       .prefault({}),
+    fix: z
+      .strictObject({
+        llm: z
+          .strictObject({
+            baseUrl: z.string().min(1).describe('OpenAI-compatible API base, e.g. http://127.0.0.1:11434/v1; the LLM strategy is off unless this section is set'),
+            model: z.string().min(1),
+            apiKeyEnv: z.string().optional().describe('Environment variable holding the API key (the key never appears in config)'),
+            timeoutMs: z.number().int().positive().default(60_000),
+            maxTokens: z.number().int().positive().default(2_000),
+            temperature: z.number().min(0).max(2).default(0),
+          })
+          .optional(),
+      })
+      .prefault({}),
     repository: RepositorySchema,
   })
   .prefault({});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { PipelineMetrics } from '../../src/emit/pipeline-metrics.js';
+import type { Anomaly } from '../../src/model/anomaly.js';
+
+describe('PipelineMetrics', () => {
+  it('counts anomaly changes and reads detection and job gauges at scrape time', async () => {
+    const registry = new Registry();
+    let open = 1;
+    const m = new PipelineMetrics(registry, {
+      detect: () => ({ keys: 12, evicted: 3, lateBeats: 7, openAnomalies: open }),
+      jobs: () => ({ queued: 2, succeeded: 5 }),
+    });
+    const anomaly = { type: 'performance', subtype: 'latency-regression', severity: 'high' } as Anomaly;
+    m.countChange({ kind: 'opened', anomaly });
+    m.countChange({ kind: 'resolved', anomaly });
+    open = 0;
+    const text = await registry.metrics();
+    expect(text).toContain('self_healing_anomalies_total{type="performance",subtype="latency-regression",change="opened",severity="high"} 1');
+    expect(text).toContain('self_healing_anomalies_total{type="performance",subtype="latency-regression",change="resolved",severity="high"} 1');
+    expect(text).toContain('self_healing_open_anomalies 0');
+    expect(text).toContain('self_healing_detect_keys 12');
+    expect(text).toContain('self_healing_detect_evicted_keys 3');
+    expect(text).toContain('self_healing_detect_late_beats 7');
+    expect(text).toContain('self_healing_heal_jobs{state="queued"} 2');
+    expect(text).toContain('self_healing_heal_jobs{state="succeeded"} 5');
+  });
+
+  it('has no job gauge without healing', async () => {
+    const registry = new Registry();
+    new PipelineMetrics(registry, { detect: () => ({ keys: 0, evicted: 0, lateBeats: 0, openAnomalies: 0 }) });
+    expect(await registry.metrics()).not.toContain('heal_jobs');
+  });
+});
