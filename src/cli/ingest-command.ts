@@ -1,7 +1,9 @@
 import type { Command } from './commands.js';
 import { configFromArgs, parseCommandArgs, UsageError } from './args.js';
 import { ingestFiles, terminalProgress, type IngestSummary } from '../receive/ingest.js';
-import type { Beat } from '../model/beat.js';
+import { STATUS_ERROR, type Beat } from '../model/beat.js';
+import type { Config } from '../config/index.js';
+import type { Io } from '../main.js';
 
 const USAGE = 'usage: self-healing ingest <files...> [--json] [--service name] [-c file] [--set path=value ...]';
 
@@ -19,22 +21,38 @@ export async function readBeats(files: string[], opts: { service?: string; maxAt
   return { beats, summary };
 }
 
+export interface InputRun {
+  json: boolean;
+  config: Config;
+  beats: Beat[];
+  summary: IngestSummary;
+}
+
+/** Shared front half of `ingest` and `analyze`: flags, configuration, and the files read into beats. */
+export async function readInputCommand(argv: string[], usage: string, io: Io): Promise<InputRun | undefined> {
+  const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, service: { type: 'string' } }, true);
+  if (values.help) {
+    io.out(`${usage}\n`);
+    return undefined;
+  }
+  if (positionals.length === 0) throw new UsageError('no input files');
+  const config = configFromArgs(values);
+  const { beats, summary } = await readBeats(positionals, {
+    ...(values.service ? { service: values.service } : {}),
+    maxAttributesPerSpan: config.receive.maxAttributesPerSpan,
+    progress: !values.json,
+  });
+  for (const e of summary.errors.slice(0, 20)) io.err(`${e.file}:${e.line}: ${e.message}\n`);
+  return { json: values.json === true, config, beats, summary };
+}
+
 export const ingestCommand: Command = {
   summary: 'turn OTLP/JSON files and conductor logs into beats; prints per-handler counts',
   usage: USAGE,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, service: { type: 'string' } }, true);
-    if (values.help) {
-      io.out(`${USAGE}\n`);
-      return 0;
-    }
-    if (positionals.length === 0) throw new UsageError('no input files');
-    const config = configFromArgs(values);
-    const { beats, summary } = await readBeats(positionals, {
-      ...(values.service ? { service: values.service } : {}),
-      maxAttributesPerSpan: config.receive.maxAttributesPerSpan,
-      progress: !values.json,
-    });
+    const input = await readInputCommand(argv, USAGE, io);
+    if (!input) return 0;
+    const { beats, summary } = input;
     const byHandler = new Map<string, { service: string; sequence: string; handler: string; beats: number; errors: number; totalMs: number }>();
     for (const b of beats) {
       const key = `${b.service}\u0000${b.handler}`;
@@ -42,10 +60,10 @@ export const ingestCommand: Command = {
       if (!row) byHandler.set(key, (row = { service: b.service, sequence: b.sequence, handler: b.handler, beats: 0, errors: 0, totalMs: 0 }));
       row.beats++;
       row.totalMs += b.durationMs;
-      if (b.status === 2) row.errors++;
+      if (b.status === STATUS_ERROR) row.errors++;
     }
     const rows = [...byHandler.values()].sort((a, b) => b.beats - a.beats);
-    if (values.json) {
+    if (input.json) {
       io.out(`${JSON.stringify({ summary, handlers: rows.map((r) => ({ ...r, meanMs: r.totalMs / r.beats })) }, null, 2)}\n`);
     } else {
       io.out(`${summary.files} file(s), ${summary.lines} line(s): ${summary.beats} beats, ${summary.rejected} rejected span(s), ${summary.errors.length} error(s)\n`);
@@ -54,7 +72,6 @@ export const ingestCommand: Command = {
       for (const r of rows) {
         io.out(`${r.service.padEnd(16)} ${r.handler.padEnd(w)} ${String(r.beats).padStart(7)} ${String(r.errors).padStart(6)} ${(r.totalMs / r.beats).toFixed(2).padStart(9)}\n`);
       }
-      for (const e of summary.errors.slice(0, 20)) io.err(`${e.file}:${e.line}: ${e.message}\n`);
     }
     return summary.errors.length > 0 && summary.beats === 0 ? 1 : 0;
   },

@@ -56,6 +56,9 @@ export class CoverageDetector {
   private readonly sequenceRuns = new Map<string, { runs: number; service: string; firstMs: number }>();
   private readonly seenTraces = new Set<string>();
   private readonly executed = new Set<string>();
+  // The spans of one run usually arrive together: skip the (sequence, trace) lookup for them.
+  private lastTrace = '';
+  private lastSeq = '';
 
   constructor(private readonly index: CoverageIndex | undefined, declared: Sequence[], opts: Partial<CoverageDetectorOptions> = {}) {
     this.opts = {
@@ -92,7 +95,9 @@ export class CoverageDetector {
     if (this.executed.size < this.opts.maxHandlers) this.executed.add(beat.handler);
     const name = beat.sequence !== '' ? beat.sequence : beat.parentSpanId === '' ? beat.spanName : '';
     const seq = name === '' ? undefined : this.sequenceNames.get(name);
-    if (seq === undefined) return;
+    if (seq === undefined || (beat.traceId === this.lastTrace && seq === this.lastSeq)) return;
+    this.lastTrace = beat.traceId;
+    this.lastSeq = seq;
     const key = `${seq}\u0001${beat.traceId}`;
     if (this.seenTraces.has(key)) return;
     this.seenTraces.add(key);

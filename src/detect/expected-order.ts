@@ -157,7 +157,8 @@ export class OrderLearner {
       handlers,
       positionFrequency: handlers.map((h) => (this.presence.get(h) ?? 0) / this.total),
       runs: this.runs,
-      shapes: this.normal.map((s) => s.handlers.slice()),
+      // Same array while the set is unchanged, so derived data keyed on it stays valid.
+      shapes: changed || this.snapshot === undefined ? this.normal.map((s) => s.handlers.slice()) : this.snapshot.shapes,
     };
     return changed;
   }
@@ -232,6 +233,12 @@ export function longestIncreasing(values: readonly number[]): Set<number> {
  * every other matched beat is out of order, which is the minimal set of misplaced beats.
  */
 export function compareToExpected(expected: readonly string[], actual: readonly string[]): Violation[] {
+  // Most runs follow the expectation exactly: no maps, no allocation beyond the result.
+  if (expected.length === actual.length) {
+    let same = true;
+    for (let i = 0; i < actual.length && same; i++) same = expected[i] === actual[i];
+    if (same) return [];
+  }
   const positions = new Map<string, number[]>();
   expected.forEach((h, i) => {
     const list = positions.get(h);

@@ -156,17 +156,17 @@ function containsAll(beats: readonly Beat[], handlers: readonly string[]): boole
   return true;
 }
 
-const closingCache = new WeakMap<ExpectedOrder, string[][]>();
+const closingCache = new WeakMap<string[][], string[][]>();
 /**
  * Shapes whose presence closes a run early: the normal shapes not contained in another one
  * (a run holding [a, b] may still be on its way to the normal [a, b, c]).
  */
 function closingShapes(exp: ExpectedOrder): string[][] {
-  let out = closingCache.get(exp);
+  let out = closingCache.get(exp.shapes);
   if (out === undefined) {
     const sets = exp.shapes.map((s) => new Set(s));
     out = exp.shapes.filter((s, i) => s.length > 0 && !sets.some((o, j) => j !== i && o.size > sets[i]!.size && s.every((h) => o.has(h))));
-    closingCache.set(exp, out);
+    closingCache.set(exp.shapes, out);
   }
   return out;
 }
@@ -313,6 +313,7 @@ export class SequenceDetector {
       violations = state.learner.violations(handlers, key);
     }
     bucket.compared++;
+    if (violations.length === 0) return;
     const seen = new Set<string>();
     for (const v of violations) {
       const id = `${v.kind}\u0001${v.handler}`;

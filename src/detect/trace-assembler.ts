@@ -24,6 +24,9 @@ export interface SequenceRun {
   lastActivityMs: number;
   firstStartMs: number;
   droppedSpans: number;
+  /** runBeats() of the run as of `beatsAt` spans (recomputed only when spans arrived since). */
+  beats?: Beat[];
+  beatsAt?: number;
 }
 
 export type RunOutcome = 'complete' | 'incomplete' | 'evicted';
@@ -92,6 +95,15 @@ export function runBeats(run: SequenceRun): Beat[] {
   return out;
 }
 
+/** runBeats(), cached on the run until another span arrives. */
+function currentBeats(run: SequenceRun): Beat[] {
+  if (run.beats === undefined || run.beatsAt !== run.spans.length) {
+    run.beats = runBeats(run);
+    run.beatsAt = run.spans.length;
+  }
+  return run.beats;
+}
+
 export class TraceAssembler {
   private readonly inflight = new Map<string, SequenceRun>();
   private readonly recent = new Map<string, ClosedRun>();
@@ -152,7 +164,8 @@ export class TraceAssembler {
   }
 
   private finish(run: SequenceRun, outcome: RunOutcome): ClosedRun {
-    const closed: ClosedRun = { run, outcome, sequence: run.sequence, service: runService(run), beats: runBeats(run) };
+    const closed: ClosedRun = { run, outcome, sequence: run.sequence, service: runService(run), beats: currentBeats(run) };
+    run.beats = undefined;
     this.recent.set(run.traceId, closed);
     if (this.recent.size > this.maxRecent) this.recent.delete(this.recent.keys().next().value!);
     return closed;
@@ -171,9 +184,9 @@ export class TraceAssembler {
       let outcome: RunOutcome | undefined;
       if (run.root !== undefined) {
         if (idle >= this.opts.rootGraceMs || idle >= this.opts.runTimeoutMs) outcome = 'complete';
-        else if (satisfied !== undefined && satisfied(run.sequence, runBeats(run))) outcome = 'complete';
+        else if (satisfied !== undefined && satisfied(run.sequence, currentBeats(run))) outcome = 'complete';
       } else if (idle >= this.opts.runTimeoutMs) {
-        outcome = reachedEnd !== undefined && reachedEnd(run.sequence, runBeats(run)) ? 'complete' : 'incomplete';
+        outcome = reachedEnd !== undefined && reachedEnd(run.sequence, currentBeats(run)) ? 'complete' : 'incomplete';
       }
       if (outcome !== undefined) {
         this.inflight.delete(run.traceId);

@@ -102,8 +102,25 @@ export async function deployFix(
   return { decision, backend: backend.name, reason, proposal: merged, merge, checks, deployedMs: nowMs() };
 }
 
-function pct(n: number): string {
+export function pct(n: number): string {
   return `${n.toFixed(1)} %`;
+}
+
+/** The validation figures as Markdown list items, shared by commit messages and PR bodies. */
+export function validationLines(validation: ValidationResult): string[] {
+  const lines: string[] = [];
+  if (validation.tests) {
+    const t = validation.tests;
+    lines.push(`- tests (${t.runner}): ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped of ${t.total}`);
+  }
+  if (validation.coverage) lines.push(`- line coverage: ${pct(validation.coverage.linePct)} (threshold ${pct(validation.coverage.threshold)})`);
+  if (validation.performance) {
+    const p = validation.performance;
+    lines.push(`- performance of ${p.testFiles.join(', ') || 'claimed tests'}: ${p.beforeMs.toFixed(0)} ms before, ${p.afterMs.toFixed(0)} ms after (${pct(p.improvementPct)} faster)`);
+  }
+  for (const d of validation.docs) lines.push(`- docs ${d.file}: ${d.passed ? 'ok' : d.problems.join('; ')}`);
+  lines.push(`- test run took ${(validation.durationMs / 1000).toFixed(1)} s`);
+  return lines;
 }
 
 /** The commit message / PR body: what was wrong, what was concluded, how the fix was checked. */
@@ -119,17 +136,7 @@ export function describeFix(input: ProposeInput): { title: string; body: string 
     '',
     'Validation:',
   ];
-  if (validation.tests) {
-    const t = validation.tests;
-    lines.push(`- tests (${t.runner}): ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped of ${t.total}`);
-  }
-  if (validation.coverage) lines.push(`- line coverage: ${pct(validation.coverage.linePct)} (threshold ${pct(validation.coverage.threshold)})`);
-  if (validation.performance) {
-    const p = validation.performance;
-    lines.push(`- claimed tests: ${p.beforeMs.toFixed(0)} ms before, ${p.afterMs.toFixed(0)} ms after (${pct(p.improvementPct)} faster)`);
-  }
-  for (const d of validation.docs) lines.push(`- docs ${d.file}: ${d.passed ? 'ok' : d.problems.join('; ')}`);
-  lines.push(`- test run took ${(validation.durationMs / 1000).toFixed(1)} s`);
+  lines.push(...validationLines(validation));
   lines.push('', `Fix kind: ${fix.kind}`, `Files: ${fix.files.join(', ')}`, '', `Self-Healing-Job: ${input.jobId}`, `Self-Healing-Anomaly: ${anomaly.id}`);
   return { title, body: lines.join('\n') };
 }

@@ -36,6 +36,23 @@ export interface ReceiverOptions {
   shutdownGraceMs?: number;
 }
 
+/** What both receivers derive from the configuration and options: one place, one behaviour. */
+export interface ReceiverParts {
+  auth: BearerCheck | undefined;
+  tls: TlsMaterial | undefined;
+  admission: Admission;
+  decodeOptions: DecodeOptions;
+}
+
+export function receiverParts(config: ReceiveConfig, metrics: SidecarMetrics, options: ReceiverOptions): ReceiverParts {
+  return {
+    auth: options.auth === undefined ? bearerCheckFromConfig(config) : (options.auth ?? undefined),
+    tls: options.tls === undefined ? loadTlsMaterial(config.tls) : (options.tls ?? undefined),
+    admission: options.admission ?? new Admission(config.maxInflightSpans, metrics.inflightSpans),
+    decodeOptions: { maxAttributesPerSpan: config.maxAttributesPerSpan },
+  };
+}
+
 interface ExportReply {
   rejected: number;
   message: string;
@@ -75,10 +92,7 @@ export class GrpcReceiver {
     private readonly metrics: SidecarMetrics,
     private readonly options: ReceiverOptions = {},
   ) {
-    this.auth = options.auth === undefined ? bearerCheckFromConfig(config) : (options.auth ?? undefined);
-    this.tls = options.tls === undefined ? loadTlsMaterial(config.tls) : (options.tls ?? undefined);
-    this.admission = options.admission ?? new Admission(config.maxInflightSpans, metrics.inflightSpans);
-    this.decodeOptions = { maxAttributesPerSpan: config.maxAttributesPerSpan };
+    ({ auth: this.auth, tls: this.tls, admission: this.admission, decodeOptions: this.decodeOptions } = receiverParts(config, metrics, options));
     this.server = new Server({
       'grpc.max_receive_message_length': config.maxRequestBytes,
       'grpc.max_send_message_length': 64 * 1024,

@@ -5,13 +5,13 @@ import { createGunzip } from 'node:zlib';
 import type { ReceiveConfig } from '../config/sections/receive.js';
 import type { BeatSink } from '../model/beat.js';
 import type { DecodeErrorReason, RequestOutcome, SidecarMetrics } from '../emit/metrics.js';
-import { Admission } from './admission.js';
-import { bearerCheckFromConfig, type BearerCheck } from './auth.js';
+import type { Admission } from './admission.js';
+import type { BearerCheck } from './auth.js';
 import { encodeExportResponseJson, encodeExportResponseProto, encodeStatusJson, encodeStatusProto, RPC_CODE } from './export-response.js';
-import type { OtlpContentType, ReceiverOptions } from './grpc-server.js';
+import { receiverParts, type OtlpContentType, type ReceiverOptions } from './grpc-server.js';
 import { decodeTraceRequestJson } from './otlp-json.js';
 import { decodeTraceRequestProto, OtlpDecodeError, type DecodeOptions, type DecodeResult } from './otlp-proto.js';
-import { httpsServerOptions, loadTlsMaterial, type TlsMaterial } from './tls.js';
+import { httpsServerOptions, type TlsMaterial } from './tls.js';
 
 export const TRACES_PATH = '/v1/traces';
 
@@ -61,10 +61,7 @@ export class HttpReceiver {
     private readonly metrics: SidecarMetrics,
     private readonly options: ReceiverOptions = {},
   ) {
-    this.auth = options.auth === undefined ? bearerCheckFromConfig(config) : (options.auth ?? undefined);
-    this.tls = options.tls === undefined ? loadTlsMaterial(config.tls) : (options.tls ?? undefined);
-    this.admission = options.admission ?? new Admission(config.maxInflightSpans, metrics.inflightSpans);
-    this.decodeOptions = { maxAttributesPerSpan: config.maxAttributesPerSpan };
+    ({ auth: this.auth, tls: this.tls, admission: this.admission, decodeOptions: this.decodeOptions } = receiverParts(config, metrics, options));
     this.maxBytes = config.maxRequestBytes;
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
     this.server = this.tls === undefined ? createHttpServer(handler) : createHttpsServer(httpsServerOptions(this.tls), handler);

@@ -1,4 +1,4 @@
-import type { ProposeInput } from '../deploy.js';
+import { pct, validationLines, type ProposeInput } from '../deploy.js';
 
 export const JOB_TRAILER = 'Self-Healing-Job';
 export const ANOMALY_TRAILER = 'Self-Healing-Anomaly';
@@ -9,9 +9,6 @@ export function traceLink(jaegerUrl: string | undefined, traceId: string): strin
   return jaegerUrl ? `${jaegerUrl.replace(/\/+$/, '')}/trace/${encodeURIComponent(traceId)}` : undefined;
 }
 
-function pct(n: number): string {
-  return `${n.toFixed(1)} %`;
-}
 
 /** Evidence trace ids: the anomaly's exemplars, then any the diagnosis context lists, deduplicated. */
 export function evidenceTraceIds(input: ProposeInput): string[] {
@@ -50,17 +47,7 @@ export function pullRequestBody(input: ProposeInput, jaegerUrl: string | undefin
   }
 
   lines.push('', '## Validation', '');
-  if (validation.tests) {
-    const t = validation.tests;
-    lines.push(`- tests (${t.runner}): ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped of ${t.total}`);
-  }
-  if (validation.coverage) lines.push(`- line coverage: ${pct(validation.coverage.linePct)} (threshold ${pct(validation.coverage.threshold)})`);
-  if (validation.performance) {
-    const p = validation.performance;
-    lines.push(`- performance of ${p.testFiles.join(', ') || 'claimed tests'}: ${p.beforeMs.toFixed(0)} ms before, ${p.afterMs.toFixed(0)} ms after (${pct(p.improvementPct)} faster)`);
-  }
-  for (const d of validation.docs) lines.push(`- docs ${d.file}: ${d.passed ? 'ok' : d.problems.join('; ')}`);
-  lines.push(`- test run took ${(validation.durationMs / 1000).toFixed(1)} s`);
+  lines.push(...validationLines(validation));
 
   lines.push('', `Fix kind: \`${fix.kind}\`; files: ${fix.files.map((f) => `\`${f}\``).join(', ')}`);
   lines.push('', `${JOB_TRAILER}: ${input.jobId}`, `${ANOMALY_TRAILER}: ${anomaly.id}`);

@@ -1,0 +1,148 @@
+/**
+ * Value-novelty detector for one univariate stream (the NAB scorer).
+ *
+ * A value is anomalous when it lands where the series has not been recently: its distance to
+ * the nearest of the last `memory` values, as a fraction of the range (max - min) of those
+ * values. Inside a busy band that distance is tiny whatever the noise; a spike, a dip, a jump
+ * to a new level or a value in a gap of a multi-modal series stands out. The range (not a
+ * spread) is the yardstick because it already contains every excursion the series made
+ * recently: a noisy or bursty series needs a bolder move to look new, a calm one does not, so
+ * one threshold fits all series without per-series calibration.
+ *
+ * Event-style output: the first value of an event carries the novelty, the ones that follow sit
+ * next to it and are not new any more; a novelty not above the maximum of the previous
+ * `peakWindow` novelties is also damped, so a burst is reported at its onset.
+ *
+ * Causal and streaming: each value is scored against what came before it, then learnt. Memory
+ * is O(memory); an update costs one binary search plus two array shifts of at most `memory`
+ * elements, and O(peakWindow) for the damping.
+ */
+
+export interface NoveltyParams {
+  /** Recent values a new value is compared with. */
+  memory: number;
+  /** Values learnt before any score is reported (score 0 before). */
+  minSamples: number;
+  /** Range floor, so a flat series does not divide by 0 (a change then scores close to 1). */
+  rangeFloor: number;
+  /** Novelty (fraction of the range) at which the score is 0.5. */
+  halfScoreNovelty: number;
+  /** > 0: damp a novelty that does not exceed the maximum of the previous peakWindow ones. */
+  peakWindow: number;
+  /** Factor applied to a damped novelty. */
+  peakDamping: number;
+}
+
+/**
+ * The one global parameter set used on the Numenta Anomaly Benchmark (docs/benchmarks.md):
+ * memory 4000 values, 50-value peak damping.
+ */
+export const NAB_NOVELTY_PARAMS: NoveltyParams = {
+  memory: 4000,
+  minSamples: 50,
+  rangeFloor: 1e-9,
+  halfScoreNovelty: 0.25,
+  peakWindow: 50,
+  peakDamping: 0.2,
+};
+
+export interface NoveltyScore {
+  /** 0..1, monotone in the (damped) novelty: 0.5 at halfScoreNovelty. */
+  score: number;
+  /** Distance to the nearest remembered value over their range, before damping (0 when not scored). */
+  novelty: number;
+  /** Values learnt before this one. */
+  samples: number;
+}
+
+/** Index of the first element >= v in an ascending array. */
+function lowerBound(sorted: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (sorted[m]! < v) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+export class NoveltyDetector {
+  readonly params: NoveltyParams;
+  /** The remembered values, ascending. */
+  private readonly sorted: number[] = [];
+  /** The same values in arrival order (ring buffer), to know which one to forget. */
+  private readonly ring: number[];
+  private ringHead = 0;
+  /** Recent undamped novelties (ring buffer) for peak damping. */
+  private readonly peaks: number[];
+  private peakHead = 0;
+  private learnt = 0;
+
+  constructor(params?: Partial<NoveltyParams>) {
+    const p = { ...NAB_NOVELTY_PARAMS, ...params };
+    p.memory = Math.max(2, Math.floor(p.memory));
+    p.minSamples = Math.max(1, Math.floor(p.minSamples));
+    p.peakWindow = Math.max(0, Math.floor(p.peakWindow));
+    p.rangeFloor = Math.max(p.rangeFloor, Number.MIN_VALUE);
+    p.halfScoreNovelty = Math.max(p.halfScoreNovelty, Number.MIN_VALUE);
+    this.params = p;
+    this.ring = [];
+    this.peaks = [];
+  }
+
+  /** Score the value against the remembered ones, then remember it (non-finite values are skipped). */
+  update(value: number): NoveltyScore {
+    const samples = this.learnt;
+    if (!Number.isFinite(value)) return { score: 0, novelty: 0, samples };
+    const novelty = this.learnt >= this.params.minSamples ? this.noveltyOf(value) : 0;
+    const score = this.scoreOf(novelty);
+    this.learn(value, novelty);
+    return { score, novelty, samples };
+  }
+
+  /** Distance to the nearest remembered value over the remembered range. */
+  private noveltyOf(x: number): number {
+    const s = this.sorted;
+    const at = lowerBound(s, x);
+    let d = Number.POSITIVE_INFINITY;
+    if (at < s.length) d = s[at]! - x;
+    if (at > 0) d = Math.min(d, x - s[at - 1]!);
+    const range = Math.max(s[s.length - 1]! - s[0]!, this.params.rangeFloor);
+    return d / range;
+  }
+
+  private scoreOf(novelty: number): number {
+    const p = this.params;
+    let n = novelty;
+    if (p.peakWindow > 0 && n > 0) {
+      let recentMax = 0;
+      for (const v of this.peaks) recentMax = Math.max(recentMax, v);
+      if (n <= recentMax) n *= p.peakDamping;
+    }
+    // n / (n + h) keeps the order of even extreme novelties (threshold sweeps need that).
+    return n / (n + p.halfScoreNovelty);
+  }
+
+  private learn(x: number, novelty: number): void {
+    const p = this.params;
+    this.learnt++;
+    if (this.ring.length < p.memory) {
+      this.ring.push(x);
+    } else {
+      const old = this.ring[this.ringHead]!;
+      this.sorted.splice(lowerBound(this.sorted, old), 1);
+      this.ring[this.ringHead] = x;
+      this.ringHead = (this.ringHead + 1) % p.memory;
+    }
+    this.sorted.splice(lowerBound(this.sorted, x), 0, x);
+    if (p.peakWindow > 0) {
+      if (this.peaks.length < p.peakWindow) {
+        this.peaks.push(novelty);
+      } else {
+        this.peaks[this.peakHead] = novelty;
+        this.peakHead = (this.peakHead + 1) % p.peakWindow;
+      }
+    }
+  }
+}
