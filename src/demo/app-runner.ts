@@ -38,14 +38,17 @@ export const HANDLER_NAMES = ['resolveTemplate', 'createComponent', 'renderCompo
 export const SLOW_TEMPLATE_ID = 'hero-banner-'.repeat(7) + 'wide';
 const TEMPLATES = ['card', 'panel', 'chip'];
 
-/** Inputs of run n: the latency fault sends every other run to the slow template, the exception fault drops `component` from every fourth payload. */
+/**
+ * Inputs of run n: the latency fault sends even runs to the slow template, the exception fault
+ * drops `component` from odd runs' payloads (disjoint, so slow runs still complete).
+ */
 export function inputsFor(n: number, faults: ReadonlySet<DemoFault>): { template: TemplateRequest; payload: CreatePayload } {
   const templateId = faults.has('latency') && n % 2 === 0 ? SLOW_TEMPLATE_ID : TEMPLATES[n % TEMPLATES.length]!;
   const template = { templateId, variant: n % 5 === 0 ? 'dark' : 'light' };
   const name = `Button${n % 7}`;
   const position = { x: n % 100, y: 3 };
   const payload: CreatePayload =
-    faults.has('exception') && n % 4 === 0 ? { name: `Label${n % 7}`, position } : { name, component: { name, type: 'button' }, position };
+    faults.has('exception') && n % 2 === 1 ? { name: `Label${n % 7}`, position } : { name, component: { name, type: 'button' }, position };
   return { template, payload };
 }
 

@@ -120,8 +120,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       progress.faultInjected(e.fault);
       say(
         e.fault === 'latency'
-          ? 'FAULT injected: resolveTemplate now gets a long template id every other run (a latency regression)'
-          : 'FAULT injected: every fourth createComponent payload lacks `component` (v1.1.0 reads payload.component.name)',
+          ? 'FAULT injected: every other run asks resolveTemplate for a long template id (a latency regression)'
+          : 'FAULT injected: every other createComponent payload lacks `component` (v1.1.0 reads payload.component.name)',
       );
     },
     onCrash: (code, signal) => {

@@ -187,7 +187,8 @@ export class Narrator {
 
   /** The line for a merge that changes nothing the app runs (a new test, a doc table). */
   notRolledOut(anomalyId: string, mergeSha: string, files: readonly string[]): NarratedLine {
-    return this.line(STEPS.deploy, anomalyId, `nothing to roll out: merge ${short(mergeSha)} changes only ${files.join(', ') || 'no files'}`);
+    const what = files.length > 0 ? `changes only ${files.join(', ')}` : 'changes no files (main already had the fix)';
+    return this.line(STEPS.deploy, anomalyId, `nothing to roll out: merge ${short(mergeSha)} ${what}`);
   }
 
   private fixGenerated(payload: unknown): Narration {

@@ -55,6 +55,9 @@ export class CoverageDetector {
   private readonly sequenceNames = new Map<string, string>();
   private readonly sequenceRuns = new Map<string, { runs: number; service: string; firstMs: number }>();
   private readonly seenTraces = new Set<string>();
+  // Insertion ring bounding seenTraces (cheaper than deleting a Set's first entry each time).
+  private readonly seenRing: string[] = [];
+  private seenPos = 0;
   private readonly executed = new Set<string>();
   // The spans of one run usually arrive together: skip the (sequence, trace) lookup for them.
   private lastTrace = '';
@@ -101,7 +104,12 @@ export class CoverageDetector {
     const key = `${seq}\u0001${beat.traceId}`;
     if (this.seenTraces.has(key)) return;
     this.seenTraces.add(key);
-    if (this.seenTraces.size > this.opts.maxTrackedTraces) this.seenTraces.delete(this.seenTraces.values().next().value!);
+    if (this.seenRing.length < this.opts.maxTrackedTraces) this.seenRing.push(key);
+    else {
+      this.seenTraces.delete(this.seenRing[this.seenPos]!);
+      this.seenRing[this.seenPos] = key;
+      this.seenPos = (this.seenPos + 1) % this.opts.maxTrackedTraces;
+    }
     const s = this.sequenceRuns.get(seq);
     if (s === undefined) this.sequenceRuns.set(seq, { runs: 1, service: beat.service, firstMs: beat.startMs });
     else {

@@ -107,6 +107,11 @@ function currentBeats(run: SequenceRun): Beat[] {
 export class TraceAssembler {
   private readonly inflight = new Map<string, SequenceRun>();
   private readonly recent = new Map<string, ClosedRun>();
+  // Closing order of `recent`, as a ring (deleting a Map's first entry over and over is slow).
+  private readonly recentRing: ClosedRun[] = [];
+  private recentPos = 0;
+  /** Trace of the latest span: already the most recently active run, no re-insert needed. */
+  private lastTrace = '';
   private readonly maxSpans: number;
   private readonly maxRecent: number;
   /** Runs pushed out of the in-flight set before they closed. */
@@ -136,11 +141,14 @@ export class TraceAssembler {
       }
       run = { traceId: span.traceId, spans: [], root: undefined, sequence: '', lastActivityMs: end, firstStartMs: span.startMs, droppedSpans: 0 };
       if (this.inflight.size >= this.opts.maxInflightRuns) this.evictOldest();
-    } else {
-      // Re-insert so Map order is least-recently-active first; eviction takes the front.
+      this.inflight.set(span.traceId, run);
+    } else if (span.traceId !== this.lastTrace) {
+      // Re-insert so Map order is least-recently-active first; eviction takes the front. The
+      // spans of one run mostly arrive back to back: only the first of them moves it.
       this.inflight.delete(span.traceId);
+      this.inflight.set(span.traceId, run);
     }
-    this.inflight.set(span.traceId, run);
+    this.lastTrace = span.traceId;
     if (span.parentSpanId === '') run.root = span;
     // An explicit beat.sequence wins over the root span name, whichever arrives first.
     if (span.sequence !== '' && (run.sequence === '' || run.sequence === run.root?.spanName)) run.sequence = span.sequence;
@@ -167,7 +175,14 @@ export class TraceAssembler {
     const closed: ClosedRun = { run, outcome, sequence: run.sequence, service: runService(run), beats: currentBeats(run) };
     run.beats = undefined;
     this.recent.set(run.traceId, closed);
-    if (this.recent.size > this.maxRecent) this.recent.delete(this.recent.keys().next().value!);
+    if (this.recentRing.length < this.maxRecent) this.recentRing.push(closed);
+    else {
+      const old = this.recentRing[this.recentPos]!;
+      // The same trace may have closed again since (a run re-opened by late spans).
+      if (this.recent.get(old.run.traceId) === old) this.recent.delete(old.run.traceId);
+      this.recentRing[this.recentPos] = closed;
+      this.recentPos = (this.recentPos + 1) % this.maxRecent;
+    }
     return closed;
   }
 

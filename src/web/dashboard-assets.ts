@@ -77,8 +77,8 @@ section.wide { grid-column: 1 / -1; }
 table { width:100%; border-collapse:collapse; } th { color:var(--muted); font-weight:600; font-size:.8rem; }
 th, td { text-align:left; padding:.4rem .5rem; border-bottom:1px solid var(--line); vertical-align:top; }
 #anomalies { font-size:.85rem; }
-td.summary { color:var(--muted); overflow-wrap:anywhere; }
-td.where b { overflow-wrap:anywhere; } td.state { white-space:nowrap; }
+td.summary { color:var(--muted); overflow-wrap:break-word; }
+td.where b { overflow-wrap:break-word; } td.state { white-space:nowrap; }
 tbody tr[data-id] { cursor:pointer; } tbody tr[data-id]:hover { background:#1c2430; }
 tbody tr.selected { background:#1f2a3a; box-shadow: inset 3px 0 0 var(--link); }
 .sev { padding:.05rem .45rem; border-radius:4px; font-size:.72rem; text-transform:uppercase; letter-spacing:.03em; }

@@ -26,10 +26,11 @@ describe('inputsFor', () => {
     expect(SLOW_TEMPLATE_ID.length).toBeGreaterThan(8 * 'panel'.length);
   });
 
-  it('the exception fault drops component from every fourth payload', () => {
-    const faults = new Set<DemoFault>(['exception']);
-    expect(inputsFor(4, faults).payload.component).toBeUndefined();
-    expect(inputsFor(5, faults).payload.component).toBeDefined();
+  it('the exception fault drops component from odd runs, never from the latency fault slow runs', () => {
+    const faults = new Set<DemoFault>(['exception', 'latency']);
+    expect(inputsFor(5, faults).payload.component).toBeUndefined();
+    expect(inputsFor(4, faults).payload.component).toBeDefined();
+    expect(inputsFor(4, faults).template.templateId).toBe(SLOW_TEMPLATE_ID);
   });
 
   it('every input fits in one kept beat attribute', () => {
@@ -80,7 +81,7 @@ describe('loadHandlers and runSequence against the real demo repository', () => 
 
   it('a payload without component throws the v1.1.0 TypeError, recorded on the beat; the run stops there', () => {
     exporter.reset();
-    expect(runSequence(tracer, handlers, 4, new Set<DemoFault>(['exception']))).toBe(false);
+    expect(runSequence(tracer, handlers, 5, new Set<DemoFault>(['exception']))).toBe(false);
     const spans = exporter.getFinishedSpans();
     expect(spans.map((s) => s.name)).toEqual(['resolveTemplate', 'createComponent', 'canvas-component-create']);
     const failed = spans[1]!;

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,7 +37,7 @@ describe('runDemo', () => {
 
     // The exception loop, in order, for createComponent.
     const tag = '\\[createComponent\\]';
-    const fault = indexAfter(lines, -1, /FAULT injected: every fourth createComponent payload/);
+    const fault = indexAfter(lines, -1, /FAULT injected: every other createComponent payload/);
     const detected = indexAfter(lines, fault, new RegExp(`anomaly detected +${tag} error/`));
     const diagnosed = indexAfter(lines, detected, new RegExp(`diagnosis +${tag} root cause code-defect`));
     const fixed = indexAfter(lines, diagnosed, new RegExp(`fix generated +${tag} guard: .*src/handlers/createComponent\\.ts`));
@@ -56,11 +58,18 @@ describe('runDemo', () => {
     expect(existsSync(join(stateDir, 'live', 'src', 'handlers', 'createComponent.ts'))).toBe(true);
   }, 240_000);
 
-  it('fails with the steps reached when the loop misses its deadline', async () => {
+  it('fails with the steps reached when the loop misses its deadline; a busy dashboard port falls back to a free one', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'demo-deadline-'));
     dirs.push(stateDir);
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as AddressInfo).port;
     const lines: string[] = [];
-    const result = await runDemo({ stateDir, once: true, adminPort: 0, deadlineMs: 1, latencyAtMs: 60_000, exceptionAtMs: 60_000, out: (l) => lines.push(l) });
+    const result = await runDemo({ stateDir, once: true, adminPort: port, deadlineMs: 1, latencyAtMs: 60_000, exceptionAtMs: 60_000, out: (l) => lines.push(l) }).finally(
+      () => new Promise((r) => busy.close(r)),
+    );
+    expect(lines).toContain(`dashboard port ${port} is busy; using a free port`);
+    expect(result.dashboardUrl).not.toContain(`:${port}/`);
     expect(result.completed).toBe(false);
     expect(result.message).toBe('the loop did not complete within 0 s: latency: not injected yet; exception: not injected yet');
     expect(lines.at(-1)).toContain('demo failed: the loop did not complete');

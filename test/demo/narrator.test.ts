@@ -142,7 +142,7 @@ describe('Narrator', () => {
     opened(n);
     expect(n.deployed('an_1', '1.1.1+0123456', '0123456789abcdef').text).toBe('deploy           [createComponent] canvas-app 1.1.1+0123456 rolled out: a new process runs merge 0123456789');
     expect(n.notRolledOut('an_1', '0123456789abcdef', ['test/a.test.ts']).text).toContain('nothing to roll out: merge 0123456789 changes only test/a.test.ts');
-    expect(n.notRolledOut('an_1', '0123456789abcdef', []).text).toContain('changes only no files');
+    expect(n.notRolledOut('an_1', '0123456789abcdef', []).text).toContain('changes no files (main already had the fix)');
   });
 
   it('describes an anomaly by handler, else sequence, else service', () => {

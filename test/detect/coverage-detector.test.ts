@@ -93,6 +93,15 @@ describe('CoverageDetector: unexecuted declared beats', () => {
     expect(det.evaluate(3000, none)).toEqual([]);
   });
 
+  it('counts a run once however its spans interleave with other runs', () => {
+    const det = new CoverageDetector(undefined, [seq], { minSequenceRuns: 3, fileExists: () => true });
+    for (const t of ['a', 'a', 'b', 'a', 'b', 'b']) det.observe(makeBeat({ traceId: t, sequence: 'flow', handler: 'first' }));
+    // Two runs: below minSequenceRuns, so no unexecuted-beat yet.
+    expect(det.evaluate(0, traffic([]))).toEqual([]);
+    det.observe(makeBeat({ traceId: 'c', sequence: 'flow', handler: 'first' }));
+    expect(det.evaluate(0, traffic([])).map((f) => f.observed.sequenceRuns)).toEqual([3, 3]);
+  });
+
   it('keeps its trace memory bounded', () => {
     const det = new CoverageDetector(undefined, [seq], { minSequenceRuns: 5, maxTrackedTraces: 2, fileExists: () => true });
     for (const t of ['a', 'b', 'c', 'a', 'b']) det.observe(makeBeat({ traceId: t, sequence: 'flow', handler: 'first' }));

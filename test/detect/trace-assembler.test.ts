@@ -53,6 +53,37 @@ describe('TraceAssembler', () => {
     expect(a.traceBeats('y')).toHaveLength(1);
   });
 
+  it('keeps least-recently-active order when the spans of a run arrive back to back', () => {
+    const a = new TraceAssembler({ ...opts, maxInflightRuns: 2 });
+    const span = (traceId: string, n: number) => makeBeat({ traceId, spanId: `${traceId}${n}`, parentSpanId: 'r', sequence: 's', beatNumber: n });
+    a.observe(span('x', 1));
+    a.observe(span('x', 2));
+    a.observe(span('y', 1));
+    a.observe(span('x', 3));
+    a.observe(span('x', 4));
+    // y is now the least recently active run.
+    a.observe(span('z', 1));
+    expect(a.close(0).map((c) => c.run.traceId)).toEqual(['y']);
+    expect(a.traceBeats('x')).toHaveLength(4);
+  });
+
+  it('forgets closed runs oldest first, then treats a returning trace as a new run', () => {
+    const a = new TraceAssembler({ ...opts, recentRuns: 2 });
+    for (const id of ['r1', 'r2', 'r3']) {
+      for (const s of makeRun(id, 'seq', ['a'], 0)) a.observe(s);
+      a.close(1_000_000);
+    }
+    expect(a.traceBeats('r1')).toBeUndefined();
+    expect(a.resolvedSequence('r2')).toBe('seq');
+    for (const s of makeRun('r1', 'seq', ['a', 'b'], 0)) a.observe(s);
+    expect(a.inflightCount).toBe(1);
+    const again = a.close(1_000_000);
+    expect(again.map((c) => c.beats.map((b) => b.handler))).toEqual([['a', 'b']]);
+    expect(a.traceBeats('r2')).toBeUndefined();
+    expect(a.traceBeats('r3')).toHaveLength(2);
+    expect(a.traceBeats('r1')).toHaveLength(3);
+  });
+
   it('bounds spans per run and the ring of closed runs', () => {
     const a = new TraceAssembler({ ...opts, maxSpansPerRun: 3, recentRuns: 2 });
     for (let i = 0; i < 5; i++) a.observe(makeBeat({ traceId: 'big', spanId: `s${i}`, parentSpanId: 'p' }));

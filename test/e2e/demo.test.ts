@@ -39,7 +39,7 @@ describe('self-healing demo --once', () => {
 
     const steps = [
       /dashboard: http:\/\/127\.0\.0\.1:\d+\//,
-      /FAULT injected: every fourth createComponent payload/,
+      /FAULT injected: every other createComponent payload/,
       /anomaly detected +\[createComponent\] error\//,
       /diagnosis +\[createComponent\] root cause /,
       /fix generated +\[createComponent\] guard: /,
