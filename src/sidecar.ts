@@ -63,11 +63,8 @@ export function engineTelemetry(engine: DetectionEngine, sinceMs = Infinity, now
         durationsMs.push(b.durationMs);
         if (b.status === STATUS_ERROR) errors++;
       }
-      const versions = engine.versions(service);
-      const latest = versions.reduce<{ version: string; lastSeenMs: number } | undefined>(
-        (best, v) => (best === undefined || v.firstSeenMs > best.lastSeenMs ? { version: v.version, lastSeenMs: v.firstSeenMs } : best),
-        undefined,
-      );
+      let latest: { version: string; firstSeenMs: number } | undefined;
+      for (const v of engine.versions(service)) if (latest === undefined || v.firstSeenMs > latest.firstSeenMs) latest = v;
       return { durationsMs, errors, count: beats.length, version: latest?.version ?? '' };
     },
   };
@@ -315,8 +312,23 @@ export class Sidecar {
       handler: a.handler ?? a.sequence,
       ...(diagnosis ? { rootCause: diagnosis.rootCause.cause } : {}),
     });
-    if (diagnosis && change.kind === 'opened' && this.pipeline) this.pipeline.enqueue(diagnosis, a);
+    if (diagnosis && change.kind === 'opened' && this.pipeline) {
+      const busy = this.activeJobFor(a.service, diagnosis.handler ?? a.handler);
+      // One defect often opens two anomalies (a new fingerprint and an error-rate spike): one
+      // healing run per handler at a time, or the second patch races the first on the same code.
+      if (busy) this.log.info('healing already in progress for this handler', { anomalyId: a.id, jobId: busy });
+      else this.pipeline.enqueue(diagnosis, a);
+    }
     return diagnosis ? { change, diagnosis } : { change };
+  }
+
+  private activeJobFor(service: string, handler: string | undefined): string | undefined {
+    if (!this.pipeline || handler === undefined) return undefined;
+    for (const state of ['queued', 'running'] as const) {
+      const job = this.pipeline.queue.list({ state, limit: 1000 }).find((j) => j.service === service && j.handler === handler);
+      if (job) return job.id;
+    }
+    return undefined;
   }
 
   /** Graceful shutdown: stop accepting, drain in-flight work, flush forwarder and spans, close. */

@@ -141,3 +141,43 @@ describe('Sidecar: receive -> detect -> diagnose -> emit, wired together', () =>
     expect(engineTelemetry(sidecar.engine, 60_000).snapshot('canvas-app', 'resolveTemplate').count).toBe(0);
   });
 });
+
+describe('Sidecar with healing configured', () => {
+  it('queues one healing job per handler even when one defect opens several anomalies', async () => {
+    const { createFixtureRepo } = await import('./fixtures/app-repo.js');
+    const { makeError } = await import('./detect/beat-factory.js');
+    const repo = await createFixtureRepo({ bug: 'null-access' });
+    const dir = mkdtempSync(join(tmpdir(), 'sh-sidecar-heal-'));
+    const config = ConfigSchema.parse({
+      receive: { grpc: { enabled: false }, http: { enabled: false } },
+      admin: { enabled: false },
+      emit: { otlp: { enabled: false } },
+      store: { path: join(dir, 'state.db') },
+      detect: { sliceMs: SLICE, windowSlices: 6 },
+      heal: { repository: { path: repo.dir } },
+    });
+    const sidecar = await Sidecar.start(config, { manualEvaluation: true, logger: createLogger('silent') });
+    try {
+      const rand = seededRandom(21);
+      const t0 = Math.floor((Date.now() - 3 * 3600_000) / SLICE) * SLICE;
+      const err = makeError('TypeError', "Cannot read properties of undefined (reading 'name')", 'src/handlers/createComponent.ts:15');
+      const opened: string[] = [];
+      for (let i = 0; i < 80; i++) {
+        const from = t0 + i * SLICE;
+        const failing = i >= 60;
+        const spec = { service: 'canvas-app', handler: 'createComponent', sequence: 'canvas-component-create', rate: 20, medianMs: 3, sigma: 0.2, errorRate: failing ? 0.3 : 0, errors: [err] };
+        sidecar.engine.observe(traffic(rand, spec, from, from + SLICE));
+        for (const { change } of sidecar.evaluate(from + SLICE)) {
+          if (change.kind === 'opened' && change.anomaly.type === 'error') opened.push(change.anomaly.subtype);
+        }
+      }
+      expect(opened).toEqual(expect.arrayContaining(['new-error-fingerprint', 'error-rate-spike']));
+      const jobs = sidecar.pipeline!.queue.list({});
+      expect(jobs.filter((j) => j.handler === 'createComponent')).toHaveLength(1);
+    } finally {
+      await sidecar.stop();
+      await repo.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { ingestCommand } from './ingest-command.js';
 import { analyzeCommand } from './analyze-command.js';
 import { healCommand } from './heal-command.js';
 import { jobsCommand } from './jobs-command.js';
+import { demoCommand } from './demo-command.js';
 
 export interface Command {
   summary: string;
@@ -19,5 +20,6 @@ export const COMMANDS: Record<string, Command> = {
   analyze: analyzeCommand,
   heal: healCommand,
   jobs: jobsCommand,
+  demo: demoCommand,
   config: configCommand,
 };

@@ -20,7 +20,16 @@ function improvement(before: number, after: number): number {
  * Before/after verdict: one-sided Mann-Whitney U on durations and a two-proportion test on error
  * rates, each in both directions. Any significant worsening wins over an improvement.
  */
-export function compareSnapshots(before: TelemetrySnapshot, after: TelemetrySnapshot, opts: { alpha: number; minSamples: number }): LearningOutcome {
+export interface CompareOptions {
+  alpha: number;
+  minSamples: number;
+  /** Practical significance: a statistically clear but tiny shift (microseconds on thousands of samples) is no change. */
+  minRelativeChange?: number;
+  minAbsoluteMs?: number;
+  minErrorRateChange?: number;
+}
+
+export function compareSnapshots(before: TelemetrySnapshot, after: TelemetrySnapshot, opts: CompareOptions): LearningOutcome {
   const samplesBefore = before.durationsMs.length;
   const samplesAfter = after.durationsMs.length;
   const base: LearningOutcome = { verdict: 'insufficient-data', samplesBefore, samplesAfter };
@@ -38,9 +47,21 @@ export function compareSnapshots(before: TelemetrySnapshot, after: TelemetrySnap
   const errorPImproved = twoProportionTest(before.errors, before.count, after.errors, after.count, 'greater').p;
   const errorPWorse = twoProportionTest(before.errors, before.count, after.errors, after.count, 'less').p;
 
+  const minRel = opts.minRelativeChange ?? 0;
+  const minAbs = opts.minAbsoluteMs ?? 0;
+  const minErr = opts.minErrorRateChange ?? 0;
+  // Did the latency move by a margin a person would care about, in either direction?
+  const latencyMoved = (from: number, to: number): boolean => Math.abs(to - from) >= minAbs && Math.abs(to - from) >= minRel * Math.max(from, to, Number.EPSILON);
+  const latencyShift = latencyMoved(p50BeforeMs, p50AfterMs) || latencyMoved(p95BeforeMs, p95AfterMs);
+  const errorShift = Math.abs(errorRateAfter - errorRateBefore) >= minErr;
+  const latencyWorse = latencyPWorse < opts.alpha && latencyShift && (p50AfterMs > p50BeforeMs || p95AfterMs > p95BeforeMs);
+  const latencyBetter = latencyPImproved < opts.alpha && latencyShift && (p50AfterMs < p50BeforeMs || p95AfterMs < p95BeforeMs);
+  const errorsWorse = errorPWorse < opts.alpha && errorShift;
+  const errorsBetter = errorPImproved < opts.alpha && errorShift;
+
   let verdict: Verdict = 'no-change';
-  if (latencyPWorse < opts.alpha || errorPWorse < opts.alpha) verdict = 'worse';
-  else if (latencyPImproved < opts.alpha || errorPImproved < opts.alpha) verdict = 'improved';
+  if (latencyWorse || errorsWorse) verdict = 'worse';
+  else if (latencyBetter || errorsBetter) verdict = 'improved';
 
   return {
     verdict,

@@ -19,6 +19,19 @@ function snap(d: number[], errors: number, count = d.length): TelemetrySnapshot 
 const OPTS = { alpha: 0.05, minSamples: 8 };
 
 describe('compareSnapshots', () => {
+  it('ignores statistically clear but negligible shifts (microseconds on many samples)', () => {
+    const tiny = (shift: number) => Array.from({ length: 400 }, (_, i) => 0.0046 + shift + (i % 7) * 0.0001);
+    const strict = { ...OPTS, alpha: 0.01, minRelativeChange: 0.1, minAbsoluteMs: 1, minErrorRateChange: 0.01 };
+    // Errors fall from 8.5 % to 0 while latency creeps up by 0.8 µs: that is an improvement.
+    const out = compareSnapshots(snap(tiny(0), 34), snap(tiny(0.0008), 0), strict);
+    expect(out.latencyPWorse).toBeLessThan(0.01);
+    expect(out.verdict).toBe('improved');
+    // Without the practical thresholds the same data reads as worse.
+    expect(compareSnapshots(snap(tiny(0), 34), snap(tiny(0.0008), 0), { alpha: 0.01, minSamples: 8 }).verdict).toBe('worse');
+    // A small error-rate wobble below one percentage point is no change.
+    expect(compareSnapshots(snap(tiny(0), 4, 4000), snap(tiny(0), 0, 4000), { ...strict, alpha: 0.5 }).verdict).toBe('no-change');
+  });
+
   it('calls a clear latency drop improved, with percentages', () => {
     const out = compareSnapshots(snap(durations(60, 200, 20), 0), snap(durations(60, 100, 10, 7), 0), OPTS);
     expect(out.verdict).toBe('improved');

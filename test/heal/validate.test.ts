@@ -133,9 +133,13 @@ describe('validateFix (real git, real node --test)', { timeout: 180_000 }, () =>
     expect(good.performance!.afterMs).toBeLessThan(good.performance!.beforeMs);
 
     const slower = diffFor(repo.dir, 'main', { 'lib.mjs': LIB.replace('return 1;', `${SLEEP_2S}\n  return 1;`), 'test/perf.test.mjs': perfTest });
-    const bad = await validateFix({ git, heal: healConfig(), fix: fix(slower, ['lib.mjs'], { testFiles: ['test/perf.test.mjs'] }), baseRef: 'main' });
+    const bad = await validateFix({ git, heal: healConfig(), fix: fix(slower, ['lib.mjs'], { testFiles: ['test/perf.test.mjs'], latencyBudgetMs: 5 }), baseRef: 'main' });
     expect(bad.passed).toBe(false);
     expect(bad.reasons[0]).toMatch(/^claimed tests got slower/);
+    // Without a latency claim the same slower change is judged by its test results only.
+    const untimed = await validateFix({ git, heal: healConfig(), fix: fix(slower, ['lib.mjs'], { testFiles: ['test/perf.test.mjs'] }), baseRef: 'main' });
+    expect(untimed.performance).toBeUndefined();
+    expect(untimed.passed).toBe(true);
   });
 });
 

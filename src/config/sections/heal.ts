@@ -63,6 +63,9 @@ export const HealSchema = z.strictObject({
       .strictObject({
         alpha: z.number().gt(0).lt(1).default(0.05).describe('Significance level of the before/after tests'),
         minSamples: z.number().int().positive().default(8).describe('Fewer samples on either side gives verdict insufficient-data'),
+        minRelativeChange: z.number().min(0).default(0.1).describe('A latency change counts only when p50 or p95 moved by at least this fraction (and minAbsoluteMs)'),
+        minAbsoluteMs: z.number().min(0).default(1).describe('... and by at least this many milliseconds'),
+        minErrorRateChange: z.number().min(0).max(1).default(0.01).describe('An error-rate change counts only when it moved by at least this much (0.01 = one percentage point)'),
         revertOnWorse: z.boolean().default(true).describe('Open (and on the local backend merge) a revert when a deployed fix made things worse'),
       })
       .prefault({}),
