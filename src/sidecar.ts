@@ -235,7 +235,8 @@ export class Sidecar {
       const report = resolve(cwd, config.detect.coverageReport);
       coverage = loadCoverageReport(report, config.heal.repository.path ? resolve(cwd, config.heal.repository.path) : dirname(dirname(report)));
     }
-    const engine = new DetectionEngine({ config: config.detect, sequences, ...(coverage ? { coverage } : {}) });
+    const repoRoot = config.heal.repository.path ? resolve(cwd, config.heal.repository.path) : undefined;
+    const engine = new DetectionEngine({ config: config.detect, sequences, ...(coverage ? { coverage } : {}), ...(repoRoot ? { repoRoot } : {}) });
     const dbPath = config.store.path === ':memory:' ? ':memory:' : resolve(cwd, config.store.path);
     const db = openDatabase(dbPath, [...coreMigrations, ...healMigrations]);
     const sidecar = new Sidecar(config, { db, engine, log, env: options.env ?? process.env, cwd });

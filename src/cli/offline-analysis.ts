@@ -24,7 +24,8 @@ export interface OfflineResult {
 export async function analyzeBeats(beats: Beat[], config: Config, cwd = process.cwd()): Promise<OfflineResult> {
   const sequences = await loadSequenceFiles(config.detect.sequenceFiles, cwd);
   const coverage = config.detect.coverageReport ? loadCoverageReport(resolve(cwd, config.detect.coverageReport)) : undefined;
-  const engine = new DetectionEngine({ config: config.detect, sequences, ...(coverage ? { coverage } : {}) });
+  const repoRoot = config.heal.repository.path ? resolve(cwd, config.heal.repository.path) : undefined;
+  const engine = new DetectionEngine({ config: config.detect, sequences, ...(coverage ? { coverage } : {}), ...(repoRoot ? { repoRoot } : {}) });
   const latest = new Map<string, Anomaly>();
   const diagnoses: Diagnosis[] = [];
   let now = 0;

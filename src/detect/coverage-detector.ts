@@ -59,9 +59,8 @@ export class CoverageDetector {
   private readonly seenRing: string[] = [];
   private seenPos = 0;
   private readonly executed = new Set<string>();
-  // The spans of one run usually arrive together: skip the (sequence, trace) lookup for them.
+  // The spans of one run usually arrive together: skip the trace lookup for them.
   private lastTrace = '';
-  private lastSeq = '';
 
   constructor(private readonly index: CoverageIndex | undefined, declared: Sequence[], opts: Partial<CoverageDetectorOptions> = {}) {
     this.opts = {
@@ -98,10 +97,10 @@ export class CoverageDetector {
     if (this.executed.size < this.opts.maxHandlers) this.executed.add(beat.handler);
     const name = beat.sequence !== '' ? beat.sequence : beat.parentSpanId === '' ? beat.spanName : '';
     const seq = name === '' ? undefined : this.sequenceNames.get(name);
-    if (seq === undefined || (beat.traceId === this.lastTrace && seq === this.lastSeq)) return;
+    if (seq === undefined || beat.traceId === this.lastTrace) return;
     this.lastTrace = beat.traceId;
-    this.lastSeq = seq;
-    const key = `${seq}\u0001${beat.traceId}`;
+    // One trace is one sequence run: keyed by the trace id alone (no key string to build).
+    const key = beat.traceId;
     if (this.seenTraces.has(key)) return;
     this.seenTraces.add(key);
     if (this.seenRing.length < this.opts.maxTrackedTraces) this.seenRing.push(key);

@@ -118,6 +118,15 @@ interface VersionSeen {
  * sequence and coverage detectors, and feeds their findings through the anomaly lifecycle.
  * Memory is bounded by detect.maxKeys keys, each with a fixed-size window and reservoirs.
  */
+/**
+ * A root span named after its own sequence, with no beat number, is the run itself (a
+ * MusicalConductor sequence span, or a plain trace root whose name is all we know). Handler
+ * spans carry their own name (beat.handler, code.function) or a beat number.
+ */
+export function isRunSpan(beat: Beat): boolean {
+  return beat.parentSpanId === '' && beat.beatNumber === 0 && beat.sequence !== '' && beat.handler === beat.sequence;
+}
+
 export class DetectionEngine implements EvidenceSource {
   private readonly cfg: DetectConfig;
   private readonly latencyParams: LatencyParams;
@@ -175,6 +184,13 @@ export class DetectionEngine implements EvidenceSource {
       seqDetector.observe(beat);
       this.coverageDetector.observe(beat);
       const failed = beat.status === STATUS_ERROR || beat.error !== undefined;
+      if (isRunSpan(beat)) {
+        // The span that wraps a whole sequence run is the sequence, not a handler: as a handler
+        // key it would repeat every child's anomaly (and send healing after the wrong code).
+        if (!this.observeKey(this.keys.get(KIND_SEQUENCE, beat.service, beat.sequence, beat.startMs), beat, failed)) this.late++;
+        this.noteVersion(beat);
+        continue;
+      }
       const handlerKey = this.keys.get(KIND_HANDLER, beat.service, beat.handler, beat.startMs);
       if (!this.observeKey(handlerKey, beat, failed)) {
         this.late++;

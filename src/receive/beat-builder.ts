@@ -342,8 +342,12 @@ export class BeatBatch {
   spans = 0;
   rejected = 0;
   private reasons: string[] = [];
-  /** traceId -> the root span's sequence, for spans whose sequence is not given. */
-  private roots: Map<string, string> | undefined;
+  /**
+   * Root spans' trace ids and sequences, for spans whose sequence is not given. Kept as two
+   * lists and only turned into a map when some span needs it: most requests carry sequences.
+   */
+  private readonly rootTraces: string[] = [];
+  private readonly rootSequences: string[] = [];
   private unresolved = false;
 
   constructor(private readonly interner: StringInterner) {}
@@ -377,8 +381,8 @@ export class BeatBatch {
     let sequence = f.sequence ?? f.sequenceId ?? '';
     if (f.parentSpanId === '') {
       if (sequence === '') sequence = f.name;
-      if (this.roots === undefined) this.roots = new Map();
-      this.roots.set(f.traceId, sequence);
+      this.rootTraces.push(f.traceId);
+      this.rootSequences.push(sequence);
     } else if (sequence === '') {
       this.unresolved = true;
     }
@@ -421,8 +425,10 @@ export class BeatBatch {
   }
 
   result(): DecodeResult {
-    const roots = this.roots;
-    if (this.unresolved && roots !== undefined) {
+    if (this.unresolved && this.rootTraces.length > 0) {
+      // Later roots of one trace win, as the spans arrived.
+      const roots = new Map<string, string>();
+      for (let i = 0; i < this.rootTraces.length; i++) roots.set(this.rootTraces[i]!, this.rootSequences[i]!);
       for (const beat of this.beats) {
         if (beat.sequence === '') beat.sequence = roots.get(beat.traceId) ?? '';
       }

@@ -7,6 +7,7 @@ import type { BeatSink } from '../model/beat.js';
 import type { DecodeErrorReason, RequestOutcome, SidecarMetrics } from '../emit/metrics.js';
 import type { Admission } from './admission.js';
 import type { BearerCheck } from './auth.js';
+import { BodyPool } from './body-pool.js';
 import { encodeExportResponseJson, encodeExportResponseProto, encodeStatusJson, encodeStatusProto, RPC_CODE } from './export-response.js';
 import { receiverParts, type OtlpContentType, type ReceiverOptions } from './grpc-server.js';
 import { decodeTraceRequestJson } from './otlp-json.js';
@@ -54,6 +55,7 @@ export class HttpReceiver {
   private boundPort = 0;
   private inflightRequests = 0;
   private drained: (() => void) | undefined;
+  private readonly bodies = new BodyPool();
 
   constructor(
     private readonly config: ReceiveConfig,
@@ -169,8 +171,8 @@ export class HttpReceiver {
   }
 
   private readPlain(req: IncomingMessage, res: ServerResponse, type: OtlpContentType, declared: number): void {
-    // With a content-length the body is copied once into a buffer of the right size.
-    let body = declared >= 0 ? Buffer.allocUnsafe(declared) : undefined;
+    // With a content-length the body is copied once into a (pooled) buffer of the right size.
+    let body = declared >= 0 ? this.bodies.take(declared) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
@@ -193,8 +195,15 @@ export class HttpReceiver {
     });
     req.on('end', () => {
       if (failed) return;
-      const full = body !== undefined ? body.subarray(0, size) : Buffer.concat(chunks, size);
-      this.process(res, type, full);
+      if (body !== undefined) {
+        const full = body.subarray(0, size);
+        this.process(res, type, full);
+        // Decoding is synchronous and keeps no reference to the bytes, so the buffer can be
+        // reused, unless the forwarder was handed the body to send on later.
+        if (this.options.onAccepted === undefined) this.bodies.give(body);
+      } else {
+        this.process(res, type, Buffer.concat(chunks, size));
+      }
     });
     req.on('error', () => res.destroy());
   }

@@ -50,19 +50,23 @@ export function releaseInput(): void {
 }
 
 /**
- * A direct-mapped table keyed on short byte strings. `find` costs one cheap hash and one byte
+ * A direct-mapped table keyed on short byte strings. `find` costs one cheap hash and one
  * comparison and allocates nothing; callers keep their values in arrays indexed by slot. Keys
- * are copied into one preallocated arena (slot * maxKeyBytes), so memory is fixed and colliding
- * keys simply evict each other.
+ * are copied into one preallocated table of 32-bit words (slot * wordsPerSlot), so memory is
+ * fixed and colliding keys simply evict each other.
+ *
+ * A key of 8 bytes or more is stored as its length, its last 8 bytes, then its whole 8-byte blocks
+ * from the start: together they cover every byte, so comparing is a few int32 compares. The
+ * last bytes go first because that is where values sharing a key ("beat.sequence" = ...)
+ * differ, so a mismatch is usually found at the first compare. Shorter keys are kept as bytes.
  */
 export class ByteSlots {
   readonly size: number;
   readonly maxKeyBytes: number;
   private readonly mask: number;
-  private readonly arena: Uint8Array;
-  private readonly arenaView: DataView;
-  /** Key length per slot; -1 when empty. */
-  private readonly lengths: Int32Array;
+  private readonly wordsPerSlot: number;
+  private readonly words: Int32Array;
+  private readonly bytes: Uint8Array;
   /** Slot of the last find, hit or miss: where `store` puts the key. */
   slot = 0;
 
@@ -72,9 +76,12 @@ export class ByteSlots {
     this.size = size;
     this.mask = size - 1;
     this.maxKeyBytes = maxKeyBytes;
-    this.arena = new Uint8Array(size * maxKeyBytes);
-    this.arenaView = new DataView(this.arena.buffer);
-    this.lengths = new Int32Array(size).fill(-1);
+    // Word 0 of a slot is the key length (-1 when empty), next to the key so one cache line
+    // answers most misses.
+    this.wordsPerSlot = ((maxKeyBytes + 3) >> 2) + 3;
+    this.words = new Int32Array(size * this.wordsPerSlot);
+    this.bytes = new Uint8Array(this.words.buffer);
+    for (let i = 0; i < this.words.length; i += this.wordsPerSlot) this.words[i] = -1;
   }
 
   /**
@@ -83,47 +90,70 @@ export class ByteSlots {
    */
   find(buf: Uint8Array, start: number, end: number): boolean {
     const len = end - start;
+    if (len < 8) return this.findShort(buf, start, end);
     const bv = viewOf(buf);
-    // Hash every byte, eight per step: a hash that skipped bytes would make values differing
-    // only there ("checkout:m0:3" / "checkout:m1:3") share a slot and evict each other forever.
-    let h = Math.imul(len, 0x9e3779b1);
+    // Hash every byte (two independent lanes, eight bytes per step, the last eight bytes read
+    // overlapping): a hash that skipped bytes would make values differing only there
+    // ("checkout:m0:3" / "checkout:m1:3") share a slot and evict each other forever.
+    let h1 = Math.imul(len, 0x9e3779b1);
+    let h2 = 0x7f4a7c15;
     let i = start;
-    for (; i + 8 <= end; i += 8) h = Math.imul(Math.imul(h ^ bv.getUint32(i), 0x5bd1e995) ^ bv.getUint32(i + 4), 0x85ebca6b);
-    if (i + 4 <= end) {
-      h = Math.imul(h ^ bv.getUint32(i), 0x5bd1e995);
-      i += 4;
+    for (; i + 8 <= end; i += 8) {
+      h1 = Math.imul(h1 ^ bv.getInt32(i, true), 0x5bd1e995);
+      h2 = Math.imul(h2 ^ bv.getInt32(i + 4, true), 0x85ebca6b);
     }
-    for (; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    const t1 = bv.getInt32(end - 8, true);
+    const t2 = bv.getInt32(end - 4, true);
+    h1 = Math.imul(h1 ^ t1, 0x27d4eb2f);
+    h2 = Math.imul(h2 ^ t2, 0x165667b1);
+    let h = h1 ^ Math.imul(h2 ^ (h2 >>> 16), 0x85ebca6b);
     h ^= h >>> 15;
     h = Math.imul(h, 0x27d4eb2f);
     h ^= h >>> 13;
     const slot = h & this.mask;
     this.slot = slot;
-    if (this.lengths[slot] !== len) return false;
-    const kv = this.arenaView;
-    let k = slot * this.maxKeyBytes;
-    i = start;
-    // Eight bytes at a time as doubles: equal bits always compare equal except NaN (a harmless
-    // miss); the one pair of different bit patterns that compares equal is +0 / -0, checked.
-    for (; i + 8 <= end; i += 8, k += 8) {
-      const a = kv.getFloat64(k);
-      const b = bv.getFloat64(i);
-      if (a !== b || (a === 0 && 1 / a !== 1 / b)) return false;
+    const w = this.words;
+    let k = slot * this.wordsPerSlot;
+    if (w[k] !== len || w[k + 1] !== t1 || w[k + 2] !== t2) return false;
+    k += 3;
+    for (i = start; i + 8 <= end; i += 8, k += 2) {
+      if (w[k] !== bv.getInt32(i, true) || w[k + 1] !== bv.getInt32(i + 4, true)) return false;
     }
-    if (i + 4 <= end) {
-      if (kv.getUint32(k) !== bv.getUint32(i)) return false;
-      i += 4;
-      k += 4;
-    }
-    const arena = this.arena;
-    for (; i < end; i++, k++) if (arena[k] !== buf[i]) return false;
+    return true;
+  }
+
+  private findShort(buf: Uint8Array, start: number, end: number): boolean {
+    let h = Math.imul(end - start, 0x9e3779b1);
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x27d4eb2f);
+    h ^= h >>> 13;
+    const slot = h & this.mask;
+    this.slot = slot;
+    if (this.words[slot * this.wordsPerSlot] !== end - start) return false;
+    const bytes = this.bytes;
+    for (let i = start, k = (slot * this.wordsPerSlot + 1) * 4; i < end; i++, k++) if (bytes[k] !== buf[i]) return false;
     return true;
   }
 
   /** Copies buf[start, end) in as the key of the slot the last find looked at. */
   store(buf: Uint8Array, start: number, end: number): void {
-    this.arena.set(buf.subarray(start, end), this.slot * this.maxKeyBytes);
-    this.lengths[this.slot] = end - start;
+    const len = end - start;
+    const w = this.words;
+    let k = this.slot * this.wordsPerSlot;
+    w[k] = len;
+    if (len < 8) {
+      this.bytes.set(buf.subarray(start, end), (k + 1) * 4);
+      return;
+    }
+    const bv = viewOf(buf);
+    w[k + 1] = bv.getInt32(end - 8, true);
+    w[k + 2] = bv.getInt32(end - 4, true);
+    k += 3;
+    for (let i = start; i + 8 <= end; i += 8, k += 2) {
+      w[k] = bv.getInt32(i, true);
+      w[k + 1] = bv.getInt32(i + 4, true);
+    }
   }
 }
 

@@ -50,6 +50,9 @@ const kvCodes = new Int32Array(kvSlots.size);
 const kvKeys = new Array<string>(kvSlots.size).fill('');
 const kvValues = new Array<AttrValue>(kvSlots.size).fill('');
 
+/** Tag byte of Span.attributes (field 9, length-delimited). */
+const TAG_SPAN_ATTRIBUTES = (9 << 3) | WIRE_LEN;
+
 /** A string whose UTF-8 encoding is longer than this cannot be kept as a beat attribute. */
 const MAX_KEPT_STRING_BYTES = MAX_BEAT_ATTRIBUTE_LENGTH * 3;
 
@@ -64,7 +67,6 @@ const VALUE_COMPOUND = 5;
 class ProtoTraceDecoder {
   private readonly r: WireReader;
   private readonly buf: Uint8Array;
-  private readonly hex: Buffer;
   private readonly view: DataView;
   private readonly batch = new BeatBatch(sharedInterner);
   // Ids repeat from span to span (same trace, same parent): remember the last one of each.
@@ -88,7 +90,6 @@ class ProtoTraceDecoder {
   ) {
     this.buf = buf;
     this.r = new WireReader(buf);
-    this.hex = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
@@ -175,10 +176,37 @@ class ProtoTraceDecoder {
 
   private span(end: number): void {
     const r = this.r;
+    const buf = this.buf;
     const f = fields;
     f.reset();
-    let field: number;
-    while ((field = r.tag(end)) !== 0) {
+    while (r.pos < end) {
+      // Attributes are most of a span's fields: their one-byte tag and (usually) one-byte length
+      // are read here directly; anything else, or a longer length, takes the general path,
+      // which also produces the error messages.
+      const p = r.pos + 1;
+      if (buf[r.pos] === TAG_SPAN_ATTRIBUTES && p < end && buf[p]! < 0x80 && p + 1 + buf[p]! <= end) {
+        const start = p + 1;
+        const stop = start + buf[p]!;
+        this.countAttribute(f);
+        this.spanAttribute(start, stop);
+        r.pos = stop;
+        continue;
+      }
+      this.spanField(r.tag(end), end);
+    }
+  }
+
+  private countAttribute(f: SpanFields): void {
+    if (++f.attributeCount > this.maxAttributes) {
+      throw new OtlpDecodeError(`span ${this.batch.spans}: more than ${this.maxAttributes} attributes (receive.maxAttributesPerSpan)`);
+    }
+  }
+
+  /** One span field read the general way (the tag has been read). */
+  private spanField(field: number, end: number): void {
+    const r = this.r;
+    const f = fields;
+    {
       switch (field) {
         case 1: {
           r.expect(WIRE_LEN, 'Span.trace_id');
@@ -226,11 +254,7 @@ class ProtoTraceDecoder {
         case 9: {
           r.expect(WIRE_LEN, 'Span.attributes');
           const stop = r.delimited(end);
-          if (++f.attributeCount > this.maxAttributes) {
-            throw new OtlpDecodeError(
-              `span ${this.batch.spans}: more than ${this.maxAttributes} attributes (receive.maxAttributesPerSpan)`,
-            );
-          }
+          this.countAttribute(f);
           this.spanAttribute(r.pos, stop);
           r.pos = stop;
           break;
@@ -279,7 +303,7 @@ class ProtoTraceDecoder {
       f.reject('invalid trace_id (all zeros)');
       return;
     }
-    f.traceId = this.lastTrace = this.hex.toString('hex', start, stop);
+    f.traceId = this.lastTrace = hex16(buf, start);
     this.lastTraceStart = start;
   }
 
@@ -518,6 +542,21 @@ function hex8(buf: Uint8Array, p: number): string {
   return String.fromCharCode(
     h[b0 >> 4]!, h[b0 & 15]!, h[b1 >> 4]!, h[b1 & 15]!, h[b2 >> 4]!, h[b2 & 15]!, h[b3 >> 4]!, h[b3 & 15]!,
     h[b4 >> 4]!, h[b4 & 15]!, h[b5 >> 4]!, h[b5 & 15]!, h[b6 >> 4]!, h[b6 & 15]!, h[b7 >> 4]!, h[b7 & 15]!,
+  );
+}
+
+/** Lowercase hex of the 16 bytes at buf[p], built like hex8 (a native hex slice costs more for so few bytes). */
+function hex16(buf: Uint8Array, p: number): string {
+  const h = HEX_CODES;
+  const b0 = buf[p]!, b1 = buf[p + 1]!, b2 = buf[p + 2]!, b3 = buf[p + 3]!;
+  const b4 = buf[p + 4]!, b5 = buf[p + 5]!, b6 = buf[p + 6]!, b7 = buf[p + 7]!;
+  const b8 = buf[p + 8]!, b9 = buf[p + 9]!, b10 = buf[p + 10]!, b11 = buf[p + 11]!;
+  const b12 = buf[p + 12]!, b13 = buf[p + 13]!, b14 = buf[p + 14]!, b15 = buf[p + 15]!;
+  return String.fromCharCode(
+    h[b0 >> 4]!, h[b0 & 15]!, h[b1 >> 4]!, h[b1 & 15]!, h[b2 >> 4]!, h[b2 & 15]!, h[b3 >> 4]!, h[b3 & 15]!,
+    h[b4 >> 4]!, h[b4 & 15]!, h[b5 >> 4]!, h[b5 & 15]!, h[b6 >> 4]!, h[b6 & 15]!, h[b7 >> 4]!, h[b7 & 15]!,
+    h[b8 >> 4]!, h[b8 & 15]!, h[b9 >> 4]!, h[b9 & 15]!, h[b10 >> 4]!, h[b10 & 15]!, h[b11 >> 4]!, h[b11 & 15]!,
+    h[b12 >> 4]!, h[b12 & 15]!, h[b13 >> 4]!, h[b13 & 15]!, h[b14 >> 4]!, h[b14 & 15]!, h[b15 >> 4]!, h[b15 & 15]!,
   );
 }
 

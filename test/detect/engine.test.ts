@@ -6,7 +6,7 @@ import { parseLcov } from '../../src/detect/coverage-report.js';
 import type { Sequence } from '../../src/model/sequence.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import type { DetectConfig } from '../../src/config/sections/detect.js';
-import { DetectionEngine } from '../../src/detect/engine.js';
+import { DetectionEngine, isRunSpan } from '../../src/detect/engine.js';
 import { AnomalySchema, type AnomalyChange } from '../../src/model/anomaly.js';
 import { STATUS_ERROR } from '../../src/model/beat.js';
 import { makeBeat, makeError, seededRandom, traffic, type TrafficSpec } from './beat-factory.js';
@@ -239,6 +239,21 @@ describe('DetectionEngine', () => {
     engine.observe([rootSpan, child, orphan]);
     engine.evaluate(T0 + SLICE);
     expect(engine.sequenceFigures().find((f) => f.sequence === 'checkout')).toMatchObject({ count: 2, errors: 0 });
+  });
+
+  it('treats a root span named after its sequence as the run, not as a handler', () => {
+    const engine = new DetectionEngine({ config: config() });
+    const run = makeBeat({ handler: 'checkout', sequence: 'checkout', parentSpanId: '', beatNumber: 0, traceId: 't1', spanId: 'root', startMs: T0, durationMs: 9 });
+    const beat = makeBeat({ handler: 'chargeCard', sequence: 'checkout', parentSpanId: 'root', traceId: 't1', spanId: 'c1', startMs: T0 + 1, durationMs: 4, beatNumber: 1 });
+    // A plain root whose handler name comes from code.function stays a handler.
+    const named = makeBeat({ handler: 'handleLogin', sequence: 'POST /login', parentSpanId: '', beatNumber: 0, traceId: 't2', spanId: 'r2', startMs: T0 + 2, durationMs: 3 });
+    engine.observe([run, beat, named]);
+    engine.evaluate(T0 + SLICE);
+    expect(isRunSpan(run)).toBe(true);
+    expect(isRunSpan(beat)).toBe(false);
+    expect(isRunSpan(named)).toBe(false);
+    expect(engine.handlerFigures().map((h) => h.handler).sort()).toEqual(['chargeCard', 'handleLogin']);
+    expect(engine.sequenceFigures().find((f) => f.sequence === 'checkout')).toMatchObject({ count: 2 });
   });
 
   it('raises a handler sensitivity on false-positive feedback and lowers it on true-positive', () => {
