@@ -8,7 +8,15 @@ import type { CoverageIndex } from './coverage-report.js';
 import { DDSketch } from './ddsketch.js';
 import { detectErrorSpike, ErrorBaseline, FingerprintBook, type ErrorParams, type FingerprintEntry } from './error-detector.js';
 import { KeyTable } from './key-table.js';
-import { detectLatencyRegression, detectSloBreach, LatencyBaseline, type LatencyParams, type LatencyVerdict, type SloTarget } from './latency-detector.js';
+import {
+  detectLatencyRegression,
+  detectSloBreach,
+  LatencyBaseline,
+  SHIFT_QUANTILES,
+  type LatencyParams,
+  type LatencyVerdict,
+  type SloTarget,
+} from './latency-detector.js';
 import { AnomalyLifecycle } from './lifecycle.js';
 import { HandlerReservoir } from './reservoir.js';
 import { SequenceDetector } from './sequence-detector.js';
@@ -49,6 +57,36 @@ const MAX_VERSIONS_PER_SERVICE = 32;
 const SENSITIVITY_MAX = 4;
 const SENSITIVITY_STEP = 1.5;
 
+/** Slices leaving a version lane are not learnt: the handler's baseline is the reference. */
+const NO_SINK: SliceSink = { closeSlice: () => undefined, skipSlices: () => undefined };
+
+/**
+ * The beats of one handler running a newly seen service.version, in their own window. A partial
+ * rollout (a quarter of the instances) dilutes a regression in the handler's window; tested on
+ * its own the new version shows it at full strength. One lane per handler key at a time.
+ */
+class VersionLane {
+  readonly window: SliceWindow;
+  count = 0;
+  errors = 0;
+
+  constructor(
+    readonly version: string,
+    readonly sinceMs: number,
+    sliceMs: number,
+    windowSlices: number,
+  ) {
+    this.window = new SliceWindow(sliceMs, windowSlices, SKETCH_ALPHA);
+  }
+}
+
+/** Counts and a merged sketch of some slices (a short horizon or a version lane). */
+interface Population {
+  count: number;
+  errors: number;
+  sketch: DDSketch;
+}
+
 /** Per-key state: the window, both baselines, fingerprints, evidence and evaluation results. */
 class KeyState implements SliceSink {
   readonly window: SliceWindow;
@@ -67,6 +105,11 @@ class KeyState implements SliceSink {
   beatsSeen = 0;
   /** Handler keys: sequence of the latest beat, so a sequence finding can defer to its handler. */
   lastSequence = '';
+  /** Handler keys: the service.version the baseline was learnt from (the first one seen). */
+  baseVersion: string | undefined;
+  /** Last other version found not to be new (long seen by the service): not routed to a lane. */
+  settledVersion: string | undefined;
+  lane: VersionLane | undefined;
   // Figures of the last evaluation.
   count = 0;
   errors = 0;
@@ -136,6 +179,11 @@ export class DetectionEngine implements EvidenceSource {
   private readonly coverageDetector: CoverageDetector;
   private readonly lifecycle: AnomalyLifecycle;
   private readonly scratch = new DDSketch({ alpha: SKETCH_ALPHA });
+  private readonly shortScratch = new DDSketch({ alpha: SKETCH_ALPHA });
+  private readonly laneScratch = new DDSketch({ alpha: SKETCH_ALPHA });
+  /** Newest-slice counts of the short-horizon looks, latency and errors (ascending, distinct). */
+  private readonly latencyHorizons: number[];
+  private readonly errorHorizons: number[];
   private readonly serviceTotals = new Map<string, number>();
   private readonly versionsByService = new Map<string, Map<string, VersionSeen>>();
   private lastVersion: VersionSeen | undefined;
@@ -175,6 +223,9 @@ export class DetectionEngine implements EvidenceSource {
     this.coverageDetector = new CoverageDetector(opts.coverage, declared, opts.repoRoot === undefined ? {} : { repoRoot: opts.repoRoot });
     this.lifecycle = new AnomalyLifecycle({ resolveAfter: cfg.resolveAfter, updateEvery: cfg.updateEvery });
     this.traffic = { handlers: () => this.trafficRows() };
+    const shorter = (list: number[]): number[] => [...new Set(list)].filter((m) => m >= 1 && m < cfg.windowSlices).sort((a, b) => a - b);
+    this.latencyHorizons = shorter([1, cfg.shortSlices]);
+    this.errorHorizons = shorter([cfg.shortSlices, 2 * cfg.shortSlices]);
   }
 
   observe(beats: Beat[]): void {
@@ -201,6 +252,7 @@ export class DetectionEngine implements EvidenceSource {
         handlerKey.lastSequence = sequence;
         this.observeKey(this.keys.get(KIND_SEQUENCE, beat.service, sequence, beat.startMs), beat, failed);
       }
+      if (beat.serviceVersion !== handlerKey.baseVersion) this.routeVersion(handlerKey, beat, failed);
       this.noteVersion(beat);
     }
   }
@@ -222,6 +274,7 @@ export class DetectionEngine implements EvidenceSource {
       });
       k.count = count;
       k.errors = errors;
+      if (k.lane) this.rollLane(k, headMs, nowMs);
       if (k.kind === KIND_HANDLER) totals.set(k.service, (totals.get(k.service) ?? 0) + count);
     });
     const findings: Finding[] = [];
@@ -427,6 +480,93 @@ export class DetectionEngine implements EvidenceSource {
     this.lastVersionService = beat.service;
   }
 
+  /**
+   * Sends a handler's beat of another service.version to its version lane. A lane opens only for
+   * a version the service first showed within the last window (a release, not an old version
+   * still running on some instances), and only one at a time.
+   */
+  private routeVersion(k: KeyState, beat: Beat, failed: boolean): void {
+    const version = beat.serviceVersion;
+    if (k.baseVersion === undefined) {
+      k.baseVersion = version;
+      return;
+    }
+    const lane = k.lane;
+    if (lane) {
+      if (lane.version === version) lane.window.add(beat, failed, NO_SINK);
+      return;
+    }
+    if (!this.cfg.versionSplit || version === k.settledVersion || !k.latency.warm) return;
+    const seen = this.versionsByService.get(beat.service)?.get(version);
+    if (seen && seen.firstSeenMs < beat.startMs - this.cfg.windowSlices * this.cfg.sliceMs) {
+      k.settledVersion = version;
+      return;
+    }
+    const fresh = new VersionLane(version, beat.startMs, this.cfg.sliceMs, this.cfg.windowSlices);
+    fresh.window.add(beat, failed, NO_SINK);
+    k.lane = fresh;
+  }
+
+  /**
+   * Rolls a lane with its key's window. A lane whose version stopped running is closed; one older
+   * than the baseline horizon is over: the version is what the baseline has learnt by now.
+   */
+  private rollLane(k: KeyState, headMs: number, nowMs: number): void {
+    const lane = k.lane!;
+    lane.window.advanceTo(headMs, NO_SINK);
+    let count = 0;
+    let errors = 0;
+    lane.window.forEachSlice((s) => {
+      count += s.count;
+      errors += s.errors;
+    });
+    lane.count = count;
+    lane.errors = errors;
+    if (count === 0) k.lane = undefined;
+    else if (nowMs - lane.sinceMs > this.cfg.baselineSlices * this.cfg.sliceMs) {
+      k.baseVersion = lane.version;
+      k.settledVersion = undefined;
+      k.lane = undefined;
+    }
+  }
+
+  private laneSketch(lane: VersionLane): DDSketch {
+    const sketch = this.laneScratch;
+    sketch.clear();
+    lane.window.forEachSlice((s) => sketch.merge(s.sketch));
+    return sketch;
+  }
+
+  /** The newest `slices` slices of a key's window, merged into `into`. */
+  private recentPopulation(k: KeyState, slices: number, into: DDSketch): Population {
+    into.clear();
+    let count = 0;
+    let errors = 0;
+    const head = k.window.head;
+    for (let idx = head - slices + 1; idx <= head; idx++) {
+      const s = k.window.sliceAt(idx);
+      if (!s) continue;
+      count += s.count;
+      errors += s.errors;
+      into.merge(s.sketch);
+    }
+    return { count, errors, sketch: into };
+  }
+
+  /** Beat and error counts of the newest `slices` slices of a key's window. */
+  private recentCounts(k: KeyState, slices: number): { count: number; errors: number } {
+    let count = 0;
+    let errors = 0;
+    const head = k.window.head;
+    for (let idx = head - slices + 1; idx <= head; idx++) {
+      const s = k.window.sliceAt(idx);
+      if (!s) continue;
+      count += s.count;
+      errors += s.errors;
+    }
+    return { count, errors };
+  }
+
   private windowSketch(k: KeyState): DDSketch {
     const sketch = this.scratch;
     sketch.clear();
@@ -446,22 +586,66 @@ export class DetectionEngine implements EvidenceSource {
   private latencyFinding(k: KeyState, nowMs: number, out: Finding[]): void {
     const slo = this.sloFor(k);
     if (k.count < this.cfg.minSamples && !slo?.maxMs) return;
-    const sketch = this.windowSketch(k);
-    const window = { count: k.count, sketch, startMs: k.window.startMs, endMs: nowMs };
-    const regression = detectLatencyRegression(window, k.latency, this.latencyParams, k.share, k.sensitivity);
-    const breach = detectSloBreach(window, slo, this.latencyParams, k.share);
+    const windowSketch = this.windowSketch(k);
+    const window = { count: k.count, sketch: windowSketch, startMs: k.window.startMs, endMs: nowMs };
+    const params = this.latencyParams;
+    let regression = detectLatencyRegression(window, k.latency, params, k.share, k.sensitivity);
+    let population: Population = { count: k.count, errors: k.errors, sketch: windowSketch };
+    let test = 'binomial-exceedance';
+    let horizon = 0;
+    // The new version's beats alone: computed whenever a lane exists, so an anomaly found by any
+    // test names the release it coincides with.
+    const lane = k.lane;
+    let laneVerdict: LatencyVerdict | undefined;
+    if (lane && lane.count >= this.cfg.minSamples) {
+      const laneSketch = this.laneSketch(lane);
+      laneVerdict = detectLatencyRegression({ count: lane.count, sketch: laneSketch, endMs: nowMs }, k.latency, params, k.share, k.sensitivity, {
+        quantiles: SHIFT_QUANTILES,
+      });
+      if (!regression && laneVerdict) {
+        regression = laneVerdict;
+        population = { count: lane.count, errors: lane.errors, sketch: laneSketch };
+        test = 'version-exceedance';
+      }
+    }
+    if (!regression) {
+      // Short horizons: the newest slice(s) alone, so a shift shows before it fills the window.
+      // Every look is a test of its own; together they share latency.shortSignificance.
+      const alpha = this.cfg.latency.shortSignificance / this.latencyHorizons.length;
+      for (const m of this.latencyHorizons) {
+        const recent = this.recentPopulation(k, m, this.shortScratch);
+        const v = detectLatencyRegression({ count: recent.count, sketch: recent.sketch, endMs: nowMs }, k.latency, params, k.share, k.sensitivity, {
+          quantiles: SHIFT_QUANTILES,
+          significance: alpha,
+        });
+        if (v) {
+          regression = v;
+          population = recent;
+          test = 'short-horizon-exceedance';
+          horizon = m;
+          break;
+        }
+      }
+    }
+    const breach = detectSloBreach(window, slo, params, k.share);
     let v: LatencyVerdict | undefined = regression;
-    if (breach && (!v || severityRank(breach.severity) > severityRank(v.severity))) v = breach;
+    if (breach && (!v || severityRank(breach.severity) > severityRank(v.severity))) {
+      v = breach;
+      population = { count: k.count, errors: k.errors, sketch: windowSketch };
+      test = 'slo';
+    }
     if (!v) return;
+    const sketch = population.sketch;
     const what = k.kind === KIND_HANDLER ? k.name : `sequence ${k.name}`;
     const ratio = v.observedMs / v.expectedMs;
+    const scope = test === 'version-exceedance' ? ` on version ${lane!.version}` : test === 'short-horizon-exceedance' ? ` in the last ${horizon} slice${horizon > 1 ? 's' : ''}` : '';
     const summary =
       v.subtype === 'slo-breach'
         ? `${what} ${v.figure} ${fmtMs(v.observedMs)} breaches SLO ${fmtMs(v.expectedMs)} (${k.count} beats)`
-        : `${what} ${v.figure} ${fmtMs(v.observedMs)} vs baseline ${fmtMs(v.expectedMs)} (${ratio.toFixed(1)}x, ${k.count} beats)`;
+        : `${what} ${v.figure} ${fmtMs(v.observedMs)} vs baseline ${fmtMs(v.expectedMs)} (${ratio.toFixed(1)}x, ${population.count} beats${scope})`;
     const details: Finding['details'] = {
       figure: v.figure,
-      test: v.subtype === 'slo-breach' ? 'slo' : 'binomial-exceedance',
+      test,
       pValue: v.pValue,
       exceedances: v.exceedances,
       expectedExceedances: round(v.expectedExceedances),
@@ -470,9 +654,17 @@ export class DetectionEngine implements EvidenceSource {
       trafficShare: round(k.share),
       sensitivity: k.sensitivity,
     };
+    if (horizon > 0) details.horizonSlices = horizon;
+    if (lane && laneVerdict) {
+      details.version = lane.version;
+      details.versionBeats = lane.count;
+      details.versionShare = round(k.count > 0 ? lane.count / k.count : 0);
+      details.versionP95Ms = round(laneVerdict.figure === 'p95' ? laneVerdict.observedMs : this.laneScratch.quantile(0.95));
+    }
     if (Number.isFinite(v.robustZ)) details.robustZ = round(v.robustZ);
     const expected: Record<string, number> = {};
     if (v.subtype === 'latency-regression') {
+      expected.p50Ms = k.latency.quantile(0.5) * v.seasonalFactor;
       expected.p95Ms = k.latency.quantile(0.95) * v.seasonalFactor;
       expected.p99Ms = k.latency.quantile(0.99) * v.seasonalFactor;
     }
@@ -487,19 +679,42 @@ export class DetectionEngine implements EvidenceSource {
       windowStartMs: k.window.startMs,
       windowEndMs: nowMs,
       summary,
-      observed: { p50Ms: sketch.quantile(0.5), p95Ms: sketch.quantile(0.95), p99Ms: sketch.quantile(0.99), maxMs: sketch.max, count: k.count },
+      observed: { p50Ms: sketch.quantile(0.5), p95Ms: sketch.quantile(0.95), p99Ms: sketch.quantile(0.99), maxMs: sketch.max, count: population.count },
       expected,
       details,
-      exemplars: this.slowExemplars(k),
+      exemplars: test === 'version-exceedance' ? slowExemplarsOf(lane!.window) : slowExemplarsOf(k.window),
     });
   }
 
   private errorFindings(k: KeyState, nowMs: number, out: Finding[]): void {
-    const v = detectErrorSpike(k.count, k.errors, k.errorBase, this.errorParams, k.share, k.sensitivity);
+    let v = detectErrorSpike(k.count, k.errors, k.errorBase, this.errorParams, k.share, k.sensitivity);
     const what = k.kind === KIND_HANDLER ? k.name : `sequence ${k.name}`;
+    let scope = '';
+    const extra: Finding['details'] = {};
+    const lane = k.lane;
+    if (!v && lane && lane.count >= this.cfg.minSamples) {
+      v = detectErrorSpike(lane.count, lane.errors, k.errorBase, this.errorParams, k.share, k.sensitivity);
+      if (v) {
+        scope = ` on version ${lane.version}`;
+        extra.version = lane.version;
+        extra.versionBeats = lane.count;
+      }
+    }
+    if (!v && k.errors >= this.errorParams.minErrors) {
+      const alpha = this.cfg.errors.shortSignificance / this.errorHorizons.length;
+      for (const m of this.errorHorizons) {
+        const recent = this.recentCounts(k, m);
+        v = detectErrorSpike(recent.count, recent.errors, k.errorBase, this.errorParams, k.share, k.sensitivity, { significance: alpha });
+        if (v) {
+          scope = ` in the last ${m} slices`;
+          extra.horizonSlices = m;
+          break;
+        }
+      }
+    }
     if (v) {
       const top = this.topFingerprint(k);
-      const details: Finding['details'] = { test: v.test, pValue: v.pValue, trafficShare: round(k.share), sensitivity: k.sensitivity };
+      const details: Finding['details'] = { test: v.test, pValue: v.pValue, trafficShare: round(k.share), sensitivity: k.sensitivity, ...extra };
       if (top) {
         details.topFingerprint = top.fingerprint;
         details.topErrorType = top.type;
@@ -514,7 +729,7 @@ export class DetectionEngine implements EvidenceSource {
         ...this.target(k),
         windowStartMs: k.window.startMs,
         windowEndMs: nowMs,
-        summary: `${what} error rate ${pct(v.observedRate)} vs baseline ${pct(v.expectedRate)} (${v.errors}/${v.count})`,
+        summary: `${what} error rate ${pct(v.observedRate)} vs baseline ${pct(v.expectedRate)} (${v.errors}/${v.count}${scope})`,
         observed: { errorRate: v.observedRate, errors: v.errors, count: v.count },
         expected: { errorRate: v.expectedRate },
         details,
@@ -547,15 +762,6 @@ export class DetectionEngine implements EvidenceSource {
       details: { fingerprint: fp.fingerprint, errorType: err.type, errorMessage: truncate(err.message, 500), topFrame: err.topFrame },
       exemplars: [{ traceId: fp.traceId, spanId: fp.spanId, errorFingerprint: fp.fingerprint }],
     };
-  }
-
-  private slowExemplars(k: KeyState): Exemplar[] {
-    const all: Exemplar[] = [];
-    k.window.forEachSlice((s) => {
-      for (const e of s.slow) if (e.durationMs >= 0) all.push({ traceId: e.traceId, spanId: e.spanId, durationMs: e.durationMs });
-    });
-    all.sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0));
-    return all.slice(0, FINDING_EXEMPLARS);
   }
 
   private failingExemplars(k: KeyState): Exemplar[] {
@@ -593,6 +799,15 @@ export class DetectionEngine implements EvidenceSource {
     });
     return rows;
   }
+}
+
+function slowExemplarsOf(window: SliceWindow): Exemplar[] {
+  const all: Exemplar[] = [];
+  window.forEachSlice((s) => {
+    for (const e of s.slow) if (e.durationMs >= 0) all.push({ traceId: e.traceId, spanId: e.spanId, durationMs: e.durationMs });
+  });
+  all.sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0));
+  return all.slice(0, FINDING_EXEMPLARS);
 }
 
 function newErrorSeverity(rate: number, share: number): Anomaly['severity'] {

@@ -82,7 +82,8 @@ function rateLevel(rate: number): number {
  *  - small counts: exact binomial tail P(X >= e), X ~ Binomial(n, p0+) where p0+ is the upper
  *    95 % Wilson bound of the baseline rate (so a thin baseline does not inflate significance).
  * Flagged when p < significance / sensitivity, e >= minErrors, p1 >= p0 * minRateRatio and
- * p1 - p0 >= minRateIncrease (both effects scaled by sensitivity).
+ * p1 - p0 >= minRateIncrease (both effects scaled by sensitivity). `options.significance`
+ * replaces params.significance for another look at the same key (the short-horizon test).
  */
 export function detectErrorSpike(
   windowCount: number,
@@ -91,6 +92,7 @@ export function detectErrorSpike(
   params: ErrorParams,
   trafficShare: number,
   sensitivity = 1,
+  options: { significance?: number } = {},
 ): ErrorVerdict | undefined {
   const n = windowCount;
   const e = windowErrors;
@@ -107,7 +109,7 @@ export function detectErrorSpike(
     pValue = binomialUpperTail(e, n, wilsonInterval(baseline.errors, baseline.count).high);
     test = 'binomial';
   }
-  const alpha = params.significance / sensitivity;
+  const alpha = (options.significance ?? params.significance) / sensitivity;
   if (pValue >= alpha) return undefined;
   const sampleFactor = clamp(n / (4 * params.minSamples), 0, 1);
   const strength = clamp(Math.log10(1 / Math.max(pValue, 1e-300)) / (2 * Math.log10(1 / alpha)), 0, 1);

@@ -201,8 +201,8 @@ export interface LatencyWindow {
 
 export interface LatencyVerdict {
   subtype: 'latency-regression' | 'slo-breach';
-  /** Which figure breached: 'p95', 'p99' or 'max'. */
-  figure: 'p95' | 'p99' | 'max';
+  /** Which figure breached: 'p50' (short horizon / version tests), 'p95', 'p99' or 'max'. */
+  figure: LatencyFigure;
   observedMs: number;
   expectedMs: number;
   /** One-sided p-value of the binomial exceedance test (1 when not applicable). */
@@ -221,10 +221,35 @@ export interface LatencyVerdict {
 /** One-sided normal quantile (99 %) of the baseline-quantile confidence bound. */
 const BASELINE_QUANTILE_Z = 2.326;
 
-const TAIL_QUANTILES: ReadonlyArray<{ q: number; figure: 'p95' | 'p99' }> = [
+export type LatencyFigure = 'p50' | 'p95' | 'p99' | 'max';
+
+export interface TestedQuantile {
+  q: number;
+  figure: 'p50' | 'p95' | 'p99';
+}
+
+/** The window test: the tail, where a regression shows first on a long window. */
+export const TAIL_QUANTILES: readonly TestedQuantile[] = [
   { q: 0.95, figure: 'p95' },
   { q: 0.99, figure: 'p99' },
 ];
+
+/**
+ * Short-horizon and version tests: a few dozen beats cannot judge p99, while a whole-distribution
+ * shift moves the median past the baseline median in most of them (exceedance rate 50 % -> 80 %
+ * is far more evidence per beat than 5 % -> 30 %).
+ */
+export const SHIFT_QUANTILES: readonly TestedQuantile[] = [
+  { q: 0.5, figure: 'p50' },
+  { q: 0.95, figure: 'p95' },
+];
+
+export interface RegressionTestOptions {
+  /** Quantiles tested (default TAIL_QUANTILES). */
+  quantiles?: readonly TestedQuantile[];
+  /** Significance of this look, overriding params.significance (still divided by sensitivity). */
+  significance?: number;
+}
 
 function magnitudeLevel(ratio: number): number {
   return ratio >= 4 ? 3 : ratio >= 2 ? 2 : ratio >= 1.5 ? 1 : 0;
@@ -248,14 +273,15 @@ export function detectLatencyRegression(
   params: LatencyParams,
   trafficShare: number,
   sensitivity = 1,
+  options: RegressionTestOptions = {},
 ): LatencyVerdict | undefined {
   const n = window.count;
   if (n < params.minSamples || !baseline.warm) return undefined;
-  const alpha = params.significance / sensitivity;
+  const alpha = (options.significance ?? params.significance) / sensitivity;
   const minEffect = params.minRelativeEffect * sensitivity;
   const season = baseline.seasonalFactor(window.startMs ?? window.endMs, window.endMs);
   let best: LatencyVerdict | undefined;
-  for (const { q, figure } of TAIL_QUANTILES) {
+  for (const { q, figure } of options.quantiles ?? TAIL_QUANTILES) {
     const p0 = 1 - q;
     if (n * p0 < 1) continue;
     // The baseline quantile is itself an estimate. Test against a distribution-free upper
@@ -308,7 +334,7 @@ export function detectSloBreach(
 ): LatencyVerdict | undefined {
   if (!slo || window.count === 0) return undefined;
   const n = window.count;
-  const checks: Array<{ figure: 'p95' | 'p99' | 'max'; target: number | undefined; observed: number; p0: number; minN: number }> = [
+  const checks: Array<{ figure: LatencyFigure; target: number | undefined; observed: number; p0: number; minN: number }> = [
     { figure: 'max', target: slo.maxMs, observed: window.sketch.max, p0: 0, minN: 1 },
     { figure: 'p99', target: slo.p99Ms, observed: window.sketch.quantile(0.99), p0: 0.01, minN: Math.max(100, params.minSamples) },
     { figure: 'p95', target: slo.p95Ms, observed: window.sketch.quantile(0.95), p0: 0.05, minN: params.minSamples },

@@ -310,6 +310,14 @@ export class HealingPipeline {
         if (outcome === 'parked') this.emit('job.parked', { ...base, error: 'attempts exhausted by lost workers' });
         return;
       }
+      if (stage === 'deployment.deploy' && job.attempt === 0 && job.handler && this.opts.stages.snapshot) {
+        // The "before" of learning is the state being fixed: by the time a fix has been generated
+        // and validated, the fault has run long enough to show in the live figures, which the
+        // snapshot at job start (taken the moment the anomaly opened) often does not. Only on the
+        // first attempt: a retried deploy may already have merged.
+        const snap = this.opts.stages.snapshot(job.service, job.handler);
+        if (snap) this.queue.refreshBefore(job.id, snap);
+      }
       const started = this.queue.startStage(job.id, this.workerId, stage, this.now());
       if (!started) return;
       const span = this.tracer.startSpan(

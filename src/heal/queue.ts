@@ -422,6 +422,11 @@ export class JobQueue {
     this.db.prepare('UPDATE heal_jobs SET before_json = ? WHERE id = ? AND before_json IS NULL').run(JSON.stringify(snapshot), jobId);
   }
 
+  /** Replaces the "before" snapshot (taken again just before deploying). */
+  refreshBefore(jobId: string, snapshot: TelemetrySnapshot): void {
+    this.db.prepare('UPDATE heal_jobs SET before_json = ? WHERE id = ?').run(JSON.stringify(snapshot), jobId);
+  }
+
   stageResults(jobId: string): StageResultRow[] {
     return (this.db.prepare('SELECT * FROM heal_stage_results WHERE job_id = ? ORDER BY id').all(jobId) as ResultRow[]).map(toResult);
   }

@@ -52,6 +52,20 @@ const kvValues = new Array<AttrValue>(kvSlots.size).fill('');
 
 /** Tag byte of Span.attributes (field 9, length-delimited). */
 const TAG_SPAN_ATTRIBUTES = (9 << 3) | WIRE_LEN;
+/** Span fields read when length-delimited, as a bit set: trace_id, span_id, parent_span_id, name, attributes, events, status. */
+const SPAN_LEN_FIELDS = (1 << 1) | (1 << 2) | (1 << 4) | (1 << 5) | (1 << 9) | (1 << 11) | (1 << 15);
+const SPAN_FIELD_NAMES: Record<number, string> = {
+  1: 'Span.trace_id',
+  2: 'Span.span_id',
+  4: 'Span.parent_span_id',
+  5: 'Span.name',
+  9: 'Span.attributes',
+  11: 'Span.events',
+  15: 'Span.status',
+};
+/** Tag bytes of Span.start_time_unix_nano (7) and end_time_unix_nano (8), fixed64. */
+const TAG_START_TIME = (7 << 3) | WIRE_FIXED64;
+const TAG_END_TIME = (8 << 3) | WIRE_FIXED64;
 
 /** A string whose UTF-8 encoding is longer than this cannot be kept as a beat attribute. */
 const MAX_KEPT_STRING_BYTES = MAX_BEAT_ATTRIBUTE_LENGTH * 3;
@@ -180,102 +194,115 @@ class ProtoTraceDecoder {
     const f = fields;
     f.reset();
     while (r.pos < end) {
-      // Attributes are most of a span's fields: their one-byte tag and (usually) one-byte length
-      // are read here directly; anything else, or a longer length, takes the general path,
-      // which also produces the error messages.
+      // The fields a beat needs mostly have a one-byte tag and, when length-delimited, a
+      // one-byte length: those are read here directly. Anything else (other fields, wrong wire
+      // types, longer lengths, truncation) takes the general path, which also reports errors.
+      const t = buf[r.pos]!;
       const p = r.pos + 1;
-      if (buf[r.pos] === TAG_SPAN_ATTRIBUTES && p < end && buf[p]! < 0x80 && p + 1 + buf[p]! <= end) {
+      if (t === TAG_SPAN_ATTRIBUTES && p < end && buf[p]! < 0x80 && p + 1 + buf[p]! <= end) {
+        // The most common field, on its own path.
         const start = p + 1;
         const stop = start + buf[p]!;
-        this.countAttribute(f);
+        if (++f.attributeCount > this.maxAttributes) this.tooManyAttributes();
+        r.pos = start;
         this.spanAttribute(start, stop);
         r.pos = stop;
+        continue;
+      }
+      if ((t & 7) === WIRE_LEN && t < 0x80 && ((SPAN_LEN_FIELDS >>> (t >>> 3)) & 1) === 1 && p < end) {
+        const len = buf[p]!;
+        const start = p + 1;
+        const stop = start + len;
+        if (len < 0x80 && stop <= end) {
+          r.pos = start;
+          this.lenField(t >>> 3, start, stop);
+          r.pos = stop;
+          continue;
+        }
+      } else if (t === TAG_START_TIME || t === TAG_END_TIME) {
+        r.pos = p;
+        r.fixed64(end);
+        if (t === TAG_START_TIME) {
+          f.startLo = r.lo;
+          f.startHi = r.hi;
+        } else {
+          f.endLo = r.lo;
+          f.endHi = r.hi;
+        }
         continue;
       }
       this.spanField(r.tag(end), end);
     }
   }
 
-  private countAttribute(f: SpanFields): void {
-    if (++f.attributeCount > this.maxAttributes) {
-      throw new OtlpDecodeError(`span ${this.batch.spans}: more than ${this.maxAttributes} attributes (receive.maxAttributesPerSpan)`);
-    }
+  private tooManyAttributes(): never {
+    throw new OtlpDecodeError(`span ${this.batch.spans}: more than ${this.maxAttributes} attributes (receive.maxAttributesPerSpan)`);
   }
 
-  /** One span field read the general way (the tag has been read). */
+  /** One span field read the general way (its tag has been read). */
   private spanField(field: number, end: number): void {
     const r = this.r;
     const f = fields;
-    {
-      switch (field) {
-        case 1: {
-          r.expect(WIRE_LEN, 'Span.trace_id');
-          const stop = r.delimited(end);
-          this.traceId(r.pos, stop);
-          r.pos = stop;
-          break;
-        }
-        case 2: {
-          r.expect(WIRE_LEN, 'Span.span_id');
-          const stop = r.delimited(end);
-          const len = stop - r.pos;
-          if (len !== 8) f.reject(`invalid span_id (${len} bytes)`);
-          else if (isZero(this.buf, r.pos, stop)) f.reject('invalid span_id (all zeros)');
-          else f.spanId = hex8(this.buf, r.pos);
-          r.pos = stop;
-          break;
-        }
-        case 4: {
-          r.expect(WIRE_LEN, 'Span.parent_span_id');
-          const stop = r.delimited(end);
-          this.parentSpanId(r.pos, stop);
-          r.pos = stop;
-          break;
-        }
-        case 5: {
-          r.expect(WIRE_LEN, 'Span.name');
-          const stop = r.delimited(end);
-          f.name = cache.decode(this.buf, r.pos, stop, 'Span.name');
-          r.pos = stop;
-          break;
-        }
-        case 7:
-          r.expect(WIRE_FIXED64, 'Span.start_time_unix_nano');
-          r.fixed64(end);
-          f.startLo = r.lo;
-          f.startHi = r.hi;
-          break;
-        case 8:
-          r.expect(WIRE_FIXED64, 'Span.end_time_unix_nano');
-          r.fixed64(end);
-          f.endLo = r.lo;
-          f.endHi = r.hi;
-          break;
-        case 9: {
-          r.expect(WIRE_LEN, 'Span.attributes');
-          const stop = r.delimited(end);
-          this.countAttribute(f);
-          this.spanAttribute(r.pos, stop);
-          r.pos = stop;
-          break;
-        }
-        case 11: {
-          r.expect(WIRE_LEN, 'Span.events');
-          const stop = r.delimited(end);
-          if (!f.hasExceptionEvent) this.event(stop);
-          r.pos = stop;
-          break;
-        }
-        case 15: {
-          r.expect(WIRE_LEN, 'Span.status');
-          const stop = r.delimited(end);
-          this.status(stop);
-          r.pos = stop;
-          break;
-        }
-        default:
-          r.skip(end);
+    switch (field) {
+      case 1:
+      case 2:
+      case 4:
+      case 5:
+      case 9:
+      case 11:
+      case 15: {
+        r.expect(WIRE_LEN, SPAN_FIELD_NAMES[field]!);
+        const stop = r.delimited(end);
+        this.lenField(field, r.pos, stop);
+        r.pos = stop;
+        return;
       }
+      case 7:
+        r.expect(WIRE_FIXED64, 'Span.start_time_unix_nano');
+        r.fixed64(end);
+        f.startLo = r.lo;
+        f.startHi = r.hi;
+        return;
+      case 8:
+        r.expect(WIRE_FIXED64, 'Span.end_time_unix_nano');
+        r.fixed64(end);
+        f.endLo = r.lo;
+        f.endHi = r.hi;
+        return;
+      default:
+        r.skip(end);
+    }
+  }
+
+  /** A length-delimited span field in buf[start, stop) (one of SPAN_LEN_FIELDS); `r.pos` is at start. */
+  private lenField(field: number, start: number, stop: number): void {
+    const f = fields;
+    switch (field) {
+      case 9:
+        if (++f.attributeCount > this.maxAttributes) this.tooManyAttributes();
+        this.spanAttribute(start, stop);
+        return;
+      case 1:
+        this.traceId(start, stop);
+        return;
+      case 2: {
+        const len = stop - start;
+        if (len !== 8) f.reject(`invalid span_id (${len} bytes)`);
+        else if (isZero(this.buf, start, stop)) f.reject('invalid span_id (all zeros)');
+        else f.spanId = hex8(this.buf, start);
+        return;
+      }
+      case 4:
+        this.parentSpanId(start, stop);
+        return;
+      case 5:
+        f.name = cache.decode(this.buf, start, stop, 'Span.name');
+        return;
+      case 11:
+        if (!f.hasExceptionEvent) this.event(stop);
+        return;
+      default:
+        this.status(stop);
     }
   }
 

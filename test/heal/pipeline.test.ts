@@ -84,6 +84,25 @@ describe('HealingPipeline', () => {
     return pipeline;
   }
 
+  it('takes the learning "before" again just before deploying, when the fault has shown', async () => {
+    const calls: string[] = [];
+    let count = 3;
+    const p = make(
+      fakeStages(calls, {
+        validate: async () => {
+          count = 40; // the fault ran on while the fix was being validated
+          return { result: { chosen: 0, results: [passedValidation] } };
+        },
+        snapshot: () => ({ takenMs: 0, durationsMs: [1], errors: 0, count, version: 'v' }),
+      }),
+    );
+    const id = p.enqueue(sampleDiagnosis(), sampleAnomaly());
+    p.start();
+    await until(() => p.queue.get(id)?.state === 'succeeded');
+    expect(calls.at(-1)).toBe('learn:merge:40');
+    expect(p.queue.get(id)!.before?.count).toBe(40);
+  });
+
   it('runs every stage in order, in one trace linked to the anomaly, and publishes events', async () => {
     const calls: string[] = [];
     const p = make(fakeStages(calls), config(), { linkFor: true });

@@ -149,3 +149,16 @@ describe('ByteSlots word comparison', () => {
     expect(slots.find(Uint8Array.from([1, 2, 3, 4]), 0, 4)).toBe(false);
   });
 });
+
+describe('ByteSlots hashing', () => {
+  it('spreads keys that differ only in their middle bytes (no slot thrash)', () => {
+    const slots = new ByteSlots(4096, 64);
+    const keys = Array.from({ length: 50 }, (_, i) => enc.encode(`beat.event=checkout:m${String(i).padStart(2, '0')}:handler-done`));
+    for (const k of keys) {
+      slots.find(k, 0, k.length);
+      slots.store(k, 0, k.length);
+    }
+    const found = keys.filter((k) => slots.find(k, 0, k.length)).length;
+    expect(found).toBeGreaterThanOrEqual(48);
+  });
+});

@@ -23,11 +23,27 @@ export const DetectSchema = z.strictObject({
     runTimeoutMs: z.number().int().positive().default(30_000).describe('A sequence run with no new beat for this long is complete (or incomplete)'),
     maxInflightRuns: z.number().int().positive().default(50_000),
     baselineMinSlices: z.number().int().positive().default(10).describe('Closed non-empty slices a key needs before its baseline is used'),
+    shortSlices: z
+      .number()
+      .int()
+      .positive()
+      .default(3)
+      .describe('Short-horizon tests look at the newest slice and the newest shortSlices slices (latency), shortSlices and 2 x shortSlices (errors)'),
+    versionSplit: z
+      .boolean()
+      .default(true)
+      .describe("Test a handler's beats of a newly seen service.version separately against the handler's baseline"),
     latency: z
       .strictObject({
         significance: z.number().positive().max(0.5).default(1e-4).describe('One-sided p-value of the binomial exceedance test'),
         minRelativeEffect: z.number().nonnegative().default(0.3).describe('Window p95/p99 must exceed the baseline by this fraction'),
         minAbsoluteMs: z.number().nonnegative().default(1).describe('...and by at least this many ms'),
+        shortSignificance: z
+          .number()
+          .positive()
+          .max(0.5)
+          .default(1e-6)
+          .describe('Significance shared by the short-horizon latency looks (a second look at every key every slice)'),
       })
       .prefault({}),
     errors: z
@@ -36,6 +52,12 @@ export const DetectSchema = z.strictObject({
         minRateRatio: z.number().min(1).default(2).describe('Window error rate must be at least this multiple of the baseline rate'),
         minRateIncrease: z.number().nonnegative().default(0.02).describe('...and this much higher in absolute terms'),
         minErrors: z.number().int().positive().default(3).describe('Fewer errors in the window is never a spike'),
+        shortSignificance: z
+          .number()
+          .positive()
+          .max(0.5)
+          .default(1e-6)
+          .describe('Significance shared by the short-horizon error-rate looks'),
         fingerprintWarmupBeats: z
           .number()
           .int()
