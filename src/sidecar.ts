@@ -108,6 +108,17 @@ export function buildHealingPipeline(config: Config, db: SqliteDatabase, deps: H
 }
 
 /**
+ * Whether a freshly diagnosed anomaly gets a healing run. One defect often opens several
+ * anomalies (a new fingerprint and an error-rate spike; beats missing after the one that throws):
+ * one run per handler at a time, and none for symptoms of an upstream anomaly.
+ */
+export function healingDecision(diagnosis: Diagnosis, activeJobForHandler: string | undefined): { heal: true } | { heal: false; reason: string } {
+  if (activeJobForHandler !== undefined) return { heal: false, reason: `job ${activeJobForHandler} is already healing this handler` };
+  if (diagnosis.rootCause.cause === 'upstream-cause') return { heal: false, reason: `a symptom of an upstream anomaly (${diagnosis.rootCause.evidence.join('; ')})` };
+  return { heal: true };
+}
+
+/**
  * The running sidecar: every stage built from the configuration and connected in one place.
  * Data flows receive -> detect -> diagnose -> emit (+ heal, asynchronously).
  */
@@ -314,11 +325,9 @@ export class Sidecar {
       ...(diagnosis ? { rootCause: diagnosis.rootCause.cause } : {}),
     });
     if (diagnosis && change.kind === 'opened' && this.pipeline) {
-      const busy = this.activeJobFor(a.service, diagnosis.handler ?? a.handler);
-      // One defect often opens two anomalies (a new fingerprint and an error-rate spike): one
-      // healing run per handler at a time, or the second patch races the first on the same code.
-      if (busy) this.log.info('healing already in progress for this handler', { anomalyId: a.id, jobId: busy });
-      else this.pipeline.enqueue(diagnosis, a);
+      const decision = healingDecision(diagnosis, this.activeJobFor(a.service, diagnosis.handler ?? a.handler));
+      if (decision.heal) this.pipeline.enqueue(diagnosis, a);
+      else this.log.info(`not healing: ${decision.reason}`, { anomalyId: a.id });
     }
     return diagnosis ? { change, diagnosis } : { change };
   }

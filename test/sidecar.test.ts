@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigSchema } from '../src/config/schema.js';
-import { Sidecar, engineTelemetry } from '../src/sidecar.js';
+import { Sidecar, engineTelemetry, healingDecision } from '../src/sidecar.js';
+import type { Diagnosis } from '../src/model/diagnosis.js';
 import { createLogger } from '../src/emit/logger.js';
 import { createEventsClient, type EventMessage } from '../src/emit/events-grpc.js';
 import type { Anomaly } from '../src/model/anomaly.js';
@@ -179,5 +180,17 @@ describe('Sidecar with healing configured', () => {
       await repo.cleanup();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('healingDecision', () => {
+  const diagnosis = (cause: string) => ({ rootCause: { cause, description: '', score: 0.7, evidence: ['an-2 (error/new-error-fingerprint on createComponent)'] } }) as Diagnosis;
+  it('heals a root cause once per handler, and never a symptom of an upstream anomaly', () => {
+    expect(healingDecision(diagnosis('code-defect'), undefined)).toEqual({ heal: true });
+    expect(healingDecision(diagnosis('code-defect'), 'job-1')).toEqual({ heal: false, reason: 'job job-1 is already healing this handler' });
+    expect(healingDecision(diagnosis('upstream-cause'), undefined)).toEqual({
+      heal: false,
+      reason: 'a symptom of an upstream anomaly (an-2 (error/new-error-fingerprint on createComponent))',
+    });
   });
 });

@@ -682,7 +682,9 @@ export class DetectionEngine implements EvidenceSource {
       observed: { p50Ms: sketch.quantile(0.5), p95Ms: sketch.quantile(0.95), p99Ms: sketch.quantile(0.99), maxMs: sketch.max, count: population.count },
       expected,
       details,
-      exemplars: test === 'version-exceedance' ? slowExemplarsOf(lane!.window) : slowExemplarsOf(k.window),
+      // The slowest beats of the population that was tested: on a short horizon, older window
+      // outliers would show diagnosis the wrong slowness.
+      exemplars: slowExemplarsOf(test === 'version-exceedance' ? lane!.window : k.window, horizon),
     });
   }
 
@@ -801,9 +803,12 @@ export class DetectionEngine implements EvidenceSource {
   }
 }
 
-function slowExemplarsOf(window: SliceWindow): Exemplar[] {
+/** The slowest exemplars of a window, or of its newest `newest` slices when newest > 0. */
+function slowExemplarsOf(window: SliceWindow, newest = 0): Exemplar[] {
   const all: Exemplar[] = [];
+  const from = newest > 0 ? window.head - newest + 1 : -Infinity;
   window.forEachSlice((s) => {
+    if (s.index < from) return;
     for (const e of s.slow) if (e.durationMs >= 0) all.push({ traceId: e.traceId, spanId: e.spanId, durationMs: e.durationMs });
   });
   all.sort((a, b) => (b.durationMs ?? 0) - (a.durationMs ?? 0));

@@ -1,5 +1,5 @@
 import type { Anomaly } from '../model/anomaly.js';
-import type { Beat } from '../model/beat.js';
+import { STATUS_ERROR, type Beat } from '../model/beat.js';
 import type { Hypothesis } from '../model/diagnosis.js';
 import type { EvidenceSource } from '../model/evidence.js';
 
@@ -50,7 +50,12 @@ function relationInTraces(
   for (const beats of traces.values()) {
     const mine = beats.filter((b) => b.handler === self.handler && b.service === self.service);
     const theirs = beats.filter((b) => b.handler === other.handler && b.service === other.service);
-    if (mine.length === 0 || theirs.length === 0) continue;
+    if (theirs.length === 0) continue;
+    if (mine.length === 0) {
+      // A run that lacks our beat but failed in theirs stopped there: their fault is upstream.
+      if (self.type === 'behavioral' && theirs.some((b) => b.status === STATUS_ERROR)) up++;
+      continue;
+    }
     const byId = new Map(beats.map((b) => [b.spanId, b] as const));
     for (const m of mine) {
       for (const t of theirs) {

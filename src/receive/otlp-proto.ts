@@ -5,6 +5,11 @@ import {
   KEY_EXCEPTION_STACKTRACE,
   KEY_EXCEPTION_TYPE,
   KEY_OTHER,
+  KEY_PLUGIN,
+  KEY_HANDLER,
+  KEY_EVENT,
+  KEY_MOVEMENT,
+  KEY_SEQUENCE,
   KEY_REQUEST_ID,
   KEY_SKIP,
   ResourceFields,
@@ -49,6 +54,8 @@ const kvSlots = new ByteSlots(4096, MAX_KV_CACHE_BYTES);
 const kvCodes = new Int32Array(kvSlots.size);
 const kvKeys = new Array<string>(kvSlots.size).fill('');
 const kvValues = new Array<AttrValue>(kvSlots.size).fill('');
+/** kvValues as strings, for the beat fields that hold strings. */
+const kvStrings = new Array<string>(kvSlots.size).fill('');
 
 /** Tag byte of Span.attributes (field 9, length-delimited). */
 const TAG_SPAN_ATTRIBUTES = (9 << 3) | WIRE_LEN;
@@ -365,16 +372,37 @@ class ProtoTraceDecoder {
     const cacheable = len > 0 && len <= MAX_KV_CACHE_BYTES;
     if (cacheable && kvSlots.find(this.buf, start, stop)) {
       const slot = kvSlots.slot;
-      const code = kvCodes[slot]!;
-      if (code === KEY_OTHER) {
-        // The common case, inlined: a plain attribute kept as is.
-        const f = fields;
-        if (f.keptCount < MAX_BEAT_ATTRIBUTES) {
-          f.kept[kvKeys[slot]!] = kvValues[slot]!;
-          f.keptCount++;
-        }
-      } else if (code !== KV_IGNORED) {
-        fields.setAttribute(code, kvKeys[slot]!, kvValues[slot]!);
+      const f = fields;
+      // The common cases inlined, with the same effect as SpanFields.setAttribute.
+      switch (kvCodes[slot]!) {
+        case KEY_OTHER:
+          if (f.keptCount < MAX_BEAT_ATTRIBUTES) {
+            f.kept[kvKeys[slot]!] = kvValues[slot]!;
+            f.keptCount++;
+          }
+          return;
+        case KV_IGNORED:
+          return;
+        case KEY_SEQUENCE:
+          f.sequence = kvStrings[slot]!;
+          return;
+        case KEY_MOVEMENT:
+          f.movement = kvStrings[slot]!;
+          return;
+        case KEY_EVENT:
+          f.event = kvStrings[slot]!;
+          return;
+        case KEY_HANDLER:
+          f.handler = kvStrings[slot]!;
+          return;
+        case KEY_PLUGIN:
+          f.plugin = kvStrings[slot]!;
+          return;
+        case KEY_CORRELATION_ID:
+          f.correlationId = kvStrings[slot]!;
+          return;
+        default:
+          f.setAttribute(kvCodes[slot]!, kvKeys[slot]!, kvValues[slot]!);
       }
       return;
     }
@@ -403,6 +431,7 @@ class ProtoTraceDecoder {
     kvCodes[slot] = code;
     kvKeys[slot] = this.key;
     kvValues[slot] = value;
+    kvStrings[slot] = typeof value === 'string' ? value : String(value);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { relatedAnomalies, relatedHypotheses } from '../../src/diagnose/related.js';
 import { anomaly, beat, FakeEvidence } from './fixtures.js';
+import { STATUS_ERROR } from '../../src/model/beat.js';
 
 describe('related anomalies', () => {
   it('classifies by position in shared traces', () => {
@@ -32,6 +33,22 @@ describe('related anomalies', () => {
     expect(hs.map((h) => h.cause)).toEqual(['upstream-cause', 'downstream-symptom']);
     expect(hs[0]!.evidence).toHaveLength(2);
     expect(hs[0]!.score).toBeGreaterThan(hs[1]!.score);
+  });
+
+  it('traces a missing beat to the beat that failed earlier in the same runs', () => {
+    const ev = new FakeEvidence();
+    const root = beat({ handler: 'create', startMs: 0, durationMs: 10 });
+    const failed = beat({ handler: 'createComponent', traceId: root.traceId, parentSpanId: root.spanId, startMs: 1, durationMs: 2, status: STATUS_ERROR });
+    ev.addTrace([root, failed]);
+    const self = anomaly({ type: 'behavioral', subtype: 'missing-beat', handler: 'renderComponent', sequence: undefined, exemplars: [{ traceId: root.traceId, spanId: root.spanId }] });
+    const cause = anomaly({ id: 'err', type: 'error', subtype: 'new-error-fingerprint', handler: 'createComponent', sequence: undefined, firstSeenMs: 5 });
+    const rel = relatedAnomalies(self, [cause], ev, []);
+    expect(rel).toMatchObject([{ anomaly: { id: 'err' }, relation: 'upstream' }]);
+    // A performance anomaly on the same handler does not make a run stop: no relation from traces.
+    const calm = beat({ handler: 'createComponent', traceId: root.traceId, parentSpanId: root.spanId, startMs: 1, durationMs: 2 });
+    const ev2 = new FakeEvidence();
+    ev2.addTrace([root, calm]);
+    expect(relatedAnomalies(self, [cause], ev2, [])).toEqual([]);
   });
 
   it('falls back to the sequence and first-seen order without traces', () => {
