@@ -110,11 +110,15 @@ export function buildHealingPipeline(config: Config, db: SqliteDatabase, deps: H
 /**
  * Whether a freshly diagnosed anomaly gets a healing run. One defect often opens several
  * anomalies (a new fingerprint and an error-rate spike; beats missing after the one that throws):
- * one run per handler at a time, and none for symptoms of an upstream anomaly.
+ * one run per handler at a time, none for symptoms of an upstream anomaly, and none where no
+ * code can be named.
  */
-export function healingDecision(diagnosis: Diagnosis, activeJobForHandler: string | undefined): { heal: true } | { heal: false; reason: string } {
+export function healingDecision(diagnosis: Pick<Diagnosis, 'rootCause' | 'handler' | 'recommendedFixes'>, activeJobForHandler: string | undefined): { heal: true } | { heal: false; reason: string } {
   if (activeJobForHandler !== undefined) return { heal: false, reason: `job ${activeJobForHandler} is already healing this handler` };
   if (diagnosis.rootCause.cause === 'upstream-cause') return { heal: false, reason: `a symptom of an upstream anomaly (${diagnosis.rootCause.evidence.join('; ')})` };
+  // Code fixes need code to change: a sequence-wide anomaly names no handler. A release rollback
+  // is the one fix that works on the whole service.
+  if (diagnosis.handler === undefined && !diagnosis.recommendedFixes.includes('rollback')) return { heal: false, reason: 'no handler to change (a sequence-wide anomaly)' };
   return { heal: true };
 }
 
