@@ -184,8 +184,8 @@ describe('Sidecar with healing configured', () => {
 });
 
 describe('healingDecision', () => {
-  const diagnosis = (cause: string, handler: string | undefined = 'createComponent', recommendedFixes: Diagnosis['recommendedFixes'] = ['guard']) =>
-    ({ handler, recommendedFixes, rootCause: { cause, description: '', score: 0.7, evidence: ['an-2 (error/new-error-fingerprint on createComponent)'] } }) as Diagnosis;
+  const diagnosis = (cause: string, handler: string | null = 'createComponent', recommendedFixes: Diagnosis['recommendedFixes'] = ['guard']) =>
+    ({ handler: handler ?? undefined, recommendedFixes, rootCause: { cause, description: '', score: 0.7, evidence: ['an-2 (error/new-error-fingerprint on createComponent)'] } }) as Diagnosis;
   it('heals a root cause once per handler, and never a symptom of an upstream anomaly', () => {
     expect(healingDecision(diagnosis('code-defect'), undefined)).toEqual({ heal: true });
     expect(healingDecision(diagnosis('code-defect'), 'job-1')).toEqual({ heal: false, reason: 'job job-1 is already healing this handler' });
@@ -193,7 +193,7 @@ describe('healingDecision', () => {
       heal: false,
       reason: 'a symptom of an upstream anomaly (an-2 (error/new-error-fingerprint on createComponent))',
     });
-    expect(healingDecision(diagnosis('unknown', undefined, ['regression-test']), undefined)).toEqual({ heal: false, reason: 'no handler to change (a sequence-wide anomaly)' });
-    expect(healingDecision(diagnosis('new-release', undefined, ['rollback']), undefined)).toEqual({ heal: true });
+    expect(healingDecision(diagnosis('unknown', null, ['regression-test']), undefined)).toEqual({ heal: false, reason: 'no handler to change (a sequence-wide anomaly)' });
+    expect(healingDecision(diagnosis('new-release', null, ['rollback']), undefined)).toEqual({ heal: true });
   });
 });
