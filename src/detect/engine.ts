@@ -599,7 +599,7 @@ export class DetectionEngine implements EvidenceSource {
     let laneVerdict: LatencyVerdict | undefined;
     if (lane && lane.count >= this.cfg.minSamples) {
       const laneSketch = this.laneSketch(lane);
-      laneVerdict = detectLatencyRegression({ count: lane.count, sketch: laneSketch, endMs: nowMs }, k.latency, params, k.share, k.sensitivity, {
+      laneVerdict = detectLatencyRegression({ count: lane.count, sketch: laneSketch, startMs: k.window.startMs, endMs: nowMs }, k.latency, params, k.share, k.sensitivity, {
         quantiles: SHIFT_QUANTILES,
       });
       if (!regression && laneVerdict) {
@@ -614,9 +614,11 @@ export class DetectionEngine implements EvidenceSource {
       const alpha = this.cfg.latency.shortSignificance / this.latencyHorizons.length;
       for (const m of this.latencyHorizons) {
         const recent = this.recentPopulation(k, m, this.shortScratch);
-        const v = detectLatencyRegression({ count: recent.count, sketch: recent.sketch, endMs: nowMs }, k.latency, params, k.share, k.sensitivity, {
+        // The same baseline placement as the window test, so the hour-of-day factor is the same.
+        const v = detectLatencyRegression({ count: recent.count, sketch: recent.sketch, startMs: k.window.startMs, endMs: nowMs }, k.latency, params, k.share, k.sensitivity, {
           quantiles: SHIFT_QUANTILES,
           significance: alpha,
+          requireAll: true,
         });
         if (v) {
           regression = v;

@@ -249,6 +249,12 @@ export interface RegressionTestOptions {
   quantiles?: readonly TestedQuantile[];
   /** Significance of this look, overriding params.significance (still divided by sensitivity). */
   significance?: number;
+  /**
+   * Every tested quantile must pass (effect and significance), not just one: a shift of the
+   * whole distribution. Used by the short-horizon test, where a baseline still absorbing a level
+   * change (its median lags, its tail has moved) must not make the median alone look shifted.
+   */
+  requireAll?: boolean;
 }
 
 function magnitudeLevel(ratio: number): number {
@@ -281,22 +287,26 @@ export function detectLatencyRegression(
   const minEffect = params.minRelativeEffect * sensitivity;
   const season = baseline.seasonalFactor(window.startMs ?? window.endMs, window.endMs);
   let best: LatencyVerdict | undefined;
+  const all = options.requireAll === true;
   for (const { q, figure } of options.quantiles ?? TAIL_QUANTILES) {
     const p0 = 1 - q;
-    if (n * p0 < 1) continue;
     // The baseline quantile is itself an estimate. Test against a distribution-free upper
     // confidence bound (the baseline quantile at q + z * sqrt(q(1-q)/N)) so a thin baseline
     // cannot make ordinary tail beats look like exceedances; skip q until the bound is below 1.
     const weight = baseline.weight;
     const qUpper = q + BASELINE_QUANTILE_Z * Math.sqrt((q * p0) / weight);
-    if (qUpper >= 1) continue;
     const expected = baseline.quantile(q) * season;
-    const reference = baseline.quantile(qUpper) * season;
     const observed = window.sketch.quantile(q);
-    if (!(observed >= expected * (1 + minEffect)) || observed - expected < params.minAbsoluteMs) continue;
-    const k = Math.round(window.sketch.countAbove(reference));
-    const pValue = binomialUpperTail(k, n, p0);
-    if (pValue >= alpha) continue;
+    let pValue = 1;
+    let k = 0;
+    if (n * p0 >= 1 && qUpper < 1 && observed >= expected * (1 + minEffect) && observed - expected >= params.minAbsoluteMs) {
+      k = Math.round(window.sketch.countAbove(baseline.quantile(qUpper) * season));
+      pValue = binomialUpperTail(k, n, p0);
+    }
+    if (pValue >= alpha) {
+      if (all) return undefined;
+      continue;
+    }
     if (best && best.pValue <= pValue) continue;
     const robustZ = baseline.robustZ(observed);
     const series = baseline.seriesScore(observed, window.endMs);

@@ -8,6 +8,7 @@ import { attributeSuspects, suspectHypotheses } from './drilldown.js';
 import { errorHypothesis, type ErrorResult } from './error-analysis.js';
 import { relatedAnomalies, relatedHypotheses } from './related.js';
 import { releaseHypothesis, type ReleaseResult } from './release.js';
+import { sequenceTimingHypothesis } from './sequence-timing.js';
 import { shapeHypotheses } from './shape-hypotheses.js';
 import { timingHypothesis } from './self-time.js';
 
@@ -36,6 +37,9 @@ export function diagnose(anomaly: Anomaly, evidence: EvidenceSource, context: Di
     const t = timingHypothesis(sets.anomalous, sets.normal, evidence);
     if (t.hypothesis !== undefined) hypotheses.push(t.hypothesis);
     timingFigures = t.figures;
+    const seq = sequenceTimingHypothesis(anomaly, evidence);
+    if (seq.hypothesis !== undefined) hypotheses.push(seq.hypothesis);
+    if (seq.slowest !== undefined) ctx.slowestBeat = seq.slowest;
   }
 
   let err: ErrorResult | undefined;
@@ -118,6 +122,8 @@ export function diagnose(anomaly: Anomaly, evidence: EvidenceSource, context: Di
 
   const affectedHandlers = new Set<string>();
   if (handler !== undefined) affectedHandlers.add(handler);
+  const slowest = ctx.slowestBeat as { handler: string } | undefined;
+  if (slowest !== undefined) affectedHandlers.add(slowest.handler);
   const affectedSequences = new Set<string>();
   if (sequence !== undefined && sequence !== '') affectedSequences.add(sequence);
   const affectedServices = new Set<string>([anomaly.service]);

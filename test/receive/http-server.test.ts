@@ -70,6 +70,30 @@ describe('HttpReceiver', () => {
     expect(text).toContain('self_healing_beats_total{service="checkout-api"} 20');
   });
 
+  it('reuses body buffers between requests of different sizes without mixing them up', async () => {
+    const port = await start();
+    const sizes = [300, 40, 512, 3, 200];
+    for (const [i, n] of sizes.entries()) {
+      beats = [];
+      const res = await httpSend(port, encodeTraceRequest([beatSpans(n, i + 1, `svc-${i}`)]), PROTO, { agent });
+      expect(res.status).toBe(200);
+      expect(beats).toHaveLength(n);
+      expect(beats.every((b) => b.service === `svc-${i}`)).toBe(true);
+    }
+  });
+
+  it('never reuses a body handed to onAccepted (the forwarder sends it later)', async () => {
+    const kept: Buffer[] = [];
+    const port = await start({}, { onAccepted: (body) => kept.push(body) });
+    const first = encodeTraceRequest([beatSpans(200, 1, 'first')]);
+    const second = encodeTraceRequest([beatSpans(200, 2, 'second')]);
+    expect((await httpSend(port, first, PROTO, { agent })).status).toBe(200);
+    expect((await httpSend(port, second, PROTO, { agent })).status).toBe(200);
+    expect(kept).toHaveLength(2);
+    expect(kept[0]!.equals(first)).toBe(true);
+    expect(kept[1]!.equals(second)).toBe(true);
+  });
+
   it('accepts JSON (also gzip-compressed) and answers JSON', async () => {
     const port = await start();
     const text = encodeTraceRequestJsonText([beatSpans(5, 2)]);
