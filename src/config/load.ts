@@ -34,11 +34,16 @@ function isTree(v: unknown): v is Tree {
 
 /** Scalars from env and flags are strings; read them as YAML so "4318" is a number, "true" a boolean, "[a,b]" a list. */
 function parseScalar(raw: string): unknown {
+  let value: unknown;
   try {
-    return parseYaml(raw) ?? raw;
+    value = parseYaml(raw);
   } catch {
     return raw;
   }
+  if (value === null || value === undefined) return raw;
+  // "a: b" or ":memory:" read as YAML is a mapping; only an explicit {...} is meant as one.
+  if (typeof value === 'object' && !Array.isArray(value) && !raw.trim().startsWith('{')) return raw;
+  return value;
 }
 
 function setPath(tree: Tree, path: string[], value: unknown): void {

@@ -493,8 +493,13 @@ export class DetectionEngine implements EvidenceSource {
     }
     const lane = k.lane;
     if (lane) {
-      if (lane.version === version) lane.window.add(beat, failed, NO_SINK);
-      return;
+      if (lane.version === version) {
+        lane.window.add(beat, failed, NO_SINK);
+        return;
+      }
+      // Another version while the lane's own has not run for a full slice: the lane's release
+      // was replaced (or rolled back), so the newcomer may take the lane.
+      if (lane.window.head >= Math.floor(beat.startMs / this.cfg.sliceMs) - 1) return;
     }
     if (!this.cfg.versionSplit || version === k.settledVersion || !k.latency.warm) return;
     const seen = this.versionsByService.get(beat.service)?.get(version);
@@ -528,6 +533,16 @@ export class DetectionEngine implements EvidenceSource {
       k.settledVersion = undefined;
       k.lane = undefined;
     }
+  }
+
+  /** The lane's share of the handler's beats since the version appeared. */
+  private laneShare(k: KeyState, lane: VersionLane): number {
+    const from = Math.floor(lane.sinceMs / this.cfg.sliceMs);
+    let count = 0;
+    k.window.forEachSlice((s) => {
+      if (s.index >= from) count += s.count;
+    });
+    return count > 0 ? Math.min(1, lane.count / count) : 0;
   }
 
   private laneSketch(lane: VersionLane): DDSketch {
@@ -660,7 +675,7 @@ export class DetectionEngine implements EvidenceSource {
     if (lane && laneVerdict) {
       details.version = lane.version;
       details.versionBeats = lane.count;
-      details.versionShare = round(k.count > 0 ? lane.count / k.count : 0);
+      details.versionShare = round(this.laneShare(k, lane));
       details.versionP95Ms = round(laneVerdict.figure === 'p95' ? laneVerdict.observedMs : this.laneScratch.quantile(0.95));
     }
     if (Number.isFinite(v.robustZ)) details.robustZ = round(v.robustZ);

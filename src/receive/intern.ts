@@ -67,11 +67,14 @@ export class ByteSlots {
   private readonly wordsPerSlot: number;
   private readonly words: Int32Array;
   private readonly bytes: Uint8Array;
+  /** Per pair of slots: which one the next miss replaces when both are taken. */
+  private readonly turns: Uint8Array;
   /** Slot of the last find, hit or miss: where `store` puts the key. */
   slot = 0;
 
   constructor(slots: number, maxKeyBytes: number) {
-    let size = 1;
+    // At least one pair of slots (see find).
+    let size = 2;
     while (size < slots) size <<= 1;
     this.size = size;
     this.mask = size - 1;
@@ -82,6 +85,7 @@ export class ByteSlots {
     this.words = new Int32Array(size * this.wordsPerSlot);
     this.bytes = new Uint8Array(this.words.buffer);
     for (let i = 0; i < this.words.length; i += this.wordsPerSlot) this.words[i] = -1;
+    this.turns = new Uint8Array(size >> 1);
   }
 
   /**
@@ -110,13 +114,27 @@ export class ByteSlots {
     h ^= h >>> 15;
     h = Math.imul(h, 0x27d4eb2f);
     h ^= h >>> 13;
-    const slot = h & this.mask;
-    this.slot = slot;
+    // Two-way: a key may sit in either slot of its pair, so two hot keys sharing a hash bucket
+    // do not evict each other on every use.
+    const pair = h & this.mask & ~1;
+    if (this.matches(pair, bv, start, end, t1, t2)) {
+      this.slot = pair;
+      return true;
+    }
+    if (this.matches(pair + 1, bv, start, end, t1, t2)) {
+      this.slot = pair + 1;
+      return true;
+    }
+    this.slot = this.victim(pair);
+    return false;
+  }
+
+  private matches(slot: number, bv: DataView, start: number, end: number, t1: number, t2: number): boolean {
     const w = this.words;
     let k = slot * this.wordsPerSlot;
-    if (w[k] !== len || w[k + 1] !== t1 || w[k + 2] !== t2) return false;
+    if (w[k] !== end - start || w[k + 1] !== t1 || w[k + 2] !== t2) return false;
     k += 3;
-    for (i = start; i + 8 <= end; i += 8, k += 2) {
+    for (let i = start; i + 8 <= end; i += 8, k += 2) {
       if (w[k] !== bv.getInt32(i, true) || w[k + 1] !== bv.getInt32(i + 4, true)) return false;
     }
     return true;
@@ -128,12 +146,34 @@ export class ByteSlots {
     h ^= h >>> 15;
     h = Math.imul(h, 0x27d4eb2f);
     h ^= h >>> 13;
-    const slot = h & this.mask;
-    this.slot = slot;
+    const pair = h & this.mask & ~1;
+    if (this.matchesShort(pair, buf, start, end)) {
+      this.slot = pair;
+      return true;
+    }
+    if (this.matchesShort(pair + 1, buf, start, end)) {
+      this.slot = pair + 1;
+      return true;
+    }
+    this.slot = this.victim(pair);
+    return false;
+  }
+
+  private matchesShort(slot: number, buf: Uint8Array, start: number, end: number): boolean {
     if (this.words[slot * this.wordsPerSlot] !== end - start) return false;
     const bytes = this.bytes;
     for (let i = start, k = (slot * this.wordsPerSlot + 1) * 4; i < end; i++, k++) if (bytes[k] !== buf[i]) return false;
     return true;
+  }
+
+  /** Where a missed key of this pair goes: an empty slot, else the pair's slots in turn. */
+  private victim(pair: number): number {
+    const w = this.words;
+    if (w[pair * this.wordsPerSlot] === -1) return pair;
+    if (w[(pair + 1) * this.wordsPerSlot] === -1) return pair + 1;
+    const turn = this.turns[pair >> 1]!;
+    this.turns[pair >> 1] = turn ^ 1;
+    return pair + turn;
   }
 
   /** Copies buf[start, end) in as the key of the slot the last find looked at. */

@@ -66,6 +66,13 @@ describe('loadConfig', () => {
     expect(cfg.forward.enabled).toBe(true);
   });
 
+  it('keeps strings that merely look like YAML mappings, and reads explicit flow mappings', () => {
+    const cfg = loadConfig({ sets: ['store.path=:memory:', 'forward.headers={x-tenant: acme}'] });
+    expect(cfg.store.path).toBe(':memory:');
+    expect(cfg.forward.headers).toEqual({ 'x-tenant': 'acme' });
+    expect(loadConfig({ env: { SELF_HEALING_SERVICE_NAME: 'a: b' } }).serviceName).toBe('a: b');
+  });
+
   it('ignores secrets that share the prefix but are not config paths', () => {
     const cfg = loadConfig({ env: { SELF_HEALING_AUTH_TOKEN: 's3cret' } });
     expect(JSON.stringify(cfg)).not.toContain('s3cret');

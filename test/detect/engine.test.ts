@@ -303,4 +303,137 @@ describe('DetectionEngine', () => {
       expect(untestedAlerts(withoutRoot)).toEqual(['untested-handler']);
     });
   });
+
+  describe('short horizons and version lanes', () => {
+    const busy: TrafficSpec = { handler: 'priceCart', rate: 6, medianMs: 9, sigma: 0.35, errorRate: 0.003, serviceVersion: '1.0.0' };
+
+    /** Feeds slices of `busy`, transforming each slice's beats; returns the opened anomalies. */
+    function feed(engine: DetectionEngine, rand: () => number, slices: number, startMs: number, edit?: (beats: ReturnType<typeof traffic>) => void) {
+      const opened: AnomalyChange[] = [];
+      let t = startMs;
+      for (let s = 0; s < slices; s++) {
+        const beats = traffic(rand, busy, t, t + SLICE);
+        edit?.(beats);
+        engine.observe(beats);
+        t += SLICE;
+        for (const c of engine.evaluate(t)) {
+          AnomalySchema.parse(c.anomaly);
+          if (c.kind === 'opened') opened.push(c);
+        }
+      }
+      return { opened, endMs: t };
+    }
+
+    it('catches a x1.6 shift in the newest slice, which the window test needs many slices for', () => {
+      const engine = new DetectionEngine({ config: config() });
+      const rand = seededRandom(300);
+      const warm = feed(engine, rand, 200, T0);
+      expect(warm.opened).toEqual([]);
+      const slow = (beats: ReturnType<typeof traffic>): void => {
+        for (const b of beats) b.durationMs *= 1.6;
+      };
+      const bad = feed(engine, rand, 2, warm.endMs, slow);
+      const perf = bad.opened.filter((c) => c.anomaly.type === 'performance');
+      expect(perf).toHaveLength(1);
+      const a = perf[0]!.anomaly;
+      expect(a.handler).toBe('priceCart');
+      expect(a.details.test).toBe('short-horizon-exceedance');
+      expect([1, 3]).toContain(a.details.horizonSlices);
+      expect(a.details.pValue).toBeLessThan(5e-7);
+      expect(a.summary).toContain('in the last');
+      // Figures and exemplars describe the slices tested, not the mostly healthy window.
+      expect(a.observed.count).toBeLessThanOrEqual(3 * 80);
+      expect(a.exemplars.every((e) => e.durationMs! > busy.medianMs)).toBe(true);
+      expect(a.observed.p50Ms! / a.expected.p50Ms!).toBeGreaterThan(1.3);
+
+      // Without the short look (significance out of reach) the same shift is not found that fast.
+      const strict = new DetectionEngine({ config: config({ latency: { shortSignificance: 1e-300 } }) });
+      const r2 = seededRandom(300);
+      feed(strict, r2, 200, T0);
+      expect(feed(strict, r2, 2, warm.endMs, slow).opened.filter((c) => c.anomaly.type === 'performance')).toEqual([]);
+    });
+
+    it('catches a 6 % error burst on the short horizon within a few slices', () => {
+      const engine = new DetectionEngine({ config: config() });
+      const rand = seededRandom(301);
+      const warm = feed(engine, rand, 200, T0);
+      const boom = makeError('TimeoutError', 'upstream timed out');
+      const bad = feed(engine, rand, 6, warm.endMs, (beats) => {
+        for (const b of beats) {
+          if (rand() < 0.06) {
+            b.status = STATUS_ERROR;
+            b.error = boom;
+          }
+        }
+      });
+      const spike = bad.opened.find((c) => c.anomaly.subtype === 'error-rate-spike');
+      expect(spike).toBeDefined();
+      expect(spike!.anomaly.details.horizonSlices).toBeDefined();
+      expect(spike!.anomaly.summary).toContain('in the last');
+      // The 30-slice window test alone needs the window rate 2 points above baseline: ~10 slices.
+      expect(spike!.anomaly.firstSeenMs - warm.endMs).toBeLessThanOrEqual(6 * SLICE);
+    });
+
+    /** Puts a share of each slice's beats on `version`, `factor` times slower. */
+    function rollout(rand: () => number, version: string, share: number, factor: number) {
+      return (beats: ReturnType<typeof traffic>): void => {
+        for (const b of beats) {
+          if (rand() >= share) continue;
+          b.serviceVersion = version;
+          b.durationMs *= factor;
+        }
+      };
+    }
+
+    it('tests a new version on a quarter of the instances on its own and names it', () => {
+      const engine = new DetectionEngine({ config: config() });
+      const rand = seededRandom(302);
+      const warm = feed(engine, rand, 200, T0);
+      const bad = feed(engine, rand, 4, warm.endMs, rollout(rand, '1.1.0', 0.25, 1.8));
+      const perf = bad.opened.filter((c) => c.anomaly.type === 'performance');
+      expect(perf).toHaveLength(1);
+      const a = perf[0]!.anomaly;
+      expect(a.subtype).toBe('latency-regression');
+      expect(a.details.test).toBe('version-exceedance');
+      expect(a.details.version).toBe('1.1.0');
+      expect(a.details.versionShare).toBeGreaterThan(0.1);
+      expect(a.details.versionShare).toBeLessThan(0.4);
+      expect(a.summary).toContain('on version 1.1.0');
+      expect(engine.versions('shop').map((v) => v.version)).toEqual(['1.0.0', '1.1.0']);
+
+      // 15 new-version beats per slice: the lane has its 30 beats (minSamples) in the 2nd or 3rd.
+      expect(a.firstSeenMs - warm.endMs).toBeLessThanOrEqual(3 * SLICE);
+      // Switched off: the diluted shift is not seen in those slices.
+      const off = new DetectionEngine({ config: config({ versionSplit: false }) });
+      const r2 = seededRandom(302);
+      feed(off, r2, 200, T0);
+      expect(feed(off, r2, 4, warm.endMs, rollout(r2, '1.1.0', 0.25, 1.8)).opened.filter((c) => c.anomaly.type === 'performance')).toEqual([]);
+    });
+
+    it('stays quiet for a same-speed release, an old version still running, and a lane that grows up', () => {
+      const engine = new DetectionEngine({ config: config({ baselineSlices: 60 }) });
+      const rand = seededRandom(303);
+      // An old version on a tenth of the instances from the start: it is not a release.
+      const mixed = (beats: ReturnType<typeof traffic>): void => {
+        for (const b of beats) if (rand() < 0.1) b.serviceVersion = '0.9.0';
+      };
+      const warm = feed(engine, rand, 200, T0, mixed);
+      expect(warm.opened).toEqual([]);
+      const same = rollout(rand, '1.1.0', 0.25, 1);
+      const release = feed(engine, rand, 150, warm.endMs, (beats) => {
+        mixed(beats);
+        same(beats);
+      });
+      expect(release.opened).toEqual([]);
+      // Past the baseline horizon the lane is over: 1.1.0 is the reference now, and 1.0.0 (long
+      // seen) does not open a lane when the rollout is complete.
+      const done = feed(engine, rand, 60, release.endMs, rollout(rand, '1.1.0', 0.9, 1));
+      expect(done.opened).toEqual([]);
+      // A release that stops (rolled back) closes its lane; a later slower one is tested afresh.
+      feed(engine, rand, 40, done.endMs, rollout(rand, '1.2.0', 0.2, 1));
+      const later = feed(engine, rand, 12, done.endMs + 40 * SLICE, rollout(rand, '1.3.0', 0.25, 2));
+      console.log(later.opened.map((c) => [c.anomaly.firstSeenMs - done.endMs - 40 * SLICE, c.anomaly.summary]));
+      expect(later.opened.filter((c) => c.anomaly.type === 'performance').map((c) => c.anomaly.details.version)).toEqual(['1.3.0']);
+    });
+  });
 });

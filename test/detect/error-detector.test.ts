@@ -85,6 +85,13 @@ describe('detectErrorSpike', () => {
     expect(detectErrorSpike(1000, 45, baseline, PARAMS, 0.5, 1)).toBeDefined();
     expect(detectErrorSpike(1000, 45, baseline, PARAMS, 0.5, 4)).toBeUndefined();
   });
+
+  it('takes another significance for another look (the short horizon)', () => {
+    const v = detectErrorSpike(90, 12, baseline, PARAMS, 0.5)!;
+    expect(v).toBeDefined();
+    expect(detectErrorSpike(90, 12, baseline, PARAMS, 0.5, 1, { significance: v.pValue / 2 })).toBeUndefined();
+    expect(detectErrorSpike(90, 12, baseline, PARAMS, 0.5, 1, { significance: v.pValue * 2 })).toBeDefined();
+  });
 });
 
 describe('FingerprintBook', () => {

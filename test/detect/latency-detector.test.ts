@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DDSketch } from '../../src/detect/ddsketch.js';
-import { detectLatencyRegression, detectSloBreach, HourProfile, LatencyBaseline, type LatencyParams } from '../../src/detect/latency-detector.js';
+import { detectLatencyRegression, detectSloBreach, HourProfile, LatencyBaseline, SHIFT_QUANTILES, type LatencyParams } from '../../src/detect/latency-detector.js';
 import { SliceWindow, type Slice, type SliceSink } from '../../src/detect/slice-window.js';
 import { lognormal, makeBeat, seededRandom } from './beat-factory.js';
 
@@ -100,6 +100,46 @@ describe('detectLatencyRegression', () => {
     const w = windowOf(draw(rand, 400, 64));
     expect(detectLatencyRegression(w, baseline, PARAMS, 0.5, 1)).toBeDefined();
     expect(detectLatencyRegression(w, baseline, PARAMS, 0.5, 4)).toBeUndefined();
+  });
+
+  it('tests the median on a short horizon: a whole-distribution shift in 60 beats', () => {
+    const values = draw(rand, 60, 64); // x1.6
+    const shift = { quantiles: SHIFT_QUANTILES, significance: 5e-7 };
+    const v = detectLatencyRegression(windowOf(values), baseline, PARAMS, 0.5, 1, shift)!;
+    expect(v).toBeDefined();
+    expect(['p50', 'p95']).toContain(v.figure);
+    expect(v.pValue).toBeLessThan(5e-7);
+    // The median carries more evidence per beat than the tail: its p-value is the smaller one.
+    const p95Only = detectLatencyRegression(windowOf(values), baseline, PARAMS, 0.5, 1, { quantiles: [SHIFT_QUANTILES[1]!], significance: 1 });
+    const p50Only = detectLatencyRegression(windowOf(values), baseline, PARAMS, 0.5, 1, { quantiles: [SHIFT_QUANTILES[0]!], significance: 1 });
+    expect(p50Only!.pValue).toBeLessThan(p95Only?.pValue ?? 1);
+    // The same shift in 60 beats drawn from the baseline: nothing.
+    for (let i = 0; i < 20; i++) expect(detectLatencyRegression(windowOf(draw(rand, 60, 40)), baseline, PARAMS, 0.5, 1, shift)).toBeUndefined();
+  });
+
+  it('with requireAll, needs every quantile: a median shift whose tail did not move is not a shift', () => {
+    // 60 % of beats move up to about the baseline p90, none beyond: the median shifts, p95 not.
+    const values = draw(rand, 200, 40).map((x, i) => (i % 5 < 3 ? Math.min(Math.max(x * 1.6, 58), 58) : x));
+    const either = detectLatencyRegression(windowOf(values), baseline, PARAMS, 0.5, 1, { quantiles: SHIFT_QUANTILES, significance: 1e-6 });
+    expect(either?.figure).toBe('p50');
+    expect(
+      detectLatencyRegression(windowOf(values), baseline, PARAMS, 0.5, 1, { quantiles: SHIFT_QUANTILES, significance: 1e-6, requireAll: true }),
+    ).toBeUndefined();
+    // A real shift passes both and reports the stronger evidence.
+    const shifted = detectLatencyRegression(windowOf(draw(rand, 200, 80)), baseline, PARAMS, 0.5, 1, {
+      quantiles: SHIFT_QUANTILES,
+      significance: 1e-6,
+      requireAll: true,
+    })!;
+    expect(shifted).toBeDefined();
+    expect(shifted.observedMs / shifted.expectedMs).toBeGreaterThan(1.6);
+  });
+
+  it('applies a stricter significance to another look', () => {
+    const values = draw(rand, 120, 60);
+    const loose = detectLatencyRegression(windowOf(values), baseline, PARAMS, 0.5, 1, { quantiles: SHIFT_QUANTILES })!;
+    expect(loose).toBeDefined();
+    expect(detectLatencyRegression(windowOf(values), baseline, PARAMS, 0.5, 1, { quantiles: SHIFT_QUANTILES, significance: loose.pValue / 2 })).toBeUndefined();
   });
 });
 
