@@ -69,6 +69,8 @@ class VersionLane {
   readonly window: SliceWindow;
   count = 0;
   errors = 0;
+  /** Start of the newest beat of this version. */
+  lastMs: number;
 
   constructor(
     readonly version: string,
@@ -77,8 +79,12 @@ class VersionLane {
     windowSlices: number,
   ) {
     this.window = new SliceWindow(sliceMs, windowSlices, SKETCH_ALPHA);
+    this.lastMs = sinceMs;
   }
 }
+
+/** Other versions a handler key remembers as "not a release" (old instances still running). */
+const SETTLED_VERSIONS = 4;
 
 /** Counts and a merged sketch of some slices (a short horizon or a version lane). */
 interface Population {
@@ -107,8 +113,8 @@ class KeyState implements SliceSink {
   lastSequence = '';
   /** Handler keys: the service.version the baseline was learnt from (the first one seen). */
   baseVersion: string | undefined;
-  /** Last other version found not to be new (long seen by the service): not routed to a lane. */
-  settledVersion: string | undefined;
+  /** Other versions found not to be new (long seen by the service): never routed to a lane. */
+  readonly settledVersions: string[] = [];
   lane: VersionLane | undefined;
   // Figures of the last evaluation.
   count = 0;
@@ -494,17 +500,19 @@ export class DetectionEngine implements EvidenceSource {
     const lane = k.lane;
     if (lane) {
       if (lane.version === version) {
-        lane.window.add(beat, failed, NO_SINK);
+        if (lane.window.add(beat, failed, NO_SINK) && beat.startMs > lane.lastMs) lane.lastMs = beat.startMs;
         return;
       }
       // Another version while the lane's own has not run for a full slice: the lane's release
       // was replaced (or rolled back), so the newcomer may take the lane.
-      if (lane.window.head >= Math.floor(beat.startMs / this.cfg.sliceMs) - 1) return;
+      if (beat.startMs - lane.lastMs < this.cfg.sliceMs) return;
     }
-    if (!this.cfg.versionSplit || version === k.settledVersion || !k.latency.warm) return;
+    const settled = k.settledVersions;
+    if (!this.cfg.versionSplit || settled.includes(version) || !k.latency.warm) return;
     const seen = this.versionsByService.get(beat.service)?.get(version);
     if (seen && seen.firstSeenMs < beat.startMs - this.cfg.windowSlices * this.cfg.sliceMs) {
-      k.settledVersion = version;
+      if (settled.length >= SETTLED_VERSIONS) settled.shift();
+      settled.push(version);
       return;
     }
     const fresh = new VersionLane(version, beat.startMs, this.cfg.sliceMs, this.cfg.windowSlices);
@@ -530,7 +538,7 @@ export class DetectionEngine implements EvidenceSource {
     if (count === 0) k.lane = undefined;
     else if (nowMs - lane.sinceMs > this.cfg.baselineSlices * this.cfg.sliceMs) {
       k.baseVersion = lane.version;
-      k.settledVersion = undefined;
+      k.settledVersions.length = 0;
       k.lane = undefined;
     }
   }

@@ -63,9 +63,14 @@ function sideFigures(beats: readonly Beat[], evidence: EvidenceSource): SideFigu
   const child: number[] = [];
   const total: number[] = [];
   const perChild = new Map<string, number[]>();
-  for (const b of beats.slice(-MAX_TRACES)) {
+  // Newest first, and only beats whose run is still held: the oldest baseline beats have usually
+  // lost their traces, and skipping them silently would leave too few runs to compare.
+  let used = 0;
+  for (let i = beats.length - 1; i >= 0 && used < MAX_TRACES; i--) {
+    const b = beats[i]!;
     const trace = evidence.traceBeats(b.traceId);
     if (trace === undefined) continue;
+    used++;
     const split = selfTimeSplit(b, trace);
     self.push(split.selfMs);
     child.push(split.childMs);

@@ -410,6 +410,27 @@ describe('DetectionEngine', () => {
       expect(feed(off, r2, 4, warm.endMs, rollout(r2, '1.1.0', 0.25, 1.8)).opened.filter((c) => c.anomaly.type === 'performance')).toEqual([]);
     });
 
+    it("tests the new version's error rate on its own too", () => {
+      const engine = new DetectionEngine({ config: config() });
+      const rand = seededRandom(304);
+      const warm = feed(engine, rand, 200, T0);
+      const boom = makeError('TypeError', 'x is undefined');
+      const bad = feed(engine, rand, 4, warm.endMs, (beats) => {
+        for (const b of beats) {
+          if (rand() >= 0.25) continue;
+          b.serviceVersion = '2.0.0';
+          if (rand() < 0.15) {
+            b.status = STATUS_ERROR;
+            b.error = boom;
+          }
+        }
+      });
+      const spike = bad.opened.find((c) => c.anomaly.subtype === 'error-rate-spike');
+      expect(spike).toBeDefined();
+      expect(spike!.anomaly.details.version).toBe('2.0.0');
+      expect(spike!.anomaly.summary).toContain('on version 2.0.0');
+    });
+
     it('stays quiet for a same-speed release, an old version still running, and a lane that grows up', () => {
       const engine = new DetectionEngine({ config: config({ baselineSlices: 60 }) });
       const rand = seededRandom(303);
@@ -431,8 +452,7 @@ describe('DetectionEngine', () => {
       expect(done.opened).toEqual([]);
       // A release that stops (rolled back) closes its lane; a later slower one is tested afresh.
       feed(engine, rand, 40, done.endMs, rollout(rand, '1.2.0', 0.2, 1));
-      const later = feed(engine, rand, 12, done.endMs + 40 * SLICE, rollout(rand, '1.3.0', 0.25, 2));
-      console.log(later.opened.map((c) => [c.anomaly.firstSeenMs - done.endMs - 40 * SLICE, c.anomaly.summary]));
+      const later = feed(engine, rand, 4, done.endMs + 40 * SLICE, rollout(rand, '1.3.0', 0.25, 2));
       expect(later.opened.filter((c) => c.anomaly.type === 'performance').map((c) => c.anomaly.details.version)).toEqual(['1.3.0']);
     });
   });

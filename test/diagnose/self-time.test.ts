@@ -56,6 +56,15 @@ describe('timingHypothesis', () => {
     expect(r.figures).toMatchObject({ slowChild: 'queryDb', slowChildGrowthMs: 95 });
   });
 
+  it('compares with the newest baseline runs that still have their traces', () => {
+    const { ev, slow, normal } = setup(120, 12);
+    // Thirty newer baseline beats whose traces were already evicted must not crowd out the six held runs.
+    const evicted = Array.from({ length: 30 }, (_, i) => beat({ durationMs: 20, traceId: `evicted-${i}` }));
+    const r = timingHypothesis(slow, [...normal, ...evicted], ev);
+    expect(r.hypothesis?.cause).toBe('self-time-regression');
+    expect(r.figures).toMatchObject({ baselineSelfMs: 10, baselineChildMs: 10 });
+  });
+
   it('assumes the whole baseline was self time when baseline traces are gone', () => {
     const ev = new FakeEvidence();
     const run = runWithChild(100, 90);
