@@ -272,12 +272,7 @@ export class DetectionEngine implements EvidenceSource {
     this.keys.forEach((node) => {
       const k = node.value;
       k.window.advanceTo(headMs, k);
-      let count = 0;
-      let errors = 0;
-      k.window.forEachSlice((s) => {
-        count += s.count;
-        errors += s.errors;
-      });
+      const { count, errors } = k.window.totals();
       k.count = count;
       k.errors = errors;
       if (k.lane) this.rollLane(k, headMs, nowMs);
@@ -527,12 +522,7 @@ export class DetectionEngine implements EvidenceSource {
   private rollLane(k: KeyState, headMs: number, nowMs: number): void {
     const lane = k.lane!;
     lane.window.advanceTo(headMs, NO_SINK);
-    let count = 0;
-    let errors = 0;
-    lane.window.forEachSlice((s) => {
-      count += s.count;
-      errors += s.errors;
-    });
+    const { count, errors } = lane.window.totals();
     lane.count = count;
     lane.errors = errors;
     if (count === 0) k.lane = undefined;

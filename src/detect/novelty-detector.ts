@@ -21,6 +21,7 @@
  * is O(memory); an update costs one binary search plus two array shifts of at most `memory`
  * elements, and O(peakWindow) for the damping.
  */
+import { lowerBound } from './stats.js';
 
 export interface NoveltyParams {
   /** Compare sign(v) * sqrt(|v|) instead of v. */
@@ -63,17 +64,6 @@ export interface NoveltyScore {
   samples: number;
 }
 
-/** Index of the first element >= v in an ascending array. */
-function lowerBound(sorted: readonly number[], v: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const m = (lo + hi) >> 1;
-    if (sorted[m]! < v) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
-}
 
 export class NoveltyDetector {
   readonly params: NoveltyParams;

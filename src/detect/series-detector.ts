@@ -1,3 +1,4 @@
+import { lowerBound } from './stats.js';
 /**
  * Univariate streaming anomaly core.
  *
@@ -150,17 +151,6 @@ const PERIOD_PROBES = 9;
 /** Fewest tail points for the exponential fit. */
 const MIN_TAIL = 5;
 
-/** Index of the first element >= v in an ascending array. */
-function lowerBound(sorted: readonly number[], v: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const m = (lo + hi) >> 1;
-    if (sorted[m]! < v) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
-}
 
 function medianOf(sorted: readonly number[]): number {
   const n = sorted.length;

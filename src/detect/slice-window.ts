@@ -179,6 +179,17 @@ export class SliceWindow {
     }
   }
 
+  /** Beats and failed beats over the whole current window. */
+  totals(): { count: number; errors: number } {
+    let count = 0;
+    let errors = 0;
+    this.forEachSlice((s) => {
+      count += s.count;
+      errors += s.errors;
+    });
+    return { count, errors };
+  }
+
   /** The slice with this index if it is in the window and holds data. */
   sliceAt(index: number): Slice | undefined {
     if (Number.isNaN(this.headIndex) || index > this.headIndex || index <= this.headIndex - this.size) return undefined;

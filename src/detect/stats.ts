@@ -140,3 +140,15 @@ export function severityOf(magnitudeLevel: number, trafficShare: number): Severi
 export function severityRank(s: SeverityLevel): number {
   return LEVELS.indexOf(s);
 }
+
+/** Index of the first element >= v in an ascending array. */
+export function lowerBound(sorted: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (sorted[m]! < v) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}

@@ -28,6 +28,9 @@ describe('SliceWindow', () => {
     const inWindow: number[] = [];
     w.forEachSlice((s) => inWindow.push(s.index));
     expect(inWindow).toEqual([2, 3, 4]);
+    // Three slices of four beats, one failing in each, are in the window.
+    expect(w.totals()).toEqual({ count: 12, errors: 3 });
+    expect(new SliceWindow(1000, 3).totals()).toEqual({ count: 0, errors: 0 });
   });
 
   it('counts late beats and drops them', () => {
