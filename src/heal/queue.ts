@@ -156,7 +156,7 @@ export interface JobSummary {
   traceId: string | undefined;
   fix: { kind: string; title: string } | undefined;
   validation: { passed: boolean; tests?: TestFigures; linePct?: number } | undefined;
-  deployment: { decision: string; branch?: string; mergeSha?: string; state?: string } | undefined;
+  deployment: { decision: string; branch?: string; mergeSha?: string; state?: string; url?: string } | undefined;
   verdict: string | undefined;
 }
 
@@ -458,7 +458,7 @@ export class JobQueue {
       : undefined;
     const fix = validation?.combined?.fix ?? (fixes && fixes.length > 0 ? fixes[chosen ?? 0] : undefined);
     const deploy = last('deployment.deploy')?.result as
-      | { decision: string; proposal?: { branch: string; state: string; mergeSha?: string } }
+      | { decision: string; proposal?: { branch: string; state: string; mergeSha?: string; url?: string } }
       | undefined;
     const learned = last('learning.track')?.result as { verdict: string } | undefined;
     const summary: JobSummary = {
@@ -489,6 +489,7 @@ export class JobQueue {
             decision: deploy.decision,
             ...(deploy.proposal ? { branch: deploy.proposal.branch, state: deploy.proposal.state } : {}),
             ...(deploy.proposal?.mergeSha ? { mergeSha: deploy.proposal.mergeSha } : {}),
+            ...(deploy.proposal?.url ? { url: deploy.proposal.url } : {}),
           }
         : undefined,
       verdict: learned?.verdict,

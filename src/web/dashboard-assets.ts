@@ -236,6 +236,7 @@ async function refreshFixes() {
     if (f.validation && f.validation.tests) meta.push('tests ' + f.validation.tests.passed + ' passed, ' + f.validation.tests.failed + ' failed');
     else if (f.validation) meta.push('validation ' + (f.validation.passed ? 'passed' : 'failed'));
     if (f.deployment) meta.push(f.deployment.decision + (f.deployment.branch ? ' <code>' + esc(f.deployment.branch) + '</code>' : '') + (f.deployment.mergeSha ? ' merge <code>' + esc(f.deployment.mergeSha.slice(0, 10)) + '</code>' : ''));
+    if (f.deployment && f.deployment.url) meta.push('<a target="_blank" rel="noopener" href="' + esc(f.deployment.url) + '">pull request</a>');
     if (f.verdict) meta.push('verdict <span class="verdict ' + esc(f.verdict) + '">' + esc(f.verdict) + '</span>');
     if (f.error && f.state !== 'succeeded') meta.push('<span class="muted">' + esc(String(f.error).slice(0, 160)) + '</span>');
     if (info.jaegerUrl && f.traceId) meta.push('<a target="_blank" rel="noopener" href="' + esc(info.jaegerUrl.replace(/\\/$/, '') + '/trace/' + f.traceId) + '">trace</a>');

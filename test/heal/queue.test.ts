@@ -152,7 +152,7 @@ describe('JobQueue', () => {
     const results: Record<string, unknown> = {
       'fix.generate': [{ kind: 'guard', title: 'Guard' }, { kind: 'llm', title: 'LLM' }],
       'validation.run': { chosen: 1, results: [{ passed: false }, { passed: true, tests: { passed: 3, failed: 0, skipped: 0, total: 3 }, coverage: { linePct: 91 } }] },
-      'deployment.deploy': { decision: 'merge', proposal: { branch: 'self-healing/an-1-x', state: 'merged', mergeSha: 'abc' } },
+      'deployment.deploy': { decision: 'merge', proposal: { branch: 'self-healing/an-1-x', state: 'merged', mergeSha: 'abc', url: 'https://github.com/o/r/pull/7' } },
       'learning.track': { verdict: 'improved' },
     };
     for (const stage of ['fix.generate', 'validation.run', 'deployment.deploy', 'learning.track'] as const) {
@@ -164,7 +164,7 @@ describe('JobQueue', () => {
       state: 'succeeded',
       fix: { kind: 'llm', title: 'LLM' },
       validation: { passed: true, tests: { passed: 3, total: 3 }, linePct: 91 },
-      deployment: { decision: 'merge', branch: 'self-healing/an-1-x', state: 'merged', mergeSha: 'abc' },
+      deployment: { decision: 'merge', branch: 'self-healing/an-1-x', state: 'merged', mergeSha: 'abc', url: 'https://github.com/o/r/pull/7' },
       verdict: 'improved',
     });
   });
