@@ -171,6 +171,17 @@ export function nanosToMs(hi: number, lo: number): number {
   return hi * TWO_32_NS_IN_MS + lo / 1e6;
 }
 
+/** The beat number a `beat.number` attribute value stands for (0 when it is not a non-negative integer). */
+export function beatNumberOf(value: AttrValue): number {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}
+
+/** The beat kind a `beat.kind` attribute value stands for ('' when unknown). */
+export function beatKindOf(value: AttrValue): BeatKind | '' {
+  return value === 'pure' || value === 'stage-crew' ? value : '';
+}
+
 /** Everything read from one span; reused from span to span to avoid allocation. */
 export class SpanFields {
   traceId = '';
@@ -275,11 +286,9 @@ export class SpanFields {
       case KEY_MOVEMENT:
         this.movement = str(value);
         return;
-      case KEY_NUMBER: {
-        const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-        this.beatNumber = Number.isSafeInteger(n) && n >= 0 ? n : 0;
+      case KEY_NUMBER:
+        this.beatNumber = beatNumberOf(value);
         return;
-      }
       case KEY_EVENT:
         this.event = str(value);
         return;
@@ -290,7 +299,7 @@ export class SpanFields {
         this.plugin = str(value);
         return;
       case KEY_KIND:
-        this.kind = value === 'pure' || value === 'stage-crew' ? value : '';
+        this.kind = beatKindOf(value);
         return;
       case KEY_CORRELATION_ID:
         this.correlationId = str(value);

@@ -6,7 +6,9 @@ import {
   KEY_EXCEPTION_TYPE,
   KEY_EVENT,
   KEY_HANDLER,
+  KEY_KIND,
   KEY_MOVEMENT,
+  KEY_NUMBER,
   KEY_OTHER,
   KEY_PLUGIN,
   KEY_REQUEST_ID,
@@ -14,6 +16,8 @@ import {
   KEY_SKIP,
   ResourceFields,
   SpanFields,
+  beatKindOf,
+  beatNumberOf,
   classifyKey,
   classifyResourceKey,
   sharedInterner,
@@ -21,7 +25,7 @@ import {
   type DecodeResult,
 } from './beat-builder.js';
 import { ByteSlots, MAX_CACHED_BYTES, Utf8Cache, decodeShort, releaseInput, decodeUtf8, validateUtf8 } from './intern.js';
-import { MAX_BEAT_ATTRIBUTE_LENGTH, MAX_BEAT_ATTRIBUTES, type AttrValue } from '../model/beat.js';
+import { MAX_BEAT_ATTRIBUTE_LENGTH, MAX_BEAT_ATTRIBUTES, type AttrValue, type BeatKind } from '../model/beat.js';
 import { OtlpDecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, int64ToNumber } from './protowire.js';
 
 export type { DecodeOptions, DecodeResult } from './beat-builder.js';
@@ -56,6 +60,9 @@ const kvKeys = new Array<string>(kvSlots.size).fill('');
 const kvValues = new Array<AttrValue>(kvSlots.size).fill('');
 /** kvValues as strings, for the beat fields that hold strings. */
 const kvStrings = new Array<string>(kvSlots.size).fill('');
+/** What beat.number and beat.kind values stand for (beatNumberOf / beatKindOf), for those keys. */
+const kvNumbers = new Float64Array(kvSlots.size);
+const kvKinds = new Array<BeatKind | ''>(kvSlots.size).fill('');
 
 /** Tag byte of Span.attributes (field 9, length-delimited). */
 const TAG_SPAN_ATTRIBUTES = (9 << 3) | WIRE_LEN;
@@ -401,6 +408,12 @@ class ProtoTraceDecoder {
         case KEY_CORRELATION_ID:
           f.correlationId = kvStrings[slot]!;
           return;
+        case KEY_NUMBER:
+          f.beatNumber = kvNumbers[slot]!;
+          return;
+        case KEY_KIND:
+          f.kind = kvKinds[slot]!;
+          return;
         default:
           f.setAttribute(kvCodes[slot]!, kvKeys[slot]!, kvValues[slot]!);
       }
@@ -432,6 +445,8 @@ class ProtoTraceDecoder {
     kvKeys[slot] = this.key;
     kvValues[slot] = value;
     kvStrings[slot] = typeof value === 'string' ? value : String(value);
+    kvNumbers[slot] = code === KEY_NUMBER ? beatNumberOf(value) : 0;
+    kvKinds[slot] = code === KEY_KIND ? beatKindOf(value) : '';
   }
 
   /**

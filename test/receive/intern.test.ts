@@ -162,3 +162,26 @@ describe('ByteSlots hashing', () => {
     expect(found).toBeGreaterThanOrEqual(48);
   });
 });
+
+describe('ByteSlots pairs', () => {
+  it('keeps two keys of one slot pair and replaces them in turn when a third comes', () => {
+    for (const words of [['first-key-000001', 'second-key-00002', 'third-key-000003'], ['ab', 'cd', 'ef']]) {
+      const slots = new ByteSlots(2, 32); // a single pair: every key maps to it
+      const keys = words.map((w) => enc.encode(w));
+      const find = (k: Uint8Array): boolean => slots.find(k, 0, k.length);
+      const put = (k: Uint8Array): void => {
+        expect(find(k)).toBe(false);
+        slots.store(k, 0, k.length);
+      };
+      put(keys[0]!);
+      put(keys[1]!);
+      expect(find(keys[0]!)).toBe(true);
+      const slotOfFirst = slots.slot;
+      expect(find(keys[1]!)).toBe(true);
+      expect(slots.slot).not.toBe(slotOfFirst);
+      put(keys[2]!);
+      expect(find(keys[2]!)).toBe(true);
+      expect([find(keys[0]!), find(keys[1]!)].filter(Boolean)).toHaveLength(1);
+    }
+  });
+});

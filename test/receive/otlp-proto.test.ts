@@ -193,6 +193,62 @@ describe('decodeTraceRequestProto: wire details', () => {
     expect(result.beats[0]!.traceId).toBe(TRACE_A);
   });
 
+  it('gives the same beats when every tag and length is a padded (non-minimal) varint', () => {
+    // Padded varints take the decoder's general path instead of its one-byte fast path.
+    const varint = (n: number, padded: boolean): number[] => {
+      const out: number[] = [];
+      for (; n >= 0x80; n >>>= 7) out.push((n & 0x7f) | 0x80);
+      return padded ? [...out, n | 0x80, 0] : [...out, n];
+    };
+    const build = (padded: boolean): Uint8Array => {
+      const len = (field: number, bytes: number[]): number[] => [...varint((field << 3) | 2, padded), ...varint(bytes.length, padded), ...bytes];
+      const str = (field: number, text: string): number[] => len(field, [...Buffer.from(text)]);
+      const hex = (field: number, h: string): number[] => len(field, [...Buffer.from(h, 'hex')]);
+      const fixed64 = (field: number, v: bigint): number[] => {
+        const b = Buffer.alloc(8);
+        b.writeBigUInt64LE(v);
+        return [...varint((field << 3) | 1, padded), ...b];
+      };
+      const kv = (key: string, value: number[], field = 9): number[] => len(field, [...str(1, key), ...len(2, value)]);
+      const event = len(11, [...fixed64(1, T), ...str(2, 'exception'), ...len(3, [...str(1, 'exception.type'), ...len(2, str(1, 'PadError'))])]);
+      const span = [
+        ...hex(1, TRACE_A),
+        ...hex(2, '0102030405060708'),
+        ...hex(4, '0807060504030201'),
+        ...str(5, 'padded.op'),
+        ...fixed64(7, T),
+        ...fixed64(8, T + 2_000_000n),
+        ...kv('beat.handler', str(1, 'padHandler')),
+        ...kv('beat.sequence', str(1, 'padSeq')),
+        ...kv('beat.number', [...varint(3 << 3, padded), ...varint(3, padded)]),
+        ...kv('beat.kind', str(1, 'pure')),
+        ...kv('http.route', str(1, '/pad')),
+        ...event,
+        ...len(15, [...str(2, 'failed'), ...varint(3 << 3, padded), ...varint(2, padded)]),
+      ];
+      const resource = len(1, kv('service.name', str(1, 'pad-svc'), 1));
+      return Uint8Array.from(len(1, [...resource, ...len(2, len(2, span))]));
+    };
+    const plain = decodeTraceRequestProto(build(false), opts);
+    const padded = decodeTraceRequestProto(build(true), opts);
+    const again = decodeTraceRequestProto(build(false), opts);
+    expect(plain.rejected).toBe(0);
+    expect(padded.beats).toEqual(plain.beats);
+    expect(again.beats).toEqual(plain.beats);
+    expect(plain.beats[0]).toMatchObject({
+      service: 'pad-svc',
+      handler: 'padHandler',
+      sequence: 'padSeq',
+      beatNumber: 3,
+      kind: 'pure',
+      parentSpanId: '0807060504030201',
+      durationMs: 2,
+      status: 2,
+      attributes: { 'http.route': '/pad' },
+    });
+    expect(plain.beats[0]!.error?.type).toBe('PadError');
+  });
+
   it('decodes names with multi-byte UTF-8', () => {
     const [beat] = decodeTraceRequestProto(encodeProto(oneSpan({ name: '🎼 Größe', attributes: { 'beat.handler': 'überprüfen' } })), opts).beats;
     expect(beat!.spanName).toBe('🎼 Größe');
