@@ -553,21 +553,11 @@ export class DetectionEngine implements EvidenceSource {
   /** The newest `slices` slices of a key's window, merged into `into`. */
   private recentPopulation(k: KeyState, slices: number, into: DDSketch): Population {
     into.clear();
-    let count = 0;
-    let errors = 0;
-    const head = k.window.head;
-    for (let idx = head - slices + 1; idx <= head; idx++) {
-      const s = k.window.sliceAt(idx);
-      if (!s) continue;
-      count += s.count;
-      errors += s.errors;
-      into.merge(s.sketch);
-    }
-    return { count, errors, sketch: into };
+    return { ...this.recentCounts(k, slices, into), sketch: into };
   }
 
-  /** Beat and error counts of the newest `slices` slices of a key's window. */
-  private recentCounts(k: KeyState, slices: number): { count: number; errors: number } {
+  /** Beat and error counts of the newest `slices` slices of a key's window (their sketches merged into `into` when given). */
+  private recentCounts(k: KeyState, slices: number, into?: DDSketch): { count: number; errors: number } {
     let count = 0;
     let errors = 0;
     const head = k.window.head;
@@ -576,6 +566,7 @@ export class DetectionEngine implements EvidenceSource {
       if (!s) continue;
       count += s.count;
       errors += s.errors;
+      into?.merge(s.sketch);
     }
     return { count, errors };
   }
