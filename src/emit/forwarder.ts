@@ -140,7 +140,7 @@ export interface ForwarderOptions {
  * when it is full the request is dropped and counted rather than buffered without limit.
  */
 export class Forwarder {
-  private readonly queue: ForwardRequest[] = [];
+  private readonly queue: Array<ForwardRequest | undefined> = [];
   private head = 0;
   private active = 0;
   private closed = false;
@@ -215,7 +215,13 @@ export class Forwarder {
   private pump(): void {
     while (!this.closed && this.active < this.config.concurrency && this.depth > 0) {
       const req = this.queue[this.head]!;
+      // Clear the slot: a sent body must not stay reachable until the next compaction.
+      this.queue[this.head] = undefined;
       this.head++;
+      if (this.head === this.queue.length) {
+        this.queue.length = 0;
+        this.head = 0;
+      }
       // Compact now and then so the array does not grow with total traffic.
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue.splice(0, this.head);

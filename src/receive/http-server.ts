@@ -197,10 +197,10 @@ export class HttpReceiver {
       if (failed) return;
       if (body !== undefined) {
         const full = body.subarray(0, size);
-        this.process(res, type, full);
-        // Decoding is synchronous and keeps no reference to the bytes, so the buffer can be
-        // reused, unless the forwarder was handed the body to send on later.
-        if (this.options.onAccepted === undefined) this.bodies.give(body);
+        this.process(res, type, full, true);
+        // Decoding is synchronous and keeps no reference to the bytes, and the forwarder gets a
+        // copy of exactly the body, so the pooled buffer can always be reused.
+        this.bodies.give(body);
       } else {
         this.process(res, type, Buffer.concat(chunks, size));
       }
@@ -245,7 +245,7 @@ export class HttpReceiver {
     req.pipe(gunzip);
   }
 
-  private process(res: ServerResponse, type: OtlpContentType, body: Buffer): void {
+  private process(res: ServerResponse, type: OtlpContentType, body: Buffer, pooled = false): void {
     const m = this.metrics;
     let result: DecodeResult;
     try {
@@ -275,7 +275,8 @@ export class HttpReceiver {
     } else {
       m.requests('http', 'ok').inc();
     }
-    this.options.onAccepted?.(body, type);
+    // A pooled body is reused for the next request: the forwarder keeps its own exact-size copy.
+    if (this.options.onAccepted) this.options.onAccepted(pooled ? Buffer.from(body) : body, type);
     const out = type === 'application/x-protobuf' ? encodeExportResponseProto(result.rejected, message) : encodeExportResponseJson(result.rejected, message);
     res.writeHead(200, { 'content-type': type, 'content-length': out.length });
     // An empty chunk would turn the single header write into a writev.

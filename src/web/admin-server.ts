@@ -36,7 +36,12 @@ export class AdminServer {
 
   constructor(private readonly options: AdminServerOptions) {
     this.server = createServer((req, res) => {
-      void this.dispatch(req, res);
+      this.dispatch(req, res).catch((err: unknown) => {
+        // dispatch answers its own errors; this only guards against a bug escaping it.
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+        else res.destroy();
+        this.options.onError?.(err);
+      });
     });
     this.server.keepAliveTimeout = 5_000;
   }
@@ -105,9 +110,11 @@ export class AdminServer {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://admin.local');
+    let url: URL;
     let found: ReturnType<AdminServer['match']>;
     try {
+      // A request target such as "//" or "//[::" is not a valid URL relative to our base.
+      url = new URL(req.url ?? '/', 'http://admin.local');
       found = this.match(req.method ?? 'GET', url.pathname);
     } catch {
       sendJson(res, 400, { error: 'malformed path' });
@@ -124,7 +131,8 @@ export class AdminServer {
     try {
       await found.route.handler(req, res, found.params, url);
     } catch (err) {
-      if (!res.headersSent) sendJson(res, 500, { error: (err as Error).message ?? 'internal error' });
+      // Details go to the log (onError), not to the client: they may name files or SQL.
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
       this.options.onError?.(err);
     }

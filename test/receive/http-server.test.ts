@@ -92,6 +92,8 @@ describe('HttpReceiver', () => {
     expect(kept).toHaveLength(2);
     expect(kept[0]!.equals(first)).toBe(true);
     expect(kept[1]!.equals(second)).toBe(true);
+    // The forwarder holds an exact-size copy, not a view into a larger pooled buffer.
+    expect(kept[0]!.buffer.byteLength).toBe(first.length);
   });
 
   it('accepts JSON (also gzip-compressed) and answers JSON', async () => {
