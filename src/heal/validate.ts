@@ -31,7 +31,7 @@ export function runCommand(
       shell: true,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CI: '1', FORCE_COLOR: '0', NO_COLOR: '1', ...opts.env },
+      env: { ...(opts.env ?? process.env), CI: '1', FORCE_COLOR: '0', NO_COLOR: '1' },
     });
     const chunks: Buffer[] = [];
     let size = 0;
@@ -65,8 +65,9 @@ export function runCommand(
       finish(null, null);
     });
     child.on('close', (code, signal) => {
-      // Leftover grandchildren of a finished run (watchers, workers) go too.
-      if (timedOut) killGroup();
+      // Leftover grandchildren of a finished run (a server started in the background, watchers,
+      // workers) go too: the worktree they run in is about to be deleted.
+      killGroup();
       finish(code, signal);
     });
   });
@@ -197,6 +198,17 @@ export function perfCommandFor(repo: HealConfig['repository'], files: string[]):
 
 const TAIL_CHARS = 4_000;
 
+/**
+ * The environment of the application's test command, without the secrets the sidecar holds: the
+ * command runs patched code (possibly LLM-written, or a test built from production data).
+ */
+export function testEnvironment(heal: HealConfig, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  const secrets = [heal.repository.github?.tokenEnv, heal.fix.llm?.apiKeyEnv, 'GITHUB_TOKEN', 'GH_TOKEN', 'SELF_HEALING_AUTH_TOKEN'];
+  for (const name of secrets) if (name) delete out[name];
+  return out;
+}
+
 export interface ValidateOptions {
   git: Git;
   heal: HealConfig;
@@ -224,7 +236,7 @@ async function measure(opts: ValidateOptions, baseSha: string, files: string[], 
       cwd: wt.dir,
       timeoutMs: repo.testTimeoutMs,
       maxOutputBytes: opts.heal.validation.maxOutputBytes,
-      ...(opts.env ? { env: opts.env } : {}),
+      env: testEnvironment(opts.heal, { ...process.env, ...opts.env }),
     });
     return run.durationMs;
   } finally {
@@ -275,7 +287,7 @@ export async function validateFix(opts: ValidateOptions): Promise<ValidationResu
       cwd: wt.dir,
       timeoutMs: repo.testTimeoutMs,
       maxOutputBytes: heal.validation.maxOutputBytes,
-      ...(opts.env ? { env: opts.env } : {}),
+      env: testEnvironment(heal, { ...process.env, ...opts.env }),
     });
     const tests = parseTestOutput(run.output);
     if (run.timedOut) reasons.push(`test command timed out after ${repo.testTimeoutMs} ms`);

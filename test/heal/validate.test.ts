@@ -12,6 +12,7 @@ import {
   perfCommandFor,
   readCoverage,
   runCommand,
+  testEnvironment,
   validateFix,
 } from '../../src/heal/validate.js';
 import type { GeneratedFix } from '../../src/model/heal.js';
@@ -164,6 +165,38 @@ describe('runCommand', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('kills what a finished command left running in the background', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'heal-cmd-'));
+    try {
+      const r = await runCommand(`node -e "setInterval(() => {}, 1000)" > /dev/null 2>&1 & echo $! > child.pid`, { cwd: dir, timeoutMs: 30_000, maxOutputBytes: 1000 });
+      expect(r.timedOut).toBe(false);
+      const pid = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
+      const deadline = Date.now() + 10_000;
+      let alive = true;
+      while (alive && Date.now() < deadline) {
+        try {
+          process.kill(pid, 0);
+          await new Promise((res) => setTimeout(res, 100));
+        } catch {
+          alive = false;
+        }
+      }
+      expect(alive).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives the test command no secrets of the sidecar', async () => {
+    const heal = ConfigSchema.parse({
+      heal: { repository: { github: { owner: 'o', repo: 'r', tokenEnv: 'MY_GH' } }, fix: { llm: { baseUrl: 'http://x', model: 'm', apiKeyEnv: 'MY_LLM' } } },
+    }).heal;
+    const env = testEnvironment(heal, { MY_GH: 'ghp_1', MY_LLM: 'sk-2', GITHUB_TOKEN: 'ghp_3', SELF_HEALING_AUTH_TOKEN: 't4', PATH: '/bin' });
+    expect(env).toEqual({ PATH: '/bin' });
+    const r = await runCommand('echo "[$MY_GH][$PATH]"', { cwd: tmpdir(), timeoutMs: 10_000, maxOutputBytes: 1000, env });
+    expect(r.output.trim()).toBe('[][/bin]');
   });
 
   it('keeps only the tail of long output and reports the exit code', async () => {

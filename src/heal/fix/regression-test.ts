@@ -124,6 +124,11 @@ export interface RegressionTestSpec {
   baselineP95Ms?: number;
 }
 
+/** A single-quoted string literal that no input can break out of. */
+export function quote(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/[\r\n\u2028\u2029]/g, ' ')}'`;
+}
+
 /** Source text of the generated vitest file. */
 export function renderRegressionTest(spec: RegressionTestSpec): string {
   const h = spec.handler;
@@ -131,14 +136,17 @@ export function renderRegressionTest(spec: RegressionTestSpec): string {
     const literal = indent(JSON.stringify(call.args, null, 2), 4);
     return spec.typescript ? `${literal} as unknown as Parameters<typeof ${h}>` : literal;
   };
-  const lines: string[] = [...spec.header.map((l) => `// ${l}`), `import { describe, expect, it } from 'vitest';`, `import { ${h} } from '${spec.importPath}';`, ''];
-  lines.push(`describe('${h} regression (self-healing)', () => {`);
+  // Header text carries production data (error messages): every line break of it becomes its own
+  // comment line, so nothing from telemetry can end the comment and run as code.
+  const header = spec.header.flatMap((l) => l.split(/\r\n|[\r\n\u2028\u2029]/)).map((l) => `// ${l}`);
+  const lines: string[] = [...header, `import { describe, expect, it } from 'vitest';`, `import { ${h} } from ${quote(spec.importPath)};`, ''];
+  lines.push(`describe(${quote(`${h} regression (self-healing)`)}, () => {`);
   spec.cases.forEach((call, i) => {
     const source = call.traceId !== undefined ? `trace ${call.traceId}` : `captured sample ${String(i + 1)}`;
     if (spec.mode !== 'latency') {
       const title = spec.mode === 'error' ? `does not throw for the input of ${source}` : `handles the input of ${source} without throwing`;
       lines.push(
-        `  it('${title}', async () => {`,
+        `  it(${quote(title)}, async () => {`,
         `    const args = ${argsExpr(call)};`,
         `    let thrown: unknown;`,
         `    try {`,
@@ -151,7 +159,7 @@ export function renderRegressionTest(spec: RegressionTestSpec): string {
       );
     } else {
       lines.push(
-        `  it('stays within ${String(spec.budgetMs)} ms (baseline p95 ${String(spec.baselineP95Ms)} ms) for the input of ${source}', async () => {`,
+        `  it(${quote(`stays within ${String(spec.budgetMs)} ms (baseline p95 ${String(spec.baselineP95Ms)} ms) for the input of ${source}`)}, async () => {`,
         `    const args = ${argsExpr(call)};`,
         `    const durations: number[] = [];`,
         `    for (let run = 0; run < ${String(LATENCY_RUNS)}; run++) {`,

@@ -32,6 +32,24 @@ describe('renderRegressionTest', () => {
     expect(checkScript('x.test.js', js)).toEqual([]);
   });
 
+  it('keeps production text inside comments and string literals (no code injection)', () => {
+    const payload = "await import('node:child_process').then((m) => m.execSync('id > /tmp/pwned'))";
+    const ts = renderRegressionTest({
+      handler: 'h',
+      importPath: '../src/h.js',
+      typescript: true,
+      mode: 'error',
+      cases: [{ args: [{ a: 1 }], failed: true, traceId: "t1'); " + payload + "; it('x" }],
+      header: [`Production error: Error: bad sku\n${payload}\r\n${payload}\u2028${payload}`],
+    });
+    // Every line that mentions the payload is a comment or inside a quoted title.
+    for (const line of ts.split('\n').filter((l) => l.includes('execSync'))) {
+      expect(line.startsWith('// ') || line.trimStart().startsWith("it('"), line).toBe(true);
+    }
+    expect(ts).toContain("it('does not throw for the input of trace t1\\'); await import(\\'node:child_process\\')");
+    expect(checkScript('x.test.ts', ts)).toEqual([]);
+  });
+
   it('derives the latency budget from the baseline p95 with headroom', () => {
     expect(latencyBudgetMs(6)).toBe(9);
     expect(latencyBudgetMs(0.2)).toBe(1);
