@@ -19,7 +19,12 @@ export interface CapturedCall {
   failed: boolean;
 }
 
+/** Path segments that would reach an object's prototype instead of an own property. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  // Attribute names come from telemetry: never let one walk into (and pollute) a prototype.
+  if (path.some((k) => UNSAFE_KEYS.has(k))) return;
   let node = target;
   for (let i = 0; i < path.length - 1; i++) {
     const key = path[i]!;

@@ -72,7 +72,9 @@ const isTableLine = (line: string | undefined): boolean => line !== undefined &&
 const HEADING = /^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
 
 function headingMatches(title: string, handler: string): boolean {
-  return new RegExp(`(^|[^A-Za-z0-9_])${handler}([^A-Za-z0-9_]|$)`).test(title.replace(/`/g, ''));
+  // The handler name comes from telemetry: match it literally, never as a pattern.
+  const escaped = handler.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^A-Za-z0-9_])${escaped}([^A-Za-z0-9_]|$)`).test(title.replace(/`/g, ''));
 }
 
 /**

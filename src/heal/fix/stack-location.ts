@@ -50,7 +50,12 @@ function sourceCandidates(path: string): string[] {
 export function resolveInRepo(repoDir: string, frame: FrameLocation): RepoLocation | undefined {
   let path = frame.path;
   if (isAbsolute(path) && path.startsWith(repoDir + sep)) path = relative(repoDir, path).split(sep).join('/');
-  const segments = path.split('/').filter((s) => s.length > 0);
+  // A frame path comes from telemetry: ".." must never lead outside the repository.
+  const segments = path.split('/').filter((s) => s.length > 0 && s !== '.');
+  if (segments.includes('..')) {
+    const last = segments.lastIndexOf('..');
+    segments.splice(0, last + 1);
+  }
   for (let i = 0; i < segments.length; i++) {
     const suffix = segments.slice(i).join('/');
     if (!COMPILED_DIR.test(suffix) && existsSync(join(repoDir, suffix))) {

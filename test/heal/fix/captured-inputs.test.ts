@@ -9,6 +9,13 @@ describe('argsFromAttributes', () => {
     ]);
   });
 
+  it('ignores attribute paths that would reach a prototype', () => {
+    const args = argsFromAttributes({ 'beat.input.__proto__.latencyBudgetMs': 1, 'beat.input.constructor.prototype.x': 2, 'beat.input.a': 3 });
+    expect(args).toEqual([{ a: 3 }]);
+    expect(({} as Record<string, unknown>).latencyBudgetMs).toBeUndefined();
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
   it('reads positional arguments and whole JSON inputs', () => {
     expect(argsFromAttributes({ 'beat.input.0.id': 'a', 'beat.input.1': 3 })).toEqual([{ id: 'a' }, 3]);
     expect(argsFromAttributes({ 'beat.input': '{"a":1}' })).toEqual([{ a: 1 }]);

@@ -91,3 +91,12 @@ describe('DocumentationStrategy on the fixture repository', () => {
     expect(new DocumentationStrategy().applicable({ ...ctx, diagnosis: { ...ctx.diagnosis, context: { handler: 'mountCanvas' } }, anomaly: { ...ctx.anomaly, observed: {} } })).toBe(false);
   });
 });
+
+describe('handler names from telemetry', () => {
+  it('are matched literally: a pattern-like name neither matches other headings nor hangs', () => {
+    const text = '# Handlers\n\n## resolveTemplate\n\n| p50 | p95 |\n| --- | --- |\n| 1 ms | 2 ms |\n';
+    const figures = { p50Ms: 1, p95Ms: 2, p99Ms: 3, errorRate: 0, samples: 10 };
+    expect(updatePerformanceTables(text, '([^@]*[^@]*)*@', figures)).toBeUndefined();
+    expect(updatePerformanceTables(text, 'resolve.emplate', figures)).toBeUndefined();
+  });
+});

@@ -33,6 +33,9 @@ describe('resolveInRepo', () => {
     expect(resolveInRepo(repo.dir, { path: `${repo.dir}/${file}`, line: 15, column: 34 })).toEqual({ file, line: 15, column: 34, mapped: false });
     expect(resolveInRepo(repo.dir, { path: `/srv/other/${file}`, line: 15 })).toEqual({ file, line: 15, column: undefined, mapped: false });
     expect(resolveInRepo(repo.dir, { path: '/srv/app/dist/src/handlers/createComponent.js', line: 12 })).toEqual({ file, line: 12, column: undefined, mapped: true });
+    // ".." in a frame never leads outside the repository: only what follows it is looked up inside.
+    expect(resolveInRepo(repo.dir, { path: '../../../../etc/passwd', line: 1 })).toBeUndefined();
+    expect(resolveInRepo(repo.dir, { path: `../../x/../${file}`, line: 15 })).toEqual({ file, line: 15, column: undefined, mapped: false });
     expect(resolveInRepo(repo.dir, { path: '/srv/app/build/handlers/createComponent.js', line: 12 })?.file).toBe(file);
     expect(resolveInRepo(repo.dir, { path: '/srv/app/src/missing.ts', line: 1 })).toBeUndefined();
   });
