@@ -30,14 +30,15 @@ export type PolicyConfig = HealConfig['policy'];
 export type DeployDecision = 'dry-run' | 'propose' | 'merge';
 
 function slug(text: string): string {
-  return (
-    text
-      .toLowerCase()
-      .replace(/[^a-z0-9._-]+/g, '-')
-      .replace(/^-+|-+$/g, '')
-      .replace(/\.{2,}/g, '.')
-      .slice(0, 60) || 'x'
-  );
+  const cut = text
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/\.{2,}/g, '.')
+    .slice(0, 60)
+    // git check-ref-format: no component may start with "." or end with "." or ".lock".
+    .replace(/(\.lock)+$/, '')
+    .replace(/^[-.]+|[-.]+$/g, '');
+  return cut || 'x';
 }
 
 /** self-healing/<anomaly-id>-<handler>, restricted to characters git accepts in ref names. */

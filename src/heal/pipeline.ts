@@ -198,7 +198,7 @@ export class HealingPipeline {
   /** One pass of the worker loop: lease due jobs up to the concurrency limit. */
   tick(): void {
     const free = this.opts.config.concurrency - this.inFlight.size;
-    const jobs = this.queue.claimDue(this.workerId, this.now(), this.opts.config.leaseMs, free);
+    const jobs = this.queue.claimDue(this.workerId, this.now(), this.opts.config.leaseMs, free, undefined, new Set(this.inFlight.keys()));
     for (const job of jobs) void this.track(job);
   }
 

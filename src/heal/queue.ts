@@ -221,17 +221,26 @@ export class JobQueue {
    * Leases up to `limit` due jobs (queued, or running with an expired lease). Results left
    * 'running' by a crashed worker are marked failed so the history shows the lost attempt.
    */
-  claimDue(owner: string, nowMs: number, leaseMs: number, limit: number, onlyJobId?: string): HealJob[] {
+  /**
+   * Leases up to `limit` due jobs. `exclude` lists jobs this worker is still running: after a
+   * long stall its own lease may look expired, and claiming such a job again would run a stage
+   * twice at once.
+   */
+  claimDue(owner: string, nowMs: number, leaseMs: number, limit: number, onlyJobId?: string, exclude: ReadonlySet<string> = new Set()): HealJob[] {
     if (limit <= 0) return [];
     return this.db.transaction(() => {
       const rows = (
         onlyJobId === undefined
-          ? this.db
-              .prepare(
-                `SELECT * FROM heal_jobs WHERE state IN ('queued','running') AND next_run_ms <= ?
-                 AND (lease_owner IS NULL OR lease_expires_ms <= ?) ORDER BY next_run_ms, created_ms LIMIT ?`,
-              )
-              .all(nowMs, nowMs, limit)
+          ? (
+              this.db
+                .prepare(
+                  `SELECT * FROM heal_jobs WHERE state IN ('queued','running') AND next_run_ms <= ?
+                   AND (lease_owner IS NULL OR lease_expires_ms <= ?) ORDER BY next_run_ms, created_ms LIMIT ?`,
+                )
+                .all(nowMs, nowMs, limit + exclude.size) as JobRow[]
+            )
+              .filter((r) => !exclude.has(r.id))
+              .slice(0, limit)
           : this.db
               .prepare(
                 `SELECT * FROM heal_jobs WHERE id = ? AND state IN ('queued','running')

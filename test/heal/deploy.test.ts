@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.js';
 import {
@@ -97,6 +98,13 @@ describe('branchName and describeFix', () => {
   it('builds git-safe branch names', () => {
     expect(branchName('an-1', 'createComponent')).toBe('self-healing/an-1-createcomponent');
     expect(branchName('A:B/..C', undefined)).toBe('self-healing/a-b-.c-service');
+    // Names git refuses: a component ending in "." or ".lock", or starting with ".".
+    expect(branchName('an-2', 'save.lock')).toBe('self-healing/an-2-save');
+    expect(branchName('an-3', 'Order.')).toBe('self-healing/an-3-order');
+    expect(branchName('.an-4', '.hidden')).toBe('self-healing/an-4-hidden');
+    for (const name of [branchName('an-2', 'save.lock'), branchName('an-3', 'Order.'), branchName('x', '..')]) {
+      expect(() => execFileSync('git', ['check-ref-format', '--branch', name], { stdio: 'pipe' }), name).not.toThrow();
+    }
   });
   it('puts anomaly, diagnosis and validation figures in the message', () => {
     const { title, body } = describeFix(input());

@@ -46,6 +46,17 @@ describe('JobQueue', () => {
     expect(q.get(id)!.leaseExpiresMs).toBe(2_300);
   });
 
+  it('does not hand a worker back a job it is still running after a stall', () => {
+    const { id } = q.enqueue(sampleDiagnosis(), sampleAnomaly(), 0);
+    const other = q.enqueue({ ...sampleDiagnosis(), id: 'dg-2' }, sampleAnomaly(), 0).id;
+    q.claimDue('w1', 0, 1_000, 1);
+    // w1 stalled past its lease while running the job: it must not claim it a second time.
+    expect(q.claimDue('w1', 5_000, 1_000, 1, undefined, new Set([id])).map((j) => j.id)).toEqual([other]);
+    expect(q.claimDue('w1', 9_000, 1_000, 2, undefined, new Set([id, other]))).toEqual([]);
+    // Without the in-flight list the expired lease is reclaimable (another worker takes over).
+    expect(q.claimDue('w2', 9_000, 1_000, 2).map((j) => j.id).sort()).toEqual([id, other].sort());
+  });
+
   it('advances through every stage and records each success exactly once', () => {
     const { id } = q.enqueue(sampleDiagnosis(), sampleAnomaly(), 0);
     q.claimDue('w', 0, 10_000, 1);
