@@ -22,6 +22,7 @@ import { createLogger, type Logger } from './emit/logger.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
 import { HttpReceiver } from './receive/http-server.js';
 import { Admission } from './receive/admission.js';
+import { bearerCheckFromConfig } from './receive/auth.js';
 import { AdminServer, sendJson } from './web/admin-server.js';
 import { registerHealthRoutes } from './web/health.js';
 import { registerApiRoutes } from './web/api.js';
@@ -173,7 +174,7 @@ export class Sidecar {
     const receiverOptions = { admission, ...(onAccepted ? { onAccepted } : {}) };
     if (config.receive.grpc.enabled) {
       this.grpc = new GrpcReceiver(config.receive, sink, this.metrics, receiverOptions);
-      registerEventsService(this.grpc.grpcServer as Server, this.bus);
+      registerEventsService(this.grpc.grpcServer as Server, this.bus, bearerCheckFromConfig(config.receive, parts.env));
     }
     if (config.receive.http.enabled) this.http = new HttpReceiver(config.receive, sink, this.metrics, receiverOptions);
 
@@ -350,11 +351,13 @@ export class Sidecar {
     if (this.stopping) return;
     this.stopping = true;
     if (this.evaluateTimer) clearInterval(this.evaluateTimer);
+    // Event streams end first: an open Subscribe call would otherwise hold the gRPC server's
+    // graceful shutdown for its whole grace period.
+    this.bus.close();
     await Promise.allSettled([this.grpc?.stop(), this.http?.stop()]);
     await this.pipeline?.stop();
     await this.forwarder?.close(5_000);
     await this.emitter?.shutdown().catch((err: unknown) => this.log.warn('span flush failed', { err }));
-    this.bus.close();
     await this.admin?.close();
     this.metrics.stop();
     this.db.close();

@@ -91,9 +91,17 @@ export function toEventMessage(e: StoredEvent): EventMessage {
 }
 
 /** Adds the Events service to a server, e.g. the OTLP gRPC receiver's, to share its port. */
-export function registerEventsService(server: Server, bus: EventBus): void {
+export function registerEventsService(server: Server, bus: EventBus, auth?: (authorization: string | undefined) => boolean): void {
   const impl: UntypedServiceImplementation = {
     Subscribe: (call: ServerWritableStream<SubscribeRequestMessage, EventMessage>) => {
+      if (auth !== undefined) {
+        // Events carry diagnoses, stack traces and patches: same bearer token as the receivers.
+        const header = call.metadata.get('authorization')[0];
+        if (!auth(typeof header === 'string' ? header : undefined)) {
+          call.emit('error', { code: status.UNAUTHENTICATED, details: 'missing or invalid bearer token' });
+          return;
+        }
+      }
       let sub: Subscription | undefined = undefined;
       const stop = (): void => sub?.close();
       call.on('cancelled', stop);

@@ -106,3 +106,42 @@ describe('Events gRPC service', () => {
     expect(() => findEventsProto(tmpdir())).toThrow(/cannot find/);
   });
 });
+
+describe('Events gRPC service with a bearer token', () => {
+  it('refuses subscribers without the token and streams to those with it', async () => {
+    const { Server, ServerCredentials, Metadata, status } = await import('@grpc/grpc-js');
+    const { registerEventsService } = await import('../../src/emit/events-grpc.js');
+    const { createBearerCheck } = await import('../../src/receive/auth.js');
+    const { store, cleanup } = tempStore();
+    const bus = new EventBus(store);
+    const server = new Server();
+    registerEventsService(server, bus, createBearerCheck('s3cret'));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    const client = createEventsClient(`127.0.0.1:${port}`);
+    try {
+      bus.publishAnomalyChange({ kind: 'opened', anomaly: anomaly() });
+      const denied = await new Promise<number>((resolve) => {
+        const call = client.Subscribe({ afterSeq: 0, kinds: [] });
+        call.on('data', () => undefined);
+        call.on('error', (err: { code: number }) => resolve(err.code));
+      });
+      expect(denied).toBe(status.UNAUTHENTICATED);
+      const md = new Metadata();
+      md.set('authorization', 'Bearer s3cret');
+      const got: EventMessage[] = [];
+      const call = client.Subscribe({ afterSeq: 0, kinds: [] }, md);
+      call.on('data', (e: EventMessage) => got.push(e));
+      call.on('error', () => undefined);
+      await waitFor(() => got.length === 1);
+      expect(got[0]!.kind).toBe('anomaly.opened');
+      call.cancel();
+    } finally {
+      client.close();
+      bus.close();
+      await new Promise<void>((r) => server.tryShutdown(() => r()));
+      cleanup();
+    }
+  });
+});
