@@ -6,6 +6,7 @@ import {
   ServerCredentials,
   status,
   type ClientReadableStream,
+  type Metadata,
   type ServerWritableStream,
   type ServiceDefinition,
   type UntypedServiceImplementation,
@@ -156,7 +157,7 @@ export async function startEventsServer(bus: EventBus, host = '127.0.0.1', port 
   };
 }
 
-type SubscribeFn = (req: SubscribeRequestMessage) => ClientReadableStream<EventMessage>;
+type SubscribeFn = (req: SubscribeRequestMessage, metadata?: Metadata) => ClientReadableStream<EventMessage>;
 
 /** A client for the Events service (plaintext), for tools and tests. */
 export function createEventsClient(address: string): Client & { Subscribe: SubscribeFn } {
