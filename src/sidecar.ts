@@ -6,6 +6,7 @@ import type { Beat, BeatSink } from './model/beat.js';
 import type { Diagnosis } from './model/diagnosis.js';
 import { STATUS_ERROR } from './model/beat.js';
 import { openDatabase, type SqliteDatabase } from './store/database.js';
+import { pruneBefore, type PruneCounts } from './store/retention.js';
 import { AnomalyStore, coreMigrations } from './store/anomaly-store.js';
 import { healMigrations } from './heal/migrations.js';
 import { DetectionEngine } from './detect/engine.js';
@@ -38,6 +39,8 @@ import { generateFix } from './heal/fix/generate-fix.js';
 import { defaultStrategies } from './heal/fix/strategies.js';
 import { LlmStrategy } from './heal/fix/llm.js';
 import { OpenAiChatClient } from './heal/fix/llm-client.js';
+
+const RETENTION_SWEEP_MS = 3_600_000;
 
 export interface SidecarOptions {
   logger?: Logger;
@@ -141,6 +144,7 @@ export class Sidecar {
   private readonly db: SqliteDatabase;
   private readonly log: Logger;
   private evaluateTimer: NodeJS.Timeout | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
   private readonly recorder: AnomalyRecorder;
   private readonly pipelineMetrics: PipelineMetrics;
   /** Time of the evaluation in progress, so diagnoses are stamped with data time offline. */
@@ -282,8 +286,25 @@ export class Sidecar {
       this.evaluateTimer = setInterval(() => this.evaluate(Date.now()), every);
       this.evaluateTimer.unref();
       this.pipeline?.start();
+      if (this.config.store.retentionDays > 0) {
+        this.retentionTimer = setInterval(() => this.prune(Date.now()), RETENTION_SWEEP_MS);
+        this.retentionTimer.unref();
+      }
     }
     this.started = true;
+  }
+
+  /** Applies store.retentionDays (the timer runs it hourly). */
+  prune(nowMs: number): PruneCounts | undefined {
+    if (this.config.store.retentionDays <= 0) return undefined;
+    try {
+      const counts = pruneBefore(this.db, nowMs - this.config.store.retentionDays * 86_400_000);
+      if (counts.events + counts.anomalies + counts.jobs > 0) this.log.info('retention: deleted old rows', { ...counts });
+      return counts;
+    } catch (err) {
+      this.log.error('retention sweep failed', { err });
+      return undefined;
+    }
   }
 
   private readiness(): { ready: boolean; reasons: string[] } {
@@ -351,6 +372,7 @@ export class Sidecar {
     if (this.stopping) return;
     this.stopping = true;
     if (this.evaluateTimer) clearInterval(this.evaluateTimer);
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
     // Event streams end first: an open Subscribe call would otherwise hold the gRPC server's
     // graceful shutdown for its whole grace period.
     this.bus.close();

@@ -141,6 +141,15 @@ describe('Sidecar: receive -> detect -> diagnose -> emit, wired together', () =>
     // The synthetic traffic is hours old: a window ending now holds none of it.
     expect(engineTelemetry(sidecar.engine, 60_000).snapshot('canvas-app', 'resolveTemplate').count).toBe(0);
   });
+
+  it('applies the retention period to events (open anomalies stay)', () => {
+    const events = sidecar.store.eventsSince(0, 1000).length;
+    expect(events).toBeGreaterThan(0);
+    const counts = sidecar.prune(Date.now() + 31 * 86_400_000)!;
+    expect(counts.events).toBe(events);
+    expect(sidecar.store.eventsSince(0, 1000)).toEqual([]);
+    expect(sidecar.store.listAnomalies({ limit: 10, offset: 0 }).length).toBeGreaterThan(0);
+  });
 });
 
 describe('Sidecar with healing configured', () => {
