@@ -32,8 +32,9 @@ export async function findVersionTag(repoDir: string, version: string): Promise<
 export async function revertRange(repoDir: string, previousTag: string, newTag: string): Promise<{ diff: string; files: string[] } | undefined> {
   const scratch = await mkdtemp(join(tmpdir(), 'heal-revert-'));
   const worktree = join(scratch, 'wt');
-  await git(repoDir, ['worktree', 'add', '--detach', '--quiet', worktree, 'HEAD']);
   try {
+    // Inside the try: a failed add must not leave the scratch directory behind.
+    await git(repoDir, ['worktree', 'add', '--detach', '--quiet', worktree, 'HEAD']);
     try {
       await git(worktree, ['revert', '--no-commit', `${previousTag}..${newTag}`]);
     } catch (err) {
