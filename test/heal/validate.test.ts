@@ -144,24 +144,27 @@ describe('validateFix (real git, real node --test)', { timeout: 180_000 }, () =>
   });
 });
 
+/** Waits (bounded) until the process has exited; true when it is gone. */
+async function gone(pid: number): Promise<boolean> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return false;
+}
+
 describe('runCommand', () => {
   it('kills the whole process group on timeout', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'heal-cmd-'));
     try {
       const r = await runCommand(`node -e "setInterval(() => {}, 1000)" & echo $! > child.pid; wait`, { cwd: dir, timeoutMs: 1_500, maxOutputBytes: 1000 });
       expect(r.timedOut).toBe(true);
-      const pid = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
-      const deadline = Date.now() + 10_000;
-      let alive = true;
-      while (alive && Date.now() < deadline) {
-        try {
-          process.kill(pid, 0);
-          await new Promise((res) => setTimeout(res, 100));
-        } catch {
-          alive = false;
-        }
-      }
-      expect(alive).toBe(false);
+      expect(await gone(Number(readFileSync(join(dir, 'child.pid'), 'utf8')))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -172,18 +175,7 @@ describe('runCommand', () => {
     try {
       const r = await runCommand(`node -e "setInterval(() => {}, 1000)" > /dev/null 2>&1 & echo $! > child.pid`, { cwd: dir, timeoutMs: 30_000, maxOutputBytes: 1000 });
       expect(r.timedOut).toBe(false);
-      const pid = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
-      const deadline = Date.now() + 10_000;
-      let alive = true;
-      while (alive && Date.now() < deadline) {
-        try {
-          process.kill(pid, 0);
-          await new Promise((res) => setTimeout(res, 100));
-        } catch {
-          alive = false;
-        }
-      }
-      expect(alive).toBe(false);
+      expect(await gone(Number(readFileSync(join(dir, 'child.pid'), 'utf8')))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
