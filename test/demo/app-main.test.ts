@@ -1,12 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigSchema } from '../../src/config/index.js';
-import { createLogger } from '../../src/emit/logger.js';
-import { Sidecar } from '../../src/sidecar.js';
-import { createFixtureRepo, FIXTURE_SERVICE, type FixtureRepo } from '../../src/demo/app-repo.js';
+import type { Sidecar } from '../../src/sidecar.js';
+import { FIXTURE_SERVICE, type FixtureRepo } from '../../src/demo/app-repo.js';
+import { startReceivingSidecar, type ReceivingSidecar } from './receiving-sidecar.js';
 import { runApp, settingsFromEnv, type AppChannel } from '../../src/demo/app-main.js';
 import type { AppEvent } from '../../src/demo/app-protocol.js';
 
@@ -53,24 +50,14 @@ describe('runApp', () => {
   let repo: FixtureRepo;
   let dir: string;
   let sidecar: Sidecar;
+  let env: ReceivingSidecar | undefined;
 
   beforeAll(async () => {
-    repo = await createFixtureRepo({ bug: 'null-access' });
-    dir = await mkdtemp(join(tmpdir(), 'demo-app-main-'));
-    const config = ConfigSchema.parse({
-      logLevel: 'silent',
-      receive: { grpc: { port: 0 }, http: { enabled: false } },
-      admin: { enabled: false },
-      emit: { otlp: { enabled: false } },
-      store: { path: join(dir, 'state.db') },
-      heal: { enabled: false },
-    });
-    sidecar = await Sidecar.start(config, { manualEvaluation: true, logger: createLogger('silent'), cwd: dir });
+    env = await startReceivingSidecar('demo-app-main-');
+    ({ repo, dir, sidecar } = env);
   });
   afterAll(async () => {
-    await sidecar?.stop();
-    await repo?.cleanup();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await env?.cleanup();
   });
 
   it('traces runs to the sidecar, takes faults, ignores junk and stops on command', async () => {

@@ -1,13 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigSchema } from '../../src/config/index.js';
-import { createLogger } from '../../src/emit/logger.js';
 import { STATUS_ERROR } from '../../src/model/beat.js';
-import { Sidecar } from '../../src/sidecar.js';
-import { createFixtureRepo, FIXTURE_SERVICE, type FixtureRepo } from '../../src/demo/app-repo.js';
+import type { Sidecar } from '../../src/sidecar.js';
+import { FIXTURE_SERVICE, type FixtureRepo } from '../../src/demo/app-repo.js';
+import { startReceivingSidecar, type ReceivingSidecar } from './receiving-sidecar.js';
 import type { AppEvent } from '../../src/demo/app-protocol.js';
 import { affectsRuntime, AppSupervisor, appProcessPath } from '../../src/demo/app-supervisor.js';
 
@@ -38,24 +35,14 @@ describe('AppSupervisor with a real app process and sidecar', () => {
   let repo: FixtureRepo;
   let dir: string;
   let sidecar: Sidecar;
+  let env: ReceivingSidecar | undefined;
 
   beforeAll(async () => {
-    repo = await createFixtureRepo({ bug: 'null-access' });
-    dir = await mkdtemp(join(tmpdir(), 'demo-supervisor-'));
-    const config = ConfigSchema.parse({
-      logLevel: 'silent',
-      receive: { grpc: { port: 0 }, http: { enabled: false } },
-      admin: { enabled: false },
-      emit: { otlp: { enabled: false } },
-      store: { path: join(dir, 'state.db') },
-      heal: { enabled: false },
-    });
-    sidecar = await Sidecar.start(config, { manualEvaluation: true, logger: createLogger('silent'), cwd: dir });
+    env = await startReceivingSidecar('demo-supervisor-');
+    ({ repo, dir, sidecar } = env);
   });
   afterAll(async () => {
-    await sidecar?.stop();
-    await repo?.cleanup();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await env?.cleanup();
   });
 
   it('runs the app, injects a fault that survives a rollout, deploys a new version and stops', async () => {
