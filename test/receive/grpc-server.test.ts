@@ -7,7 +7,7 @@ import { Admission } from '../../src/receive/admission.js';
 import { createBearerCheck } from '../../src/receive/auth.js';
 import { GrpcReceiver } from '../../src/receive/grpc-server.js';
 import { beatSpans, encodeTraceRequest } from '../bench/otlp/encode-request.js';
-import { RawTraceClient, receiveConfig, waitFor } from './harness.js';
+import { RawTraceClient, receiveConfig, waitFor, heldSink } from './harness.js';
 
 const root = protobuf.parse(`
 syntax = "proto3";
@@ -121,12 +121,7 @@ describe('GrpcReceiver', () => {
   });
 
   it('answers UNAVAILABLE with RetryInfo while overloaded, then recovers', async () => {
-    const pending: Array<() => void> = [];
-    const asyncSink = ((b: Beat[]) =>
-      new Promise<void>((resolve) => {
-        beats.push(...b);
-        pending.push(resolve);
-      })) as unknown as (b: Beat[]) => void;
+    const { sink: asyncSink, releases: pending } = heldSink(beats);
     const admission = new Admission(5);
     const c = await start({ retryAfterSeconds: 4 }, { admission }, asyncSink);
     expect((await c.export(encodeTraceRequest([beatSpans(6, 7)]))).error).toBeNull();

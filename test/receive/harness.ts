@@ -1,3 +1,4 @@
+import type { Beat } from '../../src/model/beat.js';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { Client, credentials, Metadata, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { ConfigSchema, type ConfigInput } from '../../src/config/schema.js';
@@ -78,4 +79,18 @@ export async function waitFor(check: () => boolean, timeoutMs = 20_000): Promise
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * A sink that keeps its beats "in flight" (the promise admission control waits on) until the test
+ * releases them: releases[i]() settles the i-th delivery.
+ */
+export function heldSink(into: Beat[]): { sink: (b: Beat[]) => void; releases: Array<() => void> } {
+  const releases: Array<() => void> = [];
+  const sink = ((b: Beat[]) =>
+    new Promise<void>((resolve) => {
+      into.push(...b);
+      releases.push(resolve);
+    })) as unknown as (b: Beat[]) => void;
+  return { sink, releases };
 }

@@ -8,7 +8,7 @@ import { Admission } from '../../src/receive/admission.js';
 import { createBearerCheck } from '../../src/receive/auth.js';
 import { HttpReceiver } from '../../src/receive/http-server.js';
 import { beatSpans, encodeTraceRequest, encodeTraceRequestJsonText } from '../bench/otlp/encode-request.js';
-import { httpSend, receiveConfig, waitFor } from './harness.js';
+import { httpSend, receiveConfig, waitFor, heldSink } from './harness.js';
 
 const root = protobuf.parse(`
 syntax = "proto3";
@@ -226,12 +226,7 @@ describe('HttpReceiver', () => {
   });
 
   it('answers 503 with Retry-After while too many spans are in flight, then recovers', async () => {
-    const pending: Array<() => void> = [];
-    const asyncSink = ((b: Beat[]) =>
-      new Promise<void>((resolve) => {
-        beats.push(...b);
-        pending.push(resolve);
-      })) as unknown as (b: Beat[]) => void;
+    const { sink: asyncSink, releases: pending } = heldSink(beats);
     const admission = new Admission(10);
     const port = await start({ retryAfterSeconds: 3 }, { admission }, asyncSink);
     const first = await httpSend(port, encodeTraceRequest([beatSpans(12, 7)]), PROTO);
