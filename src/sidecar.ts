@@ -1,4 +1,4 @@
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Server } from '@grpc/grpc-js';
 import type { Config } from './config/index.js';
 import type { Anomaly, AnomalyChange } from './model/anomaly.js';
@@ -9,9 +9,8 @@ import { openDatabase, type SqliteDatabase } from './store/database.js';
 import { pruneBefore, type PruneCounts } from './store/retention.js';
 import { AnomalyStore, coreMigrations } from './store/anomaly-store.js';
 import { healMigrations } from './heal/migrations.js';
-import { DetectionEngine } from './detect/engine.js';
-import { loadSequenceFiles } from './detect/sequence-files.js';
-import { loadCoverageReport, type CoverageIndex } from './detect/coverage-report.js';
+import type { DetectionEngine } from './detect/engine.js';
+import { engineFromConfig } from './detect/engine-from-config.js';
 import { AnomalyRecorder } from './diagnose/anomaly-recorder.js';
 import { EventBus } from './emit/event-bus.js';
 import { AnomalySpanEmitter } from './emit/anomaly-spans.js';
@@ -249,14 +248,7 @@ export class Sidecar {
   static async start(config: Config, options: SidecarOptions = {}): Promise<Sidecar> {
     const log = options.logger ?? createLogger(config.logLevel, { service: config.serviceName });
     const cwd = options.cwd ?? process.cwd();
-    const sequences = await loadSequenceFiles(config.detect.sequenceFiles, cwd);
-    let coverage: CoverageIndex | undefined;
-    if (config.detect.coverageReport) {
-      const report = resolve(cwd, config.detect.coverageReport);
-      coverage = loadCoverageReport(report, config.heal.repository.path ? resolve(cwd, config.heal.repository.path) : dirname(dirname(report)));
-    }
-    const repoRoot = config.heal.repository.path ? resolve(cwd, config.heal.repository.path) : undefined;
-    const engine = new DetectionEngine({ config: config.detect, sequences, ...(coverage ? { coverage } : {}), ...(repoRoot ? { repoRoot } : {}) });
+    const { engine, sequences, coverage } = await engineFromConfig(config, cwd);
     const dbPath = config.store.path === ':memory:' ? ':memory:' : resolve(cwd, config.store.path);
     const db = openDatabase(dbPath, [...coreMigrations, ...healMigrations]);
     const sidecar = new Sidecar(config, { db, engine, log, env: options.env ?? process.env, cwd });
@@ -265,8 +257,8 @@ export class Sidecar {
       grpc: sidecar.grpc ? `${config.receive.grpc.host}:${sidecar.grpc.port}` : 'off',
       http: sidecar.http ? `${config.receive.http.host}:${sidecar.http.port}` : 'off',
       admin: sidecar.admin?.url ?? 'off',
-      sequences: sequences.length,
-      coverage: coverage !== undefined,
+      sequences,
+      coverage,
       healing: sidecar.pipeline ? config.heal.policy.mode : 'off',
     });
     return sidecar;

@@ -2,11 +2,8 @@ import type { Config } from '../config/index.js';
 import type { Anomaly } from '../model/anomaly.js';
 import type { Beat } from '../model/beat.js';
 import type { Diagnosis } from '../model/diagnosis.js';
-import { DetectionEngine } from '../detect/engine.js';
-import { loadSequenceFiles } from '../detect/sequence-files.js';
-import { loadCoverageReport } from '../detect/coverage-report.js';
+import { engineFromConfig } from '../detect/engine-from-config.js';
 import { AnomalyRecorder } from '../diagnose/anomaly-recorder.js';
-import { resolve } from 'node:path';
 
 export interface OfflineResult {
   anomalies: Anomaly[];
@@ -22,10 +19,7 @@ export interface OfflineResult {
  * Afterwards a few empty slices let "incomplete run" and lifecycle timeouts conclude.
  */
 export async function analyzeBeats(beats: Beat[], config: Config, cwd = process.cwd()): Promise<OfflineResult> {
-  const sequences = await loadSequenceFiles(config.detect.sequenceFiles, cwd);
-  const coverage = config.detect.coverageReport ? loadCoverageReport(resolve(cwd, config.detect.coverageReport)) : undefined;
-  const repoRoot = config.heal.repository.path ? resolve(cwd, config.heal.repository.path) : undefined;
-  const engine = new DetectionEngine({ config: config.detect, sequences, ...(coverage ? { coverage } : {}), ...(repoRoot ? { repoRoot } : {}) });
+  const { engine } = await engineFromConfig(config, cwd);
   const latest = new Map<string, Anomaly>();
   const diagnoses: Diagnosis[] = [];
   let now = 0;
