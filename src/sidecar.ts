@@ -267,6 +267,9 @@ export class Sidecar {
   private async listen(manual: boolean): Promise<void> {
     try {
       await this.grpc?.start();
+      if (this.grpc && !this.grpc.flowControlApplied) {
+        this.log.warn('receive.grpc.flowControlWindow not applied: this @grpc/grpc-js version hides its HTTP/2 servers; using HTTP/2 default windows');
+      }
       await this.http?.start();
       await this.admin?.listen();
     } catch (err) {

@@ -14,6 +14,7 @@ import { Admission } from './admission.js';
 import { bearerCheckFromConfig, type BearerCheck } from './auth.js';
 import { encodeExportResponseProto, encodeStatusProto } from './export-response.js';
 import { decodeTraceRequestProto, OtlpDecodeError, type DecodeOptions } from './otlp-proto.js';
+import { flowControlSettings, tuneGrpcServerSessions } from './grpc-flow-control.js';
 import { grpcServerCredentials, loadTlsMaterial, type TlsMaterial } from './tls.js';
 
 export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -85,6 +86,7 @@ export class GrpcReceiver {
   private readonly decodeOptions: DecodeOptions;
   private boundPort = 0;
   private started = false;
+  private tuned = false;
 
   constructor(
     private readonly config: ReceiveConfig,
@@ -124,6 +126,17 @@ export class GrpcReceiver {
       this.server.bindAsync(address, grpcServerCredentials(this.tls), (err, bound) => (err ? reject(err) : resolve(bound)));
     });
     this.started = true;
+    if (this.config.grpc.flowControlWindow > 65_535) {
+      this.tuned = tuneGrpcServerSessions(this.server, flowControlSettings(this.config.grpc.flowControlWindow));
+    }
+  }
+
+  /**
+   * False when receive.grpc.flowControlWindow is set above the HTTP/2 default but this grpc-js
+   * version could not be tuned (the receiver then works on the defaults, only slower).
+   */
+  get flowControlApplied(): boolean {
+    return this.tuned || this.config.grpc.flowControlWindow <= 65_535;
   }
 
   /** Stops accepting calls, lets in-flight ones finish (up to the grace period), then closes. */

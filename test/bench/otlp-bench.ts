@@ -5,7 +5,14 @@
  * realistic beat spans. CPU time is measured inside the target only.
  *
  *   npx tsx test/bench/otlp-bench.ts [--seconds 5] [--warmup 1] [--concurrency 8] [--spans 512]
- *                                     [--targets sidecar-http,noop-http,...]
+ *                                     [--rounds 3] [--targets sidecar-http,noop-http,...]
+ *
+ * Targets are measured in rounds (every target once per round, in turn) and each figure is the
+ * median over the rounds: one run of a target swings by up to 1.5x on a shared 2-core machine,
+ * and interleaving spreads slow spells over all targets instead of one.
+ * `sidecar-grpc-h2default` (not run by default) is the gRPC receiver with the HTTP/2 default
+ * windows (receive.grpc.flowControlWindow 65535), to show what the flow-control tuning buys;
+ * `noop-grpc-tuned` (not run by default) is the no-op grpc-js receiver with the sidecar's windows.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -26,6 +33,7 @@ const seconds = Number(flag('seconds', '5'));
 const warmupSeconds = Number(flag('warmup', '1'));
 const concurrency = Number(flag('concurrency', '8'));
 const spansPerRequest = Number(flag('spans', '512'));
+const rounds = Math.max(1, Number(flag('rounds', '3')));
 const targets = flag('targets', ALL_TARGETS.join(',')).split(',') as TargetKind[];
 
 // Run as .ts under tsx or as compiled .js under dist/: children follow the same form.
@@ -57,6 +65,37 @@ interface Row {
   target: TargetKind;
   figures: TargetFigures;
   load: LoadResult;
+}
+
+/** One target's rounds folded into one row: median CPU and wall rates, summed errors. */
+interface Summary {
+  target: TargetKind;
+  /** Median CPU-seconds per million spans, and the smallest and largest round. */
+  cpuPerM: number;
+  cpuPerMRange: [number, number];
+  spansPerSecond: number;
+  requests: number;
+  errors: number;
+  firstError: string | undefined;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function summarise(target: TargetKind, runs: Row[]): Summary {
+  const cpu = runs.map((r) => (r.figures.cpuSeconds / r.figures.spans) * 1e6);
+  return {
+    target,
+    cpuPerM: median(cpu),
+    cpuPerMRange: [Math.min(...cpu), Math.max(...cpu)],
+    spansPerSecond: median(runs.map((r) => r.figures.spans / r.figures.wallSeconds)),
+    requests: runs.reduce((a, r) => a + r.figures.requests, 0),
+    errors: runs.reduce((a, r) => a + r.load.errors, 0),
+    firstError: runs.find((r) => r.load.firstError)?.load.firstError,
+  };
 }
 
 async function measure(target: TargetKind): Promise<Row> {
@@ -101,25 +140,28 @@ const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maxim
 async function main(): Promise<void> {
   console.log(
     `OTLP receivers: ${spansPerRequest} spans/request, ${concurrency} concurrent, ${warmupSeconds}s warm-up + ${seconds}s per target; ` +
-      `${availableParallelism()} x ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`,
+      `${rounds} round(s), medians; ${availableParallelism()} x ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`,
   );
-  const rows: Row[] = [];
-  for (const target of targets) rows.push(await measure(target));
+  const runs = new Map<TargetKind, Row[]>(targets.map((t) => [t, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const target of targets) runs.get(target)!.push(await measure(target));
+  }
+  const rows = targets.map((t) => summarise(t, runs.get(t)!));
 
   const decodeCpuPerM = decodeOnly(Math.min(seconds, 3));
-  const perCpu = (r: Row): number => r.figures.spans / r.figures.cpuSeconds;
-  const cpuPerM = (r: Row): number => (r.figures.cpuSeconds / r.figures.spans) * 1e6;
+  const perCpu = (r: Summary): number => 1e6 / r.cpuPerM;
+  const cpuPerM = (r: Summary): number => r.cpuPerM;
   console.log('');
-  console.log('| target | spans/s | CPU-s per M spans | spans per CPU-s | requests | errors |');
+  console.log('| target | spans/s | CPU-s per M spans (min-max) | spans per CPU-s | requests | errors |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    const f = r.figures;
+    const [lo, hi] = r.cpuPerMRange;
     console.log(
-      `| ${r.target} | ${fmt(f.spans / f.wallSeconds)} | ${fmt((f.cpuSeconds / f.spans) * 1e6, 3)} | ${fmt(perCpu(r))} | ${fmt(f.requests)} | ${r.load.errors}${r.load.firstError ? ` (${r.load.firstError})` : ''} |`,
+      `| ${r.target} | ${fmt(r.spansPerSecond)} | ${fmt(r.cpuPerM, 3)} (${fmt(lo, 3)}-${fmt(hi, 3)}) | ${fmt(perCpu(r))} | ${fmt(r.requests)} | ${r.errors}${r.firstError ? ` (${r.firstError})` : ''} |`,
     );
   }
   console.log(`| (decode only, same bodies, no server) | | ${fmt(decodeCpuPerM, 3)} | ${fmt(1e6 / decodeCpuPerM)} | | |`);
-  const get = (t: TargetKind): Row | undefined => rows.find((r) => r.target === t);
+  const get = (t: TargetKind): Summary | undefined => rows.find((r) => r.target === t);
   const ratio = (a: TargetKind, b: TargetKind, label: string): void => {
     const ra = get(a);
     const rb = get(b);
@@ -127,6 +169,8 @@ async function main(): Promise<void> {
   };
   console.log('');
   ratio('sidecar-grpc', 'noop-grpc', 'sidecar gRPC vs no-op grpc-js');
+  ratio('sidecar-grpc-h2default', 'noop-grpc', 'sidecar gRPC with HTTP/2 default windows vs no-op grpc-js');
+  ratio('sidecar-grpc', 'noop-grpc-tuned', 'sidecar gRPC vs no-op grpc-js with the same HTTP/2 windows');
   ratio('sidecar-http', 'noop-http', 'sidecar HTTP vs no-op node:http');
   ratio('sidecar-grpc', 'protobufjs-grpc', 'sidecar gRPC vs grpc-js + protobufjs decode');
   for (const t of ['sidecar-http', 'sidecar-grpc'] as const) {

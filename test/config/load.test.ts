@@ -29,7 +29,7 @@ function problemsOf(fn: () => unknown): string[] {
 describe('loadConfig', () => {
   it('gives the embedded defaults: loopback receivers on the OTLP ports', () => {
     const cfg = loadConfig();
-    expect(cfg.receive.grpc).toEqual({ enabled: true, host: '127.0.0.1', port: 4317 });
+    expect(cfg.receive.grpc).toEqual({ enabled: true, host: '127.0.0.1', port: 4317, flowControlWindow: 1024 * 1024 });
     expect(cfg.receive.http.port).toBe(4318);
     expect(cfg.admin.port).toBe(8787);
     expect(cfg.receive.maxRequestBytes).toBe(16 * 1024 * 1024);

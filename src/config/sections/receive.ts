@@ -27,6 +27,15 @@ export const ReceiveSchema = z.strictObject({
         enabled: z.boolean().default(true),
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(4317),
+        flowControlWindow: z
+          .number()
+          .int()
+          .min(65_535)
+          .max(2 ** 31 - 1)
+          .default(1024 * 1024)
+          .describe(
+            'HTTP/2 stream window in bytes the gRPC receiver advertises (also its max frame size, up to 16 MiB; the connection window is 4x). 65535 keeps the HTTP/2 defaults',
+          ),
       })
       .prefault({}),
     http: z.strictObject({

@@ -13,10 +13,11 @@ import protobuf from 'protobufjs';
 import { ConfigSchema } from '../../../src/config/schema.js';
 import { createMetrics } from '../../../src/emit/metrics.js';
 import type { Beat } from '../../../src/model/beat.js';
+import { flowControlSettings, tuneGrpcServerSessions } from '../../../src/receive/grpc-flow-control.js';
 import { GrpcReceiver } from '../../../src/receive/grpc-server.js';
 import { HttpReceiver } from '../../../src/receive/http-server.js';
 
-export type TargetKind = 'sidecar-http' | 'sidecar-grpc' | 'noop-http' | 'noop-grpc' | 'protobufjs-grpc';
+export type TargetKind = 'sidecar-http' | 'sidecar-grpc' | 'sidecar-grpc-h2default' | 'noop-http' | 'noop-grpc' | 'noop-grpc-tuned' | 'protobufjs-grpc';
 
 export interface TargetFigures {
   spans: number;
@@ -31,7 +32,7 @@ const spansPerRequest = Number(process.argv[3] ?? 512);
 let spans = 0;
 let requests = 0;
 
-function grpcServer(deserialize: (b: Buffer) => unknown, count: (req: unknown) => number): Promise<number> {
+function grpcServer(deserialize: (b: Buffer) => unknown, count: (req: unknown) => number, tuned = false): Promise<number> {
   const def: ServiceDefinition = {
     Export: {
       path: EXPORT_PATH,
@@ -54,7 +55,12 @@ function grpcServer(deserialize: (b: Buffer) => unknown, count: (req: unknown) =
   const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
   server.addService(def, impl);
   return new Promise((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => {
+      if (err) return reject(err);
+      // The same HTTP/2 windows as the sidecar's default receive.grpc.flowControlWindow.
+      if (tuned && !tuneGrpcServerSessions(server, flowControlSettings(1024 * 1024))) return reject(new Error('cannot tune grpc-js sessions'));
+      resolve(port);
+    }),
   );
 }
 
@@ -85,8 +91,10 @@ async function start(): Promise<number> {
       await r.start();
       return r.port;
     }
-    case 'sidecar-grpc': {
-      const r = new GrpcReceiver(config, sink, createMetrics(), { auth: null, tls: null });
+    case 'sidecar-grpc':
+    case 'sidecar-grpc-h2default': {
+      const grpc = kind === 'sidecar-grpc' ? config.grpc : { ...config.grpc, flowControlWindow: 65_535 };
+      const r = new GrpcReceiver({ ...config, grpc }, sink, createMetrics(), { auth: null, tls: null });
       await r.start();
       return r.port;
     }
@@ -107,9 +115,11 @@ async function start(): Promise<number> {
       return (server.address() as AddressInfo).port;
     }
     case 'noop-grpc':
+    case 'noop-grpc-tuned':
       return grpcServer(
         (b) => b,
         () => spansPerRequest,
+        kind === 'noop-grpc-tuned',
       );
     case 'protobufjs-grpc': {
       const type = protobufjsType();
