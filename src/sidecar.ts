@@ -99,6 +99,7 @@ export function buildHealingPipeline(config: Config, db: SqliteDatabase, deps: H
     ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
     beatsFor: (service, handler) => (handler && deps.beatsFor ? deps.beatsFor(service, handler) : []),
     env: deps.env,
+    secretEnv: [config.receive.auth.tokenEnv],
   });
   const emitter = deps.emitter;
   return new HealingPipeline({

@@ -400,6 +400,8 @@ export interface DefaultStageDeps {
   beatsFor?: (service: string, handler: string | undefined) => Beat[];
   /** Extra environment for test commands. */
   env?: NodeJS.ProcessEnv;
+  /** Environment variables holding the sidecar's other secrets (receive.auth.tokenEnv), hidden from test commands. */
+  secretEnv?: readonly string[];
   now?: () => number;
 }
 
@@ -430,7 +432,7 @@ export function createDefaultStages(deps: DefaultStageDeps): StageImplementation
       const fixes = ctx.fixes ?? [];
       const results: ValidationResult[] = [];
       const run = (fix: GeneratedFix): Promise<ValidationResult> =>
-        validateFix({ git, heal, fix, baseRef: base, ...(deps.env ? { env: deps.env } : {}) });
+        validateFix({ git, heal, fix, baseRef: base, ...(deps.env ? { env: deps.env } : {}), ...(deps.secretEnv ? { secretEnv: deps.secretEnv } : {}) });
       for (let i = 0; i < fixes.length; i++) {
         const fix = fixes[i]!;
         const result = await run(fix);

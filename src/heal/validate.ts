@@ -202,9 +202,9 @@ const TAIL_CHARS = 4_000;
  * The environment of the application's test command, without the secrets the sidecar holds: the
  * command runs patched code (possibly LLM-written, or a test built from production data).
  */
-export function testEnvironment(heal: HealConfig, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+export function testEnvironment(heal: HealConfig, env: NodeJS.ProcessEnv, moreSecrets: readonly string[] = []): NodeJS.ProcessEnv {
   const out = { ...env };
-  const secrets = [heal.repository.github?.tokenEnv, heal.fix.llm?.apiKeyEnv, 'GITHUB_TOKEN', 'GH_TOKEN', 'SELF_HEALING_AUTH_TOKEN'];
+  const secrets = [heal.repository.github?.tokenEnv, heal.fix.llm?.apiKeyEnv, 'GITHUB_TOKEN', 'GH_TOKEN', 'SELF_HEALING_AUTH_TOKEN', ...moreSecrets];
   for (const name of secrets) if (name) delete out[name];
   return out;
 }
@@ -216,6 +216,8 @@ export interface ValidateOptions {
   /** Branch or commit the patch is made against (heal.repository.baseBranch). */
   baseRef: string;
   env?: NodeJS.ProcessEnv;
+  /** Names of other environment variables holding secrets (e.g. receive.auth.tokenEnv), kept from the test command. */
+  secretEnv?: readonly string[];
 }
 
 /** Gives the worktree the repository's node_modules (ignored by git, so not in the worktree). */
@@ -236,7 +238,7 @@ async function measure(opts: ValidateOptions, baseSha: string, files: string[], 
       cwd: wt.dir,
       timeoutMs: repo.testTimeoutMs,
       maxOutputBytes: opts.heal.validation.maxOutputBytes,
-      env: testEnvironment(opts.heal, { ...process.env, ...opts.env }),
+      env: testEnvironment(opts.heal, { ...process.env, ...opts.env }, opts.secretEnv),
     });
     return run.durationMs;
   } finally {
@@ -287,7 +289,7 @@ export async function validateFix(opts: ValidateOptions): Promise<ValidationResu
       cwd: wt.dir,
       timeoutMs: repo.testTimeoutMs,
       maxOutputBytes: heal.validation.maxOutputBytes,
-      env: testEnvironment(heal, { ...process.env, ...opts.env }),
+      env: testEnvironment(heal, { ...process.env, ...opts.env }, opts.secretEnv),
     });
     const tests = parseTestOutput(run.output);
     if (run.timedOut) reasons.push(`test command timed out after ${repo.testTimeoutMs} ms`);

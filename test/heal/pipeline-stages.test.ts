@@ -91,6 +91,16 @@ describe('createDefaultStages', { timeout: 120_000 }, () => {
     expect((err as StageRejection).message).toBe('validation failed: llm: test command exited with 1; 1 test(s) failed');
   });
 
+  it('runs the test command without the secrets named in secretEnv', async () => {
+    // The test command fails when it can see the receiver token.
+    const leaky = { ...heal, repository: { ...heal.repository, testCommand: 'test -z "$RECEIVER_TOKEN" && node --test test/' } };
+    const env = { RECEIVER_TOKEN: 'tok-123' };
+    const hidden = createDefaultStages({ heal: leaky, git, backend, learning, generateFix: async () => [], env, secretEnv: ['RECEIVER_TOKEN'] });
+    expect((await hidden.validate(ctx({ fixes: [goodFix()] }))).result.chosen).toBe(0);
+    const visible = createDefaultStages({ heal: leaky, git, backend, learning, generateFix: async () => [], env });
+    await expect(visible.validate(ctx({ fixes: [goodFix()] }))).rejects.toBeInstanceOf(StageRejection);
+  });
+
   const redTest = (): GeneratedFix => ({
     kind: 'regression-test',
     title: 'Regression test for undefined names',

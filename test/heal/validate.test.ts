@@ -191,6 +191,13 @@ describe('runCommand', () => {
     expect(r.output.trim()).toBe('[][/bin]');
   });
 
+  it('also hides the secrets named by the caller, such as a custom receive.auth.tokenEnv', () => {
+    const heal = ConfigSchema.parse({}).heal;
+    const env = testEnvironment(heal, { RECEIVER_TOKEN: 's3cret', PATH: '/bin' }, ['RECEIVER_TOKEN']);
+    expect(env).toEqual({ PATH: '/bin' });
+    expect(testEnvironment(heal, { RECEIVER_TOKEN: 's3cret' })).toEqual({ RECEIVER_TOKEN: 's3cret' });
+  });
+
   it('keeps only the tail of long output and reports the exit code', async () => {
     const r = await runCommand(`node -e "for (let i = 0; i < 5000; i++) console.log('line ' + i); console.error('END'); process.exit(3)"`, {
       cwd: tmpdir(),
