@@ -80,6 +80,7 @@ export interface HealingDeps {
   beatsFor?: (service: string, handler: string) => Beat[];
   emitter?: AnomalySpanEmitter;
   onEvent?: HealingPipelineOptions['onEvent'];
+  log?: Logger;
 }
 
 /** The healing pipeline over the configured repository, or undefined when healing is off or has no repository. */
@@ -87,6 +88,13 @@ export function buildHealingPipeline(config: Config, db: SqliteDatabase, deps: H
   const repoPath = config.heal.repository.path;
   if (!config.heal.enabled || !repoPath) return undefined;
   const git = new Git(resolve(deps.cwd, repoPath), config.heal.workDir);
+  // Worktrees left by an earlier process that died mid-stage; its jobs run again from the queue.
+  void git.removeStaleWorktrees().then(
+    (removed) => {
+      if (removed > 0) deps.log?.info('removed worktrees left by an ended process', { removed, workDir: config.heal.workDir });
+    },
+    (err: unknown) => deps.log?.warn('could not clean up old worktrees', { err }),
+  );
   const llm = config.heal.fix.llm;
   // The LLM strategy only exists when configured; its patches go through the same validation.
   const strategies = llm ? [...defaultStrategies(), new LlmStrategy(new OpenAiChatClient(llm, deps.env))] : defaultStrategies();
@@ -193,6 +201,7 @@ export class Sidecar {
     this.pipeline = buildHealingPipeline(config, this.db, {
       cwd: parts.cwd,
       env: parts.env,
+      log: this.log,
       telemetry: engineTelemetry(this.engine, config.heal.observationMs),
       beatsFor: (service, handler) => [...this.engine.baselineBeats(service, handler), ...this.engine.recentBeats(service, handler)],
       ...(this.emitter ? { emitter: this.emitter } : {}),

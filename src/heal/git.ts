@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,7 +27,23 @@ export interface Worktree {
  * A thin wrapper over the git CLI (execFile, never a shell). All history-changing work happens in
  * separate worktrees under a temporary directory, so the repository's own checkout is not touched.
  */
+const WORKTREE_PREFIX = 'heal-wt-';
+const OWNER_FILE = 'owner.pid';
+
+/** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class Git {
+  /** Parent directories of the worktrees this instance has open. */
+  private readonly live = new Set<string>();
+
   constructor(
     readonly repoDir: string,
     private readonly workDir: string = tmpdir(),
@@ -87,12 +103,16 @@ export class Git {
 
   /** A detached worktree at `ref` in a fresh temporary directory. */
   async addWorktree(ref: string): Promise<Worktree> {
-    const parent = await mkdtemp(join(this.workDir, 'heal-wt-'));
+    const parent = await mkdtemp(join(this.workDir, WORKTREE_PREFIX));
     const dir = join(parent, 'tree');
+    this.live.add(parent);
     try {
+      // Who uses it, so a later process can tell a worktree left by a crash from one in use.
+      await writeFile(join(parent, OWNER_FILE), String(process.pid));
       await this.run(['worktree', 'add', '--detach', '--quiet', dir, ref]);
     } catch (err) {
       await rm(parent, { recursive: true, force: true });
+      this.live.delete(parent);
       throw err;
     }
     return {
@@ -100,9 +120,46 @@ export class Git {
       remove: async () => {
         await this.run(['worktree', 'remove', '--force', dir]).catch(() => undefined);
         await rm(parent, { recursive: true, force: true });
+        this.live.delete(parent);
         await this.pruneWorktrees();
       },
     };
+  }
+
+  /**
+   * Removes the worktree directories under the work directory that a process which has ended
+   * left behind (a crash or kill -9 mid-stage; the durable queue re-runs the stage in a new one).
+   * A directory is stale when the process named in its owner file is gone, or is this process
+   * but this Git did not create it (a restarted container can reuse the pid). Directories of
+   * other live processes, and anything without an owner file, are left alone. Returns how many
+   * were removed.
+   */
+  async removeStaleWorktrees(): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(this.workDir);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names) {
+      if (!name.startsWith(WORKTREE_PREFIX)) continue;
+      const parent = join(this.workDir, name);
+      if (this.live.has(parent)) continue;
+      let pid: number;
+      try {
+        pid = Number((await readFile(join(parent, OWNER_FILE), 'utf8')).trim());
+      } catch {
+        continue;
+      }
+      if (!Number.isInteger(pid) || pid <= 0) continue;
+      if (pid !== process.pid && processAlive(pid)) continue;
+      await this.run(['worktree', 'remove', '--force', join(parent, 'tree')]).catch(() => undefined);
+      await rm(parent, { recursive: true, force: true });
+      removed++;
+    }
+    if (removed > 0) await this.pruneWorktrees();
+    return removed;
   }
 
   /** Forgets worktrees whose directories are gone (e.g. after a crash). */

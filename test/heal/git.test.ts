@@ -1,4 +1,6 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Git, GitError } from '../../src/heal/git.js';
@@ -97,5 +99,42 @@ describe('Git', () => {
     expect((err as GitError).args[0]).toBe('rev-parse');
     await expect(git.addWorktree('no-such-ref')).rejects.toBeInstanceOf(GitError);
     await expect(new Git('/nonexistent-dir-for-heal').run(['status'])).rejects.toBeInstanceOf(GitError);
+  });
+
+  it('removes worktrees left by ended processes and keeps those in use', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'heal-git-stale-'));
+    const sleeper = spawn('sleep', ['60']);
+    try {
+      const before = new Git(repo.dir, work);
+      const crashed = await before.addWorktree('main');
+      const otherLive = await before.addWorktree('main');
+      const reusedPid = await before.addWorktree('main');
+      // The first was made by a process that has exited, the second by one still running, the
+      // third by "this" pid in an earlier life (a restarted container reuses pids).
+      const dead = spawnSync('true').pid!;
+      writeFileSync(join(crashed.dir, '..', 'owner.pid'), String(dead));
+      writeFileSync(join(otherLive.dir, '..', 'owner.pid'), String(sleeper.pid));
+      // Not ours at all: no owner file.
+      const foreign = mkdtempSync(join(work, 'heal-wt-'));
+
+      const after = new Git(repo.dir, work);
+      const mine = await after.addWorktree('main');
+      expect(await after.removeStaleWorktrees()).toBe(2);
+      expect(existsSync(crashed.dir)).toBe(false);
+      expect(existsSync(reusedPid.dir)).toBe(false);
+      expect(existsSync(otherLive.dir)).toBe(true);
+      expect(existsSync(mine.dir)).toBe(true);
+      expect(existsSync(foreign)).toBe(true);
+      const listed = sh(repo.dir, ['worktree', 'list', '--porcelain']);
+      expect(listed).not.toContain(crashed.dir);
+      expect(listed).toContain(mine.dir);
+      await mine.remove();
+      await otherLive.remove();
+      expect(await after.removeStaleWorktrees()).toBe(0);
+      expect(await new Git(repo.dir, join(work, 'missing')).removeStaleWorktrees()).toBe(0);
+    } finally {
+      sleeper.kill();
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
