@@ -208,6 +208,7 @@ export class DetectionEngine implements EvidenceSource {
       baselineMinSlices: cfg.baselineMinSlices,
       baselineSlices: cfg.baselineSlices,
       sliceMs: cfg.sliceMs,
+      noveltyMemory: cfg.latency.noveltyMemory,
     };
     this.errorParams = {
       significance: cfg.errors.significance,

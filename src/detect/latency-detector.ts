@@ -1,5 +1,5 @@
 import { DDSketch } from './ddsketch.js';
-import { SeriesDetector, type SeriesScore } from './series-detector.js';
+import { NAB_NOVELTY_ALARM_PARAMS, NoveltyAlarmDetector, type NoveltyAlarmScore } from './novelty-alarm-detector.js';
 import type { Slice } from './slice-window.js';
 import { binomialUpperTail, clamp, MAD_TO_SIGMA, medianMad, severityOf, type SeverityLevel } from './stats.js';
 
@@ -21,6 +21,8 @@ export interface LatencyParams {
   baselineSlices: number;
   /** Slice width, used to place the baseline's mass in time for the hour-of-day profile. */
   sliceMs?: number;
+  /** Slice p95s the novelty scorer remembers (default: its NAB parameter set's 6000). */
+  noveltyMemory?: number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -92,11 +94,12 @@ export interface SloTarget {
  * Long-horizon latency baseline of one key, learnt from slices as they leave the current window:
  *  - an exponentially decayed sketch of all baseline beats (the reference distribution);
  *  - a ring of log slice-p95 values for a robust median/MAD;
- *  - a SeriesDetector over slice p95 values (NAB-tuned level/spike scorer) as a second opinion.
+ *  - a NoveltyAlarmDetector over slice p95 values as a second opinion: the scorer benchmarked
+ *    on NAB (docs/benchmarks.md), with its NAB parameter set; only `noveltyMemory` is configurable.
  */
 export class LatencyBaseline {
   readonly sketch: DDSketch;
-  readonly series: SeriesDetector;
+  readonly series: NoveltyAlarmDetector;
   readonly season = new HourProfile();
   private readonly decay: number;
   /** Ring of log slice p95s; allocated at the first point so short-lived keys stay small. */
@@ -110,7 +113,7 @@ export class LatencyBaseline {
     this.sketch = new DDSketch({ alpha: sketchAlpha });
     this.decay = 1 - 1 / Math.max(2, params.baselineSlices);
     this.historyCap = Math.max(8, Math.min(params.baselineSlices, 720));
-    this.series = new SeriesDetector({ logTransform: true, window: Math.min(240, Math.max(8, params.baselineSlices)) });
+    this.series = new NoveltyAlarmDetector({ ...NAB_NOVELTY_ALARM_PARAMS, memory: params.noveltyMemory ?? NAB_NOVELTY_ALARM_PARAMS.memory });
   }
 
   /** Non-empty slices learnt so far. */
@@ -165,7 +168,7 @@ export class LatencyBaseline {
       history[this.historyNext] = Math.log(Math.max(p95, 1e-6));
       this.historyNext = (this.historyNext + 1) % history.length;
       if (this.historyLen < history.length) this.historyLen++;
-      this.series.update(p95, slice.startMs);
+      this.series.update(p95);
     }
   }
 
@@ -184,9 +187,9 @@ export class LatencyBaseline {
     return (Math.log(Math.max(valueMs, 1e-6)) - median) / spread;
   }
 
-  /** Series-detector score of a window value, without learning it. */
-  seriesScore(valueMs: number, timeMs: number): SeriesScore {
-    return this.series.peek(valueMs, timeMs);
+  /** Novelty score of a window value against the slice p95s learnt, without learning it. */
+  seriesScore(valueMs: number): NoveltyAlarmScore {
+    return this.series.peek(valueMs);
   }
 }
 
@@ -309,10 +312,12 @@ export function detectLatencyRegression(
     }
     if (best && best.pValue <= pValue) continue;
     const robustZ = baseline.robustZ(observed);
-    const series = baseline.seriesScore(observed, window.endMs);
+    const series = baseline.seriesScore(observed);
     const sampleFactor = clamp(n / (4 * params.minSamples), 0, 1);
     const strength = clamp(Math.log10(1 / Math.max(pValue, 1e-300)) / (2 * Math.log10(1 / alpha)), 0, 1);
-    const support = Math.max(series.score, Number.isNaN(robustZ) ? 0 : clamp(robustZ / 6, 0, 1));
+    // The novelty scorer's own alarm level (calibrated on NAB) counts as full support.
+    const novelty = series.alarm ? 1 : series.score / NAB_NOVELTY_ALARM_PARAMS.alarmScore;
+    const support = Math.max(novelty, Number.isNaN(robustZ) ? 0 : clamp(robustZ / 6, 0, 1));
     best = {
       subtype: 'latency-regression',
       figure,

@@ -21,7 +21,6 @@
  * is O(memory); an update costs one binary search plus two array shifts of at most `memory`
  * elements, and O(peakWindow) for the damping.
  */
-import { lowerBound } from './stats.js';
 
 export interface NoveltyParams {
   /** Compare sign(v) * sqrt(|v|) instead of v. */
@@ -65,13 +64,69 @@ export interface NoveltyScore {
 }
 
 
+/**
+ * The last `capacity` values in arrival order and in sorted order, as 32-bit floats (half the
+ * memory of JS numbers; a live latency key keeps thousands of them). Storage grows by doubling,
+ * so a young or short-lived series stays small.
+ */
+class SortedWindow {
+  private sorted = new Float32Array(16);
+  private ring = new Float32Array(16);
+  private head = 0;
+  size = 0;
+
+  constructor(readonly capacity: number) {}
+
+  /** Index of the first remembered value >= x. */
+  lowerBound(x: number): number {
+    const s = this.sorted;
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (s[m]! < x) lo = m + 1;
+      else hi = m;
+    }
+    return lo;
+  }
+
+  at(i: number): number {
+    return this.sorted[i]!;
+  }
+
+  /** Remembers x (already float32-rounded), forgetting the oldest value when full. */
+  push(x: number): void {
+    if (this.size === this.capacity) {
+      const old = this.ring[this.head]!;
+      const at = this.lowerBound(old);
+      this.sorted.copyWithin(at, at + 1, this.size);
+      this.size--;
+      this.ring[this.head] = x;
+      this.head = (this.head + 1) % this.capacity;
+    } else {
+      if (this.size === this.ring.length) this.grow();
+      this.ring[this.size] = x;
+    }
+    const at = this.lowerBound(x);
+    this.sorted.copyWithin(at + 1, at, this.size);
+    this.sorted[at] = x;
+    this.size++;
+  }
+
+  private grow(): void {
+    const n = Math.min(this.capacity, this.ring.length * 2);
+    const ring = new Float32Array(n);
+    ring.set(this.ring);
+    const sorted = new Float32Array(n);
+    sorted.set(this.sorted);
+    this.ring = ring;
+    this.sorted = sorted;
+  }
+}
+
 export class NoveltyDetector {
   readonly params: NoveltyParams;
-  /** The remembered values, ascending. */
-  private readonly sorted: number[] = [];
-  /** The same values in arrival order (ring buffer), to know which one to forget. */
-  private readonly ring: number[];
-  private ringHead = 0;
+  private readonly window: SortedWindow;
   /** Recent undamped novelties (ring buffer) for peak damping. */
   private readonly peaks: number[];
   private peakHead = 0;
@@ -85,29 +140,47 @@ export class NoveltyDetector {
     p.rangeFloor = Math.max(p.rangeFloor, Number.MIN_VALUE);
     p.halfScoreNovelty = Math.max(p.halfScoreNovelty, Number.MIN_VALUE);
     this.params = p;
-    this.ring = [];
+    this.window = new SortedWindow(p.memory);
     this.peaks = [];
+  }
+
+  /** Values learnt so far. */
+  get samples(): number {
+    return this.learnt;
   }
 
   /** Score the value against the remembered ones, then remember it (non-finite values are skipped). */
   update(value: number): NoveltyScore {
     const samples = this.learnt;
     if (!Number.isFinite(value)) return { score: 0, novelty: 0, samples };
-    const x = this.params.sqrtTransform ? Math.sign(value) * Math.sqrt(Math.abs(value)) : value;
+    const x = this.transform(value);
     const novelty = this.learnt >= this.params.minSamples ? this.noveltyOf(x) : 0;
     const score = this.scoreOf(novelty);
     this.learn(x, novelty);
     return { score, novelty, samples };
   }
 
+  /** What update(value) would return, without learning the value. */
+  peek(value: number): NoveltyScore {
+    const samples = this.learnt;
+    if (!Number.isFinite(value) || samples < this.params.minSamples) return { score: 0, novelty: 0, samples };
+    const novelty = this.noveltyOf(this.transform(value));
+    return { score: this.scoreOf(novelty), novelty, samples };
+  }
+
+  /** The compared form of a value: optionally square-rooted, rounded to what the window stores. */
+  private transform(value: number): number {
+    return Math.fround(this.params.sqrtTransform ? Math.sign(value) * Math.sqrt(Math.abs(value)) : value);
+  }
+
   /** Distance to the nearest remembered value over the remembered range. */
   private noveltyOf(x: number): number {
-    const s = this.sorted;
-    const at = lowerBound(s, x);
+    const w = this.window;
+    const at = w.lowerBound(x);
     let d = Number.POSITIVE_INFINITY;
-    if (at < s.length) d = s[at]! - x;
-    if (at > 0) d = Math.min(d, x - s[at - 1]!);
-    const range = Math.max(s[s.length - 1]! - s[0]!, this.params.rangeFloor);
+    if (at < w.size) d = w.at(at) - x;
+    if (at > 0) d = Math.min(d, x - w.at(at - 1));
+    const range = Math.max(w.at(w.size - 1) - w.at(0), this.params.rangeFloor);
     return d / range;
   }
 
@@ -126,15 +199,7 @@ export class NoveltyDetector {
   private learn(x: number, novelty: number): void {
     const p = this.params;
     this.learnt++;
-    if (this.ring.length < p.memory) {
-      this.ring.push(x);
-    } else {
-      const old = this.ring[this.ringHead]!;
-      this.sorted.splice(lowerBound(this.sorted, old), 1);
-      this.ring[this.ringHead] = x;
-      this.ringHead = (this.ringHead + 1) % p.memory;
-    }
-    this.sorted.splice(lowerBound(this.sorted, x), 0, x);
+    this.window.push(x);
     if (p.peakWindow > 0) {
       if (this.peaks.length < p.peakWindow) {
         this.peaks.push(novelty);

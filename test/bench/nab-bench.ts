@@ -1,16 +1,16 @@
 /**
- * NAB benchmark: `npx tsx test/bench/nab-bench.ts [--params '{"memory":4000}']`.
+ * NAB benchmark: `npx tsx test/bench/nab-bench.ts [--params '{"memory":4000}'] [--alarm-params '{"refractoryMax":400}']`.
  * Reads the corpus from NAB_DIR or <repo>/../shared/nab (never copied into the project),
- * re-scores the published detectors as a check of our scorer, runs our NoveltyDetector (the
- * NAB-tuned set, optionally overridden by --params) and, for comparison, SeriesDetector (its
- * NAB set and the live defaults) over every series with ONE global parameter set each, prints
- * NAB scores per profile, then a held-out check of the novelty parameters (tune on one half
- * of the series, score the other half).
+ * re-scores the published detectors as a check of our scorer, runs our NoveltyAlarmDetector (the
+ * core of the live latency detector) and, for comparison, the plain NoveltyDetector (the NAB-tuned
+ * sets, optionally overridden by --alarm-params / --params) over every series with ONE global
+ * parameter set each, prints NAB scores per profile, then held-out checks of the two detectors'
+ * parameters (tune on one half of the series, score the other half).
  */
+import { NAB_NOVELTY_ALARM_PARAMS, type NoveltyAlarmParams } from '../../src/detect/novelty-alarm-detector.js';
 import { NAB_NOVELTY_PARAMS, type NoveltyParams } from '../../src/detect/novelty-detector.js';
-import { DEFAULT_SERIES_PARAMS, NAB_SERIES_PARAMS } from '../../src/detect/series-detector.js';
 import { hasCorpus, nabDir, readDetectorScores, readFinalResults, readProfiles, readSeries } from './nab/corpus.js';
-import { heldOutCheck, runNoveltyDetector, runSeriesDetector } from './nab/run-detector.js';
+import { heldOutCheck, runNoveltyAlarmDetector, runNoveltyDetector } from './nab/run-detector.js';
 import { indexCorpus, scoreProfiles, type FileScores } from './nab/scorer.js';
 
 const PROFILES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'];
@@ -23,10 +23,24 @@ const HELD_OUT_GRID: Partial<NoveltyParams>[] = [false, true].flatMap((sqrtTrans
   [2000, 3000, 4000, 6000, 8000].flatMap((memory) => [50, 100].map((peakWindow) => ({ sqrtTransform, memory, peakWindow }))),
 );
 
-function parseParams(argv: string[]): Partial<NoveltyParams> {
-  const at = argv.indexOf('--params');
+/**
+ * The grid the alarm detector's held-out check tunes over: the mean view on or off, the alarm
+ * level and the refractory period's length and shape (the full-corpus choice is one of them).
+ */
+const ALARM_HELD_OUT_GRID: Partial<NoveltyAlarmParams>[] = [0, 0.2].flatMap((meanWeight) =>
+  [0.045, 0.053, 0.06].flatMap((alarmScore) =>
+    [300, 500, 700].flatMap((refractoryMax) =>
+      [0.2, 0.4].flatMap((refractoryFraction) =>
+        [1, 2].map((refractoryPower) => ({ meanWeight, alarmScore, refractoryMax, refractoryFraction, refractoryPower })),
+      ),
+    ),
+  ),
+);
+
+function parseParams<P>(argv: string[], flag: string): Partial<P> {
+  const at = argv.indexOf(flag);
   if (at < 0) return {};
-  return JSON.parse(argv[at + 1] ?? '{}') as Partial<NoveltyParams>;
+  return JSON.parse(argv[at + 1] ?? '{}') as Partial<P>;
 }
 
 function fmt(n: number | undefined): string {
@@ -52,11 +66,11 @@ function main(): number {
     console.log(`  ${detector.padEnd(18)} ${PROFILES.map((p) => `${p}: ${fmt(published[detector]?.[p])} / ${fmt(ours[p])}`).join('   ')}`);
   }
 
-  const novelty = { ...NAB_NOVELTY_PARAMS, ...parseParams(process.argv) };
+  const novelty = { ...NAB_NOVELTY_PARAMS, ...parseParams<NoveltyParams>(process.argv, '--params') };
+  const alarm = { ...NAB_NOVELTY_ALARM_PARAMS, ...parseParams<NoveltyAlarmParams>(process.argv, '--alarm-params') };
   const runs: [string, object, () => FileScores[]][] = [
+    ['NoveltyAlarmDetector, NAB_NOVELTY_ALARM_PARAMS', alarm, () => runNoveltyAlarmDetector(series, alarm)],
     ['NoveltyDetector, NAB_NOVELTY_PARAMS', novelty, () => runNoveltyDetector(series, novelty)],
-    ['SeriesDetector, NAB_SERIES_PARAMS', NAB_SERIES_PARAMS, () => runSeriesDetector(series, NAB_SERIES_PARAMS)],
-    ['SeriesDetector, DEFAULT_SERIES_PARAMS (live use)', DEFAULT_SERIES_PARAMS, () => runSeriesDetector(series, DEFAULT_SERIES_PARAMS)],
   ];
   for (const [label, params, run] of runs) {
     const t0 = performance.now();
@@ -73,11 +87,20 @@ function main(): number {
     }
   }
 
-  console.log(`\nHeld-out check (standard profile): NoveltyDetector tuned over ${HELD_OUT_GRID.length} settings of sqrtTransform x memory x peakWindow`);
   const halves: [string, (i: number) => boolean][] = [
     ['even-numbered series', (i) => i % 2 === 0],
     ['odd-numbered series', (i) => i % 2 === 1],
   ];
+  console.log(
+    `\nHeld-out check (standard profile): NoveltyAlarmDetector tuned over ${ALARM_HELD_OUT_GRID.length} settings of meanWeight x alarmScore x refractoryMax x refractoryFraction x refractoryPower`,
+  );
+  for (const [name, inTuning] of halves) {
+    const grid = ALARM_HELD_OUT_GRID.map((g) => ({ ...alarm, ...g }));
+    const r = heldOutCheck(series, profiles, grid, (s, p) => runNoveltyAlarmDetector(s, p), inTuning);
+    const chosen = ALARM_HELD_OUT_GRID[r.chosen]!;
+    console.log(`  tuned on ${name.padEnd(21)} ${JSON.stringify(chosen)}\n  ${''.padEnd(30)} tuned ${fmt(r.tuned)}   held-out ${fmt(r.heldOut)}`);
+  }
+  console.log(`\nHeld-out check (standard profile): NoveltyDetector tuned over ${HELD_OUT_GRID.length} settings of sqrtTransform x memory x peakWindow`);
   for (const [name, inTuning] of halves) {
     const r = heldOutCheck(series, profiles, HELD_OUT_GRID, (s, p) => runNoveltyDetector(s, p), inTuning);
     console.log(`  tuned on ${name.padEnd(21)} ${JSON.stringify(r.params).padEnd(58)} tuned ${fmt(r.tuned)}   held-out ${fmt(r.heldOut)}`);

@@ -50,7 +50,13 @@ describe('LatencyBaseline', () => {
     expect(Math.abs(p50 - 40) / 40).toBeLessThan(0.05);
     expect(b.robustZ(40 * Math.exp(0.3 * 1.645))).toBeLessThan(2);
     expect(b.robustZ(400)).toBeGreaterThan(5);
-    expect(b.seriesScore(400, 0).score).toBeGreaterThan(0.5);
+    // The novelty scorer needs 50 slice p95s before it speaks.
+    expect(b.seriesScore(400).score).toBe(0);
+    const grown = trainedBaseline(rand, 60, 50, 40);
+    // A p95 far above every slice p95 so far is an alarm; a typical one is not.
+    expect(grown.seriesScore(400).alarm).toBe(true);
+    expect(grown.seriesScore(400).novelty).toBeGreaterThan(1);
+    expect(grown.seriesScore(40 * Math.exp(0.3 * 1.645)).alarm).toBe(false);
     const before = b.weight;
     b.skip(360);
     expect(b.weight).toBeLessThan(before * 0.4);

@@ -151,11 +151,28 @@ describe('NoveltyDetector', () => {
       for (let i = 0; i < 100; i++) d.update(sign * i);
       return d.update(sign * 150).novelty;
     };
+    // Values are kept as 32-bit floats, so the distances match to about 7 digits.
     const root = (Math.sqrt(150) - Math.sqrt(99)) / Math.sqrt(99);
-    expect(run(1)).toBeCloseTo(root, 10);
-    expect(run(-1)).toBeCloseTo(root, 10); // the sign is kept
+    expect(run(1)).toBeCloseTo(root, 6);
+    expect(run(-1)).toBeCloseTo(root, 6); // the sign is kept
     expect(run(1, RAW)).toBeCloseTo(51 / 99, 10);
     expect(new NoveltyDetector().params.sqrtTransform).toBe(true);
+  });
+
+  it('peek scores like update without learning, and storage grows up to memory', () => {
+    const d = new NoveltyDetector({ ...RAW, minSamples: 5, memory: 40, peakWindow: 0 });
+    const r = rng(3);
+    for (let i = 0; i < 100; i++) {
+      const v = r() * 10;
+      const peeked = d.peek(v);
+      expect(d.update(v)).toEqual(peeked);
+    }
+    expect(d.samples).toBe(100);
+    // Only the last 40 values are remembered: a value beyond them scores against them alone.
+    const e = new NoveltyDetector({ ...RAW, minSamples: 1, memory: 40, peakWindow: 0 });
+    for (let i = 0; i < 100; i++) e.update(i);
+    expect(e.peek(100).novelty).toBeCloseTo(1 / 39, 6);
+    expect(e.peek(Number.POSITIVE_INFINITY).score).toBe(0);
   });
 
   it('ranks bigger excursions higher', () => {

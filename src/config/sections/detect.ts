@@ -44,6 +44,15 @@ export const DetectSchema = z.strictObject({
           .max(0.5)
           .default(1e-6)
           .describe('Significance shared by the short-horizon latency looks (a second look at every key every slice)'),
+        noveltyMemory: z
+          .number()
+          .int()
+          .min(50)
+          .max(100_000)
+          .default(6000)
+          .describe(
+            'Slice p95s per key remembered by the novelty scorer behind latency confidence (the NAB-benchmarked core; 6000 is its NAB set, 16 B per value per key)',
+          ),
       })
       .prefault({}),
     errors: z

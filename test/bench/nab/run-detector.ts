@@ -2,8 +2,8 @@
  * Runs our streaming detectors over NAB series (each value seen once, in order, with its
  * timestamp) and the held-out check of a parameter choice.
  */
+import { NoveltyAlarmDetector, type NoveltyAlarmParams } from '../../../src/detect/novelty-alarm-detector.js';
 import { NoveltyDetector, type NoveltyParams } from '../../../src/detect/novelty-detector.js';
-import { SeriesDetector, type SeriesDetectorParams } from '../../../src/detect/series-detector.js';
 import type { NabSeries } from './corpus.js';
 import { indexCorpus, scoreProfiles, type CostMatrix, type FileScores } from './scorer.js';
 
@@ -19,16 +19,16 @@ export function runDetector(series: readonly NabSeries[], make: () => StreamScor
   });
 }
 
-export function runSeriesDetector(series: readonly NabSeries[], params: Partial<SeriesDetectorParams>): FileScores[] {
-  return runDetector(series, () => {
-    const d = new SeriesDetector(params);
-    return (v, t) => d.update(v, t).score;
-  });
-}
-
 export function runNoveltyDetector(series: readonly NabSeries[], params: Partial<NoveltyParams>): FileScores[] {
   return runDetector(series, () => {
     const d = new NoveltyDetector(params);
+    return (v) => d.update(v).score;
+  });
+}
+
+export function runNoveltyAlarmDetector(series: readonly NabSeries[], params: Partial<NoveltyAlarmParams>): FileScores[] {
+  return runDetector(series, () => {
+    const d = new NoveltyAlarmDetector(params);
     return (v) => d.update(v).score;
   });
 }
