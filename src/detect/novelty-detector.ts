@@ -21,6 +21,7 @@
  * is O(memory); an update costs one binary search plus two array shifts of at most `memory`
  * elements, and O(peakWindow) for the damping.
  */
+import { lowerBound } from './stats.js';
 
 export interface NoveltyParams {
   /** Compare sign(v) * sqrt(|v|) instead of v. */
@@ -79,15 +80,7 @@ class SortedWindow {
 
   /** Index of the first remembered value >= x. */
   lowerBound(x: number): number {
-    const s = this.sorted;
-    let lo = 0;
-    let hi = this.size;
-    while (lo < hi) {
-      const m = (lo + hi) >> 1;
-      if (s[m]! < x) lo = m + 1;
-      else hi = m;
-    }
-    return lo;
+    return lowerBound(this.sorted, x, this.size);
   }
 
   at(i: number): number {

@@ -142,9 +142,9 @@ export function severityRank(s: SeverityLevel): number {
 }
 
 /** Index of the first element >= v in an ascending array. */
-export function lowerBound(sorted: readonly number[], v: number): number {
+export function lowerBound(sorted: ArrayLike<number>, v: number, length = sorted.length): number {
   let lo = 0;
-  let hi = sorted.length;
+  let hi = length;
   while (lo < hi) {
     const m = (lo + hi) >> 1;
     if (sorted[m]! < v) lo = m + 1;

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from './beat-factory.js';
 import { NAB_NOVELTY_ALARM_PARAMS, NoveltyAlarmDetector, type NoveltyAlarmParams } from '../../src/detect/novelty-alarm-detector.js';
 
-/** Deterministic PRNG (mulberry32) so the tests never flake. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** `n` values of uniform noise in [level, level + 1). */
 function noise(n: number, level: number, r: () => number): number[] {
