@@ -224,7 +224,11 @@ export class SpanFields {
   kept: Record<string, AttrValue> = {};
   keptCount = 0;
 
-  reset(): void {
+  /**
+   * Clears every field for the next span. `freshKept` false leaves `kept` to the caller, who
+   * must give it a new object before anything is kept (the protobuf decoder builds it at the end).
+   */
+  reset(freshKept = true): void {
     this.traceId = '';
     this.spanId = '';
     this.parentSpanId = '';
@@ -258,7 +262,7 @@ export class SpanFields {
     this.exceptionMessage = '';
     this.exceptionStacktrace = '';
     // A fresh object per span: it becomes beat.attributes.
-    this.kept = {};
+    if (freshKept) this.kept = {};
     this.keptCount = 0;
   }
 

@@ -50,15 +50,20 @@ export function releaseInput(): void {
 }
 
 /**
- * A direct-mapped table keyed on short byte strings. `find` costs one cheap hash and one
- * comparison and allocates nothing; callers keep their values in arrays indexed by slot. Keys
- * are copied into one preallocated table of 32-bit words (slot * wordsPerSlot), so memory is
- * fixed and colliding keys simply evict each other.
+ * A table keyed on short byte strings. `find` costs one cheap hash and one comparison and
+ * allocates nothing; callers keep their values in arrays indexed by slot. Keys are copied into one
+ * preallocated table of 32-bit words (slot * wordsPerSlot), so memory is fixed and colliding keys
+ * simply evict each other.
  *
  * A key of 8 bytes or more is stored as its length, its last 8 bytes, then its whole 8-byte blocks
  * from the start: together they cover every byte, so comparing is a few int32 compares. The
  * last bytes go first because that is where values sharing a key ("beat.sequence" = ...)
  * differ, so a mismatch is usually found at the first compare. Shorter keys are kept as bytes.
+ *
+ * Where a key lives is decided by a hash of all its bytes. Hashing every byte costs about as
+ * much as comparing them, so `findHinted` first tries a hint: the slot where a key with the same
+ * length, first word and last 8 bytes was found last. A hint is only a guess, checked by the full
+ * comparison like any slot, so a stale or colliding hint costs time, never a wrong answer.
  */
 export class ByteSlots {
   readonly size: number;
@@ -69,6 +74,8 @@ export class ByteSlots {
   private readonly bytes: Uint8Array;
   /** Per pair of slots: which one the next miss replaces when both are taken. */
   private readonly turns: Uint8Array;
+  /** Indexed by the cheap hash of findHinted: the slot such a key was found in last (-1: none). */
+  private readonly hints: Int32Array;
   /** Slot of the last find, hit or miss: where `store` puts the key. */
   slot = 0;
 
@@ -86,6 +93,7 @@ export class ByteSlots {
     this.bytes = new Uint8Array(this.words.buffer);
     for (let i = 0; i < this.words.length; i += this.wordsPerSlot) this.words[i] = -1;
     this.turns = new Uint8Array(size >> 1);
+    this.hints = new Int32Array(size).fill(-1);
   }
 
   /**
@@ -93,21 +101,49 @@ export class ByteSlots {
    * `slot` is set either way.
    */
   find(buf: Uint8Array, start: number, end: number): boolean {
+    if (end - start < 8) return this.findShort(buf, start, end);
+    const bv = viewOf(buf);
+    return this.findHashed(bv, start, end, bv.getInt32(end - 8, true), bv.getInt32(end - 4, true));
+  }
+
+  /**
+   * find, trying the hint first. Pays where the same keys come back again and again (span
+   * attributes); where near-identical keys take turns, the hint mostly misses and find is cheaper.
+   */
+  findHinted(buf: Uint8Array, start: number, end: number): boolean {
     const len = end - start;
     if (len < 8) return this.findShort(buf, start, end);
     const bv = viewOf(buf);
+    const t1 = bv.getInt32(end - 8, true);
+    const t2 = bv.getInt32(end - 4, true);
+    let h = Math.imul(len ^ bv.getInt32(start, true), 0x9e3779b1) ^ Math.imul(t1, 0x85ebca6b) ^ Math.imul(t2 ^ (t1 >>> 16), 0x27d4eb2f);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x5bd1e995);
+    h ^= h >>> 13;
+    const hints = this.hints;
+    const at = h & this.mask;
+    const hint = hints[at]!;
+    if (hint >= 0 && this.matches(hint, bv, start, end, t1, t2)) {
+      this.slot = hint;
+      return true;
+    }
+    const found = this.findHashed(bv, start, end, t1, t2);
+    // Hit or miss, the key is in (or about to be stored in) `slot`.
+    hints[at] = this.slot;
+    return found;
+  }
+
+  /** find for a key of 8 bytes or more by the hash of all its bytes (t1, t2: its last 8 bytes). */
+  private findHashed(bv: DataView, start: number, end: number, t1: number, t2: number): boolean {
     // Hash every byte (two independent lanes, eight bytes per step, the last eight bytes read
     // overlapping): a hash that skipped bytes would make values differing only there
     // ("checkout:m0:3" / "checkout:m1:3") share a slot and evict each other forever.
-    let h1 = Math.imul(len, 0x9e3779b1);
+    let h1 = Math.imul(end - start, 0x9e3779b1);
     let h2 = 0x7f4a7c15;
-    let i = start;
-    for (; i + 8 <= end; i += 8) {
+    for (let i = start; i + 8 <= end; i += 8) {
       h1 = Math.imul(h1 ^ bv.getInt32(i, true), 0x5bd1e995);
       h2 = Math.imul(h2 ^ bv.getInt32(i + 4, true), 0x85ebca6b);
     }
-    const t1 = bv.getInt32(end - 8, true);
-    const t2 = bv.getInt32(end - 4, true);
     h1 = Math.imul(h1 ^ t1, 0x27d4eb2f);
     h2 = Math.imul(h2 ^ t2, 0x165667b1);
     let h = h1 ^ Math.imul(h2 ^ (h2 >>> 16), 0x85ebca6b);

@@ -13,6 +13,7 @@ import {
   KEY_PLUGIN,
   KEY_REQUEST_ID,
   KEY_SEQUENCE,
+  KEY_SEQUENCE_ID,
   KEY_SKIP,
   ResourceFields,
   SpanFields,
@@ -24,6 +25,7 @@ import {
   type DecodeOptions,
   type DecodeResult,
 } from './beat-builder.js';
+import { AttributeTemplates } from './attribute-templates.js';
 import { ByteSlots, MAX_CACHED_BYTES, Utf8Cache, decodeShort, releaseInput, decodeUtf8, validateUtf8 } from './intern.js';
 import { MAX_BEAT_ATTRIBUTE_LENGTH, MAX_BEAT_ATTRIBUTES, type AttrValue, type BeatKind } from '../model/beat.js';
 import { OtlpDecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, int64ToNumber } from './protowire.js';
@@ -56,6 +58,9 @@ const MAX_KV_CACHE_BYTES = 128;
 const KV_IGNORED = -1;
 const kvSlots = new ByteSlots(4096, MAX_KV_CACHE_BYTES);
 const kvCodes = new Int32Array(kvSlots.size);
+/** Bumped whenever a slot is refilled, so attribute templates built from its old KeyValue are not reused. */
+const kvGenerations = new Int32Array(kvSlots.size);
+const templates = new AttributeTemplates(256);
 const kvKeys = new Array<string>(kvSlots.size).fill('');
 const kvValues = new Array<AttrValue>(kvSlots.size).fill('');
 /** kvValues as strings, for the beat fields that hold strings. */
@@ -111,6 +116,13 @@ class ProtoTraceDecoder {
   private valueEnd = 0;
   private valueNumber = 0;
   private valueBool = false;
+
+  // Kept attributes of the current span: while `keptDirect` is false they are only noted as
+  // KeyValue cache slots (`keptSlots`, fields.keptCount of them) and the attributes object is
+  // built at the end of the span (see AttributeTemplates); any other way of keeping an
+  // attribute first turns them into properties of fields.kept.
+  private readonly keptSlots = new Int32Array(MAX_BEAT_ATTRIBUTES);
+  private keptDirect = false;
 
   constructor(
     buf: Uint8Array,
@@ -195,6 +207,9 @@ class ProtoTraceDecoder {
         const stop = r.delimited(end);
         this.span(stop);
         r.pos = stop;
+        if (!this.keptDirect) {
+          fields.kept = templates.build(this.keptSlots, fields.keptCount, kvGenerations, kvKeys, kvValues, resource.environment);
+        }
         this.batch.finishSpan(fields, resource);
       } else {
         r.skip(end);
@@ -206,7 +221,8 @@ class ProtoTraceDecoder {
     const r = this.r;
     const buf = this.buf;
     const f = fields;
-    f.reset();
+    f.reset(false);
+    this.keptDirect = false;
     while (r.pos < end) {
       // The fields a beat needs mostly have a one-byte tag and, when length-delimited, a
       // one-byte length: those are read here directly. Anything else (other fields, wrong wire
@@ -377,18 +393,20 @@ class ProtoTraceDecoder {
   private spanAttribute(start: number, stop: number): void {
     const len = stop - start;
     const cacheable = len > 0 && len <= MAX_KV_CACHE_BYTES;
-    if (cacheable && kvSlots.find(this.buf, start, stop)) {
+    if (cacheable && kvSlots.findHinted(this.buf, start, stop)) {
       const slot = kvSlots.slot;
       const f = fields;
       // The common cases inlined, with the same effect as SpanFields.setAttribute.
       switch (kvCodes[slot]!) {
         case KEY_OTHER:
           if (f.keptCount < MAX_BEAT_ATTRIBUTES) {
-            f.kept[kvKeys[slot]!] = kvValues[slot]!;
+            if (this.keptDirect) f.kept[kvKeys[slot]!] = kvValues[slot]!;
+            else this.keptSlots[f.keptCount] = slot;
             f.keptCount++;
           }
           return;
         case KV_IGNORED:
+        case KEY_SKIP:
           return;
         case KEY_SEQUENCE:
           f.sequence = kvStrings[slot]!;
@@ -414,12 +432,19 @@ class ProtoTraceDecoder {
         case KEY_KIND:
           f.kind = kvKinds[slot]!;
           return;
+        case KEY_SEQUENCE_ID:
+          // Kept too (see SpanFields.setAttribute), its value as a string.
+          this.keepDirectly();
+          f.setAttribute(KEY_SEQUENCE_ID, kvKeys[slot]!, kvValues[slot]!);
+          return;
         default:
           f.setAttribute(kvCodes[slot]!, kvKeys[slot]!, kvValues[slot]!);
       }
       return;
     }
     const slot = kvSlots.slot;
+    // The slot about to be refilled must not be one the span's attributes still refer to.
+    if (cacheable && this.notes(slot)) this.keepDirectly();
     this.keyValue(stop);
     const kind = this.valueKind;
     let code = KV_IGNORED;
@@ -435,18 +460,37 @@ class ProtoTraceDecoder {
         // one-off value costs one slot that the next one reuses.
         const unique = code === KEY_CORRELATION_ID || code === KEY_REQUEST_ID || code >= KEY_EXCEPTION_TYPE;
         value = this.scalar(unique, 'Span attribute value');
+        if (code === KEY_OTHER || code === KEY_SEQUENCE_ID) this.keepDirectly();
         fields.setAttribute(code, this.key, value);
       }
     }
     if (!cacheable) return;
     kvSlots.slot = slot;
     kvSlots.store(this.buf, start, stop);
+    kvGenerations[slot] = kvGenerations[slot]! + 1;
     kvCodes[slot] = code;
     kvKeys[slot] = this.key;
     kvValues[slot] = value;
     kvStrings[slot] = typeof value === 'string' ? value : String(value);
     kvNumbers[slot] = code === KEY_NUMBER ? beatNumberOf(value) : 0;
     kvKinds[slot] = code === KEY_KIND ? beatKindOf(value) : '';
+  }
+
+  /** True when the span's kept attributes are noted as slots and `slot` is one of them. */
+  private notes(slot: number): boolean {
+    if (this.keptDirect) return false;
+    for (let i = 0; i < fields.keptCount; i++) if (this.keptSlots[i] === slot) return true;
+    return false;
+  }
+
+  /** Leaves the noted-slots mode: the span's attributes object gets the kept attributes so far. */
+  private keepDirectly(): void {
+    if (this.keptDirect) return;
+    this.keptDirect = true;
+    const kept: Record<string, AttrValue> = {};
+    const slots = this.keptSlots;
+    for (let i = 0; i < fields.keptCount; i++) kept[kvKeys[slots[i]!]!] = kvValues[slots[i]!]!;
+    fields.kept = kept;
   }
 
   /**
@@ -603,31 +647,39 @@ class ProtoTraceDecoder {
   }
 }
 
-const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+// Character codes of the two hex digits of every byte value: one table load per digit.
+const HEX_HI = new Uint8Array(256);
+const HEX_LO = new Uint8Array(256);
+for (let b = 0; b < 256; b++) {
+  HEX_HI[b] = '0123456789abcdef'.charCodeAt(b >> 4);
+  HEX_LO[b] = '0123456789abcdef'.charCodeAt(b & 15);
+}
 
 /** Lowercase hex of the 8 bytes at buf[p]: one flat string, no intermediate pieces. */
 function hex8(buf: Uint8Array, p: number): string {
-  const h = HEX_CODES;
+  const hi = HEX_HI;
+  const lo = HEX_LO;
   const b0 = buf[p]!, b1 = buf[p + 1]!, b2 = buf[p + 2]!, b3 = buf[p + 3]!;
   const b4 = buf[p + 4]!, b5 = buf[p + 5]!, b6 = buf[p + 6]!, b7 = buf[p + 7]!;
   return String.fromCharCode(
-    h[b0 >> 4]!, h[b0 & 15]!, h[b1 >> 4]!, h[b1 & 15]!, h[b2 >> 4]!, h[b2 & 15]!, h[b3 >> 4]!, h[b3 & 15]!,
-    h[b4 >> 4]!, h[b4 & 15]!, h[b5 >> 4]!, h[b5 & 15]!, h[b6 >> 4]!, h[b6 & 15]!, h[b7 >> 4]!, h[b7 & 15]!,
+    hi[b0]!, lo[b0]!, hi[b1]!, lo[b1]!, hi[b2]!, lo[b2]!, hi[b3]!, lo[b3]!,
+    hi[b4]!, lo[b4]!, hi[b5]!, lo[b5]!, hi[b6]!, lo[b6]!, hi[b7]!, lo[b7]!,
   );
 }
 
 /** Lowercase hex of the 16 bytes at buf[p], built like hex8 (a native hex slice costs more for so few bytes). */
 function hex16(buf: Uint8Array, p: number): string {
-  const h = HEX_CODES;
+  const hi = HEX_HI;
+  const lo = HEX_LO;
   const b0 = buf[p]!, b1 = buf[p + 1]!, b2 = buf[p + 2]!, b3 = buf[p + 3]!;
   const b4 = buf[p + 4]!, b5 = buf[p + 5]!, b6 = buf[p + 6]!, b7 = buf[p + 7]!;
   const b8 = buf[p + 8]!, b9 = buf[p + 9]!, b10 = buf[p + 10]!, b11 = buf[p + 11]!;
   const b12 = buf[p + 12]!, b13 = buf[p + 13]!, b14 = buf[p + 14]!, b15 = buf[p + 15]!;
   return String.fromCharCode(
-    h[b0 >> 4]!, h[b0 & 15]!, h[b1 >> 4]!, h[b1 & 15]!, h[b2 >> 4]!, h[b2 & 15]!, h[b3 >> 4]!, h[b3 & 15]!,
-    h[b4 >> 4]!, h[b4 & 15]!, h[b5 >> 4]!, h[b5 & 15]!, h[b6 >> 4]!, h[b6 & 15]!, h[b7 >> 4]!, h[b7 & 15]!,
-    h[b8 >> 4]!, h[b8 & 15]!, h[b9 >> 4]!, h[b9 & 15]!, h[b10 >> 4]!, h[b10 & 15]!, h[b11 >> 4]!, h[b11 & 15]!,
-    h[b12 >> 4]!, h[b12 & 15]!, h[b13 >> 4]!, h[b13 & 15]!, h[b14 >> 4]!, h[b14 & 15]!, h[b15 >> 4]!, h[b15 & 15]!,
+    hi[b0]!, lo[b0]!, hi[b1]!, lo[b1]!, hi[b2]!, lo[b2]!, hi[b3]!, lo[b3]!,
+    hi[b4]!, lo[b4]!, hi[b5]!, lo[b5]!, hi[b6]!, lo[b6]!, hi[b7]!, lo[b7]!,
+    hi[b8]!, lo[b8]!, hi[b9]!, lo[b9]!, hi[b10]!, lo[b10]!, hi[b11]!, lo[b11]!,
+    hi[b12]!, lo[b12]!, hi[b13]!, lo[b13]!, hi[b14]!, lo[b14]!, hi[b15]!, lo[b15]!,
   );
 }
 

@@ -1,0 +1,83 @@
+import { MAX_BEAT_ATTRIBUTES, type AttrValue } from '../model/beat.js';
+import { ENVIRONMENT_ATTRIBUTE } from './beat-builder.js';
+
+/**
+ * Builds beat.attributes objects from the cached KeyValues a span kept. Spans repeat the same
+ * kept attributes ("http.route" = "/api/cart", "component.type" = "button") far more often than
+ * not, and adding properties one by one to a fresh object costs a map transition each; copying
+ * a finished object made for the same KeyValues costs one clone. A template is reused only
+ * when it was built from the very same slots, each still holding the KeyValue it held then
+ * (`generations` changes whenever a slot is refilled), so a reused template always equals what
+ * adding the properties would have built. Memory is fixed: a direct-mapped table of templates.
+ */
+export class AttributeTemplates {
+  private readonly mask: number;
+  /** Per template: the slots it was built from, MAX_BEAT_ATTRIBUTES words each. */
+  private readonly slots: Int32Array;
+  /** Per template: the generation of each of its slots when it was built. */
+  private readonly generations: Int32Array;
+  /** Per template: how many slots; -1 when the entry is empty. */
+  private readonly counts: Int32Array;
+  private readonly environments: string[];
+  private readonly objects: Record<string, AttrValue>[];
+  hits = 0;
+  misses = 0;
+
+  constructor(entries = 256) {
+    let size = 1;
+    while (size < entries) size <<= 1;
+    this.mask = size - 1;
+    this.slots = new Int32Array(size * MAX_BEAT_ATTRIBUTES);
+    this.generations = new Int32Array(size * MAX_BEAT_ATTRIBUTES);
+    this.counts = new Int32Array(size).fill(-1);
+    this.environments = new Array<string>(size).fill('');
+    this.objects = new Array<Record<string, AttrValue>>(size).fill({});
+  }
+
+  /**
+   * A fresh object with keys[kept[i]] = values[kept[i]] for i < count, in that order, then
+   * `environment` as deployment.environment when it is not empty, not already a key and there
+   * is room (the rule BeatBatch.finishSpan applies).
+   */
+  build(
+    kept: Int32Array,
+    count: number,
+    generationOf: Int32Array,
+    keys: readonly string[],
+    values: readonly AttrValue[],
+    environment: string,
+  ): Record<string, AttrValue> {
+    let h = Math.imul(count, 0x9e3779b1);
+    for (let i = 0; i < count; i++) h = Math.imul(h ^ kept[i]!, 0x85ebca6b) ^ (h >>> 15);
+    const t = (h ^ (h >>> 13)) & this.mask;
+    const base = t * MAX_BEAT_ATTRIBUTES;
+    if (this.counts[t] === count && this.environments[t] === environment) {
+      let same = true;
+      for (let i = 0; i < count; i++) {
+        const slot = kept[i]!;
+        if (this.slots[base + i] !== slot || this.generations[base + i] !== generationOf[slot]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) {
+        this.hits++;
+        return { ...this.objects[t]! };
+      }
+    }
+    this.misses++;
+    const object: Record<string, AttrValue> = {};
+    for (let i = 0; i < count; i++) {
+      const slot = kept[i]!;
+      object[keys[slot]!] = values[slot]!;
+      this.slots[base + i] = slot;
+      this.generations[base + i] = generationOf[slot]!;
+    }
+    if (environment !== '' && count < MAX_BEAT_ATTRIBUTES && !(ENVIRONMENT_ATTRIBUTE in object)) object[ENVIRONMENT_ATTRIBUTE] = environment;
+    this.counts[t] = count;
+    this.environments[t] = environment;
+    // The template is kept apart from the object handed out, which its beat may change.
+    this.objects[t] = { ...object };
+    return object;
+  }
+}
