@@ -1,4 +1,4 @@
-import { STATUS_ERROR, STATUS_OK, type Beat, type BeatError, type BeatKind } from '../model/beat.js';
+import { STATUS_ERROR, STATUS_OK, type Beat, type BeatError } from '../model/beat.js';
 import { UNKNOWN_HANDLER, UNKNOWN_SERVICE } from './beat-builder.js';
 import { buildBeatError } from './fingerprint.js';
 import { StringInterner } from './intern.js';
@@ -297,20 +297,12 @@ export class ConductorLogParser {
     };
   }
 
-  private beat(b: {
-    sequence: string;
-    movement: string;
-    beatNumber: number;
-    event: string;
-    handler: string;
-    plugin: string;
-    kind: BeatKind | '';
-    correlationId: string;
-    startMs: number;
-    durationMs: number;
-    error: BeatError | undefined;
-    service: string | undefined;
-  }): Beat {
+  /** A beat from what a log line says; `service` undefined means the reader's default service. */
+  private beat(
+    b: Pick<Beat, 'sequence' | 'movement' | 'beatNumber' | 'event' | 'handler' | 'plugin' | 'kind' | 'correlationId' | 'startMs' | 'durationMs' | 'error'> & {
+      service: string | undefined;
+    },
+  ): Beat {
     const i = this.interner;
     return {
       service: i.intern(b.service ?? this.service),
