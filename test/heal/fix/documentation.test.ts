@@ -11,7 +11,7 @@ import {
 } from '../../../src/heal/fix/documentation.js';
 import { checkMarkdown } from '../../../src/heal/fix/syntax-check.js';
 import { createFixtureRepo, type FixtureRepo } from '../../fixtures/app-repo.js';
-import { beat, cloneRepo, gitStatus, nullAccessContext, sh } from './fix-context.js';
+import { beat, gitStatus, nullAccessContext, sh, withClone } from './fix-context.js';
 
 const figures = { p50Ms: 12.34, p95Ms: 48.6, p99Ms: 120, errorRate: 0.025, samples: 40 };
 
@@ -81,13 +81,10 @@ describe('DocumentationStrategy on the fixture repository', () => {
     };
     const fix = await new DocumentationStrategy().generate(ctx);
     expect(fix?.files).toEqual(['docs/performance.md']);
-    const clone = await cloneRepo(repo.dir);
-    try {
-      await sh(clone.dir, 'git', ['apply', '-'], fix!.diff);
-      expect(await readFile(join(clone.dir, 'docs/performance.md'), 'utf8')).toBe('# Performance\n\n' + performanceSection('mountCanvas', { p50Ms: 3, p95Ms: 7, p99Ms: 9, errorRate: 0, samples: 0 }, 2));
-    } finally {
-      await clone.cleanup();
-    }
+    await withClone(repo.dir, async (dir) => {
+      await sh(dir, 'git', ['apply', '-'], fix!.diff);
+      expect(await readFile(join(dir, 'docs/performance.md'), 'utf8')).toBe('# Performance\n\n' + performanceSection('mountCanvas', { p50Ms: 3, p95Ms: 7, p99Ms: 9, errorRate: 0, samples: 0 }, 2));
+    });
     expect(new DocumentationStrategy().applicable({ ...ctx, diagnosis: { ...ctx.diagnosis, context: { handler: 'mountCanvas' } }, anomaly: { ...ctx.anomaly, observed: {} } })).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkApplies, EditSession, finishEdits, repoRelative } from '../../../src/heal/fix/edit-session.js';
 import { SyntaxCheckError } from '../../../src/heal/fix/syntax-check.js';
 import { createFixtureRepo, FIXTURE_BUG, type FixtureRepo } from '../../fixtures/app-repo.js';
-import { cloneRepo, gitStatus, sh } from './fix-context.js';
+import { gitStatus, sh, withClone } from './fix-context.js';
 
 describe('EditSession', () => {
   let repo: FixtureRepo | undefined;
@@ -30,15 +30,12 @@ describe('EditSession', () => {
     await session.restore();
     expect(await gitStatus(repo.dir)).toBe('');
     expect(await readFile(join(repo.dir, 'docs/handlers.md'), 'utf8')).toBe(original);
-    const clone = await cloneRepo(repo.dir);
-    try {
-      await checkApplies(clone.dir, diff);
-      await sh(clone.dir, 'git', ['apply', '-'], diff);
+    await withClone(repo.dir, async (dir) => {
+      await checkApplies(dir, diff);
+      await sh(dir, 'git', ['apply', '-'], diff);
       // already applied: the same diff no longer applies
-      await expect(checkApplies(clone.dir, diff)).rejects.toThrow('git apply --check');
-    } finally {
-      await clone.cleanup();
-    }
+      await expect(checkApplies(dir, diff)).rejects.toThrow('git apply --check');
+    });
   });
 
   it('refuses paths outside the repository and yields an empty diff without edits', async () => {

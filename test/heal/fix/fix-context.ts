@@ -28,6 +28,23 @@ export async function cloneRepo(repoDir: string): Promise<{ dir: string; cleanup
   return { dir, cleanup: () => rm(parent, { recursive: true, force: true }) };
 }
 
+/** Runs `use` on a clean clone of the repository's HEAD and removes the clone afterwards. */
+export async function withClone<T>(repoDir: string, use: (dir: string) => Promise<T>): Promise<T> {
+  const clone = await cloneRepo(repoDir);
+  try {
+    return await use(clone.dir);
+  } finally {
+    await clone.cleanup();
+  }
+}
+
+/** Throws unless every diff passes `git apply --check` on a clean clone of the repository's HEAD. */
+export async function checkDiffsApply(repoDir: string, diffs: readonly string[]): Promise<void> {
+  await withClone(repoDir, async (dir) => {
+    for (const diff of diffs) await sh(dir, 'git', ['apply', '--check', '-'], diff);
+  });
+}
+
 export async function gitStatus(dir: string): Promise<string> {
   return (await run('git', ['status', '--porcelain'], { cwd: dir })).stdout;
 }

@@ -3,7 +3,7 @@ import type { FixKind } from '../../../src/model/diagnosis.js';
 import { generateFix, orderStrategies, type FixContext, type FixStrategy, type GeneratedFix } from '../../../src/heal/fix/strategy.js';
 import { defaultStrategies } from '../../../src/heal/fix/strategies.js';
 import { createFixtureRepo, type FixtureRepo } from '../../fixtures/app-repo.js';
-import { cloneRepo, gitStatus, nullAccessContext, sh } from './fix-context.js';
+import { checkDiffsApply, gitStatus, nullAccessContext } from './fix-context.js';
 
 function fake(kind: FixKind, behaviour: 'ok' | 'none' | 'throw' | 'skip'): FixStrategy {
   return {
@@ -53,11 +53,6 @@ describe('generateFix', () => {
     const fixes = await generateFix(ctx, { preferKinds: ['guard'] });
     expect(fixes.map((f) => f.kind)).toEqual(['guard', 'regression-test', 'rollback', 'documentation']);
     expect(await gitStatus(repo.dir)).toBe('');
-    const clone = await cloneRepo(repo.dir);
-    try {
-      for (const fix of fixes) await sh(clone.dir, 'git', ['apply', '--check', '-'], fix.diff);
-    } finally {
-      await clone.cleanup();
-    }
+    await checkDiffsApply(repo.dir, fixes.map((f) => f.diff));
   });
 });

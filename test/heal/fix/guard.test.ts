@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyGuard, classifyNullAccess, GuardStrategy } from '../../../src/heal/fix/guard.js';
 import { createFixtureRepo, FIXTURE_BUG, type FixtureRepo } from '../../fixtures/app-repo.js';
-import { cloneRepo, gitStatus, nullAccessContext, sh } from './fix-context.js';
+import { checkDiffsApply, gitStatus, nullAccessContext } from './fix-context.js';
 
 describe('classifyNullAccess', () => {
   it('recognises the V8 messages for missing values', () => {
@@ -82,12 +82,7 @@ describe('GuardStrategy on the fixture repository', () => {
     expect(added).toEqual(['+  const name = payload.component?.name;']);
     expect(fix!.diff).toContain(`@@ -${String(FIXTURE_BUG.line - 3)},`);
     expect(await gitStatus(repo.dir)).toBe('');
-    const clone = await cloneRepo(repo.dir);
-    try {
-      await sh(clone.dir, 'git', ['apply', '--check', '-'], fix!.diff);
-    } finally {
-      await clone.cleanup();
-    }
+    await checkDiffsApply(repo.dir, [fix!.diff]);
   });
 
   it('maps a dist/*.js frame to the TypeScript source', async () => {

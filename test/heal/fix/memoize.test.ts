@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { memoModuleSource, MemoizeStrategy, wrapWithMemo } from '../../../src/heal/fix/memoize.js';
 import { checkScript } from '../../../src/heal/fix/syntax-check.js';
 import { createFixtureRepo, type FixtureRepo } from '../../fixtures/app-repo.js';
-import { anomaly, beat, cloneRepo, gitStatus, nullAccessContext, sh } from './fix-context.js';
+import { anomaly, beat, checkDiffsApply, gitStatus, nullAccessContext } from './fix-context.js';
 
 describe('wrapWithMemo', () => {
   it('renames an exported function and exports a memoized const in its place', () => {
@@ -88,12 +88,7 @@ describe('MemoizeStrategy on the fixture repository', () => {
     expect(fix?.description).toContain('67 %');
     expect(fix?.claims.latencyBudgetMs).toBe(6);
     expect(await gitStatus(repo.dir)).toBe('');
-    const clone = await cloneRepo(repo.dir);
-    try {
-      await sh(clone.dir, 'git', ['apply', '--check', '-'], fix!.diff);
-    } finally {
-      await clone.cleanup();
-    }
+    await checkDiffsApply(repo.dir, [fix!.diff]);
   });
 
   it('is not applicable when inputs are mostly distinct, too few, or the handler is not pure', async () => {

@@ -6,7 +6,7 @@ import { GuardStrategy } from '../../../src/heal/fix/guard.js';
 import { latencyBudgetMs, RegressionTestStrategy, renderRegressionTest } from '../../../src/heal/fix/regression-test.js';
 import { checkScript } from '../../../src/heal/fix/syntax-check.js';
 import { createFixtureRepo, type FixtureRepo } from '../../fixtures/app-repo.js';
-import { anomaly, beat, cloneRepo, gitStatus, nullAccessContext, sh } from './fix-context.js';
+import { anomaly, beat, gitStatus, nullAccessContext, sh, withClone } from './fix-context.js';
 
 function npmTest(dir: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
@@ -165,23 +165,21 @@ describe('RegressionTestStrategy on the fixture repository', () => {
     const guardFix = await new GuardStrategy().generate(ctx);
     expect(testFix).toBeDefined();
     expect(guardFix).toBeDefined();
-    const clone = await cloneRepo(repo.dir);
-    try {
-      await sh(clone.dir, 'ln', ['-s', join(repo.dir, 'node_modules'), 'node_modules']);
-      await sh(clone.dir, 'git', ['apply', '-'], testFix!.diff);
-      const before = await npmTest(clone.dir);
+    const modules = join(repo.dir, 'node_modules');
+    await withClone(repo.dir, async (dir) => {
+      await sh(dir, 'ln', ['-s', modules, 'node_modules']);
+      await sh(dir, 'git', ['apply', '-'], testFix!.diff);
+      const before = await npmTest(dir);
       expect(before.code).not.toBe(0);
       expect(before.output).toContain('createComponent.regression.test.ts');
       expect(before.output).toContain("Cannot read properties of undefined (reading 'name')");
 
-      await sh(clone.dir, 'git', ['apply', '-'], guardFix!.diff);
-      const after = await npmTest(clone.dir);
+      await sh(dir, 'git', ['apply', '-'], guardFix!.diff);
+      const after = await npmTest(dir);
       expect(after.output).toMatch(/Test Files\s+.*4 passed/);
       expect(after.code).toBe(0);
-      const summary = JSON.parse(await readFile(join(clone.dir, 'coverage/coverage-summary.json'), 'utf8')) as { total: { lines: { pct: number } } };
+      const summary = JSON.parse(await readFile(join(dir, 'coverage/coverage-summary.json'), 'utf8')) as { total: { lines: { pct: number } } };
       expect(summary.total.lines.pct).toBeGreaterThan(0);
-    } finally {
-      await clone.cleanup();
-    }
+    });
   }, 300_000);
 });

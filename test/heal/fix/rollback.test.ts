@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findVersionTag, revertRange, RollbackStrategy, rollbackImageTags } from '../../../src/heal/fix/rollback.js';
 import { createFixtureRepo, FIXTURE_IMAGE, type FixtureRepo } from '../../fixtures/app-repo.js';
-import { cloneRepo, gitStatus, nullAccessContext, sh } from './fix-context.js';
+import { checkDiffsApply, gitStatus, nullAccessContext, sh } from './fix-context.js';
 
 describe('rollbackImageTags', () => {
   const manifest = [
@@ -69,12 +69,7 @@ describe('RollbackStrategy on the fixture repository', () => {
     expect(fix?.diff).toContain(`+          image: ${FIXTURE_IMAGE}:1.0.0 # release image`);
     expect(await gitStatus(repo.dir)).toBe('');
     expect(await sh(repo.dir, 'git', ['worktree', 'list'])).not.toContain('heal-revert-');
-    const clone = await cloneRepo(repo.dir);
-    try {
-      await sh(clone.dir, 'git', ['apply', '--check', '-'], fix!.diff);
-    } finally {
-      await clone.cleanup();
-    }
+    await checkDiffsApply(repo.dir, [fix!.diff]);
   });
 
   it('falls back to the manifest image tag when the tags are missing', async () => {
