@@ -1,5 +1,5 @@
 import { MAX_BEAT_ATTRIBUTES, type AttrValue } from '../model/beat.js';
-import { ENVIRONMENT_ATTRIBUTE } from './beat-builder.js';
+import { addEnvironment } from './beat-builder.js';
 
 /**
  * Builds beat.attributes objects from the cached KeyValues a span kept. Spans repeat the same
@@ -36,8 +36,8 @@ export class AttributeTemplates {
 
   /**
    * A fresh object with keys[kept[i]] = values[kept[i]] for i < count, in that order, then
-   * `environment` as deployment.environment when it is not empty, not already a key and there
-   * is room (the rule BeatBatch.finishSpan applies).
+   * `environment` as addEnvironment adds it (BeatBatch.finishSpan applies the same rule, which
+   * then finds the key already there).
    */
   build(
     kept: Int32Array,
@@ -73,7 +73,7 @@ export class AttributeTemplates {
       this.slots[base + i] = slot;
       this.generations[base + i] = generationOf[slot]!;
     }
-    if (environment !== '' && count < MAX_BEAT_ATTRIBUTES && !(ENVIRONMENT_ATTRIBUTE in object)) object[ENVIRONMENT_ATTRIBUTE] = environment;
+    addEnvironment(object, count, environment);
     this.counts[t] = count;
     this.environments[t] = environment;
     // The template is kept apart from the object handed out, which its beat may change.

@@ -140,6 +140,14 @@ export const UNKNOWN_HANDLER = 'unknown_handler';
 /** Kept in beat.attributes when the resource names its deployment environment. */
 export const ENVIRONMENT_ATTRIBUTE = 'deployment.environment';
 
+/**
+ * Adds the resource's deployment.environment to a span's kept attributes (`keptCount` of them)
+ * when there is one, the span did not set its own, and the attribute limit leaves room.
+ */
+export function addEnvironment(attributes: Record<string, AttrValue>, keptCount: number, environment: string): void {
+  if (environment !== '' && keptCount < MAX_BEAT_ATTRIBUTES && !(ENVIRONMENT_ATTRIBUTE in attributes)) attributes[ENVIRONMENT_ATTRIBUTE] = environment;
+}
+
 /** Resource attributes shared by all spans of one ResourceSpans. */
 export class ResourceFields {
   service = UNKNOWN_SERVICE;
@@ -410,9 +418,7 @@ export class BeatBatch {
       error = buildBeatError(type, message, stack);
     }
     const attributes = f.kept;
-    if (resource.environment !== '' && !(ENVIRONMENT_ATTRIBUTE in attributes) && f.keptCount < MAX_BEAT_ATTRIBUTES) {
-      attributes[ENVIRONMENT_ATTRIBUTE] = resource.environment;
-    }
+    addEnvironment(attributes, f.keptCount, resource.environment);
 
     this.beats.push({
       service: resource.service,
