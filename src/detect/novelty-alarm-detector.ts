@@ -118,23 +118,18 @@ export class NoveltyAlarmDetector {
 
   /** Score the value against the history, then learn it (non-finite values are skipped). */
   update(value: number): NoveltyAlarmScore {
-    const p = this.params;
     const samples = this.learnt;
-    if (!Number.isFinite(value)) return { score: 0, novelty: 0, valueNovelty: 0, meanNovelty: 0, alarm: false, samples };
-    const scored = samples >= p.minSamples;
+    if (!Number.isFinite(value)) return unscored(samples);
+    const x = this.transform(value);
+    const mean = this.meanWith(x);
     const valueNovelty = this.values.update(value).novelty;
-    const mean = this.pushRecent(p.sqrtTransform ? Math.sign(value) * Math.sqrt(Math.abs(value)) : value);
     const meanNovelty = this.means !== undefined && mean !== undefined ? this.means.update(mean).novelty : 0;
+    this.remember(x);
     this.learnt++;
-    if (!scored) return { score: 0, novelty: 0, valueNovelty: 0, meanNovelty: 0, alarm: false, samples };
-    const factor = this.refractoryFactor(samples);
-    // After an alarm the mean only echoes the event for meanWindow values: mute it meanwhile.
-    const novelty = factor < 1 ? valueNovelty : Math.max(valueNovelty, p.meanWeight * meanNovelty);
-    // n / (n + h), written so an infinite novelty (a flat history) gives 1, not NaN.
-    const score = (novelty > 0 ? 1 / (1 + p.halfScoreNovelty / novelty) : 0) * factor;
-    const alarm = score >= p.alarmScore;
-    if (alarm) this.lastAlarm = samples;
-    return { score, novelty, valueNovelty, meanNovelty, alarm, samples };
+    if (samples < this.params.minSamples) return unscored(samples);
+    const result = this.scoreOf(samples, valueNovelty, meanNovelty);
+    if (result.alarm) this.lastAlarm = samples;
+    return result;
   }
 
   /** Values learnt so far. */
@@ -147,28 +142,55 @@ export class NoveltyAlarmDetector {
    * (the live latency detector asks about a window's p95 between slices).
    */
   peek(value: number): NoveltyAlarmScore {
-    const p = this.params;
     const samples = this.learnt;
-    if (!Number.isFinite(value) || samples < p.minSamples) return { score: 0, novelty: 0, valueNovelty: 0, meanNovelty: 0, alarm: false, samples };
+    if (!Number.isFinite(value) || samples < this.params.minSamples) return unscored(samples);
+    const mean = this.meanWith(this.transform(value));
     const valueNovelty = this.values.peek(value).novelty;
-    const mean = this.meanWith(p.sqrtTransform ? Math.sign(value) * Math.sqrt(Math.abs(value)) : value);
     const meanNovelty = this.means !== undefined && mean !== undefined ? this.means.peek(mean).novelty : 0;
+    return this.scoreOf(samples, valueNovelty, meanNovelty);
+  }
+
+  /** The score of value number `samples` from its two views' novelties. */
+  private scoreOf(samples: number, valueNovelty: number, meanNovelty: number): NoveltyAlarmScore {
+    const p = this.params;
     const factor = this.refractoryFactor(samples);
+    // After an alarm the mean only echoes the event for meanWindow values: mute it meanwhile.
     const novelty = factor < 1 ? valueNovelty : Math.max(valueNovelty, p.meanWeight * meanNovelty);
+    // n / (n + h), written so an infinite novelty (a flat history) gives 1, not NaN.
     const score = (novelty > 0 ? 1 / (1 + p.halfScoreNovelty / novelty) : 0) * factor;
     return { score, novelty, valueNovelty, meanNovelty, alarm: score >= p.alarmScore, samples };
   }
 
-  /** The mean of the last meanWindow values if x were pushed next (undefined until there are enough). */
+  private transform(value: number): number {
+    return this.params.sqrtTransform ? Math.sign(value) * Math.sqrt(Math.abs(value)) : value;
+  }
+
+  /**
+   * The mean of the last meanWindow transformed values once x is among them (undefined until
+   * there are that many), summed in the ring's order with x in the place it will take.
+   */
   private meanWith(x: number): number | undefined {
     const k = this.params.meanWindow;
-    const n = this.recent.length;
-    if (n < k - 1) return undefined;
-    let sum = x;
-    for (const v of this.recent) sum += v;
-    // When full, x replaces the oldest value (the one at recentHead).
-    if (n === k) sum -= this.recent[this.recentHead]!;
+    const recent = this.recent;
+    if (recent.length < k - 1) return undefined;
+    let sum = 0;
+    if (recent.length === k) {
+      for (let i = 0; i < k; i++) sum += i === this.recentHead ? x : recent[i]!;
+    } else {
+      for (const v of recent) sum += v;
+      sum += x;
+    }
     return sum / k;
+  }
+
+  /** Keeps a transformed value in the ring of the last meanWindow. */
+  private remember(x: number): void {
+    const k = this.params.meanWindow;
+    if (this.recent.length < k) this.recent.push(x);
+    else {
+      this.recent[this.recentHead] = x;
+      this.recentHead = (this.recentHead + 1) % k;
+    }
   }
 
   /** Damping of the score of value number `index` given the last alarm. */
@@ -179,18 +201,8 @@ export class NoveltyAlarmDetector {
     if (elapsed >= span) return 1;
     return p.refractoryFloor + (1 - p.refractoryFloor) * (elapsed / span) ** p.refractoryPower;
   }
+}
 
-  /** Remember a transformed value; the mean of the last meanWindow once there are that many. */
-  private pushRecent(x: number): number | undefined {
-    const k = this.params.meanWindow;
-    if (this.recent.length < k) this.recent.push(x);
-    else {
-      this.recent[this.recentHead] = x;
-      this.recentHead = (this.recentHead + 1) % k;
-    }
-    if (this.recent.length < k) return undefined;
-    let sum = 0;
-    for (const v of this.recent) sum += v;
-    return sum / k;
-  }
+function unscored(samples: number): NoveltyAlarmScore {
+  return { score: 0, novelty: 0, valueNovelty: 0, meanNovelty: 0, alarm: false, samples };
 }
