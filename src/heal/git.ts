@@ -29,6 +29,8 @@ export interface Worktree {
  */
 const WORKTREE_PREFIX = 'heal-wt-';
 const OWNER_FILE = 'owner.pid';
+/** The worktree inside its own temporary parent directory (which also holds the owner file). */
+const TREE_DIR = 'tree';
 
 /** Whether a process with this pid exists (EPERM: it does, but belongs to someone else). */
 function processAlive(pid: number): boolean {
@@ -104,7 +106,7 @@ export class Git {
   /** A detached worktree at `ref` in a fresh temporary directory. */
   async addWorktree(ref: string): Promise<Worktree> {
     const parent = await mkdtemp(join(this.workDir, WORKTREE_PREFIX));
-    const dir = join(parent, 'tree');
+    const dir = join(parent, TREE_DIR);
     this.live.add(parent);
     try {
       // Who uses it, so a later process can tell a worktree left by a crash from one in use.
@@ -118,8 +120,7 @@ export class Git {
     return {
       dir,
       remove: async () => {
-        await this.run(['worktree', 'remove', '--force', dir]).catch(() => undefined);
-        await rm(parent, { recursive: true, force: true });
+        await this.discardWorktree(parent);
         this.live.delete(parent);
         await this.pruneWorktrees();
       },
@@ -154,12 +155,17 @@ export class Git {
       }
       if (!Number.isInteger(pid) || pid <= 0) continue;
       if (pid !== process.pid && processAlive(pid)) continue;
-      await this.run(['worktree', 'remove', '--force', join(parent, 'tree')]).catch(() => undefined);
-      await rm(parent, { recursive: true, force: true });
+      await this.discardWorktree(parent);
       removed++;
     }
     if (removed > 0) await this.pruneWorktrees();
     return removed;
+  }
+
+  /** Unregisters the worktree in `parent` (if git still knows it) and deletes the directory. */
+  private async discardWorktree(parent: string): Promise<void> {
+    await this.run(['worktree', 'remove', '--force', join(parent, TREE_DIR)]).catch(() => undefined);
+    await rm(parent, { recursive: true, force: true });
   }
 
   /** Forgets worktrees whose directories are gone (e.g. after a crash). */
