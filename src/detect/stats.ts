@@ -1,7 +1,8 @@
 /**
  * Small statistics toolkit for the detectors: tail probabilities of the normal and binomial
- * distributions, the two-proportion z-test, Wilson score intervals and robust location/spread.
- * All functions are pure and allocation-free except `medianMad`, which sorts a copy.
+ * distributions, the two-proportion z-test, Wilson score intervals, quantiles and robust
+ * location/spread. All functions are pure and allocation-free except `medianMad` and `quantile`,
+ * which sort a copy.
  */
 
 /** Complementary error function (Numerical Recipes erfcc, relative error < 1.2e-7). */
@@ -93,6 +94,16 @@ export function wilsonInterval(x: number, n: number, z = 1.96): { low: number; h
   const centre = (phat + z2 / (2 * n)) / denom;
   const half = (z * Math.sqrt((phat * (1 - phat)) / n + z2 / (4 * n * n))) / denom;
   return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}
+
+/** Linear-interpolated quantile (q in 0..1) of unsorted values; NaN for an empty input. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const pos = (sorted.length - 1) * Math.min(1, Math.max(0, q));
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 /** Scale factor that makes the MAD a consistent estimator of a normal standard deviation. */

@@ -1,14 +1,10 @@
 import type { Beat } from '../model/beat.js';
 import { STATUS_ERROR } from '../model/beat.js';
+import { quantile as interpolatedQuantile } from '../detect/stats.js';
 
 /** Linear-interpolated quantile of unsorted values; undefined for none. */
 export function quantile(values: readonly number[], q: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * Math.min(1, Math.max(0, q));
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+  return values.length === 0 ? undefined : interpolatedQuantile(values, q);
 }
 
 export function median(values: readonly number[]): number | undefined {

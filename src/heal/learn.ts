@@ -1,6 +1,7 @@
 import type { LearningOutcome, TelemetrySnapshot, Verdict } from '../model/heal.js';
 import type { SqliteDatabase } from '../store/database.js';
-import { mannWhitneyU, quantile, twoProportionTest } from './stats.js';
+import { quantile } from '../detect/stats.js';
+import { mannWhitneyU, twoProportionTest } from './stats.js';
 
 /** Live figures of one handler; the lead wires this to the detection engine's reservoirs. */
 export interface HandlerTelemetry {

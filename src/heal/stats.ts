@@ -2,24 +2,11 @@
  * Small, dependency-free statistics for the before/after comparison of a deployed fix.
  * Normal approximations only: samples come from reservoirs of tens to thousands of beats.
  */
+import { normalUpperTail } from '../detect/stats.js';
 
-/** Standard normal CDF (Abramowitz-Stegun 7.1.26 erf approximation, |error| < 1.5e-7). */
+/** Standard normal CDF. */
 export function normalCdf(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  const erf = 1 - poly * Math.exp(-x * x);
-  return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
-}
-
-/** Linear-interpolated quantile (q in 0..1) of unsorted values; NaN for an empty input. */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const pos = (sorted.length - 1) * Math.min(1, Math.max(0, q));
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+  return normalUpperTail(-z);
 }
 
 export interface MannWhitneyResult {

@@ -17,6 +17,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { quantile } from '../../src/detect/stats.js';
 import { decodeTraceRequestProto } from '../../src/receive/otlp-proto.js';
 import { beatSpans, encodeTraceRequest } from './otlp/encode-request.js';
 import type { LoadJob, LoadResult } from './otlp/load.js';
@@ -79,19 +80,13 @@ interface Summary {
   firstError: string | undefined;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 function summarise(target: TargetKind, runs: Row[]): Summary {
   const cpu = runs.map((r) => (r.figures.cpuSeconds / r.figures.spans) * 1e6);
   return {
     target,
-    cpuPerM: median(cpu),
+    cpuPerM: quantile(cpu, 0.5),
     cpuPerMRange: [Math.min(...cpu), Math.max(...cpu)],
-    spansPerSecond: median(runs.map((r) => r.figures.spans / r.figures.wallSeconds)),
+    spansPerSecond: quantile(runs.map((r) => r.figures.spans / r.figures.wallSeconds), 0.5),
     requests: runs.reduce((a, r) => a + r.figures.requests, 0),
     errors: runs.reduce((a, r) => a + r.load.errors, 0),
     firstError: runs.find((r) => r.load.firstError)?.load.firstError,

@@ -6,6 +6,7 @@ import {
   logGamma,
   medianMad,
   normalUpperTail,
+  quantile,
   severityOf,
   severityRank,
   twoProportionZ,
@@ -100,5 +101,14 @@ describe('stats', () => {
     expect(severityRank('high')).toBeGreaterThan(severityRank('medium'));
     expect(clamp(5, 0, 1)).toBe(1);
     expect(clamp(-5, 0, 1)).toBe(0);
+  });
+});
+
+describe('quantile', () => {
+  it('interpolates between order statistics', () => {
+    expect(quantile([4, 1, 3, 2], 0.5)).toBe(2.5);
+    expect(quantile([10, 20, 30, 40, 50], 0.95)).toBeCloseTo(48, 6);
+    expect(quantile([7], 0.95)).toBe(7);
+    expect(Number.isNaN(quantile([], 0.5))).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mannWhitneyU, normalCdf, quantile, twoProportionTest } from '../../src/heal/stats.js';
+import { mannWhitneyU, normalCdf, twoProportionTest } from '../../src/heal/stats.js';
 
 describe('normalCdf', () => {
   it('matches known values of the standard normal', () => {
@@ -7,15 +7,6 @@ describe('normalCdf', () => {
     expect(normalCdf(1.959964)).toBeCloseTo(0.975, 4);
     expect(normalCdf(-1.644854)).toBeCloseTo(0.05, 4);
     expect(normalCdf(3)).toBeCloseTo(0.99865, 4);
-  });
-});
-
-describe('quantile', () => {
-  it('interpolates between order statistics', () => {
-    expect(quantile([4, 1, 3, 2], 0.5)).toBe(2.5);
-    expect(quantile([10, 20, 30, 40, 50], 0.95)).toBeCloseTo(48, 6);
-    expect(quantile([7], 0.95)).toBe(7);
-    expect(Number.isNaN(quantile([], 0.5))).toBe(true);
   });
 });
 

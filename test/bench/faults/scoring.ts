@@ -1,3 +1,4 @@
+import { quantile } from '../../../src/detect/stats.js';
 import type { Finding } from '../../../src/model/anomaly.js';
 import type { Fault, Matcher, Scenario } from './scenario.js';
 
@@ -68,11 +69,9 @@ function inFault(f: Fault, slice: number, grace: number): boolean {
   return slice >= f.startSlice && slice < f.endSlice + grace;
 }
 
+/** Median (mean of the middle two for an even count); NaN for none. */
 export function median(values: number[]): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return quantile(values, 0.5);
 }
 
 export function score(scenario: Scenario, reports: Report[]): ScoreResult {
