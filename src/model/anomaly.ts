@@ -17,6 +17,14 @@ export const AnomalySubtypeSchema = z.enum([
   'count-surge',
   'untested-handler',
   'unexecuted-beat',
+  /** Logs: an error/warn template never seen in the baseline. */
+  'new-log-template',
+  /** Logs: a template's rate rose well above its baseline (error-weighted). */
+  'log-rate-surge',
+  /** Logs: an expected template stopped appearing. */
+  'log-rate-drop',
+  /** Sequence files: beats declared but never played, or played but not declared. */
+  'declared-drift',
 ]);
 export type AnomalySubtype = z.infer<typeof AnomalySubtypeSchema>;
 

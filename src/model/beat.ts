@@ -15,6 +15,15 @@ export type BeatStatus = 0 | 1 | 2;
 
 export type AttrValue = string | number | boolean;
 
+/** OTLP Span.kind: 0 unspecified, 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
+export const SPAN_KIND_UNSPECIFIED = 0;
+export const SPAN_KIND_INTERNAL = 1;
+export const SPAN_KIND_SERVER = 2;
+export const SPAN_KIND_CLIENT = 3;
+export const SPAN_KIND_PRODUCER = 4;
+export const SPAN_KIND_CONSUMER = 5;
+export type SpanKindCode = 0 | 1 | 2 | 3 | 4 | 5;
+
 export interface BeatError {
   /** exception.type, or 'Error' when only a status message is known. */
   type: string;
@@ -51,6 +60,12 @@ export interface Beat {
   parentSpanId: string;
   /** Span name as sent, kept because it is the fallback for handler and sequence. */
   spanName: string;
+  /**
+   * OTLP span kind. The decoders always set it; it is optional only so that beats built by hand
+   * (conductor logs, tests) may leave it out, which means SPAN_KIND_UNSPECIFIED. The service graph
+   * pairs CLIENT/SERVER and PRODUCER/CONSUMER spans with it.
+   */
+  spanKind?: SpanKindCode;
   /** Bounded set of low-cardinality attributes kept for diagnosis (see MAX_BEAT_ATTRIBUTES). */
   attributes: Record<string, AttrValue>;
 }
@@ -93,6 +108,7 @@ export const BeatSchema = z.object({
   spanId: z.string(),
   parentSpanId: z.string(),
   spanName: z.string(),
+  spanKind: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(5)]).optional(),
   attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
 });
 

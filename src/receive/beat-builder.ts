@@ -10,6 +10,7 @@ import {
   type Beat,
   type BeatKind,
   type BeatStatus,
+  type SpanKindCode,
 } from '../model/beat.js';
 import { BEAT_ATTR, OTEL_ATTR } from '../model/attributes.js';
 import { buildBeatError } from './fingerprint.js';
@@ -185,6 +186,11 @@ export function beatNumberOf(value: AttrValue): number {
   return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
 
+/** A Span.kind wire value as a SpanKindCode (0 for anything outside the enum). */
+export function spanKindOf(value: number): SpanKindCode {
+  return value >= 0 && value <= 5 && Number.isInteger(value) ? (value as SpanKindCode) : 0;
+}
+
 /** The beat kind a `beat.kind` attribute value stands for ('' when unknown). */
 export function beatKindOf(value: AttrValue): BeatKind | '' {
   return value === 'pure' || value === 'stage-crew' ? value : '';
@@ -202,6 +208,8 @@ export class SpanFields {
   endLo = 0;
   statusCode = 0;
   statusMessage = '';
+  /** OTLP Span.kind as sent (0 when absent or out of range). */
+  spanKind: SpanKindCode = 0;
   /** First reason this span cannot become a beat ('' when it can). */
   invalid = '';
   attributeCount = 0;
@@ -247,6 +255,7 @@ export class SpanFields {
     this.endLo = 0;
     this.statusCode = 0;
     this.statusMessage = '';
+    this.spanKind = 0;
     this.invalid = '';
     this.attributeCount = 0;
     this.sequence = undefined;
@@ -439,6 +448,7 @@ export class BeatBatch {
       spanId: f.spanId,
       parentSpanId: f.parentSpanId,
       spanName: f.name,
+      spanKind: f.spanKind,
       attributes,
     });
   }

@@ -11,11 +11,13 @@ import {
   classifyKey,
   classifyResourceKey,
   sharedInterner,
+  spanKindOf,
   type DecodeOptions,
   type DecodeResult,
 } from './beat-builder.js';
 import { decodeUtf8 } from './intern.js';
 import { OtlpDecodeError } from './protowire.js';
+import type { SpanKindCode } from '../model/beat.js';
 
 /**
  * Decodes an OTLP/JSON ExportTraceServiceRequest (https://opentelemetry.io/docs/specs/otlp/ -
@@ -131,6 +133,15 @@ const STATUS_NAMES = new Map([
   ['STATUS_CODE_ERROR', 2],
 ]);
 
+const SPAN_KIND_NAMES = new Map<string, SpanKindCode>([
+  ['SPAN_KIND_UNSPECIFIED', 0],
+  ['SPAN_KIND_INTERNAL', 1],
+  ['SPAN_KIND_SERVER', 2],
+  ['SPAN_KIND_CLIENT', 3],
+  ['SPAN_KIND_PRODUCER', 4],
+  ['SPAN_KIND_CONSUMER', 5],
+]);
+
 function readSpan(span: JsonObject, index: number, maxAttributes: number): void {
   const f = fields;
   f.reset();
@@ -173,6 +184,11 @@ function readSpan(span: JsonObject, index: number, maxAttributes: number): void 
     }
     break;
   }
+
+  const kind = span['kind'];
+  if (typeof kind === 'number') f.spanKind = spanKindOf(kind);
+  else if (typeof kind === 'string') f.spanKind = SPAN_KIND_NAMES.get(kind) ?? 0;
+  else if (kind !== undefined && kind !== null) throw new OtlpDecodeError('span kind: expected an integer or a SpanKind name');
 
   const st = span['status'];
   if (st !== undefined && st !== null) {

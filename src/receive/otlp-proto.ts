@@ -18,6 +18,7 @@ import {
   ResourceFields,
   SpanFields,
   beatKindOf,
+  spanKindOf,
   beatNumberOf,
   classifyKey,
   classifyResourceKey,
@@ -287,6 +288,10 @@ class ProtoTraceDecoder {
         r.pos = stop;
         return;
       }
+      case 6:
+        r.expect(WIRE_VARINT, 'Span.kind');
+        f.spanKind = spanKindOf(r.varint32(end));
+        return;
       case 7:
         r.expect(WIRE_FIXED64, 'Span.start_time_unix_nano');
         r.fixed64(end);

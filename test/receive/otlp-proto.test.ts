@@ -54,6 +54,7 @@ describe('decodeTraceRequestProto: MusicalConductor beat spans', () => {
       spanId: '1111111111111111',
       parentSpanId: '2222222222222222',
       spanName: 'canvas:component:create',
+      spanKind: 1,
       // beat.sequence.id has no Beat field, so it is kept; ids and unknown beat.* keys are not.
       attributes: { 'beat.sequence.id': 'canvas-create', 'deployment.environment': 'staging' },
     });
