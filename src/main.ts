@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from './config/index.js';
 import { UsageError } from './cli/args.js';
 import { COMMANDS } from './cli/commands.js';
+import { VERSION } from './version.js';
 
 const USAGE = `self-healing <command> [options]
 
@@ -16,6 +17,9 @@ Common options:
   -c, --config <file>   YAML configuration file
   --set <path=value>    override one field (repeatable), e.g. --set receive.http.port=14318
   -h, --help            help for a command
+  -V, --version         print the version and exit
+
+Run \`self-healing <command> --help\` for a command's options and an example.
 `;
 
 export interface Io {
@@ -29,6 +33,10 @@ export async function main(argv: string[], io: Io = { out: (t) => process.stdout
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     io.out(USAGE);
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(`self-healing ${VERSION} (node ${process.versions.node})\n`);
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {

@@ -13,6 +13,7 @@ import type { DetectionEngine } from './detect/engine.js';
 import { engineFromConfig } from './detect/engine-from-config.js';
 import { AnomalyRecorder } from './diagnose/anomaly-recorder.js';
 import { EventBus } from './emit/event-bus.js';
+import { emitTarget } from './emit/otlp-target.js';
 import { AnomalySpanEmitter } from './emit/anomaly-spans.js';
 import { registerEventsService } from './emit/events-grpc.js';
 import { Forwarder } from './emit/forwarder.js';
@@ -190,12 +191,19 @@ export class Sidecar {
     }
     if (config.receive.http.enabled) this.http = new HttpReceiver(config.receive, sink, this.metrics, receiverOptions);
 
-    if (config.emit.otlp.enabled) {
+    const target = emitTarget(config);
+    if (target.kind === 'export') {
       this.emitter = new AnomalySpanEmitter({
-        endpoint: config.emit.otlp.endpoint,
+        endpoint: target.url,
+        protocol: target.protocol,
         serviceName: config.serviceName,
+        resourceAttributes: config.emit.resourceAttributes,
+        counters: { failures: this.metrics.exportFailures, exported: this.metrics.exportedSpans },
+        log: this.log,
         ...(config.emit.jaegerUrl ? { jaegerUrl: config.emit.jaegerUrl } : {}),
       });
+    } else if (target.warn) {
+      this.log.warn('not exporting anomaly spans', { reason: target.reason });
     }
 
     this.pipeline = buildHealingPipeline(config, this.db, {

@@ -18,6 +18,16 @@ describe('self-healing CLI', () => {
     expect((await run(['--help'])).code).toBe(0);
   });
 
+  it('prints the version with --version, -V and version', async () => {
+    const { VERSION } = await import('../src/version.js');
+    expect(VERSION).toMatch(/^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-V', 'version']) {
+      const r = await run([flag]);
+      expect(r.code).toBe(0);
+      expect(r.out).toBe(`self-healing ${VERSION} (node ${process.versions.node})\n`);
+    }
+  });
+
   it('rejects unknown commands', async () => {
     const r = await run(['frobnicate']);
     expect(r.code).toBe(2);

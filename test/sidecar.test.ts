@@ -30,7 +30,7 @@ describe('Sidecar: receive -> detect -> diagnose -> emit, wired together', () =>
       receive: { grpc: { port: 0 }, http: { port: 0 } },
       admin: { port: 0 },
       store: { path: join(dir, 'state.db') },
-      emit: { otlp: { endpoint: `http://127.0.0.1:${otlp.port}` }, jaegerUrl: 'http://jaeger.local:16686' },
+      emit: { otlp: { endpoint: `http://127.0.0.1:${otlp.port}`, protocol: 'grpc' }, jaegerUrl: 'http://jaeger.local:16686' },
       detect: { sliceMs: SLICE, windowSlices: 6 },
     });
     sidecar = await Sidecar.start(config, { manualEvaluation: true, logger: createLogger('info', {}, (l) => logs.push(l)) });
@@ -122,10 +122,11 @@ describe('Sidecar: receive -> detect -> diagnose -> emit, wired together', () =>
     expect(byApi.anomaly?.id ?? byApi.id).toBe(opened!.id);
 
     await sidecar.emitter!.flush();
-    await waitFor(() => otlp.spans.some((s) => s.attributes['anomaly.id'] === opened!.id));
-    const span = otlp.spans.find((s) => s.attributes['anomaly.id'] === opened!.id)!;
+    await waitFor(() => otlp.spans.some((s) => s.attributes['self_healing.anomaly.id'] === opened!.id));
+    const span = otlp.spans.find((s) => s.attributes['self_healing.anomaly.id'] === opened!.id)!;
     expect(span.service).toBe('self-healing');
-    expect(span.name).toContain('resolveTemplate');
+    expect(span.name).toBe('anomaly performance/latency-regression');
+    expect(span.attributes['self_healing.anomaly.handler']).toBe('resolveTemplate');
     expect(span.links.map((l) => l.traceId)).toEqual(expect.arrayContaining(opened!.exemplars.map((e) => e.traceId)));
     expect(logs.some((l) => l.includes('"anomaly opened"'))).toBe(true);
     const metrics = await (await fetch(`${sidecar.admin!.url}/metrics`)).text();

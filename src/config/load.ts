@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigSchema, type Config } from './schema.js';
+import { ENV_PREFIX } from './env-prefix.js';
+import { closestEnvName, unknownEnvNames } from './env-names.js';
+import { OtelEnvError, readOtelEnv } from './otel-env.js';
 
 /** A configuration problem, already phrased for the user: which field, what is wrong. */
 export class ConfigError extends Error {
@@ -23,8 +26,7 @@ export interface ConfigSources {
   sets?: string[];
 }
 
-/** Env vars named SELF_HEALING_<SECTION>__<FIELD>... set a config path ("__" separates levels). */
-export const ENV_PREFIX = 'SELF_HEALING_';
+export { ENV_PREFIX };
 
 type Tree = Record<string, unknown>;
 
@@ -91,9 +93,19 @@ function readFileLayer(file: string): Tree {
 /** Environment layer: standard OTEL_* variables first, then SELF_HEALING_* which are more specific. */
 function envLayer(env: Record<string, string | undefined>): Tree {
   const tree: Tree = {};
-  if (env.OTEL_SERVICE_NAME) tree.serviceName = env.OTEL_SERVICE_NAME;
-  const otlp = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (otlp) setPath(tree, ['emit', 'otlp', 'endpoint'], otlp);
+  let otel;
+  try {
+    otel = readOtelEnv(env);
+  } catch (err) {
+    if (err instanceof OtelEnvError) throw new ConfigError(`invalid environment: ${err.message}`, [err.message]);
+    throw err;
+  }
+  if (otel.serviceName !== undefined) tree.serviceName = otel.serviceName;
+  if (otel.logLevel !== undefined) tree.logLevel = otel.logLevel;
+  if (otel.endpoint !== undefined) setPath(tree, ['emit', 'otlp', 'endpoint'], otel.endpoint);
+  if (otel.protocol !== undefined) setPath(tree, ['emit', 'otlp', 'protocol'], otel.protocol);
+  if (otel.disabled) setPath(tree, ['emit', 'otlp', 'enabled'], false);
+  if (otel.resourceAttributes !== undefined) setPath(tree, ['emit', 'resourceAttributes'], otel.resourceAttributes);
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
     const rest = name.slice(ENV_PREFIX.length);
@@ -102,6 +114,16 @@ function envLayer(env: Record<string, string | undefined>): Tree {
     setPath(tree, rest.split('__').map(camel), parseScalar(raw));
   }
   return tree;
+}
+
+/** Values of the `...Env` fields (receive.auth.tokenEnv, heal.github.tokenEnv, ...): names of secrets. */
+function secretEnvNames(node: unknown, out = new Set<string>()): Set<string> {
+  if (!isTree(node)) return out;
+  for (const [k, v] of Object.entries(node)) {
+    if (k.endsWith('Env') && typeof v === 'string') out.add(v);
+    else secretEnvNames(v, out);
+  }
+  return out;
 }
 
 const KNOWN_TOP_LEVEL = new Set(Object.keys(ConfigSchema.shape));
@@ -137,6 +159,15 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const problems = formatIssues(result.error.issues);
     const where = sources.file ? ` (file ${sources.file}, environment and flags)` : '';
     throw new ConfigError(`invalid configuration${where}:\n  ${problems.join('\n  ')}`, problems);
+  }
+  if (sources.env) {
+    // The default secret names stay allowed when the configuration points elsewhere.
+    const secrets = secretEnvNames(result.data, secretEnvNames(ConfigSchema.parse({})));
+    const unknown = unknownEnvNames(sources.env, secrets);
+    if (unknown.length > 0) {
+      const problems = unknown.map((name) => `${name}: not a setting; did you mean ${closestEnvName(name)}?`);
+      throw new ConfigError(`invalid environment:\n  ${problems.join('\n  ')}`, problems);
+    }
   }
   return result.data;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigSchema } from './schema.js';
-import { ENV_PREFIX } from './load.js';
+import { ENV_PREFIX } from './env-prefix.js';
 
 /** One documented configuration field, flattened from the zod schema. */
 export interface ConfigField {
@@ -77,10 +77,17 @@ export function configReferenceMarkdown(): string {
     '',
     'Sources, lowest precedence first: built-in defaults, the YAML file given with `--config`,',
     'environment variables, then `--set path=value` flags. Standard OpenTelemetry variables are',
-    'honoured: `OTEL_SERVICE_NAME` sets `serviceName`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or',
-    '`OTEL_EXPORTER_OTLP_ENDPOINT` sets `emit.otlp.endpoint`. Every field can also be set through',
+    'honoured for what the sidecar emits itself: `OTEL_SERVICE_NAME` (or `service.name` in',
+    '`OTEL_RESOURCE_ATTRIBUTES`) sets `serviceName`, the other `OTEL_RESOURCE_ATTRIBUTES` set',
+    '`emit.resourceAttributes`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT`',
+    'sets `emit.otlp.endpoint`, `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` or `OTEL_EXPORTER_OTLP_PROTOCOL`',
+    'sets `emit.otlp.protocol`, `OTEL_SDK_DISABLED=true` (or `OTEL_TRACES_EXPORTER=none`) turns',
+    '`emit.otlp.enabled` off, and `OTEL_LOG_LEVEL` (none, error, warn, info, debug, verbose, all)',
+    'sets `logLevel`. Every field can also be set through',
     `its own variable: \`${ENV_PREFIX}\` + the path in upper snake case with \`__\` between levels`,
-    '(values are read as YAML scalars, so `8080`, `true` and `[a, b]` work). Unknown fields are errors.',
+    '(values are read as YAML scalars, so `8080`, `true` and `[a, b]` work). Unknown fields are errors,',
+    `and so is a \`${ENV_PREFIX}*\` variable that sets nothing (the message names the closest valid one),`,
+    'except the secret variables the configuration names (`receive.auth.tokenEnv` and the like).',
     '',
     '`self-healing config --print` shows the effective configuration.',
     '',

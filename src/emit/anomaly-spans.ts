@@ -10,7 +10,8 @@ import {
   type SpanContext,
   type Tracer,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
@@ -22,11 +23,21 @@ import {
 import { createHash } from 'node:crypto';
 import type { Anomaly, AnomalyChange } from '../model/anomaly.js';
 import type { Diagnosis } from '../model/diagnosis.js';
+import { VERSION } from '../version.js';
+import { CountingExporter, type ExportCounters } from './counting-exporter.js';
+import type { Logger } from './logger.js';
 
 export interface AnomalySpanEmitterOptions {
-  /** OTLP/gRPC endpoint, e.g. http://127.0.0.1:4317 (emit.otlp.endpoint). */
+  /** Exact OTLP URL for the protocol: http://jaeger:4317 for grpc, http://jaeger:4318/v1/traces for http/protobuf (see emitTarget). */
   endpoint: string;
+  /** OTLP transport (default grpc). */
+  protocol?: 'grpc' | 'http/protobuf';
   serviceName: string;
+  /** Extra resource attributes (emit.resourceAttributes, from OTEL_RESOURCE_ATTRIBUTES). */
+  resourceAttributes?: Record<string, string>;
+  /** Counts exported spans and failed batches; failures are logged with backoff through `log`. */
+  counters?: ExportCounters;
+  log?: Logger;
   /** Jaeger UI base URL; spans then carry a link to their own trace. */
   jaegerUrl?: string;
   /** Replace the OTLP exporter (tests, or a different transport). */
@@ -35,7 +46,12 @@ export interface AnomalySpanEmitterOptions {
   scheduledDelayMillis?: number;
 }
 
-const TRACER_NAME = 'self-healing.anomalies';
+/** Instrumentation scope of everything the sidecar emits about anomalies, incidents and healing. */
+export const SCOPE_NAME = 'self-healing';
+/** Semantic-conventions release whose names the spans use (service.name, error.type, exception.*). */
+export const SCHEMA_URL = 'https://opentelemetry.io/schemas/1.26.0';
+/** Namespace of the attributes with no semantic convention (docs/jaeger.md lists them). */
+export const ATTR_NS = 'self_healing';
 /** Anomalies whose root span this process emitted; bounded like everything else. */
 const MAX_TRACKED = 10_000;
 
@@ -66,8 +82,9 @@ export function anomalyTraceUrl(jaegerUrl: string, anomalyId: string): string {
   return `${jaegerUrl.replace(/\/+$/, '')}/trace/${anomalySpanContext(anomalyId).traceId}`;
 }
 
+/** Low-cardinality by construction: type and subtype are closed enums; the target is an attribute. */
 export function anomalySpanName(a: Anomaly): string {
-  return `anomaly ${a.type}/${a.subtype} ${a.handler ?? a.sequence ?? a.service}`;
+  return `anomaly ${a.type}/${a.subtype}`;
 }
 
 /** Lets one root span take the derived ids; everything else gets random ones. */
@@ -85,28 +102,35 @@ class AnomalyIdGenerator implements IdGenerator {
   }
 }
 
+/**
+ * Attribute types stay the same from span to span: times are integer milliseconds, the
+ * confidence an integer percentage; observed/expected figures are numbers as detected.
+ */
 export function anomalyAttributes(a: Anomaly): Attributes {
+  const ns = `${ATTR_NS}.anomaly`;
   const attrs: Attributes = {
-    'anomaly.id': a.id,
-    'anomaly.key': a.key,
-    'anomaly.type': a.type,
-    'anomaly.subtype': a.subtype,
-    'anomaly.severity': a.severity,
-    'anomaly.confidence': a.confidence,
-    'anomaly.state': a.state,
-    'anomaly.service': a.service,
-    'anomaly.summary': a.summary,
-    'anomaly.window.start_ms': a.windowStartMs,
-    'anomaly.window.end_ms': a.windowEndMs,
-    'anomaly.first_seen_ms': a.firstSeenMs,
-    'anomaly.last_seen_ms': a.lastSeenMs,
+    [`${ns}.id`]: a.id,
+    [`${ns}.key`]: a.key,
+    [`${ns}.type`]: a.type,
+    [`${ns}.subtype`]: a.subtype,
+    [`${ns}.severity`]: a.severity,
+    [`${ns}.confidence_pct`]: Math.round(a.confidence * 100),
+    [`${ns}.state`]: a.state,
+    [`${ns}.service`]: a.service,
+    [`${ns}.summary`]: a.summary,
+    [`${ns}.window.start_ms`]: Math.round(a.windowStartMs),
+    [`${ns}.window.end_ms`]: Math.round(a.windowEndMs),
+    [`${ns}.first_seen_ms`]: Math.round(a.firstSeenMs),
+    [`${ns}.last_seen_ms`]: Math.round(a.lastSeenMs),
   };
-  if (a.handler !== undefined) attrs['anomaly.handler'] = a.handler;
-  if (a.sequence !== undefined) attrs['anomaly.sequence'] = a.sequence;
-  if (a.resolvedMs !== undefined) attrs['anomaly.resolved_ms'] = a.resolvedMs;
-  for (const [k, v] of Object.entries(a.observed)) attrs[`anomaly.observed.${k}`] = v;
-  for (const [k, v] of Object.entries(a.expected)) attrs[`anomaly.expected.${k}`] = v;
-  for (const [k, v] of Object.entries(a.details)) attrs[`anomaly.details.${k}`] = v;
+  if (a.handler !== undefined) attrs[`${ns}.handler`] = a.handler;
+  if (a.sequence !== undefined) attrs[`${ns}.sequence`] = a.sequence;
+  if (a.resolvedMs !== undefined) attrs[`${ns}.resolved_ms`] = Math.round(a.resolvedMs);
+  const errorType = a.details['errorType'] ?? a.details['exceptionType'];
+  if (a.type === 'error' && typeof errorType === 'string' && errorType !== '') attrs['error.type'] = errorType;
+  for (const [k, v] of Object.entries(a.observed)) attrs[`${ns}.observed.${k}`] = v;
+  for (const [k, v] of Object.entries(a.expected)) attrs[`${ns}.expected.${k}`] = v;
+  for (const [k, v] of Object.entries(a.details)) attrs[`${ns}.details.${k}`] = v;
   return attrs;
 }
 
@@ -115,18 +139,18 @@ export function exemplarLinks(a: Anomaly): Link[] {
   const links: Link[] = [];
   for (const [i, ex] of a.exemplars.entries()) {
     if (!/^[0-9a-f]{32}$/i.test(ex.traceId) || !/^[0-9a-f]{16}$/i.test(ex.spanId)) continue;
-    const attributes: Attributes = { 'anomaly.link.rank': i + 1 };
+    const attributes: Attributes = { [`${ATTR_NS}.link.rank`]: i + 1 };
     let reason = `exemplar of ${a.type}/${a.subtype}`;
     if (ex.durationMs !== undefined) {
-      attributes['exemplar.duration_ms'] = ex.durationMs;
+      attributes[`${ATTR_NS}.exemplar.duration_ms`] = ex.durationMs;
       const p95 = a.expected['p95Ms'];
       reason = `slow run: ${ex.durationMs} ms` + (p95 === undefined ? '' : ` (expected p95 ${p95} ms)`);
     }
     if (ex.errorFingerprint !== undefined) {
-      attributes['exemplar.error_fingerprint'] = ex.errorFingerprint;
+      attributes[`${ATTR_NS}.exemplar.error_fingerprint`] = ex.errorFingerprint;
       reason = `failing run: error ${ex.errorFingerprint}`;
     }
-    attributes['anomaly.link.reason'] = reason;
+    attributes[`${ATTR_NS}.link.reason`] = reason;
     links.push({
       context: { traceId: ex.traceId.toLowerCase(), spanId: ex.spanId.toLowerCase(), traceFlags: TraceFlags.SAMPLED, isRemote: true },
       attributes,
@@ -139,13 +163,13 @@ function addDiagnosisEvents(span: Span, d: Diagnosis, at: Date): void {
   span.addEvent(
     'diagnosis.root_cause',
     {
-      'diagnosis.id': d.id,
-      'diagnosis.cause': d.rootCause.cause,
-      'diagnosis.description': d.rootCause.description,
-      'diagnosis.score': d.rootCause.score,
-      'diagnosis.evidence': d.rootCause.evidence,
-      'diagnosis.impact.traffic_share': d.impact.trafficShare,
-      'diagnosis.impact.affected_runs': d.impact.affectedRuns,
+      'self_healing.diagnosis.id': d.id,
+      'self_healing.diagnosis.cause': d.rootCause.cause,
+      'self_healing.diagnosis.description': d.rootCause.description,
+      'self_healing.diagnosis.score': d.rootCause.score,
+      'self_healing.diagnosis.evidence': d.rootCause.evidence,
+      'self_healing.diagnosis.impact.traffic_share': d.impact.trafficShare,
+      'self_healing.diagnosis.impact.affected_runs': d.impact.affectedRuns,
     },
     at,
   );
@@ -153,16 +177,16 @@ function addDiagnosisEvents(span: Span, d: Diagnosis, at: Date): void {
     span.addEvent(
       'diagnosis.hypothesis',
       {
-        'hypothesis.rank': i + 1,
-        'hypothesis.cause': h.cause,
-        'hypothesis.description': h.description,
-        'hypothesis.score': h.score,
-        'hypothesis.evidence': h.evidence,
+        'self_healing.hypothesis.rank': i + 1,
+        'self_healing.hypothesis.cause': h.cause,
+        'self_healing.hypothesis.description': h.description,
+        'self_healing.hypothesis.score': h.score,
+        'self_healing.hypothesis.evidence': h.evidence,
       },
       at,
     );
   }
-  for (const fix of d.recommendedFixes) span.addEvent('diagnosis.recommended_fix', { 'fix.kind': fix }, at);
+  for (const fix of d.recommendedFixes) span.addEvent('diagnosis.recommended_fix', { 'self_healing.fix.kind': fix }, at);
 }
 
 /**
@@ -177,13 +201,19 @@ export class AnomalySpanEmitter {
   private readonly emitted = new Set<string>();
 
   constructor(private readonly opts: AnomalySpanEmitterOptions) {
-    const exporter = opts.exporter ?? new OTLPTraceExporter({ url: opts.endpoint });
+    let exporter: SpanExporter =
+      opts.exporter ?? (opts.protocol === 'http/protobuf' ? new ProtoTraceExporter({ url: opts.endpoint }) : new GrpcTraceExporter({ url: opts.endpoint }));
+    if (opts.counters !== undefined && opts.log !== undefined) exporter = new CountingExporter(exporter, opts.counters, opts.log, opts.endpoint);
     this.provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': opts.serviceName }),
+      resource: resourceFromAttributes({
+        ...opts.resourceAttributes,
+        'service.name': opts.serviceName,
+        'service.version': VERSION,
+      }),
       idGenerator: this.ids,
       spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: opts.scheduledDelayMillis ?? 1000 })],
     });
-    this.tracer = this.provider.getTracer(TRACER_NAME);
+    this.tracer = this.provider.getTracer(SCOPE_NAME, VERSION, { schemaUrl: SCHEMA_URL });
   }
 
   /** The tracer anomaly spans use; heal stages may share it (and its exporter). */
@@ -206,7 +236,7 @@ export class AnomalySpanEmitter {
     const start = new Date(a.windowStartMs);
     const end = new Date(Math.max(a.windowEndMs, a.windowStartMs));
     const attributes = anomalyAttributes(a);
-    if (this.opts.jaegerUrl !== undefined) attributes['anomaly.trace_url'] = anomalyTraceUrl(this.opts.jaegerUrl, a.id);
+    if (this.opts.jaegerUrl !== undefined) attributes[`${ATTR_NS}.anomaly.trace_url`] = anomalyTraceUrl(this.opts.jaegerUrl, a.id);
     this.ids.next = anomalySpanContext(a.id);
     let span: Span;
     try {

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Beat } from '../model/beat.js';
+import { VERSION } from '../version.js';
 
 export type ReceiveProtocol = 'grpc' | 'http';
 
@@ -37,6 +38,9 @@ export interface SidecarMetrics {
   readonly inflightSpans: Gauge;
   readonly forwardQueueDepth: Gauge;
   forwardRequests(result: ForwardResult): CounterChild;
+  /** Failed OTLP exports of the sidecar's own spans (anomaly, incident, heal). */
+  readonly exportFailures: CounterChild;
+  readonly exportedSpans: Counter;
   /** Removes every metric from the registry (tests, shutdown); prom-client offers no way to stop its event-loop sampler, which is unref'd. */
   stop(): void;
 }
@@ -115,6 +119,27 @@ export function createMetrics(options: MetricsOptions = {}): SidecarMetrics {
     registers,
   });
 
+  // The usual build_info pattern: a constant 1 whose labels say what is running.
+  new Gauge({
+    name: `${prefix}build_info`,
+    help: 'Always 1; labels give the sidecar version and the Node.js version',
+    labelNames: ['version', 'nodejs_version'],
+    registers,
+  })
+    .labels(VERSION, process.versions.node)
+    .set(1);
+  const exportFailures = new Counter({
+    name: `${prefix}export_failures_total`,
+    help: 'Batches of anomaly, incident and healing spans that could not be exported, by signal',
+    labelNames: ['signal'],
+    registers,
+  });
+  const exportedSpans = new Counter({
+    name: `${prefix}exported_spans_total`,
+    help: 'Anomaly, incident and healing spans exported over OTLP',
+    registers,
+  });
+
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
 
   const beatsByService = childCache(beats);
@@ -141,6 +166,8 @@ export function createMetrics(options: MetricsOptions = {}): SidecarMetrics {
     inflightSpans,
     forwardQueueDepth,
     forwardRequests: childCache(forwardRequests),
+    exportFailures: exportFailures.labels('traces'),
+    exportedSpans,
     stop: () => registry.clear(),
   };
 }

@@ -8,6 +8,24 @@ export interface PipelineSources {
 }
 
 /**
+ * A counter whose value is read at scrape time from a source that only grows (a restart of the
+ * source, which cannot happen within one process, would show as no increase rather than a drop).
+ */
+function cumulativeCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = read();
+      if (now > seen) this.inc(now - seen);
+      seen = Math.max(seen, now);
+    },
+  });
+}
+
+/**
  * Metrics of the stages after receive: anomalies by type and lifecycle step, live detection state
  * and healing jobs by state. Gauges are computed at scrape time, so the hot path pays nothing.
  */
@@ -37,22 +55,9 @@ export class PipelineMetrics {
         this.set(sources.detect().keys);
       },
     });
-    new Gauge({
-      name: `${prefix}detect_evicted_keys`,
-      help: 'Keys evicted so far (idle or over detect.maxKeys)',
-      registers: [registry],
-      collect() {
-        this.set(sources.detect().evicted);
-      },
-    });
-    new Gauge({
-      name: `${prefix}detect_late_beats`,
-      help: 'Beats ignored because they were older than the current window',
-      registers: [registry],
-      collect() {
-        this.set(sources.detect().lateBeats);
-      },
-    });
+    // Both figures are cumulative in the engine, so they are exposed as counters (rate() works).
+    cumulativeCounter(registry, `${prefix}detect_evicted_keys_total`, 'Keys evicted (idle or over detect.maxKeys)', () => sources.detect().evicted);
+    cumulativeCounter(registry, `${prefix}detect_late_beats_total`, 'Beats ignored because they were older than the current window', () => sources.detect().lateBeats);
     const jobs = sources.jobs;
     if (jobs) {
       new Gauge({

@@ -235,7 +235,7 @@ export class HealingPipeline {
       {
         root: true,
         links,
-        attributes: { 'heal.job.id': job.id, 'heal.anomaly.id': job.anomalyId, 'heal.diagnosis.id': job.diagnosisId, 'service.target': job.service },
+        attributes: { 'heal.job.id': job.id, 'heal.anomaly.id': job.anomalyId, 'heal.diagnosis.id': job.diagnosisId, 'self_healing.target.service': job.service },
       },
       ROOT_CONTEXT,
     );

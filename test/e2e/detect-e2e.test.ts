@@ -38,7 +38,7 @@ describe('end to end: latency regression in a live app', () => {
       receive: { grpc: { port: 0 }, http: { port: 0 } },
       admin: { port: 0 },
       store: { path: join(dir, 'state.db') },
-      emit: { otlp: { endpoint: `http://127.0.0.1:${otlp.port}` } },
+      emit: { otlp: { endpoint: `http://127.0.0.1:${otlp.port}`, protocol: 'grpc' } },
       detect: { sliceMs: 500, windowSlices: 4, minSamples: 20, baselineMinSlices: 8 },
     });
     sidecar = await Sidecar.start(config, { logger: createLogger('warn') });
@@ -78,16 +78,17 @@ describe('end to end: latency regression in a live app', () => {
     await waitFor(() => (sidecar.engine.handlerFigures().find((h) => h.handler === 'resolveTemplate')?.baselineP95Ms ?? 0) > 0, 60_000);
     app.stdin.write('regress\n');
 
-    await waitFor(() => otlp.spans.some((s) => s.attributes['anomaly.type'] === 'performance' && s.attributes['anomaly.handler'] === 'resolveTemplate'), 60_000);
-    const span = otlp.spans.find((s) => s.attributes['anomaly.type'] === 'performance' && s.attributes['anomaly.handler'] === 'resolveTemplate')!;
+    await waitFor(() => otlp.spans.some((s) => s.attributes['self_healing.anomaly.type'] === 'performance' && s.attributes['self_healing.anomaly.handler'] === 'resolveTemplate'), 60_000);
+    const span = otlp.spans.find((s) => s.attributes['self_healing.anomaly.type'] === 'performance' && s.attributes['self_healing.anomaly.handler'] === 'resolveTemplate')!;
     expect(span.service).toBe('self-healing');
-    expect(span.name).toContain('resolveTemplate');
+    expect(span.name).toBe('anomaly performance/latency-regression');
+    expect(span.attributes['self_healing.anomaly.handler']).toBe('resolveTemplate');
     expect(span.links.length).toBeGreaterThan(0);
     for (const link of span.links) expect(allTraces.has(link.traceId), `link ${link.traceId} is a trace the app exported`).toBe(true);
     // Links are ranked slowest first: the top one is a run from after the regression.
-    const top = span.links.find((l) => l.attributes['anomaly.link.rank'] === 1) ?? span.links[0]!;
+    const top = span.links.find((l) => l.attributes['self_healing.link.rank'] === 1) ?? span.links[0]!;
     expect(slowTraces.has(top.traceId), JSON.stringify(span.links.map((l) => l.attributes))).toBe(true);
-    const anomalyId = String(span.attributes['anomaly.id']);
+    const anomalyId = String(span.attributes['self_healing.anomaly.id']);
 
     await waitFor(() => grpcEvents.some((e) => e.anomalyId === anomalyId));
     await waitFor(() => sse.events.some((f) => f.data?.includes(anomalyId) === true));

@@ -5,7 +5,10 @@ import {
   anomalySpanContext,
   anomalyTraceUrl,
   exemplarLinks,
+  SCHEMA_URL,
+  SCOPE_NAME,
 } from '../../src/emit/anomaly-spans.js';
+import { VERSION } from '../../src/version.js';
 import type { Diagnosis } from '../../src/model/diagnosis.js';
 import { anomaly } from '../diagnose/fixtures.js';
 import { OtlpTestReceiver } from './otlp-test-receiver.js';
@@ -71,26 +74,29 @@ describe('AnomalySpanEmitter', () => {
     await waitFor(() => receiver.spans.length === 1, 20_000, 'anomaly span');
     const s = receiver.spans[0]!;
     expect(s.service).toBe('self-healing-test');
-    expect(s.name).toBe('anomaly performance/latency-regression chargeCard');
+    expect(s.scope).toBe(SCOPE_NAME);
+    expect(s.scopeVersion).toBe(VERSION);
+    expect(s.schemaUrl).toBe(SCHEMA_URL);
+    expect(s.name).toBe('anomaly performance/latency-regression');
     expect(s.traceId).toBe(anomalySpanContext('a1').traceId);
     expect(s.spanId).toBe(anomalySpanContext('a1').spanId);
     expect(s.parentSpanId).toBe('');
     expect(s.startMs).toBe(1_700_000_000_000);
     expect(s.endMs).toBe(1_700_000_060_000);
     expect(s.attributes).toMatchObject({
-      'anomaly.id': 'a1',
-      'anomaly.type': 'performance',
-      'anomaly.subtype': 'latency-regression',
-      'anomaly.severity': 'high',
-      'anomaly.confidence': 0.9,
-      'anomaly.service': 'shop',
-      'anomaly.handler': 'chargeCard',
-      'anomaly.sequence': 'checkout',
-      'anomaly.observed.p95Ms': 120,
-      'anomaly.expected.p95Ms': 12,
-      'anomaly.details.detector': 'latency',
-      'anomaly.window.start_ms': 1_700_000_000_000,
-      'anomaly.trace_url': `http://jaeger:16686/trace/${s.traceId}`,
+      'self_healing.anomaly.id': 'a1',
+      'self_healing.anomaly.type': 'performance',
+      'self_healing.anomaly.subtype': 'latency-regression',
+      'self_healing.anomaly.severity': 'high',
+      'self_healing.anomaly.confidence_pct': 90,
+      'self_healing.anomaly.service': 'shop',
+      'self_healing.anomaly.handler': 'chargeCard',
+      'self_healing.anomaly.sequence': 'checkout',
+      'self_healing.anomaly.observed.p95Ms': 120,
+      'self_healing.anomaly.expected.p95Ms': 12,
+      'self_healing.anomaly.details.detector': 'latency',
+      'self_healing.anomaly.window.start_ms': 1_700_000_000_000,
+      'self_healing.anomaly.trace_url': `http://jaeger:16686/trace/${s.traceId}`,
     });
     expect(s.status).toEqual({ code: 2, message: 'chargeCard p95 120 ms vs 12 ms' });
     expect(s.events.map((e) => e.name)).toEqual([
@@ -101,16 +107,16 @@ describe('AnomalySpanEmitter', () => {
       'diagnosis.recommended_fix',
     ]);
     expect(s.events[0]!.attributes).toMatchObject({
-      'diagnosis.cause': 'self-time-regression',
-      'diagnosis.score': 0.8,
-      'diagnosis.evidence': ['self 108 ms vs 10 ms'],
-      'diagnosis.impact.affected_runs': 12,
+      'self_healing.diagnosis.cause': 'self-time-regression',
+      'self_healing.diagnosis.score': 0.8,
+      'self_healing.diagnosis.evidence': ['self 108 ms vs 10 ms'],
+      'self_healing.diagnosis.impact.affected_runs': 12,
     });
-    expect(s.events[2]!.attributes).toMatchObject({ 'hypothesis.rank': 2, 'hypothesis.cause': 'new-release' });
-    expect(s.events[4]!.attributes).toEqual({ 'fix.kind': 'documentation' });
+    expect(s.events[2]!.attributes).toMatchObject({ 'self_healing.hypothesis.rank': 2, 'self_healing.hypothesis.cause': 'new-release' });
+    expect(s.events[4]!.attributes).toEqual({ 'self_healing.fix.kind': 'documentation' });
     expect(s.links).toEqual([
-      { traceId: T1, spanId: S1, attributes: { 'anomaly.link.rank': 1, 'exemplar.duration_ms': 480, 'anomaly.link.reason': 'slow run: 480 ms (expected p95 12 ms)' } },
-      { traceId: T2, spanId: S2, attributes: { 'anomaly.link.rank': 2, 'exemplar.error_fingerprint': 'fp9', 'anomaly.link.reason': 'failing run: error fp9' } },
+      { traceId: T1, spanId: S1, attributes: { 'self_healing.link.rank': 1, 'self_healing.exemplar.duration_ms': 480, 'self_healing.link.reason': 'slow run: 480 ms (expected p95 12 ms)' } },
+      { traceId: T2, spanId: S2, attributes: { 'self_healing.link.rank': 2, 'self_healing.exemplar.error_fingerprint': 'fp9', 'self_healing.link.reason': 'failing run: error fp9' } },
     ]);
   });
 
@@ -127,7 +133,7 @@ describe('AnomalySpanEmitter', () => {
     await emitter.flush();
     await waitFor(() => receiver.spans.length === 6, 20_000, 'six spans');
     const byName = new Map(receiver.spans.map((s) => [s.name, s]));
-    const root = byName.get('anomaly performance/latency-regression chargeCard')!;
+    const root = byName.get('anomaly performance/latency-regression')!;
     expect(root.status.code).toBe(0); // low severity
     expect(root.events).toEqual([]);
     const traceId = anomalySpanContext('a1').traceId;
@@ -136,10 +142,10 @@ describe('AnomalySpanEmitter', () => {
     expect(byName.get('anomaly.diagnosed')!.events[0]!.name).toBe('diagnosis.root_cause');
     const updated = receiver.spans.filter((s) => s.name === 'anomaly.updated');
     expect(updated.map((s) => s.status.code).sort()).toEqual([0, 2]);
-    expect(updated.find((s) => s.status.code === 2)!.links[0]!.attributes['anomaly.link.reason']).toBe('exemplar of performance/latency-regression');
+    expect(updated.find((s) => s.status.code === 2)!.links[0]!.attributes['self_healing.link.reason']).toBe('exemplar of performance/latency-regression');
     const resolved = byName.get('anomaly.resolved')!;
     expect(resolved.startMs).toBe(1_700_000_090_000);
-    expect(resolved.attributes['anomaly.state']).toBe('resolved');
+    expect(resolved.attributes['self_healing.anomaly.state']).toBe('resolved');
     expect(byName.get('heal.fix')!.parentSpanId).toBe(root.spanId);
   });
 

@@ -8,7 +8,7 @@ package otlpsubset;
 message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
 message ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; }
 message Resource { repeated KeyValue attributes = 1; }
-message ScopeSpans { Scope scope = 1; repeated Span spans = 2; }
+message ScopeSpans { Scope scope = 1; repeated Span spans = 2; string schema_url = 3; }
 message Scope { string name = 1; string version = 2; }
 message Span {
   bytes trace_id = 1; bytes span_id = 2; bytes parent_span_id = 4; string name = 5;
@@ -29,6 +29,8 @@ export type Value = string | number | boolean | Value[];
 export interface ReceivedSpan {
   service: string;
   scope: string;
+  scopeVersion: string;
+  schemaUrl: string;
   traceId: string;
   spanId: string;
   parentSpanId: string;
@@ -96,13 +98,13 @@ export class OtlpTestReceiver {
         const msg = Req.toObject(Req.decode(call.request), { longs: String, defaults: false }) as {
           resourceSpans?: Array<{
             resource?: { attributes?: KeyValueMsg[] };
-            scopeSpans?: Array<{ scope?: { name?: string }; spans?: Array<Record<string, never>> }>;
+            scopeSpans?: Array<{ scope?: { name?: string; version?: string }; schemaUrl?: string; spans?: Array<Record<string, never>> }>;
           }>;
         };
         for (const rs of msg.resourceSpans ?? []) {
           const service = String(attrs(rs.resource?.attributes)['service.name'] ?? '');
           for (const ss of rs.scopeSpans ?? []) {
-            for (const s of ss.spans ?? []) this.spans.push(toSpan(service, ss.scope?.name ?? '', s));
+            for (const s of ss.spans ?? []) this.spans.push({ ...toSpan(service, ss.scope?.name ?? '', s), scopeVersion: ss.scope?.version ?? '', schemaUrl: ss.schemaUrl ?? '' });
           }
         }
         cb(null, Buffer.alloc(0));
@@ -120,7 +122,7 @@ export class OtlpTestReceiver {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- decoded protobufjs object
-function toSpan(service: string, scope: string, s: any): ReceivedSpan {
+function toSpan(service: string, scope: string, s: any): Omit<ReceivedSpan, 'scopeVersion' | 'schemaUrl'> {
   return {
     service,
     scope,

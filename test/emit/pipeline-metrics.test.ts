@@ -7,8 +7,9 @@ describe('PipelineMetrics', () => {
   it('counts anomaly changes and reads detection and job gauges at scrape time', async () => {
     const registry = new Registry();
     let open = 1;
+    let evicted = 3;
     const m = new PipelineMetrics(registry, {
-      detect: () => ({ keys: 12, evicted: 3, lateBeats: 7, openAnomalies: open }),
+      detect: () => ({ keys: 12, evicted, lateBeats: 7, openAnomalies: open }),
       jobs: () => ({ queued: 2, succeeded: 5 }),
     });
     const anomaly = { type: 'performance', subtype: 'latency-regression', severity: 'high' } as Anomaly;
@@ -20,10 +21,16 @@ describe('PipelineMetrics', () => {
     expect(text).toContain('self_healing_anomalies_total{type="performance",subtype="latency-regression",change="resolved",severity="high"} 1');
     expect(text).toContain('self_healing_open_anomalies 0');
     expect(text).toContain('self_healing_detect_keys 12');
-    expect(text).toContain('self_healing_detect_evicted_keys 3');
-    expect(text).toContain('self_healing_detect_late_beats 7');
+    expect(text).toContain('# TYPE self_healing_detect_evicted_keys_total counter');
+    expect(text).toContain('self_healing_detect_evicted_keys_total 3');
+    expect(text).toContain('# TYPE self_healing_detect_late_beats_total counter');
+    expect(text).toContain('self_healing_detect_late_beats_total 7');
     expect(text).toContain('self_healing_heal_jobs{state="queued"} 2');
     expect(text).toContain('self_healing_heal_jobs{state="succeeded"} 5');
+    evicted = 10;
+    const later = await registry.metrics();
+    expect(later).toContain('self_healing_detect_evicted_keys_total 10');
+    expect(later).toContain('self_healing_detect_late_beats_total 7');
   });
 
   it('has no job gauge without healing', async () => {
