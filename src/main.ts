@@ -16,6 +16,7 @@ ${Object.entries(COMMANDS)
 Common options:
   -c, --config <file>   YAML configuration file
   --set <path=value>    override one field (repeatable), e.g. --set receive.http.port=14318
+  --log-format <fmt>    json (default: one JSON object per line on stderr) or pretty
   -h, --help            help for a command
   -V, --version         print the version and exit
 

@@ -264,7 +264,7 @@ export class Sidecar {
 
   /** Builds and starts every component; the returned sidecar is receiving. */
   static async start(config: Config, options: SidecarOptions = {}): Promise<Sidecar> {
-    const log = options.logger ?? createLogger(config.logLevel, { service: config.serviceName });
+    const log = options.logger ?? createLogger(config.logLevel, { service: config.serviceName }, undefined, config.logFormat);
     const cwd = options.cwd ?? process.cwd();
     const { engine, sequences, coverage } = await engineFromConfig(config, cwd);
     const dbPath = config.store.path === ':memory:' ? ':memory:' : resolve(cwd, config.store.path);

@@ -6,6 +6,7 @@ export const CONFIG_OPTIONS = {
   config: { type: 'string', short: 'c' },
   set: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
+  'log-format': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 export class UsageError extends Error {
@@ -27,6 +28,7 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
   }
 }
 
-export function configFromArgs(values: { config?: string; set?: string[] }, env: NodeJS.ProcessEnv = process.env): Config {
-  return loadConfig({ file: values.config, env, sets: values.set ?? [] });
+export function configFromArgs(values: { config?: string; set?: string[]; 'log-format'?: string }, env: NodeJS.ProcessEnv = process.env): Config {
+  const sets = [...(values['log-format'] !== undefined ? [`logFormat=${values['log-format']}`] : []), ...(values.set ?? [])];
+  return loadConfig({ file: values.config, env, sets });
 }

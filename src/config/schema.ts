@@ -10,7 +10,11 @@ import { HealSchema } from './sections/heal.js';
 /** The whole configuration. Each section lives in its own file under sections/. */
 export const ConfigSchema = z.strictObject({
     serviceName: z.string().default('self-healing').describe('service.name of what the sidecar emits (OTEL_SERVICE_NAME)'),
-    logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info').describe('Least severe log level written (OTEL_LOG_LEVEL)'),
+    logFormat: z
+      .enum(['json', 'pretty'])
+      .default('json')
+      .describe('json: one JSON object per line on stderr (for log collectors); pretty: one readable line per record (--log-format pretty)'),
     receive: ReceiveSchema,
     admin: AdminSchema,
     forward: ForwardSchema,

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/main.js';
 import { encodeTraceRequestJsonText, type TestSpan } from '../bench/otlp/encode-request.js';
@@ -148,7 +149,7 @@ describe('CLI commands', () => {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', 'src/main.ts', 'serve', '--set', 'receive.grpc.port=0', '--set', 'receive.http.port=0', '--set', 'admin.port=0',
-        '--set', `store.path=${join(dir, 'serve.db')}`, '--set', 'emit.otlp.enabled=false', '--set', 'logLevel=warn'],
+        '--set', `store.path=${join(dir, 'serve.db')}`, '--set', 'emit.otlp.enabled=false', '--set', 'logLevel=info'],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
@@ -156,7 +157,7 @@ describe('CLI commands', () => {
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 45_000);
       child.stderr.on('data', () => {
-        const m = /dashboard (http:\/\/\S+)\//.exec(stderr);
+        const m = /"msg":"dashboard".*"url":"(http:\/\/[^"]+)\/"/.exec(stderr);
         if (m) {
           clearTimeout(timer);
           resolve(m[1]!);
@@ -167,6 +168,29 @@ describe('CLI commands', () => {
     const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
-    expect(stderr).toContain('SIGTERM, shutting down');
+    // One log format: every stderr line is a JSON record.
+    const lines = stderr.trim().split('\n');
+    for (const line of lines) expect(() => JSON.parse(line) as unknown, line).not.toThrow();
+    expect(lines.map((l) => JSON.parse(l) as { msg: string; signal?: string })).toContainEqual(expect.objectContaining({ msg: 'shutting down', signal: 'SIGTERM' }));
+  });
+
+  it('serve says which port is busy and which setting to change, in the chosen log format', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const busy = (blocker.address() as AddressInfo).port;
+    try {
+      for (const [setting, other] of [
+        ['receive.grpc.port', 'receive.http.port'],
+        ['receive.http.port', 'receive.grpc.port'],
+      ] as const) {
+        const r = await run(['serve', '--set', `${setting}=${busy}`, '--set', `${other}=0`, '--set', 'admin.port=0',
+          '--set', `store.path=${join(dir, `busy-${setting}.db`)}`, '--log-format', 'pretty']);
+        expect(r.code).toBe(1);
+        expect(r.err).toMatch(new RegExp(`ERROR cannot listen on 127\\.0\\.0\\.1:${busy}: the address is already in use .*--set ${setting.replace(/\./g, '\\.')}=<port>`));
+        expect(r.err).not.toContain('    at ');
+      }
+    } finally {
+      blocker.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, redact } from '../../src/emit/logger.js';
+import { createLogger, formatPretty, redact } from '../../src/emit/logger.js';
 
 describe('logger', () => {
   it('writes JSON lines at or above its level, with child fields', () => {
@@ -28,5 +28,19 @@ describe('logger', () => {
     const log = createLogger('silent', {}, (l) => lines.push(l));
     log.error('nothing');
     expect(lines).toEqual([]);
+  });
+});
+
+describe('pretty log format', () => {
+  it('writes one readable line per record, with key=value pairs, redaction and control characters escaped', () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { service: 'sh' }, (l) => lines.push(l), 'pretty');
+    log.info('anomaly opened', { handler: 'checkout\n\u001b[31mFAKE', count: 3, token: 'abc' });
+    log.debug('hidden');
+    log.child({ jobId: 'j1' }).warn('line\rbreak');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z INFO {2}anomaly opened service=sh handler="checkout\\n\\u001b\[31mFAKE" count=3 token="\[redacted\]"\n$/);
+    expect(lines[1]).toMatch(/ WARN {2}line\\u000dbreak service=sh jobId=j1\n$/);
+    expect(formatPretty({ time: 't', level: 'error', msg: 'x' })).toBe('t ERROR x\n');
   });
 });
