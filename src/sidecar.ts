@@ -23,7 +23,10 @@ import { GrpcReceiver } from './receive/grpc-server.js';
 import { HttpReceiver } from './receive/http-server.js';
 import { Admission } from './receive/admission.js';
 import { bearerCheckFromConfig } from './receive/auth.js';
-import { AdminServer, sendJson } from './web/admin-server.js';
+import { AdminServer } from './web/admin-server.js';
+import { adminAccessFromConfig, isLoopbackHost } from './web/admin-access-from-config.js';
+import { registerInfoRoutes } from './web/info-api.js';
+import { registerSignInRoutes } from './web/signin.js';
 import { registerHealthRoutes } from './web/health.js';
 import { registerApiRoutes } from './web/api.js';
 import { registerFixesApi } from './web/fixes-api.js';
@@ -230,26 +233,14 @@ export class Sidecar {
     });
 
     if (config.admin.enabled) {
-      this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, onError: (err) => this.log.error('admin handler failed', { err }) });
+      const access = adminAccessFromConfig(config, parts.env);
+      if (!access.authEnabled && !isLoopbackHost(config.admin.host)) this.log.warn('admin server reachable beyond this machine without a token: set admin.auth or receive.auth', { host: config.admin.host });
+      this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, access, onError: (err) => this.log.error('admin handler failed', { err }) });
       registerHealthRoutes(this.admin, { ready: () => this.readiness(), registry: this.metrics.registry });
       registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus });
       registerFixesApi(this.admin, this.pipeline?.queue ?? new JobQueue(this.db));
-      this.admin.addRoute('GET', '/api/v1/info', (_req, res) => {
-        sendJson(res, 200, {
-          serviceName: config.serviceName,
-          jaegerUrl: config.emit.jaegerUrl,
-          healing: this.pipeline ? { mode: config.heal.policy.mode, repository: 'configured' } : { mode: 'off' },
-          detect: { sliceMs: config.detect.sliceMs, windowSlices: config.detect.windowSlices },
-        });
-      });
-      const learning = new LearningStore(this.db);
-      this.admin.addRoute('GET', '/api/v1/insights', (req, res) => {
-        const insights = learning.learningInsights();
-        if ((req.headers.accept ?? '').includes('text/markdown')) {
-          res.writeHead(200, { 'content-type': 'text/markdown; charset=utf-8' });
-          res.end(insights.markdown);
-        } else sendJson(res, 200, insights.json);
-      });
+      registerInfoRoutes(this.admin, config, { healing: this.pipeline !== undefined, learning: new LearningStore(this.db) });
+      registerSignInRoutes(this.admin, access);
       registerDashboardRoutes(this.admin);
     }
   }
