@@ -16,6 +16,7 @@ import { EventBus } from './emit/event-bus.js';
 import { AnomalySpanEmitter } from './emit/anomaly-spans.js';
 import { registerEventsService } from './emit/events-grpc.js';
 import { Forwarder } from './emit/forwarder.js';
+import { resolveForwardHeaders } from './emit/forward-headers.js';
 import { createMetrics, type SidecarMetrics } from './emit/metrics.js';
 import { PipelineMetrics } from './emit/pipeline-metrics.js';
 import { createLogger, type Logger } from './emit/logger.js';
@@ -110,7 +111,7 @@ export function buildHealingPipeline(config: Config, db: SqliteDatabase, deps: H
     ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
     beatsFor: (service, handler) => (handler && deps.beatsFor ? deps.beatsFor(service, handler) : []),
     env: deps.env,
-    secretEnv: [config.receive.auth.tokenEnv],
+    secretEnv: [config.receive.auth.tokenEnv, config.admin.auth.tokenEnv, ...(config.forward.headersEnv ? [config.forward.headersEnv] : [])],
   });
   const emitter = deps.emitter;
   return new HealingPipeline({
@@ -181,7 +182,7 @@ export class Sidecar {
     this.bus = new EventBus(this.store);
 
     if (config.forward.enabled) {
-      this.forwarder = new Forwarder(config.forward, this.metrics);
+      this.forwarder = new Forwarder({ ...config.forward, headers: resolveForwardHeaders(config.forward, parts.env) }, this.metrics);
     }
     const sink: BeatSink = (beats) => this.engine.observe(beats);
     const admission = new Admission(config.receive.maxInflightSpans, this.metrics.inflightSpans);

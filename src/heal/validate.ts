@@ -6,6 +6,7 @@ import type { HealConfig } from '../config/sections/heal.js';
 import type { CoverageCheck, DocCheck, GeneratedFix, PerformanceCheck, ValidationResult } from '../model/heal.js';
 import type { Git } from './git.js';
 import { parseTestOutput } from './test-output.js';
+import { testEnvironment } from './test-environment.js';
 
 export interface CommandResult {
   exitCode: number | null;
@@ -198,16 +199,7 @@ export function perfCommandFor(repo: HealConfig['repository'], files: string[]):
 
 const TAIL_CHARS = 4_000;
 
-/**
- * The environment of the application's test command, without the secrets the sidecar holds: the
- * command runs patched code (possibly LLM-written, or a test built from production data).
- */
-export function testEnvironment(heal: HealConfig, env: NodeJS.ProcessEnv, moreSecrets: readonly string[] = []): NodeJS.ProcessEnv {
-  const out = { ...env };
-  const secrets = [heal.repository.github?.tokenEnv, heal.fix.llm?.apiKeyEnv, 'GITHUB_TOKEN', 'GH_TOKEN', 'SELF_HEALING_AUTH_TOKEN', ...moreSecrets];
-  for (const name of secrets) if (name) delete out[name];
-  return out;
-}
+export { testEnvironment } from './test-environment.js';
 
 export interface ValidateOptions {
   git: Git;

@@ -57,6 +57,10 @@ export const HealSchema = z.strictObject({
         requireCoverage: z.boolean().default(false).describe('Fail validation when no coverage report is found'),
         perfTolerancePct: z.number().min(0).default(10).describe('How much slower (%) the claimed tests may run after the fix than before it'),
         maxOutputBytes: z.number().int().positive().default(1_000_000).describe('Test output kept in memory; only the tail is stored'),
+        passEnv: z
+          .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, 'an environment variable name, or a prefix ending in *'))
+          .default([])
+          .describe('Environment variables the test command gets besides PATH, HOME, USER, SHELL, LANG, LC_*, TZ, CI, TERM, TMPDIR and NODE_* (not NODE_OPTIONS): the repository\'s own settings, e.g. DATABASE_URL or MYAPP_*. Nothing else reaches it'),
       })
       .prefault({}),
     learning: z
