@@ -8,6 +8,10 @@ import { STATUS_ERROR } from './model/beat.js';
 import { openDatabase, type SqliteDatabase } from './store/database.js';
 import { pruneBefore, type PruneCounts } from './store/retention.js';
 import { AnomalyStore, coreMigrations } from './store/anomaly-store.js';
+import { MonitoredAnomalyStore } from './store/monitored-anomaly-store.js';
+import { StoreHealth } from './store/store-health.js';
+import { PendingChanges } from './store/pending-changes.js';
+import { StoreMetrics } from './emit/store-metrics.js';
 import { healMigrations } from './heal/migrations.js';
 import type { DetectionEngine } from './detect/engine.js';
 import { engineFromConfig } from './detect/engine-from-config.js';
@@ -44,6 +48,8 @@ import { LlmStrategy } from './heal/fix/llm.js';
 import { OpenAiChatClient } from './heal/fix/llm-client.js';
 
 const RETENTION_SWEEP_MS = 3_600_000;
+/** Anomaly changes kept for a retry while the store fails; beyond it the oldest are dropped and counted. */
+const MAX_PENDING_CHANGES = 10_000;
 
 export interface SidecarOptions {
   logger?: Logger;
@@ -159,6 +165,9 @@ export class Sidecar {
   private retentionTimer: NodeJS.Timeout | undefined;
   private readonly recorder: AnomalyRecorder;
   private readonly pipelineMetrics: PipelineMetrics;
+  private readonly storeHealth: StoreHealth;
+  private readonly storeMetrics: StoreMetrics;
+  private readonly pendingChanges = new PendingChanges<AnomalyChange>(MAX_PENDING_CHANGES);
   /** Time of the evaluation in progress, so diagnoses are stamped with data time offline. */
   private evaluationNowMs = Date.now();
   private stopping = false;
@@ -168,6 +177,7 @@ export class Sidecar {
     readonly config: Config,
     parts: {
       db: SqliteDatabase;
+      dbPath: string;
       engine: DetectionEngine;
       log: Logger;
       env: NodeJS.ProcessEnv;
@@ -178,7 +188,9 @@ export class Sidecar {
     this.engine = parts.engine;
     this.log = parts.log;
     this.metrics = createMetrics();
-    this.store = new AnomalyStore(this.db);
+    this.storeMetrics = new StoreMetrics(this.metrics.registry, () => this.pendingChanges.size);
+    this.storeHealth = new StoreHealth(parts.dbPath, (operation, code) => this.storeMetrics.countError(operation, code));
+    this.store = new MonitoredAnomalyStore(this.db, this.storeHealth);
     this.bus = new EventBus(this.store);
 
     if (config.forward.enabled) {
@@ -253,7 +265,7 @@ export class Sidecar {
     const { engine, sequences, coverage } = await engineFromConfig(config, cwd);
     const dbPath = config.store.path === ':memory:' ? ':memory:' : resolve(cwd, config.store.path);
     const db = openDatabase(dbPath, [...coreMigrations, ...healMigrations]);
-    const sidecar = new Sidecar(config, { db, engine, log, env: options.env ?? process.env, cwd });
+    const sidecar = new Sidecar(config, { db, dbPath, engine, log, env: options.env ?? process.env, cwd });
     await sidecar.listen(options.manualEvaluation === true);
     log.info('self-healing started', {
       grpc: sidecar.grpc ? `${config.receive.grpc.host}:${sidecar.grpc.port}` : 'off',
@@ -309,6 +321,8 @@ export class Sidecar {
     if (!this.started) reasons.push('starting');
     if (this.stopping) reasons.push('shutting down');
     if (this.grpc && !this.grpc.listening) reasons.push('gRPC receiver not listening');
+    reasons.push(...this.storeHealth.reasons());
+    if (this.pendingChanges.size > 0) reasons.push(`store: ${this.pendingChanges.size} anomaly change(s) waiting to be stored`);
     return { ready: reasons.length === 0, reasons };
   }
 
@@ -326,20 +340,40 @@ export class Sidecar {
       this.log.error('detection failed', { err });
       return out;
     }
+    // Changes the store refused earlier go first, in order, before newer changes of the same anomaly.
+    this.pendingChanges.retry((change) => this.tryChange(change, out, true));
     for (const change of changes) {
-      try {
-        out.push(this.handleChange(change));
-      } catch (err) {
-        this.log.error('handling an anomaly change failed', { err, anomalyId: change.anomaly.id });
-      }
+      if (this.pendingChanges.size > 0 || !this.tryChange(change, out, false)) this.deferChange(change);
     }
     return out;
   }
 
-  private handleChange(change: AnomalyChange): { change: AnomalyChange; diagnosis?: Diagnosis } {
+  /**
+   * Handles one change; false when a store write failed on the way (the change is then retried
+   * at the next evaluation rather than lost, so the anomaly still gets stored, diagnosed and healed).
+   */
+  private tryChange(change: AnomalyChange, out: Array<{ change: AnomalyChange; diagnosis?: Diagnosis }>, retry: boolean): boolean {
+    const failuresBefore = this.storeHealth.failures;
+    try {
+      out.push(this.handleChange(change, retry));
+    } catch (err) {
+      this.log.error('handling an anomaly change failed', { err, anomalyId: change.anomaly.id });
+    }
+    return this.storeHealth.failures === failuresBefore;
+  }
+
+  private deferChange(change: AnomalyChange): void {
+    const dropped = this.pendingChanges.push(change);
+    if (dropped !== undefined) {
+      this.storeMetrics.countDropped();
+      this.log.error('store retry queue full: dropped an anomaly change', { anomalyId: dropped.anomaly.id });
+    }
+  }
+
+  private handleChange(change: AnomalyChange, retry = false): { change: AnomalyChange; diagnosis?: Diagnosis } {
     const a: Anomaly = change.anomaly;
     const diagnosis = this.recorder.handle(change);
-    this.pipelineMetrics.countChange(change);
+    if (!retry) this.pipelineMetrics.countChange(change);
     this.log.info(`anomaly ${change.kind}`, {
       anomalyId: a.id,
       type: `${a.type}/${a.subtype}`,
