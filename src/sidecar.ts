@@ -38,6 +38,7 @@ import { registerFixesApi } from './web/fixes-api.js';
 import { registerDashboardRoutes } from './web/dashboard.js';
 import { createDefaultStages, HealingPipeline, type HealingPipelineOptions } from './heal/pipeline.js';
 import { JobQueue } from './heal/queue.js';
+import { sweepOrphanedProcessGroups } from './heal/process-group-sweep.js';
 
 import { Git } from './heal/git.js';
 import { createDeploymentBackend } from './heal/backend-factory.js';
@@ -98,6 +99,9 @@ export function buildHealingPipeline(config: Config, db: SqliteDatabase, deps: H
   const repoPath = config.heal.repository.path;
   if (!config.heal.enabled || !repoPath) return undefined;
   const git = new Git(resolve(deps.cwd, repoPath), config.heal.workDir);
+  // Test runs of a sidecar that was killed mid-validation die before their worktrees are removed.
+  const swept = sweepOrphanedProcessGroups(new JobQueue(db)).filter((g) => g.result === 'killed');
+  if (swept.length > 0) deps.log?.warn('killed test commands left running by an ended process', { groups: swept.length });
   // Worktrees left by an earlier process that died mid-stage; its jobs run again from the queue.
   void git.removeStaleWorktrees().then(
     (removed) => {

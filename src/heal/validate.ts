@@ -8,6 +8,12 @@ import type { Git } from './git.js';
 import { parseTestOutput } from './test-output.js';
 import { testEnvironment } from './test-environment.js';
 
+/** Told when a test command's process group starts and ends, so it can be recorded and swept. */
+export interface ProcessGroupRecorder {
+  started(pgid: number): void;
+  ended(pgid: number): void;
+}
+
 export interface CommandResult {
   exitCode: number | null;
   signal: string | null;
@@ -23,7 +29,7 @@ export interface CommandResult {
  */
 export function runCommand(
   command: string,
-  opts: { cwd: string; timeoutMs: number; maxOutputBytes: number; env?: NodeJS.ProcessEnv },
+  opts: { cwd: string; timeoutMs: number; maxOutputBytes: number; env?: NodeJS.ProcessEnv; processGroup?: ProcessGroupRecorder },
 ): Promise<CommandResult> {
   return new Promise((resolvePromise) => {
     const started = performance.now();
@@ -34,6 +40,8 @@ export function runCommand(
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...(opts.env ?? process.env), CI: '1', FORCE_COLOR: '0', NO_COLOR: '1' },
     });
+    // detached: the child leads a new process group whose id is its pid.
+    if (child.pid !== undefined) opts.processGroup?.started(child.pid);
     const chunks: Buffer[] = [];
     let size = 0;
     const keep = (chunk: Buffer): void => {
@@ -57,6 +65,7 @@ export function runCommand(
     }, opts.timeoutMs);
     const finish = (exitCode: number | null, signal: string | null): void => {
       clearTimeout(timer);
+      if (child.pid !== undefined) opts.processGroup?.ended(child.pid);
       let output = Buffer.concat(chunks).toString('utf8');
       if (output.length > opts.maxOutputBytes) output = output.slice(-opts.maxOutputBytes);
       resolvePromise({ exitCode, signal, timedOut, output, durationMs: performance.now() - started });
@@ -210,6 +219,8 @@ export interface ValidateOptions {
   env?: NodeJS.ProcessEnv;
   /** Names of other environment variables holding secrets (e.g. receive.auth.tokenEnv), kept from the test command. */
   secretEnv?: readonly string[];
+  /** Records each test command's process group in the job, so a sidecar killed mid-run leaves none behind. */
+  processGroup?: ProcessGroupRecorder;
 }
 
 /** Gives the worktree the repository's node_modules (ignored by git, so not in the worktree). */
@@ -231,6 +242,7 @@ async function measure(opts: ValidateOptions, baseSha: string, files: string[], 
       timeoutMs: repo.testTimeoutMs,
       maxOutputBytes: opts.heal.validation.maxOutputBytes,
       env: testEnvironment(opts.heal, { ...process.env, ...opts.env }, opts.secretEnv),
+      ...(opts.processGroup ? { processGroup: opts.processGroup } : {}),
     });
     return run.durationMs;
   } finally {
@@ -282,6 +294,7 @@ export async function validateFix(opts: ValidateOptions): Promise<ValidationResu
       timeoutMs: repo.testTimeoutMs,
       maxOutputBytes: heal.validation.maxOutputBytes,
       env: testEnvironment(heal, { ...process.env, ...opts.env }, opts.secretEnv),
+      ...(opts.processGroup ? { processGroup: opts.processGroup } : {}),
     });
     const tests = parseTestOutput(run.output);
     if (run.timedOut) reasons.push(`test command timed out after ${repo.testTimeoutMs} ms`);

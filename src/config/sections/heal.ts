@@ -38,7 +38,13 @@ export const RepositorySchema = z.strictObject({
 export const HealSchema = z.strictObject({
     enabled: z.boolean().default(true),
     concurrency: z.number().int().positive().default(1),
-    maxAttempts: z.number().int().positive().default(3),
+    maxAttempts: z.number().int().positive().default(3).describe('Attempts of one stage that fail (throw) before the job is parked'),
+    maxLostAttempts: z
+      .number()
+      .int()
+      .positive()
+      .default(5)
+      .describe('Attempts of one stage lost with their worker (crash, kill -9) before the job is parked; such a job resumes when the sidecar starts again'),
     backoffMs: z.number().int().positive().default(2_000),
     policy: z.strictObject({
         mode: z.enum(['dry-run', 'propose', 'auto']).default('auto').describe('auto merges on the local backend; GitHub defaults to dry-run'),
