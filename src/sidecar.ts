@@ -8,6 +8,10 @@ import { STATUS_ERROR } from './model/beat.js';
 import { openDatabase, type SqliteDatabase } from './store/database.js';
 import { pruneBefore, type PruneCounts } from './store/retention.js';
 import { AnomalyStore, coreMigrations } from './store/anomaly-store.js';
+import { MonitoredAnomalyStore } from './store/monitored-anomaly-store.js';
+import { StoreHealth } from './store/store-health.js';
+import { PendingChanges } from './store/pending-changes.js';
+import { StoreMetrics } from './emit/store-metrics.js';
 import { healMigrations } from './heal/migrations.js';
 import type { DetectionEngine } from './detect/engine.js';
 import { engineFromConfig } from './detect/engine-from-config.js';
@@ -17,6 +21,7 @@ import { emitTarget } from './emit/otlp-target.js';
 import { AnomalySpanEmitter } from './emit/anomaly-spans.js';
 import { registerEventsService } from './emit/events-grpc.js';
 import { Forwarder } from './emit/forwarder.js';
+import { resolveForwardHeaders } from './emit/forward-headers.js';
 import { createMetrics, type SidecarMetrics } from './emit/metrics.js';
 import { PipelineMetrics } from './emit/pipeline-metrics.js';
 import { createLogger, type Logger } from './emit/logger.js';
@@ -24,13 +29,17 @@ import { GrpcReceiver } from './receive/grpc-server.js';
 import { HttpReceiver } from './receive/http-server.js';
 import { Admission } from './receive/admission.js';
 import { bearerCheckFromConfig } from './receive/auth.js';
-import { AdminServer, sendJson } from './web/admin-server.js';
+import { AdminServer } from './web/admin-server.js';
+import { adminAccessFromConfig, isLoopbackHost } from './web/admin-access-from-config.js';
+import { registerInfoRoutes } from './web/info-api.js';
+import { registerSignInRoutes } from './web/signin.js';
 import { registerHealthRoutes } from './web/health.js';
 import { registerApiRoutes } from './web/api.js';
 import { registerFixesApi } from './web/fixes-api.js';
 import { registerDashboardRoutes } from './web/dashboard.js';
 import { createDefaultStages, HealingPipeline, type HealingPipelineOptions } from './heal/pipeline.js';
 import { JobQueue } from './heal/queue.js';
+import { sweepOrphanedProcessGroups } from './heal/process-group-sweep.js';
 
 import { Git } from './heal/git.js';
 import { createDeploymentBackend } from './heal/backend-factory.js';
@@ -41,6 +50,8 @@ import { LlmStrategy } from './heal/fix/llm.js';
 import { OpenAiChatClient } from './heal/fix/llm-client.js';
 
 const RETENTION_SWEEP_MS = 3_600_000;
+/** Anomaly changes kept for a retry while the store fails; beyond it the oldest are dropped and counted. */
+const MAX_PENDING_CHANGES = 10_000;
 
 export interface SidecarOptions {
   logger?: Logger;
@@ -89,6 +100,9 @@ export function buildHealingPipeline(config: Config, db: SqliteDatabase, deps: H
   const repoPath = config.heal.repository.path;
   if (!config.heal.enabled || !repoPath) return undefined;
   const git = new Git(resolve(deps.cwd, repoPath), config.heal.workDir);
+  // Test runs of a sidecar that was killed mid-validation die before their worktrees are removed.
+  const swept = sweepOrphanedProcessGroups(new JobQueue(db)).filter((g) => g.result === 'killed');
+  if (swept.length > 0) deps.log?.warn('killed test commands left running by an ended process', { groups: swept.length });
   // Worktrees left by an earlier process that died mid-stage; its jobs run again from the queue.
   void git.removeStaleWorktrees().then(
     (removed) => {
@@ -108,7 +122,7 @@ export function buildHealingPipeline(config: Config, db: SqliteDatabase, deps: H
     ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
     beatsFor: (service, handler) => (handler && deps.beatsFor ? deps.beatsFor(service, handler) : []),
     env: deps.env,
-    secretEnv: [config.receive.auth.tokenEnv],
+    secretEnv: [config.receive.auth.tokenEnv, config.admin.auth.tokenEnv, ...(config.forward.headersEnv ? [config.forward.headersEnv] : [])],
   });
   const emitter = deps.emitter;
   return new HealingPipeline({
@@ -156,6 +170,9 @@ export class Sidecar {
   private retentionTimer: NodeJS.Timeout | undefined;
   private readonly recorder: AnomalyRecorder;
   private readonly pipelineMetrics: PipelineMetrics;
+  private readonly storeHealth: StoreHealth;
+  private readonly storeMetrics: StoreMetrics;
+  private readonly pendingChanges = new PendingChanges<AnomalyChange>(MAX_PENDING_CHANGES);
   /** Time of the evaluation in progress, so diagnoses are stamped with data time offline. */
   private evaluationNowMs = Date.now();
   private stopping = false;
@@ -165,6 +182,7 @@ export class Sidecar {
     readonly config: Config,
     parts: {
       db: SqliteDatabase;
+      dbPath: string;
       engine: DetectionEngine;
       log: Logger;
       env: NodeJS.ProcessEnv;
@@ -175,11 +193,13 @@ export class Sidecar {
     this.engine = parts.engine;
     this.log = parts.log;
     this.metrics = createMetrics();
-    this.store = new AnomalyStore(this.db);
+    this.storeMetrics = new StoreMetrics(this.metrics.registry, () => this.pendingChanges.size);
+    this.storeHealth = new StoreHealth(parts.dbPath, (operation, code) => this.storeMetrics.countError(operation, code));
+    this.store = new MonitoredAnomalyStore(this.db, this.storeHealth);
     this.bus = new EventBus(this.store);
 
     if (config.forward.enabled) {
-      this.forwarder = new Forwarder(config.forward, this.metrics);
+      this.forwarder = new Forwarder({ ...config.forward, headers: resolveForwardHeaders(config.forward, parts.env) }, this.metrics);
     }
     const sink: BeatSink = (beats) => this.engine.observe(beats);
     const admission = new Admission(config.receive.maxInflightSpans, this.metrics.inflightSpans);
@@ -238,26 +258,14 @@ export class Sidecar {
     });
 
     if (config.admin.enabled) {
-      this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, onError: (err) => this.log.error('admin handler failed', { err }) });
+      const access = adminAccessFromConfig(config, parts.env);
+      if (!access.authEnabled && !isLoopbackHost(config.admin.host)) this.log.warn('admin server reachable beyond this machine without a token: set admin.auth or receive.auth', { host: config.admin.host });
+      this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, access, onError: (err) => this.log.error('admin handler failed', { err }) });
       registerHealthRoutes(this.admin, { ready: () => this.readiness(), registry: this.metrics.registry });
       registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus });
       registerFixesApi(this.admin, this.pipeline?.queue ?? new JobQueue(this.db));
-      this.admin.addRoute('GET', '/api/v1/info', (_req, res) => {
-        sendJson(res, 200, {
-          serviceName: config.serviceName,
-          jaegerUrl: config.emit.jaegerUrl,
-          healing: this.pipeline ? { mode: config.heal.policy.mode, repository: 'configured' } : { mode: 'off' },
-          detect: { sliceMs: config.detect.sliceMs, windowSlices: config.detect.windowSlices },
-        });
-      });
-      const learning = new LearningStore(this.db);
-      this.admin.addRoute('GET', '/api/v1/insights', (req, res) => {
-        const insights = learning.learningInsights();
-        if ((req.headers.accept ?? '').includes('text/markdown')) {
-          res.writeHead(200, { 'content-type': 'text/markdown; charset=utf-8' });
-          res.end(insights.markdown);
-        } else sendJson(res, 200, insights.json);
-      });
+      registerInfoRoutes(this.admin, config, { healing: this.pipeline !== undefined, learning: new LearningStore(this.db) });
+      registerSignInRoutes(this.admin, access);
       registerDashboardRoutes(this.admin);
     }
   }
@@ -269,7 +277,7 @@ export class Sidecar {
     const { engine, sequences, coverage } = await engineFromConfig(config, cwd);
     const dbPath = config.store.path === ':memory:' ? ':memory:' : resolve(cwd, config.store.path);
     const db = openDatabase(dbPath, [...coreMigrations, ...healMigrations]);
-    const sidecar = new Sidecar(config, { db, engine, log, env: options.env ?? process.env, cwd });
+    const sidecar = new Sidecar(config, { db, dbPath, engine, log, env: options.env ?? process.env, cwd });
     await sidecar.listen(options.manualEvaluation === true);
     log.info('self-healing started', {
       grpc: sidecar.grpc ? `${config.receive.grpc.host}:${sidecar.grpc.port}` : 'off',
@@ -325,6 +333,8 @@ export class Sidecar {
     if (!this.started) reasons.push('starting');
     if (this.stopping) reasons.push('shutting down');
     if (this.grpc && !this.grpc.listening) reasons.push('gRPC receiver not listening');
+    reasons.push(...this.storeHealth.reasons());
+    if (this.pendingChanges.size > 0) reasons.push(`store: ${this.pendingChanges.size} anomaly change(s) waiting to be stored`);
     return { ready: reasons.length === 0, reasons };
   }
 
@@ -342,20 +352,40 @@ export class Sidecar {
       this.log.error('detection failed', { err });
       return out;
     }
+    // Changes the store refused earlier go first, in order, before newer changes of the same anomaly.
+    this.pendingChanges.retry((change) => this.tryChange(change, out, true));
     for (const change of changes) {
-      try {
-        out.push(this.handleChange(change));
-      } catch (err) {
-        this.log.error('handling an anomaly change failed', { err, anomalyId: change.anomaly.id });
-      }
+      if (this.pendingChanges.size > 0 || !this.tryChange(change, out, false)) this.deferChange(change);
     }
     return out;
   }
 
-  private handleChange(change: AnomalyChange): { change: AnomalyChange; diagnosis?: Diagnosis } {
+  /**
+   * Handles one change; false when a store write failed on the way (the change is then retried
+   * at the next evaluation rather than lost, so the anomaly still gets stored, diagnosed and healed).
+   */
+  private tryChange(change: AnomalyChange, out: Array<{ change: AnomalyChange; diagnosis?: Diagnosis }>, retry: boolean): boolean {
+    const failuresBefore = this.storeHealth.failures;
+    try {
+      out.push(this.handleChange(change, retry));
+    } catch (err) {
+      this.log.error('handling an anomaly change failed', { err, anomalyId: change.anomaly.id });
+    }
+    return this.storeHealth.failures === failuresBefore;
+  }
+
+  private deferChange(change: AnomalyChange): void {
+    const dropped = this.pendingChanges.push(change);
+    if (dropped !== undefined) {
+      this.storeMetrics.countDropped();
+      this.log.error('store retry queue full: dropped an anomaly change', { anomalyId: dropped.anomaly.id });
+    }
+  }
+
+  private handleChange(change: AnomalyChange, retry = false): { change: AnomalyChange; diagnosis?: Diagnosis } {
     const a: Anomaly = change.anomaly;
     const diagnosis = this.recorder.handle(change);
-    this.pipelineMetrics.countChange(change);
+    if (!retry) this.pipelineMetrics.countChange(change);
     this.log.info(`anomaly ${change.kind}`, {
       anomalyId: a.id,
       type: `${a.type}/${a.subtype}`,

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import type { Command } from './commands.js';
 import { configFromArgs, parseCommandArgs } from './args.js';
 import { configReferenceMarkdown } from '../config/reference.js';
+import { redactConfig } from '../config/redact.js';
 
 export const configCommand: Command = {
   summary: 'print the effective configuration (--print, YAML or --json) or the reference (--reference)',
@@ -16,7 +17,8 @@ export const configCommand: Command = {
       io.out(configReferenceMarkdown());
       return 0;
     }
-    const config = configFromArgs(values);
+    // Printed configurations end up in tickets and chat: secrets never leave in them.
+    const config = redactConfig(configFromArgs(values));
     io.out(values.json ? `${JSON.stringify(config, null, 2)}\n` : stringify(config));
     return 0;
   },

@@ -89,4 +89,16 @@ export const healMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // A module of its own, so its version never collides with other changes to the heal tables.
+    module: 'heal-durability',
+    version: 1,
+    description: 'lost-worker attempts counted apart from stage failures; the process group of the running test command',
+    sql: `
+      ALTER TABLE heal_jobs ADD COLUMN lost_attempts INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE heal_jobs ADD COLUMN parked_reason TEXT;
+      ALTER TABLE heal_jobs ADD COLUMN test_pgid INTEGER;
+      ALTER TABLE heal_jobs ADD COLUMN test_pgid_start TEXT;
+    `,
+  },
 ];

@@ -28,7 +28,9 @@ import { deployFix, type DeploymentBackend } from './deploy.js';
 import type { Git } from './git.js';
 import { compareSnapshots, takeSnapshot, type HandlerTelemetry, type LearningStore } from './learn.js';
 import { JobQueue, type HealJob } from './queue.js';
-import { validateFix } from './validate.js';
+import { validateFix, type ProcessGroupRecorder } from './validate.js';
+import { killProcessGroup, processStartTime } from './process-group.js';
+import { sweepOrphanedProcessGroups } from './process-group-sweep.js';
 
 /** Thrown by a stage that ran correctly and decided the job must stop (not retried). */
 export class StageRejection extends Error {
@@ -90,6 +92,8 @@ export interface StageContext {
   deployment: DeploymentOutcome | undefined;
   before: TelemetrySnapshot | undefined;
   span: Span;
+  /** Records the test command's process group in the job row while it runs. */
+  processGroup?: ProcessGroupRecorder;
 }
 
 export interface StageOutput<T> {
@@ -114,6 +118,7 @@ export type HealEventKind =
   | 'deployment.completed'
   | 'learning.completed'
   | 'job.parked'
+  | 'job.resumed'
   | 'job.failed';
 
 export interface HealingPipelineOptions {
@@ -172,6 +177,10 @@ export class HealingPipeline {
 
   start(): void {
     if (this.running) return;
+    // Test runs left by a sidecar that died (kill -9, OOM) go first: their jobs run again here.
+    sweepOrphanedProcessGroups(this.queue);
+    const resumed = this.queue.resumeLostWorkerJobs(this.now());
+    for (const jobId of resumed) this.emit('job.resumed', { jobId, reason: 'parked for lost workers; the sidecar started again' });
     this.running = true;
     this.stopping = false;
     this.schedule(0);
@@ -259,6 +268,10 @@ export class HealingPipeline {
       deployment: this.queue.succeeded(job.id, 'deployment.deploy') as DeploymentOutcome | undefined,
       before: job.before,
       span,
+      processGroup: {
+        started: (pgid) => this.queue.recordProcessGroup(job.id, pgid, processStartTime(pgid)),
+        ended: (pgid) => this.queue.clearProcessGroup(job.id, pgid),
+      },
     };
   }
 
@@ -290,6 +303,12 @@ export class HealingPipeline {
   private async runJob(claimed: HealJob): Promise<void> {
     const cfg = this.opts.config;
     let job: HealJob | undefined = claimed;
+    if (claimed.testPgid !== undefined) {
+      // The job was abandoned by a worker whose test command may still run: it must not outlive
+      // the attempt (nor keep using a worktree that is about to go).
+      killProcessGroup(claimed.testPgid, claimed.testPgidStart);
+      this.queue.clearProcessGroup(claimed.id, claimed.testPgid);
+    }
     const root = this.rootContext(claimed);
     const parent = trace.setSpanContext(ROOT_CONTEXT, root);
     if (!claimed.before && claimed.handler && this.opts.stages.snapshot) {
@@ -304,6 +323,13 @@ export class HealingPipeline {
       }
       const stage: StageName = job.stage;
       const base = { jobId: job.id, anomalyId: job.anomalyId, diagnosisId: job.diagnosisId, stage };
+      if (job.lostAttempts >= cfg.maxLostAttempts) {
+        // Attempts keep dying with their workers (the test command takes the process down?): stop
+        // for this run of the sidecar; the job resumes when it starts again.
+        const error = `${job.lostAttempts} attempt(s) at ${stage} lost with their worker (crash, kill or lease expiry)`;
+        if (this.queue.parkLostWorkers(job.id, this.workerId, stage, error, this.now())) this.emit('job.parked', { ...base, error, reason: 'lost-workers' });
+        return;
+      }
       if (job.attempt >= cfg.maxAttempts) {
         // Earlier attempts were lost with their workers (crash / kill): count them, do not loop forever.
         const outcome = this.queue.failStage(job.id, this.workerId, undefined, stage, job.error ?? 'attempts exhausted by lost workers', cfg, this.now());
@@ -432,7 +458,15 @@ export function createDefaultStages(deps: DefaultStageDeps): StageImplementation
       const fixes = ctx.fixes ?? [];
       const results: ValidationResult[] = [];
       const run = (fix: GeneratedFix): Promise<ValidationResult> =>
-        validateFix({ git, heal, fix, baseRef: base, ...(deps.env ? { env: deps.env } : {}), ...(deps.secretEnv ? { secretEnv: deps.secretEnv } : {}) });
+        validateFix({
+          git,
+          heal,
+          fix,
+          baseRef: base,
+          ...(deps.env ? { env: deps.env } : {}),
+          ...(deps.secretEnv ? { secretEnv: deps.secretEnv } : {}),
+          ...(ctx.processGroup ? { processGroup: ctx.processGroup } : {}),
+        });
       for (let i = 0; i < fixes.length; i++) {
         const fix = fixes[i]!;
         const result = await run(fix);

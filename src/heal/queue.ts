@@ -17,8 +17,15 @@ export interface HealJob {
   state: JobState;
   /** The stage to run next; undefined once the job has ended. */
   stage: StageName | undefined;
-  /** Attempts made so far at the current stage. */
+  /** Attempts made so far at the current stage that ended (succeeded, failed or rejected) in their worker. */
   attempt: number;
+  /** Attempts lost with their worker (crash, kill -9, lease expiry): a budget of their own. */
+  lostAttempts: number;
+  /** Why a parked job is parked: 'lost-workers' jobs resume when the sidecar starts again. */
+  parkedReason: string | undefined;
+  /** Process group of the test command running for this job, and its leader's start time. */
+  testPgid: number | undefined;
+  testPgidStart: string | undefined;
   nextRunMs: number;
   leaseOwner: string | undefined;
   leaseExpiresMs: number | undefined;
@@ -56,6 +63,10 @@ interface JobRow {
   state: JobState;
   stage: StageName | null;
   attempt: number;
+  lost_attempts: number;
+  parked_reason: string | null;
+  test_pgid: number | null;
+  test_pgid_start: string | null;
   next_run_ms: number;
   lease_owner: string | null;
   lease_expires_ms: number | null;
@@ -94,6 +105,10 @@ function toJob(r: JobRow): HealJob {
     state: r.state,
     stage: r.stage ?? undefined,
     attempt: r.attempt,
+    lostAttempts: r.lost_attempts,
+    parkedReason: r.parked_reason ?? undefined,
+    testPgid: r.test_pgid ?? undefined,
+    testPgidStart: r.test_pgid_start ?? undefined,
     nextRunMs: r.next_run_ms,
     leaseOwner: r.lease_owner ?? undefined,
     leaseExpiresMs: r.lease_expires_ms ?? undefined,
@@ -161,6 +176,9 @@ export interface JobSummary {
 }
 
 export type FailOutcome = 'retry' | 'parked' | 'lease-lost';
+
+/** parked_reason of a job parked because its attempts kept dying with their workers. */
+export const PARKED_LOST_WORKERS = 'lost-workers';
 
 /**
  * The durable job queue. Every state transition is one SQLite transaction that first checks the
@@ -255,11 +273,16 @@ export class JobQueue {
         `UPDATE heal_stage_results SET status = 'failed', finished_ms = ?, error = 'abandoned: worker lease expired'
          WHERE job_id = ? AND status = 'running'`,
       );
+      // A lost attempt is not a stage failure: it moves from the stage budget to the lost-worker one.
+      const countLost = this.db.prepare(
+        'UPDATE heal_jobs SET attempt = MAX(0, attempt - ?), lost_attempts = lost_attempts + ? WHERE id = ?',
+      );
       for (const r of rows) {
         lease.run(owner, nowMs + leaseMs, nowMs, r.id);
-        abandon.run(nowMs, r.id);
+        const lost = abandon.run(nowMs, r.id).changes;
+        if (lost > 0) countLost.run(lost, lost, r.id);
       }
-      return rows.map((r) => toJob({ ...r, state: 'running', lease_owner: owner, lease_expires_ms: nowMs + leaseMs }));
+      return rows.map((r) => toJob(this.selectJob.get(r.id) as JobRow));
     })();
   }
 
@@ -325,20 +348,20 @@ export class JobQueue {
       if (next === undefined) {
         this.db
           .prepare(
-            `UPDATE heal_jobs SET state = 'succeeded', stage = NULL, attempt = 0, error = NULL, lease_owner = NULL,
+            `UPDATE heal_jobs SET state = 'succeeded', stage = NULL, attempt = 0, lost_attempts = 0, error = NULL, lease_owner = NULL,
              lease_expires_ms = NULL, updated_ms = ? WHERE id = ?`,
           )
           .run(nowMs, jobId);
       } else if (payload.nextRunMs > nowMs) {
         this.db
           .prepare(
-            `UPDATE heal_jobs SET state = 'queued', stage = ?, attempt = 0, error = NULL, next_run_ms = ?, lease_owner = NULL,
+            `UPDATE heal_jobs SET state = 'queued', stage = ?, attempt = 0, lost_attempts = 0, error = NULL, next_run_ms = ?, lease_owner = NULL,
              lease_expires_ms = NULL, updated_ms = ? WHERE id = ?`,
           )
           .run(next, payload.nextRunMs, nowMs, jobId);
       } else {
         this.db
-          .prepare(`UPDATE heal_jobs SET stage = ?, attempt = 0, error = NULL, next_run_ms = ?, updated_ms = ? WHERE id = ?`)
+          .prepare(`UPDATE heal_jobs SET stage = ?, attempt = 0, lost_attempts = 0, error = NULL, next_run_ms = ?, updated_ms = ? WHERE id = ?`)
           .run(next, payload.nextRunMs, nowMs, jobId);
       }
       return true;
@@ -416,11 +439,61 @@ export class JobQueue {
   requeue(jobId: string, nowMs = Date.now()): boolean {
     const info = this.db
       .prepare(
-        `UPDATE heal_jobs SET state = 'queued', attempt = 0, next_run_ms = ?, lease_owner = NULL, lease_expires_ms = NULL,
-         updated_ms = ? WHERE id = ? AND state IN ('parked','failed') AND stage IS NOT NULL`,
+        `UPDATE heal_jobs SET state = 'queued', attempt = 0, lost_attempts = 0, parked_reason = NULL, next_run_ms = ?,
+         lease_owner = NULL, lease_expires_ms = NULL, updated_ms = ? WHERE id = ? AND state IN ('parked','failed') AND stage IS NOT NULL`,
       )
       .run(nowMs, nowMs, jobId);
     return info.changes === 1;
+  }
+
+  /** Parks a job whose attempts at `stage` kept dying with their workers (lost-worker budget used up). */
+  parkLostWorkers(jobId: string, owner: string, stage: StageName, error: string, nowMs: number): boolean {
+    return this.db.transaction(() => {
+      if (!this.holds(jobId, owner, stage)) return false;
+      this.db
+        .prepare(
+          `UPDATE heal_jobs SET state = 'parked', parked_reason = ?, error = ?, lease_owner = NULL, lease_expires_ms = NULL,
+           updated_ms = ? WHERE id = ?`,
+        )
+        .run(PARKED_LOST_WORKERS, error, nowMs, jobId);
+      return true;
+    })();
+  }
+
+  /**
+   * Puts jobs parked for lost workers back in the queue with a fresh lost-worker budget: a crash
+   * loop is a reason to stop for this run of the sidecar, not to give up on the anomaly for good.
+   */
+  resumeLostWorkerJobs(nowMs: number): string[] {
+    return this.db.transaction(() => {
+      const ids = (this.db.prepare(`SELECT id FROM heal_jobs WHERE state = 'parked' AND parked_reason = ?`).all(PARKED_LOST_WORKERS) as Array<{ id: string }>).map((r) => r.id);
+      this.db
+        .prepare(
+          `UPDATE heal_jobs SET state = 'queued', lost_attempts = 0, parked_reason = NULL, next_run_ms = ?, updated_ms = ?
+           WHERE state = 'parked' AND parked_reason = ?`,
+        )
+        .run(nowMs, nowMs, PARKED_LOST_WORKERS);
+      return ids;
+    })();
+  }
+
+  /** Records the process group of a test command the job started (killed if the job is abandoned). */
+  recordProcessGroup(jobId: string, pgid: number, leaderStart: string | undefined): void {
+    this.db.prepare('UPDATE heal_jobs SET test_pgid = ?, test_pgid_start = ? WHERE id = ?').run(pgid, leaderStart ?? null, jobId);
+  }
+
+  /** Forgets a process group once it has ended (only if it is still the recorded one). */
+  clearProcessGroup(jobId: string, pgid: number): void {
+    this.db.prepare('UPDATE heal_jobs SET test_pgid = NULL, test_pgid_start = NULL WHERE id = ? AND test_pgid = ?').run(jobId, pgid);
+  }
+
+  /** Every recorded process group: at start-up they belong to a sidecar that is gone. */
+  processGroups(): Array<{ jobId: string; pgid: number; leaderStart: string | undefined }> {
+    return (this.db.prepare('SELECT id, test_pgid, test_pgid_start FROM heal_jobs WHERE test_pgid IS NOT NULL').all() as Array<{ id: string; test_pgid: number; test_pgid_start: string | null }>).map((r) => ({
+      jobId: r.id,
+      pgid: r.test_pgid,
+      leaderStart: r.test_pgid_start ?? undefined,
+    }));
   }
 
   setTraceRoot(jobId: string, traceId: string, spanId: string): void {

@@ -6,6 +6,13 @@ import type { HealConfig } from '../config/sections/heal.js';
 import type { CoverageCheck, DocCheck, GeneratedFix, PerformanceCheck, ValidationResult } from '../model/heal.js';
 import type { Git } from './git.js';
 import { parseTestOutput } from './test-output.js';
+import { testEnvironment } from './test-environment.js';
+
+/** Told when a test command's process group starts and ends, so it can be recorded and swept. */
+export interface ProcessGroupRecorder {
+  started(pgid: number): void;
+  ended(pgid: number): void;
+}
 
 export interface CommandResult {
   exitCode: number | null;
@@ -22,7 +29,7 @@ export interface CommandResult {
  */
 export function runCommand(
   command: string,
-  opts: { cwd: string; timeoutMs: number; maxOutputBytes: number; env?: NodeJS.ProcessEnv },
+  opts: { cwd: string; timeoutMs: number; maxOutputBytes: number; env?: NodeJS.ProcessEnv; processGroup?: ProcessGroupRecorder },
 ): Promise<CommandResult> {
   return new Promise((resolvePromise) => {
     const started = performance.now();
@@ -33,6 +40,8 @@ export function runCommand(
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...(opts.env ?? process.env), CI: '1', FORCE_COLOR: '0', NO_COLOR: '1' },
     });
+    // detached: the child leads a new process group whose id is its pid.
+    if (child.pid !== undefined) opts.processGroup?.started(child.pid);
     const chunks: Buffer[] = [];
     let size = 0;
     const keep = (chunk: Buffer): void => {
@@ -56,6 +65,7 @@ export function runCommand(
     }, opts.timeoutMs);
     const finish = (exitCode: number | null, signal: string | null): void => {
       clearTimeout(timer);
+      if (child.pid !== undefined) opts.processGroup?.ended(child.pid);
       let output = Buffer.concat(chunks).toString('utf8');
       if (output.length > opts.maxOutputBytes) output = output.slice(-opts.maxOutputBytes);
       resolvePromise({ exitCode, signal, timedOut, output, durationMs: performance.now() - started });
@@ -198,16 +208,7 @@ export function perfCommandFor(repo: HealConfig['repository'], files: string[]):
 
 const TAIL_CHARS = 4_000;
 
-/**
- * The environment of the application's test command, without the secrets the sidecar holds: the
- * command runs patched code (possibly LLM-written, or a test built from production data).
- */
-export function testEnvironment(heal: HealConfig, env: NodeJS.ProcessEnv, moreSecrets: readonly string[] = []): NodeJS.ProcessEnv {
-  const out = { ...env };
-  const secrets = [heal.repository.github?.tokenEnv, heal.fix.llm?.apiKeyEnv, 'GITHUB_TOKEN', 'GH_TOKEN', 'SELF_HEALING_AUTH_TOKEN', ...moreSecrets];
-  for (const name of secrets) if (name) delete out[name];
-  return out;
-}
+export { testEnvironment } from './test-environment.js';
 
 export interface ValidateOptions {
   git: Git;
@@ -218,6 +219,8 @@ export interface ValidateOptions {
   env?: NodeJS.ProcessEnv;
   /** Names of other environment variables holding secrets (e.g. receive.auth.tokenEnv), kept from the test command. */
   secretEnv?: readonly string[];
+  /** Records each test command's process group in the job, so a sidecar killed mid-run leaves none behind. */
+  processGroup?: ProcessGroupRecorder;
 }
 
 /** Gives the worktree the repository's node_modules (ignored by git, so not in the worktree). */
@@ -239,6 +242,7 @@ async function measure(opts: ValidateOptions, baseSha: string, files: string[], 
       timeoutMs: repo.testTimeoutMs,
       maxOutputBytes: opts.heal.validation.maxOutputBytes,
       env: testEnvironment(opts.heal, { ...process.env, ...opts.env }, opts.secretEnv),
+      ...(opts.processGroup ? { processGroup: opts.processGroup } : {}),
     });
     return run.durationMs;
   } finally {
@@ -290,6 +294,7 @@ export async function validateFix(opts: ValidateOptions): Promise<ValidationResu
       timeoutMs: repo.testTimeoutMs,
       maxOutputBytes: heal.validation.maxOutputBytes,
       env: testEnvironment(heal, { ...process.env, ...opts.env }, opts.secretEnv),
+      ...(opts.processGroup ? { processGroup: opts.processGroup } : {}),
     });
     const tests = parseTestOutput(run.output);
     if (run.timedOut) reasons.push(`test command timed out after ${repo.testTimeoutMs} ms`);

@@ -15,22 +15,22 @@ function digest(value: string): Buffer {
  * Reads the expected token: tokenFile wins over the environment variable. Returns undefined when
  * neither is set (auth off). An empty token is a configuration error, not "auth off".
  */
-export function loadAuthToken(auth: ReceiveConfig['auth'], env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function loadAuthToken(auth: { tokenEnv: string; tokenFile?: string | undefined }, env: NodeJS.ProcessEnv = process.env, field = 'receive.auth'): string | undefined {
   if (auth.tokenFile !== undefined) {
     let text: string;
     try {
       text = readFileSync(auth.tokenFile, 'utf8');
     } catch (err) {
-      throw new AuthConfigError(`receive.auth.tokenFile: cannot read ${auth.tokenFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new AuthConfigError(`${field}.tokenFile: cannot read ${auth.tokenFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
     const token = text.trim();
-    if (token === '') throw new AuthConfigError(`receive.auth.tokenFile: ${auth.tokenFile} is empty`);
+    if (token === '') throw new AuthConfigError(`${field}.tokenFile: ${auth.tokenFile} is empty`);
     return token;
   }
   const fromEnv = env[auth.tokenEnv];
   if (fromEnv === undefined) return undefined;
   const token = fromEnv.trim();
-  if (token === '') throw new AuthConfigError(`receive.auth.tokenEnv: ${auth.tokenEnv} is set but empty`);
+  if (token === '') throw new AuthConfigError(`${field}.tokenEnv: ${auth.tokenEnv} is set but empty`);
   return token;
 }
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AdminAccess, RouteAccess } from './admin-access.js';
 
 export type RouteParams = Record<string, string>;
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, params: RouteParams, url: URL) => void | Promise<void>;
@@ -9,6 +10,7 @@ interface Route {
   method: HttpMethod;
   segments: string[];
   handler: RouteHandler;
+  access: RouteAccess;
 }
 
 export interface AdminServerOptions {
@@ -16,6 +18,8 @@ export interface AdminServerOptions {
   port: number;
   /** Called for errors thrown by handlers, after a 500 has been sent. */
   onError?: (err: unknown) => void;
+  /** Host, CSRF and token checks; without it every route is open (unit tests of single routes). */
+  access?: AdminAccess;
 }
 
 /** Writes a JSON response. */
@@ -46,8 +50,14 @@ export class AdminServer {
     this.server.keepAliveTimeout = 5_000;
   }
 
-  addRoute(method: HttpMethod, pattern: string, handler: RouteHandler): void {
-    this.routes.push({ method, segments: pattern.split('/').filter(Boolean), handler });
+  /** Routes need the admin token unless registered with a looser access level. */
+  addRoute(method: HttpMethod, pattern: string, handler: RouteHandler, access: RouteAccess = 'token'): void {
+    this.routes.push({ method, segments: pattern.split('/').filter(Boolean), handler, access });
+  }
+
+  /** Every registered route with its access level (for audits and tests of the gate). */
+  routeTable(): Array<{ method: HttpMethod; pattern: string; access: RouteAccess }> {
+    return this.routes.map((r) => ({ method: r.method, pattern: `/${r.segments.join('/')}`, access: r.access }));
   }
 
   get port(): number {
@@ -118,6 +128,21 @@ export class AdminServer {
       found = this.match(req.method ?? 'GET', url.pathname);
     } catch {
       sendJson(res, 400, { error: 'malformed path' });
+      return;
+    }
+    // Unknown paths are checked like token routes, so they do not reveal which routes exist.
+    const denial = this.options.access?.check(req, url, typeof found === 'object' ? found.route.access : 'token');
+    if (denial !== undefined) {
+      if (denial.status === 303) {
+        res.writeHead(303, { ...denial.headers, 'content-length': 0 });
+        res.end();
+      } else {
+        const text = JSON.stringify({ error: denial.error });
+        // The refused request's body is never read: close rather than reuse the connection.
+        if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) res.shouldKeepAlive = false;
+        res.writeHead(denial.status, { ...denial.headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      }
       return;
     }
     if (found === undefined) {

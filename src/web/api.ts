@@ -44,7 +44,7 @@ export function describeIssues(error: z.ZodError, what: string): string {
   return `invalid ${what} '${name}': ${issue.message}`;
 }
 
-class BodyError extends Error {
+export class BodyError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -57,7 +57,7 @@ class BodyError extends Error {
  * Reads a small JSON body. An oversized body is drained rather than cut off, so the client gets
  * the 413 instead of a connection reset.
  */
-function readJsonBody(req: IncomingMessage): Promise<unknown> {
+export function readJsonBody(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

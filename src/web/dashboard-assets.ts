@@ -122,6 +122,8 @@ let selected;
 
 async function getJson(path) {
   const r = await fetch(path, { headers: { accept: 'application/json' } });
+  // The session cookie expired or the token changed: back to the sign-in page.
+  if (r.status === 401) location.assign('/signin?next=' + encodeURIComponent(location.pathname));
   if (!r.ok) throw new Error(path + ' -> ' + r.status);
   return r.json();
 }

@@ -20,7 +20,7 @@ function normalise(r: Readiness): { ready: boolean; reasons: string[] } {
 export function registerHealthRoutes(admin: AdminServer, opts: HealthOptions): void {
   admin.addRoute('GET', '/healthz', (_req, res) => {
     sendJson(res, 200, { status: 'ok' });
-  });
+  }, 'open');
   admin.addRoute('GET', '/readyz', (_req, res) => {
     let state: { ready: boolean; reasons: string[] };
     try {
@@ -29,10 +29,10 @@ export function registerHealthRoutes(admin: AdminServer, opts: HealthOptions): v
       state = { ready: false, reasons: [`readiness check failed: ${(err as Error).message}`] };
     }
     sendJson(res, state.ready ? 200 : 503, { status: state.ready ? 'ready' : 'not ready', reasons: state.reasons });
-  });
+  }, 'open');
   admin.addRoute('GET', '/metrics', async (_req, res) => {
     const text = await opts.registry.metrics();
     res.writeHead(200, { 'content-type': opts.registry.contentType, 'content-length': Buffer.byteLength(text) });
     res.end(text);
-  });
+  }, 'metrics');
 }

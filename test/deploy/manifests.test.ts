@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ConfigMap, PersistentVolumeClaim, Service, type IContainer } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { parse } from 'yaml';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { configFields } from '../../src/config/reference.js';
+import { isLoopbackHost } from '../../src/web/admin-access-from-config.js';
 import { DEPLOY_DIR, kubectlKustomize, renderKustomization, type K8sObject } from './kustomize.js';
 
 const OVERLAYS = readdirSync(DEPLOY_DIR).filter((d) => d !== 'base');
@@ -65,7 +66,6 @@ describe.each(OVERLAYS)('deploy/kubernetes/%s', (overlay) => {
     const cfg = sidecarConfig(objects);
     const ports = Object.fromEntries((sidecarContainer(objects).ports ?? []).map((p) => [p.name, p.containerPort]));
     expect(ports).toEqual({ 'otlp-grpc': cfg.receive.grpc.port, 'otlp-http': cfg.receive.http.port, admin: cfg.admin.port });
-    expect(cfg.admin.host).toBe('0.0.0.0');
     expect(cfg.store.path.startsWith('/var/lib/self-healing/')).toBe(true);
   });
 
@@ -93,6 +93,19 @@ describe.each(OVERLAYS)('deploy/kubernetes/%s', (overlay) => {
     const token = sidecarContainer(objects).env?.find((e) => e.name === 'GITHUB_TOKEN');
     expect(token?.valueFrom?.secretKeyRef?.key).toBe('token');
     expect(token?.value).toBeUndefined();
+  });
+
+  it('binds admin beyond loopback only with an admin token from a required Secret', () => {
+    const cfg = sidecarConfig(objects);
+    if (isLoopbackHost(cfg.admin.host)) return;
+    const tokenFile = cfg.admin.auth.tokenFile;
+    expect(tokenFile, 'admin.auth.tokenFile').toBeDefined();
+    const mount = (sidecarContainer(objects).volumeMounts ?? []).find((m) => m.mountPath === dirname(tokenFile!));
+    expect(mount, `a volume mounted at ${dirname(tokenFile!)}`).toBeDefined();
+    const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as Deployment;
+    const volume = deployment.spec!.template.spec!.volumes?.find((v) => v.name === mount!.name);
+    expect(volume?.secret?.secretName).toBeTruthy();
+    expect(volume?.secret?.optional ?? false).toBe(false);
   });
 
   it('binds receivers beyond localhost only together with auth', () => {

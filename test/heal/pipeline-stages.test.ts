@@ -97,7 +97,9 @@ describe('createDefaultStages', { timeout: 120_000 }, () => {
     const env = { RECEIVER_TOKEN: 'tok-123' };
     const hidden = createDefaultStages({ heal: leaky, git, backend, learning, generateFix: async () => [], env, secretEnv: ['RECEIVER_TOKEN'] });
     expect((await hidden.validate(ctx({ fixes: [goodFix()] }))).result.chosen).toBe(0);
-    const visible = createDefaultStages({ heal: leaky, git, backend, learning, generateFix: async () => [], env });
+    // Listed in passEnv (the repository's own settings) and not named a secret, it reaches the command.
+    const listed = { ...leaky, validation: { ...leaky.validation, passEnv: ['RECEIVER_TOKEN'] } };
+    const visible = createDefaultStages({ heal: listed, git, backend, learning, generateFix: async () => [], env });
     await expect(visible.validate(ctx({ fixes: [goodFix()] }))).rejects.toBeInstanceOf(StageRejection);
   });
 

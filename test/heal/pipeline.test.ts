@@ -1,6 +1,6 @@
 import { TraceFlags } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.js';
 import type { HealConfig } from '../../src/config/sections/heal.js';
 import { HealingPipeline, StageRejection, wasDeployed, type HealEventKind, type StageImplementations } from '../../src/heal/pipeline.js';
@@ -195,7 +195,7 @@ describe('HealingPipeline', () => {
   });
 
   it('parks a job whose attempts were all lost with crashed workers', async () => {
-    const p = make(fakeStages([]), config({ maxAttempts: 2, leaseMs: 1 }));
+    const p = make(fakeStages([]), config({ maxAttempts: 2, maxLostAttempts: 2, leaseMs: 1 }));
     const id = p.enqueue(sampleDiagnosis(), sampleAnomaly());
     // Two workers died mid-stage.
     const now = Date.now();
@@ -204,8 +204,26 @@ describe('HealingPipeline', () => {
       expect(p.queue.startStage(id, w, 'fix.generate', at)).toBeDefined();
     }
     await p.runJobNow(id);
-    expect(p.queue.get(id)!.state).toBe('parked');
+    // Lost attempts have their own budget: the stage-failure budget is untouched.
+    expect(p.queue.get(id)).toMatchObject({ state: 'parked', parkedReason: 'lost-workers', attempt: 0, lostAttempts: 2 });
     expect(events.map((e) => e.kind)).toEqual(['job.parked']);
+  });
+
+  it('does not count lost attempts against the stage budget, and resumes a job parked for lost workers on start', async () => {
+    const calls: string[] = [];
+    const p = make(fakeStages(calls), config({ maxAttempts: 1, maxLostAttempts: 1, leaseMs: 1 }));
+    const id = p.enqueue(sampleDiagnosis(), sampleAnomaly());
+    const at = Date.now() - 1_000;
+    expect(p.queue.claimDue('dead-1', at, 1, 1, id)).toHaveLength(1);
+    expect(p.queue.startStage(id, 'dead-1', 'fix.generate', at)).toBeDefined();
+    await p.runJobNow(id);
+    expect(p.queue.get(id)).toMatchObject({ state: 'parked', parkedReason: 'lost-workers', attempt: 0, lostAttempts: 1 });
+    expect(calls).toEqual([]);
+    // A new start of the pipeline (the sidecar restarted) puts it back with a fresh budget.
+    p.start();
+    await vi.waitFor(() => expect(p.queue.get(id)!.state).toBe('succeeded'), { timeout: 10_000 });
+    expect(events.map((e) => e.kind)).toContain('job.resumed');
+    expect(calls[0]).toBe('generate');
   });
 
   it('respects the concurrency limit', async () => {

@@ -195,7 +195,8 @@ describe('runCommand', () => {
     const heal = ConfigSchema.parse({}).heal;
     const env = testEnvironment(heal, { RECEIVER_TOKEN: 's3cret', PATH: '/bin' }, ['RECEIVER_TOKEN']);
     expect(env).toEqual({ PATH: '/bin' });
-    expect(testEnvironment(heal, { RECEIVER_TOKEN: 's3cret' })).toEqual({ RECEIVER_TOKEN: 's3cret' });
+    const listed = ConfigSchema.parse({ heal: { validation: { passEnv: ['RECEIVER_TOKEN'] } } }).heal;
+    expect(testEnvironment(listed, { RECEIVER_TOKEN: 's3cret' })).toEqual({ RECEIVER_TOKEN: 's3cret' });
   });
 
   it('keeps only the tail of long output and reports the exit code', async () => {

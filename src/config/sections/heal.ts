@@ -38,7 +38,13 @@ export const RepositorySchema = z.strictObject({
 export const HealSchema = z.strictObject({
     enabled: z.boolean().default(true),
     concurrency: z.number().int().positive().default(1),
-    maxAttempts: z.number().int().positive().default(3),
+    maxAttempts: z.number().int().positive().default(3).describe('Attempts of one stage that fail (throw) before the job is parked'),
+    maxLostAttempts: z
+      .number()
+      .int()
+      .positive()
+      .default(5)
+      .describe('Attempts of one stage lost with their worker (crash, kill -9) before the job is parked; such a job resumes when the sidecar starts again'),
     backoffMs: z.number().int().positive().default(2_000),
     policy: z.strictObject({
         mode: z.enum(['dry-run', 'propose', 'auto']).default('auto').describe('auto merges on the local backend; GitHub defaults to dry-run'),
@@ -57,6 +63,10 @@ export const HealSchema = z.strictObject({
         requireCoverage: z.boolean().default(false).describe('Fail validation when no coverage report is found'),
         perfTolerancePct: z.number().min(0).default(10).describe('How much slower (%) the claimed tests may run after the fix than before it'),
         maxOutputBytes: z.number().int().positive().default(1_000_000).describe('Test output kept in memory; only the tail is stored'),
+        passEnv: z
+          .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/, 'an environment variable name, or a prefix ending in *'))
+          .default([])
+          .describe('Environment variables the test command gets besides PATH, HOME, USER, SHELL, LANG, LC_*, TZ, CI, TERM, TMPDIR and NODE_* (not NODE_OPTIONS): the repository\'s own settings, e.g. DATABASE_URL or MYAPP_*. Nothing else reaches it'),
       })
       .prefault({}),
     learning: z
