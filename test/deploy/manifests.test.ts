@@ -2,23 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigMap, PersistentVolumeClaim, Service, type IContainer } from 'kubernetes-models/v1';
-import { Deployment } from 'kubernetes-models/apps/v1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { parse } from 'yaml';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { configFields } from '../../src/config/reference.js';
 import { isLoopbackHost } from '../../src/web/admin-access-from-config.js';
 import { DEPLOY_DIR, kubectlKustomize, renderKustomization, type K8sObject } from './kustomize.js';
+import { PINNED_COLLECTOR } from './collector-components.js';
 
-const OVERLAYS = readdirSync(DEPLOY_DIR).filter((d) => d !== 'base');
+/** Folders that other shapes include; every other folder is a deployable shape. */
+const PARTS = new Set(['base', 'collector']);
+const OVERLAYS = readdirSync(DEPLOY_DIR).filter((d) => !PARTS.has(d));
 const defaults = ConfigSchema.parse({});
 const CONFIG_ENV_VARS = new Set(configFields().map((f) => f.env));
 /** Variables read directly by components (secrets, standard OTel ones), not config paths. */
-const KNOWN_ENV = new Set([defaults.heal.repository.github?.tokenEnv ?? 'GITHUB_TOKEN', defaults.receive.auth.tokenEnv, 'OTEL_SERVICE_NAME', 'OTEL_EXPORTER_OTLP_ENDPOINT']);
+const KNOWN_ENV = new Set([defaults.heal.repository.github?.tokenEnv ?? 'GITHUB_TOKEN', defaults.receive.auth.tokenEnv, 'OTEL_SERVICE_NAME', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'HOME']);
 
 function validate(o: K8sObject): void {
   switch (`${o.apiVersion}/${o.kind}`) {
     case 'apps/v1/Deployment':
       new Deployment(o as never).validate();
+      break;
+    case 'apps/v1/StatefulSet':
+      new StatefulSet(o as never).validate();
       break;
     case 'v1/Service':
       new Service(o as never).validate();
@@ -34,15 +40,26 @@ function validate(o: K8sObject): void {
   }
 }
 
+type Workload = Deployment | StatefulSet;
+
+/** The Deployment or StatefulSet whose pod runs the sidecar (as a container or a native sidecar). */
+function sidecarWorkload(objects: K8sObject[]): Workload {
+  const w = objects.find((o) => {
+    if (o.kind !== 'Deployment' && o.kind !== 'StatefulSet') return false;
+    const spec = (o as unknown as Workload).spec!.template.spec!;
+    return [...spec.containers, ...(spec.initContainers ?? [])].some((c) => c.name === 'self-healing');
+  });
+  if (!w) throw new Error('no workload runs the self-healing container');
+  return w as unknown as Workload;
+}
+
 function sidecarContainer(objects: K8sObject[]): IContainer {
-  const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as Deployment;
-  const c = deployment.spec!.template.spec!.containers.find((x) => x.name === 'self-healing');
-  if (!c) throw new Error('no self-healing container');
-  return c;
+  const spec = sidecarWorkload(objects).spec!.template.spec!;
+  return [...spec.containers, ...(spec.initContainers ?? [])].find((x) => x.name === 'self-healing')!;
 }
 
 function sidecarConfig(objects: K8sObject[]) {
-  const cm = objects.find((o) => o.kind === 'ConfigMap') as unknown as ConfigMap;
+  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'self-healing-config') as unknown as ConfigMap;
   return ConfigSchema.parse(parse(cm.data!['sidecar.yaml']!));
 }
 
@@ -50,7 +67,7 @@ describe.each(OVERLAYS)('deploy/kubernetes/%s', (overlay) => {
   const objects = renderKustomization(join(DEPLOY_DIR, overlay));
 
   it('renders objects that pass the Kubernetes OpenAPI schemas', () => {
-    expect(objects.length).toBeGreaterThanOrEqual(3);
+    expect(objects.length).toBeGreaterThanOrEqual(2);
     for (const o of objects) expect(() => validate(o), `${o.kind}/${o.metadata.name}`).not.toThrow();
   });
 
@@ -77,7 +94,7 @@ describe.each(OVERLAYS)('deploy/kubernetes/%s', (overlay) => {
   });
 
   it('runs non-root, read-only, without privilege escalation, with limits', () => {
-    const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as Deployment;
+    const deployment = sidecarWorkload(objects);
     expect(deployment.spec!.template.spec!.securityContext?.runAsNonRoot).toBe(true);
     const c = sidecarContainer(objects);
     expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
@@ -102,8 +119,7 @@ describe.each(OVERLAYS)('deploy/kubernetes/%s', (overlay) => {
     expect(tokenFile, 'admin.auth.tokenFile').toBeDefined();
     const mount = (sidecarContainer(objects).volumeMounts ?? []).find((m) => m.mountPath === dirname(tokenFile!));
     expect(mount, `a volume mounted at ${dirname(tokenFile!)}`).toBeDefined();
-    const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as Deployment;
-    const volume = deployment.spec!.template.spec!.volumes?.find((v) => v.name === mount!.name);
+    const volume = sidecarWorkload(objects).spec!.template.spec!.volumes?.find((v) => v.name === mount!.name);
     expect(volume?.secret?.secretName).toBeTruthy();
     expect(volume?.secret?.optional ?? false).toBe(false);
   });
@@ -113,6 +129,83 @@ describe.each(OVERLAYS)('deploy/kubernetes/%s', (overlay) => {
     const wide = [cfg.receive.grpc.host, cfg.receive.http.host].some((h) => h !== '127.0.0.1' && h !== 'localhost');
     if (wide) expect(cfg.receive.auth.tokenFile ?? cfg.receive.tls.enabled).toBeTruthy();
     else expect(overlay).toBe('sidecar');
+  });
+});
+
+describe('deploy/kubernetes/sidecar: the sidecar in the application pod', () => {
+  const objects = renderKustomization(join(DEPLOY_DIR, 'sidecar'));
+  const pod = sidecarWorkload(objects).spec!.template.spec!;
+
+  it('is a native sidecar that starts (and passes its startup probe) before the app', () => {
+    expect(pod.containers.map((c) => c.name)).toEqual(['app']);
+    const names = (pod.initContainers ?? []).map((c) => c.name);
+    expect(names).toEqual(['clone-repository', 'self-healing']);
+    const sidecar = sidecarContainer(objects);
+    expect(sidecar.restartPolicy).toBe('Always');
+    expect(sidecar.startupProbe?.httpGet?.path).toBe('/healthz');
+  });
+
+  it('clones the application repository for healing with the token from a Secret, never in the arguments', () => {
+    const clone = pod.initContainers!.find((c) => c.name === 'clone-repository')!;
+    const cfg = sidecarConfig(objects);
+    expect(clone.restartPolicy).toBeUndefined();
+    const env = Object.fromEntries((clone.env ?? []).map((e) => [e.name, e]));
+    expect(env['REPO_DIR']?.value).toBe(cfg.heal.repository.path);
+    expect(env['GITHUB_TOKEN']?.valueFrom?.secretKeyRef?.key).toBe('token');
+    expect(env['GITHUB_TOKEN']?.value).toBeUndefined();
+    const argv = JSON.stringify([...(clone.command ?? []), ...(clone.args ?? [])]);
+    expect(argv).toContain('clone');
+    expect(argv).not.toMatch(/ghp_|x-access-token:[^"]*@|https:\/\/[^/"]*@/);
+    const mounts = (clone.volumeMounts ?? []).map((m) => m.mountPath);
+    expect(mounts).toContain('/var/lib/self-healing');
+  });
+
+  it('keeps state per pod, so the app may run several replicas', () => {
+    const state = pod.volumes!.find((v) => v.name === 'state')!;
+    expect(state.emptyDir).toBeDefined();
+    expect(objects.some((o) => o.kind === 'PersistentVolumeClaim')).toBe(false);
+    const d = sidecarWorkload(objects) as Deployment;
+    expect(d.spec!.replicas).toBeGreaterThan(1);
+    expect((d.spec as { strategy?: { type?: string } }).strategy?.type).not.toBe('Recreate');
+  });
+
+  it('points the app at the sidecar with the SDK default protocol', () => {
+    const app = pod.containers[0]!;
+    const env = Object.fromEntries((app.env ?? []).map((e) => [e.name, e.value]));
+    expect(env['OTEL_EXPORTER_OTLP_ENDPOINT']).toBe(`http://localhost:${sidecarConfig(objects).receive.http.port}`);
+    expect(env['OTEL_EXPORTER_OTLP_PROTOCOL']).toBeUndefined();
+  });
+});
+
+describe.each(['collector-fed', 'scaled-out'])('deploy/kubernetes/%s: the collector in front', (overlay) => {
+  const objects = renderKustomization(join(DEPLOY_DIR, overlay));
+
+  it('ships the collector Deployment, its Service and its configuration', () => {
+    const names = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(names).toEqual(expect.arrayContaining(['Deployment/otel-collector', 'Service/otel-collector', 'ConfigMap/otel-collector-config']));
+    const collector = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'otel-collector') as unknown as Deployment;
+    const c = collector.spec!.template.spec!.containers[0]!;
+    expect(c.image).toBe(`otel/opentelemetry-collector-contrib:${PINNED_COLLECTOR}`);
+    const token = c.env?.find((e) => e.name === 'SELF_HEALING_AUTH_TOKEN');
+    expect(token?.valueFrom?.secretKeyRef).toBeDefined();
+  });
+
+  it('hard-codes no namespace', () => {
+    for (const o of objects) expect((o.metadata as { namespace?: string }).namespace, `${o.kind}/${o.metadata.name}`).toBeUndefined();
+    expect(JSON.stringify(objects)).not.toMatch(/\.default\.svc|namespace: default/);
+  });
+});
+
+describe('deploy/kubernetes/scaled-out', () => {
+  const objects = renderKustomization(join(DEPLOY_DIR, 'scaled-out'));
+
+  it('runs N sidecar instances, each with its own state volume, behind a headless Service', () => {
+    const set = objects.find((o) => o.kind === 'StatefulSet') as unknown as StatefulSet;
+    expect(set.spec!.replicas).toBeGreaterThan(1);
+    expect(set.spec!.serviceName).toBe('self-healing-headless');
+    expect(set.spec!.volumeClaimTemplates?.map((t) => t.metadata?.name)).toEqual(['state']);
+    const headless = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'self-healing-headless') as unknown as Service;
+    expect(headless.spec!.clusterIP).toBe('None');
   });
 });
 
