@@ -18,6 +18,7 @@ import { engineFromConfig } from './detect/engine-from-config.js';
 import { AnomalyRecorder } from './diagnose/anomaly-recorder.js';
 import { EventBus } from './emit/event-bus.js';
 import { emitTarget } from './emit/otlp-target.js';
+import { Notifier } from './emit/notifier.js';
 import { AnomalySpanEmitter } from './emit/anomaly-spans.js';
 import { registerEventsService } from './emit/events-grpc.js';
 import { Forwarder } from './emit/forwarder.js';
@@ -164,6 +165,7 @@ export class Sidecar {
   readonly forwarder: Forwarder | undefined;
   readonly emitter: AnomalySpanEmitter | undefined;
   readonly pipeline: HealingPipeline | undefined;
+  readonly notifier: Notifier | undefined;
   private readonly db: SqliteDatabase;
   private readonly log: Logger;
   private evaluateTimer: NodeJS.Timeout | undefined;
@@ -211,6 +213,7 @@ export class Sidecar {
     }
     if (config.receive.http.enabled) this.http = new HttpReceiver(config.receive, sink, this.metrics, receiverOptions);
 
+    if (config.notify.targets.length > 0) this.notifier = new Notifier(config.notify, this.bus, this.metrics.registry, this.log, { env: parts.env });
     const target = emitTarget(config);
     if (target.kind === 'export') {
       this.emitter = new AnomalySpanEmitter({
@@ -298,6 +301,7 @@ export class Sidecar {
       }
       await this.http?.start();
       await this.admin?.listen();
+      this.notifier?.start();
     } catch (err) {
       await this.stop();
       throw err;
@@ -418,6 +422,7 @@ export class Sidecar {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     // Event streams end first: an open Subscribe call would otherwise hold the gRPC server's
     // graceful shutdown for its whole grace period.
+    await this.notifier?.stop();
     this.bus.close();
     await Promise.allSettled([this.grpc?.stop(), this.http?.stop()]);
     await this.pipeline?.stop();

@@ -7,3 +7,4 @@ export type { EmitConfig } from './sections/emit.js';
 export type { StoreConfig } from './sections/store.js';
 export type { DetectConfig } from './sections/detect.js';
 export type { HealConfig } from './sections/heal.js';
+export type { NotifyConfig, NotifyTarget } from './sections/notify.js';

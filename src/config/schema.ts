@@ -6,6 +6,7 @@ import { EmitSchema } from './sections/emit.js';
 import { StoreSchema } from './sections/store.js';
 import { DetectSchema } from './sections/detect.js';
 import { HealSchema } from './sections/heal.js';
+import { NotifySchema } from './sections/notify.js';
 
 /** The whole configuration. Each section lives in its own file under sections/. */
 export const ConfigSchema = z.strictObject({
@@ -22,6 +23,7 @@ export const ConfigSchema = z.strictObject({
     store: StoreSchema,
     detect: DetectSchema,
     heal: HealSchema,
+    notify: NotifySchema,
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
