@@ -1,13 +1,22 @@
 import type { Command } from './commands.js';
-import { readInputCommand } from './ingest-command.js';
+import { INPUT_OPTIONS, INPUT_OPTION_HELP, readInputCommand } from './ingest-command.js';
+import { commandHelp } from './help.js';
 import { analyzeBeats } from './offline-analysis.js';
 import { analysisJson, formatAnalysisTable } from './analyze-report.js';
 
-const USAGE = 'usage: self-healing analyze <files...> [--json] [--service name] [-c file] [--set path=value ...]';
+const USAGE = commandHelp({
+  synopsis: 'self-healing analyze <files...> [--json] [--service <name>] [options]',
+  description:
+    'Runs the detectors and diagnosis offline over OTLP/JSON trace files and MusicalConductor logs, as the\n' +
+    'live sidecar would over the same spans, and prints the anomalies worst first (or JSON).',
+  options: INPUT_OPTION_HELP,
+  examples: ['self-healing analyze traces.json', 'self-healing analyze --json traces/*.json > report.json'],
+});
 
 export const analyzeCommand: Command = {
   summary: 'run the detectors offline over OTLP/JSON files and conductor logs; table or --json',
   usage: USAGE,
+  options: INPUT_OPTIONS,
   async run(argv, io) {
     const input = await readInputCommand(argv, USAGE, io);
     if (!input) return 0;

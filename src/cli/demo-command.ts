@@ -1,21 +1,29 @@
+import type { ParseArgsConfig } from 'node:util';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from './commands.js';
 import { parseCommandArgs, UsageError } from './args.js';
+import { commandHelp } from './help.js';
 import { runDemo } from '../demo/demo.js';
 
-export const DEMO_USAGE = `usage: self-healing demo [--once] [--state-dir dir] [--port n] [--deadline seconds]
+const OPTIONS = { once: { type: 'boolean' }, 'state-dir': { type: 'string' }, port: { type: 'string' }, deadline: { type: 'string' } } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
-Runs the whole loop on this machine, no network: a demo app sends traces to the sidecar, faults are
-injected (a latency regression, then an exception), and the sidecar detects, diagnoses, fixes,
-validates (real tests), merges on a local git repository, deploys and learns. The terminal
-narrates each step; the dashboard shows it live.
-
-  --once               exit after one full loop (0) or when it does not complete in time (1)
-  --state-dir <dir>    where the demo repository and database go (default: a new temp dir)
-  --port <n>           dashboard port (default 8787; a busy port falls back to a free one)
-  --deadline <s>       with --once, fail when the loop takes longer (default 170)`;
+export const DEMO_USAGE = commandHelp({
+  synopsis: 'self-healing demo [--once] [--state-dir <dir>] [--port <n>] [--deadline <s>]',
+  description:
+    'Runs the whole loop on this machine, no network: a demo app sends traces to the sidecar, faults are\n' +
+    'injected (a latency regression, then an exception), and the sidecar detects, diagnoses, fixes,\n' +
+    'validates (real tests), merges on a local git repository, deploys and learns. The terminal\n' +
+    'narrates each step; the dashboard shows it live.',
+  options: [
+    ['--once', 'exit after one full loop (0) or when it does not complete in time (1)'],
+    ['--state-dir <dir>', 'where the demo repository and database go (default: a new temp dir)'],
+    ['--port <n>', 'dashboard port (default 8787; a busy port falls back to a free one)'],
+    ['--deadline <s>', 'with --once, fail when the loop takes longer (default 170)'],
+  ],
+  examples: ['npm run demo', 'self-healing demo --once --state-dir /tmp/demo'],
+});
 
 function positiveNumber(text: string | undefined, name: string, fallback: number): number {
   if (text === undefined) return fallback;
@@ -27,17 +35,9 @@ function positiveNumber(text: string | undefined, name: string, fallback: number
 export const demoCommand: Command = {
   summary: 'run the whole detect -> heal -> learn loop locally on a demo app (under 2 minutes)',
   usage: DEMO_USAGE,
+  options: OPTIONS,
   async run(argv, io) {
-    const { values } = parseCommandArgs(
-      argv,
-      {
-        once: { type: 'boolean' },
-        'state-dir': { type: 'string' },
-        port: { type: 'string' },
-        deadline: { type: 'string' },
-      },
-      false,
-    );
+    const { values } = parseCommandArgs(argv, OPTIONS, false);
     if (values.help) {
       io.out(`${DEMO_USAGE}\n`);
       return 0;

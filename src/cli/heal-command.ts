@@ -1,11 +1,23 @@
+import type { ParseArgsConfig } from 'node:util';
 import type { Command } from './commands.js';
 import { configFromArgs, parseCommandArgs, UsageError } from './args.js';
+import { commandHelp } from './help.js';
 import { openDatabase } from '../store/database.js';
 import { AnomalyStore, coreMigrations } from '../store/anomaly-store.js';
 import { healMigrations } from '../heal/migrations.js';
 import { buildHealingPipeline } from '../sidecar.js';
 
-const USAGE = 'usage: self-healing heal <diagnosis-id> [-c file] [--set path=value ...]';
+const OPTIONS = {} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+const USAGE = commandHelp({
+  synopsis: 'self-healing heal <diagnosis-id> [options]',
+  description:
+    'Runs the healing stages (fix.generate, validation.run, deployment.deploy, learning.track) for one\n' +
+    'stored diagnosis in the foreground, as the same durable job the sidecar would run. Needs\n' +
+    'heal.repository.path; store.path must be the sidecar\'s database.',
+  options: [],
+  examples: ['self-healing heal diag-1f2e3d -c sidecar.yaml'],
+});
 
 /**
  * Runs the healing stages for one stored diagnosis in the foreground, for debugging or for a
@@ -15,8 +27,9 @@ const USAGE = 'usage: self-healing heal <diagnosis-id> [-c file] [--set path=val
 export const healCommand: Command = {
   summary: 'run the healing stages for one diagnosis',
   usage: USAGE,
+  options: OPTIONS,
   async run(argv, io) {
-    const { values, positionals } = parseCommandArgs(argv, {}, true);
+    const { values, positionals } = parseCommandArgs(argv, OPTIONS, true);
     if (values.help) {
       io.out(`${USAGE}\n`);
       return 0;

@@ -1,11 +1,28 @@
 import type { Command } from './commands.js';
 import { configFromArgs, parseCommandArgs, UsageError } from './args.js';
+import { commandHelp } from './help.js';
 import { ingestFiles, terminalProgress, type IngestSummary } from '../receive/ingest.js';
 import { STATUS_ERROR, type Beat } from '../model/beat.js';
 import type { Config } from '../config/index.js';
 import type { Io } from '../main.js';
 
-const USAGE = 'usage: self-healing ingest <files...> [--json] [--service name] [-c file] [--set path=value ...]';
+/** Options of the commands that read input files (ingest, analyze). */
+export const INPUT_OPTIONS = { json: { type: 'boolean' }, service: { type: 'string' } } as const;
+
+/** Help lines for INPUT_OPTIONS. */
+export const INPUT_OPTION_HELP: Array<[string, string]> = [
+  ['--json', 'print JSON instead of a table (no progress on stderr)'],
+  ['--service <name>', 'service name for conductor log lines, which carry none'],
+];
+
+const USAGE = commandHelp({
+  synopsis: 'self-healing ingest <files...> [--json] [--service <name>] [options]',
+  description:
+    'Reads OTLP/JSON trace files and MusicalConductor logs into beats and prints per-handler counts,\n' +
+    'errors and mean durations; every line that cannot be read is reported with its file and line.',
+  options: INPUT_OPTION_HELP,
+  examples: ['self-healing ingest traces.json', 'self-healing ingest --service renderx console.log --json'],
+});
 
 /** Reads OTLP/JSON and MusicalConductor log files into beats; every error names file and line. */
 export async function readBeats(files: string[], opts: { service?: string; maxAttributesPerSpan: number; progress: boolean }): Promise<{ beats: Beat[]; summary: IngestSummary }> {
@@ -30,7 +47,7 @@ export interface InputRun {
 
 /** Shared front half of `ingest` and `analyze`: flags, configuration, and the files read into beats. */
 export async function readInputCommand(argv: string[], usage: string, io: Io): Promise<InputRun | undefined> {
-  const { values, positionals } = parseCommandArgs(argv, { json: { type: 'boolean' }, service: { type: 'string' } }, true);
+  const { values, positionals } = parseCommandArgs(argv, INPUT_OPTIONS, true);
   if (values.help) {
     io.out(`${usage}\n`);
     return undefined;
@@ -49,6 +66,7 @@ export async function readInputCommand(argv: string[], usage: string, io: Io): P
 export const ingestCommand: Command = {
   summary: 'turn OTLP/JSON files and conductor logs into beats; prints per-handler counts',
   usage: USAGE,
+  options: INPUT_OPTIONS,
   async run(argv, io) {
     const input = await readInputCommand(argv, USAGE, io);
     if (!input) return 0;

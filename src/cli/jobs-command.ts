@@ -1,19 +1,33 @@
+import type { ParseArgsConfig } from 'node:util';
 import type { Command } from './commands.js';
 import { configFromArgs, parseCommandArgs, UsageError } from './args.js';
+import { commandHelp } from './help.js';
 import { openDatabase } from '../store/database.js';
 import { coreMigrations } from '../store/anomaly-store.js';
 import { healMigrations } from '../heal/migrations.js';
 import { JobQueue } from '../heal/queue.js';
 import { formatJobsReport } from './jobs-report.js';
 
-const USAGE = 'usage: self-healing jobs [--state queued|running|succeeded|failed|parked] [--json] [-c file] [--set path=value ...]';
+const OPTIONS = { json: { type: 'boolean' }, state: { type: 'string' }, limit: { type: 'string' } } as const satisfies NonNullable<ParseArgsConfig['options']>;
+
 const STATES = ['queued', 'running', 'succeeded', 'failed', 'parked'] as const;
+const USAGE = commandHelp({
+  synopsis: 'self-healing jobs [--state <state>] [--limit <n>] [--json] [options]',
+  description: 'Lists healing jobs, newest first, with their stage and attempts, from the database at store.path.',
+  options: [
+    ['--state <state>', `only jobs in this state: ${STATES.join(', ')}`],
+    ['--limit <n>', 'at most this many jobs (default 100)'],
+    ['--json', 'print JSON instead of a table'],
+  ],
+  examples: ['self-healing jobs --state parked', 'self-healing jobs --json --limit 10 -c sidecar.yaml'],
+});
 
 export const jobsCommand: Command = {
   summary: 'list healing jobs and their state',
   usage: USAGE,
+  options: OPTIONS,
   async run(argv, io) {
-    const { values } = parseCommandArgs(argv, { json: { type: 'boolean' }, state: { type: 'string' }, limit: { type: 'string' } }, false);
+    const { values } = parseCommandArgs(argv, OPTIONS, false);
     if (values.help) {
       io.out(`${USAGE}\n`);
       return 0;

@@ -1,23 +1,22 @@
+import type { ParseArgsConfig } from 'node:util';
 import { setLogger } from '@grpc/grpc-js';
 import type { Command } from './commands.js';
 import { configFromArgs, parseCommandArgs } from './args.js';
 import { describeListenError } from './listen-error.js';
+import { commandHelp } from './help.js';
 import { createLogger, type Logger } from '../emit/logger.js';
 import { Sidecar } from '../sidecar.js';
 
-export const SERVE_USAGE = `usage: self-healing serve [-c file] [--set path=value ...] [--log-format json|pretty]
+const OPTIONS = {} as const satisfies NonNullable<ParseArgsConfig['options']>;
 
-Runs the sidecar: OTLP receivers, detection, diagnosis, healing and the admin server, until
-SIGTERM or SIGINT. Logs go to stderr, one JSON object per line (--log-format pretty for a terminal).
-
-Options:
-  -c, --config <file>        YAML configuration file
-  --set <path=value>         override one field (repeatable); see docs/configuration.md
-  --log-format <json|pretty> log line format (logFormat)
-  -h, --help                 this help
-
-Example:
-  self-healing serve --set receive.http.port=14318 --log-format pretty`;
+export const SERVE_USAGE = commandHelp({
+  synopsis: 'self-healing serve [options]',
+  description:
+    'Runs the sidecar: OTLP receivers (gRPC :4317, HTTP :4318), detection, diagnosis, healing and the\n' +
+    'admin server (:8787), until SIGTERM or SIGINT, then shuts down in order. Logs go to stderr.',
+  options: [],
+  examples: ['self-healing serve', 'self-healing serve -c sidecar.yaml --set receive.http.port=14318 --log-format pretty'],
+});
 
 /** grpc-js writes its own errors to the console; they go through the sidecar's log format instead. */
 function routeGrpcLogs(log: Logger): void {
@@ -36,8 +35,9 @@ function routeGrpcLogs(log: Logger): void {
 export const serveCommand: Command = {
   summary: 'run the sidecar: OTLP receivers, detection, diagnosis, healing, admin server',
   usage: SERVE_USAGE,
+  options: OPTIONS,
   async run(argv, io) {
-    const { values } = parseCommandArgs(argv, {}, false);
+    const { values } = parseCommandArgs(argv, OPTIONS, false);
     if (values.help) {
       io.out(`${SERVE_USAGE}\n`);
       return 0;
