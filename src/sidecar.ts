@@ -10,7 +10,7 @@ import { pruneBefore, type PruneCounts } from './store/retention.js';
 import { AnomalyStore, coreMigrations } from './store/anomaly-store.js';
 import { MonitoredAnomalyStore } from './store/monitored-anomaly-store.js';
 import { StoreHealth } from './store/store-health.js';
-import { PendingChanges } from './store/pending-changes.js';
+import { RetryingHandler } from './store/retrying-handler.js';
 import { StoreMetrics } from './emit/store-metrics.js';
 import { healMigrations } from './heal/migrations.js';
 import type { DetectionEngine } from './detect/engine.js';
@@ -171,7 +171,7 @@ export class Sidecar {
   private readonly pipelineMetrics: PipelineMetrics;
   private readonly storeHealth: StoreHealth;
   private readonly storeMetrics: StoreMetrics;
-  private readonly pendingChanges = new PendingChanges<AnomalyChange>(MAX_PENDING_CHANGES);
+  private readonly changes: RetryingHandler<AnomalyChange, { change: AnomalyChange; diagnosis?: Diagnosis }>;
   /** Time of the evaluation in progress, so diagnoses are stamped with data time offline. */
   private evaluationNowMs = Date.now();
   private stopping = false;
@@ -192,8 +192,19 @@ export class Sidecar {
     this.engine = parts.engine;
     this.log = parts.log;
     this.metrics = createMetrics();
-    this.storeMetrics = new StoreMetrics(this.metrics.registry, () => this.pendingChanges.size);
+    this.storeMetrics = new StoreMetrics(this.metrics.registry, () => this.changes.pending);
     this.storeHealth = new StoreHealth(parts.dbPath, (operation, code) => this.storeMetrics.countError(operation, code));
+    // Changes the store refused are retried at the next evaluation, so they still get stored, diagnosed and healed.
+    this.changes = new RetryingHandler({
+      handle: (change, retry) => this.handleChange(change, retry),
+      failures: () => this.storeHealth.failures,
+      capacity: MAX_PENDING_CHANGES,
+      onDropped: (change) => {
+        this.storeMetrics.countDropped();
+        this.log.error('store retry queue full: dropped an anomaly change', { anomalyId: change.anomaly.id });
+      },
+      onError: (err, change) => this.log.error('handling an anomaly change failed', { err, anomalyId: change.anomaly.id }),
+    });
     this.store = new MonitoredAnomalyStore(this.db, this.storeHealth);
     this.bus = new EventBus(this.store);
 
@@ -326,7 +337,7 @@ export class Sidecar {
     if (this.stopping) reasons.push('shutting down');
     if (this.grpc && !this.grpc.listening) reasons.push('gRPC receiver not listening');
     reasons.push(...this.storeHealth.reasons());
-    if (this.pendingChanges.size > 0) reasons.push(`store: ${this.pendingChanges.size} anomaly change(s) waiting to be stored`);
+    if (this.changes.pending > 0) reasons.push(`store: ${this.changes.pending} anomaly change(s) waiting to be stored`);
     return { ready: reasons.length === 0, reasons };
   }
 
@@ -335,43 +346,15 @@ export class Sidecar {
    * diagnose new anomalies, emit spans, hand diagnoses to healing. Returns the changes.
    */
   evaluate(nowMs: number): Array<{ change: AnomalyChange; diagnosis?: Diagnosis }> {
-    const out: Array<{ change: AnomalyChange; diagnosis?: Diagnosis }> = [];
     let changes: AnomalyChange[];
     this.evaluationNowMs = nowMs;
     try {
       changes = this.engine.evaluate(nowMs);
     } catch (err) {
       this.log.error('detection failed', { err });
-      return out;
+      return [];
     }
-    // Changes the store refused earlier go first, in order, before newer changes of the same anomaly.
-    this.pendingChanges.retry((change) => this.tryChange(change, out, true));
-    for (const change of changes) {
-      if (this.pendingChanges.size > 0 || !this.tryChange(change, out, false)) this.deferChange(change);
-    }
-    return out;
-  }
-
-  /**
-   * Handles one change; false when a store write failed on the way (the change is then retried
-   * at the next evaluation rather than lost, so the anomaly still gets stored, diagnosed and healed).
-   */
-  private tryChange(change: AnomalyChange, out: Array<{ change: AnomalyChange; diagnosis?: Diagnosis }>, retry: boolean): boolean {
-    const failuresBefore = this.storeHealth.failures;
-    try {
-      out.push(this.handleChange(change, retry));
-    } catch (err) {
-      this.log.error('handling an anomaly change failed', { err, anomalyId: change.anomaly.id });
-    }
-    return this.storeHealth.failures === failuresBefore;
-  }
-
-  private deferChange(change: AnomalyChange): void {
-    const dropped = this.pendingChanges.push(change);
-    if (dropped !== undefined) {
-      this.storeMetrics.countDropped();
-      this.log.error('store retry queue full: dropped an anomaly change', { anomalyId: dropped.anomaly.id });
-    }
+    return this.changes.process(changes);
   }
 
   private handleChange(change: AnomalyChange, retry = false): { change: AnomalyChange; diagnosis?: Diagnosis } {

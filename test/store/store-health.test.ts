@@ -9,6 +9,7 @@ import { createLogger } from '../../src/emit/logger.js';
 import { Sidecar } from '../../src/sidecar.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
 import { PendingChanges } from '../../src/store/pending-changes.js';
+import { RetryingHandler } from '../../src/store/retrying-handler.js';
 import { StoreHealth } from '../../src/store/store-health.js';
 import { seededRandom, traffic } from '../detect/beat-factory.js';
 
@@ -184,6 +185,36 @@ describe('store health pieces', () => {
     expect(q.size).toBe(1);
     expect(q.retry(() => true)).toBe(1);
     expect(q.size).toBe(0);
+  });
+
+  it('retries items whose store write failed, in order and before newer ones, and reports drops and errors', () => {
+    let failures = 0;
+    let storeUp = false;
+    const handled: string[] = [];
+    const dropped: string[] = [];
+    const errors: string[] = [];
+    const h = new RetryingHandler<string, string>({
+      handle: (item, retry) => {
+        handled.push(`${item}${retry ? '(retry)' : ''}`);
+        if (item === 'boom') throw new Error('not a store problem');
+        if (!storeUp) failures++;
+        return item;
+      },
+      failures: () => failures,
+      capacity: 2,
+      onDropped: (item) => dropped.push(item),
+      onError: (err) => errors.push((err as Error).message),
+    });
+    expect(h.process(['a', 'b', 'c'])).toEqual(['a']);
+    // 'a' failed to store; 'b' and 'c' queued behind it without running; capacity 2 drops 'a'.
+    expect(handled).toEqual(['a']);
+    expect(dropped).toEqual(['a']);
+    expect(h.pending).toBe(2);
+    storeUp = true;
+    expect(h.process(['boom', 'd'])).toEqual(['b', 'c', 'd']);
+    expect(handled.slice(1)).toEqual(['b(retry)', 'c(retry)', 'boom', 'd']);
+    expect(errors).toEqual(['not a store problem']);
+    expect(h.pending).toBe(0);
   });
 
   it('reports the last write failure until a write succeeds, and counts each', () => {
