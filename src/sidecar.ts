@@ -9,7 +9,7 @@ import { openDatabase, type SqliteDatabase } from './store/database.js';
 import { pruneBefore, type PruneCounts } from './store/retention.js';
 import { AnomalyStore, coreMigrations } from './store/anomaly-store.js';
 import { MonitoredAnomalyStore } from './store/monitored-anomaly-store.js';
-import { StoreHealth } from './store/store-health.js';
+import { StoreHealth, userVersionWriteProbe } from './store/store-health.js';
 import { RetryingHandler } from './store/retrying-handler.js';
 import { StoreMetrics } from './emit/store-metrics.js';
 import { healMigrations } from './heal/migrations.js';
@@ -193,7 +193,7 @@ export class Sidecar {
     this.log = parts.log;
     this.metrics = createMetrics();
     this.storeMetrics = new StoreMetrics(this.metrics.registry, () => this.changes.pending);
-    this.storeHealth = new StoreHealth(parts.dbPath, (operation, code) => this.storeMetrics.countError(operation, code));
+    this.storeHealth = new StoreHealth(parts.dbPath, (operation, code) => this.storeMetrics.countError(operation, code), userVersionWriteProbe(this.db));
     // Changes the store refused are retried at the next evaluation, so they still get stored, diagnosed and healed.
     this.changes = new RetryingHandler({
       handle: (change, retry) => this.handleChange(change, retry),

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/emit/logger.js';
 import { Sidecar } from '../../src/sidecar.js';
-import type { SqliteDatabase } from '../../src/store/database.js';
+import { openDatabase, StoreOpenError, type SqliteDatabase } from '../../src/store/database.js';
+import { coreMigrations } from '../../src/store/anomaly-store.js';
 import { PendingChanges } from '../../src/store/pending-changes.js';
 import { RetryingHandler } from '../../src/store/retrying-handler.js';
 import { StoreHealth } from '../../src/store/store-health.js';
@@ -170,6 +171,55 @@ describe('store health on a running sidecar with a real SQLite file', { timeout:
     expect(await readyz(s)).toEqual({ status: 200, reasons: [] });
     expect(diagnosedPerformanceAnomalies(s)).toBeGreaterThan(0);
     expect(s.store.listAnomalies({ type: 'performance', limit: 10, offset: 0 })[0]!.handler).toBe('resolveTemplate');
+  });
+});
+
+describe('opening a bad store at start-up', () => {
+  it('names the file and the problem for a corrupted file and a path under a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sh-store-open-'));
+    try {
+      const garbage = join(dir, 'garbage.db');
+      writeFileSync(garbage, randomBytes(8192));
+      expect(() => openDatabase(garbage, coreMigrations)).toThrow(StoreOpenError);
+      expect(() => openDatabase(garbage, coreMigrations)).toThrow(/store\.path: cannot open .*garbage\.db: SQLITE_NOTADB/);
+      writeFileSync(join(dir, 'a-file'), 'x');
+      expect(() => openDatabase(join(dir, 'a-file', 'state.db'), coreMigrations)).toThrow(/store\.path: cannot open .*a-file\/state\.db: (ENOTDIR|EEXIST)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a store that is read-only from the start', () => {
+  it('starts (SQLite opens it read-only) but is not ready, saying it cannot write', async () => {
+    const first = await start();
+    const { dir, dbPath } = first;
+    await first.sidecar.stop();
+    const readOnly = process.getuid?.() === 0;
+    try {
+      // Root writes through file modes: an immutable file is read-only even for root.
+      if (readOnly) immutable([dbPath, `${dbPath}-wal`, `${dbPath}-shm`], true);
+      const config = ConfigSchema.parse({
+        receive: { grpc: { enabled: false }, http: { enabled: false } },
+        admin: { port: 0 },
+        emit: { otlp: { enabled: false } },
+        store: { path: dbPath },
+        heal: { enabled: false },
+      });
+      const sidecar = await Sidecar.start(config, { manualEvaluation: true, env: {}, logger: createLogger('silent') });
+      try {
+        if (!readOnly) (sidecar as unknown as { db: SqliteDatabase }).db.pragma('query_only = 1');
+        const r = await readyz(sidecar);
+        expect(r.status).toBe(503);
+        expect(r.reasons.join('\n')).toMatch(/store: cannot write \(SQLITE_READONLY/);
+        expect(await metric(sidecar, /self_healing_store_errors_total\{operation="probe",code="SQLITE_READONLY"\} (\d+)/)).toBeGreaterThan(0);
+      } finally {
+        await sidecar.stop();
+      }
+    } finally {
+      if (readOnly) immutable([dbPath, `${dbPath}-wal`, `${dbPath}-shm`], false);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
