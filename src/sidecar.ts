@@ -27,9 +27,9 @@ import { createLogger, type Logger } from './emit/logger.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
 import { HttpReceiver } from './receive/http-server.js';
 import { Admission } from './receive/admission.js';
-import { bearerCheckFromConfig } from './receive/auth.js';
+import { createBearerCheck } from './receive/auth.js';
 import { AdminServer } from './web/admin-server.js';
-import { adminAccessFromConfig, isLoopbackHost } from './web/admin-access-from-config.js';
+import { adminAccessFromConfig, adminTokenFromConfig, isLoopbackHost } from './web/admin-access-from-config.js';
 import { registerInfoRoutes } from './web/info-api.js';
 import { registerSignInRoutes } from './web/signin.js';
 import { registerHealthRoutes } from './web/health.js';
@@ -217,7 +217,9 @@ export class Sidecar {
     const receiverOptions = { admission, ...(onAccepted ? { onAccepted } : {}) };
     if (config.receive.grpc.enabled) {
       this.grpc = new GrpcReceiver(config.receive, sink, this.metrics, receiverOptions);
-      registerEventsService(this.grpc.grpcServer as Server, this.bus, bearerCheckFromConfig(config.receive, parts.env));
+      // The event stream is an admin surface (diagnoses, patches): the admin token, which is the
+      // receivers' token unless admin.auth names another.
+      registerEventsService(this.grpc.grpcServer as Server, this.bus, createBearerCheck(adminTokenFromConfig(config, parts.env)));
     }
     if (config.receive.http.enabled) this.http = new HttpReceiver(config.receive, sink, this.metrics, receiverOptions);
 
