@@ -9,8 +9,8 @@ import { openDatabase, type SqliteDatabase } from './store/database.js';
 import { pruneBefore, type PruneCounts } from './store/retention.js';
 import { AnomalyStore, coreMigrations } from './store/anomaly-store.js';
 import { MonitoredAnomalyStore } from './store/monitored-anomaly-store.js';
-import { StoreHealth } from './store/store-health.js';
-import { PendingChanges } from './store/pending-changes.js';
+import { StoreHealth, userVersionWriteProbe } from './store/store-health.js';
+import { RetryingHandler } from './store/retrying-handler.js';
 import { StoreMetrics } from './emit/store-metrics.js';
 import { healMigrations } from './heal/migrations.js';
 import type { DetectionEngine } from './detect/engine.js';
@@ -29,9 +29,9 @@ import { createLogger, type Logger } from './emit/logger.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
 import { HttpReceiver } from './receive/http-server.js';
 import { Admission } from './receive/admission.js';
-import { bearerCheckFromConfig } from './receive/auth.js';
+import { createBearerCheck } from './receive/auth.js';
 import { AdminServer } from './web/admin-server.js';
-import { adminAccessFromConfig, isLoopbackHost } from './web/admin-access-from-config.js';
+import { adminAccessFromConfig, adminTokenFromConfig, isLoopbackHost } from './web/admin-access-from-config.js';
 import { registerInfoRoutes } from './web/info-api.js';
 import { registerSignInRoutes } from './web/signin.js';
 import { registerHealthRoutes } from './web/health.js';
@@ -174,7 +174,7 @@ export class Sidecar {
   private readonly pipelineMetrics: PipelineMetrics;
   private readonly storeHealth: StoreHealth;
   private readonly storeMetrics: StoreMetrics;
-  private readonly pendingChanges = new PendingChanges<AnomalyChange>(MAX_PENDING_CHANGES);
+  private readonly changes: RetryingHandler<AnomalyChange, { change: AnomalyChange; diagnosis?: Diagnosis }>;
   /** Time of the evaluation in progress, so diagnoses are stamped with data time offline. */
   private evaluationNowMs = Date.now();
   private stopping = false;
@@ -195,8 +195,19 @@ export class Sidecar {
     this.engine = parts.engine;
     this.log = parts.log;
     this.metrics = createMetrics();
-    this.storeMetrics = new StoreMetrics(this.metrics.registry, () => this.pendingChanges.size);
-    this.storeHealth = new StoreHealth(parts.dbPath, (operation, code) => this.storeMetrics.countError(operation, code));
+    this.storeMetrics = new StoreMetrics(this.metrics.registry, () => this.changes.pending);
+    this.storeHealth = new StoreHealth(parts.dbPath, (operation, code) => this.storeMetrics.countError(operation, code), userVersionWriteProbe(this.db));
+    // Changes the store refused are retried at the next evaluation, so they still get stored, diagnosed and healed.
+    this.changes = new RetryingHandler({
+      handle: (change, retry) => this.handleChange(change, retry),
+      failures: () => this.storeHealth.failures,
+      capacity: MAX_PENDING_CHANGES,
+      onDropped: (change) => {
+        this.storeMetrics.countDropped();
+        this.log.error('store retry queue full: dropped an anomaly change', { anomalyId: change.anomaly.id });
+      },
+      onError: (err, change) => this.log.error('handling an anomaly change failed', { err, anomalyId: change.anomaly.id }),
+    });
     this.store = new MonitoredAnomalyStore(this.db, this.storeHealth);
     this.bus = new EventBus(this.store);
 
@@ -209,7 +220,9 @@ export class Sidecar {
     const receiverOptions = { admission, ...(onAccepted ? { onAccepted } : {}) };
     if (config.receive.grpc.enabled) {
       this.grpc = new GrpcReceiver(config.receive, sink, this.metrics, receiverOptions);
-      registerEventsService(this.grpc.grpcServer as Server, this.bus, bearerCheckFromConfig(config.receive, parts.env));
+      // The event stream is an admin surface (diagnoses, patches): the admin token, which is the
+      // receivers' token unless admin.auth names another.
+      registerEventsService(this.grpc.grpcServer as Server, this.bus, createBearerCheck(adminTokenFromConfig(config, parts.env)));
     }
     if (config.receive.http.enabled) this.http = new HttpReceiver(config.receive, sink, this.metrics, receiverOptions);
 
@@ -338,7 +351,7 @@ export class Sidecar {
     if (this.stopping) reasons.push('shutting down');
     if (this.grpc && !this.grpc.listening) reasons.push('gRPC receiver not listening');
     reasons.push(...this.storeHealth.reasons());
-    if (this.pendingChanges.size > 0) reasons.push(`store: ${this.pendingChanges.size} anomaly change(s) waiting to be stored`);
+    if (this.changes.pending > 0) reasons.push(`store: ${this.changes.pending} anomaly change(s) waiting to be stored`);
     return { ready: reasons.length === 0, reasons };
   }
 
@@ -347,43 +360,15 @@ export class Sidecar {
    * diagnose new anomalies, emit spans, hand diagnoses to healing. Returns the changes.
    */
   evaluate(nowMs: number): Array<{ change: AnomalyChange; diagnosis?: Diagnosis }> {
-    const out: Array<{ change: AnomalyChange; diagnosis?: Diagnosis }> = [];
     let changes: AnomalyChange[];
     this.evaluationNowMs = nowMs;
     try {
       changes = this.engine.evaluate(nowMs);
     } catch (err) {
       this.log.error('detection failed', { err });
-      return out;
+      return [];
     }
-    // Changes the store refused earlier go first, in order, before newer changes of the same anomaly.
-    this.pendingChanges.retry((change) => this.tryChange(change, out, true));
-    for (const change of changes) {
-      if (this.pendingChanges.size > 0 || !this.tryChange(change, out, false)) this.deferChange(change);
-    }
-    return out;
-  }
-
-  /**
-   * Handles one change; false when a store write failed on the way (the change is then retried
-   * at the next evaluation rather than lost, so the anomaly still gets stored, diagnosed and healed).
-   */
-  private tryChange(change: AnomalyChange, out: Array<{ change: AnomalyChange; diagnosis?: Diagnosis }>, retry: boolean): boolean {
-    const failuresBefore = this.storeHealth.failures;
-    try {
-      out.push(this.handleChange(change, retry));
-    } catch (err) {
-      this.log.error('handling an anomaly change failed', { err, anomalyId: change.anomaly.id });
-    }
-    return this.storeHealth.failures === failuresBefore;
-  }
-
-  private deferChange(change: AnomalyChange): void {
-    const dropped = this.pendingChanges.push(change);
-    if (dropped !== undefined) {
-      this.storeMetrics.countDropped();
-      this.log.error('store retry queue full: dropped an anomaly change', { anomalyId: dropped.anomaly.id });
-    }
+    return this.changes.process(changes);
   }
 
   private handleChange(change: AnomalyChange, retry = false): { change: AnomalyChange; diagnosis?: Diagnosis } {

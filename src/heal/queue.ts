@@ -173,6 +173,10 @@ export interface JobSummary {
   validation: { passed: boolean; tests?: TestFigures; linePct?: number } | undefined;
   deployment: { decision: string; branch?: string; mergeSha?: string; state?: string; url?: string } | undefined;
   verdict: string | undefined;
+  /** Attempts at the current stage lost with their worker, when any. */
+  lostAttempts?: number;
+  /** Why the job is parked, when it is parked for lost workers. */
+  parkedReason?: string;
 }
 
 export type FailOutcome = 'retry' | 'parked' | 'lease-lost';
@@ -576,6 +580,8 @@ export class JobQueue {
         : undefined,
       verdict: learned?.verdict,
     };
+    if (job.lostAttempts > 0) summary.lostAttempts = job.lostAttempts;
+    if (job.parkedReason !== undefined) summary.parkedReason = job.parkedReason;
     return summary;
   }
 

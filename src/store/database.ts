@@ -15,16 +15,35 @@ export interface Migration {
   sql: string;
 }
 
+/** The store could not be opened; the message names the file and SQLite's (or the OS's) code. */
+export class StoreOpenError extends Error {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    const code = (cause as { code?: unknown }).code;
+    super(`store.path: cannot open ${path}: ${typeof code === 'string' ? `${code}: ` : ''}${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'StoreOpenError';
+  }
+}
+
 /** Opens (creating if needed) the SQLite file in WAL mode and applies pending migrations in order. */
 export function openDatabase(path: string, migrations: Migration[]): SqliteDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  applyMigrations(db, migrations);
-  return db;
+  let db: SqliteDatabase | undefined;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+    // The first statements read the file header: a corrupted or foreign file fails here.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    applyMigrations(db, migrations);
+    return db;
+  } catch (err) {
+    db?.close();
+    throw new StoreOpenError(path, err);
+  }
 }
 
 export function applyMigrations(db: SqliteDatabase, migrations: Migration[]): number {

@@ -50,6 +50,8 @@ export class StoreHealth {
   constructor(
     private readonly path: string,
     private readonly countError: StoreErrorCounter = () => {},
+    /** A tiny real write (see userVersionWriteProbe); catches a store that opened read-only. */
+    private readonly writeProbe?: () => void,
   ) {
     this.inode = path === ':memory:' ? undefined : statSync(path).ino;
   }
@@ -81,6 +83,15 @@ export class StoreHealth {
         this.countError('probe', 'FILE');
       }
     }
+    if (this.writeProbe) {
+      try {
+        this.writeProbe();
+      } catch (err) {
+        // Not recorded as the last write failure: a probe that works again must not hide one.
+        this.countError('probe', errorCode(err));
+        out.push(`store: cannot write (${errorCode(err)}: ${err instanceof Error ? err.message : String(err)})`);
+      }
+    }
     if (this.lastFailure) out.push(`store: last write failed (${this.lastFailure.operation}: ${this.lastFailure.code}: ${this.lastFailure.message})`);
     return out;
   }
@@ -109,4 +120,16 @@ export class StoreHealth {
     }
     return undefined;
   }
+}
+
+/**
+ * Rewrites the database's user_version with its own value: one real write transaction that
+ * touches no table and leaves nothing behind. SQLite opens a file it may not write (read-only
+ * mount, immutable file) read-only without saying so; this write is where that shows.
+ */
+export function userVersionWriteProbe(db: Database.Database): () => void {
+  return () => {
+    const v = db.pragma('user_version', { simple: true }) as number;
+    db.pragma(`user_version = ${Number(v)}`);
+  };
 }

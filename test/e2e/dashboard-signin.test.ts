@@ -75,7 +75,7 @@ describe('dashboard sign-in in Chromium', () => {
     expect(cookie).toMatchObject({ name: 'sh_admin_session', httpOnly: true, sameSite: 'Strict', secure: false });
     expect(cookie!.value).not.toContain(TOKEN);
     // Scripts cannot read it; the API answers the page's own requests.
-    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.evaluate('document.cookie')).toBe('');
     expect(await page.evaluate(async () => (await fetch('/api/v1/anomalies')).status)).toBe(200);
     // A same-origin JSON POST passes the CSRF rule (404: no such anomaly); text/plain does not.
     const statuses = await page.evaluate(async () => {

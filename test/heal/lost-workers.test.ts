@@ -105,6 +105,7 @@ describe('lost workers: kill -9 inside validation, orphaned test runs swept, par
     expect(groupAlive(groups[2]!)).toBe(false);
     expect(queue.get(id)).toMatchObject({ state: 'parked', parkedReason: 'lost-workers', stage: 'validation.run', attempt: 0, lostAttempts: 3, testPgid: undefined });
     expect(queue.get(id)!.error).toContain('3 attempt(s) at validation.run lost');
+    expect(queue.summarize(queue.get(id)!)).toMatchObject({ state: 'parked', lostAttempts: 3, parkedReason: 'lost-workers' });
 
     // A restart resumes the parked job and completes it.
     unlinkSync(hold);

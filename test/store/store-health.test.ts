@@ -7,8 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { createLogger } from '../../src/emit/logger.js';
 import { Sidecar } from '../../src/sidecar.js';
-import type { SqliteDatabase } from '../../src/store/database.js';
+import { openDatabase, StoreOpenError, type SqliteDatabase } from '../../src/store/database.js';
+import { coreMigrations } from '../../src/store/anomaly-store.js';
 import { PendingChanges } from '../../src/store/pending-changes.js';
+import { RetryingHandler } from '../../src/store/retrying-handler.js';
 import { StoreHealth } from '../../src/store/store-health.js';
 import { seededRandom, traffic } from '../detect/beat-factory.js';
 
@@ -172,6 +174,55 @@ describe('store health on a running sidecar with a real SQLite file', { timeout:
   });
 });
 
+describe('opening a bad store at start-up', () => {
+  it('names the file and the problem for a corrupted file and a path under a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sh-store-open-'));
+    try {
+      const garbage = join(dir, 'garbage.db');
+      writeFileSync(garbage, randomBytes(8192));
+      expect(() => openDatabase(garbage, coreMigrations)).toThrow(StoreOpenError);
+      expect(() => openDatabase(garbage, coreMigrations)).toThrow(/store\.path: cannot open .*garbage\.db: SQLITE_NOTADB/);
+      writeFileSync(join(dir, 'a-file'), 'x');
+      expect(() => openDatabase(join(dir, 'a-file', 'state.db'), coreMigrations)).toThrow(/store\.path: cannot open .*a-file\/state\.db: (ENOTDIR|EEXIST)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a store that is read-only from the start', () => {
+  it('starts (SQLite opens it read-only) but is not ready, saying it cannot write', async () => {
+    const first = await start();
+    const { dir, dbPath } = first;
+    await first.sidecar.stop();
+    const readOnly = process.getuid?.() === 0;
+    try {
+      // Root writes through file modes: an immutable file is read-only even for root.
+      if (readOnly) immutable([dbPath, `${dbPath}-wal`, `${dbPath}-shm`], true);
+      const config = ConfigSchema.parse({
+        receive: { grpc: { enabled: false }, http: { enabled: false } },
+        admin: { port: 0 },
+        emit: { otlp: { enabled: false } },
+        store: { path: dbPath },
+        heal: { enabled: false },
+      });
+      const sidecar = await Sidecar.start(config, { manualEvaluation: true, env: {}, logger: createLogger('silent') });
+      try {
+        if (!readOnly) (sidecar as unknown as { db: SqliteDatabase }).db.pragma('query_only = 1');
+        const r = await readyz(sidecar);
+        expect(r.status).toBe(503);
+        expect(r.reasons.join('\n')).toMatch(/store: cannot write \(SQLITE_READONLY/);
+        expect(await metric(sidecar, /self_healing_store_errors_total\{operation="probe",code="SQLITE_READONLY"\} (\d+)/)).toBeGreaterThan(0);
+      } finally {
+        await sidecar.stop();
+      }
+    } finally {
+      if (readOnly) immutable([dbPath, `${dbPath}-wal`, `${dbPath}-shm`], false);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('store health pieces', () => {
   it('keeps pending changes in order, bounded, dropping the oldest', () => {
     const q = new PendingChanges<number>(2);
@@ -184,6 +235,36 @@ describe('store health pieces', () => {
     expect(q.size).toBe(1);
     expect(q.retry(() => true)).toBe(1);
     expect(q.size).toBe(0);
+  });
+
+  it('retries items whose store write failed, in order and before newer ones, and reports drops and errors', () => {
+    let failures = 0;
+    let storeUp = false;
+    const handled: string[] = [];
+    const dropped: string[] = [];
+    const errors: string[] = [];
+    const h = new RetryingHandler<string, string>({
+      handle: (item, retry) => {
+        handled.push(`${item}${retry ? '(retry)' : ''}`);
+        if (item === 'boom') throw new Error('not a store problem');
+        if (!storeUp) failures++;
+        return item;
+      },
+      failures: () => failures,
+      capacity: 2,
+      onDropped: (item) => dropped.push(item),
+      onError: (err) => errors.push((err as Error).message),
+    });
+    expect(h.process(['a', 'b', 'c'])).toEqual(['a']);
+    // 'a' failed to store; 'b' and 'c' queued behind it without running; capacity 2 drops 'a'.
+    expect(handled).toEqual(['a']);
+    expect(dropped).toEqual(['a']);
+    expect(h.pending).toBe(2);
+    storeUp = true;
+    expect(h.process(['boom', 'd'])).toEqual(['b', 'c', 'd']);
+    expect(handled.slice(1)).toEqual(['b(retry)', 'c(retry)', 'boom', 'd']);
+    expect(errors).toEqual(['not a store problem']);
+    expect(h.pending).toBe(0);
   });
 
   it('reports the last write failure until a write succeeds, and counts each', () => {

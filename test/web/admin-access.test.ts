@@ -10,6 +10,8 @@ import { AdminAccess, csrfProblem, hostName, isAllowedHost, isJsonContentType } 
 import { adminTokenFromConfig, isLoopbackHost } from '../../src/web/admin-access-from-config.js';
 import { AdminSessions, readCookie, SESSION_COOKIE, sessionCookie } from '../../src/web/admin-session.js';
 import { rawRequest } from './admin-http.js';
+import { Metadata, status } from '@grpc/grpc-js';
+import { createEventsClient } from '../../src/emit/events-grpc.js';
 
 const TOKEN = 'admin-token-0123456789';
 const RECEIVE_TOKEN = 'receive-token-abcdef';
@@ -151,6 +153,29 @@ describe('admin gate on every route of a running sidecar (token configured)', ()
     expect((await rawRequest(port, 'GET', '/readyz')).status).toBe(200);
     expect((await rawRequest(port, 'GET', '/metrics')).status).toBe(401);
     expect((await rawRequest(port, 'GET', '/metrics', bearer)).status).toBe(200);
+  });
+
+  it('asks for the admin token, not the receivers\' one, on the gRPC event stream', async () => {
+    const client = createEventsClient(`127.0.0.1:${sidecar.grpc!.port}`);
+    try {
+      const codeWith = (token: string | undefined): Promise<number | 'data'> =>
+        new Promise((resolve) => {
+          const md = new Metadata();
+          if (token !== undefined) md.set('authorization', `Bearer ${token}`);
+          const call = client.Subscribe({ afterSeq: 0, kinds: [] }, md);
+          call.on('data', () => {
+            resolve('data');
+            call.cancel();
+          });
+          call.on('error', (err: { code: number }) => resolve(err.code));
+        });
+      expect(await codeWith(undefined)).toBe(status.UNAUTHENTICATED);
+      expect(await codeWith(RECEIVE_TOKEN)).toBe(status.UNAUTHENTICATED);
+      sidecar.bus.publish('test.ping', {});
+      expect(await codeWith(TOKEN)).toBe('data');
+    } finally {
+      client.close();
+    }
   });
 
   it('checks unknown paths like token routes, so they reveal nothing', async () => {
