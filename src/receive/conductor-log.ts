@@ -1,4 +1,4 @@
-import { STATUS_ERROR, STATUS_OK, type Beat, type BeatError } from '../model/beat.js';
+import { MAX_BEAT_KIND_LENGTH, STATUS_ERROR, STATUS_OK, type Beat, type BeatError } from '../model/beat.js';
 import { UNKNOWN_HANDLER, UNKNOWN_SERVICE } from './beat-builder.js';
 import { buildBeatError } from './fingerprint.js';
 import { StringInterner } from './intern.js';
@@ -201,7 +201,7 @@ export class ConductorLogParser {
         event,
         handler: handler ?? (event !== '' ? event : UNKNOWN_HANDLER),
         plugin: pick(doc, PLUGIN_FIELDS) ?? '',
-        kind: kindRaw === 'pure' || kindRaw === 'stage-crew' ? kindRaw : '',
+        kind: kindRaw !== undefined && kindRaw.length <= MAX_BEAT_KIND_LENGTH ? kindRaw : '',
         correlationId: run,
         startMs,
         durationMs,
