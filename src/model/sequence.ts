@@ -8,7 +8,7 @@ import { MAX_BEAT_KIND_LENGTH } from './beat.js';
  */
 export const SequenceBeatSchema = z
   .looseObject({
-    beat: z.number().int().positive(),
+    beat: z.number().int().nonnegative(),
     event: z.string().min(1),
     handler: z.string().min(1),
     title: z.string().optional(),

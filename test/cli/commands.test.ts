@@ -108,6 +108,23 @@ describe('CLI commands', () => {
     expect(table.out).toContain('3500 beats');
   });
 
+  it('analyze logs one line per skipped sequence file, counts them and still analyzes', async () => {
+    const seqDir = mkdtempSync(join(tmpdir(), 'sh-cli-seq-'));
+    try {
+      writeFileSync(join(seqDir, 'ok.json'), JSON.stringify({ id: 's', name: 's', movements: [{ name: 'm', beats: [{ beat: 1, event: 'e', handler: 'resolveTemplate' }] }] }));
+      writeFileSync(join(seqDir, 'tsconfig.json'), JSON.stringify({ compilerOptions: {} }));
+      const sets = ['--set', 'detect.sliceMs=1000', '--set', 'detect.windowSlices=6', '--set', `detect.sequenceFiles=${JSON.stringify([`${seqDir}/*.json`])}`];
+      const r = await run(['analyze', '--json', ...sets, traces]);
+      expect(r.code).toBe(0);
+      expect(r.err.trim().split('\n').filter((l) => l.startsWith('sequence file skipped:'))).toHaveLength(1);
+      expect(r.err).toContain('tsconfig.json: TypeScript configuration (compilerOptions), not a sequence');
+      expect((JSON.parse(r.out) as { input: { sequenceFilesSkipped: number } }).input.sequenceFilesSkipped).toBe(1);
+      expect((await run(['analyze', ...sets, traces])).out).toContain('1 sequence file(s) skipped');
+    } finally {
+      rmSync(seqDir, { recursive: true, force: true });
+    }
+  });
+
   it('jobs lists an empty queue and validates --state', async () => {
     const db = join(dir, 'jobs.db');
     const r = await run(['jobs', '--set', `store.path=${db}`]);
