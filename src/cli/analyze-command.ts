@@ -1,5 +1,5 @@
 import type { Command } from './commands.js';
-import { readInputCommand } from './ingest-command.js';
+import { exitCodeOf, readInputCommand } from './ingest-command.js';
 import { skippedLine } from '../detect/sequence-files.js';
 import { analyzeBeats } from './offline-analysis.js';
 import { analysisJson, formatAnalysisTable } from './analyze-report.js';
@@ -23,6 +23,6 @@ export const analyzeCommand: Command = {
       if (result.skippedSequenceFiles.length > 0) io.out(`${result.skippedSequenceFiles.length} sequence file(s) skipped\n`);
       io.out(result.anomalies.length === 0 ? 'no anomalies\n' : `${formatAnalysisTable(result.anomalies, result.diagnoses)}\n`);
     }
-    return 0;
+    return exitCodeOf(summary);
   },
 };
