@@ -272,6 +272,8 @@ export class ConductorConsoleReader {
       const b = this.beatOf(this.current?.sequence ?? '', Number(m[1]));
       if (b.event === '') b.event = m[2]!;
       b.error ??= buildBeatError('Error', m[3]!, '');
+      // No duration on this line: from the timestamps when the log has them.
+      if (b.durationMs === undefined && b.startMs !== undefined && this.timeMs !== undefined) b.durationMs = this.timeMs - b.startMs;
       this.complete(b);
       return true;
     }
@@ -317,7 +319,7 @@ export class ConductorConsoleReader {
     if (run === undefined || (sequence !== '' && run.sequence !== '' && run.sequence !== sequence)) run = this.startRun(sequence);
     else if (run.sequence === '') run.sequence = sequence;
     let b = run.beats.find((x) => x.beat === n);
-    if (b !== undefined && b.done && this.lastBeat !== b) {
+    if (b !== undefined && b.done) {
       // The same beat again without a run boundary in between: a new run of the sequence.
       run = this.startRun(run.sequence);
       b = undefined;

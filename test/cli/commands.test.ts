@@ -94,6 +94,19 @@ describe('CLI commands', () => {
     expect(r.err).toContain('missing.json');
   });
 
+  it('ingest reads real conductor console output and fails on a file that gives nothing', async () => {
+    const capture = join(ROOT, 'test/fixtures/conductor-logs/browser-chrome.log');
+    const ok = await run(['ingest', capture]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^1 file\(s\), \d+ line\(s\) read: 42 beats, \d+ line\(s\) ignored, 0 rejected span\(s\), 0 error\(s\)/);
+    expect(ok.out).toContain('resolveTemplate');
+    const junk = join(dir, 'junk.log');
+    writeFileSync(junk, 'hello\nworld\n');
+    const bad = await run(['ingest', capture, junk]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain(`${junk}:0: nothing could be read from this file; first lines not understood: 1: "hello"; 2: "world"`);
+  });
+
   it('analyze finds the regression offline at data time, as JSON and as a table', async () => {
     const sets = ['--set', 'detect.sliceMs=1000', '--set', 'detect.windowSlices=6', '--set', 'detect.minSamples=20'];
     const r = await run(['analyze', '--json', ...sets, traces]);

@@ -122,6 +122,16 @@ describe('ingestFiles', () => {
     expect([summary.beats, summary.errors]).toEqual([5, []]);
   });
 
+  it('names a file that gave no beat and its first lines not understood, and counts ignored lines', async () => {
+    const file = await write('app.log', 'server listening on 8080\n\n{"level":"info","msg":"ready"}\nGET /health 200\nGET /health 200\n');
+    const summary = await ingestFiles([file], { onBeats: () => {} });
+    expect(summary.ignored).toBe(4);
+    expect(summary.unreadFiles).toEqual([file]);
+    expect(summary.errors).toEqual([
+      { file, line: 0, message: 'nothing could be read from this file; first lines not understood: 1: "server listening on 8080"; 3: "{\\"level\\":\\"info\\",\\"msg\\":\\"ready\\"}"; 4: "GET /health 200"' },
+    ]);
+  });
+
   it('handles empty files', async () => {
     const file = await write('empty.log', '');
     expect(await ingestFiles([file], { onBeats: () => {} })).toEqual({
