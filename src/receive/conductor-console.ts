@@ -28,7 +28,8 @@ import { StringInterner } from './intern.js';
  *   SequenceExecutor: Sequence "<sequence>" completed in Xms | failed: ...      a run ends
  *
  * in the shapes they are exported in: Node stdout (group indentation), Chrome console exports
- * (`File.js:NN ` prefix, optionally after `HH:MM:SS.mmm `), an ISO timestamp prefix, or the
+ * (`File.js:NN ` prefix, `chunk.js?v=hash:NN` under Vite, optionally after `HH:MM:SS.mmm `), an
+ * ISO timestamp prefix, or the
  * RenderX desktop host's `[YYYY-MM-DD HH:mm:ss.fff zzz] [LEVEL] Source: ` prefix.
  *
  * The conductor runs one sequence at a time, so beat lines belong to the run being executed;
@@ -92,7 +93,7 @@ interface Run {
 const DESKTOP_RE = /^\[(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)\s*(Z|[+-]\d{2}:?\d{2})?\]\s*\[\w+\]\s*(?:[\w.-]+:\s)?/;
 const ISO_RE = /^\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\]?\s+/;
 const CLOCK_RE = /^(\d{2}):(\d{2}):(\d{2})\.(\d{3})\s+/;
-const SOURCE_RE = /^(?:[\w.-]+\.(?:[cm]?[jt]sx?)|VM\d+):\d+\s+/;
+const SOURCE_RE = /^(?:[\w.-]+\.(?:[cm]?[jt]sx?)(?:\?[\w=&.-]*)?|VM\d+):\d+\s+/;
 /** Indentation, emoji and their modifiers that lead the library's messages. */
 const DECORATION_RE = /^(?:\s|\p{Extended_Pictographic}|\uFE0F|\u200D)*/u;
 

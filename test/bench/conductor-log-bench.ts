@@ -1,7 +1,8 @@
 /**
  * Conductor logs read back: `npx tsx test/bench/conductor-log-bench.ts [captureDir...]`.
- * For each capture of the real musical-conductor library (test/fixtures/conductor-logs and its
- * held-out/ capture by default; regenerate them with capture.mjs there), reads every exported
+ * For each capture of the real musical-conductor library (test/fixtures/conductor-logs, its
+ * held-out/ capture and its dev/ capture in the library's development mode, by default; regenerate
+ * them with capture.mjs there), reads every exported
  * shape through ingestFiles (what `ingest` and `analyze` run) without and with the declared
  * sequences (sequences.json, as `detect.sequenceFiles` would give them), and compares each beat
  * with truth.json: right when the sequence, handler, event and duration (within 1 ms of the
@@ -42,7 +43,7 @@ export function score(beats: Beat[], truth: TruthBeat[]): { right: number; error
 
 async function main(): Promise<number> {
   const root = repoRoot();
-  const dirs = process.argv.length > 2 ? process.argv.slice(2).map((d) => resolve(d)) : [join(root, 'test/fixtures/conductor-logs'), join(root, 'test/fixtures/conductor-logs/held-out')];
+  const dirs = process.argv.length > 2 ? process.argv.slice(2).map((d) => resolve(d)) : ['', 'held-out', 'dev'].map((d) => join(root, 'test/fixtures/conductor-logs', d));
   let worst = 1;
   for (const dir of dirs) {
     const truth = (JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { beats: TruthBeat[] }).beats;

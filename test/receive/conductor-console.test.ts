@@ -96,6 +96,23 @@ describe('conductor console output captured from the real library', () => {
   });
 });
 
+describe("the library's development mode (ConductorLogger's nested scope lines)", () => {
+  it('reads every beat of the dev capture, the extra lines not getting in the way', async () => {
+    const dir = join(CAPTURE, 'dev');
+    const devTruth = (JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as { beats: TruthBeat[] }).beats;
+    expect(readFileSync(join(dir, 'node-stdout.log'), 'utf8')).toContain('🔧 CanvasComponentPlugin.createNode');
+    for (const shape of ['node-stdout.log', 'browser-chrome.log']) {
+      const beats: Beat[] = [];
+      await ingestFiles([join(dir, shape)], { onBeats: (b) => beats.push(...b) });
+      expect(beats).toHaveLength(devTruth.length);
+      for (const t of devTruth) {
+        const b = find(beats, t);
+        expect([b.sequence, b.event, b.handler, b.durationMs, b.status]).toEqual([t.sequence, t.event, t.handler, t.executionTime, t.failed ? STATUS_ERROR : STATUS_OK]);
+      }
+    }
+  });
+});
+
 describe('ConductorConsoleReader', () => {
   const run = (lines: string[], opts: ConstructorParameters<typeof ConductorConsoleReader>[0] = {}): { beats: Beat[]; understood: boolean[] } => {
     const r = new ConductorConsoleReader({ defaultTimeMs: Date.UTC(2026, 0, 2), ...opts });
@@ -111,7 +128,7 @@ describe('ConductorConsoleReader', () => {
       '2026-01-02T10:00:00.002Z 🎯 Event: pay:charge',
       '2026-01-02T10:00:00.009Z ✅ Completed in 7.25ms',
       '2026-01-02T10:00:00.010Z ⏱️ PerformanceTracker: Started timing beat 2 for Checkout',
-      '2026-01-02T10:00:00.010Z 🎵 Beat 2 Started: Send (receipt) (pay:receipt)',
+      '2026-01-02T10:00:00.010Z chunk-XYZ.js?v=3f2a1b:812 🎵 Beat 2 Started: Send (receipt) (pay:receipt)',
       '2026-01-02T10:00:00.013Z ⏱️ PerformanceTracker: Beat 2 completed in 3.50ms',
       'some application output',
     ]);
