@@ -15,6 +15,7 @@ import { StoreMetrics } from './emit/store-metrics.js';
 import { healMigrations } from './heal/migrations.js';
 import type { DetectionEngine } from './detect/engine.js';
 import { engineFromConfig } from './detect/engine-from-config.js';
+import { skippedLine } from './detect/sequence-files.js';
 import { AnomalyRecorder } from './diagnose/anomaly-recorder.js';
 import { EventBus } from './emit/event-bus.js';
 import { emitTarget } from './emit/otlp-target.js';
@@ -24,7 +25,7 @@ import { registerEventsService } from './emit/events-grpc.js';
 import { Forwarder } from './emit/forwarder.js';
 import { resolveForwardHeaders } from './emit/forward-headers.js';
 import { createMetrics, type SidecarMetrics } from './emit/metrics.js';
-import { PipelineMetrics } from './emit/pipeline-metrics.js';
+import { PipelineMetrics, registerSequenceFileMetrics } from './emit/pipeline-metrics.js';
 import { createLogger, type Logger } from './emit/logger.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
 import { HttpReceiver } from './receive/http-server.js';
@@ -290,16 +291,19 @@ export class Sidecar {
   static async start(config: Config, options: SidecarOptions = {}): Promise<Sidecar> {
     const log = options.logger ?? createLogger(config.logLevel, { service: config.serviceName }, undefined, config.logFormat);
     const cwd = options.cwd ?? process.cwd();
-    const { engine, sequences, coverage } = await engineFromConfig(config, cwd);
+    const { engine, sequences, coverage, sequenceFiles } = await engineFromConfig(config, cwd);
+    for (const f of sequenceFiles) if (f.status === 'skipped') log.warn(skippedLine(cwd, { file: f.file, reason: f.reason ?? '' }));
     const dbPath = config.store.path === ':memory:' ? ':memory:' : resolve(cwd, config.store.path);
     const db = openDatabase(dbPath, [...coreMigrations, ...healMigrations]);
     const sidecar = new Sidecar(config, { db, dbPath, engine, log, env: options.env ?? process.env, cwd });
+    registerSequenceFileMetrics(sidecar.metrics.registry, sequenceFiles);
     await sidecar.listen(options.manualEvaluation === true);
     log.info('self-healing started', {
       grpc: sidecar.grpc ? `${config.receive.grpc.host}:${sidecar.grpc.port}` : 'off',
       http: sidecar.http ? `${config.receive.http.host}:${sidecar.http.port}` : 'off',
       admin: sidecar.admin?.url ?? 'off',
       sequences,
+      sequenceFilesSkipped: sequenceFiles.filter((f) => f.status === 'skipped').length,
       coverage,
       healing: sidecar.pipeline ? config.heal.policy.mode : 'off',
     });

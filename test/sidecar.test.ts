@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigSchema } from '../src/config/schema.js';
@@ -188,6 +188,39 @@ describe('Sidecar with healing configured', () => {
     } finally {
       await sidecar.stop();
       await repo.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Sidecar with sequence files that are not all sequences', () => {
+  it('starts, logs one line per skipped file and counts the files by status', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sh-sidecar-seq-'));
+    writeFileSync(join(dir, 'create.json'), JSON.stringify({ id: 'create', name: 'create', movements: [{ name: 'm', beats: [{ beat: 1, event: 'e', handler: 'h', kind: 'io' }] }] }));
+    writeFileSync(join(dir, 'index.json'), JSON.stringify({ sequences: [{ file: 'create.json' }] }));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'x', version: '1.0.0', scripts: {} }));
+    writeFileSync(join(dir, 'broken.json'), '{');
+    const logs: string[] = [];
+    const config = ConfigSchema.parse({
+      receive: { grpc: { enabled: false }, http: { enabled: false } },
+      admin: { port: 0 },
+      emit: { otlp: { enabled: false } },
+      store: { path: ':memory:' },
+      detect: { sequenceFiles: ['*.json'] },
+    });
+    const sidecar = await Sidecar.start(config, { manualEvaluation: true, cwd: dir, logger: createLogger('info', {}, (l) => logs.push(l)) });
+    try {
+      const skipped = logs.filter((l) => l.includes('sequence file skipped'));
+      expect(skipped).toHaveLength(2);
+      expect(skipped.join('\n')).toContain('sequence file skipped: package.json: npm package manifest (package.json), not a sequence');
+      expect(skipped.join('\n')).toContain('sequence file skipped: broken.json: invalid JSON');
+      expect(logs.find((l) => l.includes('self-healing started'))).toMatch(/"sequences":1,"sequenceFilesSkipped":2/);
+      const metrics = await (await fetch(`${sidecar.admin!.url}/metrics`)).text();
+      expect(metrics).toContain('self_healing_sequence_files{status="loaded"} 1');
+      expect(metrics).toContain('self_healing_sequence_files{status="manifest"} 1');
+      expect(metrics).toContain('self_healing_sequence_files{status="skipped"} 2');
+    } finally {
+      await sidecar.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

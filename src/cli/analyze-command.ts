@@ -1,6 +1,7 @@
 import type { Command } from './commands.js';
-import { INPUT_OPTIONS, INPUT_OPTION_HELP, readInputCommand } from './ingest-command.js';
+import { INPUT_OPTIONS, INPUT_OPTION_HELP, exitCodeOf, readInputCommand } from './ingest-command.js';
 import { commandHelp } from './help.js';
+import { skippedLine } from '../detect/sequence-files.js';
 import { analyzeBeats } from './offline-analysis.js';
 import { analysisJson, formatAnalysisTable } from './analyze-report.js';
 
@@ -22,12 +23,15 @@ export const analyzeCommand: Command = {
     if (!input) return 0;
     const { beats, summary, config } = input;
     const result = await analyzeBeats(beats, config);
+    for (const s of result.skippedSequenceFiles) io.err(`${skippedLine(process.cwd(), s)}\n`);
     if (input.json) {
-      io.out(`${JSON.stringify({ input: { ...summary, errors: summary.errors.length }, ...analysisJson(result.anomalies, result.diagnoses) }, null, 2)}\n`);
+      const inputSummary = { ...summary, errors: summary.errors.length, sequenceFilesSkipped: result.skippedSequenceFiles.length };
+      io.out(`${JSON.stringify({ input: inputSummary, ...analysisJson(result.anomalies, result.diagnoses) }, null, 2)}\n`);
     } else {
       io.out(`${result.beats} beats from ${new Date(result.fromMs || 0).toISOString()} to ${new Date(result.toMs || 0).toISOString()}\n`);
+      if (result.skippedSequenceFiles.length > 0) io.out(`${result.skippedSequenceFiles.length} sequence file(s) skipped\n`);
       io.out(result.anomalies.length === 0 ? 'no anomalies\n' : `${formatAnalysisTable(result.anomalies, result.diagnoses)}\n`);
     }
-    return 0;
+    return exitCodeOf(summary);
   },
 };

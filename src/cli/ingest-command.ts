@@ -5,6 +5,8 @@ import { ingestFiles, terminalProgress, type IngestSummary } from '../receive/in
 import { STATUS_ERROR, type Beat } from '../model/beat.js';
 import type { Config } from '../config/index.js';
 import type { Io } from '../main.js';
+import type { Sequence } from '../model/sequence.js';
+import { loadSequenceFiles } from '../detect/sequence-files.js';
 
 /** Options of the commands that read input files (ingest, analyze). */
 export const INPUT_OPTIONS = { json: { type: 'boolean' }, service: { type: 'string' } } as const;
@@ -25,13 +27,17 @@ const USAGE = commandHelp({
 });
 
 /** Reads OTLP/JSON and MusicalConductor log files into beats; every error names file and line. */
-export async function readBeats(files: string[], opts: { service?: string; maxAttributesPerSpan: number; progress: boolean }): Promise<{ beats: Beat[]; summary: IngestSummary }> {
+export async function readBeats(
+  files: string[],
+  opts: { service?: string; maxAttributesPerSpan: number; progress: boolean; declared?: readonly Sequence[] },
+): Promise<{ beats: Beat[]; summary: IngestSummary }> {
   const beats: Beat[] = [];
   const summary = await ingestFiles(files, {
     onBeats: (b) => {
       for (const x of b) beats.push(x);
     },
     maxAttributesPerSpan: opts.maxAttributesPerSpan,
+    ...(opts.declared ? { declared: opts.declared } : {}),
     ...(opts.service ? { service: opts.service } : {}),
     ...(opts.progress ? { progress: terminalProgress(process.stderr, 'ingest') } : {}),
   });
@@ -54,7 +60,10 @@ export async function readInputCommand(argv: string[], usage: string, io: Io): P
   }
   if (positionals.length === 0) throw new UsageError('no input files');
   const config = configFromArgs(values);
+  // Conductor logs often name only a beat's event: the declared sequences give its handler.
+  const declared = (await loadSequenceFiles(config.detect.sequenceFiles, process.cwd())).sequences;
   const { beats, summary } = await readBeats(positionals, {
+    declared,
     ...(values.service ? { service: values.service } : {}),
     maxAttributesPerSpan: config.receive.maxAttributesPerSpan,
     progress: !values.json,
@@ -84,13 +93,20 @@ export const ingestCommand: Command = {
     if (input.json) {
       io.out(`${JSON.stringify({ summary, handlers: rows.map((r) => ({ ...r, meanMs: r.totalMs / r.beats })) }, null, 2)}\n`);
     } else {
-      io.out(`${summary.files} file(s), ${summary.lines} line(s): ${summary.beats} beats, ${summary.rejected} rejected span(s), ${summary.errors.length} error(s)\n`);
+      io.out(
+        `${summary.files} file(s), ${summary.lines} line(s) read: ${summary.beats} beats, ${summary.ignored} line(s) ignored, ${summary.rejected} rejected span(s), ${summary.errors.length} error(s)\n`,
+      );
       const w = Math.max(7, ...rows.map((r) => r.handler.length));
       io.out(`${'service'.padEnd(16)} ${'handler'.padEnd(w)} ${'beats'.padStart(7)} ${'errors'.padStart(6)} ${'mean ms'.padStart(9)}\n`);
       for (const r of rows) {
         io.out(`${r.service.padEnd(16)} ${r.handler.padEnd(w)} ${String(r.beats).padStart(7)} ${String(r.errors).padStart(6)} ${(r.totalMs / r.beats).toFixed(2).padStart(9)}\n`);
       }
     }
-    return summary.errors.length > 0 && summary.beats === 0 ? 1 : 0;
+    return exitCodeOf(summary);
   },
 };
+
+/** Non-zero when a file gave nothing (its error names it and its first lines), or nothing was read at all. */
+export function exitCodeOf(summary: IngestSummary): number {
+  return summary.unreadFiles.length > 0 || (summary.errors.length > 0 && summary.beats === 0) ? 1 : 0;
+}

@@ -11,6 +11,8 @@ export interface OfflineResult {
   beats: number;
   fromMs: number;
   toMs: number;
+  /** Declared sequence files that were skipped, with the reason. */
+  skippedSequenceFiles: Array<{ file: string; reason: string }>;
 }
 
 /**
@@ -19,7 +21,8 @@ export interface OfflineResult {
  * Afterwards a few empty slices let "incomplete run" and lifecycle timeouts conclude.
  */
 export async function analyzeBeats(beats: Beat[], config: Config, cwd = process.cwd()): Promise<OfflineResult> {
-  const { engine } = await engineFromConfig(config, cwd);
+  const { engine, sequenceFiles } = await engineFromConfig(config, cwd);
+  const skippedSequenceFiles = sequenceFiles.filter((f) => f.status === 'skipped').map((f) => ({ file: f.file, reason: f.reason ?? '' }));
   const latest = new Map<string, Anomaly>();
   const diagnoses: Diagnosis[] = [];
   let now = 0;
@@ -30,7 +33,7 @@ export async function analyzeBeats(beats: Beat[], config: Config, cwd = process.
     openAnomalies: () => engine.openAnomalies(),
     clock: () => now,
   });
-  if (beats.length === 0) return { anomalies: [], diagnoses: [], beats: 0, fromMs: 0, toMs: 0 };
+  if (beats.length === 0) return { anomalies: [], diagnoses: [], beats: 0, fromMs: 0, toMs: 0, skippedSequenceFiles };
   beats.sort((a, b) => a.startMs - b.startMs);
   const slice = config.detect.sliceMs;
   const fromMs = beats[0]!.startMs;
@@ -50,6 +53,6 @@ export async function analyzeBeats(beats: Beat[], config: Config, cwd = process.
     now = boundary;
     for (const change of engine.evaluate(boundary)) recorder.handle(change);
   }
-  return { anomalies: [...latest.values()], diagnoses, beats: beats.length, fromMs, toMs };
+  return { anomalies: [...latest.values()], diagnoses, beats: beats.length, fromMs, toMs, skippedSequenceFiles };
 }
 

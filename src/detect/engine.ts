@@ -20,6 +20,8 @@ import {
 import { AnomalyLifecycle } from './lifecycle.js';
 import { HandlerReservoir } from './reservoir.js';
 import { SequenceDetector } from './sequence-detector.js';
+import { DeclaredDriftDetector } from './declared-drift.js';
+import { declaredSlos } from './declared-slo.js';
 import { SliceWindow, type Slice, type SliceSink } from './slice-window.js';
 import { severityRank } from './stats.js';
 
@@ -183,6 +185,9 @@ export class DetectionEngine implements EvidenceSource {
   private readonly keys: KeyTable<KeyState>;
   private readonly sequenceDetector: SequenceDetector;
   private readonly coverageDetector: CoverageDetector;
+  private readonly driftDetector: DeclaredDriftDetector;
+  /** SLOs the sequence files state in words, per handler (configured ones override them). */
+  private readonly declaredSlo: Map<string, SloTarget>;
   private readonly lifecycle: AnomalyLifecycle;
   private readonly scratch = new DDSketch({ alpha: SKETCH_ALPHA });
   private readonly shortScratch = new DDSketch({ alpha: SKETCH_ALPHA });
@@ -228,6 +233,8 @@ export class DetectionEngine implements EvidenceSource {
     );
     this.sequenceDetector = new SequenceDetector(cfg, declared);
     this.coverageDetector = new CoverageDetector(opts.coverage, declared, opts.repoRoot === undefined ? {} : { repoRoot: opts.repoRoot });
+    this.driftDetector = new DeclaredDriftDetector(declared, { horizonMs: cfg.sliceMs * cfg.windowSlices });
+    this.declaredSlo = declaredSlos(declared).handlers;
     this.lifecycle = new AnomalyLifecycle({ resolveAfter: cfg.resolveAfter, updateEvery: cfg.updateEvery });
     this.traffic = { handlers: () => this.trafficRows() };
     const shorter = (list: number[]): number[] => [...new Set(list)].filter((m) => m >= 1 && m < cfg.windowSlices).sort((a, b) => a - b);
@@ -249,6 +256,7 @@ export class DetectionEngine implements EvidenceSource {
         this.noteVersion(beat);
         continue;
       }
+      this.driftDetector.observe(beat);
       const handlerKey = this.keys.get(KIND_HANDLER, beat.service, beat.handler, beat.startMs);
       if (!this.observeKey(handlerKey, beat, failed)) {
         this.late++;
@@ -301,6 +309,7 @@ export class DetectionEngine implements EvidenceSource {
     for (const f of sequenceFindings) if (!covered.has(`${f.type}|${f.service}|${f.sequence}`)) findings.push(f);
     for (const f of this.sequenceDetector.evaluate(nowMs)) findings.push(f);
     for (const f of this.coverageDetector.evaluate(nowMs, this.traffic)) findings.push(f);
+    for (const f of this.driftDetector.evaluate(nowMs)) findings.push(f);
     const changes = this.lifecycle.apply(findings, nowMs);
     this.keys.forEach((node) => {
       const k = node.value;
@@ -581,7 +590,7 @@ export class DetectionEngine implements EvidenceSource {
 
   private sloFor(k: KeyState): SloTarget | undefined {
     if (k.kind !== KIND_HANDLER) return undefined;
-    return this.cfg.slo.handlers[k.name] ?? this.cfg.slo.global;
+    return this.cfg.slo.handlers[k.name] ?? this.declaredSlo.get(k.name) ?? this.cfg.slo.global;
   }
 
   private target(k: KeyState): { service: string; handler?: string; sequence?: string } {

@@ -77,3 +77,12 @@ export class PipelineMetrics {
     this.anomalies.labels(a.type, a.subtype, change.kind, a.severity).inc();
   }
 }
+
+/**
+ * Declared sequence files by outcome (loaded, manifest, skipped), set once at start: a skipped
+ * file is logged once and stays visible here.
+ */
+export function registerSequenceFileMetrics(registry: Registry, files: ReadonlyArray<{ status: string }>, prefix = 'self_healing_'): void {
+  const gauge = new Gauge({ name: `${prefix}sequence_files`, help: 'Declared sequence files by status (loaded, manifest, skipped)', labelNames: ['status'], registers: [registry] });
+  for (const status of ['loaded', 'manifest', 'skipped']) gauge.labels(status).set(files.filter((f) => f.status === status).length);
+}

@@ -5,7 +5,14 @@ import { z } from 'zod';
  * Beats are produced on the hot path, so the runtime shape is a plain interface; the zod schema
  * exists for the places where beats cross a boundary (files, API, database).
  */
-export type BeatKind = 'pure' | 'stage-crew';
+/**
+ * The beat's `kind` as declared in its sequence file: MusicalConductor's own `pure` and
+ * `stage-crew`, and whatever else applications declare (RenderX uses `io`, `validation`,
+ * `orchestration`, ...). Open-ended text, so it is capped at MAX_BEAT_KIND_LENGTH.
+ */
+export type BeatKind = string;
+/** Longer `beat.kind` values are not kinds (they read as ''). */
+export const MAX_BEAT_KIND_LENGTH = 64;
 
 /** OTLP status code: 0 unset, 1 ok, 2 error. */
 export const STATUS_UNSET = 0;
@@ -98,7 +105,7 @@ export const BeatSchema = z.object({
   event: z.string(),
   handler: z.string().min(1),
   plugin: z.string(),
-  kind: z.enum(['pure', 'stage-crew', '']),
+  kind: z.string().max(MAX_BEAT_KIND_LENGTH),
   correlationId: z.string(),
   startMs: z.number(),
   durationMs: z.number().nonnegative(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_BEAT_KIND_LENGTH } from './beat.js';
 
 /**
  * A declared sequence in the MusicalConductor JSON format: a sequence holds movements, a movement
@@ -7,12 +8,13 @@ import { z } from 'zod';
  */
 export const SequenceBeatSchema = z
   .looseObject({
-    beat: z.number().int().positive(),
+    beat: z.number().int().nonnegative(),
     event: z.string().min(1),
     handler: z.string().min(1),
     title: z.string().optional(),
     plugin: z.string().optional(),
-    kind: z.enum(['pure', 'stage-crew']).optional(),
+    /** `pure`, `stage-crew`, or an application's own kind (`io`, `validation`, ...). */
+    kind: z.string().min(1).max(MAX_BEAT_KIND_LENGTH).optional(),
     timing: z.string().optional(),
     dynamics: z.string().optional(),
     /** Test file that covers this beat's handler, relative to the repository root. */

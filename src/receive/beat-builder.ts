@@ -2,6 +2,7 @@ import {
   BEAT_INPUT_ATTR,
   MAX_BEAT_ATTRIBUTE_LENGTH,
   MAX_BEAT_ATTRIBUTES,
+  MAX_BEAT_KIND_LENGTH,
   MAX_BEAT_INPUT_LENGTH,
   STATUS_ERROR,
   STATUS_OK,
@@ -191,9 +192,9 @@ export function spanKindOf(value: number): SpanKindCode {
   return value >= 0 && value <= 5 && Number.isInteger(value) ? (value as SpanKindCode) : 0;
 }
 
-/** The beat kind a `beat.kind` attribute value stands for ('' when unknown). */
-export function beatKindOf(value: AttrValue): BeatKind | '' {
-  return value === 'pure' || value === 'stage-crew' ? value : '';
+/** The beat kind a `beat.kind` attribute value stands for ('' when it is not a short string). */
+export function beatKindOf(value: AttrValue): BeatKind {
+  return typeof value === 'string' && value.length <= MAX_BEAT_KIND_LENGTH ? value : '';
 }
 
 /** Everything read from one span; reused from span to span to avoid allocation. */

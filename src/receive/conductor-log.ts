@@ -1,7 +1,9 @@
-import { STATUS_ERROR, STATUS_OK, type Beat, type BeatError } from '../model/beat.js';
+import { MAX_BEAT_KIND_LENGTH, STATUS_ERROR, STATUS_OK, type Beat, type BeatError } from '../model/beat.js';
 import { UNKNOWN_HANDLER, UNKNOWN_SERVICE } from './beat-builder.js';
 import { buildBeatError } from './fingerprint.js';
 import { StringInterner } from './intern.js';
+import type { Sequence } from '../model/sequence.js';
+import { declaredBeats, type DeclaredBeat } from './conductor-console.js';
 
 /**
  * Turns MusicalConductor log output into beats, for offline analysis of runs that were not
@@ -24,6 +26,8 @@ export interface ConductorLogOptions {
   defaultTimeMs?: number;
   /** Started-but-not-finished beats remembered at most; the oldest are forgotten beyond this. */
   maxPending?: number;
+  /** Declared sequences: the handler of a beat payload, which names only its event. */
+  declared?: readonly Sequence[];
 }
 
 export type ConductorLineResult =
@@ -113,9 +117,11 @@ export class ConductorLogParser {
   private runId = '';
   private movement = '';
   private lastTimeMs: number;
+  private readonly declared: Map<string, DeclaredBeat>;
 
   constructor(opts: ConductorLogOptions = {}) {
     this.service = opts.service ?? UNKNOWN_SERVICE;
+    this.declared = declaredBeats(opts.declared);
     this.lastTimeMs = opts.defaultTimeMs ?? 0;
     this.maxPending = opts.maxPending ?? 10_000;
   }
@@ -144,6 +150,49 @@ export class ConductorLogParser {
   static isBeatEvent(doc: JsonRecord): boolean {
     const ev = str(doc['event']) ?? str(doc['type']);
     return ev !== undefined && BEAT_EVENTS.has(normaliseEventName(ev));
+  }
+
+  /**
+   * Whether a parsed JSON object is one of the library's own beat event payloads, as an app that
+   * subscribes and logs JSON.stringify(payload) writes them: `{sequenceName, movementName, beat,
+   * event, requestId}` plus `executionTime` (beat-completed), `error` (beat-failed) or
+   * `title`/`dynamics`/`timing` (beat-started). `event` is the beat's event name here.
+   */
+  static isBeatPayload(doc: JsonRecord): boolean {
+    return typeof doc['sequenceName'] === 'string' && typeof doc['beat'] === 'number' && typeof doc['event'] === 'string' && !BEAT_EVENTS.has(normaliseEventName(doc['event']));
+  }
+
+  /** One beat event payload of the library (see isBeatPayload). */
+  parsePayload(doc: JsonRecord): ConductorLineResult {
+    const executionTime = num(doc, ['executionTime']);
+    const failed = doc['error'] !== undefined && doc['error'] !== null && doc['error'] !== false;
+    // beat-started: the completed payload carries all we need.
+    if (executionTime === undefined && !failed) return CONTEXT;
+    const sequence = str(doc['sequenceName']) ?? '';
+    const event = str(doc['event']) ?? '';
+    const declared = this.declared.get(`${sequence}\u0000${event}`);
+    const durationMs = executionTime !== undefined && executionTime >= 0 ? executionTime : 0;
+    // Payloads carry no time: beats follow one another from the file's time.
+    const startMs = this.lastTimeMs;
+    this.lastTimeMs += durationMs;
+    const kind = declared?.kind ?? '';
+    return {
+      kind: 'beat',
+      beat: this.beat({
+        sequence,
+        movement: str(doc['movementName']) ?? '',
+        beatNumber: Number.isSafeInteger(doc['beat']) && (doc['beat'] as number) >= 0 ? (doc['beat'] as number) : 0,
+        event,
+        handler: declared?.handler ?? (event !== '' ? event : UNKNOWN_HANDLER),
+        plugin: '',
+        kind: kind.length <= MAX_BEAT_KIND_LENGTH ? kind : '',
+        correlationId: str(doc['requestId']) ?? '',
+        startMs,
+        durationMs,
+        error: failed ? errorFrom(doc['error']) : undefined,
+        service: undefined,
+      }),
+    };
   }
 
   /** One JSON log record (already parsed). */
@@ -201,7 +250,7 @@ export class ConductorLogParser {
         event,
         handler: handler ?? (event !== '' ? event : UNKNOWN_HANDLER),
         plugin: pick(doc, PLUGIN_FIELDS) ?? '',
-        kind: kindRaw === 'pure' || kindRaw === 'stage-crew' ? kindRaw : '',
+        kind: kindRaw !== undefined && kindRaw.length <= MAX_BEAT_KIND_LENGTH ? kindRaw : '',
         correlationId: run,
         startMs,
         durationMs,

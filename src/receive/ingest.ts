@@ -2,6 +2,8 @@ import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Beat, BeatSink } from '../model/beat.js';
+import type { Sequence } from '../model/sequence.js';
+import { ConductorConsoleReader } from './conductor-console.js';
 import { ConductorLogParser } from './conductor-log.js';
 import { decodeTraceRequestObject } from './otlp-json.js';
 import { OtlpDecodeError } from './protowire.js';
@@ -11,9 +13,12 @@ import { OtlpDecodeError } from './protowire.js';
  * receivers. Each file may hold
  * - one OTLP/JSON ExportTraceServiceRequest (pretty-printed or not),
  * - JSON lines of them (the OpenTelemetry Collector file exporter format),
- * - MusicalConductor logs (JSON lines and/or plain text lines, see conductor-log.ts),
- * mixed freely line by line. Files are streamed, so their size is not limited by memory,
- * except a pretty-printed single document, which is read whole.
+ * - MusicalConductor's console output in any of its exported shapes (conductor-console.ts),
+ * - MusicalConductor event payloads and beat records as JSON lines (conductor-log.ts),
+ * mixed freely line by line, in UTF-8 or (with a byte order mark) UTF-16LE. Files are streamed,
+ * so their size is not limited by memory, except a pretty-printed single document, which is read
+ * whole. A file from which no beat could be read is an error naming its first lines not
+ * understood.
  */
 
 export interface IngestError {
@@ -27,6 +32,10 @@ export interface IngestSummary {
   files: number;
   lines: number;
   beats: number;
+  /** Non-empty lines that were neither OTLP, nor a conductor line, nor a beat record. */
+  ignored: number;
+  /** Files from which no beat could be read. */
+  unreadFiles: string[];
   /** Spans in OTLP requests that could not become beats (invalid ids, end before start). */
   rejected: number;
   errors: IngestError[];
@@ -42,6 +51,8 @@ export interface IngestOptions {
   service?: string;
   /** Errors kept in the summary at most (the rest are counted in a final entry); default 1000. */
   maxErrors?: number;
+  /** Declared sequences: handler names for conductor log beats that name only their event. */
+  declared?: readonly Sequence[];
 }
 
 /** Conductor beats are handed to onBeats in batches of this size. */
@@ -51,7 +62,7 @@ const MAX_WHOLE_FILE_BYTES = 512 * 1024 * 1024;
 const SNIFF_BYTES = 64 * 1024;
 
 export async function ingestFiles(paths: string[], opts: IngestOptions): Promise<IngestSummary> {
-  const summary: IngestSummary = { files: 0, lines: 0, beats: 0, rejected: 0, errors: [] };
+  const summary: IngestSummary = { files: 0, lines: 0, beats: 0, ignored: 0, unreadFiles: [], rejected: 0, errors: [] };
   const maxErrors = opts.maxErrors ?? 1000;
   let droppedErrors = 0;
   const addError = (file: string, line: number, message: string): void => {
@@ -85,17 +96,28 @@ export async function ingestFiles(paths: string[], opts: IngestOptions): Promise
       addError,
       decodeOpts: { maxAttributesPerSpan: opts.maxAttributesPerSpan ?? 1024 },
       parser: undefined,
+      console: undefined,
       pending: [],
       mtimeMs: 0,
+      encoding: 'utf8',
+      notUnderstood: [],
     };
     ctx.mtimeMs = (await stat(file)).mtimeMs;
-    if (await isWholeDocument(file)) {
+    ctx.encoding = await encodingOf(file);
+    const beatsBefore = summary.beats;
+    if (await isWholeDocument(file, ctx.encoding)) {
       if (size > MAX_WHOLE_FILE_BYTES) addError(file, 0, `multi-line JSON document larger than ${MAX_WHOLE_FILE_BYTES} bytes`);
       else await ingestWholeDocument(ctx);
     } else {
       await ingestLines(ctx, (bytes) => opts.progress?.(doneBefore + bytes, total));
     }
+    if (ctx.console !== undefined) for (const b of ctx.console.finish()) push(ctx, b);
     flush(ctx);
+    if (summary.beats === beatsBefore) {
+      summary.unreadFiles.push(file);
+      const first = ctx.notUnderstood.map((l) => `${l.line}: ${JSON.stringify(l.text)}`).join('; ');
+      addError(file, 0, `nothing could be read from this file${first === '' ? '' : `; first lines not understood: ${first}`}`);
+    }
     doneBefore += size;
     opts.progress?.(doneBefore, total);
   }
@@ -110,17 +132,36 @@ interface FileContext {
   addError: (file: string, line: number, message: string) => void;
   decodeOpts: { maxAttributesPerSpan: number };
   parser: ConductorLogParser | undefined;
+  console: ConductorConsoleReader | undefined;
   pending: Beat[];
   mtimeMs: number;
+  encoding: BufferEncoding;
+  /** The first few lines that were not understood, for the error of a file that gave nothing. */
+  notUnderstood: Array<{ line: number; text: string }>;
+}
+
+const NOT_UNDERSTOOD_SHOWN = 3;
+const NOT_UNDERSTOOD_CHARS = 120;
+
+/** UTF-16LE when the file starts with its byte order mark (Windows PowerShell redirection), else UTF-8. */
+async function encodingOf(file: string): Promise<BufferEncoding> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(buf, 0, 2, 0);
+    return bytesRead === 2 && buf[0] === 0xff && buf[1] === 0xfe ? 'utf16le' : 'utf8';
+  } finally {
+    await fh.close();
+  }
 }
 
 /** True when the file starts with a JSON document spread over several lines. */
-async function isWholeDocument(file: string): Promise<boolean> {
+async function isWholeDocument(file: string, encoding: BufferEncoding): Promise<boolean> {
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.alloc(SNIFF_BYTES);
     const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
-    const text = buf.toString('utf8', 0, bytesRead);
+    const text = buf.toString(encoding, 0, bytesRead).replace(/^\uFEFF/, '');
     const first = text.trimStart();
     if (!first.startsWith('{') && !first.startsWith('[')) return false;
     const nl = first.indexOf('\n');
@@ -141,7 +182,7 @@ async function isWholeDocument(file: string): Promise<boolean> {
 }
 
 async function ingestWholeDocument(ctx: FileContext): Promise<void> {
-  const text = (await readFile(ctx.file, 'utf8')).replace(/^\uFEFF/, '');
+  const text = (await readFile(ctx.file, ctx.encoding)).replace(/^\uFEFF/, '');
   ctx.summary.lines += countLines(text);
   let doc: unknown;
   try {
@@ -161,7 +202,7 @@ function countLines(text: string): number {
 }
 
 async function ingestLines(ctx: FileContext, progress: (bytes: number) => void): Promise<void> {
-  const stream = createReadStream(ctx.file);
+  const stream = createReadStream(ctx.file, { encoding: ctx.encoding });
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
   let lineNo = 0;
   let reported = 0;
@@ -185,15 +226,30 @@ function handleLine(ctx: FileContext, line: string, lineNo: number): void {
     try {
       doc = JSON.parse(trimmed);
     } catch (err) {
-      ctx.addError(ctx.file, lineNo, `invalid JSON: ${(err as Error).message}`);
+      // Node prints objects over several lines ("{", "  sequence: '...',", "}"): console output.
+      if (!readConsoleLine(ctx, line)) ctx.addError(ctx.file, lineNo, `invalid JSON: ${(err as Error).message}`);
       return;
     }
     handleJson(ctx, doc, lineNo);
     return;
   }
+  if (readConsoleLine(ctx, line)) return;
   const r = parser(ctx).parseLine(line);
   if (r.kind === 'beat') push(ctx, r.beat);
   else if (r.kind === 'error') ctx.addError(ctx.file, lineNo, r.message);
+  else if (r.kind === 'ignored') notUnderstood(ctx, lineNo, trimmed);
+}
+
+function readConsoleLine(ctx: FileContext, line: string): boolean {
+  ctx.console ??= new ConductorConsoleReader({ service: ctx.opts.service, defaultTimeMs: ctx.mtimeMs, declared: ctx.opts.declared ?? [] });
+  if (!ctx.console.readLine(line)) return false;
+  for (const b of ctx.console.take()) push(ctx, b);
+  return true;
+}
+
+function notUnderstood(ctx: FileContext, lineNo: number, text: string): void {
+  ctx.summary.ignored++;
+  if (ctx.notUnderstood.length < NOT_UNDERSTOOD_SHOWN) ctx.notUnderstood.push({ line: lineNo, text: text.slice(0, NOT_UNDERSTOOD_CHARS) });
 }
 
 function handleJson(ctx: FileContext, doc: unknown, lineNo: number): void {
@@ -222,12 +278,19 @@ function handleJson(ctx: FileContext, doc: unknown, lineNo: number): void {
     const r = parser(ctx).parseRecord(o);
     if (r.kind === 'beat') push(ctx, r.beat);
     else if (r.kind === 'error') ctx.addError(ctx.file, lineNo, r.message);
+    return;
   }
-  // Other JSON records (application logs) are not ours: ignored.
+  if (ConductorLogParser.isBeatPayload(o)) {
+    const r = parser(ctx).parsePayload(o);
+    if (r.kind === 'beat') push(ctx, r.beat);
+    return;
+  }
+  // Other JSON records (application logs, the conductor's sequence events) carry no beat.
+  notUnderstood(ctx, lineNo, JSON.stringify(o));
 }
 
 function parser(ctx: FileContext): ConductorLogParser {
-  ctx.parser ??= new ConductorLogParser({ service: ctx.opts.service, defaultTimeMs: ctx.mtimeMs });
+  ctx.parser ??= new ConductorLogParser({ service: ctx.opts.service, defaultTimeMs: ctx.mtimeMs, declared: ctx.opts.declared ?? [] });
   return ctx.parser;
 }
 

@@ -68,7 +68,7 @@ const kvValues = new Array<AttrValue>(kvSlots.size).fill('');
 const kvStrings = new Array<string>(kvSlots.size).fill('');
 /** What beat.number and beat.kind values stand for (beatNumberOf / beatKindOf), for those keys. */
 const kvNumbers = new Float64Array(kvSlots.size);
-const kvKinds = new Array<BeatKind | ''>(kvSlots.size).fill('');
+const kvKinds = new Array<BeatKind>(kvSlots.size).fill('');
 
 /** Tag byte of Span.attributes (field 9, length-delimited). */
 const TAG_SPAN_ATTRIBUTES = (9 << 3) | WIRE_LEN;

@@ -95,6 +95,19 @@ describe('CLI commands', () => {
     expect(r.err).toContain('missing.json');
   });
 
+  it('ingest reads real conductor console output and fails on a file that gives nothing', async () => {
+    const capture = join(ROOT, 'test/fixtures/conductor-logs/browser-chrome.log');
+    const ok = await run(['ingest', capture]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^1 file\(s\), \d+ line\(s\) read: 42 beats, \d+ line\(s\) ignored, 0 rejected span\(s\), 0 error\(s\)/);
+    expect(ok.out).toContain('resolveTemplate');
+    const junk = join(dir, 'junk.log');
+    writeFileSync(junk, 'hello\nworld\n');
+    const bad = await run(['ingest', capture, junk]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain(`${junk}:0: nothing could be read from this file; first lines not understood: 1: "hello"; 2: "world"`);
+  });
+
   it('analyze finds the regression offline at data time, as JSON and as a table', async () => {
     const sets = ['--set', 'detect.sliceMs=1000', '--set', 'detect.windowSlices=6', '--set', 'detect.minSamples=20'];
     const r = await run(['analyze', '--json', ...sets, traces]);
@@ -107,6 +120,23 @@ describe('CLI commands', () => {
     const table = await run(['analyze', ...sets, traces]);
     expect(table.out).toContain('resolveTemplate');
     expect(table.out).toContain('3500 beats');
+  });
+
+  it('analyze logs one line per skipped sequence file, counts them and still analyzes', async () => {
+    const seqDir = mkdtempSync(join(tmpdir(), 'sh-cli-seq-'));
+    try {
+      writeFileSync(join(seqDir, 'ok.json'), JSON.stringify({ id: 's', name: 's', movements: [{ name: 'm', beats: [{ beat: 1, event: 'e', handler: 'resolveTemplate' }] }] }));
+      writeFileSync(join(seqDir, 'tsconfig.json'), JSON.stringify({ compilerOptions: {} }));
+      const sets = ['--set', 'detect.sliceMs=1000', '--set', 'detect.windowSlices=6', '--set', `detect.sequenceFiles=${JSON.stringify([`${seqDir}/*.json`])}`];
+      const r = await run(['analyze', '--json', ...sets, traces]);
+      expect(r.code).toBe(0);
+      expect(r.err.trim().split('\n').filter((l) => l.startsWith('sequence file skipped:'))).toHaveLength(1);
+      expect(r.err).toContain('tsconfig.json: TypeScript configuration (compilerOptions), not a sequence');
+      expect((JSON.parse(r.out) as { input: { sequenceFilesSkipped: number } }).input.sequenceFilesSkipped).toBe(1);
+      expect((await run(['analyze', ...sets, traces])).out).toContain('1 sequence file(s) skipped');
+    } finally {
+      rmSync(seqDir, { recursive: true, force: true });
+    }
   });
 
   it('jobs lists an empty queue and validates --state', async () => {

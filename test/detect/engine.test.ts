@@ -178,6 +178,39 @@ describe('DetectionEngine', () => {
     expect(breach!.anomaly.summary).toContain('SLO');
   });
 
+  it('flags an SLO breach that the sequence file states in words, unless configuration overrides it', () => {
+    const declared = [
+      {
+        id: 'checkout',
+        name: 'checkout',
+        movements: [{ name: 'pay', beats: [{ beat: 1, event: 'stock.reserve', handler: 'reserveStock', userStory: { goal: 'reserve stock within < 5ms' } }] }],
+      },
+    ] as Sequence[];
+    const stated = new DetectionEngine({ config: config(), sequences: declared });
+    const breach = run(stated, seededRandom(103), [{ slices: 5, specs: [A, B] }]).changes.find((c) => c.anomaly.subtype === 'slo-breach');
+    expect(breach?.anomaly.handler).toBe('reserveStock');
+    expect(breach?.anomaly.expected.p95Ms).toBe(5);
+    const overridden = new DetectionEngine({ config: config({ slo: { handlers: { reserveStock: { p95Ms: 1000 } } } }), sequences: declared });
+    expect(run(overridden, seededRandom(103), [{ slices: 5, specs: [A, B] }]).changes.filter((c) => c.anomaly.subtype === 'slo-breach')).toEqual([]);
+  });
+
+  it('reports declared-vs-played drift of a declared sequence, low severity', () => {
+    const declared = [
+      {
+        id: 'checkout',
+        name: 'checkout',
+        movements: [{ name: 'pay', beats: [{ beat: 1, event: 'pay', handler: 'chargeCard' }, { beat: 2, event: 'refund', handler: 'refundCard' }] }],
+      },
+    ] as Sequence[];
+    const engine = new DetectionEngine({ config: config(), sequences: declared });
+    const { changes } = run(engine, seededRandom(104), [{ slices: 5, specs: [A, B] }]);
+    const drift = changes.filter((c) => c.kind === 'opened' && c.anomaly.subtype === 'declared-drift').map((c) => c.anomaly);
+    expect(drift.map((a) => [a.details.direction, a.details.handlers, a.severity, a.sequence]).sort()).toEqual([
+      ['declared-not-played', 'refundCard', 'low', 'checkout'],
+      ['played-not-declared', 'reserveStock', 'low', 'checkout'],
+    ]);
+  });
+
   it('keeps memory bounded by maxKeys with 1e5 distinct handler names', () => {
     const engine = new DetectionEngine({ config: config({ maxKeys: 1000 }) });
     const batch = [];

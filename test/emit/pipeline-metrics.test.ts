@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { PipelineMetrics } from '../../src/emit/pipeline-metrics.js';
+import { PipelineMetrics, registerSequenceFileMetrics } from '../../src/emit/pipeline-metrics.js';
 import type { Anomaly } from '../../src/model/anomaly.js';
 
 describe('PipelineMetrics', () => {
@@ -37,5 +37,14 @@ describe('PipelineMetrics', () => {
     const registry = new Registry();
     new PipelineMetrics(registry, { detect: () => ({ keys: 0, evicted: 0, lateBeats: 0, openAnomalies: 0 }) });
     expect(await registry.metrics()).not.toContain('heal_jobs');
+  });
+
+  it('counts declared sequence files by status, zero included', async () => {
+    const registry = new Registry();
+    registerSequenceFileMetrics(registry, [{ status: 'loaded' }, { status: 'loaded' }, { status: 'skipped' }]);
+    const text = await registry.metrics();
+    expect(text).toContain('self_healing_sequence_files{status="loaded"} 2');
+    expect(text).toContain('self_healing_sequence_files{status="manifest"} 0');
+    expect(text).toContain('self_healing_sequence_files{status="skipped"} 1');
   });
 });

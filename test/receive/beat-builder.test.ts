@@ -9,6 +9,7 @@ import {
   KEY_SKIP,
   ResourceFields,
   SpanFields,
+  beatKindOf,
   classifyKey,
   classifyResourceKey,
   nanosToMs,
@@ -26,6 +27,18 @@ function span(f: SpanFields, traceId: string, spanId: string, parent = ''): Span
   f.endLo = 3000;
   return f;
 }
+
+describe('beatKindOf', () => {
+  it("keeps MusicalConductor's and the application's own kinds, not long or non-string values", () => {
+    expect(beatKindOf('pure')).toBe('pure');
+    expect(beatKindOf('stage-crew')).toBe('stage-crew');
+    expect(beatKindOf('io')).toBe('io');
+    expect(beatKindOf('k'.repeat(64))).toBe('k'.repeat(64));
+    expect(beatKindOf('k'.repeat(65))).toBe('');
+    expect(beatKindOf(3)).toBe('');
+    expect(beatKindOf(true)).toBe('');
+  });
+});
 
 describe('classifyKey', () => {
   it('maps beat.* and fallback keys, skips ids and high-cardinality keys', () => {

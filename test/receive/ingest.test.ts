@@ -37,7 +37,7 @@ describe('ingestFiles', () => {
     const c = collector();
     const progress: [number, number][] = [];
     const summary = await ingestFiles([file], { onBeats: c.sink, progress: (d, t) => progress.push([d, t]) });
-    expect(summary).toEqual({ files: 1, lines: 2, beats: 64, rejected: 0, errors: [] });
+    expect(summary).toEqual({ files: 1, lines: 2, beats: 64, ignored: 0, unreadFiles: [], rejected: 0, errors: [] });
     const expected = reqs.flatMap((r) => decodeTraceRequestJson(encodeJson(r), { maxAttributesPerSpan: 1024 }).beats);
     expect(c.beats).toEqual(expected);
     expect(progress.at(-1)![0]).toBe(progress.at(-1)![1]);
@@ -101,13 +101,18 @@ describe('ingestFiles', () => {
     const file = await write('noise.jsonl', Array.from({ length: 10 }, () => '{oops').join('\n'));
     const summary = await ingestFiles([file], { onBeats: () => {}, maxErrors: 3 });
     expect(summary.errors).toHaveLength(4);
-    expect(summary.errors[3]!.message).toBe('7 more errors not shown');
+    // The file gave no beat: one more error says so.
+    expect(summary.errors[3]!.message).toBe('8 more errors not shown');
   });
 
   it('reports an unparseable multi-line document', async () => {
     const file = await write('broken.json', '{\n  "resourceSpans": [\n');
     const summary = await ingestFiles([file], { onBeats: () => {} });
-    expect(summary.errors).toEqual([{ file, line: 0, message: expect.stringMatching(/^invalid JSON/) }]);
+    expect(summary.errors).toEqual([
+      { file, line: 0, message: expect.stringMatching(/^invalid JSON/) },
+      { file, line: 0, message: 'nothing could be read from this file' },
+    ]);
+    expect(summary.unreadFiles).toEqual([file]);
   });
 
   it('accepts a byte-order mark at the start of a file', async () => {
@@ -117,9 +122,27 @@ describe('ingestFiles', () => {
     expect([summary.beats, summary.errors]).toEqual([5, []]);
   });
 
+  it('names a file that gave no beat and its first lines not understood, and counts ignored lines', async () => {
+    const file = await write('app.log', 'server listening on 8080\n\n{"level":"info","msg":"ready"}\nGET /health 200\nGET /health 200\n');
+    const summary = await ingestFiles([file], { onBeats: () => {} });
+    expect(summary.ignored).toBe(4);
+    expect(summary.unreadFiles).toEqual([file]);
+    expect(summary.errors).toEqual([
+      { file, line: 0, message: 'nothing could be read from this file; first lines not understood: 1: "server listening on 8080"; 3: "{\\"level\\":\\"info\\",\\"msg\\":\\"ready\\"}"; 4: "GET /health 200"' },
+    ]);
+  });
+
   it('handles empty files', async () => {
     const file = await write('empty.log', '');
-    expect(await ingestFiles([file], { onBeats: () => {} })).toEqual({ files: 1, lines: 0, beats: 0, rejected: 0, errors: [] });
+    expect(await ingestFiles([file], { onBeats: () => {} })).toEqual({
+      files: 1,
+      lines: 0,
+      beats: 0,
+      ignored: 0,
+      unreadFiles: [file],
+      rejected: 0,
+      errors: [{ file, line: 0, message: 'nothing could be read from this file' }],
+    });
   });
 });
 

@@ -98,7 +98,7 @@ describe('decodeTraceRequestProto: plain OpenTelemetry spans', () => {
     expect(bySpanId(beats, '8888888888888888').attributes).toEqual({});
   });
 
-  it('parses beat.number strings and ignores unknown beat.kind values', () => {
+  it('parses beat.number strings and ignores beat.kind values too long to be a kind', () => {
     const beat = bySpanId(beats, '00f067aa0ba902ba');
     expect(beat.beatNumber).toBe(3);
     expect(beat.kind).toBe('');
