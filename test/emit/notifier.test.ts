@@ -95,6 +95,8 @@ describe('Notifier: signed JSON webhooks', () => {
     bus.publishAnomalyChange({ kind: 'opened', anomaly: anomaly({ id: 'second' }) }); // 200
     await waitFor(() => hook.got.length === 1, 10_000, 'the second event');
     expect((JSON.parse(hook.got[0]!.body) as { payload: { id: string } }).payload.id).toBe('second');
+    // The receiver has the body before the sender has its answer: wait for the sender's count.
+    await eventually(async () => (await registry.metrics()).includes('result="sent"} 1'), 'the sent count');
     const text = await registry.metrics();
     expect(text).toContain('self_healing_notifications_total{target="flaky",result="retried"} 2');
     expect(text).toContain('self_healing_notifications_total{target="flaky",result="dead"} 1');
