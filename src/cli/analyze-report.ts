@@ -35,6 +35,16 @@ export function observedVsExpected(a: Anomaly): string {
   return parts.join(', ');
 }
 
+/** "2026-12-07 04:12:33": UTC to the second, what a person compares with their logs. */
+export function humanTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** True when any anomaly is at least `threshold` severe (analyze --fail-on). */
+export function anyAtLeast(anomalies: readonly Anomaly[], threshold: Severity): boolean {
+  return anomalies.some((a) => SEVERITY_RANK[a.severity] <= SEVERITY_RANK[threshold]);
+}
+
 function cell(text: string): string {
   const flat = text.replace(/\s+/g, ' ');
   return flat.length > MAX_CELL ? `${flat.slice(0, MAX_CELL - 1)}…` : flat;
@@ -44,12 +54,13 @@ function cell(text: string): string {
 export function formatAnalysisTable(anomalies: Anomaly[], diagnoses: Diagnosis[]): string {
   if (anomalies.length === 0) return 'No anomalies found.\n';
   const byAnomaly = latestDiagnoses(diagnoses);
-  const header = ['SEVERITY', 'TYPE/SUBTYPE', 'SERVICE', 'HANDLER/SEQUENCE', 'OBSERVED VS EXPECTED', 'ROOT CAUSE'];
+  const header = ['SEVERITY', 'FIRST SEEN (UTC)', 'TYPE/SUBTYPE', 'SERVICE', 'HANDLER/SEQUENCE', 'OBSERVED VS EXPECTED', 'ROOT CAUSE'];
   const rows = sorted(anomalies).map((a) => {
     const d = byAnomaly.get(a.id);
     const target = a.handler !== undefined && a.sequence !== undefined ? `${a.handler} (${a.sequence})` : (a.handler ?? a.sequence ?? '-');
     return [
       a.severity,
+      humanTime(a.firstSeenMs),
       `${a.type}/${a.subtype}`,
       a.service,
       target,

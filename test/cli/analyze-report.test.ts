@@ -31,13 +31,13 @@ describe('analyze report', () => {
   it('prints an aligned table, worst first, with the latest root cause', () => {
     const text = formatAnalysisTable(anomalies, diagnoses);
     const lines = text.split('\n');
-    expect(lines[0]).toMatch(/^SEVERITY\s+TYPE\/SUBTYPE\s+SERVICE\s+HANDLER\/SEQUENCE\s+OBSERVED VS EXPECTED\s+ROOT CAUSE$/);
+    expect(lines[0]).toMatch(/^SEVERITY\s+FIRST SEEN \(UTC\)\s+TYPE\/SUBTYPE\s+SERVICE\s+HANDLER\/SEQUENCE\s+OBSERVED VS EXPECTED\s+ROOT CAUSE$/);
     expect(lines[2]).toContain('critical');
     expect(lines[2]).toContain('errorRate 0.250 vs 0.010');
     expect(lines[2]).toContain('code-defect (0.76)');
     expect(lines[2]).toContain('chargeCard (checkout)');
     expect(lines[3]).toContain('aVeryLongHandlerNameThatKeepsGoingAndGoingForev…');
-    expect(lines[4]).toMatch(/^low\s+behavioral\/missing-beat\s+shop\s+checkout\s+-\s+-$/);
+    expect(lines[4]).toMatch(/^low\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+behavioral\/missing-beat\s+shop\s+checkout\s+-\s+-$/);
     // Columns line up: the TYPE column starts at the same offset on every row.
     const offset = lines[0]!.indexOf('TYPE/SUBTYPE');
     for (const l of lines.slice(2, 5)) expect(l.slice(offset)).toMatch(/^(error|performance|behavioral)\//);

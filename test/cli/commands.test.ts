@@ -120,6 +120,21 @@ describe('CLI commands', () => {
     const table = await run(['analyze', ...sets, traces]);
     expect(table.out).toContain('resolveTemplate');
     expect(table.out).toContain('3500 beats');
+    // Times for people: UTC to the second, never raw epoch milliseconds.
+    expect(table.out).toMatch(/3500 beats from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d to \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+    expect(table.out).toContain('FIRST SEEN (UTC)');
+    expect(table.out).not.toMatch(/\b1\d{12}\b/);
+    // --fail-on for CI: exit 3 when something at least that severe is found, 0 otherwise.
+    const worst = report.anomalies.map((a) => (a as unknown as { severity: string }).severity);
+    const gate = await run(['analyze', '--fail-on', 'low', ...sets, traces]);
+    expect(worst.length).toBeGreaterThan(0);
+    expect(gate.code).toBe(3);
+    expect(gate.err).toContain('anomalies at or above low found');
+    const clean = await run(['analyze', '--fail-on=critical', ...sets, traces]);
+    expect(clean.code).toBe(worst.includes('critical') ? 3 : 0);
+    const bad = await run(['analyze', '--fail-on', 'sometimes', traces]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--fail-on must be one of low, medium, high, critical, got "sometimes"');
   });
 
   it('analyze logs one line per skipped sequence file, counts them and still analyzes', async () => {
