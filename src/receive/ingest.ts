@@ -319,6 +319,14 @@ export interface ProgressStream {
  * Draws nothing when the stream is not a terminal (logs and pipes stay clean); redraws at most
  * ten times a second, and ends the line when done reaches total.
  */
+/** 75 -> "1m15s", 4.2 -> "4s". */
+export function formatSeconds(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
 export function terminalProgress(
   stream: ProgressStream = process.stderr,
   label = 'ingest',
@@ -326,17 +334,24 @@ export function terminalProgress(
 ): (done: number, total: number) => void {
   let last = -Infinity;
   let finished = false;
+  let started: number | undefined;
   return (done, total) => {
     if (stream.isTTY !== true || finished) return;
     const complete = total > 0 && done >= total;
     const t = now();
+    started ??= t;
     if (!complete && t - last < 100) return;
     last = t;
     const ratio = total > 0 ? Math.min(1, done / total) : 0;
-    const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - label.length - 30));
+    const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - label.length - 50));
     const filled = Math.round(ratio * width);
     const mb = (n: number): string => (n / 1048576).toFixed(1);
-    stream.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% ${mb(done)}/${mb(total)} MB`);
+    const elapsedS = (t - started) / 1000;
+    // Rate and time left once there is something to measure; "--" before that.
+    const rate = elapsedS > 0 ? done / elapsedS : 0;
+    const eta = complete ? `in ${formatSeconds(elapsedS)}` : rate > 0 ? `ETA ${formatSeconds((total - done) / rate)}` : 'ETA --';
+    const speed = rate > 0 ? `${mb(rate)} MB/s` : '-- MB/s';
+    stream.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% ${mb(done)}/${mb(total)} MB ${speed} ${eta}`);
     if (complete) {
       finished = true;
       stream.write('\n');

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Beat } from '../../src/model/beat.js';
-import { ingestFiles, terminalProgress } from '../../src/receive/ingest.js';
+import { formatSeconds, ingestFiles, terminalProgress } from '../../src/receive/ingest.js';
 import { decodeTraceRequestJson } from '../../src/receive/otlp-json.js';
 import { encodeJson, realisticRequest, requestJsonObject } from './fixtures/otlp-request.js';
 import { edgeRequest } from './fixtures/edge-request.js';
@@ -154,16 +154,18 @@ describe('terminalProgress', () => {
     bar(0, 2 * 1048576);
     t = 50;
     bar(1048576, 2 * 1048576); // throttled
-    t = 200;
+    t = 2000;
     bar(1048576, 2 * 1048576);
+    t = 4000;
     bar(2 * 1048576, 2 * 1048576);
     bar(2 * 1048576, 2 * 1048576); // after completion: nothing
     expect(out).toEqual([
-      '\rload [..........]   0% 0.0/2.0 MB',
-      '\rload [#####.....]  50% 1.0/2.0 MB',
-      '\rload [##########] 100% 2.0/2.0 MB',
+      '\rload [..........]   0% 0.0/2.0 MB -- MB/s ETA --',
+      '\rload [#####.....]  50% 1.0/2.0 MB 0.5 MB/s ETA 2s',
+      '\rload [##########] 100% 2.0/2.0 MB 0.5 MB/s in 4s',
       '\n',
     ]);
+    expect([4.2, 75, 3600 + 120].map(formatSeconds)).toEqual(['4s', '1m15s', '1h02m']);
   });
 
   it('draws nothing when the stream is not a terminal', () => {
