@@ -21,7 +21,7 @@ import { PipelineMetrics } from './emit/pipeline-metrics.js';
 import { createLogger, type Logger } from './emit/logger.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
 import { HttpReceiver } from './receive/http-server.js';
-import { Admission } from './receive/admission.js';
+import { admissionFromConfig } from './receive/admission.js';
 import { bearerCheckFromConfig } from './receive/auth.js';
 import { AdminServer, sendJson } from './web/admin-server.js';
 import { registerHealthRoutes } from './web/health.js';
@@ -181,7 +181,7 @@ export class Sidecar {
       this.forwarder = new Forwarder(config.forward, this.metrics);
     }
     const sink: BeatSink = (beats) => this.engine.observe(beats);
-    const admission = new Admission(config.receive.maxInflightSpans, this.metrics.inflightSpans);
+    const admission = admissionFromConfig(config.receive, this.metrics);
     const onAccepted = this.forwarder ? (body: Buffer, type: 'application/x-protobuf' | 'application/json') => void this.forwarder!.enqueue(body, type) : undefined;
     const receiverOptions = { admission, ...(onAccepted ? { onAccepted } : {}) };
     if (config.receive.grpc.enabled) {

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Beat } from '../model/beat.js';
+import type { RefusalReason } from '../receive/admission.js';
 
 export type ReceiveProtocol = 'grpc' | 'http';
 
@@ -32,9 +33,13 @@ export interface SidecarMetrics {
   spansRejected(protocol: ReceiveProtocol): CounterChild;
   requests(protocol: ReceiveProtocol, outcome: RequestOutcome): CounterChild;
   decodeErrors(protocol: ReceiveProtocol, reason: DecodeErrorReason): CounterChild;
+  /** Requests refused for overload, by what was over its limit. */
+  refusals(protocol: ReceiveProtocol, reason: RefusalReason): CounterChild;
   /** Adds each beat to its service's counter. */
   countBeats(beats: readonly Beat[]): void;
   readonly inflightSpans: Gauge;
+  /** Request body bytes held (being read or processed). */
+  readonly bodyBytes: Gauge;
   readonly forwardQueueDepth: Gauge;
   forwardRequests(result: ForwardResult): CounterChild;
   /** Removes every metric from the registry (tests, shutdown); prom-client offers no way to stop its event-loop sampler, which is unref'd. */
@@ -92,6 +97,17 @@ export function createMetrics(options: MetricsOptions = {}): SidecarMetrics {
     labelNames: ['protocol', 'reason'],
     registers,
   });
+  const refusals = new Counter({
+    name: `${prefix}receive_refusals_total`,
+    help: 'Requests refused for overload (503 / UNAVAILABLE) by reason: inflight_spans, body_bytes, heap, event_loop',
+    labelNames: ['protocol', 'reason'],
+    registers,
+  });
+  const bodyBytes = new Gauge({
+    name: `${prefix}receive_body_bytes`,
+    help: 'Request body bytes held by the receivers (being read or processed), against receive.maxConcurrentBodyBytes',
+    registers,
+  });
   const beats = new Counter({
     name: `${prefix}beats_total`,
     help: 'Beats produced, by service',
@@ -127,6 +143,7 @@ export function createMetrics(options: MetricsOptions = {}): SidecarMetrics {
     spansRejected: (protocol) => rejectedBy(protocol),
     requests: childCache(requests),
     decodeErrors: childCache(decodeErrors),
+    refusals: childCache(refusals),
     countBeats(list) {
       // Requests usually carry runs of one service: add per run instead of per beat.
       let i = 0;
@@ -139,6 +156,7 @@ export function createMetrics(options: MetricsOptions = {}): SidecarMetrics {
       }
     },
     inflightSpans,
+    bodyBytes,
     forwardQueueDepth,
     forwardRequests: childCache(forwardRequests),
     stop: () => registry.clear(),
