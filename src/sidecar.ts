@@ -230,7 +230,7 @@ export class Sidecar {
     });
 
     if (config.admin.enabled) {
-      this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, onError: (err) => this.log.error('admin handler failed', { err }) });
+      this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, limits: config.admin, onError: (err) => this.log.error('admin handler failed', { err }) });
       registerHealthRoutes(this.admin, { ready: () => this.readiness(), registry: this.metrics.registry });
       registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus });
       registerFixesApi(this.admin, this.pipeline?.queue ?? new JobQueue(this.db));
@@ -280,6 +280,7 @@ export class Sidecar {
       if (this.grpc && !this.grpc.flowControlApplied) {
         this.log.warn('receive.grpc.flowControlWindow not applied: this @grpc/grpc-js version hides its HTTP/2 servers; using HTTP/2 default windows');
       }
+      if (this.grpc && !this.grpc.connectionLimitApplied) this.log.warn('receive.grpc.maxConnections not applied: this @grpc/grpc-js version hides its HTTP/2 servers');
       await this.http?.start();
       await this.admin?.listen();
     } catch (err) {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { applyHttpServerLimits, type HttpServerLimits } from '../receive/server-limits.js';
 
 export type RouteParams = Record<string, string>;
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, params: RouteParams, url: URL) => void | Promise<void>;
@@ -16,6 +17,8 @@ export interface AdminServerOptions {
   port: number;
   /** Called for errors thrown by handlers, after a 500 has been sent. */
   onError?: (err: unknown) => void;
+  /** Connection limits (admin.idleTimeoutMs and friends); node's defaults when absent. */
+  limits?: HttpServerLimits;
 }
 
 /** Writes a JSON response. */
@@ -44,6 +47,7 @@ export class AdminServer {
       });
     });
     this.server.keepAliveTimeout = 5_000;
+    if (options.limits !== undefined) applyHttpServerLimits(this.server, options.limits);
   }
 
   addRoute(method: HttpMethod, pattern: string, handler: RouteHandler): void {
