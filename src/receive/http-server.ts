@@ -11,6 +11,7 @@ import { readRequestBody, type BodyReaderParts, type RequestBody } from './body-
 import { deliverRequest, type Delivery } from './deliver-request.js';
 import { encodeExportResponseJson, encodeExportResponseProto, encodeStatusJson, encodeStatusProto, RPC_CODE } from './export-response.js';
 import { receiverParts, type OtlpContentType, type ReceiverOptions } from './grpc-server.js';
+import { checkJsonBounds, type JsonBounds } from './json-bounds.js';
 import { decodeTraceRequestJson } from './otlp-json.js';
 import { decodeTraceRequestProto, OtlpDecodeError, type DecodeOptions, type DecodeResult } from './otlp-proto.js';
 import { applyHttpServerLimits } from './server-limits.js';
@@ -69,7 +70,11 @@ export class HttpReceiver {
   private readonly bodyParts: BodyReaderParts;
   private readonly delivery: Delivery;
   private readonly decodeProto = (body: Buffer): DecodeResult => decodeTraceRequestProto(body, this.decodeOptions);
-  private readonly decodeJson = (body: Buffer): DecodeResult => decodeTraceRequestJson(body, this.decodeOptions);
+  private readonly decodeJson = (body: Buffer): DecodeResult => {
+    checkJsonBounds(body, this.jsonBounds);
+    return decodeTraceRequestJson(body, this.decodeOptions);
+  };
+  private readonly jsonBounds: JsonBounds;
 
   constructor(
     private readonly config: ReceiveConfig,
@@ -79,6 +84,7 @@ export class HttpReceiver {
   ) {
     ({ auth: this.auth, tls: this.tls, admission: this.admission, decodeOptions: this.decodeOptions } = receiverParts(config, metrics, options));
     this.maxBytes = config.maxRequestBytes;
+    this.jsonBounds = { maxDepth: config.maxJsonDepth, maxElements: config.maxJsonElements };
     this.bodyParts = { maxBytes: this.maxBytes, admission: this.admission, pool: new BodyPool(8, 1024 * 1024) };
     this.delivery = { admission: this.admission, sink, onBeats: (beats) => metrics.countBeats(beats) };
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);

@@ -65,6 +65,15 @@ export const ReceiveSchema = z.strictObject({
       .default(16 * 1024 * 1024)
       .describe('Largest accepted request body (after gzip decompression); larger gets 413 / RESOURCE_EXHAUSTED'),
     maxAttributesPerSpan: z.number().int().positive().default(1024).describe('More attributes than this on one span rejects the request as malformed'),
+    maxJsonDepth: z.number().int().positive().default(64).describe('OTLP/JSON bodies nested deeper than this are refused (400) before they are parsed'),
+    maxJsonElements: z
+      .number()
+      .int()
+      .positive()
+      .default(2_000_000)
+      .describe(
+        'OTLP/JSON bodies with more elements than this (objects, arrays, members and list items after the first) are refused (400) before they are parsed; a 16 MiB request of typical spans has about 1 M',
+      ),
     maxInflightSpans: z
       .number()
       .int()
