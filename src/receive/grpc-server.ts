@@ -11,7 +11,7 @@ import type { BeatSink } from '../model/beat.js';
 import type { SidecarMetrics } from '../emit/metrics.js';
 import { admissionFromConfig, type Admission, type RefusalReason } from './admission.js';
 import { bearerCheckFromConfig, type BearerCheck } from './auth.js';
-import { deliverRequest, type Delivery } from './deliver-request.js';
+import { deliverExportRequest, type Delivery } from './deliver-request.js';
 import { encodeExportResponseProto } from './export-response.js';
 import { decodeTraceRequestProto, OtlpDecodeError, type DecodeOptions, type DecodeResult } from './otlp-proto.js';
 import { flowControlSettings, tuneGrpcServerSessions } from './grpc-flow-control.js';
@@ -196,7 +196,7 @@ export class GrpcReceiver {
     const release = (): void => this.admission.releaseBody(body.length);
     let outcome: DecodeResult | Promise<DecodeResult>;
     try {
-      outcome = deliverRequest(body, this.decode, this.delivery);
+      outcome = deliverExportRequest(body, this.decode, this.delivery);
     } catch (err) {
       release();
       this.fail(err, callback);
@@ -219,7 +219,7 @@ export class GrpcReceiver {
     );
   }
 
-  private readonly decode = (body: Buffer): DecodeResult => decodeTraceRequestProto(body, this.decodeOptions);
+  private readonly decode = (body: Uint8Array): DecodeResult => decodeTraceRequestProto(body, this.decodeOptions);
 
   private fail(err: unknown, callback: sendUnaryData<ExportReply>): void {
     const m = this.metrics;

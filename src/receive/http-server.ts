@@ -8,11 +8,11 @@ import type { Admission, RefusalReason } from './admission.js';
 import type { BearerCheck } from './auth.js';
 import { BodyPool } from './body-pool.js';
 import { readRequestBody, type BodyReaderParts, type RequestBody } from './body-reader.js';
-import { deliverRequest, type Delivery } from './deliver-request.js';
+import { deliverExportRequest, deliverRequest, deliverSlices, type Delivery } from './deliver-request.js';
 import { encodeExportResponseJson, encodeExportResponseProto, encodeStatusJson, encodeStatusProto, RPC_CODE } from './export-response.js';
 import { receiverParts, type OtlpContentType, type ReceiverOptions } from './grpc-server.js';
-import { checkJsonBounds, type JsonBounds } from './json-bounds.js';
-import { decodeTraceRequestJson } from './otlp-json.js';
+import type { JsonBounds } from './json-bounds.js';
+import { jsonSliceDecoder, parseJsonBody, sliceJsonTraceRequest } from './json-request-slices.js';
 import { decodeTraceRequestProto, OtlpDecodeError, type DecodeOptions, type DecodeResult } from './otlp-proto.js';
 import { applyHttpServerLimits } from './server-limits.js';
 import { httpsServerOptions, type TlsMaterial } from './tls.js';
@@ -35,6 +35,9 @@ const fail = (http: number, code: number, outcome: RequestOutcome, reason: Decod
   reason,
   message,
 });
+
+/** Spans per slice of a large JSON request (JSON spans are several times larger than protobuf ones). */
+const JSON_SLICE_SPANS = 1024;
 
 /** Sent with every refusal for overload; the reason goes to metrics, not to the client. */
 export const REFUSAL_MESSAGE = 'receiver overloaded, retry later';
@@ -69,11 +72,8 @@ export class HttpReceiver {
   private drained: (() => void) | undefined;
   private readonly bodyParts: BodyReaderParts;
   private readonly delivery: Delivery;
-  private readonly decodeProto = (body: Buffer): DecodeResult => decodeTraceRequestProto(body, this.decodeOptions);
-  private readonly decodeJson = (body: Buffer): DecodeResult => {
-    checkJsonBounds(body, this.jsonBounds);
-    return decodeTraceRequestJson(body, this.decodeOptions);
-  };
+  private readonly decodeProto = (body: Uint8Array): DecodeResult => decodeTraceRequestProto(body, this.decodeOptions);
+  private readonly decodeJsonSlice: (slice: unknown) => DecodeResult;
   private readonly jsonBounds: JsonBounds;
 
   constructor(
@@ -85,6 +85,7 @@ export class HttpReceiver {
     ({ auth: this.auth, tls: this.tls, admission: this.admission, decodeOptions: this.decodeOptions } = receiverParts(config, metrics, options));
     this.maxBytes = config.maxRequestBytes;
     this.jsonBounds = { maxDepth: config.maxJsonDepth, maxElements: config.maxJsonElements };
+    this.decodeJsonSlice = jsonSliceDecoder(this.decodeOptions);
     this.bodyParts = { maxBytes: this.maxBytes, admission: this.admission, pool: new BodyPool(8, 1024 * 1024) };
     this.delivery = { admission: this.admission, sink, onBeats: (beats) => metrics.countBeats(beats) };
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
@@ -204,7 +205,7 @@ export class HttpReceiver {
   private process(res: ServerResponse, type: OtlpContentType, body: RequestBody): void {
     let outcome: DecodeResult | Promise<DecodeResult>;
     try {
-      outcome = deliverRequest(body.bytes, type === 'application/x-protobuf' ? this.decodeProto : this.decodeJson, this.delivery);
+      outcome = type === 'application/x-protobuf' ? deliverExportRequest(body.bytes, this.decodeProto, this.delivery) : this.deliverJson(body.bytes);
     } catch (err) {
       body.release();
       this.respondError(res, type, failureOf(err));
@@ -221,6 +222,14 @@ export class HttpReceiver {
         this.respondError(res, type, failureOf(err));
       },
     );
+  }
+
+  /** JSON.parse builds the whole document in one go (bounded by json-bounds); decoding goes in slices. */
+  private deliverJson(body: Buffer): DecodeResult | Promise<DecodeResult> {
+    const doc = parseJsonBody(body, this.jsonBounds);
+    const sliced = sliceJsonTraceRequest(doc, JSON_SLICE_SPANS);
+    if (sliced === undefined) return deliverRequest(doc, this.decodeJsonSlice, this.delivery);
+    return deliverSlices(sliced.slices, sliced.records, this.decodeJsonSlice, this.delivery);
   }
 
   private answer(res: ServerResponse, type: OtlpContentType, body: RequestBody, result: DecodeResult): void {
