@@ -22,6 +22,8 @@ export interface BodyReaderParts {
 /** A request body read into memory; release() once it is no longer used. */
 export interface RequestBody {
   bytes: Buffer;
+  /** The bytes are a view on a pooled buffer that is reused after release(). */
+  pooled: boolean;
   /** Returns a pooled buffer and the reserved bytes; the bytes must not be used afterwards. */
   release(): void;
 }
@@ -124,13 +126,14 @@ function readPlain(req: IncomingMessage, declared: number, parts: BodyReaderPart
       const whole = body;
       cb.onBody({
         bytes: whole.subarray(0, size),
+        pooled: true,
         release: () => {
           pool.give(whole);
           held.releaseAll();
         },
       });
     } else {
-      cb.onBody({ bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), release: () => held.releaseAll() });
+      cb.onBody({ bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), pooled: false, release: () => held.releaseAll() });
     }
   });
 }
@@ -166,7 +169,7 @@ function readGzip(req: IncomingMessage, parts: BodyReaderParts, cb: BodyCallback
   });
   gunzip.on('error', (err) => fail('bad_gzip', `invalid gzip body: ${err.message}`));
   gunzip.on('end', () => {
-    if (!failed) cb.onBody({ bytes: Buffer.concat(chunks, size), release: () => held.releaseAll() });
+    if (!failed) cb.onBody({ bytes: Buffer.concat(chunks, size), pooled: false, release: () => held.releaseAll() });
   });
   req.on('close', () => {
     if (failed || req.complete) return;

@@ -243,7 +243,7 @@ export class HttpReceiver {
       m.requests('http', 'ok').inc();
     }
     // A pooled body is reused for the next request: the forwarder keeps its own exact-size copy.
-    if (this.options.onAccepted) this.options.onAccepted(Buffer.from(body.bytes), type);
+    if (this.options.onAccepted) this.options.onAccepted(body.pooled ? Buffer.from(body.bytes) : body.bytes, type);
     body.release();
     const out = type === 'application/x-protobuf' ? encodeExportResponseProto(result.rejected, message) : encodeExportResponseJson(result.rejected, message);
     res.writeHead(200, { 'content-type': type, 'content-length': out.length });

@@ -61,6 +61,7 @@ describe('readRequestBody', () => {
     const [small, large] = s.outcomes as Array<{ body: RequestBody }>;
     expect(small!.body.bytes.equals(Buffer.alloc(1000, 7))).toBe(true);
     expect(large!.body.bytes.equals(Buffer.alloc(300 * 1024, 8))).toBe(true);
+    expect([small!.body.pooled, large!.body.pooled]).toEqual([true, false]);
     small!.body.release();
     large!.body.release();
     expect(admission.heldBodyBytes).toBe(0);
