@@ -29,7 +29,7 @@ import { PipelineMetrics, registerSequenceFileMetrics } from './emit/pipeline-me
 import { createLogger, type Logger } from './emit/logger.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
 import { HttpReceiver } from './receive/http-server.js';
-import { Admission } from './receive/admission.js';
+import { admissionFromConfig } from './receive/admission.js';
 import { createBearerCheck } from './receive/auth.js';
 import { AdminServer } from './web/admin-server.js';
 import { adminAccessFromConfig, adminTokenFromConfig, isLoopbackHost } from './web/admin-access-from-config.js';
@@ -216,7 +216,7 @@ export class Sidecar {
       this.forwarder = new Forwarder({ ...config.forward, headers: resolveForwardHeaders(config.forward, parts.env) }, this.metrics);
     }
     const sink: BeatSink = (beats) => this.engine.observe(beats);
-    const admission = new Admission(config.receive.maxInflightSpans, this.metrics.inflightSpans);
+    const admission = admissionFromConfig(config.receive, this.metrics);
     const onAccepted = this.forwarder ? (body: Buffer, type: 'application/x-protobuf' | 'application/json') => void this.forwarder!.enqueue(body, type) : undefined;
     const receiverOptions = { admission, ...(onAccepted ? { onAccepted } : {}) };
     if (config.receive.grpc.enabled) {
@@ -277,7 +277,7 @@ export class Sidecar {
     if (config.admin.enabled) {
       const access = adminAccessFromConfig(config, parts.env);
       if (!access.authEnabled && !isLoopbackHost(config.admin.host)) this.log.warn('admin server reachable beyond this machine without a token: set admin.auth or receive.auth', { host: config.admin.host });
-      this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, access, onError: (err) => this.log.error('admin handler failed', { err }) });
+      this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, access, limits: config.admin, onError: (err) => this.log.error('admin handler failed', { err }) });
       registerHealthRoutes(this.admin, { ready: () => this.readiness(), registry: this.metrics.registry });
       registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus });
       registerFixesApi(this.admin, this.pipeline?.queue ?? new JobQueue(this.db));
@@ -316,6 +316,7 @@ export class Sidecar {
       if (this.grpc && !this.grpc.flowControlApplied) {
         this.log.warn('receive.grpc.flowControlWindow not applied: this @grpc/grpc-js version hides its HTTP/2 servers; using HTTP/2 default windows');
       }
+      if (this.grpc && !this.grpc.connectionLimitApplied) this.log.warn('receive.grpc.maxConnections not applied: this @grpc/grpc-js version hides its HTTP/2 servers');
       await this.http?.start();
       await this.admin?.listen();
       this.notifier?.start();

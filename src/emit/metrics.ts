@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Beat } from '../model/beat.js';
 import { VERSION } from '../version.js';
+import type { RefusalReason } from '../receive/admission.js';
 
 export type ReceiveProtocol = 'grpc' | 'http';
 
@@ -33,9 +34,13 @@ export interface SidecarMetrics {
   spansRejected(protocol: ReceiveProtocol): CounterChild;
   requests(protocol: ReceiveProtocol, outcome: RequestOutcome): CounterChild;
   decodeErrors(protocol: ReceiveProtocol, reason: DecodeErrorReason): CounterChild;
+  /** Requests refused for overload, by what was over its limit. */
+  refusals(protocol: ReceiveProtocol, reason: RefusalReason): CounterChild;
   /** Adds each beat to its service's counter. */
   countBeats(beats: readonly Beat[]): void;
   readonly inflightSpans: Gauge;
+  /** Request body bytes held (being read or processed). */
+  readonly bodyBytes: Gauge;
   readonly forwardQueueDepth: Gauge;
   forwardRequests(result: ForwardResult): CounterChild;
   /** Failed OTLP exports of the sidecar's own spans (anomaly, incident, heal). */
@@ -96,6 +101,17 @@ export function createMetrics(options: MetricsOptions = {}): SidecarMetrics {
     labelNames: ['protocol', 'reason'],
     registers,
   });
+  const refusals = new Counter({
+    name: `${prefix}receive_refusals_total`,
+    help: 'Requests refused for overload (503 / UNAVAILABLE) by reason: inflight_spans, body_bytes, heap, event_loop',
+    labelNames: ['protocol', 'reason'],
+    registers,
+  });
+  const bodyBytes = new Gauge({
+    name: `${prefix}receive_body_bytes`,
+    help: 'Request body bytes held by the receivers (being read or processed), against receive.maxConcurrentBodyBytes',
+    registers,
+  });
   const beats = new Counter({
     name: `${prefix}beats_total`,
     help: 'Beats produced, by service',
@@ -152,6 +168,7 @@ export function createMetrics(options: MetricsOptions = {}): SidecarMetrics {
     spansRejected: (protocol) => rejectedBy(protocol),
     requests: childCache(requests),
     decodeErrors: childCache(decodeErrors),
+    refusals: childCache(refusals),
     countBeats(list) {
       // Requests usually carry runs of one service: add per run instead of per beat.
       let i = 0;
@@ -164,6 +181,7 @@ export function createMetrics(options: MetricsOptions = {}): SidecarMetrics {
       }
     },
     inflightSpans,
+    bodyBytes,
     forwardQueueDepth,
     forwardRequests: childCache(forwardRequests),
     exportFailures: exportFailures.labels('traces'),

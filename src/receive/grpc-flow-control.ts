@@ -58,13 +58,22 @@ export function tuneSession(session: Http2Session, settings: FlowControlSettings
  * then runs on the HTTP/2 defaults, which is slower but correct.
  */
 export function tuneGrpcServerSessions(server: Server, settings: FlowControlSettings): boolean {
+  const servers = grpcHttp2Servers(server);
+  if (servers === undefined) return false;
+  for (const h2 of servers) h2.on('session', (session: Http2Session) => tuneSession(session, settings));
+  return servers.length > 0;
+}
+
+/**
+ * The node:http2 servers grpc-js listens on (after bindAsync), or undefined when this grpc-js
+ * version does not expose them the way 1.14 does. They are net.Server instances underneath.
+ */
+export function grpcHttp2Servers(server: Server): Array<EventEmitter & { maxConnections?: number }> | undefined {
   const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
-  if (!(servers instanceof Map)) return false;
-  let tuned = false;
+  if (!(servers instanceof Map)) return undefined;
+  const out: Array<EventEmitter & { maxConnections?: number }> = [];
   for (const h2 of servers.keys() as Iterable<unknown>) {
-    if (typeof (h2 as EventEmitter | undefined)?.on !== 'function') continue;
-    (h2 as EventEmitter).on('session', (session: Http2Session) => tuneSession(session, settings));
-    tuned = true;
+    if (typeof (h2 as EventEmitter | undefined)?.on === 'function') out.push(h2 as EventEmitter & { maxConnections?: number });
   }
-  return tuned;
+  return out;
 }

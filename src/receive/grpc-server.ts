@@ -1,5 +1,4 @@
 import {
-  Metadata,
   Server,
   status,
   type sendUnaryData,
@@ -10,11 +9,13 @@ import {
 import type { ReceiveConfig } from '../config/sections/receive.js';
 import type { BeatSink } from '../model/beat.js';
 import type { SidecarMetrics } from '../emit/metrics.js';
-import { Admission } from './admission.js';
+import { admissionFromConfig, type Admission, type RefusalReason } from './admission.js';
 import { bearerCheckFromConfig, type BearerCheck } from './auth.js';
-import { encodeExportResponseProto, encodeStatusProto } from './export-response.js';
-import { decodeTraceRequestProto, OtlpDecodeError, type DecodeOptions } from './otlp-proto.js';
+import { deliverExportRequest, type Delivery } from './deliver-request.js';
+import { encodeExportResponseProto } from './export-response.js';
+import { decodeTraceRequestProto, OtlpDecodeError, type DecodeOptions, type DecodeResult } from './otlp-proto.js';
 import { flowControlSettings, tuneGrpcServerSessions } from './grpc-flow-control.js';
+import { admissionInterceptor, grpcLimitOptions, limitGrpcConnections, overloadStatus } from './grpc-limits.js';
 import { grpcServerCredentials, loadTlsMaterial, type TlsMaterial } from './tls.js';
 
 export const TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -49,7 +50,7 @@ export function receiverParts(config: ReceiveConfig, metrics: SidecarMetrics, op
   return {
     auth: options.auth === undefined ? bearerCheckFromConfig(config) : (options.auth ?? undefined),
     tls: options.tls === undefined ? loadTlsMaterial(config.tls) : (options.tls ?? undefined),
-    admission: options.admission ?? new Admission(config.maxInflightSpans, metrics.inflightSpans),
+    admission: options.admission ?? admissionFromConfig(config, metrics),
     decodeOptions: { maxAttributesPerSpan: config.maxAttributesPerSpan },
   };
 }
@@ -84,9 +85,11 @@ export class GrpcReceiver {
   private readonly tls: TlsMaterial | undefined;
   readonly admission: Admission;
   private readonly decodeOptions: DecodeOptions;
+  private readonly delivery: Delivery;
   private boundPort = 0;
   private started = false;
   private tuned = false;
+  private limited = false;
 
   constructor(
     private readonly config: ReceiveConfig,
@@ -95,9 +98,12 @@ export class GrpcReceiver {
     private readonly options: ReceiverOptions = {},
   ) {
     ({ auth: this.auth, tls: this.tls, admission: this.admission, decodeOptions: this.decodeOptions } = receiverParts(config, metrics, options));
+    this.delivery = { admission: this.admission, sink, onBeats: (beats) => metrics.countBeats(beats) };
     this.server = new Server({
       'grpc.max_receive_message_length': config.maxRequestBytes,
       'grpc.max_send_message_length': 64 * 1024,
+      ...grpcLimitOptions(config),
+      interceptors: [admissionInterceptor(this.admission, config.retryAfterSeconds, (reason) => this.countRefusal(reason))],
     });
     const impl: UntypedServiceImplementation = {
       Export: (call: ServerUnaryCall<Buffer, ExportReply>, callback: sendUnaryData<ExportReply>) => this.export(call, callback),
@@ -126,6 +132,8 @@ export class GrpcReceiver {
       this.server.bindAsync(address, grpcServerCredentials(this.tls), (err, bound) => (err ? reject(err) : resolve(bound)));
     });
     this.started = true;
+    this.admission.start();
+    this.limited = limitGrpcConnections(this.server, this.config.grpc.maxConnections);
     if (this.config.grpc.flowControlWindow > 65_535) {
       this.tuned = tuneGrpcServerSessions(this.server, flowControlSettings(this.config.grpc.flowControlWindow));
     }
@@ -137,6 +145,11 @@ export class GrpcReceiver {
    */
   get flowControlApplied(): boolean {
     return this.tuned || this.config.grpc.flowControlWindow <= 65_535;
+  }
+
+  /** False when this grpc-js version hides its HTTP/2 servers, so receive.grpc.maxConnections could not be applied. */
+  get connectionLimitApplied(): boolean {
+    return this.limited;
   }
 
   /** Stops accepting calls, lets in-flight ones finish (up to the grace period), then closes. */
@@ -154,6 +167,12 @@ export class GrpcReceiver {
         resolve();
       });
     });
+    this.admission.stop();
+  }
+
+  private countRefusal(reason: RefusalReason): void {
+    this.metrics.refusals('grpc', reason).inc();
+    this.metrics.requests('grpc', 'overloaded').inc();
   }
 
   private export(call: ServerUnaryCall<Buffer, ExportReply>, callback: sendUnaryData<ExportReply>): void {
@@ -166,40 +185,56 @@ export class GrpcReceiver {
         return;
       }
     }
-    if (!this.admission.admits()) {
-      m.requests('grpc', 'overloaded').inc();
-      const retryAfter = this.config.retryAfterSeconds;
-      const trailer = new Metadata();
-      // OTLP throttling: a RetryInfo detail tells the exporter how long to wait.
-      trailer.set('grpc-status-details-bin', encodeStatusProto(status.UNAVAILABLE, 'receiver overloaded', retryAfter));
-      callback({ code: status.UNAVAILABLE, details: 'receiver overloaded, retry later', metadata: trailer });
-      return;
-    }
+    // The interceptor refused calls at their headers; this catches pressure that rose while the message arrived.
     const body = call.request;
-    let result;
+    const reason = this.admission.refusal() ?? (this.admission.reserveBody(body.length) ? undefined : 'body_bytes');
+    if (reason !== undefined) {
+      this.countRefusal(reason);
+      callback(overloadStatus(this.config.retryAfterSeconds, 'receiver overloaded, retry later'));
+      return;
+    }
+    const release = (): void => this.admission.releaseBody(body.length);
+    let outcome: DecodeResult | Promise<DecodeResult>;
     try {
-      result = decodeTraceRequestProto(body, this.decodeOptions);
+      outcome = deliverExportRequest(body, this.decode, this.delivery);
     } catch (err) {
-      if (err instanceof OtlpDecodeError) {
-        m.requests('grpc', 'invalid').inc();
-        m.decodeErrors('grpc', 'malformed').inc();
-        callback({ code: status.INVALID_ARGUMENT, details: err.message });
-        return;
-      }
-      m.requests('grpc', 'error').inc();
-      callback({ code: status.INTERNAL, details: 'internal error while decoding' });
+      release();
+      this.fail(err, callback);
       return;
     }
-    try {
-      if (result.beats.length > 0) {
-        this.admission.deliver(this.sink, result.beats, result.beats.length);
-        m.countBeats(result.beats);
-      }
-    } catch {
-      m.requests('grpc', 'error').inc();
-      callback({ code: status.INTERNAL, details: 'internal error while processing spans' });
+    if (!(outcome instanceof Promise)) {
+      release();
+      this.answer(body, outcome, callback);
       return;
     }
+    outcome.then(
+      (result) => {
+        release();
+        this.answer(body, result, callback);
+      },
+      (err: unknown) => {
+        release();
+        this.fail(err, callback);
+      },
+    );
+  }
+
+  private readonly decode = (body: Uint8Array): DecodeResult => decodeTraceRequestProto(body, this.decodeOptions);
+
+  private fail(err: unknown, callback: sendUnaryData<ExportReply>): void {
+    const m = this.metrics;
+    if (err instanceof OtlpDecodeError) {
+      m.requests('grpc', 'invalid').inc();
+      m.decodeErrors('grpc', 'malformed').inc();
+      callback({ code: status.INVALID_ARGUMENT, details: err.message });
+      return;
+    }
+    m.requests('grpc', 'error').inc();
+    callback({ code: status.INTERNAL, details: 'internal error while processing the request' });
+  }
+
+  private answer(body: Buffer, result: DecodeResult, callback: sendUnaryData<ExportReply>): void {
+    const m = this.metrics;
     m.spansReceived('grpc').inc(result.spans);
     if (result.rejected > 0) {
       m.spansRejected('grpc').inc(result.rejected);

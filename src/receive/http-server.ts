@@ -1,17 +1,20 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createGunzip } from 'node:zlib';
 import type { ReceiveConfig } from '../config/sections/receive.js';
 import type { BeatSink } from '../model/beat.js';
 import type { DecodeErrorReason, RequestOutcome, SidecarMetrics } from '../emit/metrics.js';
-import type { Admission } from './admission.js';
+import type { Admission, RefusalReason } from './admission.js';
 import type { BearerCheck } from './auth.js';
 import { BodyPool } from './body-pool.js';
+import { readRequestBody, type BodyReaderParts, type RequestBody } from './body-reader.js';
+import { deliverExportRequest, deliverRequest, deliverSlices, type Delivery } from './deliver-request.js';
 import { encodeExportResponseJson, encodeExportResponseProto, encodeStatusJson, encodeStatusProto, RPC_CODE } from './export-response.js';
 import { receiverParts, type OtlpContentType, type ReceiverOptions } from './grpc-server.js';
-import { decodeTraceRequestJson } from './otlp-json.js';
+import type { JsonBounds } from './json-bounds.js';
+import { jsonSliceDecoder, parseJsonBody, sliceJsonTraceRequest } from './json-request-slices.js';
 import { decodeTraceRequestProto, OtlpDecodeError, type DecodeOptions, type DecodeResult } from './otlp-proto.js';
+import { applyHttpServerLimits } from './server-limits.js';
 import { httpsServerOptions, type TlsMaterial } from './tls.js';
 
 export const TRACES_PATH = '/v1/traces';
@@ -32,6 +35,18 @@ const fail = (http: number, code: number, outcome: RequestOutcome, reason: Decod
   reason,
   message,
 });
+
+/** Spans per slice of a large JSON request (JSON spans are several times larger than protobuf ones). */
+const JSON_SLICE_SPANS = 1024;
+
+/** Sent with every refusal for overload; the reason goes to metrics, not to the client. */
+export const REFUSAL_MESSAGE = 'receiver overloaded, retry later';
+
+/** A decode or sink error as the answer it gets. */
+function failureOf(err: unknown): Failure {
+  if (err instanceof OtlpDecodeError) return fail(400, RPC_CODE.INVALID_ARGUMENT, 'invalid', 'malformed', err.message);
+  return fail(500, RPC_CODE.INTERNAL, 'error', undefined, 'internal error while processing the request');
+}
 
 function mediaType(header: string | undefined): OtlpContentType | undefined {
   if (header === undefined) return undefined;
@@ -55,7 +70,11 @@ export class HttpReceiver {
   private boundPort = 0;
   private inflightRequests = 0;
   private drained: (() => void) | undefined;
-  private readonly bodies = new BodyPool();
+  private readonly bodyParts: BodyReaderParts;
+  private readonly delivery: Delivery;
+  private readonly decodeProto = (body: Uint8Array): DecodeResult => decodeTraceRequestProto(body, this.decodeOptions);
+  private readonly decodeJsonSlice: (slice: unknown) => DecodeResult;
+  private readonly jsonBounds: JsonBounds;
 
   constructor(
     private readonly config: ReceiveConfig,
@@ -65,11 +84,14 @@ export class HttpReceiver {
   ) {
     ({ auth: this.auth, tls: this.tls, admission: this.admission, decodeOptions: this.decodeOptions } = receiverParts(config, metrics, options));
     this.maxBytes = config.maxRequestBytes;
+    this.jsonBounds = { maxDepth: config.maxJsonDepth, maxElements: config.maxJsonElements };
+    this.decodeJsonSlice = jsonSliceDecoder(this.decodeOptions);
+    this.bodyParts = { maxBytes: this.maxBytes, admission: this.admission, pool: new BodyPool(8, 1024 * 1024) };
+    this.delivery = { admission: this.admission, sink, onBeats: (beats) => metrics.countBeats(beats) };
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
     this.server = this.tls === undefined ? createHttpServer(handler) : createHttpsServer(httpsServerOptions(this.tls), handler);
-    // Exporters keep connections open between batches; outlive their typical 5-10 s export interval.
-    this.server.keepAliveTimeout = 30_000;
-    this.server.headersTimeout = 35_000;
+    // Exporters keep connections open between batches: the idle timeout should outlive their 5-10 s export interval.
+    applyHttpServerLimits(this.server, config.http);
   }
 
   get port(): number {
@@ -95,6 +117,7 @@ export class HttpReceiver {
       });
     });
     this.boundPort = (this.server.address() as AddressInfo).port;
+    this.admission.start();
   }
 
   /** Stops accepting connections, waits for in-flight requests (up to the grace period), then closes. */
@@ -114,6 +137,7 @@ export class HttpReceiver {
     }
     this.server.closeAllConnections();
     await closed;
+    this.admission.stop();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -144,9 +168,9 @@ export class HttpReceiver {
       this.reject(req, res, type, fail(415, RPC_CODE.INVALID_ARGUMENT, 'unsupported', 'unsupported_media_type', `content-encoding ${encoding} not supported; use gzip or identity`));
       return;
     }
-    if (!this.admission.admits()) {
-      res.setHeader('retry-after', String(this.config.retryAfterSeconds));
-      this.reject(req, res, type, fail(503, RPC_CODE.UNAVAILABLE, 'overloaded', undefined, 'receiver overloaded, retry later'), this.config.retryAfterSeconds);
+    const refusal = this.admission.refusal();
+    if (refusal !== undefined) {
+      this.refuse(req, res, type, refusal, REFUSAL_MESSAGE);
       return;
     }
     const declared = Number(req.headers['content-length'] ?? -1);
@@ -157,8 +181,16 @@ export class HttpReceiver {
     }
     this.inflightRequests++;
     res.once('close', () => this.requestDone());
-    if (encoding === 'gzip') this.readGzip(req, res, type);
-    else this.readPlain(req, res, type, declared);
+    req.on('error', () => res.destroy());
+    readRequestBody(req, encoding === 'gzip', declared, this.bodyParts, {
+      onBody: (body) => this.process(res, type, body),
+      onFailure: (failure, message) => {
+        res.setHeader('connection', 'close');
+        if (failure === 'budget') this.refuse(req, res, type, 'body_bytes', message);
+        else if (failure === 'too_large') this.reject(req, res, type, fail(413, RPC_CODE.RESOURCE_EXHAUSTED, 'too_large', 'too_large', message));
+        else this.reject(req, res, type, fail(400, RPC_CODE.INVALID_ARGUMENT, 'invalid', 'bad_gzip', message));
+      },
+    });
   }
 
   private requestDone(): void {
@@ -170,103 +202,38 @@ export class HttpReceiver {
     }
   }
 
-  private readPlain(req: IncomingMessage, res: ServerResponse, type: OtlpContentType, declared: number): void {
-    // With a content-length the body is copied once into a (pooled) buffer of the right size.
-    let body = declared >= 0 ? this.bodies.take(declared) : undefined;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      if (body !== undefined && size + chunk.length <= body.length) chunk.copy(body, size);
-      else {
-        if (body !== undefined) {
-          chunks.push(body.subarray(0, size));
-          body = undefined;
-        }
-        chunks.push(chunk);
-      }
-      size += chunk.length;
-      if (size > this.maxBytes) {
-        failed = true;
-        res.setHeader('connection', 'close');
-        this.reject(req, res, type, fail(413, RPC_CODE.RESOURCE_EXHAUSTED, 'too_large', 'too_large', `request larger than ${this.maxBytes} bytes`));
-      }
-    });
-    req.on('end', () => {
-      if (failed) return;
-      if (body !== undefined) {
-        const full = body.subarray(0, size);
-        this.process(res, type, full, true);
-        // Decoding is synchronous and keeps no reference to the bytes, and the forwarder gets a
-        // copy of exactly the body, so the pooled buffer can always be reused.
-        this.bodies.give(body);
-      } else {
-        this.process(res, type, Buffer.concat(chunks, size));
-      }
-    });
-    req.on('error', () => res.destroy());
-  }
-
-  private readGzip(req: IncomingMessage, res: ServerResponse, type: OtlpContentType): void {
-    const gunzip = createGunzip();
-    const chunks: Buffer[] = [];
-    let compressed = 0;
-    let size = 0;
-    let failed = false;
-    const stop = (f: Failure): void => {
-      if (failed) return;
-      failed = true;
-      gunzip.destroy();
-      req.unpipe(gunzip);
-      res.setHeader('connection', 'close');
-      this.reject(req, res, type, f);
-    };
-    req.on('data', (chunk: Buffer) => {
-      compressed += chunk.length;
-      if (compressed > this.maxBytes) stop(fail(413, RPC_CODE.RESOURCE_EXHAUSTED, 'too_large', 'too_large', `compressed request larger than ${this.maxBytes} bytes`));
-    });
-    // Counting decompressed bytes as they come out stops a gzip bomb after maxBytes, not after inflating it.
-    gunzip.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > this.maxBytes) stop(fail(413, RPC_CODE.RESOURCE_EXHAUSTED, 'too_large', 'too_large', `request decompresses to more than ${this.maxBytes} bytes`));
-      else chunks.push(chunk);
-    });
-    gunzip.on('error', (err) => stop(fail(400, RPC_CODE.INVALID_ARGUMENT, 'invalid', 'bad_gzip', `invalid gzip body: ${err.message}`)));
-    gunzip.on('end', () => {
-      if (!failed) this.process(res, type, Buffer.concat(chunks, size));
-    });
-    req.on('error', () => {
-      failed = true;
-      gunzip.destroy();
-      res.destroy();
-    });
-    req.pipe(gunzip);
-  }
-
-  private process(res: ServerResponse, type: OtlpContentType, body: Buffer, pooled = false): void {
-    const m = this.metrics;
-    let result: DecodeResult;
+  private process(res: ServerResponse, type: OtlpContentType, body: RequestBody): void {
+    let outcome: DecodeResult | Promise<DecodeResult>;
     try {
-      result = type === 'application/x-protobuf' ? decodeTraceRequestProto(body, this.decodeOptions) : decodeTraceRequestJson(body, this.decodeOptions);
+      outcome = type === 'application/x-protobuf' ? deliverExportRequest(body.bytes, this.decodeProto, this.delivery) : this.deliverJson(body.bytes);
     } catch (err) {
-      const f =
-        err instanceof OtlpDecodeError
-          ? fail(400, RPC_CODE.INVALID_ARGUMENT, 'invalid', 'malformed', err.message)
-          : fail(500, RPC_CODE.INTERNAL, 'error', undefined, 'internal error while decoding');
-      this.respondError(res, type, f);
+      body.release();
+      this.respondError(res, type, failureOf(err));
       return;
     }
-    try {
-      if (result.beats.length > 0) {
-        this.admission.deliver(this.sink, result.beats, result.beats.length);
-        m.countBeats(result.beats);
-      }
-    } catch {
-      this.respondError(res, type, fail(500, RPC_CODE.INTERNAL, 'error', undefined, 'internal error while processing spans'));
+    if (!(outcome instanceof Promise)) {
+      this.answer(res, type, body, outcome);
       return;
     }
+    outcome.then(
+      (result) => this.answer(res, type, body, result),
+      (err: unknown) => {
+        body.release();
+        this.respondError(res, type, failureOf(err));
+      },
+    );
+  }
+
+  /** JSON.parse builds the whole document in one go (bounded by json-bounds); decoding goes in slices. */
+  private deliverJson(body: Buffer): DecodeResult | Promise<DecodeResult> {
+    const doc = parseJsonBody(body, this.jsonBounds);
+    const sliced = sliceJsonTraceRequest(doc, JSON_SLICE_SPANS);
+    if (sliced === undefined) return deliverRequest(doc, this.decodeJsonSlice, this.delivery);
+    return deliverSlices(sliced.slices, sliced.records, this.decodeJsonSlice, this.delivery);
+  }
+
+  private answer(res: ServerResponse, type: OtlpContentType, body: RequestBody, result: DecodeResult): void {
+    const m = this.metrics;
     m.spansReceived('http').inc(result.spans);
     const message = result.rejected > 0 ? result.rejectMessage : '';
     if (result.rejected > 0) {
@@ -276,12 +243,21 @@ export class HttpReceiver {
       m.requests('http', 'ok').inc();
     }
     // A pooled body is reused for the next request: the forwarder keeps its own exact-size copy.
-    if (this.options.onAccepted) this.options.onAccepted(pooled ? Buffer.from(body) : body, type);
+    if (this.options.onAccepted) this.options.onAccepted(body.pooled ? Buffer.from(body.bytes) : body.bytes, type);
+    body.release();
     const out = type === 'application/x-protobuf' ? encodeExportResponseProto(result.rejected, message) : encodeExportResponseJson(result.rejected, message);
     res.writeHead(200, { 'content-type': type, 'content-length': out.length });
     // An empty chunk would turn the single header write into a writev.
     if (out.length === 0) res.end();
     else res.end(out);
+  }
+
+  /** Refuses a request for overload: 503 with Retry-After (and RetryInfo in the Status). */
+  private refuse(req: IncomingMessage, res: ServerResponse, type: OtlpContentType | undefined, reason: RefusalReason, message: string): void {
+    this.metrics.refusals('http', reason).inc();
+    const retryAfter = this.config.retryAfterSeconds;
+    res.setHeader('retry-after', String(retryAfter));
+    this.reject(req, res, type, fail(503, RPC_CODE.UNAVAILABLE, 'overloaded', undefined, message), retryAfter);
   }
 
   /** Answers an error without having consumed the body; node discards the rest of it. */

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AdminAccess, RouteAccess } from './admin-access.js';
+import { applyHttpServerLimits, type HttpServerLimits } from '../receive/server-limits.js';
 
 export type RouteParams = Record<string, string>;
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, params: RouteParams, url: URL) => void | Promise<void>;
@@ -20,6 +21,8 @@ export interface AdminServerOptions {
   onError?: (err: unknown) => void;
   /** Host, CSRF and token checks; without it every route is open (unit tests of single routes). */
   access?: AdminAccess;
+  /** Connection limits (admin.idleTimeoutMs and friends); node's defaults when absent. */
+  limits?: HttpServerLimits;
 }
 
 /** Writes a JSON response. */
@@ -48,6 +51,7 @@ export class AdminServer {
       });
     });
     this.server.keepAliveTimeout = 5_000;
+    if (options.limits !== undefined) applyHttpServerLimits(this.server, options.limits);
   }
 
   /** Routes need the admin token unless registered with a looser access level. */

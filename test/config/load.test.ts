@@ -29,7 +29,9 @@ function problemsOf(fn: () => unknown): string[] {
 describe('loadConfig', () => {
   it('gives the embedded defaults: loopback receivers on the OTLP ports', () => {
     const cfg = loadConfig();
-    expect(cfg.receive.grpc).toEqual({ enabled: true, host: '127.0.0.1', port: 4317, flowControlWindow: 1024 * 1024 });
+    expect(cfg.receive.grpc).toMatchObject({ enabled: true, host: '127.0.0.1', port: 4317, flowControlWindow: 1024 * 1024, maxConnections: 1000, idleTimeoutMs: 60_000 });
+    expect(cfg.receive.http).toMatchObject({ idleTimeoutMs: 30_000, headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, maxConnections: 1000 });
+    expect(cfg.receive.maxConcurrentBodyBytes).toBe(64 * 1024 * 1024);
     expect(cfg.receive.http.port).toBe(4318);
     expect(cfg.admin.port).toBe(8787);
     expect(cfg.receive.maxRequestBytes).toBe(16 * 1024 * 1024);
@@ -87,6 +89,16 @@ describe('loadConfig', () => {
   it('rejects unknown fields by name', () => {
     const file = tempFile('c.yaml', 'receive:\n  htp:\n    port: 1\n');
     expect(problemsOf(() => loadConfig({ file }))).toEqual(['receive: unknown field "htp"']);
+  });
+
+  it('checks the receivers\' limits against each other', () => {
+    expect(problemsOf(() => loadConfig({ sets: ['receive.maxRequestBytes=2000000', 'receive.maxConcurrentBodyBytes=1000000'] }))).toEqual([
+      'receive.maxConcurrentBodyBytes: maxConcurrentBodyBytes must be at least maxRequestBytes, or the largest request could never be read',
+    ]);
+    expect(problemsOf(() => loadConfig({ sets: ['receive.http.headersTimeoutMs=5000', 'receive.http.requestTimeoutMs=1000'] }))).toEqual([
+      'receive.http.headersTimeoutMs: headersTimeoutMs must not exceed requestTimeoutMs',
+    ]);
+    expect(problemsOf(() => loadConfig({ sets: ['admin.headersTimeoutMs=50000'] }))).toEqual(['admin.headersTimeoutMs: headersTimeoutMs must not exceed requestTimeoutMs']);
   });
 
   it('checks cross-field rules such as TLS needing a key pair', () => {

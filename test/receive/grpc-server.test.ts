@@ -120,11 +120,12 @@ describe('GrpcReceiver', () => {
     expect(beats).toHaveLength(2);
   });
 
-  it('answers UNAVAILABLE with RetryInfo while overloaded, then recovers', async () => {
+  it('answers UNAVAILABLE with RetryInfo while a held sink keeps spans in flight, then recovers', async () => {
     const { sink: asyncSink, releases: pending } = heldSink(beats);
-    const admission = new Admission(5);
+    const admission = new Admission({ maxInflightSpans: 5 });
     const c = await start({ retryAfterSeconds: 4 }, { admission }, asyncSink);
-    expect((await c.export(encodeTraceRequest([beatSpans(6, 7)]))).error).toBeNull();
+    const first = c.export(encodeTraceRequest([beatSpans(6, 7)]));
+    await waitFor(() => admission.inflight === 6);
     const { error } = await c.export(encodeTraceRequest([beatSpans(1, 8)]));
     expect(error!.code).toBe(status.UNAVAILABLE);
     const details = error!.metadata.get('grpc-status-details-bin')[0] as Buffer;
@@ -132,8 +133,44 @@ describe('GrpcReceiver', () => {
     expect(st.code).toBe(14);
     expect(RetryInfo.toObject(RetryInfo.decode(st.details[0]!.value), { longs: Number })).toEqual({ retryDelay: { seconds: 4 } });
     for (const p of pending.splice(0)) p();
-    await waitFor(() => admission.inflight === 0);
-    expect((await c.export(encodeTraceRequest([beatSpans(1, 8)]))).error).toBeNull();
+    expect((await first).error).toBeNull();
+    expect(admission.inflight).toBe(0);
+    const again = c.export(encodeTraceRequest([beatSpans(1, 8)]));
+    await waitFor(() => pending.length === 1);
+    pending[0]!();
+    expect((await again).error).toBeNull();
+    expect(await metrics.registry.metrics()).toContain('self_healing_receive_refusals_total{protocol="grpc",reason="inflight_spans"} 1');
+  });
+
+  it('refuses under simulated heap pressure at the call headers and admits again once the heap is collected', async () => {
+    let used = 10;
+    const admission = new Admission({ maxInflightSpans: 1000, maxHeapUsedRatio: 0.7 }, { probes: { heap: () => ({ used, limit: 100 }), collectGarbage: undefined } });
+    const c = await start({}, { admission });
+    admission.monitor.sample();
+    expect((await c.export(encodeTraceRequest([beatSpans(2, 1)]))).error).toBeNull();
+    used = 75;
+    admission.monitor.sample();
+    const refused = await c.export(encodeTraceRequest([beatSpans(2, 2)]));
+    expect(refused.error!.code).toBe(status.UNAVAILABLE);
+    expect(refused.error!.metadata.get('grpc-status-details-bin')).toHaveLength(1);
+    used = 40;
+    admission.monitor.sample();
+    expect((await c.export(encodeTraceRequest([beatSpans(2, 3)]))).error).toBeNull();
+    expect(beats).toHaveLength(4);
+    expect(await metrics.registry.metrics()).toContain('self_healing_receive_refusals_total{protocol="grpc",reason="heap"} 1');
+  });
+
+  it('refuses a call whose message would go over the body budget', async () => {
+    const admission = new Admission({ maxInflightSpans: 1000, maxConcurrentBodyBytes: 64 * 1024 });
+    const c = await start({}, { admission });
+    expect(admission.reserveBody(60 * 1024)).toBe(true);
+    const body = encodeTraceRequest([beatSpans(40, 4)]);
+    expect(body.length).toBeGreaterThan(4 * 1024);
+    expect((await c.export(body)).error!.code).toBe(status.UNAVAILABLE);
+    admission.releaseBody(60 * 1024);
+    expect((await c.export(body)).error).toBeNull();
+    expect(admission.heldBodyBytes).toBe(0);
+    expect(await metrics.registry.metrics()).toContain('self_healing_receive_refusals_total{protocol="grpc",reason="body_bytes"} 1');
   });
 
   it('answers INTERNAL when the sink throws', async () => {

@@ -6,9 +6,13 @@ import type { ReceiveConfig } from '../../src/config/sections/receive.js';
 
 export const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
-/** A receive config for tests: loopback, port 0, optional overrides. */
+/**
+ * A receive config for tests: loopback, port 0, optional overrides. Heap and event-loop checks are
+ * off unless asked for: a busy test machine must not turn into refusals in unrelated tests (the
+ * pressure tests inject their readings).
+ */
 export function receiveConfig(overrides: ConfigInput['receive'] = {}): ReceiveConfig {
-  const base = ConfigSchema.parse({ receive: overrides }).receive;
+  const base = ConfigSchema.parse({ receive: { maxHeapUsedRatio: 0, maxEventLoopDelayMs: 0, ...overrides } }).receive;
   return { ...base, grpc: { ...base.grpc, port: 0 }, http: { ...base.http, port: 0 } };
 }
 

@@ -225,13 +225,12 @@ describe('HttpReceiver', () => {
     expect(beats).toHaveLength(3);
   });
 
-  it('answers 503 with Retry-After while too many spans are in flight, then recovers', async () => {
+  it('answers 503 with Retry-After while a held sink keeps spans in flight, answers the held request once processed, then recovers', async () => {
     const { sink: asyncSink, releases: pending } = heldSink(beats);
-    const admission = new Admission(10);
+    const admission = new Admission({ maxInflightSpans: 10 });
     const port = await start({ retryAfterSeconds: 3 }, { admission }, asyncSink);
-    const first = await httpSend(port, encodeTraceRequest([beatSpans(12, 7)]), PROTO);
-    expect(first.status).toBe(200);
-    expect(admission.inflight).toBe(12);
+    const first = httpSend(port, encodeTraceRequest([beatSpans(12, 7)]), PROTO);
+    await waitFor(() => admission.inflight === 12);
     const refused = await httpSend(port, encodeTraceRequest([beatSpans(1, 8)]), PROTO);
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('3');
@@ -239,10 +238,33 @@ describe('HttpReceiver', () => {
     const refusedJson = await httpSend(port, '{}', JSON_TYPE);
     expect(JSON.parse(refusedJson.body.toString()).details[0].retryDelay).toBe('3s');
     for (const p of pending.splice(0)) p();
-    await waitFor(() => admission.inflight === 0);
-    const again = await httpSend(port, encodeTraceRequest([beatSpans(1, 8)]), PROTO);
-    expect(again.status).toBe(200);
-    expect(await metrics.registry.metrics()).toContain('self_healing_receive_requests_total{protocol="http",outcome="overloaded"} 2');
+    expect((await first).status).toBe(200);
+    expect(admission.inflight).toBe(0);
+    const again = httpSend(port, encodeTraceRequest([beatSpans(1, 8)]), PROTO);
+    await waitFor(() => pending.length === 1);
+    pending[0]!();
+    expect((await again).status).toBe(200);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('self_healing_receive_requests_total{protocol="http",outcome="overloaded"} 2');
+    expect(text).toContain('self_healing_receive_refusals_total{protocol="http",reason="inflight_spans"} 2');
+  });
+
+  it('refuses under simulated heap pressure and admits again once the heap is collected', async () => {
+    let used = 10;
+    const admission = new Admission({ maxInflightSpans: 1000, maxHeapUsedRatio: 0.7 }, { probes: { heap: () => ({ used, limit: 100 }), collectGarbage: undefined } });
+    const port = await start({}, { admission });
+    admission.monitor.sample();
+    expect((await httpSend(port, encodeTraceRequest([beatSpans(2, 1)]), PROTO)).status).toBe(200);
+    used = 75;
+    admission.monitor.sample();
+    const refused = await httpSend(port, encodeTraceRequest([beatSpans(2, 2)]), PROTO);
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    used = 40;
+    admission.monitor.sample();
+    expect((await httpSend(port, encodeTraceRequest([beatSpans(2, 3)]), PROTO)).status).toBe(200);
+    expect(beats).toHaveLength(4);
+    expect(await metrics.registry.metrics()).toContain('self_healing_receive_refusals_total{protocol="http",reason="heap"} 1');
   });
 
   it('answers 500 when the sink throws, and keeps serving', async () => {

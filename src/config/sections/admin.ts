@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HEADERS_WITHIN_REQUEST, headersWithinRequestTimeout, httpServerLimitFields } from './server-limits.js';
 
 export const AdminSchema = z.strictObject({
     enabled: z.boolean().default(true),
@@ -19,6 +20,9 @@ export const AdminSchema = z.strictObject({
       .describe('Host names (without port) the admin server answers besides localhost and IP addresses; any other Host header gets 403 (DNS rebinding)'),
     metricsAuth: z.boolean().default(true).describe('Whether /metrics needs the admin token when one is configured'),
     sessionTtlMs: z.number().int().positive().default(43_200_000).describe('Lifetime of a dashboard sign-in session cookie'),
+    // Event streams (SSE) stay open past these: the timeouts bound receiving a request, not answering it.
+    ...httpServerLimitFields({ idleTimeoutMs: 5_000, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 256 }),
   })
+  .refine(headersWithinRequestTimeout, HEADERS_WITHIN_REQUEST)
   .prefault({});
 export type AdminConfig = z.infer<typeof AdminSchema>;
