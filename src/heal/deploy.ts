@@ -2,6 +2,8 @@ import type { Anomaly } from '../model/anomaly.js';
 import type { Diagnosis } from '../model/diagnosis.js';
 import type { DeploymentOutcome, GeneratedFix, MergeResult, Proposal, ValidationResult } from '../model/heal.js';
 import type { HealConfig } from '../config/sections/heal.js';
+import { commitLine, commitSubject } from './text/commit-message.js';
+import { branchName } from './text/ref-name.js';
 
 export interface ProposeInput {
   jobId: string;
@@ -29,22 +31,8 @@ export interface DeploymentBackend {
 export type PolicyConfig = HealConfig['policy'];
 export type DeployDecision = 'dry-run' | 'propose' | 'merge';
 
-function slug(text: string): string {
-  const cut = text
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/\.{2,}/g, '.')
-    .slice(0, 60)
-    // git check-ref-format: no component may start with "." or end with "." or ".lock".
-    .replace(/(\.lock)+$/, '')
-    .replace(/^[-.]+|[-.]+$/g, '');
-  return cut || 'x';
-}
-
-/** self-healing/<anomaly-id>-<handler>, restricted to characters git accepts in ref names. */
-export function branchName(anomalyId: string, handler: string | undefined): string {
-  return `self-healing/${slug(anomalyId)}-${slug(handler ?? 'service')}`;
-}
+/** Branch names are built from telemetry (handler names): src/heal/text/ref-name.ts makes them safe. */
+export { branchName };
 
 /**
  * What to do with a validated fix. Never merges a fix whose validation failed; the GitHub backend
@@ -124,20 +112,33 @@ export function validationLines(validation: ValidationResult): string[] {
   return lines;
 }
 
-/** The commit message / PR body: what was wrong, what was concluded, how the fix was checked. */
+/**
+ * The commit subject and body: what was wrong, what was concluded, how the fix was checked. Every
+ * telemetry value is one bounded line (commitLine), so none can start a line that reads as a
+ * trailer; the subject is a single clean line (commitSubject). Callers pass both through
+ * commitMessage, which strips controls from the whole text once more.
+ */
 export function describeFix(input: ProposeInput): { title: string; body: string } {
   const { anomaly, diagnosis, fix, validation } = input;
   const target = diagnosis.handler ?? anomaly.handler ?? diagnosis.service;
-  const title = `fix(${target}): ${fix.title}`.slice(0, 120);
+  const title = commitSubject(`fix(${commitLine(target, 40)}): ${fix.title}`);
   const lines: string[] = [
     fix.description,
     '',
-    `Anomaly ${anomaly.id} (${anomaly.type}/${anomaly.subtype}, severity ${anomaly.severity}): ${anomaly.summary}`,
-    `Diagnosis ${diagnosis.id}: ${diagnosis.rootCause.cause} (score ${diagnosis.rootCause.score.toFixed(2)}) - ${diagnosis.rootCause.description}`,
+    `Anomaly ${commitLine(anomaly.id)} (${anomaly.type}/${commitLine(anomaly.subtype)}, severity ${anomaly.severity}): ${commitLine(anomaly.summary)}`,
+    `Diagnosis ${commitLine(diagnosis.id)}: ${commitLine(diagnosis.rootCause.cause)} (score ${diagnosis.rootCause.score.toFixed(2)}) - ${commitLine(diagnosis.rootCause.description)}`,
     '',
     'Validation:',
   ];
   lines.push(...validationLines(validation));
-  lines.push('', `Fix kind: ${fix.kind}`, `Files: ${fix.files.join(', ')}`, '', `Self-Healing-Job: ${input.jobId}`, `Self-Healing-Anomaly: ${anomaly.id}`);
+  lines.push('', `Fix kind: ${fix.kind}`, `Files: ${fix.files.map((f) => commitLine(f)).join(', ')}`);
   return { title, body: lines.join('\n') };
+}
+
+/** The trailers a re-run uses to recognise its own commit / PR. */
+export function fixTrailers(input: ProposeInput): Array<[string, string]> {
+  return [
+    ['Self-Healing-Job', input.jobId],
+    ['Self-Healing-Anomaly', input.anomaly.id],
+  ];
 }

@@ -28,6 +28,7 @@ import { deployFix, type DeploymentBackend } from './deploy.js';
 import type { Git } from './git.js';
 import { compareSnapshots, takeSnapshot, type HandlerTelemetry, type LearningStore } from './learn.js';
 import { JobQueue, type HealJob } from './queue.js';
+import { markdownInline } from './text/markdown.js';
 import { validateFix } from './validate.js';
 
 /** Thrown by a stage that ran correctly and decided the job must stop (not retried). */
@@ -495,7 +496,7 @@ export function createDefaultStages(deps: DefaultStageDeps): StageImplementation
         const proposal = ctx.deployment!.proposal;
         if (outcome.verdict === 'worse' && heal.learning.revertOnWorse && proposal) {
           // Rollback path: the fix made live behaviour worse.
-          const revert = await backend.revert(proposal, `Live telemetry of ${ctx.job.handler} got worse after ${proposal.branch}`);
+          const revert = await backend.revert(proposal, `Live telemetry of ${markdownInline(ctx.job.handler)} got worse after ${proposal.branch}`);
           // Restoring the known state needs no kind/severity allowance, only an auto mode.
           const mode = backend.name === 'github' ? heal.policy.githubMode : heal.policy.mode;
           const merged = mode === 'auto' ? await backend.merge(revert) : undefined;

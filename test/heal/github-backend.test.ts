@@ -84,10 +84,10 @@ describe('GitHubBackend', () => {
       expect(pr.head).toBe(BRANCH);
       expect(pr.base).toBe('main');
       expect(pr.title).toBe('fix(createComponent): Make a two');
-      expect(pr.body).toContain('`an-1`');
-      expect(pr.body).toContain('root cause: **null-access**');
+      expect(pr.body).toContain('` an-1 `');
+      expect(pr.body).toContain('root cause: ` null-access `');
       expect(pr.body).toContain('payload.component is undefined for old clients');
-      expect(pr.body).toContain('evidence: stack top frame');
+      expect(pr.body).toContain('evidence: ` stack top frame');
       expect(pr.body).toContain('[0af7651916cd43dd8448eb211c80319c](http://jaeger.local:16686/trace/0af7651916cd43dd8448eb211c80319c)');
       expect(pr.body).toContain('4 passed, 0 failed, 1 skipped of 5');
       expect(pr.body).toContain('line coverage: 93.5 %');

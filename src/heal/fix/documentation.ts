@@ -4,6 +4,7 @@ import { STATUS_ERROR } from '../../model/beat.js';
 import { EditSession, finishEdits } from './edit-session.js';
 import { bareHandlerName, readFixFacts, type Figures } from './facts.js';
 import { tableCells } from './syntax-check.js';
+import { markdownInline } from '../text/markdown.js';
 import type { FixContext, FixStrategy, GeneratedFix } from './strategy.js';
 
 export const DOC_GLOBS = ['docs/**/*.md', 'README.md'];
@@ -127,7 +128,8 @@ export function updatePerformanceTables(text: string, handler: string, f: LiveFi
 
 export function performanceSection(handler: string, f: LiveFigures, level: number): string {
   return [
-    `${'#'.repeat(level)} ${handler}`,
+    // The handler name is telemetry: as a code span it cannot add HTML, links or headings.
+    `${'#'.repeat(level)} ${markdownInline(handler)}`,
     '',
     '| Metric | Value |',
     '| --- | --- |',
@@ -176,8 +178,8 @@ export class DocumentationStrategy implements FixStrategy {
     const source = figures.samples > 0 ? `${String(figures.samples)} production beats` : 'the diagnosis figures';
     return finishEdits(session, {
       kind: this.kind,
-      title: `Update documented performance of ${handler}`,
-      description: `p50 ${formatMs(figures.p50Ms)}, p95 ${formatMs(figures.p95Ms)}, p99 ${formatMs(figures.p99Ms)}, error rate ${formatRate(figures.errorRate)} from ${source}; updated ${updated.join(', ')}.`,
+      title: `Update documented performance of ${markdownInline(handler)}`,
+      description: `p50 ${formatMs(figures.p50Ms)}, p95 ${formatMs(figures.p95Ms)}, p99 ${formatMs(figures.p99Ms)}, error rate ${formatRate(figures.errorRate)} from ${source}; updated ${updated.map((f) => markdownInline(f)).join(', ')}.`,
       claims: {},
     });
   }

@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import { EditSession, finishEdits } from './edit-session.js';
 import { readFixFacts } from './facts.js';
+import { markdownInline } from '../text/markdown.js';
 import { parseSource } from './handler-source.js';
 import { parseFrameLocations, resolveInRepo, type RepoLocation } from './stack-location.js';
 import type { FixContext, FixStrategy, GeneratedFix } from './strategy.js';
@@ -233,12 +234,12 @@ export class GuardStrategy implements FixStrategy {
       const handler = ctx.diagnosis.handler ?? ctx.anomaly.handler ?? 'the handler';
       return finishEdits(session, {
         kind: this.kind,
-        title: `Guard ${edit.before} in ${handler} against a missing value`,
+        title: `Guard ${markdownInline(edit.before, 80)} in ${markdownInline(handler, 80)} against a missing value`,
         description: [
-          `${error.message} at ${location.file}:${String(edit.line)}${location.mapped ? ' (mapped from compiled output)' : ''}.`,
+          `${markdownInline(error.message)} at ${markdownInline(`${location.file}:${String(edit.line)}`)}${location.mapped ? ' (mapped from compiled output)' : ''}.`,
           edit.style === 'rewrite'
-            ? `The access \`${edit.before}\` becomes \`${edit.after}\`, so a missing value yields undefined instead of throwing.`
-            : `\`${edit.after}\` is inserted before \`${edit.before}\`: the value is needed later, so the handler returns early when it is missing.`,
+            ? `The access ${markdownInline(edit.before)} becomes ${markdownInline(edit.after)}, so a missing value yields undefined instead of throwing.`
+            : `${markdownInline(edit.after)} is inserted before ${markdownInline(edit.before)}: the value is needed later, so the handler returns early when it is missing.`,
         ].join('\n'),
         claims: {},
       });

@@ -29,7 +29,7 @@ describe('pull request body', () => {
     const body = pullRequestBody(input(), 'http://j');
     expect(body.split('\n')[0]).toBe('Memoise the lookup');
     expect(body).toContain('## Anomaly');
-    expect(body).toContain('- target: canvas-app / createComponent');
+    expect(body).toContain('- target: ` canvas-app ` / ` createComponent `');
     expect(body).toContain('- [cc33](http://j/trace/cc33)');
     expect(body).toContain('- tests (vitest): 4 passed, 0 failed, 1 skipped of 5');
     expect(body).toContain('- docs docs/a.md: ok');
@@ -47,7 +47,7 @@ describe('pull request body', () => {
       }),
       undefined,
     );
-    expect(body).toContain('- target: canvas-app (sequence seq-1)');
+    expect(body).toContain('- target: ` canvas-app ` (sequence ` seq-1 `)');
     expect(body).not.toContain('observed:');
     expect(body).not.toContain('## Evidence traces');
     expect(body).not.toContain('tests (');
