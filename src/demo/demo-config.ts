@@ -54,7 +54,8 @@ export function demoConfigInput(input: DemoConfigInput): ConfigInput {
       pollMs: 250,
       observationMs: 15_000,
       workDir: join(input.stateDir, 'worktrees'),
-      policy: { mode: 'auto' },
+      // The demo shows the whole loop, so it opts in to merging proven guards and tests.
+      policy: { mode: 'auto', autoMerge: { guard: ['low', 'medium', 'high', 'critical'], 'regression-test': ['low', 'medium', 'high', 'critical'] } },
       // A strict level: with 200 beats a side, the rank test calls a shift of a microsecond
       // "significant" (learn.ts has no effect-size floor), which would read a fixed error as worse.
       learning: { minSamples: 8, alpha: 0.001 },

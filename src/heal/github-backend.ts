@@ -234,6 +234,7 @@ export class GitHubBackend implements DeploymentBackend {
   async propose(input: ProposeInput): Promise<Proposal> {
     const branch = branchName(input.anomaly.id, input.diagnosis.handler ?? input.anomaly.handler);
     const labels = this.labelsFor(input.fix.kind, input.diagnosis.impact.severity);
+    if (input.validation.proof?.verdict === 'unverified') labels.push('unverified');
     const existing = await this.findPullRequest(branch);
     if (existing) {
       if (existing.state === 'open') await this.ensureLabels(existing, labels);

@@ -13,7 +13,9 @@ import {
 import type { MergeResult, Proposal } from '../../src/model/heal.js';
 import { passedValidation, sampleAnomaly, sampleDiagnosis } from './fixtures/samples.js';
 
-const policy = ConfigSchema.parse({}).heal.policy;
+const policy = ConfigSchema.parse({
+  heal: { policy: { mode: 'auto', autoMerge: { guard: ['low', 'medium', 'high', 'critical'], 'regression-test': ['low', 'medium', 'high', 'critical'] } } },
+}).heal.policy;
 
 
 function input(overrides: Partial<ProposeInput> = {}): ProposeInput {
@@ -56,10 +58,21 @@ describe('decideDeployment', () => {
   it('never deploys a fix whose validation failed', () => {
     expect(decideDeployment(policy, 'local', { ...facts, validationPassed: false }).decision).toBe('dry-run');
   });
-  it('auto-merges allowed kinds and severities on the local backend', () => {
+  it('defaults to propose and merges nothing that was not opted in', () => {
+    const defaults = ConfigSchema.parse({}).heal.policy;
+    expect(defaults.mode).toBe('propose');
+    expect(defaults.autoMerge).toEqual({});
+    expect(decideDeployment(defaults, 'local', facts).decision).toBe('propose');
+    expect(decideDeployment({ ...defaults, mode: 'auto' }, 'local', facts)).toMatchObject({ decision: 'propose', reason: expect.stringContaining('not opted in') });
+    expect(decideDeployment({ ...defaults, mode: 'auto' }, 'local', { ...facts, kind: 'documentation', severity: 'low' }).decision).toBe('propose');
+  });
+  it('auto-merges exactly the opted-in kind and severity pairs on the local backend', () => {
     expect(decideDeployment(policy, 'local', facts).decision).toBe('merge');
-    expect(decideDeployment({ ...policy, autoMergeSeverities: ['critical'] }, 'local', facts)).toMatchObject({ decision: 'propose', reason: expect.stringContaining('severity high') });
+    expect(decideDeployment({ ...policy, autoMerge: { guard: ['critical'] } }, 'local', facts)).toMatchObject({ decision: 'propose', reason: expect.stringContaining('severity high') });
     expect(decideDeployment(policy, 'local', { ...facts, kind: 'llm' })).toMatchObject({ decision: 'propose', reason: expect.stringContaining('llm') });
+  });
+  it('never merges an unverified code fix, whatever the opt-in', () => {
+    expect(decideDeployment(policy, 'local', { ...facts, unverified: true })).toMatchObject({ decision: 'propose', reason: expect.stringContaining('unverified') });
   });
   it('follows the mode and defaults GitHub to dry-run', () => {
     expect(decideDeployment(policy, 'github', facts).decision).toBe('dry-run');

@@ -141,6 +141,11 @@ export function performanceSection(handler: string, f: LiveFigures, level: numbe
   ].join('\n');
 }
 
+/** Anomaly types a documentation update may answer: neither latency (performance) nor errors. */
+export function isDocumentable(type: FixContext['anomaly']['type']): boolean {
+  return type !== 'performance' && type !== 'error';
+}
+
 /** Regenerates the handler's documented performance figures from live beats (or the diagnosis' observed figures). */
 export class DocumentationStrategy implements FixStrategy {
   readonly kind = 'documentation' as const;
@@ -151,6 +156,9 @@ export class DocumentationStrategy implements FixStrategy {
 
   applicable(ctx: FixContext): boolean {
     if (!ctx.diagnosis.recommendedFixes.includes('documentation')) return false;
+    // Rewriting the documented figures does not make a slow or failing handler any better: it is
+    // never offered as the fix of a latency or error anomaly.
+    if (!isDocumentable(ctx.anomaly.type)) return false;
     const handler = readFixFacts(ctx.diagnosis, ctx.anomaly).handler;
     return handler !== undefined && this.figures(ctx, bareHandlerName(handler)) !== undefined;
   }
