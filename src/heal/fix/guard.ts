@@ -49,11 +49,29 @@ function isAssignmentTarget(node: ts.Node): boolean {
 
 const factory = ts.factory;
 
+/**
+ * The whole access chain made optional: `profile.address.city` -> `profile?.address?.city`. The
+ * error names only the last property read, but any earlier link may be the missing one next time;
+ * guarding one link (`profile?.address.city`) still throws when `address` is missing. The chain
+ * stops at calls and other non-access expressions; `this` / `super` are never nullish.
+ */
+function optionalChain(node: ts.Expression): ts.Expression {
+  const q = (): ts.QuestionDotToken => factory.createToken(ts.SyntaxKind.QuestionDotToken);
+  const root = (e: ts.Expression): boolean => e.kind === ts.SyntaxKind.ThisKeyword || e.kind === ts.SyntaxKind.SuperKeyword;
+  if (ts.isPropertyAccessExpression(node) && !ts.isPrivateIdentifier(node.name)) {
+    return root(node.expression) ? node : factory.createPropertyAccessChain(optionalChain(node.expression), q(), node.name);
+  }
+  if (ts.isElementAccessExpression(node)) {
+    return root(node.expression) ? node : factory.createElementAccessChain(optionalChain(node.expression), q(), node.argumentExpression);
+  }
+  return node;
+}
+
 /** The replacement node for a candidate, or undefined when the node does not match the error. */
 function rewrite(node: ts.Node, access: NullAccess): ts.Expression | undefined {
   if (access.kind === 'read') {
     if (ts.isPropertyAccessExpression(node) && node.questionDotToken === undefined && node.name.text === access.property && !isAssignmentTarget(node)) {
-      return factory.createPropertyAccessChain(node.expression, factory.createToken(ts.SyntaxKind.QuestionDotToken), node.name);
+      return optionalChain(node);
     }
     if (
       ts.isElementAccessExpression(node) &&
@@ -62,7 +80,7 @@ function rewrite(node: ts.Node, access: NullAccess): ts.Expression | undefined {
       node.argumentExpression.text === access.property &&
       !isAssignmentTarget(node)
     ) {
-      return factory.createElementAccessChain(node.expression, factory.createToken(ts.SyntaxKind.QuestionDotToken), node.argumentExpression);
+      return optionalChain(node);
     }
     return undefined;
   }
@@ -193,7 +211,7 @@ function earlyReturnGuard(sf: ts.SourceFile, node: ts.Node, printer: ts.Printer)
   if (!dereferencedLater(fn.body, decl.name.text, statement.getEnd())) return undefined;
   const f = ts.factory;
   const guard = f.createIfStatement(
-    f.createBinaryExpression(node.expression, ts.SyntaxKind.EqualsEqualsToken, f.createNull()),
+    f.createBinaryExpression(optionalChain(node.expression), ts.SyntaxKind.EqualsEqualsToken, f.createNull()),
     f.createBlock([f.createReturnStatement()], false),
   );
   // the printer lays the block out on several lines with its own indent; one line fits any style
