@@ -9,8 +9,9 @@ export function changedCodeFiles(fix: Pick<GeneratedFix, 'files' | 'claims'>): s
   return fix.files.filter((f) => CODE.test(f) && !tests.has(f) && !TEST.test(f));
 }
 
-/** The regression tests the fix ships (claimed test files that are part of the patch). */
+/** The regression tests the fix ships: its claimed test files in the patch, else the test files it adds or changes. */
 export function proofTestFiles(fix: Pick<GeneratedFix, 'files' | 'claims'>): string[] {
   const files = new Set(fix.files);
-  return (fix.claims.testFiles ?? []).filter((f) => files.has(f));
+  const claimed = (fix.claims.testFiles ?? []).filter((f) => files.has(f));
+  return claimed.length > 0 ? claimed : fix.files.filter((f) => CODE.test(f) && TEST.test(f));
 }
