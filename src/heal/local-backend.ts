@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MergeResult, Proposal } from '../model/heal.js';
 import type { SqliteDatabase } from '../store/database.js';
 import { describeFix, fixTrailers, type DeploymentBackend, type ProposeInput } from './deploy.js';
+import { pullRequestBody } from './github/pr-body.js';
 import { commitMessage, commitSubject } from './text/commit-message.js';
 import { branchName, revertBranchName } from './text/ref-name.js';
 import type { Git } from './git.js';
@@ -91,9 +92,9 @@ export class LocalBackend implements DeploymentBackend {
     if (existing) return existing;
     const described = describeFix(input);
     const message = commitMessage(described.title, described.body, fixTrailers(input));
-    // The record holds exactly what was committed: subject, then the cleaned body with its trailers.
     const title = commitSubject(described.title);
-    const body = message.slice(message.indexOf('\n\n') + 2).trimEnd();
+    // The record is a pull request: the same escaped Markdown body the GitHub backend opens.
+    const body = pullRequestBody(input, undefined);
     let headSha: string;
     if (await this.git.branchExists(branch)) {
       // A crash after the branch was created but before the record was written.
