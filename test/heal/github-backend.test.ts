@@ -320,7 +320,7 @@ describe('GitHubBackend', () => {
     });
 
     it('is what deployFix drives in auto mode', async () => {
-      const policy = HealSchema.parse({ policy: { githubMode: 'auto' } }).policy;
+      const policy = HealSchema.parse({ policy: { githubMode: 'auto', autoMerge: { guard: ['high'] } } }).policy;
       const outcome = await deployFix(backend, h.input, policy, () => NOW_MS);
       expect(outcome).toMatchObject({ decision: 'merge', backend: 'github', checks: 'success', merge: { merged: true }, proposal: { state: 'merged' } });
       const dry = await deployFix(backend, h.input, HealSchema.parse({}).policy, () => NOW_MS);
