@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { FORBIDDEN_CHARS, HOSTILE_ENTRIES } from './text/hostile-corpus.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import {
   branchName,
@@ -108,6 +109,19 @@ describe('deployFix', () => {
 });
 
 describe('branchName and describeFix', () => {
+  it.each(HOSTILE_ENTRIES)('%s: the commit subject is one clean line and no body line starts with telemetry', (_name, text) => {
+    const { title, body } = describeFix(
+      input({
+        anomaly: sampleAnomaly({ handler: text, summary: text, subtype: text }),
+        diagnosis: sampleDiagnosis({ handler: text, rootCause: { cause: text, description: text, score: 0.5, evidence: [] } }),
+      }),
+    );
+    expect(title).not.toMatch(/[\n\r]/);
+    expect(Array.from(title).length).toBeLessThanOrEqual(100);
+    expect(title + body).not.toMatch(FORBIDDEN_CHARS);
+    expect(body.split('\n').every((l) => l === '' || /^(Old clients|Anomaly |Diagnosis |Validation:|- |Fix kind: |Files: )/.test(l))).toBe(true);
+  });
+
   it('builds git-safe branch names', () => {
     expect(branchName('an-1', 'createComponent')).toBe('self-healing/an-1-createcomponent');
     expect(branchName('A:B/..C', undefined)).toBe('self-healing/a-b-.c-service');
