@@ -112,7 +112,7 @@ describe('branchName and describeFix', () => {
   it.each(HOSTILE_ENTRIES)('%s: the commit subject is one clean line and no body line starts with telemetry', (_name, text) => {
     const { title, body } = describeFix(
       input({
-        anomaly: sampleAnomaly({ handler: text, summary: text, subtype: text }),
+        anomaly: sampleAnomaly({ handler: text, summary: text }),
         diagnosis: sampleDiagnosis({ handler: text, rootCause: { cause: text, description: text, score: 0.5, evidence: [] } }),
       }),
     );

@@ -60,7 +60,7 @@ describe('pull request body from hostile telemetry', () => {
   it.each(HOSTILE_ENTRIES)('%s: every value stays inside a code span; no HTML, controls or forged trailer', (_name, text) => {
     const body = pullRequestBody(
       input({
-        anomaly: sampleAnomaly({ service: text, handler: text, sequence: text, summary: text, subtype: text }),
+        anomaly: sampleAnomaly({ service: text, handler: text, sequence: text, summary: text }),
         diagnosis: sampleDiagnosis({ rootCause: { cause: text, description: text, score: 0.5, evidence: [text, text] } }),
       }),
       'http://j',
