@@ -110,6 +110,25 @@ describe('GitHubBackend', () => {
       });
     });
 
+    it('labels an unverified fix and keeps hostile handler text out of the title and body', async () => {
+      const hostile = 'createComponent\n\n<img src=x onerror=alert(1)>\u202E';
+      const input = {
+        ...h.input,
+        anomaly: { ...h.input.anomaly, summary: hostile },
+        diagnosis: { ...h.input.diagnosis, handler: hostile },
+        validation: { ...h.input.validation, proof: { verdict: 'unverified' as const, reason: 'no regression test reproduces the failure', testFiles: [] } },
+      };
+      await backend.propose(input);
+      const pr = h.fake.pulls[0]!;
+      // One line, the handler cut to 40 characters; a PR title is plain text on GitHub.
+      expect(pr.title).toBe('[unverified] fix(createComponent <img src=x onerror=aler\u2026): Make a two');
+      expect(pr.body).toContain('UNVERIFIED: no regression test reproduces the failure');
+      expect(pr.body).not.toContain('<img');
+      expect(pr.body).not.toContain('\u202E');
+      const labels = h.fake.requests.filter((r) => r.method === 'POST' && r.path === '/issues/1/labels')[0]!.body as { labels: string[] };
+      expect(labels.labels).toContain('unverified');
+    });
+
     it('is idempotent: a second call finds the PR and creates nothing', async () => {
       const first = await backend.propose(h.input);
       const before = h.fake.requests.length;
