@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { ConfigSchema, type Config, type ConfigInput } from '../config/index.js';
 import { FIXTURE_SEQUENCE } from './app-repo.js';
 
+const ALL_SEVERITIES: Array<'low' | 'medium' | 'high' | 'critical'> = ['low', 'medium', 'high', 'critical'];
+
 export interface DemoConfigInput {
   /** The demo's application repository (real git). */
   repoDir: string;
@@ -54,7 +56,9 @@ export function demoConfigInput(input: DemoConfigInput): ConfigInput {
       pollMs: 250,
       observationMs: 15_000,
       workDir: join(input.stateDir, 'worktrees'),
-      policy: { mode: 'auto' },
+      // The demo shows the whole loop, so it opts in to merging guards, memos and tests (a code fix
+      // still merges only when proven: its regression test fails on the base and passes on the patch).
+      policy: { mode: 'auto', autoMerge: { guard: ALL_SEVERITIES, memoize: ALL_SEVERITIES, 'regression-test': ALL_SEVERITIES } },
       // A strict level: with 200 beats a side, the rank test calls a shift of a microsecond
       // "significant" (learn.ts has no effect-size floor), which would read a fixed error as worse.
       learning: { minSamples: 8, alpha: 0.001 },

@@ -2,6 +2,8 @@ import type { Anomaly } from '../model/anomaly.js';
 import type { Diagnosis } from '../model/diagnosis.js';
 import type { DeploymentOutcome, GeneratedFix, MergeResult, Proposal, ValidationResult } from '../model/heal.js';
 import type { HealConfig } from '../config/sections/heal.js';
+import { commitLine, commitSubject } from './text/commit-message.js';
+import { branchName } from './text/ref-name.js';
 
 export interface ProposeInput {
   jobId: string;
@@ -29,43 +31,30 @@ export interface DeploymentBackend {
 export type PolicyConfig = HealConfig['policy'];
 export type DeployDecision = 'dry-run' | 'propose' | 'merge';
 
-function slug(text: string): string {
-  const cut = text
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/\.{2,}/g, '.')
-    .slice(0, 60)
-    // git check-ref-format: no component may start with "." or end with "." or ".lock".
-    .replace(/(\.lock)+$/, '')
-    .replace(/^[-.]+|[-.]+$/g, '');
-  return cut || 'x';
-}
-
-/** self-healing/<anomaly-id>-<handler>, restricted to characters git accepts in ref names. */
-export function branchName(anomalyId: string, handler: string | undefined): string {
-  return `self-healing/${slug(anomalyId)}-${slug(handler ?? 'service')}`;
-}
+/** Branch names are built from telemetry (handler names): src/heal/text/ref-name.ts makes them safe. */
+export { branchName };
 
 /**
- * What to do with a validated fix. Never merges a fix whose validation failed; the GitHub backend
- * uses policy.githubMode (dry-run unless the operator opts in) instead of policy.mode.
+ * What to do with a validated fix. Never merges a fix whose validation failed, nor a code fix that
+ * is not proven (its regression test failing on the base and passing on the patch); merges only a
+ * kind the operator opted in to at this severity (policy.autoMerge). The GitHub backend uses
+ * policy.githubMode (dry-run unless the operator opts in) instead of policy.mode.
  */
 export function decideDeployment(
   policy: PolicyConfig,
   backend: 'local' | 'github',
-  facts: { severity: string; kind: string; validationPassed: boolean },
+  facts: { severity: string; kind: string; validationPassed: boolean; unverified?: boolean },
 ): { decision: DeployDecision; reason: string } {
   if (!facts.validationPassed) return { decision: 'dry-run', reason: 'validation failed: nothing is deployed' };
   const mode = backend === 'github' ? policy.githubMode : policy.mode;
   if (mode === 'dry-run') return { decision: 'dry-run', reason: `policy mode dry-run (${backend})` };
   if (mode === 'propose') return { decision: 'propose', reason: `policy mode propose (${backend})` };
-  if (!(policy.autoMergeSeverities as string[]).includes(facts.severity)) {
-    return { decision: 'propose', reason: `severity ${facts.severity} is not allowed to auto-merge` };
+  if (facts.unverified === true) return { decision: 'propose', reason: 'unverified code fix: no reproduction failed on the base and passed on the patch, so a human decides' };
+  const severities: readonly string[] = (policy.autoMerge as Record<string, readonly string[] | undefined>)[facts.kind] ?? [];
+  if (!severities.includes(facts.severity)) {
+    return { decision: 'propose', reason: `fix kind ${facts.kind} at severity ${facts.severity} is not opted in to auto-merge (heal.policy.autoMerge)` };
   }
-  if (!policy.autoMergeKinds.includes(facts.kind)) {
-    return { decision: 'propose', reason: `fix kind ${facts.kind} is not allowed to auto-merge` };
-  }
-  return { decision: 'merge', reason: `auto-merge allowed for ${facts.kind} at severity ${facts.severity}` };
+  return { decision: 'merge', reason: `auto-merge opted in for ${facts.kind} at severity ${facts.severity}` };
 }
 
 /** Thrown when checks are still running: a transient condition the queue retries with backoff. */
@@ -87,6 +76,7 @@ export async function deployFix(
     severity: input.diagnosis.impact.severity,
     kind: input.fix.kind,
     validationPassed: input.validation.passed,
+    unverified: input.validation.proof?.verdict === 'unverified',
   });
   if (decision === 'dry-run') {
     return { decision, backend: backend.name, reason: `${reason}; would open ${branchName(input.anomaly.id, input.diagnosis.handler ?? input.anomaly.handler)}`, deployedMs: nowMs() };
@@ -120,24 +110,41 @@ export function validationLines(validation: ValidationResult): string[] {
     lines.push(`- performance of ${p.testFiles.join(', ') || 'claimed tests'}: ${p.beforeMs.toFixed(0)} ms before, ${p.afterMs.toFixed(0)} ms after (${pct(p.improvementPct)} faster)`);
   }
   for (const d of validation.docs) lines.push(`- docs ${d.file}: ${d.passed ? 'ok' : d.problems.join('; ')}`);
+  const proof = validation.proof;
+  if (proof?.verdict === 'proven') lines.push(`- proof: ${proof.reason} (${proof.testFiles.join(', ')})`);
+  if (proof?.verdict === 'unverified') lines.push(`- UNVERIFIED: ${proof.reason}. Not merged automatically; review by hand.`);
   lines.push(`- test run took ${(validation.durationMs / 1000).toFixed(1)} s`);
   return lines;
 }
 
-/** The commit message / PR body: what was wrong, what was concluded, how the fix was checked. */
+/**
+ * The commit subject and body: what was wrong, what was concluded, how the fix was checked. Every
+ * telemetry value is one bounded line (commitLine), so none can start a line that reads as a
+ * trailer; the subject is a single clean line (commitSubject). Callers pass both through
+ * commitMessage, which strips controls from the whole text once more.
+ */
 export function describeFix(input: ProposeInput): { title: string; body: string } {
   const { anomaly, diagnosis, fix, validation } = input;
   const target = diagnosis.handler ?? anomaly.handler ?? diagnosis.service;
-  const title = `fix(${target}): ${fix.title}`.slice(0, 120);
+  const unverified = validation.proof?.verdict === 'unverified' ? '[unverified] ' : '';
+  const title = commitSubject(`${unverified}fix(${commitLine(target, 40)}): ${fix.title}`);
   const lines: string[] = [
     fix.description,
     '',
-    `Anomaly ${anomaly.id} (${anomaly.type}/${anomaly.subtype}, severity ${anomaly.severity}): ${anomaly.summary}`,
-    `Diagnosis ${diagnosis.id}: ${diagnosis.rootCause.cause} (score ${diagnosis.rootCause.score.toFixed(2)}) - ${diagnosis.rootCause.description}`,
+    `Anomaly ${commitLine(anomaly.id)} (${anomaly.type}/${commitLine(anomaly.subtype)}, severity ${anomaly.severity}): ${commitLine(anomaly.summary)}`,
+    `Diagnosis ${commitLine(diagnosis.id)}: ${commitLine(diagnosis.rootCause.cause)} (score ${diagnosis.rootCause.score.toFixed(2)}) - ${commitLine(diagnosis.rootCause.description)}`,
     '',
     'Validation:',
   ];
   lines.push(...validationLines(validation));
-  lines.push('', `Fix kind: ${fix.kind}`, `Files: ${fix.files.join(', ')}`, '', `Self-Healing-Job: ${input.jobId}`, `Self-Healing-Anomaly: ${anomaly.id}`);
+  lines.push('', `Fix kind: ${fix.kind}`, `Files: ${fix.files.map((f) => commitLine(f)).join(', ')}`);
   return { title, body: lines.join('\n') };
+}
+
+/** The trailers a re-run uses to recognise its own commit / PR. */
+export function fixTrailers(input: ProposeInput): Array<[string, string]> {
+  return [
+    ['Self-Healing-Job', input.jobId],
+    ['Self-Healing-Anomaly', input.anomaly.id],
+  ];
 }

@@ -1,6 +1,9 @@
 import type { HealConfig } from '../config/sections/heal.js';
 import type { MergeResult, Proposal } from '../model/heal.js';
-import { branchName, describeFix, type DeploymentBackend, type ProposeInput } from './deploy.js';
+import { describeFix, fixTrailers, type DeploymentBackend, type ProposeInput } from './deploy.js';
+import { commitMessage, commitSubject } from './text/commit-message.js';
+import { markdownBody } from './text/markdown.js';
+import { branchName, revertBranchName } from './text/ref-name.js';
 import type { Git } from './git.js';
 import { GitHubClient, type GitHubClientOptions, type Sleep } from './github/client.js';
 import { GitHubError } from './github/errors.js';
@@ -231,17 +234,19 @@ export class GitHubBackend implements DeploymentBackend {
   async propose(input: ProposeInput): Promise<Proposal> {
     const branch = branchName(input.anomaly.id, input.diagnosis.handler ?? input.anomaly.handler);
     const labels = this.labelsFor(input.fix.kind, input.diagnosis.impact.severity);
+    if (input.validation.proof?.verdict === 'unverified') labels.push('unverified');
     const existing = await this.findPullRequest(branch);
     if (existing) {
       if (existing.state === 'open') await this.ensureLabels(existing, labels);
       return this.toProposal(existing, input.jobId);
     }
-    const { title, body: commitBody } = describeFix(input);
+    const described = describeFix(input);
+    const title = commitSubject(described.title);
     // A crash after the ref was created but before the PR was opened leaves the branch behind.
     if (!(await this.refSha(branch))) {
       const changes = await patchToFileChanges(this.opts.git, input.baseBranch, input.fix.diff);
       if (changes.length === 0) throw new GitHubError('commit fix', undefined, 'validation', 'the patch changes no file', false);
-      const sha = await this.commitFix(input, changes, `${title}\n\n${commitBody}\n`);
+      const sha = await this.commitFix(input, changes, commitMessage(title, described.body, fixTrailers(input)));
       await this.createBranch(branch, sha);
     }
     const pr = await this.openPullRequest(branch, title, pullRequestBody(input, this.opts.jaegerUrl));
@@ -304,7 +309,7 @@ export class GitHubBackend implements DeploymentBackend {
           merge_method: this.opts.github.mergeMethod,
           // Only the commit that was validated may be merged.
           sha: p.headSha,
-          commit_title: `Merge ${p.branch}: ${p.title}`.slice(0, 250),
+          commit_title: commitSubject(`Merge ${p.branch}: ${p.title}`),
         }),
       );
       mergeSha = data.sha;
@@ -371,11 +376,11 @@ export class GitHubBackend implements DeploymentBackend {
       if (pr.merged_at && pr.merge_commit_sha) mergeSha = pr.merge_commit_sha;
     }
     if (!mergeSha) throw new Error(`proposal ${p.branch} was never merged; nothing to revert`);
-    const branch = `self-healing/revert-${p.branch.replace(/^self-healing\//, '')}`;
+    const branch = revertBranchName(p.branch);
     const existing = await this.findPullRequest(branch);
     if (existing) return this.toProposal(existing, p.jobId, p.id);
-    const title = `Revert "${p.title}"`.slice(0, 120);
-    const body = `${reason}\n\nReverts #${p.number ?? '?'} (${p.branch}, merge ${mergeSha}).\n\n${JOB_TRAILER}: ${p.jobId}\n${REVERTS_TRAILER}: ${p.id}`;
+    const title = commitSubject(`Revert "${p.title}"`);
+    const body = markdownBody(`${reason}\n\nReverts #${p.number ?? '?'} (${p.branch}, merge ${mergeSha}).\n\n${JOB_TRAILER}: ${p.jobId}\n${REVERTS_TRAILER}: ${p.id}`);
     if (!(await this.refSha(branch))) {
       const headSha = await this.refSha(this.base);
       if (!headSha) throw new GitHubError('read base branch', 404, 'not-found', `base branch ${this.base} does not exist`, false);
@@ -402,7 +407,7 @@ export class GitHubBackend implements DeploymentBackend {
         throw new GitHubError('revert', undefined, 'conflict', `${conflicts.join(', ')} changed on ${this.base} after the merge; revert by hand`, false);
       }
       if (entries.length === 0) throw new GitHubError('revert', undefined, 'validation', `${this.base} already has the content from before merge ${mergeSha}`, false);
-      const sha = await this.commitTree(headSha, head.tree, entries, `${title}\n\n${body}\n`);
+      const sha = await this.commitTree(headSha, head.tree, entries, commitMessage(title, body));
       await this.createBranch(branch, sha);
     }
     const pr = await this.openPullRequest(branch, title, body);

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { MergeResult, Proposal } from '../model/heal.js';
 import type { SqliteDatabase } from '../store/database.js';
-import { branchName, describeFix, type DeploymentBackend, type ProposeInput } from './deploy.js';
+import { describeFix, fixTrailers, type DeploymentBackend, type ProposeInput } from './deploy.js';
+import { pullRequestBody } from './github/pr-body.js';
+import { commitMessage, commitSubject } from './text/commit-message.js';
+import { branchName, revertBranchName } from './text/ref-name.js';
 import type { Git } from './git.js';
 
 interface PrRow {
@@ -87,7 +90,11 @@ export class LocalBackend implements DeploymentBackend {
     const branch = branchName(input.anomaly.id, input.diagnosis.handler ?? input.anomaly.handler);
     const existing = this.byBranch(branch);
     if (existing) return existing;
-    const { title, body } = describeFix(input);
+    const described = describeFix(input);
+    const message = commitMessage(described.title, described.body, fixTrailers(input));
+    const title = commitSubject(described.title);
+    // The record is a pull request: the same escaped Markdown body the GitHub backend opens.
+    const body = pullRequestBody(input, undefined);
     let headSha: string;
     if (await this.git.branchExists(branch)) {
       // A crash after the branch was created but before the record was written.
@@ -97,7 +104,7 @@ export class LocalBackend implements DeploymentBackend {
       const wt = await this.git.addWorktree(input.validation.baseSha ?? input.baseBranch);
       try {
         await this.git.applyPatch(wt.dir, input.fix.diff);
-        headSha = await this.git.commitAll(wt.dir, `${title}\n\n${body}\n`);
+        headSha = await this.git.commitAll(wt.dir, message);
         await this.git.createBranch(branch, headSha);
       } finally {
         await wt.remove();
@@ -126,7 +133,7 @@ export class LocalBackend implements DeploymentBackend {
     } else {
       const wt = await this.git.addWorktree(base);
       try {
-        mergeSha = await this.git.mergeNoFf(wt.dir, head, `Merge ${current.branch}: ${current.title}`);
+        mergeSha = await this.git.mergeNoFf(wt.dir, head, commitSubject(`Merge ${current.branch}: ${current.title}`));
         await this.git.updateBranch(current.baseBranch, mergeSha, base);
       } finally {
         await wt.remove();
@@ -144,17 +151,18 @@ export class LocalBackend implements DeploymentBackend {
   async revert(p: Proposal, reason: string): Promise<Proposal> {
     const original = this.byId(p.id) ?? p;
     if (!original.mergeSha) throw new Error(`proposal ${original.branch} was never merged; nothing to revert`);
-    const branch = `self-healing/revert-${original.branch.replace(/^self-healing\//, '')}`;
+    const branch = revertBranchName(original.branch);
     const existing = this.byBranch(branch);
     if (existing) return existing;
-    const title = `Revert "${original.title}"`.slice(0, 120);
-    const body = `${reason}\n\nReverts ${original.branch} (merge ${original.mergeSha}).\n\nSelf-Healing-Job: ${original.jobId}`;
+    const title = commitSubject(`Revert "${original.title}"`);
+    const message = commitMessage(title, `${reason}\n\nReverts ${original.branch} (merge ${original.mergeSha}).`, [['Self-Healing-Job', original.jobId]]);
+    const body = message.slice(message.indexOf('\n\n') + 2).trimEnd();
     let headSha: string;
     if (await this.git.branchExists(branch)) headSha = await this.git.revParse(branch);
     else {
       const wt = await this.git.addWorktree(original.baseBranch);
       try {
-        headSha = await this.git.revert(wt.dir, original.mergeSha, { mainline: 1, message: `${title}\n\n${body}\n` });
+        headSha = await this.git.revert(wt.dir, original.mergeSha, { mainline: 1, message });
         await this.git.createBranch(branch, headSha);
       } finally {
         await wt.remove();

@@ -28,6 +28,7 @@ import { deployFix, type DeploymentBackend } from './deploy.js';
 import type { Git } from './git.js';
 import { compareSnapshots, takeSnapshot, type HandlerTelemetry, type LearningStore } from './learn.js';
 import { JobQueue, type HealJob } from './queue.js';
+import { markdownInline } from './text/markdown.js';
 import { validateFix, type ProcessGroupRecorder } from './validate.js';
 import { killProcessGroup, processStartTime } from './process-group.js';
 import { sweepOrphanedProcessGroups } from './process-group-sweep.js';
@@ -474,23 +475,24 @@ export function createDefaultStages(deps: DefaultStageDeps): StageImplementation
         if (!result.passed) continue;
         ctx.span.setAttributes({ 'heal.validation.passed': true, 'heal.fix.kind': fix.kind, 'heal.tests.passed': result.tests?.passed ?? 0 });
         const out: ValidationStageResult = { chosen: i, results };
-        if (fix.kind !== 'regression-test') {
-          // A regression test that failed on its own (red) and passes with this fix (green) ships with it.
+        if (fix.kind !== 'regression-test' && result.proof?.verdict !== 'proven') {
+          // The proof rule: a code fix ships with a regression test that fails on the base and
+          // passes with the fix (validateFix runs both). A combination that passes but is not
+          // proven is kept only when nothing proven turns up; the fix then goes out 'unverified'.
           for (let j = 0; j < fixes.length; j++) {
             const test = fixes[j]!;
             if (j === i || test.kind !== 'regression-test') continue;
-            const red = j < i ? results[j]!.patchApplied && (results[j]!.tests?.failed ?? 0) > 0 : false;
-            if (j < i && !red) continue;
             const combined = combineFixes(fix, test);
             const validation = await run(combined);
-            if (validation.passed) {
-              out.combined = { fix: combined, validation, redGreen: red };
-              ctx.span.setAttribute('heal.validation.red_green', red);
-              break;
-            }
+            if (!validation.passed) continue;
+            const proven = validation.proof?.verdict === 'proven';
+            if (proven || out.combined === undefined) out.combined = { fix: combined, validation, redGreen: proven };
+            if (proven) break;
           }
+          ctx.span.setAttribute('heal.validation.red_green', out.combined?.redGreen ?? false);
         }
         const chosen = chosenFix(fixes, out)!;
+        ctx.span.setAttribute('heal.proof', chosen.validation.proof?.verdict ?? 'not-needed');
         return { result: out, artefacts: { patch: chosen.fix.diff, outputTail: chosen.validation.outputTail } };
       }
       ctx.span.setAttribute('heal.validation.passed', false);
@@ -529,7 +531,7 @@ export function createDefaultStages(deps: DefaultStageDeps): StageImplementation
         const proposal = ctx.deployment!.proposal;
         if (outcome.verdict === 'worse' && heal.learning.revertOnWorse && proposal) {
           // Rollback path: the fix made live behaviour worse.
-          const revert = await backend.revert(proposal, `Live telemetry of ${ctx.job.handler} got worse after ${proposal.branch}`);
+          const revert = await backend.revert(proposal, `Live telemetry of ${markdownInline(ctx.job.handler)} got worse after ${proposal.branch}`);
           // Restoring the known state needs no kind/severity allowance, only an auto mode.
           const mode = backend.name === 'github' ? heal.policy.githubMode : heal.policy.mode;
           const merged = mode === 'auto' ? await backend.merge(revert) : undefined;

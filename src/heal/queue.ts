@@ -170,7 +170,8 @@ export interface JobSummary {
   error: string | undefined;
   traceId: string | undefined;
   fix: { kind: string; title: string } | undefined;
-  validation: { passed: boolean; tests?: TestFigures; linePct?: number } | undefined;
+  /** proof: 'proven' | 'unverified' | 'not-needed' (see ProofSchema); an unverified fix is never auto-merged. */
+  validation: { passed: boolean; tests?: TestFigures; linePct?: number; proof?: string } | undefined;
   deployment: { decision: string; branch?: string; mergeSha?: string; state?: string; url?: string } | undefined;
   verdict: string | undefined;
   /** Attempts at the current stage lost with their worker, when any. */
@@ -534,8 +535,8 @@ export class JobQueue {
     const validation = validationRow?.result as
       | {
           chosen?: number;
-          results: Array<{ passed: boolean; tests?: TestFigures; coverage?: { linePct: number } }>;
-          combined?: { fix: { kind: string; title: string }; validation: { passed: boolean; tests?: TestFigures; coverage?: { linePct: number } } };
+          results: Array<{ passed: boolean; tests?: TestFigures; coverage?: { linePct: number }; proof?: { verdict: string } }>;
+          combined?: { fix: { kind: string; title: string }; validation: { passed: boolean; tests?: TestFigures; coverage?: { linePct: number }; proof?: { verdict: string } } };
         }
       | undefined;
     const chosen = validation?.chosen;
@@ -568,6 +569,7 @@ export class JobQueue {
             passed: judged.passed,
             ...(judged.tests ? { tests: judged.tests } : {}),
             ...(judged.coverage ? { linePct: judged.coverage.linePct } : {}),
+            ...(judged.proof ? { proof: judged.proof.verdict } : {}),
           }
         : undefined,
       deployment: deploy

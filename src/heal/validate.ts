@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { readFile, symlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { HealConfig } from '../config/sections/heal.js';
-import type { CoverageCheck, DocCheck, GeneratedFix, PerformanceCheck, ValidationResult } from '../model/heal.js';
+import type { CoverageCheck, DocCheck, GeneratedFix, PerformanceCheck, Proof, ValidationResult } from '../model/heal.js';
 import type { Git } from './git.js';
+import { changedCodeFiles, proofTestFiles } from './proof.js';
 import { parseTestOutput } from './test-output.js';
 import { testEnvironment } from './test-environment.js';
 
@@ -230,24 +231,55 @@ async function linkDependencies(repoDir: string, treeDir: string): Promise<void>
   if (existsSync(source) && !existsSync(target)) await symlink(resolve(source), target, 'dir');
 }
 
-async function measure(opts: ValidateOptions, baseSha: string, files: string[], applyAll: boolean): Promise<number> {
+/** Runs only `files` in a fresh worktree of the base with the whole patch (applyAll) or just those files. */
+async function runFiles(opts: ValidateOptions, baseSha: string, files: string[], applyAll: boolean): Promise<CommandResult> {
   const wt = await opts.git.addWorktree(baseSha);
   try {
     await linkDependencies(opts.git.repoDir, wt.dir);
     // Before the fix: the claimed tests alone (they are usually new), against the old code.
     await opts.git.applyPatch(wt.dir, opts.fix.diff, applyAll ? {} : { include: files });
     const repo = opts.heal.repository;
-    const run = await runCommand(perfCommandFor(repo, files), {
+    return await runCommand(perfCommandFor(repo, files), {
       cwd: wt.dir,
       timeoutMs: repo.testTimeoutMs,
       maxOutputBytes: opts.heal.validation.maxOutputBytes,
       env: testEnvironment(opts.heal, { ...process.env, ...opts.env }, opts.secretEnv),
       ...(opts.processGroup ? { processGroup: opts.processGroup } : {}),
     });
-    return run.durationMs;
   } finally {
     await wt.remove();
   }
+}
+
+async function measure(opts: ValidateOptions, baseSha: string, files: string[], applyAll: boolean): Promise<number> {
+  return (await runFiles(opts, baseSha, files, applyAll)).durationMs;
+}
+
+/**
+ * The proof rule: a fix that changes code ships with a regression test that reproduces the
+ * production failure. That test runs alone on the base (with only the test files applied) and must
+ * fail, then on the patch and must pass with at least one test run. Anything short of that leaves
+ * the fix 'unverified': it may be proposed, never merged automatically.
+ */
+export async function proveFix(opts: ValidateOptions, baseSha: string): Promise<Proof> {
+  const code = changedCodeFiles(opts.fix);
+  if (code.length === 0) return { verdict: 'not-needed', reason: 'the patch changes no code', testFiles: [] };
+  const testFiles = proofTestFiles(opts.fix);
+  if (testFiles.length === 0) {
+    return { verdict: 'unverified', reason: `no regression test reproduces the failure (no captured input); code changed: ${code.join(', ')}`, testFiles };
+  }
+  const baseRun = await runFiles(opts, baseSha, testFiles, false);
+  const base = { ...parseTestOutput(baseRun.output), exitCode: baseRun.exitCode };
+  if (baseRun.timedOut || baseRun.exitCode === 0) {
+    return { verdict: 'unverified', reason: baseRun.timedOut ? 'the regression test timed out on the base' : 'the regression test passes on the base: it does not reproduce the failure', testFiles, base };
+  }
+  const patchRun = await runFiles(opts, baseSha, testFiles, true);
+  const patch = { ...parseTestOutput(patchRun.output), exitCode: patchRun.exitCode };
+  if (patchRun.exitCode !== 0 || patch.failed > 0 || patch.passed === 0) {
+    const why = patch.passed === 0 && patchRun.exitCode === 0 ? 'no test ran' : `exit ${String(patchRun.exitCode ?? patchRun.signal)}, ${patch.failed} failed`;
+    return { verdict: 'unverified', reason: `the regression test does not pass with the patch (${why})`, testFiles, base, patch };
+  }
+  return { verdict: 'proven', reason: `the regression test fails on the base (${base.failed} failed) and passes with the patch (${patch.passed} passed)`, testFiles, base, patch };
 }
 
 async function checkPerformance(opts: ValidateOptions, baseSha: string, files: string[]): Promise<PerformanceCheck> {
@@ -300,6 +332,8 @@ export async function validateFix(opts: ValidateOptions): Promise<ValidationResu
     if (run.timedOut) reasons.push(`test command timed out after ${repo.testTimeoutMs} ms`);
     else if (run.exitCode !== 0) reasons.push(`test command exited with ${run.exitCode ?? run.signal}`);
     if (tests.failed > 0) reasons.push(`${tests.failed} test(s) failed`);
+    // "0 passed of 0" proves nothing: a run whose summary shows no test (or none we recognise) fails.
+    if (!run.timedOut && tests.total === 0 && tests.passed === 0) reasons.push('no test ran (or no test summary was recognised in the output)');
 
     let coverage: CoverageCheck | undefined;
     const found = await readCoverage(wt.dir, repo.coverageReport);
@@ -343,6 +377,7 @@ export async function validateFix(opts: ValidateOptions): Promise<ValidationResu
     };
     if (coverage) result.coverage = coverage;
     if (performance) result.performance = performance;
+    if (result.passed) result.proof = await proveFix(opts, baseSha);
     return result;
   } finally {
     await wt.remove();

@@ -64,6 +64,23 @@ export const DocCheckSchema = z.object({
 });
 export type DocCheck = z.infer<typeof DocCheckSchema>;
 
+/**
+ * Whether a code change is proven: its regression test, run in a worktree, fails on the base and
+ * passes on the patch. 'unverified': no reproduction could be built or it did not behave so; such
+ * a fix is proposed, labelled, and never merged automatically. 'not-needed': the change is not code
+ * (tests, docs, manifests).
+ */
+export const ProofSchema = z.object({
+  verdict: z.enum(['proven', 'unverified', 'not-needed']),
+  reason: z.string(),
+  testFiles: z.array(z.string()),
+  /** The regression test alone on the base: it must fail there. */
+  base: TestCountsSchema.extend({ exitCode: z.number().nullable() }).optional(),
+  /** The same test with the whole patch: it must pass. */
+  patch: TestCountsSchema.extend({ exitCode: z.number().nullable() }).optional(),
+});
+export type Proof = z.infer<typeof ProofSchema>;
+
 export const ValidationResultSchema = z.object({
   passed: z.boolean(),
   /** Why it did not pass; empty when it did. */
@@ -80,6 +97,8 @@ export const ValidationResultSchema = z.object({
   docs: z.array(DocCheckSchema),
   /** Last part of the test output (bounded). */
   outputTail: z.string(),
+  /** The base/patch proof of a code change (see ProofSchema); absent on records from before it existed. */
+  proof: ProofSchema.optional(),
 });
 export type ValidationResult = z.infer<typeof ValidationResultSchema>;
 

@@ -237,6 +237,8 @@ async function refreshFixes() {
     const meta = [];
     if (f.validation && f.validation.tests) meta.push('tests ' + f.validation.tests.passed + ' passed, ' + f.validation.tests.failed + ' failed');
     else if (f.validation) meta.push('validation ' + (f.validation.passed ? 'passed' : 'failed'));
+    if (f.validation && f.validation.proof === 'unverified') meta.push('<span class="verdict worse">unverified: not auto-merged</span>');
+    if (f.validation && f.validation.proof === 'proven') meta.push('proven: reproduction red on base, green on patch');
     if (f.deployment) meta.push(f.deployment.decision + (f.deployment.branch ? ' <code>' + esc(f.deployment.branch) + '</code>' : '') + (f.deployment.mergeSha ? ' merge <code>' + esc(f.deployment.mergeSha.slice(0, 10)) + '</code>' : ''));
     if (f.deployment && f.deployment.url) meta.push('<a target="_blank" rel="noopener" href="' + esc(f.deployment.url) + '">pull request</a>');
     if (f.verdict) meta.push('verdict <span class="verdict ' + esc(f.verdict) + '">' + esc(f.verdict) + '</span>');

@@ -53,7 +53,7 @@ describe('runDemo', () => {
     const full = await git(result.repoDir, 'rev-parse', sha);
     expect(await git(result.repoDir, 'merge-base', '--is-ancestor', full, 'main').then(() => true)).toBe(true);
     expect((await git(result.repoDir, 'rev-list', '--parents', '-n', '1', full)).split(' ')).toHaveLength(3);
-    expect(await git(result.repoDir, 'show', `${full}:src/handlers/createComponent.ts`)).toContain('payload.component?.name');
+    expect(await git(result.repoDir, 'show', `${full}:src/handlers/createComponent.ts`)).toContain('payload?.component?.name');
     // The app ran the merged code from its own checkout.
     expect(existsSync(join(stateDir, 'live', 'src', 'handlers', 'createComponent.ts'))).toBe(true);
   }, 240_000);

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { FORBIDDEN_CHARS, HOSTILE_ENTRIES } from './text/hostile-corpus.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import {
   branchName,
@@ -13,7 +14,9 @@ import {
 import type { MergeResult, Proposal } from '../../src/model/heal.js';
 import { passedValidation, sampleAnomaly, sampleDiagnosis } from './fixtures/samples.js';
 
-const policy = ConfigSchema.parse({}).heal.policy;
+const policy = ConfigSchema.parse({
+  heal: { policy: { mode: 'auto', autoMerge: { guard: ['low', 'medium', 'high', 'critical'], 'regression-test': ['low', 'medium', 'high', 'critical'] } } },
+}).heal.policy;
 
 
 function input(overrides: Partial<ProposeInput> = {}): ProposeInput {
@@ -56,10 +59,21 @@ describe('decideDeployment', () => {
   it('never deploys a fix whose validation failed', () => {
     expect(decideDeployment(policy, 'local', { ...facts, validationPassed: false }).decision).toBe('dry-run');
   });
-  it('auto-merges allowed kinds and severities on the local backend', () => {
+  it('defaults to propose and merges nothing that was not opted in', () => {
+    const defaults = ConfigSchema.parse({}).heal.policy;
+    expect(defaults.mode).toBe('propose');
+    expect(defaults.autoMerge).toEqual({});
+    expect(decideDeployment(defaults, 'local', facts).decision).toBe('propose');
+    expect(decideDeployment({ ...defaults, mode: 'auto' }, 'local', facts)).toMatchObject({ decision: 'propose', reason: expect.stringContaining('not opted in') });
+    expect(decideDeployment({ ...defaults, mode: 'auto' }, 'local', { ...facts, kind: 'documentation', severity: 'low' }).decision).toBe('propose');
+  });
+  it('auto-merges exactly the opted-in kind and severity pairs on the local backend', () => {
     expect(decideDeployment(policy, 'local', facts).decision).toBe('merge');
-    expect(decideDeployment({ ...policy, autoMergeSeverities: ['critical'] }, 'local', facts)).toMatchObject({ decision: 'propose', reason: expect.stringContaining('severity high') });
+    expect(decideDeployment({ ...policy, autoMerge: { guard: ['critical'] } }, 'local', facts)).toMatchObject({ decision: 'propose', reason: expect.stringContaining('severity high') });
     expect(decideDeployment(policy, 'local', { ...facts, kind: 'llm' })).toMatchObject({ decision: 'propose', reason: expect.stringContaining('llm') });
+  });
+  it('never merges an unverified code fix, whatever the opt-in', () => {
+    expect(decideDeployment(policy, 'local', { ...facts, unverified: true })).toMatchObject({ decision: 'propose', reason: expect.stringContaining('unverified') });
   });
   it('follows the mode and defaults GitHub to dry-run', () => {
     expect(decideDeployment(policy, 'github', facts).decision).toBe('dry-run');
@@ -95,6 +109,19 @@ describe('deployFix', () => {
 });
 
 describe('branchName and describeFix', () => {
+  it.each(HOSTILE_ENTRIES)('%s: the commit subject is one clean line and no body line starts with telemetry', (_name, text) => {
+    const { title, body } = describeFix(
+      input({
+        anomaly: sampleAnomaly({ handler: text, summary: text }),
+        diagnosis: sampleDiagnosis({ handler: text, rootCause: { cause: text, description: text, score: 0.5, evidence: [] } }),
+      }),
+    );
+    expect(title).not.toMatch(/[\n\r]/);
+    expect(Array.from(title).length).toBeLessThanOrEqual(100);
+    expect(title + body).not.toMatch(FORBIDDEN_CHARS);
+    expect(body.split('\n').every((l) => l === '' || /^(Old clients|Anomaly |Diagnosis |Validation:|- |Fix kind: |Files: )/.test(l))).toBe(true);
+  });
+
   it('builds git-safe branch names', () => {
     expect(branchName('an-1', 'createComponent')).toBe('self-healing/an-1-createcomponent');
     expect(branchName('A:B/..C', undefined)).toBe('self-healing/a-b-.c-service');
@@ -115,6 +142,6 @@ describe('branchName and describeFix', () => {
     expect(body).toContain('line coverage: 93.5 %');
     expect(body).toContain('900 ms before, 450 ms after (50.0 % faster)');
     expect(body).toContain('docs docs/a.md: ok');
-    expect(body).toContain('Self-Healing-Job: job-1');
+    expect(body).not.toContain('Self-Healing-Job');
   });
 });

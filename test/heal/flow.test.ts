@@ -57,7 +57,7 @@ function editingGenerator(edit: 'guard' | 'break', seen: string[]): FixGenerator
         description: 'Old clients send payload.name only.',
         diff,
         files: edit === 'guard' ? [FIXTURE_BUG.file, 'test/createComponent.guard.test.ts'] : [FIXTURE_BUG.file],
-        claims: {},
+        claims: edit === 'guard' ? { testFiles: ['test/createComponent.guard.test.ts'] } : {},
       },
     ];
   };
@@ -90,6 +90,7 @@ describe('healing flow on the fixture application (real git, real vitest)', { ti
       backoffMs: 50,
       workDir: work,
       validation: { ...base.validation, minLineCoverage: 50 },
+      policy: { ...base.policy, mode: 'auto', autoMerge: { guard: ['high'] } },
       repository: { ...base.repository, path: repo.dir, testCommand: 'npx vitest run --coverage', testTimeoutMs: 240_000 },
     };
   });

@@ -84,10 +84,10 @@ describe('GitHubBackend', () => {
       expect(pr.head).toBe(BRANCH);
       expect(pr.base).toBe('main');
       expect(pr.title).toBe('fix(createComponent): Make a two');
-      expect(pr.body).toContain('`an-1`');
-      expect(pr.body).toContain('root cause: **null-access**');
+      expect(pr.body).toContain('` an-1 `');
+      expect(pr.body).toContain('root cause: ` null-access `');
       expect(pr.body).toContain('payload.component is undefined for old clients');
-      expect(pr.body).toContain('evidence: stack top frame');
+      expect(pr.body).toContain('evidence: ` stack top frame');
       expect(pr.body).toContain('[0af7651916cd43dd8448eb211c80319c](http://jaeger.local:16686/trace/0af7651916cd43dd8448eb211c80319c)');
       expect(pr.body).toContain('4 passed, 0 failed, 1 skipped of 5');
       expect(pr.body).toContain('line coverage: 93.5 %');
@@ -108,6 +108,25 @@ describe('GitHubBackend', () => {
         number: 1,
         url: 'https://github.example/acme/app/pull/1',
       });
+    });
+
+    it('labels an unverified fix and keeps hostile handler text out of the title and body', async () => {
+      const hostile = 'createComponent\n\n<img src=x onerror=alert(1)>\u202E';
+      const input = {
+        ...h.input,
+        anomaly: { ...h.input.anomaly, summary: hostile },
+        diagnosis: { ...h.input.diagnosis, handler: hostile },
+        validation: { ...h.input.validation, proof: { verdict: 'unverified' as const, reason: 'no regression test reproduces the failure', testFiles: [] } },
+      };
+      await backend.propose(input);
+      const pr = h.fake.pulls[0]!;
+      // One line, the handler cut to 40 characters; a PR title is plain text on GitHub.
+      expect(pr.title).toBe('[unverified] fix(createComponent <img src=x onerror=aler\u2026): Make a two');
+      expect(pr.body).toContain('UNVERIFIED: no regression test reproduces the failure');
+      expect(pr.body).not.toContain('<img');
+      expect(pr.body).not.toContain('\u202E');
+      const labels = h.fake.requests.filter((r) => r.method === 'POST' && r.path === '/issues/1/labels')[0]!.body as { labels: string[] };
+      expect(labels.labels).toContain('unverified');
     });
 
     it('is idempotent: a second call finds the PR and creates nothing', async () => {
@@ -320,7 +339,7 @@ describe('GitHubBackend', () => {
     });
 
     it('is what deployFix drives in auto mode', async () => {
-      const policy = HealSchema.parse({ policy: { githubMode: 'auto' } }).policy;
+      const policy = HealSchema.parse({ policy: { githubMode: 'auto', autoMerge: { guard: ['high'] } } }).policy;
       const outcome = await deployFix(backend, h.input, policy, () => NOW_MS);
       expect(outcome).toMatchObject({ decision: 'merge', backend: 'github', checks: 'success', merge: { merged: true }, proposal: { state: 'merged' } });
       const dry = await deployFix(backend, h.input, HealSchema.parse({}).policy, () => NOW_MS);

@@ -34,7 +34,12 @@ describe('createDefaultStages', { timeout: 120_000 }, () => {
     t = tempDb();
     work = mkdtempSync(join(tmpdir(), 'heal-stages-'));
     const base = ConfigSchema.parse({}).heal;
-    heal = { ...base, workDir: work, repository: { ...base.repository, testCommand: 'node --test test/', testTimeoutMs: 60_000 } };
+    heal = {
+      ...base,
+      workDir: work,
+      policy: { ...base.policy, mode: 'auto', autoMerge: { guard: ['high'] } },
+      repository: { ...base.repository, testCommand: 'node --test test/', testTimeoutMs: 60_000 },
+    };
     git = new Git(repo.dir, work);
     backend = new LocalBackend(t.db, git);
     learning = new LearningStore(t.db);
@@ -126,9 +131,18 @@ describe('createDefaultStages', { timeout: 120_000 }, () => {
     // A guard claims no latency budget, so its tests are judged by results, not timing.
     expect(combined.validation.performance).toBeUndefined();
     expect(chosenFix(fixes, out.result)!.fix).toBe(combined.fix);
-    // A later regression test is tried with the fix too, without red evidence.
+    expect(combined.validation.proof).toMatchObject({ verdict: 'proven', testFiles: ['test/undefined.test.mjs'] });
+    // A later regression test is tried with the fix too; the proof runs decide, not the order.
     const later = await stages.validate(ctx({ fixes: [goodFix(), redTest()] }));
-    expect(later.result.combined).toMatchObject({ redGreen: false });
+    expect(later.result.combined).toMatchObject({ redGreen: true });
+    // The fix on its own is unverified: proposed, never merged, even though guard is opted in.
+    const alone = await stages.validate(ctx({ fixes: [goodFix()] }));
+    expect(alone.result.results[0]!.proof).toMatchObject({ verdict: 'unverified' });
+    const other = sampleAnomaly({ id: 'an-2' });
+    const proposed = await stages.deploy(ctx({ anomaly: other, fixes: [goodFix()], fix: goodFix(), validation: alone.result }));
+    expect(proposed.result).toMatchObject({ decision: 'propose', reason: expect.stringContaining('unverified') });
+    expect(proposed.result.proposal!.title).toMatch(/^\[unverified\] /);
+    expect(proposed.result.proposal!.body).toContain('UNVERIFIED');
     // Deploy ships both files.
     const deployed = await stages.deploy(ctx({ fixes, fix: combined.fix, validation: out.result }));
     expect(deployed.result.merge?.merged).toBe(true);
@@ -146,10 +160,11 @@ describe('createDefaultStages', { timeout: 120_000 }, () => {
   });
 
   it('reverts a merged fix that made live latency worse, and merges the revert under auto', async () => {
-    const fix = goodFix();
+    const fixes = [redTest(), goodFix()];
     const stages0 = createDefaultStages({ heal, git, backend, learning, generateFix: async () => [] });
-    const validated = await stages0.validate(ctx({ fixes: [fix] }));
-    const deployed = await stages0.deploy(ctx({ fixes: [fix], fix, validation: validated.result }));
+    const validated = await stages0.validate(ctx({ fixes }));
+    const fix = chosenFix(fixes, validated.result)!.fix;
+    const deployed = await stages0.deploy(ctx({ fixes, fix, validation: validated.result }));
     expect(deployed.result).toMatchObject({ decision: 'merge', merge: { merged: true } });
     const before: TelemetrySnapshot = { takenMs: 0, durationsMs: Array.from({ length: 40 }, (_, i) => 10 + (i % 5)), errors: 0, count: 40, version: 'a' };
     const telemetry: HandlerTelemetry = { snapshot: () => ({ durationsMs: Array.from({ length: 40 }, (_, i) => 50 + (i % 5)), errors: 0, count: 40, version: 'b' }) };

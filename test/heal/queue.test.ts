@@ -186,9 +186,9 @@ describe('JobQueue', () => {
     const g = q.startStage(id, 'w', 'fix.generate', 0)!;
     q.completeStage(id, 'w', g.resultId, 'fix.generate', { result: [{ kind: 'regression-test', title: 'Test' }, { kind: 'guard', title: 'Guard' }], nextRunMs: 0 }, 0);
     const v = q.startStage(id, 'w', 'validation.run', 0)!;
-    const combined = { fix: { kind: 'guard', title: 'Guard (with regression test)' }, validation: { passed: true, tests: { passed: 5, failed: 0, skipped: 0, total: 5 } } };
+    const combined = { fix: { kind: 'guard', title: 'Guard (with regression test)' }, validation: { passed: true, tests: { passed: 5, failed: 0, skipped: 0, total: 5 }, proof: { verdict: 'proven' } } };
     q.completeStage(id, 'w', v.resultId, 'validation.run', { result: { chosen: 1, results: [{ passed: false }, { passed: true }], combined }, nextRunMs: 0 }, 0);
-    expect(q.summarize(q.get(id)!)).toMatchObject({ fix: combined.fix, validation: { passed: true, tests: { total: 5 } } });
+    expect(q.summarize(q.get(id)!)).toMatchObject({ fix: combined.fix, validation: { passed: true, tests: { total: 5 }, proof: 'proven' } });
   });
 
   it('has helpers for stage order and backoff', () => {

@@ -82,6 +82,45 @@ describe('validateFix (real git, real node --test)', { timeout: 180_000 }, () =>
     expect(sh(repo.dir, ['worktree', 'list']).trim().split('\n')).toHaveLength(1);
   });
 
+  it('proves a code fix: its regression test fails on the base and passes with the patch', async () => {
+    const guardTest = "import test from 'node:test';\nimport assert from 'node:assert';\nimport { label } from '../lib.mjs';\ntest('guards undefined', () => assert.equal(label(undefined), ''));\n";
+    const diff = diffFor(repo.dir, 'main', { 'lib.mjs': LIB.replace('name.trim()', "(name ?? '').trim()"), 'test/guard.test.mjs': guardTest });
+    const heal = healConfig({}, { testCommand: 'node --test' });
+    const r = await validateFix({ git, heal, fix: fix(diff, ['lib.mjs', 'test/guard.test.mjs'], { testFiles: ['test/guard.test.mjs'] }), baseRef: 'main' });
+    expect(r.passed).toBe(true);
+    expect(r.proof).toMatchObject({ verdict: 'proven', testFiles: ['test/guard.test.mjs'], base: { failed: 1, passed: 0 }, patch: { passed: 1, failed: 0, exitCode: 0 } });
+    expect(r.proof!.base!.exitCode).not.toBe(0);
+
+    // The same code change without its test: proposed at most, as unverified.
+    const bare = diffFor(repo.dir, 'main', { 'lib.mjs': LIB.replace('name.trim()', "(name ?? '').trim()") });
+    const u = await validateFix({ git, heal, fix: fix(bare, ['lib.mjs']), baseRef: 'main' });
+    expect(u.passed).toBe(true);
+    expect(u.proof).toMatchObject({ verdict: 'unverified', testFiles: [] });
+    expect(u.proof!.reason).toContain('no regression test');
+
+    // A "regression test" that already passes on the base reproduces nothing.
+    const passing = "import test from 'node:test';\nimport assert from 'node:assert';\nimport { label } from '../lib.mjs';\ntest('trims', () => assert.equal(label(' b '), 'b'));\n";
+    const weak = diffFor(repo.dir, 'main', { 'lib.mjs': LIB.replace('name.trim()', "(name ?? '').trim()"), 'test/weak.test.mjs': passing });
+    const w = await validateFix({ git, heal, fix: fix(weak, ['lib.mjs', 'test/weak.test.mjs']), baseRef: 'main' });
+    expect(w.proof).toMatchObject({ verdict: 'unverified', testFiles: ['test/weak.test.mjs'] });
+    expect(w.proof!.reason).toContain('passes on the base');
+
+    // A change with no code in it needs no proof.
+    const docs = diffFor(repo.dir, 'main', { 'docs/README.md': '# Lib\n\nMore.\n' });
+    const d = await validateFix({ git, heal, fix: { ...fix(docs, ['docs/README.md']), kind: 'documentation' }, baseRef: 'main' });
+    expect(d.proof).toMatchObject({ verdict: 'not-needed' });
+  });
+
+  it('fails a run in which no test ran ("0 passed of 0" proves nothing)', async () => {
+    const diff = diffFor(repo.dir, 'main', { 'lib.mjs': LIB.replace('name.trim()', "(name ?? '').trim()") });
+    const r = await validateFix({ git, heal: healConfig({}, { testCommand: 'echo all good' }), fix: fix(diff, ['lib.mjs']), baseRef: 'main' });
+    expect(r.exitCode).toBe(0);
+    expect(r.passed).toBe(false);
+    expect(r.tests).toMatchObject({ total: 0 });
+    expect(r.reasons).toContain('no test ran (or no test summary was recognised in the output)');
+    expect(r.proof).toBeUndefined();
+  });
+
   it('fails a patch that breaks a test, with the reason', async () => {
     const diff = diffFor(repo.dir, 'main', { 'lib.mjs': LIB.replace('name.trim()', 'name') });
     const r = await validateFix({ git, heal: healConfig(), fix: fix(diff, ['lib.mjs']), baseRef: 'main' });

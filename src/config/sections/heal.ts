@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { SeveritySchema } from '../../model/anomaly.js';
+import { FixKindSchema } from '../../model/diagnosis.js';
 
 export const RepositorySchema = z.strictObject({
     path: z.string().optional().describe('Local checkout of the application repository'),
@@ -47,9 +49,14 @@ export const HealSchema = z.strictObject({
       .describe('Attempts of one stage lost with their worker (crash, kill -9) before the job is parked; such a job resumes when the sidecar starts again'),
     backoffMs: z.number().int().positive().default(2_000),
     policy: z.strictObject({
-        mode: z.enum(['dry-run', 'propose', 'auto']).default('auto').describe('auto merges on the local backend; GitHub defaults to dry-run'),
-        autoMergeSeverities: z.array(z.enum(['low', 'medium', 'high', 'critical'])).default(['low', 'medium', 'high', 'critical']),
-        autoMergeKinds: z.array(z.string()).default(['regression-test', 'guard', 'documentation', 'memoize']),
+        mode: z
+          .enum(['dry-run', 'propose', 'auto'])
+          .default('propose')
+          .describe('propose: branch + PR record, a human merges; auto: also merges what autoMerge allows (local backend; GitHub uses githubMode)'),
+        autoMerge: z
+          .partialRecord(FixKindSchema, z.array(SeveritySchema))
+          .default({})
+          .describe('Opt-in per fix kind: the severities at which auto may merge it, e.g. {guard: [high, critical]}. Empty: nothing is merged without a human. A code fix without a proven reproduction is never merged'),
         githubMode: z.enum(['dry-run', 'propose', 'auto']).default('dry-run').describe('Mode used instead of mode when the backend is GitHub: opt in to propose/auto explicitly'),
       })
       .prefault({}),

@@ -4,6 +4,7 @@ import { STATUS_ERROR } from '../../model/beat.js';
 import { EditSession, finishEdits } from './edit-session.js';
 import { bareHandlerName, readFixFacts, type Figures } from './facts.js';
 import { tableCells } from './syntax-check.js';
+import { markdownInline } from '../text/markdown.js';
 import type { FixContext, FixStrategy, GeneratedFix } from './strategy.js';
 
 export const DOC_GLOBS = ['docs/**/*.md', 'README.md'];
@@ -127,7 +128,8 @@ export function updatePerformanceTables(text: string, handler: string, f: LiveFi
 
 export function performanceSection(handler: string, f: LiveFigures, level: number): string {
   return [
-    `${'#'.repeat(level)} ${handler}`,
+    // The handler name is telemetry: as a code span it cannot add HTML, links or headings.
+    `${'#'.repeat(level)} ${markdownInline(handler)}`,
     '',
     '| Metric | Value |',
     '| --- | --- |',
@@ -137,6 +139,11 @@ export function performanceSection(handler: string, f: LiveFigures, level: numbe
     `| Error rate | ${formatRate(f.errorRate)} |`,
     '',
   ].join('\n');
+}
+
+/** Anomaly types a documentation update may answer: neither latency (performance) nor errors. */
+export function isDocumentable(type: FixContext['anomaly']['type']): boolean {
+  return type !== 'performance' && type !== 'error';
 }
 
 /** Regenerates the handler's documented performance figures from live beats (or the diagnosis' observed figures). */
@@ -149,6 +156,9 @@ export class DocumentationStrategy implements FixStrategy {
 
   applicable(ctx: FixContext): boolean {
     if (!ctx.diagnosis.recommendedFixes.includes('documentation')) return false;
+    // Rewriting the documented figures does not make a slow or failing handler any better: it is
+    // never offered as the fix of a latency or error anomaly.
+    if (!isDocumentable(ctx.anomaly.type)) return false;
     const handler = readFixFacts(ctx.diagnosis, ctx.anomaly).handler;
     return handler !== undefined && this.figures(ctx, bareHandlerName(handler)) !== undefined;
   }
@@ -176,8 +186,8 @@ export class DocumentationStrategy implements FixStrategy {
     const source = figures.samples > 0 ? `${String(figures.samples)} production beats` : 'the diagnosis figures';
     return finishEdits(session, {
       kind: this.kind,
-      title: `Update documented performance of ${handler}`,
-      description: `p50 ${formatMs(figures.p50Ms)}, p95 ${formatMs(figures.p95Ms)}, p99 ${formatMs(figures.p99Ms)}, error rate ${formatRate(figures.errorRate)} from ${source}; updated ${updated.join(', ')}.`,
+      title: `Update documented performance of ${markdownInline(handler)}`,
+      description: `p50 ${formatMs(figures.p50Ms)}, p95 ${formatMs(figures.p95Ms)}, p99 ${formatMs(figures.p99Ms)}, error rate ${formatRate(figures.errorRate)} from ${source}; updated ${updated.map((f) => markdownInline(f)).join(', ')}.`,
       claims: {},
     });
   }

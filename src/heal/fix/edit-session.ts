@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { repoPath } from '../text/repo-path.js';
 import { git } from './git-run.js';
 import { assertSyntax } from './syntax-check.js';
 import type { GeneratedFix } from './strategy.js';
@@ -26,10 +27,9 @@ export class EditSession {
     this.repoDir = resolve(repoDir);
   }
 
+  /** Paths can come from telemetry (stack frames): repoPath refuses any that leave the repository. */
   private abs(rel: string): string {
-    const path = resolve(this.repoDir, rel);
-    if (path !== this.repoDir && !path.startsWith(this.repoDir + sep)) throw new Error(`path outside the repository: ${rel}`);
-    return path;
+    return repoPath(this.repoDir, rel);
   }
 
   exists(rel: string): boolean {

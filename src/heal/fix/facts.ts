@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Anomaly } from '../../model/anomaly.js';
 import type { Diagnosis } from '../../model/diagnosis.js';
+import { codeIdentifier } from '../text/code-literal.js';
 
 /**
  * The facts a fix strategy needs, read from `diagnosis.context` (an open record written by the
@@ -104,8 +105,17 @@ export function readFixFacts(diagnosis: Diagnosis, anomaly: Anomaly): FixFacts {
   };
 }
 
-/** Handler names arrive qualified ("Plugin.handler", "module#handler"); code uses the last part. */
+/**
+ * Handler names arrive qualified ("Plugin.handler", "module#handler"); code uses the last part.
+ * The result is still telemetry text: it is only compared with, never written anywhere without
+ * going through src/heal/text (handlerIdentifier for code, markdownInline for Markdown).
+ */
 export function bareHandlerName(handler: string): string {
   const parts = handler.split(/[.#:/]/).filter((p) => p.length > 0);
   return parts[parts.length - 1] ?? handler;
+}
+
+/** The bare handler name when it is a plain JavaScript identifier, the only form generated code uses. */
+export function handlerIdentifier(handler: string): string | undefined {
+  return codeIdentifier(bareHandlerName(handler));
 }

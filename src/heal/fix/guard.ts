@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import { EditSession, finishEdits } from './edit-session.js';
 import { readFixFacts } from './facts.js';
+import { markdownInline } from '../text/markdown.js';
 import { parseSource } from './handler-source.js';
 import { parseFrameLocations, resolveInRepo, type RepoLocation } from './stack-location.js';
 import type { FixContext, FixStrategy, GeneratedFix } from './strategy.js';
@@ -48,11 +49,29 @@ function isAssignmentTarget(node: ts.Node): boolean {
 
 const factory = ts.factory;
 
+/**
+ * The whole access chain made optional: `profile.address.city` -> `profile?.address?.city`. The
+ * error names only the last property read, but any earlier link may be the missing one next time;
+ * guarding one link (`profile?.address.city`) still throws when `address` is missing. The chain
+ * stops at calls and other non-access expressions; `this` / `super` are never nullish.
+ */
+function optionalChain(node: ts.Expression): ts.Expression {
+  const q = (): ts.QuestionDotToken => factory.createToken(ts.SyntaxKind.QuestionDotToken);
+  const root = (e: ts.Expression): boolean => e.kind === ts.SyntaxKind.ThisKeyword || e.kind === ts.SyntaxKind.SuperKeyword;
+  if (ts.isPropertyAccessExpression(node) && !ts.isPrivateIdentifier(node.name)) {
+    return root(node.expression) ? node : factory.createPropertyAccessChain(optionalChain(node.expression), q(), node.name);
+  }
+  if (ts.isElementAccessExpression(node)) {
+    return root(node.expression) ? node : factory.createElementAccessChain(optionalChain(node.expression), q(), node.argumentExpression);
+  }
+  return node;
+}
+
 /** The replacement node for a candidate, or undefined when the node does not match the error. */
 function rewrite(node: ts.Node, access: NullAccess): ts.Expression | undefined {
   if (access.kind === 'read') {
     if (ts.isPropertyAccessExpression(node) && node.questionDotToken === undefined && node.name.text === access.property && !isAssignmentTarget(node)) {
-      return factory.createPropertyAccessChain(node.expression, factory.createToken(ts.SyntaxKind.QuestionDotToken), node.name);
+      return optionalChain(node);
     }
     if (
       ts.isElementAccessExpression(node) &&
@@ -61,7 +80,7 @@ function rewrite(node: ts.Node, access: NullAccess): ts.Expression | undefined {
       node.argumentExpression.text === access.property &&
       !isAssignmentTarget(node)
     ) {
-      return factory.createElementAccessChain(node.expression, factory.createToken(ts.SyntaxKind.QuestionDotToken), node.argumentExpression);
+      return optionalChain(node);
     }
     return undefined;
   }
@@ -192,7 +211,7 @@ function earlyReturnGuard(sf: ts.SourceFile, node: ts.Node, printer: ts.Printer)
   if (!dereferencedLater(fn.body, decl.name.text, statement.getEnd())) return undefined;
   const f = ts.factory;
   const guard = f.createIfStatement(
-    f.createBinaryExpression(node.expression, ts.SyntaxKind.EqualsEqualsToken, f.createNull()),
+    f.createBinaryExpression(optionalChain(node.expression), ts.SyntaxKind.EqualsEqualsToken, f.createNull()),
     f.createBlock([f.createReturnStatement()], false),
   );
   // the printer lays the block out on several lines with its own indent; one line fits any style
@@ -233,12 +252,12 @@ export class GuardStrategy implements FixStrategy {
       const handler = ctx.diagnosis.handler ?? ctx.anomaly.handler ?? 'the handler';
       return finishEdits(session, {
         kind: this.kind,
-        title: `Guard ${edit.before} in ${handler} against a missing value`,
+        title: `Guard ${markdownInline(edit.before, 80)} in ${markdownInline(handler, 80)} against a missing value`,
         description: [
-          `${error.message} at ${location.file}:${String(edit.line)}${location.mapped ? ' (mapped from compiled output)' : ''}.`,
+          `${markdownInline(error.message)} at ${markdownInline(`${location.file}:${String(edit.line)}`)}${location.mapped ? ' (mapped from compiled output)' : ''}.`,
           edit.style === 'rewrite'
-            ? `The access \`${edit.before}\` becomes \`${edit.after}\`, so a missing value yields undefined instead of throwing.`
-            : `\`${edit.after}\` is inserted before \`${edit.before}\`: the value is needed later, so the handler returns early when it is missing.`,
+            ? `The access ${markdownInline(edit.before)} becomes ${markdownInline(edit.after)}, so a missing value yields undefined instead of throwing.`
+            : `${markdownInline(edit.after)} is inserted before ${markdownInline(edit.before)}: the value is needed later, so the handler returns early when it is missing.`,
         ].join('\n'),
         claims: {},
       });

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { diffAgainstHead } from './edit-session.js';
-import { bareHandlerName, readFixFacts } from './facts.js';
+import { handlerIdentifier, readFixFacts } from './facts.js';
+import { markdownInline } from '../text/markdown.js';
 import { git } from './git-run.js';
 import { findHandlerSource } from './handler-source.js';
 import type { ChatClient, ChatMessage } from './llm-client.js';
@@ -39,8 +40,9 @@ async function relevantFiles(ctx: FixContext): Promise<string[]> {
     const loc = resolveInRepo(ctx.repoDir, frame);
     if (loc !== undefined) files.add(loc.file);
   }
-  if (facts.handler !== undefined) {
-    const source = await findHandlerSource(ctx.repoDir, ctx.heal.repository.handlerGlobs, bareHandlerName(facts.handler));
+  const identifier = facts.handler === undefined ? undefined : handlerIdentifier(facts.handler);
+  if (identifier !== undefined) {
+    const source = await findHandlerSource(ctx.repoDir, ctx.heal.repository.handlerGlobs, identifier);
     if (source !== undefined) files.add(source.file);
   }
   return [...files].slice(0, 3);
@@ -100,8 +102,8 @@ export class LlmStrategy implements FixStrategy {
     }
     return {
       kind: this.kind,
-      title: `Model-proposed fix for ${ctx.diagnosis.handler ?? ctx.diagnosis.service}`,
-      description: `Patch proposed by a language model for: ${ctx.diagnosis.rootCause.description}`,
+      title: `Model-proposed fix for ${markdownInline(ctx.diagnosis.handler ?? ctx.diagnosis.service)}`,
+      description: `Patch proposed by a language model for: ${markdownInline(ctx.diagnosis.rootCause.description)}`,
       diff: produced.diff,
       files: produced.files,
       claims: {},

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import ts from 'typescript';
 import { capturedCalls, repeatRatio } from './captured-inputs.js';
 import { EditSession, finishEdits } from './edit-session.js';
-import { bareHandlerName, readFixFacts } from './facts.js';
+import { bareHandlerName, handlerIdentifier, readFixFacts } from './facts.js';
 import { findExportedHandler, findHandlerSource, parseSource } from './handler-source.js';
 import type { FixContext, FixStrategy, GeneratedFix } from './strategy.js';
 
@@ -134,8 +134,8 @@ export class MemoizeStrategy implements FixStrategy {
 
   async generate(ctx: FixContext): Promise<GeneratedFix | undefined> {
     const facts = readFixFacts(ctx.diagnosis, ctx.anomaly);
-    if (facts.handler === undefined) return undefined;
-    const handler = bareHandlerName(facts.handler);
+    const handler = facts.handler === undefined ? undefined : handlerIdentifier(facts.handler);
+    if (handler === undefined) return undefined;
     const source = await findHandlerSource(ctx.repoDir, ctx.heal.repository.handlerGlobs, handler);
     if (source === undefined) return undefined;
     const typescript = /\.[cm]?tsx?$/.test(source.file);

@@ -5,7 +5,9 @@ import { glob } from 'tinyglobby';
 import { SequenceSchema } from '../../model/sequence.js';
 import { canonicalJson, capturedCalls, type CapturedCall } from './captured-inputs.js';
 import { EditSession, finishEdits } from './edit-session.js';
-import { bareHandlerName, readFixFacts, type FixFacts } from './facts.js';
+import { bareHandlerName, handlerIdentifier, readFixFacts, type FixFacts } from './facts.js';
+import { jsonLiteral, lineComments, quote } from '../text/code-literal.js';
+import { markdownInline } from '../text/markdown.js';
 import { findHandlerSource, type HandlerSource } from './handler-source.js';
 import type { FixContext, FixStrategy, GeneratedFix } from './strategy.js';
 
@@ -124,21 +126,19 @@ export interface RegressionTestSpec {
   baselineP95Ms?: number;
 }
 
-/** A single-quoted string literal that no input can break out of. */
-export function quote(text: string): string {
-  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/[\r\n\u2028\u2029]/g, ' ')}'`;
-}
+/** Kept here for existing importers; the one implementation lives in src/heal/text/code-literal.ts. */
+export { quote };
 
 /** Source text of the generated vitest file. */
 export function renderRegressionTest(spec: RegressionTestSpec): string {
   const h = spec.handler;
   const argsExpr = (call: CapturedCall): string => {
-    const literal = indent(JSON.stringify(call.args, null, 2), 4);
+    const literal = indent(jsonLiteral(call.args), 4);
     return spec.typescript ? `${literal} as unknown as Parameters<typeof ${h}>` : literal;
   };
   // Header text carries production data (error messages): every line break of it becomes its own
   // comment line, so nothing from telemetry can end the comment and run as code.
-  const header = spec.header.flatMap((l) => l.split(/\r\n|[\r\n\u2028\u2029]/)).map((l) => `// ${l}`);
+  const header = lineComments(spec.header);
   const lines: string[] = [...header, `import { describe, expect, it } from 'vitest';`, `import { ${h} } from ${quote(spec.importPath)};`, ''];
   lines.push(`describe(${quote(`${h} regression (self-healing)`)}, () => {`);
   spec.cases.forEach((call, i) => {
@@ -203,8 +203,9 @@ export class RegressionTestStrategy implements FixStrategy {
   async generate(ctx: FixContext): Promise<GeneratedFix | undefined> {
     const facts = readFixFacts(ctx.diagnosis, ctx.anomaly);
     const mode = modeOf(ctx, facts);
-    if (facts.handler === undefined || mode === undefined) return undefined;
-    const handler = bareHandlerName(facts.handler);
+    // The name is written into the test as an identifier: only a plain one qualifies.
+    const handler = facts.handler === undefined ? undefined : handlerIdentifier(facts.handler);
+    if (handler === undefined || facts.handler === undefined || mode === undefined) return undefined;
     const source = await findHandlerSource(ctx.repoDir, ctx.heal.repository.handlerGlobs, handler);
     if (source === undefined) return undefined;
     const calls = capturedCalls(ctx.beats, facts.handler, facts.sampleInputs);
@@ -258,10 +259,10 @@ export class RegressionTestStrategy implements FixStrategy {
         mode === 'coverage' ? `Test for untested handler ${handler} from production inputs` : `Regression test for ${handler} from production ${mode === 'error' ? 'failures' : 'latency'}`,
       description:
         mode === 'coverage'
-          ? `Calls ${handler} (${source.file}) with ${String(cases.length)} input(s) captured from successful production beats; it had no test before.`
+          ? `Calls ${handler} (${markdownInline(source.file)}) with ${String(cases.length)} input(s) captured from successful production beats; it had no test before.`
           : mode === 'error'
-          ? `Calls ${handler} (${source.file}) with ${String(cases.length)} input(s) captured from failing production beats and asserts it does not throw.`
-          : `Calls ${handler} (${source.file}) with its most frequent production input and asserts the median of ${String(LATENCY_RUNS)} calls stays within ${String(budgetMs)} ms.`,
+          ? `Calls ${handler} (${markdownInline(source.file)}) with ${String(cases.length)} input(s) captured from failing production beats and asserts it does not throw.`
+          : `Calls ${handler} (${markdownInline(source.file)}) with its most frequent production input and asserts the median of ${String(LATENCY_RUNS)} calls stays within ${String(budgetMs)} ms.`,
       claims: { testFiles: [testFile], ...(budgetMs !== undefined ? { latencyBudgetMs: budgetMs } : {}) },
     });
   }

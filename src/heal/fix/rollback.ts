@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { glob } from 'tinyglobby';
 import { isMap, isScalar, isSeq, parseAllDocuments, type Document } from 'yaml';
+import { markdownInline } from '../text/markdown.js';
+import { replaceScalars, type ScalarEdit } from '../text/yaml-scalar.js';
 import { checkApplies, EditSession, finishEdits } from './edit-session.js';
 import { readFixFacts } from './facts.js';
 import { git, GitCommandError } from './git-run.js';
@@ -76,6 +78,15 @@ function splitImage(image: string): { name: string; tag: string | undefined } {
   return { name: ref, tag: undefined };
 }
 
+/**
+ * A release version usable as an image tag and a git tag name: the OCI distribution grammar for
+ * tags (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`) without `..`. Versions come from telemetry
+ * (service.version), so anything else is refused rather than written into a manifest.
+ */
+export function isSafeVersion(version: string): boolean {
+  return /^v?[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(version) && !version.includes('..');
+}
+
 function sameVersion(tag: string, version: string): boolean {
   return tag.replace(/^v/, '') === version.replace(/^v/, '');
 }
@@ -87,42 +98,41 @@ function sameVersion(tag: string, version: string): boolean {
  * when any such container exists.
  */
 export function rollbackImageTags(text: string, previousVersion: string, newVersion: string, service: string | undefined): ImageEdit {
-  const edits: Array<{ start: number; end: number; value: string; container: string; from: string }> = [];
+  if (!isSafeVersion(previousVersion) || !isSafeVersion(newVersion)) return { text, changes: [] };
+  const edits: Array<ScalarEdit & { container: string; from: string }> = [];
   const docs = parseAllDocuments(text) as Document[];
-  for (const doc of docs) {
-    if (doc.errors.length > 0) continue;
+  docs.forEach((doc, docIndex) => {
+    if (doc.errors.length > 0) return;
     for (const path of CONTAINER_PATHS) {
       const list = doc.getIn(path, true);
       if (!isSeq(list)) continue;
       const matching: typeof edits = [];
       const preferred: typeof edits = [];
-      for (const item of list.items) {
-        if (!isMap(item)) continue;
+      list.items.forEach((item, index) => {
+        if (!isMap(item)) return;
         const image = item.get('image', true);
         const name = item.get('name');
-        if (!isScalar(image) || typeof image.value !== 'string' || image.range === undefined || image.range === null) continue;
+        if (!isScalar(image) || typeof image.value !== 'string') return;
         const { name: imageName, tag } = splitImage(image.value);
-        if (tag === undefined || !sameVersion(tag, newVersion)) continue;
+        if (tag === undefined || !sameVersion(tag, newVersion)) return;
         const prefix = tag.startsWith('v') ? 'v' : '';
         const edit = {
-          start: image.range[0],
-          end: image.range[1],
+          doc: docIndex,
+          path: [...path, index, 'image'],
           value: `${imageName}:${prefix}${previousVersion.replace(/^v/, '')}`,
           container: typeof name === 'string' ? name : imageName,
           from: image.value,
         };
         matching.push(edit);
         if (service !== undefined && (edit.container === service || imageName.endsWith('/' + service) || imageName === service)) preferred.push(edit);
-      }
+      });
       edits.push(...(preferred.length > 0 ? preferred : matching));
     }
-  }
-  let out = text;
-  for (const edit of edits.sort((a, b) => b.start - a.start)) {
-    const quote = out[edit.start] === '"' || out[edit.start] === "'" ? out[edit.start]! : '';
-    out = out.slice(0, edit.start) + quote + edit.value + quote + out.slice(edit.end);
-  }
-  return { text: out, changes: edits.map((e) => ({ container: e.container, from: e.from, to: e.value })).reverse() };
+  });
+  if (edits.length === 0) return { text, changes: [] };
+  // The yaml serializer writes each new value and the result is re-parsed and compared, so the
+  // manifest changes in exactly these image fields.
+  return { text: replaceScalars(text, edits), changes: edits.map((e) => ({ container: e.container, from: e.from, to: e.value })) };
 }
 
 /**
@@ -135,13 +145,14 @@ export class RollbackStrategy implements FixStrategy {
   applicable(ctx: FixContext): boolean {
     if (!ctx.diagnosis.recommendedFixes.includes('rollback')) return false;
     const facts = readFixFacts(ctx.diagnosis, ctx.anomaly);
-    return facts.previousVersion !== undefined && facts.newVersion !== undefined && facts.previousVersion !== facts.newVersion;
+    const { previousVersion, newVersion } = facts;
+    return previousVersion !== undefined && newVersion !== undefined && previousVersion !== newVersion && isSafeVersion(previousVersion) && isSafeVersion(newVersion);
   }
 
   async generate(ctx: FixContext): Promise<GeneratedFix | undefined> {
     const facts = readFixFacts(ctx.diagnosis, ctx.anomaly);
     const { previousVersion, newVersion } = facts;
-    if (previousVersion === undefined || newVersion === undefined) return undefined;
+    if (previousVersion === undefined || newVersion === undefined || !isSafeVersion(previousVersion) || !isSafeVersion(newVersion)) return undefined;
     const previousTag = await findVersionTag(ctx.repoDir, previousVersion);
     const newTag = await findVersionTag(ctx.repoDir, newVersion);
     if (previousTag !== undefined && newTag !== undefined) {
@@ -150,7 +161,7 @@ export class RollbackStrategy implements FixStrategy {
         await checkApplies(ctx.repoDir, reverted.diff);
         return {
           kind: this.kind,
-          title: `Roll back ${facts.service} from ${newVersion} to ${previousVersion}`,
+          title: `Roll back ${markdownInline(facts.service)} from ${newVersion} to ${previousVersion}`,
           description: `Reverts the commits in ${previousTag}..${newTag}, the release the diagnosis blames.`,
           diff: reverted.diff,
           files: reverted.files,
@@ -164,12 +175,12 @@ export class RollbackStrategy implements FixStrategy {
       const edit = rollbackImageTags(await session.read(file), previousVersion, newVersion, facts.service);
       if (edit.changes.length === 0) continue;
       await session.write(file, edit.text);
-      for (const c of edit.changes) changes.push(`${file}: ${c.container} ${c.from} -> ${c.to}`);
+      for (const c of edit.changes) changes.push(`${markdownInline(file)}: ${markdownInline(c.container)} ${markdownInline(c.from)} -> ${markdownInline(c.to)}`);
     }
     if (changes.length === 0) return undefined;
     return finishEdits(session, {
       kind: this.kind,
-      title: `Roll back ${facts.service} image to ${previousVersion}`,
+      title: `Roll back ${markdownInline(facts.service)} image to ${previousVersion}`,
       description: ['No release tags for both versions, so the deployment image is pinned back:', ...changes.map((c) => `- ${c}`)].join('\n'),
       claims: {},
     });

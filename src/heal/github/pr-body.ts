@@ -1,4 +1,5 @@
 import { pct, validationLines, type ProposeInput } from '../deploy.js';
+import { markdownBody, markdownInline as md } from '../text/markdown.js';
 
 export const JOB_TRAILER = 'Self-Healing-Job';
 export const ANOMALY_TRAILER = 'Self-Healing-Anomaly';
@@ -24,17 +25,18 @@ export function evidenceTraceIds(input: ProposeInput): string[] {
  */
 export function pullRequestBody(input: ProposeInput, jaegerUrl: string | undefined): string {
   const { anomaly, diagnosis, fix, validation } = input;
+  // Every telemetry value goes through md() (a code span); markdownBody is the last pass over all of it.
   const lines: string[] = [fix.description, '', '## Anomaly', ''];
-  lines.push(`- id: \`${anomaly.id}\` (${anomaly.type}/${anomaly.subtype}, severity **${anomaly.severity}**, confidence ${anomaly.confidence.toFixed(2)})`);
-  lines.push(`- target: ${anomaly.service}${anomaly.handler ? ` / ${anomaly.handler}` : ''}${anomaly.sequence ? ` (sequence ${anomaly.sequence})` : ''}`);
-  lines.push(`- ${anomaly.summary}`);
-  const observed = Object.entries(anomaly.observed).map(([k, v]) => `${k} ${v} (expected ${anomaly.expected[k] ?? '?'})`);
+  lines.push(`- id: ${md(anomaly.id)} (${anomaly.type}/${md(anomaly.subtype)}, severity **${anomaly.severity}**, confidence ${anomaly.confidence.toFixed(2)})`);
+  lines.push(`- target: ${md(anomaly.service)}${anomaly.handler ? ` / ${md(anomaly.handler)}` : ''}${anomaly.sequence ? ` (sequence ${md(anomaly.sequence)})` : ''}`);
+  lines.push(`- summary: ${md(anomaly.summary, 500)}`);
+  const observed = Object.entries(anomaly.observed).map(([k, v]) => `${md(k)} ${v} (expected ${anomaly.expected[k] ?? '?'})`);
   if (observed.length > 0) lines.push(`- observed: ${observed.join(', ')}`);
 
   lines.push('', '## Diagnosis', '');
-  lines.push(`- diagnosis \`${diagnosis.id}\``);
-  lines.push(`- root cause: **${diagnosis.rootCause.cause}** (score ${diagnosis.rootCause.score.toFixed(2)}): ${diagnosis.rootCause.description}`);
-  for (const e of diagnosis.rootCause.evidence) lines.push(`  - evidence: ${e}`);
+  lines.push(`- diagnosis ${md(diagnosis.id)}`);
+  lines.push(`- root cause: ${md(diagnosis.rootCause.cause)} (score ${diagnosis.rootCause.score.toFixed(2)}): ${md(diagnosis.rootCause.description, 500)}`);
+  for (const e of diagnosis.rootCause.evidence.slice(0, 20)) lines.push(`  - evidence: ${md(e, 500)}`);
   lines.push(`- impact: ${pct(diagnosis.impact.trafficShare * 100)} of traffic, ${diagnosis.impact.affectedRuns} affected runs`);
 
   const traces = evidenceTraceIds(input);
@@ -49,13 +51,16 @@ export function pullRequestBody(input: ProposeInput, jaegerUrl: string | undefin
   lines.push('', '## Validation', '');
   lines.push(...validationLines(validation));
 
-  lines.push('', `Fix kind: \`${fix.kind}\`; files: ${fix.files.map((f) => `\`${f}\``).join(', ')}`);
+  lines.push('', `Fix kind: ${md(fix.kind)}; files: ${fix.files.map((f) => md(f)).join(', ')}`);
   lines.push('', `${JOB_TRAILER}: ${input.jobId}`, `${ANOMALY_TRAILER}: ${anomaly.id}`);
-  return lines.join('\n');
+  return markdownBody(lines.join('\n'));
 }
 
-/** The value of a `Key: value` trailer line in a PR body. */
+/**
+ * The value of a `Key: value` trailer line in a PR body: the last one, since trailers are written
+ * after everything else (telemetry text cannot start a line anyway; this is the second lock).
+ */
 export function trailer(body: string | null | undefined, key: string): string | undefined {
-  const m = new RegExp(`^${key}: (.+)$`, 'm').exec(body ?? '');
-  return m?.[1]?.trim();
+  const all = [...(body ?? '').matchAll(new RegExp(`^${key}: (.+)$`, 'gm'))];
+  return all[all.length - 1]?.[1]?.trim();
 }

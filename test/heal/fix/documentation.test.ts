@@ -60,8 +60,12 @@ describe('DocumentationStrategy on the fixture repository', () => {
 
   it('updates the handler table in docs/handlers.md from live beats', async () => {
     repo = await createFixtureRepo();
-    const ctx = nullAccessContext(repo.dir);
+    const errorCtx = nullAccessContext(repo.dir);
     const strategy = new DocumentationStrategy();
+    // Never the fix of an error or latency anomaly; a behavioural one may get its figures refreshed.
+    expect(strategy.applicable(errorCtx)).toBe(false);
+    expect(strategy.applicable({ ...errorCtx, anomaly: { ...errorCtx.anomaly, type: 'performance' } })).toBe(false);
+    const ctx = { ...errorCtx, anomaly: { ...errorCtx.anomaly, type: 'behavioral' as const } };
     expect(strategy.applicable(ctx)).toBe(true);
     const fix = await strategy.generate(ctx);
     expect(fix?.files).toEqual(['docs/handlers.md']);
@@ -85,7 +89,26 @@ describe('DocumentationStrategy on the fixture repository', () => {
       await sh(dir, 'git', ['apply', '-'], fix!.diff);
       expect(await readFile(join(dir, 'docs/performance.md'), 'utf8')).toBe('# Performance\n\n' + performanceSection('mountCanvas', { p50Ms: 3, p95Ms: 7, p99Ms: 9, errorRate: 0, samples: 0 }, 2));
     });
-    expect(new DocumentationStrategy().applicable({ ...ctx, diagnosis: { ...ctx.diagnosis, context: { handler: 'mountCanvas' } }, anomaly: { ...ctx.anomaly, observed: {} } })).toBe(false);
+    expect(new DocumentationStrategy().applicable({ ...ctx, diagnosis: { ...ctx.diagnosis, context: { handler: 'mountCanvas' } }, anomaly: { ...ctx.anomaly, type: 'behavioral', observed: {} } })).toBe(false);
+  });
+
+  it('writes a hostile handler name only as a code span', async () => {
+    repo = await createFixtureRepo();
+    const base = nullAccessContext(repo.dir);
+    const hostile = 'checkout\n\n<img src=x onerror=alert(1)>\n\n# SECURITY NOTICE [paste your token](https://evil.example)\u202E';
+    const ctx = {
+      ...base,
+      beats: [],
+      anomaly: { ...base.anomaly, type: 'behavioral' as const },
+      diagnosis: { ...base.diagnosis, handler: hostile, context: { handler: hostile, observed: { p50Ms: 3, p95Ms: 7, p99Ms: 9, errorRate: 0 } } },
+    };
+    const fix = await new DocumentationStrategy().generate(ctx);
+    expect(fix?.files).toEqual(['docs/performance.md']);
+    // bareHandlerName keeps the last dotted part; what remains is still shown only as a code span.
+    const added = fix!.diff.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++'));
+    expect(added.join('\n')).not.toMatch(/<img|\]\(|\u202e/i);
+    expect(added.filter((l) => /^\+#/.test(l))).toEqual(['+# Performance', '+## ` example) `']);
+    expect(fix!.title).not.toContain('\n');
   });
 });
 

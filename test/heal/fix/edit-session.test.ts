@@ -41,7 +41,7 @@ describe('EditSession', () => {
   it('refuses paths outside the repository and yields an empty diff without edits', async () => {
     repo = await createFixtureRepo();
     const session = new EditSession(repo.dir);
-    await expect(session.write('../escape.txt', 'x')).rejects.toThrow('outside the repository');
+    await expect(session.write('../escape.txt', 'x')).rejects.toThrow('leaves the repository');
     expect(await session.diff()).toEqual({ diff: '', files: [] });
     expect(repoRelative(repo.dir, join(repo.dir, 'a', 'b.ts'))).toBe('a/b.ts');
   });

@@ -21,10 +21,22 @@ describe('applyGuard', () => {
   it('turns the failing property access into an optional chain and leaves the rest of the file alone', () => {
     const text = 'const a = 1; // keep\nexport function f(p: any) {\n  return p.outer.inner.leaf + p.outer.inner.leaf;\n}\n';
     const edit = applyGuard('f.ts', text, at(3, 45), { kind: 'read', property: 'leaf' });
-    expect(edit?.text).toBe('const a = 1; // keep\nexport function f(p: any) {\n  return p.outer.inner.leaf + p.outer.inner?.leaf;\n}\n');
+    expect(edit?.text).toBe('const a = 1; // keep\nexport function f(p: any) {\n  return p.outer.inner.leaf + p?.outer?.inner?.leaf;\n}\n');
     expect(edit?.before).toBe('p.outer.inner.leaf');
-    expect(edit?.after).toBe('p.outer.inner?.leaf');
+    expect(edit?.after).toBe('p?.outer?.inner?.leaf');
     expect(edit?.style).toBe('rewrite');
+  });
+
+  it('guards the whole chain: profile.address.city with address missing no longer throws', () => {
+    const source = 'function city(profile) {\n  return profile.address.city;\n}\nreturn city;\n';
+    const before = new Function(source)() as (p: unknown) => unknown;
+    expect(() => before({ name: 'x' })).toThrow("Cannot read properties of undefined (reading 'city')");
+    const edit = applyGuard('f.js', source, at(2), { kind: 'read', property: 'city' });
+    expect(edit?.after).toBe('profile?.address?.city');
+    const after = new Function(edit!.text)() as (p: unknown) => unknown;
+    expect(after({ name: 'x' })).toBeUndefined();
+    expect(after(undefined)).toBeUndefined();
+    expect(after({ address: { city: 'Oslo' } })).toBe('Oslo');
   });
 
   it('handles element access, calls, for-of and spread', () => {
@@ -39,14 +51,14 @@ describe('applyGuard', () => {
   it('inserts an early return when the stored value is dereferenced later in a void function', () => {
     const text = 'export function show(p: any): void {\n  const label = p.item.label;\n  print(label.trim());\n}\n';
     const edit = applyGuard('f.ts', text, at(2), { kind: 'read', property: 'label' });
-    expect(edit?.text).toBe('export function show(p: any): void {\n  if (p.item == null) { return; }\n  const label = p.item.label;\n  print(label.trim());\n}\n');
+    expect(edit?.text).toBe('export function show(p: any): void {\n  if (p?.item == null) { return; }\n  const label = p.item.label;\n  print(label.trim());\n}\n');
     expect(edit?.style).toBe('early-return');
     // a function that returns a value keeps the optional chain
     const valued = 'export function show(p: any) {\n  const label = p.item.label;\n  return label.trim();\n}\n';
-    expect(applyGuard('f.ts', valued, at(2), { kind: 'read', property: 'label' })?.after).toBe('p.item?.label');
+    expect(applyGuard('f.ts', valued, at(2), { kind: 'read', property: 'label' })?.after).toBe('p?.item?.label');
     // not dereferenced later: the optional chain is enough
     const unused = 'export function show(p: any) {\n  const label = p.item.label;\n  print(label);\n}\n';
-    expect(applyGuard('f.ts', unused, at(2), { kind: 'read', property: 'label' })?.after).toBe('p.item?.label');
+    expect(applyGuard('f.ts', unused, at(2), { kind: 'read', property: 'label' })?.after).toBe('p?.item?.label');
   });
 
   it('never rewrites an assignment target and finds nothing on other lines', () => {
@@ -56,7 +68,7 @@ describe('applyGuard', () => {
 
   it('searches nearby lines when the location was mapped from compiled output', () => {
     const edit = applyGuard('f.ts', 'x = 1;\n\nconst n = p.q.name;\n', { line: 1, column: undefined, mapped: true }, { kind: 'read', property: 'name' });
-    expect(edit?.text).toBe('x = 1;\n\nconst n = p.q?.name;\n');
+    expect(edit?.text).toBe('x = 1;\n\nconst n = p?.q?.name;\n');
     expect(edit?.line).toBe(3);
   });
 });
@@ -79,7 +91,7 @@ describe('GuardStrategy on the fixture repository', () => {
     const removed = fix!.diff.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---'));
     const added = fix!.diff.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++'));
     expect(removed).toEqual(['-  const name = payload.component.name;']);
-    expect(added).toEqual(['+  const name = payload.component?.name;']);
+    expect(added).toEqual(['+  const name = payload?.component?.name;']);
     expect(fix!.diff).toContain(`@@ -${String(FIXTURE_BUG.line - 3)},`);
     expect(await gitStatus(repo.dir)).toBe('');
     await checkDiffsApply(repo.dir, [fix!.diff]);
@@ -100,7 +112,7 @@ describe('GuardStrategy on the fixture repository', () => {
     };
     const fix = await new GuardStrategy().generate(ctx);
     expect(fix?.description).toContain('mapped from compiled output');
-    expect(fix?.diff).toContain('+  const name = payload.component?.name;');
+    expect(fix?.diff).toContain('+  const name = payload?.component?.name;');
   });
 
   it('is not applicable without a recommendation, a null-access message or a frame, and yields nothing when no access matches', async () => {

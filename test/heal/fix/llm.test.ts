@@ -103,7 +103,7 @@ describe('LlmStrategy', () => {
     const fix = await strategy.generate(ctx);
     expect(fix?.kind).toBe('llm');
     expect(fix?.files).toEqual(['src/handlers/createComponent.ts']);
-    expect(fix?.diff).toContain('+  const name = payload.component?.name;');
+    expect(fix?.diff).toContain('+  const name = payload?.component?.name;');
     const prompt = s.seen[0]!.body.messages[1]!.content;
     expect(prompt).toContain("Cannot read properties of undefined (reading 'name')");
     expect(prompt).toContain('File src/handlers/createComponent.ts:');
@@ -116,7 +116,7 @@ describe('LlmStrategy', () => {
     const ctx = nullAccessContext(repo.dir);
     const good = (await new GuardStrategy().generate(ctx))!.diff;
     const reply = (text: string): ChatClient => ({ complete: () => Promise.resolve(text) });
-    await expect(new LlmStrategy(reply(good.replace('+  const name = payload.component?.name;', '+  const name = payload.component?.;'))).generate(ctx)).rejects.toBeInstanceOf(
+    await expect(new LlmStrategy(reply(good.replace('+  const name = payload?.component?.name;', '+  const name = payload?.component?.;'))).generate(ctx)).rejects.toBeInstanceOf(
       SyntaxCheckError,
     );
     expect(await gitStatus(repo.dir)).toBe('');

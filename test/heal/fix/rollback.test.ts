@@ -79,7 +79,7 @@ describe('RollbackStrategy on the fixture repository', () => {
     expect(fix?.files).toEqual(['deploy/app.yaml']);
     const changed = fix!.diff.split('\n').filter((l) => /^[+-] /.test(l));
     expect(changed).toEqual([`-          image: ${FIXTURE_IMAGE}:1.1.0 # release image`, `+          image: ${FIXTURE_IMAGE}:1.0.0 # release image`]);
-    expect(fix?.description).toContain('canvas-app registry.local/canvas-app:1.1.0 -> registry.local/canvas-app:1.0.0');
+    expect(fix?.description).toContain('` canvas-app ` ` registry.local/canvas-app:1.1.0 ` -> ` registry.local/canvas-app:1.0.0 `');
   });
 
   it('returns nothing when the revert conflicts and no manifest runs the new version', async () => {

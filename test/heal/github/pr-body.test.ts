@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ProposeInput } from '../../../src/heal/deploy.js';
 import { evidenceTraceIds, pullRequestBody, traceLink, trailer } from '../../../src/heal/github/pr-body.js';
 import { passedValidation, sampleAnomaly, sampleDiagnosis } from '../fixtures/samples.js';
+import { FORBIDDEN_CHARS, HOSTILE_ENTRIES } from '../text/hostile-corpus.js';
 
 function input(overrides: Partial<ProposeInput> = {}): ProposeInput {
   return {
@@ -29,7 +30,7 @@ describe('pull request body', () => {
     const body = pullRequestBody(input(), 'http://j');
     expect(body.split('\n')[0]).toBe('Memoise the lookup');
     expect(body).toContain('## Anomaly');
-    expect(body).toContain('- target: canvas-app / createComponent');
+    expect(body).toContain('- target: ` canvas-app ` / ` createComponent `');
     expect(body).toContain('- [cc33](http://j/trace/cc33)');
     expect(body).toContain('- tests (vitest): 4 passed, 0 failed, 1 skipped of 5');
     expect(body).toContain('- docs docs/a.md: ok');
@@ -47,10 +48,30 @@ describe('pull request body', () => {
       }),
       undefined,
     );
-    expect(body).toContain('- target: canvas-app (sequence seq-1)');
+    expect(body).toContain('- target: ` canvas-app ` (sequence ` seq-1 `)');
     expect(body).not.toContain('observed:');
     expect(body).not.toContain('## Evidence traces');
     expect(body).not.toContain('tests (');
     expect(body).toContain('- docs docs/b.md: broken link');
+  });
+});
+
+describe('pull request body from hostile telemetry', () => {
+  it.each(HOSTILE_ENTRIES)('%s: every value stays inside a code span; no HTML, controls or forged trailer', (_name, text) => {
+    const body = pullRequestBody(
+      input({
+        anomaly: sampleAnomaly({ service: text, handler: text, sequence: text, summary: text }),
+        diagnosis: sampleDiagnosis({ rootCause: { cause: text, description: text, score: 0.5, evidence: [text, text] } }),
+      }),
+      'http://j',
+    );
+    expect(body).not.toMatch(FORBIDDEN_CHARS);
+    expect(body).not.toContain('<');
+    // No line the attacker could have started: headings, images, links or thematic breaks are ours only.
+    expect(body).not.toMatch(/^(#(?!# (Anomaly|Diagnosis|Validation|Evidence traces)$)|!\[|\[|---|\*\*)/m);
+    expect(trailer(body, 'Self-Healing-Job')).toBe('job-9');
+    expect(trailer(body, 'Self-Healing-Anomaly')).toBe('an-1');
+    // Each list line that carries telemetry starts with our own text, never with the attacker's.
+    for (const line of body.split('\n').filter((l) => l.includes('target:') || l.includes('summary:'))) expect(line).toMatch(/^- (target|summary): `+ /);
   });
 });
