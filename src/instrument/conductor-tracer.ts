@@ -198,7 +198,7 @@ export class ConductorTracer {
     const attributes = beatAttributes(handler, plugin, spec, mc, spec?.kind ? undefined : this.declaredBeat(spec, handler, mc.sequenceName));
     const capture = this.options().captureInput;
     if (capture !== undefined) {
-      const input = captureInput(args[0], capture);
+      const input = captureInput(args[0], capture, { handler, context: args[1] });
       if (input !== undefined) attributes[BEAT_INPUT_ATTR] = input;
     }
     const run = this.runs.get(mc.requestId);

@@ -9,6 +9,12 @@ export interface CaptureInputOptions {
    * `items.0.price`); the value returned is written instead, `undefined` leaves the leaf out.
    */
   redact?: (path: string, value: unknown) => unknown;
+  /**
+   * What to capture for a call, for apps whose conductor handlers unpack the data before calling
+   * their own functions: given the handler's name and its two arguments (`data`, the conductor's
+   * handler context), returns that function's input. By default `data` itself.
+   */
+  select?: (handler: string, data: unknown, context: unknown) => unknown;
 }
 
 /**
@@ -57,13 +63,14 @@ function copy(value: unknown, path: string, depth: number, seen: Set<object>, re
  * fit `maxLength` (a cut JSON could not be replayed, so nothing is sent rather than a prefix).
  * Functions, symbols, cycles and anything deeper than 8 levels are left out.
  */
-export function captureInput(data: unknown, options: CaptureInputOptions): string | undefined {
+export function captureInput(data: unknown, options: CaptureInputOptions, call?: { handler: string; context: unknown }): string | undefined {
   const max = Math.min(options.maxLength ?? MAX_BEAT_INPUT_LENGTH, MAX_BEAT_INPUT_LENGTH);
   let json: string | undefined;
   try {
-    json = JSON.stringify(copy(data, '', 0, new Set(), options.redact));
+    const input = options.select === undefined || call === undefined ? data : options.select(call.handler, data, call.context);
+    json = JSON.stringify(copy(input, '', 0, new Set(), options.redact));
   } catch {
-    return undefined; // a redact callback that throws, or a BigInt it returned
+    return undefined; // a select or redact callback that throws, or a BigInt it returned
   }
   return json !== undefined && json.length <= max ? json : undefined;
 }

@@ -36,6 +36,16 @@ describe('captureInput', () => {
     expect(seen.sort()).toEqual(['cards.0.number', 'none', 'ok', 'user.email', 'user.name']);
   });
 
+  it('captures what select picks from the call, redacted the same way', () => {
+    const json = captureInput(
+      { payload: { name: 'B', secret: 'x' }, _musicalContext: {} },
+      { select: (handler, data, context) => ({ handler, ...(data as { payload: object }).payload, ...(context as object) }), redact: (path, v) => (path === 'secret' ? undefined : v) },
+      { handler: 'create', context: { css: '.a' } },
+    );
+    expect(JSON.parse(json!)).toEqual({ handler: 'create', name: 'B', css: '.a' });
+    expect(captureInput({ a: 1 }, { select: () => ({ b: 2 }) })).toBe('{"a":1}');
+  });
+
   it('is bounded: too long gives nothing rather than a cut JSON; the sidecar limit caps maxLength', () => {
     expect(captureInput({ s: 'x'.repeat(50) }, { maxLength: 20 })).toBeUndefined();
     expect(captureInput({ s: 'x'.repeat(600) }, { maxLength: 10_000 })).toBeUndefined();
