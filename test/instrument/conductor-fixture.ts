@@ -86,9 +86,26 @@ export async function playAndWait(conductor: RealConductor, exporter: InMemorySp
   return { requestId, spans: ofRun() };
 }
 
-/** Waits until the conductor has run `n` handlers (for untraced runs, where no root span ends). */
-export async function settle(ms = 150): Promise<void> {
-  await sleep(ms);
+/**
+ * Plays once and waits for the run's last handler (`charge`) to end, by the library's own
+ * `plugin:handler:end` event: for runs that make no spans to wait on.
+ */
+export async function playUntraced(conductor: RealConductor): Promise<string> {
+  let off: () => void = () => {};
+  let requestId: string | null = null;
+  const ended = new Set<string>();
+  const lastEnded = new Promise<void>((resolve) => {
+    off = conductor.eventBus.subscribe('plugin:handler:end', (d) => {
+      const e = d as { requestId: string; handlerName: string };
+      if (e.handlerName === 'charge') ended.add(e.requestId);
+      if (requestId !== null && ended.has(requestId)) resolve();
+    });
+  });
+  requestId = await conductor.play('CartPlugin', 'cart-checkout-symphony', {});
+  if (requestId === null) throw new Error('play returned null');
+  if (!ended.has(requestId)) await lastEnded;
+  off();
+  return requestId;
 }
 
 export const durationMs = (s: ReadableSpan): number => s.duration[0] * 1e3 + s.duration[1] / 1e6;

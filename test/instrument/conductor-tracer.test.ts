@@ -93,6 +93,17 @@ describe('ConductorTracer', () => {
     expect(exporter.getFinishedSpans()).toHaveLength(1);
   });
 
+  it('keeps at most 10,000 unfinished runs, ending the oldest first', () => {
+    const { bus, exporter } = setup();
+    for (let i = 0; i <= 10_000; i++) bus.emit('sequence-started', { sequenceName: 'Cart Checkout', requestId: `run-${i}` });
+    const ended = exporter.getFinishedSpans();
+    expect(ended).toHaveLength(1);
+    expect(ended[0]!.attributes['beat.correlation_id']).toBe('run-0');
+    bus.emit('sequence-completed', { sequenceName: 'Cart Checkout', requestId: 'run-0' });
+    bus.emit('sequence-completed', { sequenceName: 'Cart Checkout', requestId: 'run-10000' });
+    expect(exporter.getFinishedSpans().map((s) => s.attributes['beat.correlation_id'])).toEqual(['run-0', 'run-10000']);
+  });
+
   it('passes through handler maps it cannot read', () => {
     const { tracer } = setup();
     expect(tracer.wrapHandlers(cartSequence(), null as never, 'P')).toBeNull();

@@ -2,7 +2,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { instrumentConductor } from '../../src/instrument/instrument-conductor.js';
 import { INSTRUMENTATION_NAME } from '../../src/instrument/instrumentation-version.js';
-import { cartHandlers, cartSequence, durationMs, newConductor, playAndWait, quietConsole, settle, sleep, tracing } from './conductor-fixture.js';
+import { cartHandlers, cartSequence, durationMs, newConductor, playAndWait, playUntraced, quietConsole, sleep, tracing } from './conductor-fixture.js';
 
 describe('instrumentConductor on the real musical-conductor', () => {
   beforeEach(() => quietConsole());
@@ -122,8 +122,7 @@ describe('instrumentConductor on the real musical-conductor', () => {
     undo();
     expect(conductor.mount).toBe(before);
     expect(Object.prototype.hasOwnProperty.call(conductor, 'mount')).toBe(false);
-    await conductor.play('CartPlugin', 'cart-checkout-symphony', {});
-    await settle();
+    await playUntraced(conductor);
     expect(calls).toEqual(['priceCart']);
     expect(exporter.getFinishedSpans()).toHaveLength(0);
   });

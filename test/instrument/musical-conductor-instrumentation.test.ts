@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as musicalConductor from 'musical-conductor';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION, MusicalConductorInstrumentation } from '../../src/instrument/musical-conductor.js';
-import { cartHandlers, cartSequence, newConductor, playAndWait, quietConsole, settle, tracing } from './conductor-fixture.js';
+import { cartHandlers, cartSequence, newConductor, playAndWait, playUntraced, quietConsole, tracing } from './conductor-fixture.js';
 
 describe('MusicalConductorInstrumentation (module handed over with manuallyInstrument)', () => {
   let instrumentation: MusicalConductorInstrumentation | undefined;
@@ -28,8 +28,7 @@ describe('MusicalConductorInstrumentation (module handed over with manuallyInstr
     instrumentation.disable();
     expect(proto.mount).toBe(original);
     exporter.reset();
-    await conductor.play('CartPlugin', 'cart-checkout-symphony', {});
-    await settle();
+    await playUntraced(conductor);
     expect(exporter.getFinishedSpans()).toHaveLength(0);
 
     // Handlers mounted while enabled trace again after enable().
