@@ -36,10 +36,12 @@ export interface ConductorEventBus {
   subscribe(eventName: string, callback: (data: unknown) => void, context?: Record<string, unknown>): () => void;
 }
 
-/** A `MusicalConductor` instance: the public `mount` and `eventBus`, and the internals used when present. */
+/**
+ * A `MusicalConductor` instance as far as its public types go (`eventBus` is private there, so
+ * it and the other internals the tracer uses are read through ConductorInternals).
+ */
 export interface ConductorLike {
   mount(sequence: ConductorSequence, handlers: ConductorHandlers, pluginId?: string, metadata?: unknown): Promise<unknown>;
-  readonly eventBus?: ConductorEventBus;
   getSequenceByName?(name: string): ConductorSequence | undefined;
 }
 

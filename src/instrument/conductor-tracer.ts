@@ -50,6 +50,7 @@ function asError(err: unknown): Error {
 
 /** The conductor's internals that say when a run's handlers are done; absent in other versions. */
 interface ConductorInternals {
+  eventBus?: ConductorEventBus;
   pluginManager?: { eventBus?: ConductorEventBus; spaValidator?: unknown; requestContexts?: Map<string, { chain?: unknown }> };
 }
 
@@ -121,7 +122,8 @@ export class ConductorTracer {
   private bus(): ConductorEventBus | undefined {
     // The plugin manager's bus is the one the conductor was built with and emits on; the public
     // `eventBus` getter returns the first conductor's bus (ConductorCore is a singleton).
-    const candidates = [(this.conductor as ConductorInternals).pluginManager?.eventBus, this.conductor.eventBus];
+    const internals = this.conductor as ConductorInternals;
+    const candidates = [internals.pluginManager?.eventBus, internals.eventBus];
     return candidates.find((b) => typeof b?.subscribe === 'function');
   }
 

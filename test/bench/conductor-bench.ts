@@ -16,6 +16,7 @@
  */
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { EventBus, MusicalConductor } from 'musical-conductor';
+import type { ConductorLike } from '../../src/instrument/conductor-shapes.js';
 import { ConductorTracer } from '../../src/instrument/conductor-tracer.js';
 import { instrumentConductor } from '../../src/instrument/instrument-conductor.js';
 
@@ -110,7 +111,7 @@ async function handlerCost(): Promise<{ plainUs: number; tracedUs: number }> {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 4096, scheduledDelayMillis: 50 })] });
   const tracer = provider.getTracer('bench');
-  const tracing = new ConductorTracer({ eventBus: bus, mount: async () => ({}) }, () => tracer, () => ({}));
+  const tracing = new ConductorTracer({ eventBus: bus, mount: async () => ({}) } as ConductorLike, () => tracer, () => ({}));
   tracing.attach();
   const handler = (data: unknown) => (data as { n: number }).n + 1;
   const wrapped = tracing.wrapHandlers(sequence, { h2: handler }, 'BenchPlugin').h2 as typeof handler;

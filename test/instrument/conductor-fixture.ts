@@ -8,7 +8,7 @@ import { waitFor } from '../receive/harness.js';
 export interface RealConductor extends ConductorLike {
   play(pluginId: string, sequenceId: string, ctx?: unknown): Promise<string | null>;
   executeMovementHandler(pluginId: string, handler: string, data: unknown): unknown;
-  eventBus: ConductorLike['eventBus'] & { subscribe(name: string, cb: (d: unknown) => void): () => void };
+  eventBus: { subscribe(name: string, cb: (d: unknown) => void): () => void };
 }
 
 /** The library logs every step; tests keep their output readable. */

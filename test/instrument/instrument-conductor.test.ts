@@ -1,8 +1,9 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { EventBus, MusicalConductor } from 'musical-conductor';
 import { instrumentConductor } from '../../src/instrument/instrument-conductor.js';
 import { INSTRUMENTATION_NAME } from '../../src/instrument/instrumentation-version.js';
-import { cartHandlers, cartSequence, durationMs, newConductor, playAndWait, playUntraced, quietConsole, sleep, tracing } from './conductor-fixture.js';
+import { cartHandlers, cartSequence, durationMs, newConductor, playAndWait, playUntraced, quietConsole, sleep, tracing, type RealConductor } from './conductor-fixture.js';
 
 describe('instrumentConductor on the real musical-conductor', () => {
   beforeEach(() => quietConsole());
@@ -162,6 +163,17 @@ describe('instrumentConductor on the real musical-conductor', () => {
       validator.config.enforceConductorLogger = mode;
       undo();
     }
+  });
+
+  it("takes the library's own MusicalConductor type without a cast", async () => {
+    const { provider, exporter } = tracing();
+    MusicalConductor.resetInstance();
+    const conductor = MusicalConductor.getInstance(new EventBus());
+    const undo = instrumentConductor(conductor, { tracerProvider: provider });
+    await conductor.mount(cartSequence() as never, cartHandlers(), 'CartPlugin');
+    const { spans } = await playAndWait(conductor as unknown as RealConductor, exporter);
+    expect(spans).toHaveLength(4);
+    undo();
   });
 
   it('rejects what is not a conductor', () => {
