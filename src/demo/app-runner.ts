@@ -116,7 +116,7 @@ export function conductorSequence() {
   };
 }
 
-/** What one play carries: a unique run id (the conductor drops identical data within 5 s as a duplicate) and the inputs. */
+/** What one play carries: the run's id (how the conductor-side handlers find the run's state) and the inputs. */
 interface RunData {
   runId: string;
   template: TemplateRequest;
