@@ -2,7 +2,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { FIXTURE_SERVICE } from './app-repo.js';
-import { loadHandlers, runSequence, type DemoFault } from './app-runner.js';
+import { DemoConductor, loadHandlers, type DemoFault } from './app-runner.js';
 import { parseAppCommand, parseFaultList, type AppEvent } from './app-protocol.js';
 
 /** How the app talks to its parent: IPC in the child process, a plain emitter in tests. */
@@ -36,8 +36,10 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv, cwd: string): AppSetting
 }
 
 /**
- * The demo application's main loop: loads the handlers, then runs the sequence at a steady rate,
- * traced over OTLP/gRPC, until told to stop; then flushes its spans. Faults arrive as commands.
+ * The demo application's main loop: loads the handlers, mounts them on a real MusicalConductor,
+ * then plays the sequence at a steady rate (one run at a time, as the conductor queues them),
+ * traced by the musical-conductor instrumentation over OTLP/gRPC, until told to stop; then
+ * flushes its spans. Faults arrive as commands.
  */
 export async function runApp(settings: AppSettings, channel: AppChannel): Promise<void> {
   const provider = new BasicTracerProvider({
@@ -46,10 +48,11 @@ export async function runApp(settings: AppSettings, channel: AppChannel): Promis
       new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.otlpEndpoint }), { scheduledDelayMillis: 200, maxExportBatchSize: 512, maxQueueSize: 8192 }),
     ],
   });
+  let app: DemoConductor | undefined;
   try {
-    const tracer = provider.getTracer('canvas-app');
     const handlers = await loadHandlers(settings.appDir);
-    // Correlation ids stay unique across restarts (each deploy starts a new process).
+    app = await DemoConductor.start(provider, handlers);
+    // Run ids stay unique across restarts (each deploy starts a new process).
     const runPrefix = `req-${process.pid}-${Date.now().toString(36)}`;
     const faults = new Set<DemoFault>(settings.faults);
     let stopping = false;
@@ -74,7 +77,7 @@ export async function runApp(settings: AppSettings, channel: AppChannel): Promis
     let n = 0;
     let next = Date.now();
     while (!stopping) {
-      runSequence(tracer, handlers, n++, faults, runPrefix);
+      await app.run(n++, faults, runPrefix);
       next += intervalMs;
       const wait = next - Date.now();
       // Behind schedule (slow handlers, a busy machine): do not catch up in a burst.
@@ -85,6 +88,7 @@ export async function runApp(settings: AppSettings, channel: AppChannel): Promis
       });
     }
   } finally {
+    app?.undo();
     // Flush what was traced before leaving, so a rollout loses no runs.
     await provider.shutdown();
   }

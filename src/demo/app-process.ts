@@ -9,6 +9,11 @@
  */
 import { runApp, settingsFromEnv } from './app-main.js';
 
+// musical-conductor logs every step of every run (and each swallowed handler error) to the
+// console; the demo's terminal belongs to the narrator. Failures of the app itself still reach
+// stderr below.
+for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) console[level] = () => {};
+
 runApp(settingsFromEnv(process.env, process.cwd()), {
   send: (event) => process.send?.(event),
   onMessage: (listener) => process.on('message', listener),

@@ -180,7 +180,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
   try {
     await app.start('1.1.0');
-    say(`demo app ${FIXTURE_SERVICE} 1.1.0 running the canvas-component-create sequence at ${rate} runs/s; learning baselines`);
+    say(`demo app ${FIXTURE_SERVICE} 1.1.0 playing the canvas-component-create sequence on musical-conductor at up to ${rate} runs/s; learning baselines`);
     timers.push(setTimeout(() => app.inject('latency'), opts.latencyAtMs ?? 12_000));
     timers.push(setTimeout(() => app.inject('exception'), opts.exceptionAtMs ?? 15_000));
   } catch (err) {

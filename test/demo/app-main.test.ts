@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Sidecar } from '../../src/sidecar.js';
 import { FIXTURE_SERVICE, type FixtureRepo } from '../../src/demo/app-repo.js';
 import { startReceivingSidecar, type ReceivingSidecar } from './receiving-sidecar.js';
@@ -53,10 +53,14 @@ describe('runApp', () => {
   let env: ReceivingSidecar | undefined;
 
   beforeAll(async () => {
+    // musical-conductor logs every run; the child process (app-process.ts) silences it the same way.
+    for (const level of ['log', 'info', 'warn', 'debug'] as const) vi.spyOn(console, level).mockImplementation(() => {});
+    vi.spyOn(console, 'error').mockImplementation(() => {});
     env = await startReceivingSidecar('demo-app-main-');
     ({ repo, dir, sidecar } = env);
   });
   afterAll(async () => {
+    vi.restoreAllMocks();
     await env?.cleanup();
   });
 
