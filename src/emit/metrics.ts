@@ -30,6 +30,8 @@ export interface SidecarMetrics {
   readonly registry: Registry;
   spansReceived(protocol: ReceiveProtocol): CounterChild;
   spansRejected(protocol: ReceiveProtocol): CounterChild;
+  logRecordsReceived(protocol: ReceiveProtocol): CounterChild;
+  logRecordsRejected(protocol: ReceiveProtocol): CounterChild;
   requests(protocol: ReceiveProtocol, outcome: RequestOutcome): CounterChild;
   decodeErrors(protocol: ReceiveProtocol, reason: DecodeErrorReason): CounterChild;
   /** Adds each beat to its service's counter. */
@@ -80,6 +82,18 @@ export function createMetrics(options: MetricsOptions = {}): SidecarMetrics {
     labelNames: ['protocol'],
     registers,
   });
+  const logRecordsReceived = new Counter({
+    name: `${prefix}log_records_received_total`,
+    help: 'Log records received by the OTLP receivers',
+    labelNames: ['protocol'],
+    registers,
+  });
+  const logRecordsRejected = new Counter({
+    name: `${prefix}log_records_rejected_total`,
+    help: 'Log records rejected by the decoder (reported back as partial success)',
+    labelNames: ['protocol'],
+    registers,
+  });
   const requests = new Counter({
     name: `${prefix}receive_requests_total`,
     help: 'OTLP export requests by protocol and outcome',
@@ -125,6 +139,8 @@ export function createMetrics(options: MetricsOptions = {}): SidecarMetrics {
     registry,
     spansReceived: (protocol) => receivedBy(protocol),
     spansRejected: (protocol) => rejectedBy(protocol),
+    logRecordsReceived: childCache(logRecordsReceived),
+    logRecordsRejected: childCache(logRecordsRejected),
     requests: childCache(requests),
     decodeErrors: childCache(decodeErrors),
     countBeats(list) {

@@ -13,6 +13,7 @@ import { receiverParts, type OtlpContentType, type ReceiverOptions } from './grp
 import { decodeTraceRequestJson } from './otlp-json.js';
 import { decodeTraceRequestProto, OtlpDecodeError, type DecodeOptions, type DecodeResult } from './otlp-proto.js';
 import { httpsServerOptions, type TlsMaterial } from './tls.js';
+import { encodeLogsResponseJson, exportLogs, LOGS_PATH } from './logs-export.js';
 
 export const TRACES_PATH = '/v1/traces';
 
@@ -121,8 +122,8 @@ export class HttpReceiver {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const type = mediaType(req.headers['content-type']);
-    if (path !== TRACES_PATH) {
-      this.reject(req, res, type, fail(404, RPC_CODE.NOT_FOUND, 'not_found', undefined, `no route for ${path}; OTLP traces go to ${TRACES_PATH}`));
+    if (path !== TRACES_PATH && path !== LOGS_PATH) {
+      this.reject(req, res, type, fail(404, RPC_CODE.NOT_FOUND, 'not_found', undefined, `no route for ${path}; OTLP traces go to ${TRACES_PATH}, logs to ${LOGS_PATH}`));
       return;
     }
     if (req.method !== 'POST') {
@@ -246,6 +247,10 @@ export class HttpReceiver {
   }
 
   private process(res: ServerResponse, type: OtlpContentType, body: Buffer, pooled = false): void {
+    if (res.req.url?.startsWith(LOGS_PATH) === true) {
+      this.processLogs(res, type, body);
+      return;
+    }
     const m = this.metrics;
     let result: DecodeResult;
     try {
@@ -280,6 +285,26 @@ export class HttpReceiver {
     const out = type === 'application/x-protobuf' ? encodeExportResponseProto(result.rejected, message) : encodeExportResponseJson(result.rejected, message);
     res.writeHead(200, { 'content-type': type, 'content-length': out.length });
     // An empty chunk would turn the single header write into a writev.
+    if (out.length === 0) res.end();
+    else res.end(out);
+  }
+
+  /** POST /v1/logs after the body is read: the same answers as for traces (see exportLogs). */
+  private processLogs(res: ServerResponse, type: OtlpContentType, body: Buffer): void {
+    const json = type === 'application/json';
+    let reply;
+    try {
+      reply = exportLogs(body, json, 'http', { sink: this.options.logSink, admission: this.admission, metrics: this.metrics, decodeOptions: this.decodeOptions });
+    } catch (err) {
+      const f =
+        err instanceof OtlpDecodeError
+          ? fail(400, RPC_CODE.INVALID_ARGUMENT, 'invalid', 'malformed', err.message)
+          : fail(500, RPC_CODE.INTERNAL, 'error', undefined, 'internal error while processing log records');
+      this.respondError(res, type, f);
+      return;
+    }
+    const out = json ? encodeLogsResponseJson(reply.rejected, reply.message) : encodeExportResponseProto(reply.rejected, reply.message);
+    res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(out) });
     if (out.length === 0) res.end();
     else res.end(out);
   }
