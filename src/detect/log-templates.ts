@@ -185,7 +185,7 @@ export class LogTemplateMiner {
       const key = token.startsWith('<') && token.endsWith('>') ? WILDCARD : token;
       let child: PrefixNode | undefined = node.children.get(key);
       if (child === undefined) {
-        const full = node.children.size >= this.options.maxChildren;
+        const full: boolean = node.children.size >= this.options.maxChildren;
         child = full ? node.children.get(WILDCARD) : undefined;
         if (child === undefined) {
           child = { children: new Map(), leaf: [] };
