@@ -1,18 +1,24 @@
 import { createReadStream } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import type { Beat, BeatSink } from '../model/beat.js';
+import type { LogEventSink } from '../model/log-event.js';
 import { ConductorLogParser } from './conductor-log.js';
+import { decodeLogsRequestObject } from './otlp-logs-json.js';
 import { decodeTraceRequestObject } from './otlp-json.js';
 import { OtlpDecodeError } from './protowire.js';
 
 /**
  * Offline ingest: replays trace and log files through the same beat mapping as the live
  * receivers. Each file may hold
- * - one OTLP/JSON ExportTraceServiceRequest (pretty-printed or not),
+ * - one OTLP/JSON ExportTraceServiceRequest or ExportLogsServiceRequest (pretty-printed or not;
+ *   told apart by their `resourceSpans` / `resourceLogs` field),
  * - JSON lines of them (the OpenTelemetry Collector file exporter format),
  * - MusicalConductor logs (JSON lines and/or plain text lines, see conductor-log.ts),
- * mixed freely line by line. Files are streamed, so their size is not limited by memory,
+ * mixed freely line by line, each file plain or gzip-compressed (recognised by its magic bytes, so
+ * `.gz` names are not required). Files are streamed, so their size is not limited by memory,
  * except a pretty-printed single document, which is read whole.
  */
 
@@ -27,13 +33,17 @@ export interface IngestSummary {
   files: number;
   lines: number;
   beats: number;
-  /** Spans in OTLP requests that could not become beats (invalid ids, end before start). */
+  /** OTLP log records turned into log events. */
+  logs: number;
+  /** Spans (and log records) in OTLP requests that could not be used (invalid ids, end before start). */
   rejected: number;
   errors: IngestError[];
 }
 
 export interface IngestOptions {
   onBeats: BeatSink;
+  /** Where OTLP log records go; without it they are counted and dropped. */
+  onLogs?: LogEventSink;
   /** Called as bytes are read: bytes done and total over all files. */
   progress?: (done: number, total: number) => void;
   /** As receive.maxAttributesPerSpan; default 1024. */
@@ -51,7 +61,7 @@ const MAX_WHOLE_FILE_BYTES = 512 * 1024 * 1024;
 const SNIFF_BYTES = 64 * 1024;
 
 export async function ingestFiles(paths: string[], opts: IngestOptions): Promise<IngestSummary> {
-  const summary: IngestSummary = { files: 0, lines: 0, beats: 0, rejected: 0, errors: [] };
+  const summary: IngestSummary = { files: 0, lines: 0, beats: 0, logs: 0, rejected: 0, errors: [] };
   const maxErrors = opts.maxErrors ?? 1000;
   let droppedErrors = 0;
   const addError = (file: string, line: number, message: string): void => {
@@ -87,13 +97,21 @@ export async function ingestFiles(paths: string[], opts: IngestOptions): Promise
       parser: undefined,
       pending: [],
       mtimeMs: 0,
+      gzip: false,
     };
     ctx.mtimeMs = (await stat(file)).mtimeMs;
-    if (await isWholeDocument(file)) {
-      if (size > MAX_WHOLE_FILE_BYTES) addError(file, 0, `multi-line JSON document larger than ${MAX_WHOLE_FILE_BYTES} bytes`);
-      else await ingestWholeDocument(ctx);
-    } else {
-      await ingestLines(ctx, (bytes) => opts.progress?.(doneBefore + bytes, total));
+    ctx.gzip = await isGzip(file);
+    try {
+      if (await isWholeDocument(ctx)) {
+        if (!ctx.gzip && size > MAX_WHOLE_FILE_BYTES) addError(file, 0, `multi-line JSON document larger than ${MAX_WHOLE_FILE_BYTES} bytes`);
+        else await ingestWholeDocument(ctx);
+      } else {
+        await ingestLines(ctx, (bytes) => opts.progress?.(doneBefore + bytes, total));
+      }
+    } catch (err) {
+      if (!ctx.gzip) throw err;
+      // zlib errors (truncated or corrupt archives) name the file; what was read stays ingested.
+      addError(file, 0, `invalid gzip data: ${(err as Error).message}`);
     }
     flush(ctx);
     doneBefore += size;
@@ -112,15 +130,52 @@ interface FileContext {
   parser: ConductorLogParser | undefined;
   pending: Beat[];
   mtimeMs: number;
+  gzip: boolean;
+}
+
+/** True when the file starts with the gzip magic bytes. */
+async function isGzip(file: string): Promise<boolean> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(buf, 0, 2, 0);
+    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The file's (decompressed) bytes as a stream; `raw` is the file stream, for progress in file bytes. */
+function openContent(ctx: FileContext): { content: Readable; raw: ReturnType<typeof createReadStream> } {
+  const raw = createReadStream(ctx.file);
+  if (!ctx.gzip) return { content: raw, raw };
+  const gunzip = createGunzip();
+  raw.on('error', (err) => gunzip.destroy(err));
+  return { content: raw.pipe(gunzip), raw };
+}
+
+/** The first `max` bytes of the file's content (decompressed). */
+async function head(ctx: FileContext, max: number): Promise<string> {
+  const { content, raw } = openContent(ctx);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of content as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= max) break;
+    }
+  } finally {
+    content.destroy();
+    raw.destroy();
+  }
+  return Buffer.concat(chunks).toString('utf8', 0, Math.min(size, max));
 }
 
 /** True when the file starts with a JSON document spread over several lines. */
-async function isWholeDocument(file: string): Promise<boolean> {
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
-    const text = buf.toString('utf8', 0, bytesRead);
+async function isWholeDocument(ctx: FileContext): Promise<boolean> {
+  {
+    const text = await head(ctx, SNIFF_BYTES);
     const first = text.trimStart();
     if (!first.startsWith('{') && !first.startsWith('[')) return false;
     const nl = first.indexOf('\n');
@@ -135,13 +190,15 @@ async function isWholeDocument(file: string): Promise<boolean> {
       // a pretty-printed document; anything else is a broken line in a JSON-lines file.
       return /[{[,]$/.test(line);
     }
-  } finally {
-    await fh.close();
   }
 }
 
 async function ingestWholeDocument(ctx: FileContext): Promise<void> {
-  const text = (await readFile(ctx.file, 'utf8')).replace(/^\uFEFF/, '');
+  const text = (await head(ctx, MAX_WHOLE_FILE_BYTES + 1)).replace(/^\uFEFF/, '');
+  if (text.length > MAX_WHOLE_FILE_BYTES) {
+    ctx.addError(ctx.file, 0, `multi-line JSON document larger than ${MAX_WHOLE_FILE_BYTES} bytes`);
+    return;
+  }
   ctx.summary.lines += countLines(text);
   let doc: unknown;
   try {
@@ -161,8 +218,8 @@ function countLines(text: string): number {
 }
 
 async function ingestLines(ctx: FileContext, progress: (bytes: number) => void): Promise<void> {
-  const stream = createReadStream(ctx.file);
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  const { content, raw: stream } = openContent(ctx);
+  const rl = createInterface({ input: content, crlfDelay: Infinity });
   let lineNo = 0;
   let reported = 0;
   for await (const line of rl) {
@@ -202,6 +259,10 @@ function handleJson(ctx: FileContext, doc: unknown, lineNo: number): void {
     return;
   }
   const o = doc as Record<string, unknown>;
+  if ('resourceLogs' in o || 'resource_logs' in o) {
+    handleLogs(ctx, o, lineNo);
+    return;
+  }
   if ('resourceSpans' in o || 'resource_spans' in o) {
     try {
       const result = decodeTraceRequestObject(o, ctx.decodeOpts);
@@ -224,6 +285,20 @@ function handleJson(ctx: FileContext, doc: unknown, lineNo: number): void {
     else if (r.kind === 'error') ctx.addError(ctx.file, lineNo, r.message);
   }
   // Other JSON records (application logs) are not ours: ignored.
+}
+
+function handleLogs(ctx: FileContext, o: Record<string, unknown>, lineNo: number): void {
+  try {
+    // Records without any time are dated by the file, as conductor log lines are.
+    const result = decodeLogsRequestObject(o, { ...ctx.decodeOpts, nowMs: ctx.mtimeMs });
+    ctx.summary.rejected += result.rejected;
+    if (result.rejected > 0) ctx.addError(ctx.file, lineNo, `${result.rejected} log records rejected: ${result.rejectMessage}`);
+    ctx.summary.logs += result.events.length;
+    if (result.events.length > 0) ctx.opts.onLogs?.(result.events);
+  } catch (err) {
+    if (!(err instanceof OtlpDecodeError)) throw err;
+    ctx.addError(ctx.file, lineNo, `malformed OTLP logs request: ${err.message}`);
+  }
 }
 
 function parser(ctx: FileContext): ConductorLogParser {
