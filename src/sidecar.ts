@@ -3,6 +3,7 @@ import type { Server } from '@grpc/grpc-js';
 import type { Config } from './config/index.js';
 import type { Anomaly, AnomalyChange } from './model/anomaly.js';
 import type { Beat, BeatSink } from './model/beat.js';
+import type { LogEvent } from './model/log-event.js';
 import type { Diagnosis } from './model/diagnosis.js';
 import { STATUS_ERROR } from './model/beat.js';
 import { openDatabase, type SqliteDatabase } from './store/database.js';
@@ -183,7 +184,8 @@ export class Sidecar {
     const sink: BeatSink = (beats) => this.engine.observe(beats);
     const admission = new Admission(config.receive.maxInflightSpans, this.metrics.inflightSpans);
     const onAccepted = this.forwarder ? (body: Buffer, type: 'application/x-protobuf' | 'application/json') => void this.forwarder!.enqueue(body, type) : undefined;
-    const receiverOptions = { admission, ...(onAccepted ? { onAccepted } : {}) };
+    const logSink = (events: LogEvent[]): void => this.engine.observeLogs(events);
+    const receiverOptions = { admission, logSink, ...(onAccepted ? { onAccepted } : {}) };
     if (config.receive.grpc.enabled) {
       this.grpc = new GrpcReceiver(config.receive, sink, this.metrics, receiverOptions);
       registerEventsService(this.grpc.grpcServer as Server, this.bus, bearerCheckFromConfig(config.receive, parts.env));

@@ -11,12 +11,12 @@ export const analyzeCommand: Command = {
   async run(argv, io) {
     const input = await readInputCommand(argv, USAGE, io);
     if (!input) return 0;
-    const { beats, summary, config } = input;
-    const result = await analyzeBeats(beats, config);
+    const { beats, logs, summary, config } = input;
+    const result = await analyzeBeats(beats, config, process.cwd(), logs);
     if (input.json) {
       io.out(`${JSON.stringify({ input: { ...summary, errors: summary.errors.length }, ...analysisJson(result.anomalies, result.diagnoses) }, null, 2)}\n`);
     } else {
-      io.out(`${result.beats} beats from ${new Date(result.fromMs || 0).toISOString()} to ${new Date(result.toMs || 0).toISOString()}\n`);
+      io.out(`${result.beats} beats${result.logs > 0 ? `, ${result.logs} log records` : ''} from ${new Date(result.fromMs || 0).toISOString()} to ${new Date(result.toMs || 0).toISOString()}\n`);
       io.out(result.anomalies.length === 0 ? 'no anomalies\n' : `${formatAnalysisTable(result.anomalies, result.diagnoses)}\n`);
     }
     return 0;

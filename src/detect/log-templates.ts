@@ -73,6 +73,7 @@ const IPV6_RE = /\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}\b/g;
 const PATH_RE = /(?:^|(?<=[\s=:([,]))(?:\/[\w.@%+~-]+){2,}\/?|\b[A-Za-z]:\\(?:[\w.@%+~-]+\\)*[\w.@%+~-]*/g;
 const HEX_RE = /\b0[xX][0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b/g;
 const HAS_DIGIT_RE = /\d/;
+const PLACEHOLDER_RE = /<(?:STR|URL|UUID|IP|PATH|HEX)>/g;
 const TOKEN_SPLIT_RE = /[\s,;]+/;
 
 /** The body with its variable parts replaced by placeholders (what templates are mined from). */
@@ -94,7 +95,7 @@ export function logTokens(body: string, maxTokens: number): string[] {
   const out: string[] = [];
   for (const raw of masked.split(TOKEN_SPLIT_RE)) {
     if (raw === '') continue;
-    out.push(HAS_DIGIT_RE.test(raw) && !raw.startsWith('<') ? maskDigits(raw) : raw);
+    out.push(HAS_DIGIT_RE.test(raw) && HAS_DIGIT_RE.test(raw.replace(PLACEHOLDER_RE, '')) ? maskDigits(raw) : raw);
     if (out.length >= maxTokens) break;
   }
   return out;
