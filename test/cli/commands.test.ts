@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/main.js';
 import { encodeTraceRequestJsonText, type TestSpan } from '../bench/otlp/encode-request.js';
@@ -106,6 +107,34 @@ describe('CLI commands', () => {
     const table = await run(['analyze', ...sets, traces]);
     expect(table.out).toContain('resolveTemplate');
     expect(table.out).toContain('3500 beats');
+  });
+
+  it('analyze and ingest read gzip-compressed OTLP/JSON log files next to the traces', async () => {
+    const t0 = 1_764_000_000_000;
+    const lines: string[] = [];
+    for (let slice = 0; slice < 70; slice++) {
+      const records = [];
+      for (let k = 0; k < 5; k++) records.push({ timeUnixNano: String((t0 + slice * 1000 + k * 100) * 1e6), severityNumber: 9, body: { stringValue: `rendered component ${slice * 5 + k}` } });
+      if (slice >= 60) records.push({ timeUnixNano: String((t0 + slice * 1000 + 700) * 1e6), severityNumber: 17, severityText: 'ERROR', body: { stringValue: `template cache corrupted at entry ${slice}` } });
+      lines.push(JSON.stringify({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'canvas-app' } }] }, scopeLogs: [{ logRecords: records }] }] }));
+    }
+    const logs = join(dir, 'logs.jsonl.gz');
+    writeFileSync(logs, gzipSync(lines.join('\n')));
+    const sets = ['--set', 'detect.sliceMs=1000', '--set', 'detect.windowSlices=6', '--set', 'detect.minSamples=20'];
+    const r = await run(['analyze', '--json', ...sets, traces, logs]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as { input: { logs: number }; anomalies: Array<{ subtype: string; service: string; details: Record<string, unknown>; firstSeenMs: number }> };
+    expect(report.input.logs).toBe(70 * 5 + 10);
+    const fresh = report.anomalies.find((a) => a.subtype === 'new-log-template');
+    expect(fresh).toMatchObject({ service: 'canvas-app', details: { template: 'template cache corrupted at entry <NUM>' } });
+    expect(fresh!.firstSeenMs).toBeGreaterThanOrEqual(t0 + 60_000);
+    const table = await run(['ingest', logs]);
+    expect(table.out).toContain('360 log records');
+    const broken = join(dir, 'broken.jsonl.gz');
+    writeFileSync(broken, gzipSync(lines.join('\n')).subarray(0, 40));
+    const bad = await run(['ingest', broken]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('broken.jsonl.gz:0: invalid gzip data');
   });
 
   it('jobs lists an empty queue and validates --state', async () => {
