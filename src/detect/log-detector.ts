@@ -86,6 +86,34 @@ class RateBaseline {
   }
 }
 
+/**
+ * Per-slice record counts of a whole service for the last ACTIVITY_SLICES slices (never zeroed on
+ * a roll, tagged with their slice index): tells a template's series whether its service logged
+ * at all in a slice that leaves the horizon. A slice in which the service was silent says nothing
+ * about whether a line should have appeared (no traffic, a gap between replayed files), so it is
+ * not learnt.
+ */
+const ACTIVITY_SLICES = 64;
+class ServiceActivity {
+  private readonly counts = new Int32Array(ACTIVITY_SLICES);
+  private readonly indices = new Float64Array(ACTIVITY_SLICES).fill(Number.NaN);
+
+  add(index: number): void {
+    const slot = mod(index, ACTIVITY_SLICES);
+    if (this.indices[slot] !== index) {
+      this.indices[slot] = index;
+      this.counts[slot] = 0;
+    }
+    this.counts[slot]!++;
+  }
+
+  /** Records of the service in slice `index`; 0 when it was silent (or the slice is too old to know). */
+  at(index: number): number {
+    const slot = mod(index, ACTIVITY_SLICES);
+    return this.indices[slot] === index ? this.counts[slot]! : 0;
+  }
+}
+
 /** Counts of the newest slices of one series, as a ring; older slices go to its baseline. */
 class HorizonCounts {
   readonly counts: Int32Array;
@@ -103,14 +131,16 @@ class HorizonCounts {
     decay: number,
     /** First slice of the series: slices before it are not learned as zeros. */
     readonly firstIndex: number,
+    /** Slices of the surge horizon, whose totals the burst peak is taken over. */
+    private readonly peakSlices: number,
   ) {
     this.counts = new Int32Array(slices);
     this.baseline = new RateBaseline(decay);
     this.head = firstIndex;
   }
 
-  /** Moves the newest slice to `to`, learning the slices that leave the horizon. */
-  roll(to: number): void {
+  /** Moves the newest slice to `to`, learning the slices that leave the ring (those in which the service logged). */
+  roll(to: number, activity: ServiceActivity): void {
     const n = this.counts.length;
     if (!(to > this.head)) return;
     const steps = to - this.head;
@@ -119,30 +149,46 @@ class HorizonCounts {
       const idx = this.head + i;
       const slot = mod(idx, n);
       // The slice idx - n leaves; only learn it when the series already existed then.
-      if (idx - n >= this.firstIndex) {
+      if (idx - n >= this.firstIndex && activity.at(idx - n) > 0) {
         if (this.frozen) this.frozenSlices++;
         else {
-          this.peak = Math.max(this.peak * this.baseline.decay, this.total());
+          // At this step the ring holds slices idx-n .. idx-1: the surge horizon ending at idx-1.
+          this.peak = Math.max(this.peak * this.baseline.decay, this.windowBefore(idx - 1));
           this.baseline.learn(this.counts[slot]!);
         }
       }
       this.counts[slot] = 0;
     }
-    // Slices head+1 .. to-n leave without ever having been in the ring: empty ones.
-    if (steps > n && !this.frozen) this.baseline.learnZeros(to - n - Math.max(this.head + 1, this.firstIndex) + 1);
+    // Slices head+1 .. to-n leave without ever having been in the ring: empty for this series;
+    // learnt as zeros where the service did log.
+    if (steps > n && !this.frozen) {
+      let zeros = 0;
+      for (let idx = Math.max(this.head + 1, this.firstIndex, to - n - ACTIVITY_SLICES + 1); idx <= to - n; idx++) if (activity.at(idx) > 0) zeros++;
+      this.baseline.learnZeros(zeros);
+    }
     this.head = to;
   }
 
-  add(index: number): boolean {
-    if (index > this.head) this.roll(index);
+  add(index: number, activity: ServiceActivity): boolean {
+    if (index > this.head) this.roll(index, activity);
     if (index <= this.head - this.counts.length) return false;
     this.counts[mod(index, this.counts.length)]!++;
     return true;
   }
 
-  total(): number {
+  /** Records in the peakSlices slices ending at slice `last` (while rolling, when the ring holds last-n+1 .. last). */
+  private windowBefore(last: number): number {
+    const n = this.counts.length;
     let t = 0;
-    for (const c of this.counts) t += c;
+    for (let k = 0; k < Math.min(this.peakSlices, n); k++) t += this.counts[mod(last - k, n)]!;
+    return t;
+  }
+
+  /** Records in the newest `slices` slices (default: the whole ring). */
+  total(slices = this.counts.length): number {
+    const n = this.counts.length;
+    let t = 0;
+    for (let k = 0; k < Math.min(slices, n); k++) t += this.counts[mod(this.head - k, n)]!;
     return t;
   }
 }
@@ -165,6 +211,7 @@ interface TemplateState {
 interface ServiceState {
   firstIndex: number;
   series: HorizonCounts;
+  activity: ServiceActivity;
 }
 
 interface ErrorLogWaiting {
@@ -180,6 +227,8 @@ export class LogDetector {
   private readonly sliceMs: number;
   private readonly windowMs: number;
   private readonly windowSlices: number;
+  /** Ring length of every series: the longer of the surge and drop horizons. */
+  private readonly ringSlices: number;
   private readonly minSlices: number;
   private readonly decay: number;
   readonly miner: LogTemplateMiner;
@@ -201,6 +250,7 @@ export class LogDetector {
     this.sliceMs = opts.sliceMs;
     this.windowMs = opts.windowSlices * opts.sliceMs;
     this.windowSlices = opts.windowSlices;
+    this.ringSlices = Math.max(opts.config.horizonSlices, opts.config.dropHorizonSlices);
     this.minSlices = opts.baselineMinSlices;
     this.decay = 1 - 1 / Math.max(2, opts.baselineSlices);
     this.miner = new LogTemplateMiner({
@@ -225,12 +275,14 @@ export class LogDetector {
         continue;
       }
       const service = this.service(e.service, index);
-      if (!service.series.add(index)) {
+      if (index <= service.series.head - this.ringSlices) {
         this.lateRecords++;
         continue;
       }
+      service.activity.add(index);
+      service.series.add(index, service.activity);
       const t = this.template(e, m.templateId, m.template, m.created, index, service);
-      t.series.add(index);
+      t.series.add(index, service.activity);
       t.template = m.template;
       t.occurrences++;
       if (e.timeMs > t.lastSeenMs) t.lastSeenMs = e.timeMs;
@@ -268,19 +320,19 @@ export class LogDetector {
   evaluate(nowMs: number): Finding[] {
     const head = Math.floor((nowMs - 1) / this.sliceMs);
     this.expireWaiting(nowMs);
-    for (const s of this.services.values()) s.series.roll(head);
+    for (const s of this.services.values()) s.series.roll(head, s.activity);
     const findings: Finding[] = [];
     const H = this.cfg.horizonSlices;
     const windowStartMs = (head - H + 1) * this.sliceMs;
     for (const t of this.templates.values()) {
-      t.series.roll(head);
       const service = this.services.get(t.service);
       if (service === undefined) continue;
-      const observed = t.series.total();
+      t.series.roll(head, service.activity);
+      const observed = t.series.total(H);
       const f =
         this.newTemplateFinding(t, observed, nowMs, windowStartMs) ??
         this.surgeFinding(t, observed, nowMs, windowStartMs) ??
-        this.dropFinding(t, service, observed, nowMs, windowStartMs);
+        this.dropFinding(t, service, nowMs);
       const series = t.series;
       // Freeze the baseline while a surge or drop lasts, but not forever: a lasting change of level
       // becomes the new normal after a window.
@@ -310,7 +362,7 @@ export class LogDetector {
         const oldest = this.services.keys().next().value!;
         this.services.delete(oldest);
       }
-      s = { firstIndex: index, series: new HorizonCounts(this.cfg.horizonSlices, this.decay, index) };
+      s = { firstIndex: index, series: new HorizonCounts(this.ringSlices, this.decay, index, this.cfg.horizonSlices), activity: new ServiceActivity() };
       this.services.set(name, s);
     }
     return s;
@@ -346,7 +398,7 @@ export class LogDetector {
       lastSeenMs: e.timeMs,
       novel: created && this.warm(service),
       occurrences: 0,
-      series: new HorizonCounts(this.cfg.horizonSlices, this.decay, first),
+      series: new HorizonCounts(this.ringSlices, this.decay, first, this.cfg.horizonSlices),
       exemplars: [],
     };
     this.templates.set(templateId, t);
@@ -403,16 +455,23 @@ export class LogDetector {
     });
   }
 
-  private dropFinding(t: TemplateState, service: ServiceState, observed: number, nowMs: number, windowStartMs: number): Finding | undefined {
+  private dropFinding(t: TemplateState, service: ServiceState, nowMs: number): Finding | undefined {
     const b = t.series.baseline;
     if (b.slices < this.minSlices || b.presence < this.cfg.dropMinPresence) return undefined;
-    const H = this.cfg.horizonSlices;
+    const H = this.cfg.dropHorizonSlices;
+    const head = t.series.head;
+    // Only slices in which the service logged count: a silent service is not a line that stopped.
+    let active = 0;
+    for (let k = 0; k < H; k++) if (service.activity.at(head - k) > 0) active++;
+    if (active < H) return undefined;
+    const observed = t.series.total(H);
+    const windowStartMs = (head - H + 1) * this.sliceMs;
     const expected = H * b.mean;
     if (observed > this.cfg.dropRatio * expected) return undefined;
     // The rest of the service must still be logging: a service that went quiet as a whole (or the
     // end of a replay) is not a line that stopped.
     const serviceExpected = H * service.series.baseline.mean;
-    const rest = service.series.total() - observed;
+    const rest = service.series.total(H) - observed;
     if (rest < 0.5 * (serviceExpected - expected) || rest <= 0) return undefined;
     const p = poissonLowerTail(observed, expected);
     if (p >= this.cfg.significance) return undefined;

@@ -69,7 +69,7 @@ const QUOTED_RE = /"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g;
 const UUID_RE = /\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b/g;
 const URL_RE = /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s"'<>]+/g;
 const IPV4_RE = /\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b/g;
-const IPV6_RE = /\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}\b/g;
+const IPV6_RE = /\b(?:[0-9a-fA-F]{1,4}:){3,7}[0-9a-fA-F]{1,4}\b/g;
 const PATH_RE = /(?:^|(?<=[\s=:([,]))(?:\/[\w.@%+~-]+){2,}\/?|\b[A-Za-z]:\\(?:[\w.@%+~-]+\\)*[\w.@%+~-]*/g;
 const HEX_RE = /\b0[xX][0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b/g;
 const HAS_DIGIT_RE = /\d/;
@@ -101,14 +101,17 @@ export function logTokens(body: string, maxTokens: number): string[] {
   return out;
 }
 
-/** "id=42" keeps its key ("id=<NUM>"); a bare "42ms" or "v1.2" becomes "<NUM>". */
+/**
+ * Digit runs inside a token become <NUM> and the rest stays: "id=42" -> "id=<NUM>", "35ms" ->
+ * "<NUM>ms", "OrderServiceImpl#361" -> "OrderServiceImpl#<NUM>" (a logger name still routes).
+ */
 function maskDigits(token: string): string {
-  const eq = token.indexOf('=');
-  if (eq > 0 && !HAS_DIGIT_RE.test(token.slice(0, eq))) return `${token.slice(0, eq + 1)}<NUM>`;
-  const colon = token.indexOf(':');
-  if (colon > 0 && !HAS_DIGIT_RE.test(token.slice(0, colon))) return `${token.slice(0, colon + 1)}<NUM>`;
-  return '<NUM>';
+  return token.replace(DIGIT_RUN_RE, '<NUM>');
 }
+const DIGIT_RUN_RE = /\d+(?:[.,:]\d+)*/g;
+
+/** Exception and error class names: a template only absorbs a line whose ones are the same. */
+const KEY_TOKEN_RE = /(?:Exception|Error|Panic|Fault)\b/;
 
 export class LogTemplateMiner {
   private readonly options: LogTemplateOptions;
@@ -205,11 +208,16 @@ export class LogTemplateMiner {
     for (const t of leaf) {
       let equal = 0;
       let params = 0;
+      let keyMismatch = false;
       for (let i = 0; i < tokens.length; i++) {
         const a = t.tokens[i]!;
-        if (a === WILDCARD) params++;
-        else if (a === tokens[i]) equal++;
+        const b = tokens[i]!;
+        if (a === b) equal++;
+        else if (a === WILDCARD) params++;
+        // A different exception class is a different event, however similar the rest of the line.
+        else if (KEY_TOKEN_RE.test(a) || KEY_TOKEN_RE.test(b)) keyMismatch = true;
       }
+      if (keyMismatch) continue;
       const sim = tokens.length === 0 ? 1 : equal / tokens.length;
       // Drain's tie-break: among equally similar templates, the one with more parameters.
       if (sim > bestSim || (sim === bestSim && params > bestParams)) {

@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   }
   const config = ConfigSchema.parse({}).detect;
   const days = readdirSync(join(DIR, 'rca_data')).filter((d) => /^\d{4}-\d\d-\d\d$/.test(d)).sort();
-  const byType = new Map<string, { faults: number; withNewErrorTemplate: number; withAnyLogFinding: number }>();
+  const byType = new Map<string, { faults: number; withNewErrorTemplate: number; withAnyLogFinding: number; newErrorAnywhere: number }>();
   let records = 0;
   const started = Date.now();
   for (const day of days) {
@@ -179,7 +179,8 @@ async function main(): Promise<void> {
       const inWindow = findings.filter((f) => f.atMs >= fault.injectMs && f.atMs <= fault.injectMs + 180_000);
       const onService = inWindow.filter((f) => f.service === fault.service);
       const newError = onService.some((f) => f.subtype === 'new-log-template' && Number(f.details['logSeverity']) >= 17);
-      const row = byType.get(fault.type) ?? { faults: 0, withNewErrorTemplate: 0, withAnyLogFinding: 0 };
+      const row = byType.get(fault.type) ?? { faults: 0, withNewErrorTemplate: 0, withAnyLogFinding: 0, newErrorAnywhere: 0 };
+      if (inWindow.some((f) => f.subtype === 'new-log-template' && Number(f.details['logSeverity']) >= 17)) row.newErrorAnywhere++;
       row.faults++;
       if (newError) row.withNewErrorTemplate++;
       if (onService.length > 0) row.withAnyLogFinding++;
@@ -191,8 +192,8 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log('\nper fault type: faults, with a new ERROR template on the injected service (inject .. +3 min), with any log finding there');
-  for (const [type, r] of [...byType].sort()) console.log(`  ${type.padEnd(15)} ${r.faults}  ${r.withNewErrorTemplate}  ${r.withAnyLogFinding}`);
+  console.log('\nper fault type (inject .. +3 min): faults | new ERROR template on the injected service | any log finding on it | new ERROR template on any service');
+  for (const [type, r] of [...byType].sort()) console.log(`  ${type.padEnd(15)} ${r.faults}  ${r.withNewErrorTemplate}  ${r.withAnyLogFinding}  ${r.newErrorAnywhere}`);
   console.log(`\n${records} records in ${((Date.now() - started) / 1000).toFixed(1)} s (component benchmark: LogDetector only, default detect config)`);
 }
 

@@ -74,10 +74,11 @@ describe('LogDetector', () => {
     expect(s.type).toBe('error');
     expect(s.observed['count']).toBeGreaterThan(s.expected['count']! * 2);
     // Heartbeat stops, the rest goes on.
-    const drop = steady(d, 43, 4, [['order # stored', 6], ['retrying upstream call #', 1, 17]]);
+    const drop = steady(d, 43, 8, [['order # stored', 6], ['retrying upstream call #', 1, 17]]);
     const dropped = drop.filter((f) => f.subtype === 'log-rate-drop');
     expect(dropped.map((f) => f.details['template'])).toContain('heartbeat ok from worker <NUM>');
-    expect(dropped[0]).toMatchObject({ type: 'behavioral', observed: { count: 0 } });
+    expect(dropped[0]!.observed['count']).toBeLessThanOrEqual(6);
+    expect(dropped[dropped.length - 1]).toMatchObject({ type: 'behavioral', observed: { count: 0 } });
   });
 
   it('stays quiet when a whole service stops logging (the end of a replay)', () => {

@@ -7,7 +7,7 @@ describe('maskLogBody / logTokens', () => {
     expect(maskLogBody('open /var/lib/app/data.db and C:\\tmp\\x.log failed: "no such file"')).toBe('open <PATH> and <PATH> failed: <STR>');
     expect(maskLogBody('ptr 0x7ffe12ab span deadbeef12345678 word deadbeef')).toBe('ptr <HEX> span <HEX> word deadbeef');
     expect(maskLogBody("peer fe80:0:0:0:1:2:3:4 said 'hi there'")).toBe('peer <IP> said <STR>');
-    expect(logTokens('took 35ms, retries=3; v2 attempt:4', 64)).toEqual(['took', '<NUM>', 'retries=<NUM>', '<NUM>', 'attempt:<NUM>']);
+    expect(logTokens('took 35ms, retries=3; v2 attempt:4 OrderServiceImpl#361 12:30:01.5', 64)).toEqual(['took', '<NUM>ms', 'retries=<NUM>', 'v<NUM>', 'attempt:<NUM>', 'OrderServiceImpl#<NUM>', '<NUM>']);
     expect(logTokens('a b c d e', 3)).toEqual(['a', 'b', 'c']);
   });
 
@@ -48,6 +48,17 @@ describe('LogTemplateMiner', () => {
     expect(b.templateId).toBe(a.templateId);
     const c = m.add('s', 'Shipping failed for order');
     expect(c.templateId).not.toBe(a.templateId);
+  });
+
+  it('keeps lines apart whose exception class differs, however similar the rest', () => {
+    const m = new LogTemplateMiner({ similarity: 0.5 });
+    const base = 'Servlet.service() threw exception [Request processing failed; nested exception is';
+    const a = m.add('s', `${base} java.lang.IllegalStateException: No instances available]`);
+    const b = m.add('s', `${base} java.lang.IllegalStateException: No servers available]`);
+    const c = m.add('s', `${base} java.lang.NullPointerException: No instances available]`);
+    expect(b.templateId).toBe(a.templateId);
+    expect(c.templateId).not.toBe(a.templateId);
+    expect(c.created).toBe(true);
   });
 
   it('keeps templates per service: the same text in two services is two templates', () => {

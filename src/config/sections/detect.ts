@@ -28,6 +28,7 @@ const LogDetectSchema = z
     surgeRatio: z.number().min(1).default(4).describe('An INFO template surges at this multiple of its baseline; WARN/ERROR templates at this divided by their weight'),
     surgeMinCount: z.number().int().positive().default(20).describe('Fewest records of an INFO template in the horizon for a surge (divided by the weight too)'),
     errorWeight: z.number().min(1).default(4).describe('Weight of ERROR/FATAL templates in the surge thresholds (WARN: half of it)'),
+    dropHorizonSlices: z.number().int().positive().default(6).describe('Newest slices tested for a drop (all of them must have logs from the service)'),
     dropRatio: z.number().min(0).max(1).default(0.2).describe('A template drops when its horizon count falls to this fraction of the expected count or below'),
     dropMinPresence: z.number().min(0).max(1).default(0.9).describe('Only templates seen in at least this share of baseline slices can drop'),
     markSpansFailed: z.boolean().default(true).describe('An ERROR log bound to a span marks that span failed when the span itself carries no error'),
