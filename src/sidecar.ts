@@ -3,6 +3,7 @@ import type { Server } from '@grpc/grpc-js';
 import type { Config } from './config/index.js';
 import type { Anomaly, AnomalyChange } from './model/anomaly.js';
 import type { Beat, BeatSink } from './model/beat.js';
+import type { LogEvent } from './model/log-event.js';
 import type { Diagnosis } from './model/diagnosis.js';
 import { STATUS_ERROR } from './model/beat.js';
 import { openDatabase, type SqliteDatabase } from './store/database.js';
@@ -218,7 +219,8 @@ export class Sidecar {
     const sink: BeatSink = (beats) => this.engine.observe(beats);
     const admission = admissionFromConfig(config.receive, this.metrics);
     const onAccepted = this.forwarder ? (body: Buffer, type: 'application/x-protobuf' | 'application/json') => void this.forwarder!.enqueue(body, type) : undefined;
-    const receiverOptions = { admission, ...(onAccepted ? { onAccepted } : {}) };
+    const logSink = (events: LogEvent[]): void => this.engine.observeLogs(events);
+    const receiverOptions = { admission, logSink, ...(onAccepted ? { onAccepted } : {}) };
     if (config.receive.grpc.enabled) {
       this.grpc = new GrpcReceiver(config.receive, sink, this.metrics, receiverOptions);
       // The event stream is an admin surface (diagnoses, patches): the admin token, which is the

@@ -74,6 +74,25 @@ describe('Sidecar: receive -> detect -> diagnose -> emit, wired together', () =>
     expect(metrics).toMatch(/beats_total\{[^}]*service="checkout-api"[^}]*\} 40/);
   });
 
+  it('routes OTLP/HTTP log records to the detection engine, counted in /metrics', async () => {
+    const doc = {
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout-api' } }] },
+          scopeLogs: [{ logRecords: [{ severityNumber: 17, body: { stringValue: 'payment 12 failed: card declined' } }, { severityNumber: 9, body: { stringValue: 'cart loaded' } }] }],
+        },
+      ],
+    };
+    const before = sidecar.engine.logs!.records;
+    const res = await fetch(`http://127.0.0.1:${sidecar.http!.port}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('{}');
+    expect(sidecar.engine.logs!.records - before).toBe(2);
+    expect(sidecar.engine.logs!.miner.templateCount('checkout-api')).toBe(2);
+    const metrics = await (await fetch(`${sidecar.admin!.url}/metrics`)).text();
+    expect(metrics).toMatch(/log_records_received_total\{protocol="http"\} 2/);
+  });
+
   it('detects a latency regression, stores and diagnoses it, and publishes it on SSE, gRPC and as a span', async () => {
     const sse = new SseClient();
     await sse.open(`${sidecar.admin!.url}/api/v1/events?kinds=anomaly.opened,diagnosis.created`);

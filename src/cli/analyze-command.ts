@@ -37,14 +37,14 @@ export const analyzeCommand: Command = {
     const { failOn, rest } = takeFailOn(argv);
     const input = await readInputCommand(rest, USAGE, io);
     if (!input) return 0;
-    const { beats, summary, config } = input;
-    const result = await analyzeBeats(beats, config);
+    const { beats, logs, summary, config } = input;
+    const result = await analyzeBeats(beats, config, process.cwd(), logs);
     for (const s of result.skippedSequenceFiles) io.err(`${skippedLine(process.cwd(), s)}\n`);
     if (input.json) {
       const inputSummary = { ...summary, errors: summary.errors.length, sequenceFilesSkipped: result.skippedSequenceFiles.length };
       io.out(`${JSON.stringify({ input: inputSummary, ...analysisJson(result.anomalies, result.diagnoses) }, null, 2)}\n`);
     } else {
-      io.out(`${result.beats} beats from ${humanTime(result.fromMs || 0)} to ${humanTime(result.toMs || 0)} UTC\n`);
+      io.out(`${result.beats} beats${result.logs > 0 ? `, ${result.logs} log records` : ''} from ${humanTime(result.fromMs || 0)} to ${humanTime(result.toMs || 0)} UTC\n`);
       if (result.skippedSequenceFiles.length > 0) io.out(`${result.skippedSequenceFiles.length} sequence file(s) skipped\n`);
       io.out(result.anomalies.length === 0 ? 'no anomalies\n' : `${formatAnalysisTable(result.anomalies, result.diagnoses)}\n`);
     }

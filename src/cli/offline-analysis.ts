@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import type { Anomaly } from '../model/anomaly.js';
 import type { Beat } from '../model/beat.js';
 import type { Diagnosis } from '../model/diagnosis.js';
+import type { LogEvent } from '../model/log-event.js';
 import { engineFromConfig } from '../detect/engine-from-config.js';
 import { AnomalyRecorder } from '../diagnose/anomaly-recorder.js';
 
@@ -9,6 +10,7 @@ export interface OfflineResult {
   anomalies: Anomaly[];
   diagnoses: Diagnosis[];
   beats: number;
+  logs: number;
   fromMs: number;
   toMs: number;
   /** Declared sequence files that were skipped, with the reason. */
@@ -18,9 +20,11 @@ export interface OfflineResult {
 /**
  * Replays beats through the live detectors at data time: beats are sorted by start, fed slice by
  * slice, and the engine is evaluated at each slice boundary exactly as the live timer would.
- * Afterwards a few empty slices let "incomplete run" and lifecycle timeouts conclude.
+ * Afterwards a few empty slices let "incomplete run" and lifecycle timeouts conclude. Log records
+ * go in the same way, each slice's logs before its beats (an error log is written while its span
+ * is open, so it must be known when the span's beat arrives).
  */
-export async function analyzeBeats(beats: Beat[], config: Config, cwd = process.cwd()): Promise<OfflineResult> {
+export async function analyzeBeats(beats: Beat[], config: Config, cwd = process.cwd(), logs: LogEvent[] = []): Promise<OfflineResult> {
   const { engine, sequenceFiles } = await engineFromConfig(config, cwd);
   const skippedSequenceFiles = sequenceFiles.filter((f) => f.status === 'skipped').map((f) => ({ file: f.file, reason: f.reason ?? '' }));
   const latest = new Map<string, Anomaly>();
@@ -33,14 +37,20 @@ export async function analyzeBeats(beats: Beat[], config: Config, cwd = process.
     openAnomalies: () => engine.openAnomalies(),
     clock: () => now,
   });
-  if (beats.length === 0) return { anomalies: [], diagnoses: [], beats: 0, fromMs: 0, toMs: 0, skippedSequenceFiles };
+  if (beats.length === 0 && logs.length === 0) return { anomalies: [], diagnoses: [], beats: 0, logs: 0, fromMs: 0, toMs: 0, skippedSequenceFiles };
   beats.sort((a, b) => a.startMs - b.startMs);
+  logs.sort((a, b) => a.timeMs - b.timeMs);
   const slice = config.detect.sliceMs;
-  const fromMs = beats[0]!.startMs;
-  const toMs = beats[beats.length - 1]!.startMs + beats[beats.length - 1]!.durationMs;
+  const lastBeat = beats[beats.length - 1];
+  const fromMs = Math.min(beats[0]?.startMs ?? Infinity, logs[0]?.timeMs ?? Infinity);
+  const toMs = Math.max(lastBeat ? lastBeat.startMs + lastBeat.durationMs : -Infinity, logs[logs.length - 1]?.timeMs ?? -Infinity);
   let boundary = Math.floor(fromMs / slice) * slice + slice;
   let i = 0;
-  while (i < beats.length) {
+  let j = 0;
+  while (i < beats.length || j < logs.length) {
+    const logBatch: LogEvent[] = [];
+    while (j < logs.length && logs[j]!.timeMs < boundary) logBatch.push(logs[j++]!);
+    if (logBatch.length > 0) engine.observeLogs(logBatch);
     const batch: Beat[] = [];
     while (i < beats.length && beats[i]!.startMs < boundary) batch.push(beats[i++]!);
     if (batch.length > 0) engine.observe(batch);
@@ -53,6 +63,6 @@ export async function analyzeBeats(beats: Beat[], config: Config, cwd = process.
     now = boundary;
     for (const change of engine.evaluate(boundary)) recorder.handle(change);
   }
-  return { anomalies: [...latest.values()], diagnoses, beats: beats.length, fromMs, toMs, skippedSequenceFiles };
+  return { anomalies: [...latest.values()], diagnoses, beats: beats.length, logs: logs.length, fromMs, toMs, skippedSequenceFiles };
 }
 

@@ -18,6 +18,8 @@ import {
   type SloTarget,
 } from './latency-detector.js';
 import { AnomalyLifecycle } from './lifecycle.js';
+import { LogDetector } from './log-detector.js';
+import type { LogEvent } from '../model/log-event.js';
 import { HandlerReservoir } from './reservoir.js';
 import { SequenceDetector } from './sequence-detector.js';
 import { DeclaredDriftDetector } from './declared-drift.js';
@@ -201,6 +203,8 @@ export class DetectionEngine implements EvidenceSource {
   private lastVersionService = '';
   private late = 0;
   private readonly traffic: TrafficView;
+  /** Log templates and log findings (detect.logs); undefined when disabled. */
+  readonly logs: LogDetector | undefined;
 
   constructor(opts: DetectionEngineOptions) {
     const cfg = opts.config;
@@ -237,12 +241,21 @@ export class DetectionEngine implements EvidenceSource {
     this.declaredSlo = declaredSlos(declared).handlers;
     this.lifecycle = new AnomalyLifecycle({ resolveAfter: cfg.resolveAfter, updateEvery: cfg.updateEvery });
     this.traffic = { handlers: () => this.trafficRows() };
+    this.logs = cfg.logs.enabled
+      ? new LogDetector({ config: cfg.logs, sliceMs: cfg.sliceMs, windowSlices: cfg.windowSlices, baselineSlices: cfg.baselineSlices, baselineMinSlices: cfg.baselineMinSlices })
+      : undefined;
     const shorter = (list: number[]): number[] => [...new Set(list)].filter((m) => m >= 1 && m < cfg.windowSlices).sort((a, b) => a - b);
     this.latencyHorizons = shorter([1, cfg.shortSlices]);
     this.errorHorizons = shorter([cfg.shortSlices, 2 * cfg.shortSlices]);
   }
 
+  /** Log records, mined into templates; an ERROR record also marks its span's beat failed (see LogDetector). */
+  observeLogs(events: LogEvent[]): void {
+    this.logs?.observe(events);
+  }
+
   observe(beats: Beat[]): void {
+    this.logs?.bindErrorLogs(beats);
     const seqDetector = this.sequenceDetector;
     for (let i = 0; i < beats.length; i++) {
       const beat = beats[i]!;
@@ -310,6 +323,7 @@ export class DetectionEngine implements EvidenceSource {
     for (const f of this.sequenceDetector.evaluate(nowMs)) findings.push(f);
     for (const f of this.coverageDetector.evaluate(nowMs, this.traffic)) findings.push(f);
     for (const f of this.driftDetector.evaluate(nowMs)) findings.push(f);
+    if (this.logs) for (const f of this.logs.evaluate(nowMs)) findings.push(f);
     const changes = this.lifecycle.apply(findings, nowMs);
     this.keys.forEach((node) => {
       const k = node.value;

@@ -32,6 +32,8 @@ export interface SidecarMetrics {
   readonly registry: Registry;
   spansReceived(protocol: ReceiveProtocol): CounterChild;
   spansRejected(protocol: ReceiveProtocol): CounterChild;
+  logRecordsReceived(protocol: ReceiveProtocol): CounterChild;
+  logRecordsRejected(protocol: ReceiveProtocol): CounterChild;
   requests(protocol: ReceiveProtocol, outcome: RequestOutcome): CounterChild;
   decodeErrors(protocol: ReceiveProtocol, reason: DecodeErrorReason): CounterChild;
   /** Requests refused for overload, by what was over its limit. */
@@ -86,6 +88,18 @@ export function createMetrics(options: MetricsOptions = {}): SidecarMetrics {
   const spansRejected = new Counter({
     name: `${prefix}spans_rejected_total`,
     help: 'Spans rejected by the decoder (reported back as partial success)',
+    labelNames: ['protocol'],
+    registers,
+  });
+  const logRecordsReceived = new Counter({
+    name: `${prefix}log_records_received_total`,
+    help: 'Log records received by the OTLP receivers',
+    labelNames: ['protocol'],
+    registers,
+  });
+  const logRecordsRejected = new Counter({
+    name: `${prefix}log_records_rejected_total`,
+    help: 'Log records rejected by the decoder (reported back as partial success)',
     labelNames: ['protocol'],
     registers,
   });
@@ -166,6 +180,8 @@ export function createMetrics(options: MetricsOptions = {}): SidecarMetrics {
     registry,
     spansReceived: (protocol) => receivedBy(protocol),
     spansRejected: (protocol) => rejectedBy(protocol),
+    logRecordsReceived: childCache(logRecordsReceived),
+    logRecordsRejected: childCache(logRecordsRejected),
     requests: childCache(requests),
     decodeErrors: childCache(decodeErrors),
     refusals: childCache(refusals),

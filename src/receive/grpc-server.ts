@@ -8,6 +8,8 @@ import {
 } from '@grpc/grpc-js';
 import type { ReceiveConfig } from '../config/sections/receive.js';
 import type { BeatSink } from '../model/beat.js';
+import type { LogEventSink } from '../model/log-event.js';
+import { exportLogs, LOGS_EXPORT_PATH, type LogsExportReply } from './logs-export.js';
 import type { SidecarMetrics } from '../emit/metrics.js';
 import { admissionFromConfig, type Admission, type RefusalReason } from './admission.js';
 import { bearerCheckFromConfig, type BearerCheck } from './auth.js';
@@ -34,6 +36,8 @@ export interface ReceiverOptions {
   /** Shared between the receivers so both count against one in-flight limit. */
   admission?: Admission;
   onAccepted?: AcceptedRequestHook;
+  /** Where OTLP log records go (POST /v1/logs, LogsService/Export); without one they are checked and dropped. */
+  logSink?: LogEventSink;
   /** How long stop() waits for in-flight calls before cutting connections. */
   shutdownGraceMs?: number;
 }
@@ -78,7 +82,12 @@ const TRACE_SERVICE: ServiceDefinition = {
   },
 };
 
-/** OTLP/gRPC TraceService receiver on @grpc/grpc-js. */
+/** LogsService/Export, built like TRACE_SERVICE: the answer has the same wire shape. */
+const LOGS_SERVICE: ServiceDefinition = {
+  Export: { ...TRACE_SERVICE['Export']!, path: LOGS_EXPORT_PATH },
+};
+
+/** OTLP/gRPC TraceService (and LogsService) receiver on @grpc/grpc-js. */
 export class GrpcReceiver {
   private readonly server: Server;
   private readonly auth: BearerCheck | undefined;
@@ -109,6 +118,9 @@ export class GrpcReceiver {
       Export: (call: ServerUnaryCall<Buffer, ExportReply>, callback: sendUnaryData<ExportReply>) => this.export(call, callback),
     };
     this.server.addService(TRACE_SERVICE, impl);
+    this.server.addService(LOGS_SERVICE, {
+      Export: (call: ServerUnaryCall<Buffer, LogsExportReply>, callback: sendUnaryData<LogsExportReply>) => this.exportLogs(call, callback),
+    });
   }
 
   /** The grpc-js server, so other services (selfhealing.v1.Events) can share the port; add them before start(). */
@@ -244,5 +256,34 @@ export class GrpcReceiver {
     }
     this.options.onAccepted?.(body, 'application/x-protobuf');
     callback(null, { rejected: result.rejected, message: result.rejected > 0 ? result.rejectMessage : '' });
+  }
+
+  /**
+   * LogsService/Export: the same auth and admission answers as traces, then exportLogs. Kept
+   * apart from export() so each signal's path reads on its own.
+   */
+  private exportLogs(call: ServerUnaryCall<Buffer, LogsExportReply>, callback: sendUnaryData<LogsExportReply>): void {
+    const m = this.metrics;
+    if (this.auth !== undefined) {
+      const header = call.metadata.get('authorization')[0];
+      if (!this.auth(typeof header === 'string' ? header : undefined)) {
+        m.requests('grpc', 'unauthenticated').inc();
+        callback({ code: status.UNAUTHENTICATED, details: 'missing or invalid bearer token' });
+        return;
+      }
+    }
+    // Overload is refused by the admission interceptor when the call's headers arrive (grpc-limits.ts).
+    try {
+      callback(null, exportLogs(call.request, false, 'grpc', { sink: this.options.logSink, admission: this.admission, metrics: m, decodeOptions: this.decodeOptions }));
+    } catch (err) {
+      if (err instanceof OtlpDecodeError) {
+        m.requests('grpc', 'invalid').inc();
+        m.decodeErrors('grpc', 'malformed').inc();
+        callback({ code: status.INVALID_ARGUMENT, details: err.message });
+        return;
+      }
+      m.requests('grpc', 'error').inc();
+      callback({ code: status.INTERNAL, details: 'internal error while processing log records' });
+    }
   }
 }

@@ -16,6 +16,7 @@ import { jsonSliceDecoder, parseJsonBody, sliceJsonTraceRequest } from './json-r
 import { decodeTraceRequestProto, OtlpDecodeError, type DecodeOptions, type DecodeResult } from './otlp-proto.js';
 import { applyHttpServerLimits } from './server-limits.js';
 import { httpsServerOptions, type TlsMaterial } from './tls.js';
+import { encodeLogsResponseJson, exportLogs, LOGS_PATH } from './logs-export.js';
 
 export const TRACES_PATH = '/v1/traces';
 
@@ -145,8 +146,8 @@ export class HttpReceiver {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const type = mediaType(req.headers['content-type']);
-    if (path !== TRACES_PATH) {
-      this.reject(req, res, type, fail(404, RPC_CODE.NOT_FOUND, 'not_found', undefined, `no route for ${path}; OTLP traces go to ${TRACES_PATH}`));
+    if (path !== TRACES_PATH && path !== LOGS_PATH) {
+      this.reject(req, res, type, fail(404, RPC_CODE.NOT_FOUND, 'not_found', undefined, `no route for ${path}; OTLP traces go to ${TRACES_PATH}, logs to ${LOGS_PATH}`));
       return;
     }
     if (req.method !== 'POST') {
@@ -203,6 +204,14 @@ export class HttpReceiver {
   }
 
   private process(res: ServerResponse, type: OtlpContentType, body: RequestBody): void {
+    if (res.req.url?.startsWith(LOGS_PATH) === true) {
+      try {
+        this.processLogs(res, type, body.bytes);
+      } finally {
+        body.release();
+      }
+      return;
+    }
     let outcome: DecodeResult | Promise<DecodeResult>;
     try {
       outcome = type === 'application/x-protobuf' ? deliverExportRequest(body.bytes, this.decodeProto, this.delivery) : this.deliverJson(body.bytes);
@@ -258,6 +267,26 @@ export class HttpReceiver {
     const retryAfter = this.config.retryAfterSeconds;
     res.setHeader('retry-after', String(retryAfter));
     this.reject(req, res, type, fail(503, RPC_CODE.UNAVAILABLE, 'overloaded', undefined, message), retryAfter);
+  }
+
+  /** POST /v1/logs after the body is read: the same answers as for traces (see exportLogs). */
+  private processLogs(res: ServerResponse, type: OtlpContentType, body: Buffer): void {
+    const json = type === 'application/json';
+    let reply;
+    try {
+      reply = exportLogs(body, json, 'http', { sink: this.options.logSink, admission: this.admission, metrics: this.metrics, decodeOptions: this.decodeOptions });
+    } catch (err) {
+      const f =
+        err instanceof OtlpDecodeError
+          ? fail(400, RPC_CODE.INVALID_ARGUMENT, 'invalid', 'malformed', err.message)
+          : fail(500, RPC_CODE.INTERNAL, 'error', undefined, 'internal error while processing log records');
+      this.respondError(res, type, f);
+      return;
+    }
+    const out = json ? encodeLogsResponseJson(reply.rejected, reply.message) : encodeExportResponseProto(reply.rejected, reply.message);
+    res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(out) });
+    if (out.length === 0) res.end();
+    else res.end(out);
   }
 
   /** Answers an error without having consumed the body; node discards the rest of it. */

@@ -1,8 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Beat, BeatSink } from '../model/beat.js';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { LogEventSink } from '../model/log-event.js';
 import type { Sequence } from '../model/sequence.js';
+import { decodeLogsRequestObject } from './otlp-logs-json.js';
 import { ConductorConsoleReader } from './conductor-console.js';
 import { ConductorLogParser } from './conductor-log.js';
 import { decodeTraceRequestObject } from './otlp-json.js';
@@ -11,11 +15,12 @@ import { OtlpDecodeError } from './protowire.js';
 /**
  * Offline ingest: replays trace and log files through the same beat mapping as the live
  * receivers. Each file may hold
- * - one OTLP/JSON ExportTraceServiceRequest (pretty-printed or not),
+ * - one OTLP/JSON ExportTraceServiceRequest or ExportLogsServiceRequest (pretty-printed or not),
  * - JSON lines of them (the OpenTelemetry Collector file exporter format),
  * - MusicalConductor's console output in any of its exported shapes (conductor-console.ts),
  * - MusicalConductor event payloads and beat records as JSON lines (conductor-log.ts),
- * mixed freely line by line, in UTF-8 or (with a byte order mark) UTF-16LE. Files are streamed,
+ * mixed freely line by line, in UTF-8 or (with a byte order mark) UTF-16LE, each file plain or
+ * gzip-compressed (recognised by its magic bytes, so `.gz` names are not required). Files are streamed,
  * so their size is not limited by memory, except a pretty-printed single document, which is read
  * whole. A file from which no beat could be read is an error naming its first lines not
  * understood.
@@ -36,7 +41,9 @@ export interface IngestSummary {
   ignored: number;
   /** Files from which no beat could be read. */
   unreadFiles: string[];
-  /** Spans in OTLP requests that could not become beats (invalid ids, end before start). */
+  /** OTLP log records turned into log events. */
+  logs: number;
+  /** Spans (and log records) in OTLP requests that could not be used (invalid ids, end before start). */
   rejected: number;
   errors: IngestError[];
 }
@@ -51,6 +58,8 @@ export interface IngestOptions {
   service?: string;
   /** Errors kept in the summary at most (the rest are counted in a final entry); default 1000. */
   maxErrors?: number;
+  /** Where OTLP log records go; without it they are counted and dropped. */
+  onLogs?: LogEventSink;
   /** Declared sequences: handler names for conductor log beats that name only their event. */
   declared?: readonly Sequence[];
 }
@@ -62,7 +71,7 @@ const MAX_WHOLE_FILE_BYTES = 512 * 1024 * 1024;
 const SNIFF_BYTES = 64 * 1024;
 
 export async function ingestFiles(paths: string[], opts: IngestOptions): Promise<IngestSummary> {
-  const summary: IngestSummary = { files: 0, lines: 0, beats: 0, ignored: 0, unreadFiles: [], rejected: 0, errors: [] };
+  const summary: IngestSummary = { files: 0, lines: 0, beats: 0, logs: 0, ignored: 0, unreadFiles: [], rejected: 0, errors: [] };
   const maxErrors = opts.maxErrors ?? 1000;
   let droppedErrors = 0;
   const addError = (file: string, line: number, message: string): void => {
@@ -101,19 +110,28 @@ export async function ingestFiles(paths: string[], opts: IngestOptions): Promise
       mtimeMs: 0,
       encoding: 'utf8',
       notUnderstood: [],
+      gzip: false,
     };
     ctx.mtimeMs = (await stat(file)).mtimeMs;
-    ctx.encoding = await encodingOf(file);
+    ctx.gzip = await isGzip(file);
+    ctx.encoding = ctx.gzip ? 'utf8' : await encodingOf(file);
     const beatsBefore = summary.beats;
-    if (await isWholeDocument(file, ctx.encoding)) {
-      if (size > MAX_WHOLE_FILE_BYTES) addError(file, 0, `multi-line JSON document larger than ${MAX_WHOLE_FILE_BYTES} bytes`);
-      else await ingestWholeDocument(ctx);
-    } else {
-      await ingestLines(ctx, (bytes) => opts.progress?.(doneBefore + bytes, total));
+    const logsBefore = summary.logs;
+    try {
+      if (await isWholeDocument(ctx)) {
+        if (!ctx.gzip && size > MAX_WHOLE_FILE_BYTES) addError(file, 0, `multi-line JSON document larger than ${MAX_WHOLE_FILE_BYTES} bytes`);
+        else await ingestWholeDocument(ctx);
+      } else {
+        await ingestLines(ctx, (bytes) => opts.progress?.(doneBefore + bytes, total));
+      }
+    } catch (err) {
+      if (!ctx.gzip) throw err;
+      // zlib errors (truncated or corrupt archives) name the file; what was read stays ingested.
+      addError(file, 0, `invalid gzip data: ${(err as Error).message}`);
     }
     if (ctx.console !== undefined) for (const b of ctx.console.finish()) push(ctx, b);
     flush(ctx);
-    if (summary.beats === beatsBefore) {
+    if (summary.beats === beatsBefore && summary.logs === logsBefore) {
       summary.unreadFiles.push(file);
       const first = ctx.notUnderstood.map((l) => `${l.line}: ${JSON.stringify(l.text)}`).join('; ');
       addError(file, 0, `nothing could be read from this file${first === '' ? '' : `; first lines not understood: ${first}`}`);
@@ -138,6 +156,7 @@ interface FileContext {
   encoding: BufferEncoding;
   /** The first few lines that were not understood, for the error of a file that gave nothing. */
   notUnderstood: Array<{ line: number; text: string }>;
+  gzip: boolean;
 }
 
 const NOT_UNDERSTOOD_SHOWN = 3;
@@ -155,13 +174,49 @@ async function encodingOf(file: string): Promise<BufferEncoding> {
   }
 }
 
-/** True when the file starts with a JSON document spread over several lines. */
-async function isWholeDocument(file: string, encoding: BufferEncoding): Promise<boolean> {
+/** True when the file starts with the gzip magic bytes. */
+async function isGzip(file: string): Promise<boolean> {
   const fh = await open(file, 'r');
   try {
-    const buf = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, SNIFF_BYTES, 0);
-    const text = buf.toString(encoding, 0, bytesRead).replace(/^\uFEFF/, '');
+    const buf = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(buf, 0, 2, 0);
+    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The file's (decompressed) bytes as a stream; `raw` is the file stream, for progress in file bytes. */
+function openContent(ctx: FileContext): { content: Readable; raw: ReturnType<typeof createReadStream> } {
+  const raw = createReadStream(ctx.file);
+  if (!ctx.gzip) return { content: raw, raw };
+  const gunzip = createGunzip();
+  raw.on('error', (err) => gunzip.destroy(err));
+  return { content: raw.pipe(gunzip), raw };
+}
+
+/** The first `max` bytes of the file's content (decompressed), as text in the file's encoding. */
+async function head(ctx: FileContext, max: number): Promise<string> {
+  const { content, raw } = openContent(ctx);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of content as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= max) break;
+    }
+  } finally {
+    content.destroy();
+    raw.destroy();
+  }
+  return Buffer.concat(chunks).toString(ctx.encoding, 0, Math.min(size, max));
+}
+
+/** True when the file starts with a JSON document spread over several lines. */
+async function isWholeDocument(ctx: FileContext): Promise<boolean> {
+  {
+    const text = (await head(ctx, SNIFF_BYTES)).replace(/^\uFEFF/, '');
     const first = text.trimStart();
     if (!first.startsWith('{') && !first.startsWith('[')) return false;
     const nl = first.indexOf('\n');
@@ -176,13 +231,15 @@ async function isWholeDocument(file: string, encoding: BufferEncoding): Promise<
       // a pretty-printed document; anything else is a broken line in a JSON-lines file.
       return /[{[,]$/.test(line);
     }
-  } finally {
-    await fh.close();
   }
 }
 
 async function ingestWholeDocument(ctx: FileContext): Promise<void> {
-  const text = (await readFile(ctx.file, ctx.encoding)).replace(/^\uFEFF/, '');
+  const text = (await head(ctx, MAX_WHOLE_FILE_BYTES + 1)).replace(/^\uFEFF/, '');
+  if (text.length > MAX_WHOLE_FILE_BYTES) {
+    ctx.addError(ctx.file, 0, `multi-line JSON document larger than ${MAX_WHOLE_FILE_BYTES} bytes`);
+    return;
+  }
   ctx.summary.lines += countLines(text);
   let doc: unknown;
   try {
@@ -202,8 +259,9 @@ function countLines(text: string): number {
 }
 
 async function ingestLines(ctx: FileContext, progress: (bytes: number) => void): Promise<void> {
-  const stream = createReadStream(ctx.file, { encoding: ctx.encoding });
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  const { content, raw: stream } = openContent(ctx);
+  content.setEncoding(ctx.encoding);
+  const rl = createInterface({ input: content, crlfDelay: Infinity });
   let lineNo = 0;
   let reported = 0;
   for await (const line of rl) {
@@ -258,6 +316,10 @@ function handleJson(ctx: FileContext, doc: unknown, lineNo: number): void {
     return;
   }
   const o = doc as Record<string, unknown>;
+  if ('resourceLogs' in o || 'resource_logs' in o) {
+    handleLogs(ctx, o, lineNo);
+    return;
+  }
   if ('resourceSpans' in o || 'resource_spans' in o) {
     try {
       const result = decodeTraceRequestObject(o, ctx.decodeOpts);
@@ -357,4 +419,18 @@ export function terminalProgress(
       stream.write('\n');
     }
   };
+}
+
+function handleLogs(ctx: FileContext, o: Record<string, unknown>, lineNo: number): void {
+  try {
+    // Records without any time are dated by the file, as conductor log lines are.
+    const result = decodeLogsRequestObject(o, { ...ctx.decodeOpts, nowMs: ctx.mtimeMs });
+    ctx.summary.rejected += result.rejected;
+    if (result.rejected > 0) ctx.addError(ctx.file, lineNo, `${result.rejected} log records rejected: ${result.rejectMessage}`);
+    ctx.summary.logs += result.events.length;
+    if (result.events.length > 0) ctx.opts.onLogs?.(result.events);
+  } catch (err) {
+    if (!(err instanceof OtlpDecodeError)) throw err;
+    ctx.addError(ctx.file, lineNo, `malformed OTLP logs request: ${err.message}`);
+  }
 }

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/main.js';
 import { encodeTraceRequestJsonText, type TestSpan } from '../bench/otlp/encode-request.js';
@@ -99,7 +100,7 @@ describe('CLI commands', () => {
     const capture = join(ROOT, 'test/fixtures/conductor-logs/browser-chrome.log');
     const ok = await run(['ingest', capture]);
     expect(ok.code).toBe(0);
-    expect(ok.out).toMatch(/^1 file\(s\), \d+ line\(s\) read: 42 beats, \d+ line\(s\) ignored, 0 rejected span\(s\), 0 error\(s\)/);
+    expect(ok.out).toMatch(/^1 file\(s\), \d+ line\(s\) read: 42 beats, 0 log records, \d+ line\(s\) ignored, 0 rejected, 0 error\(s\)/);
     expect(ok.out).toContain('resolveTemplate');
     const junk = join(dir, 'junk.log');
     writeFileSync(junk, 'hello\nworld\n');
@@ -152,6 +153,34 @@ describe('CLI commands', () => {
     } finally {
       rmSync(seqDir, { recursive: true, force: true });
     }
+  });
+
+  it('analyze and ingest read gzip-compressed OTLP/JSON log files next to the traces', async () => {
+    const t0 = 1_764_000_000_000;
+    const lines: string[] = [];
+    for (let slice = 0; slice < 70; slice++) {
+      const records = [];
+      for (let k = 0; k < 5; k++) records.push({ timeUnixNano: String((t0 + slice * 1000 + k * 100) * 1e6), severityNumber: 9, body: { stringValue: `rendered component ${slice * 5 + k}` } });
+      if (slice >= 60) records.push({ timeUnixNano: String((t0 + slice * 1000 + 700) * 1e6), severityNumber: 17, severityText: 'ERROR', body: { stringValue: `template cache corrupted at entry ${slice}` } });
+      lines.push(JSON.stringify({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'canvas-app' } }] }, scopeLogs: [{ logRecords: records }] }] }));
+    }
+    const logs = join(dir, 'logs.jsonl.gz');
+    writeFileSync(logs, gzipSync(lines.join('\n')));
+    const sets = ['--set', 'detect.sliceMs=1000', '--set', 'detect.windowSlices=6', '--set', 'detect.minSamples=20'];
+    const r = await run(['analyze', '--json', ...sets, traces, logs]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as { input: { logs: number }; anomalies: Array<{ subtype: string; service: string; details: Record<string, unknown>; firstSeenMs: number }> };
+    expect(report.input.logs).toBe(70 * 5 + 10);
+    const fresh = report.anomalies.find((a) => a.subtype === 'new-log-template');
+    expect(fresh).toMatchObject({ service: 'canvas-app', details: { template: 'template cache corrupted at entry <NUM>' } });
+    expect(fresh!.firstSeenMs).toBeGreaterThanOrEqual(t0 + 60_000);
+    const table = await run(['ingest', logs]);
+    expect(table.out).toContain('360 log records');
+    const broken = join(dir, 'broken.jsonl.gz');
+    writeFileSync(broken, gzipSync(lines.join('\n')).subarray(0, 40));
+    const bad = await run(['ingest', broken]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('broken.jsonl.gz:0: invalid gzip data');
   });
 
   it('jobs lists an empty queue and validates --state', async () => {

@@ -7,6 +7,19 @@ import { formatSeconds, ingestFiles, terminalProgress } from '../../src/receive/
 import { decodeTraceRequestJson } from '../../src/receive/otlp-json.js';
 import { encodeJson, realisticRequest, requestJsonObject } from './fixtures/otlp-request.js';
 import { edgeRequest } from './fixtures/edge-request.js';
+import { gzipSync } from 'node:zlib';
+import type { LogEvent } from '../../src/model/log-event.js';
+
+function logsRequest(service: string, bodies: string[], severity = 9): unknown {
+  return {
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+        scopeLogs: [{ logRecords: bodies.map((b, i) => ({ timeUnixNano: String(1_700_000_000_000_000_000 + i * 1_000_000), severityNumber: severity, body: { stringValue: b } })) }],
+      },
+    ],
+  };
+}
 
 let dir: string;
 beforeEach(async () => {
@@ -37,7 +50,7 @@ describe('ingestFiles', () => {
     const c = collector();
     const progress: [number, number][] = [];
     const summary = await ingestFiles([file], { onBeats: c.sink, progress: (d, t) => progress.push([d, t]) });
-    expect(summary).toEqual({ files: 1, lines: 2, beats: 64, ignored: 0, unreadFiles: [], rejected: 0, errors: [] });
+    expect(summary).toEqual({ files: 1, lines: 2, beats: 64, logs: 0, ignored: 0, unreadFiles: [], rejected: 0, errors: [] });
     const expected = reqs.flatMap((r) => decodeTraceRequestJson(encodeJson(r), { maxAttributesPerSpan: 1024 }).beats);
     expect(c.beats).toEqual(expected);
     expect(progress.at(-1)![0]).toBe(progress.at(-1)![1]);
@@ -97,6 +110,44 @@ describe('ingestFiles', () => {
     expect(summary.errors[3]!.message).toMatch(/malformed OTLP request: resourceSpans: expected an array/);
   });
 
+  it('reads OTLP/JSON logs and traces, auto-detected, from plain and gzip files, lines or one pretty document', async () => {
+    const traces = [realisticRequest(10, 1), realisticRequest(5, 2)];
+    const linesGz = path.join(dir, 'mixed.jsonl.gz');
+    await writeFile(linesGz, gzipSync([encodeJson(traces[0]!), JSON.stringify(logsRequest('cart', ['a 1', 'a 2'])), encodeJson(traces[1]!)].join('\n') + '\n'));
+    const prettyGz = path.join(dir, 'logs.json.gz');
+    await writeFile(prettyGz, gzipSync(JSON.stringify(logsRequest('pay', ['x', 'y', 'z'], 17), null, 2)));
+    // Compressed without the .gz name: recognised by its magic bytes.
+    const unnamed = path.join(dir, 'logs.bin');
+    await writeFile(unnamed, gzipSync(JSON.stringify(logsRequest('pay', ['w']))));
+    const plain = await write('logs.json', JSON.stringify(logsRequest('ship', ['s']), null, 2));
+    const c = collector();
+    const logs: LogEvent[] = [];
+    const summary = await ingestFiles([linesGz, prettyGz, unnamed, plain], { onBeats: c.sink, onLogs: (e) => logs.push(...e) });
+    expect(summary.errors).toEqual([]);
+    expect(summary.beats).toBe(15);
+    expect(summary.logs).toBe(7);
+    expect(logs.map((e) => `${e.service}:${e.body}:${e.severityNumber}`)).toEqual(['cart:a 1:9', 'cart:a 2:9', 'pay:x:17', 'pay:y:17', 'pay:z:17', 'pay:w:9', 'ship:s:9']);
+    expect(logs[1]!.timeMs).toBe(1_700_000_000_001);
+  });
+
+  it('names the file for corrupt gzip data and for malformed logs requests, keeping what was read', async () => {
+    const good = gzipSync(JSON.stringify(logsRequest('cart', ['ok'])) + '\n' + JSON.stringify(logsRequest('cart', ['ok2'])) + '\n');
+    const broken = path.join(dir, 'broken.jsonl.gz');
+    await writeFile(broken, good.subarray(0, good.length - 12));
+    const bad = await write('bad.jsonl', JSON.stringify({ resourceLogs: {} }) + '\n' + JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ spanId: 'ab' }] }] }] }) + '\n');
+    const summary = await ingestFiles([broken, bad], { onBeats: () => {} });
+    expect(summary.errors).toEqual([
+      { file: broken, line: 0, message: expect.stringMatching(/^invalid gzip data: /) },
+      // Nothing survived the truncation of this small archive: the file gave nothing, said once more.
+      { file: broken, line: 0, message: 'nothing could be read from this file' },
+      { file: bad, line: 1, message: expect.stringMatching(/^malformed OTLP logs request: resourceLogs: expected an array/) },
+      { file: bad, line: 2, message: '1 log records rejected: log record 0: invalid span_id (1 bytes)' },
+      { file: bad, line: 0, message: 'nothing could be read from this file' },
+    ]);
+    expect(summary.unreadFiles).toEqual([broken, bad]);
+    expect(summary.rejected).toBe(1);
+  });
+
   it('caps the number of errors kept', async () => {
     const file = await write('noise.jsonl', Array.from({ length: 10 }, () => '{oops').join('\n'));
     const summary = await ingestFiles([file], { onBeats: () => {}, maxErrors: 3 });
@@ -138,6 +189,7 @@ describe('ingestFiles', () => {
       files: 1,
       lines: 0,
       beats: 0,
+      logs: 0,
       ignored: 0,
       unreadFiles: [file],
       rejected: 0,

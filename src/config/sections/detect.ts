@@ -6,6 +6,38 @@ const SloSchema = z.strictObject({
   maxMs: z.number().positive().optional(),
 });
 
+/** Log template mining and log detection (src/detect/log-templates.ts, log-detector.ts). */
+const LogDetectSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Mine templates from received OTLP log records and detect on them'),
+    similarity: z.number().min(0).max(1).default(0.5).describe('Share of equal tokens a log line needs to join a template (Drain similarity threshold)'),
+    prefixTokens: z.number().int().min(0).max(8).default(1).describe('Leading tokens that route a line in the template tree (Drain depth minus three)'),
+    maxTemplatesPerService: z.number().int().positive().default(1000).describe('Templates kept per service; the least recently matched is evicted (counted)'),
+    maxServices: z.number().int().positive().default(1000).describe('Services whose templates are kept'),
+    maxTrackedTemplates: z.number().int().positive().default(5000).describe('Templates with rate state (all services together); least recently seen evicted'),
+    horizonSlices: z.number().int().positive().default(3).describe('Newest slices whose template counts are tested against the baseline (surges, drops)'),
+    significance: z.number().positive().max(0.5).default(1e-4).describe('One-sided p-value of the surge and drop tests'),
+    newTemplateMinSeverity: z.number().int().min(1).max(24).default(13).describe('OTLP SeverityNumber from which an unseen template is reported (13 WARN, 17 ERROR)'),
+    surgeMinSeverity: z
+      .number()
+      .int()
+      .min(0)
+      .max(24)
+      .default(13)
+      .describe('Lowest OTLP SeverityNumber of a template that can surge (13 WARN; 0 lets INFO chatter surge too)'),
+    surgeRatio: z.number().min(1).default(4).describe('An INFO template surges at this multiple of its baseline; WARN/ERROR templates at this divided by their weight'),
+    surgeMinCount: z.number().int().positive().default(20).describe('Fewest records of an INFO template in the horizon for a surge (divided by the weight too)'),
+    errorWeight: z.number().min(1).default(4).describe('Weight of ERROR/FATAL templates in the surge thresholds (WARN: half of it)'),
+    dropHorizonSlices: z.number().int().positive().default(6).describe('Newest slices tested for a drop (all of them must have logs from the service)'),
+    dropRatio: z.number().min(0).max(1).default(0.2).describe('A template drops when its horizon count falls to this fraction of the expected count or below'),
+    dropMinPresence: z.number().min(0).max(1).default(0.9).describe('Only templates seen in at least this share of baseline slices can drop'),
+    markSpansFailed: z.boolean().default(true).describe('An ERROR log bound to a span marks that span failed when the span itself carries no error'),
+    joinHorizonMs: z.number().int().positive().default(60_000).describe('How long an ERROR log waits for its span'),
+    maxJoinEntries: z.number().int().positive().default(20_000).describe('ERROR logs waiting for their span, at most'),
+  })
+  .prefault({});
+export type LogDetectConfig = z.infer<typeof LogDetectSchema>;
+
 export const DetectSchema = z.strictObject({
     sliceMs: z.number().int().positive().default(10_000).describe('Width of one window slice'),
     windowSlices: z.number().int().positive().default(30).describe('Slices in the current window (30 x 10 s = 5 min)'),
@@ -75,6 +107,7 @@ export const DetectSchema = z.strictObject({
           .describe('Beats a handler must have seen before an unseen error fingerprint counts as new'),
       })
       .prefault({}),
+    logs: LogDetectSchema,
     resolveAfter: z.number().int().positive().default(3).describe('Clean evaluations in a row before an anomaly is resolved'),
     updateEvery: z.number().int().positive().default(30).describe('Re-emit an unchanged ongoing anomaly every this many evaluations'),
   })
