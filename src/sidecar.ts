@@ -18,6 +18,7 @@ import { registerEventsService } from './emit/events-grpc.js';
 import { Forwarder } from './emit/forwarder.js';
 import { createMetrics, type SidecarMetrics } from './emit/metrics.js';
 import { PipelineMetrics } from './emit/pipeline-metrics.js';
+import { registerBudgetMetrics } from './emit/budget-metrics.js';
 import { createLogger, type Logger } from './emit/logger.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
 import { HttpReceiver } from './receive/http-server.js';
@@ -219,6 +220,7 @@ export class Sidecar {
       detect: () => ({ ...this.engine.stats(), openAnomalies: this.engine.openAnomalies().length }),
       ...(pipeline ? { jobs: () => pipeline.queue.counts() } : {}),
     });
+    registerBudgetMetrics(this.metrics.registry, () => this.engine.stats().assembly);
     this.recorder = new AnomalyRecorder({
       store: this.store,
       events: this.bus,

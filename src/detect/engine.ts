@@ -19,7 +19,7 @@ import {
 } from './latency-detector.js';
 import { AnomalyLifecycle } from './lifecycle.js';
 import { HandlerReservoir } from './reservoir.js';
-import { SequenceDetector } from './sequence-detector.js';
+import { SequenceDetector, type AssemblyStats } from './sequence-detector.js';
 import { SliceWindow, type Slice, type SliceSink } from './slice-window.js';
 import { severityRank } from './stats.js';
 
@@ -402,8 +402,8 @@ export class DetectionEngine implements EvidenceSource {
     return this.keys.peek(KIND_HANDLER, service, handler)?.sensitivity ?? 1;
   }
 
-  stats(): { keys: number; evicted: number; lateBeats: number } {
-    return { keys: this.keys.size, evicted: this.keys.evicted, lateBeats: this.late };
+  stats(): { keys: number; evicted: number; lateBeats: number; assembly: AssemblyStats } {
+    return { keys: this.keys.size, evicted: this.keys.evicted, lateBeats: this.late, assembly: this.sequenceDetector.assemblyStats() };
   }
 
   // EvidenceSource

@@ -78,13 +78,13 @@ function metric(text: string, name: string): number {
   return sum;
 }
 
-export async function startServe(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+export async function startServe(nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const root = repoRoot();
   const main = join(root, 'dist', 'src', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const dir = mkdtempSync(join(tmpdir(), 'sh-bench-serve-'));
   writeFileSync(join(dir, 'self-healing.yaml'), 'receive:\n  grpc:\n    port: 0\n  http:\n    port: 0\nadmin:\n  port: 0\n');
-  const child: ChildProcess = spawn(process.execPath, [main, 'serve', '-c', 'self-healing.yaml', ...extraArgs], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, main, 'serve', '-c', 'self-healing.yaml'], {
     cwd: dir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
