@@ -220,7 +220,7 @@ export class Sidecar {
       detect: () => ({ ...this.engine.stats(), openAnomalies: this.engine.openAnomalies().length }),
       ...(pipeline ? { jobs: () => pipeline.queue.counts() } : {}),
     });
-    registerBudgetMetrics(this.metrics.registry, () => this.engine.stats().assembly);
+    registerBudgetMetrics(this.metrics.registry, () => this.engine.stats());
     this.recorder = new AnomalyRecorder({
       store: this.store,
       events: this.bus,

@@ -1,12 +1,20 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AssemblyStats } from '../detect/sequence-detector.js';
 
+/** The detection engine's budget figures (DetectionEngine.stats()). */
+export interface BudgetStats {
+  assembly: AssemblyStats;
+  retainedBeats: number;
+  retentionCapped: number;
+}
+
 /**
  * What the bounded structures of the hot path hold and what they dropped to stay inside their
- * budgets (detect.maxInflightRuns, maxInflightSpans, maxRecentRunSpans, maxPendingEvictedRuns).
- * Read at scrape time from the detector's own counters, so the hot path pays nothing.
+ * budgets (detect.maxInflightRuns, maxInflightSpans, maxRecentRunSpans, maxPendingEvictedRuns,
+ * maxRetainedBeats). Read at scrape time from the engine's own counters, so the hot path pays nothing.
  */
-export function registerBudgetMetrics(registry: Registry, read: () => AssemblyStats, prefix = 'self_healing_'): void {
+export function registerBudgetMetrics(registry: Registry, stats: () => BudgetStats, prefix = 'self_healing_'): void {
+  const read = (): AssemblyStats => stats().assembly;
   const registers = [registry];
   // A counter mirrored from a monotonic source: set to the source's value at each scrape.
   const mirror = (counter: Counter, value: number): void => {
@@ -30,6 +38,22 @@ export function registerBudgetMetrics(registry: Registry, read: () => AssemblySt
       const s = read();
       this.set({ state: 'inflight' }, s.inflightSpans);
       this.set({ state: 'recent' }, s.recentSpans);
+    },
+  });
+  new Gauge({
+    name: `${prefix}retained_beats`,
+    help: 'Beats kept as evidence by the handler reservoirs (budget detect.maxRetainedBeats)',
+    registers,
+    collect() {
+      this.set(stats().retainedBeats);
+    },
+  });
+  new Counter({
+    name: `${prefix}retained_beats_capped_total`,
+    help: 'Beats that could not grow a handler reservoir because detect.maxRetainedBeats was spent (they replaced an older beat of the same handler, or were dropped)',
+    registers,
+    collect() {
+      mirror(this, stats().retentionCapped);
     },
   });
   new Counter({

@@ -34,6 +34,14 @@ export const DetectSchema = z.strictObject({
       .positive()
       .default(50_000)
       .describe('Budget: spans of recently closed runs kept for diagnosis (late spans beyond it are dropped: self_healing_trace_spans_dropped_total{reason="late"})'),
+    maxRetainedBeats: z
+      .number()
+      .int()
+      .positive()
+      .default(100_000)
+      .describe(
+        'Budget: beats kept as evidence by all handler reservoirs together (recent, failing and baseline samples, up to 650 per handler; ~0.3-1 KB each); past it reservoirs stop growing and overwrite their own oldest',
+      ),
     maxPendingEvictedRuns: z
       .number()
       .int()
