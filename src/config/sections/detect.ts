@@ -26,19 +26,19 @@ export const DetectSchema = z.strictObject({
       .number()
       .int()
       .positive()
-      .default(200_000)
+      .default(100_000)
       .describe('Budget: spans held by all runs being assembled together (~300 B each); the least recently active runs are evicted to stay under it'),
     maxRecentRunSpans: z
       .number()
       .int()
       .positive()
-      .default(50_000)
+      .default(20_000)
       .describe('Budget: spans of recently closed runs kept for diagnosis (late spans beyond it are dropped: self_healing_trace_spans_dropped_total{reason="late"})'),
     maxRetainedBeats: z
       .number()
       .int()
       .positive()
-      .default(100_000)
+      .default(50_000)
       .describe(
         'Budget: beats kept as evidence by all handler reservoirs together (recent, failing and baseline samples, up to 650 per handler; ~0.3-1 KB each); past it reservoirs stop growing and overwrite their own oldest',
       ),
