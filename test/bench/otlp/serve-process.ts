@@ -80,7 +80,8 @@ function metric(text: string, name: string): number {
 
 export async function startServe(nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
   const root = repoRoot();
-  const main = join(root, 'dist', 'src', 'main.js');
+  // BENCH_SERVE_MAIN runs another build's CLI (before/after comparisons of one change).
+  const main = process.env.BENCH_SERVE_MAIN ?? join(root, 'dist', 'src', 'main.js');
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const dir = mkdtempSync(join(tmpdir(), 'sh-bench-serve-'));
   writeFileSync(join(dir, 'self-healing.yaml'), 'receive:\n  grpc:\n    port: 0\n  http:\n    port: 0\nadmin:\n  port: 0\n');

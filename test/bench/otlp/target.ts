@@ -1,6 +1,6 @@
 /**
  * One benchmark target in a process of its own, so its CPU time is measured alone.
- * Usage (forked by otlp-bench.ts): target.ts <kind>. Messages from the parent:
+ * Usage (forked by receiver-bench.ts and otlp-bench.ts): target.ts <kind>. Messages from the parent:
  *   'begin' -> snapshot cpuUsage + counters; 'end' -> reply with the figures since 'begin';
  *   'count' -> reply with the span and request counters so far.
  */
