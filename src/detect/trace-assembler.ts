@@ -205,6 +205,11 @@ export class TraceAssembler {
     return this.recentSpans;
   }
 
+  /** Entries in the activity queue, dead ones included (bounded by 2 x in-flight runs + 1024). */
+  get activityEntries(): number {
+    return this.activity.size;
+  }
+
   get inflightCount(): number {
     return this.inflight.size;
   }

@@ -155,6 +155,18 @@ describe('runBeats', () => {
       expect(large).toBeLessThanOrEqual(2);
     });
 
+    it('keeps the activity queue bounded when runs become active again and again without evictions', () => {
+      const a = new TraceAssembler({ ...opts, maxInflightRuns: 10 });
+      for (let i = 0; i < 20_000; i++) a.observe(child(i % 2 === 0 ? 'x' : 'y', i));
+      expect(a.evicted).toBe(0);
+      expect(a.activityEntries).toBeLessThanOrEqual(2 * 2 + 1024 + 1);
+      // Order survives compaction: y was active last, so a new run beyond the limit pushes x out.
+      const b = new TraceAssembler({ ...opts, maxInflightRuns: 2 });
+      for (let i = 0; i < 5_000; i++) b.observe(child(i % 2 === 0 ? 'x' : 'y', i));
+      b.observe(child('z', 1));
+      expect(b.close(0).map((c) => c.run.traceId)).toEqual(['x']);
+    });
+
     it('evicts the oldest runs to keep in-flight spans within maxInflightSpans', () => {
       const a = new TraceAssembler({ ...opts, maxInflightRuns: 1_000, maxInflightSpans: 10 });
       for (let t = 0; t < 6; t++) for (let n = 1; n <= 3; n++) a.observe(child(`t${t}`, n));
