@@ -52,7 +52,7 @@ export interface ServeScrape {
   loopP99Ms: number;
   loopMaxMs: number;
   heapUsedMiB: number;
-  /** Every self_healing_*dropped* / *evicted* counter, for the budget report. */
+  /** Every self_healing_*dropped* / *evicted* / *capped* counter, for the budget report. */
   dropped: Record<string, number>;
   text: string;
 }
@@ -121,7 +121,7 @@ export async function startServe(nodeArgs: string[] = [], env: NodeJS.ProcessEnv
       const { body: text } = await httpGet(`${adminUrl}/metrics`);
       const dropped: Record<string, number> = {};
       for (const line of text.split('\n')) {
-        const m = /^(self_healing_\w*(?:dropped|evicted)\w*)(?:\{[^}]*\})? (\S+)$/.exec(line);
+        const m = /^(self_healing_\w*(?:dropped|evicted|capped)\w*)(?:\{[^}]*\})? (\S+)$/.exec(line);
         if (m) dropped[m[1]!] = (dropped[m[1]!] ?? 0) + Number(m[2]);
       }
       return {
