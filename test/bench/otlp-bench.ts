@@ -10,6 +10,7 @@
  *        [--spans 512] [--keys 28] [--targets serve-http-protobuf,serve-grpc,...]
  *   node dist/test/bench/otlp-bench.js --soak 600 [--keys 10000]   # RSS over time, HTTP protobuf
  *   node dist/test/bench/otlp-bench.js --targets serve-http-protobuf --cpu-prof-dir /tmp/prof   # profile serve
+ *   node dist/test/bench/otlp-bench.js --serve-node-args "--max-old-space-size=256"          # as the image runs it
  *
  * Figures per target: spans per CPU-second of the receiving process (user + system of every
  * thread, from /proc/<pid>/stat over the measured window), peak RSS (/proc/<pid>/status, sampled
@@ -42,6 +43,8 @@ function flag(name: string, fallback: string): string {
 const soakSeconds = Number(flag('soak', '0'));
 /** Writes a V8 CPU profile of every serve process into this directory (node --cpu-prof). */
 const cpuProfDir = flag('cpu-prof-dir', '');
+/** Node flags for serve, e.g. the image's "--max-old-space-size=256" (deploy/Dockerfile NODE_OPTIONS). */
+const serveNodeArgs = flag('serve-node-args', '').split(' ').filter((a) => a !== '');
 const seconds = Number(flag('seconds', '5'));
 const warmupSeconds = Number(flag('warmup', '2'));
 const concurrency = Number(flag('concurrency', '8'));
@@ -88,7 +91,7 @@ interface Running {
 
 async function startTarget(target: Target): Promise<Running> {
   if (target.startsWith('serve-')) {
-    const serve = await startServe(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []);
+    const serve = await startServe([...serveNodeArgs, ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])]);
     return {
       pid: serve.pid,
       port: target === 'serve-grpc' ? serve.grpcPort : serve.httpPort,
