@@ -27,6 +27,7 @@ import { Forwarder } from './emit/forwarder.js';
 import { resolveForwardHeaders } from './emit/forward-headers.js';
 import { createMetrics, type SidecarMetrics } from './emit/metrics.js';
 import { PipelineMetrics, registerSequenceFileMetrics } from './emit/pipeline-metrics.js';
+import { registerBudgetMetrics } from './emit/budget-metrics.js';
 import { createLogger, type Logger } from './emit/logger.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
 import { HttpReceiver } from './receive/http-server.js';
@@ -266,6 +267,7 @@ export class Sidecar {
       detect: () => ({ ...this.engine.stats(), openAnomalies: this.engine.openAnomalies().length }),
       ...(pipeline ? { jobs: () => pipeline.queue.counts() } : {}),
     });
+    registerBudgetMetrics(this.metrics.registry, () => this.engine.stats());
     this.recorder = new AnomalyRecorder({
       store: this.store,
       events: this.bus,

@@ -20,8 +20,8 @@ import {
 import { AnomalyLifecycle } from './lifecycle.js';
 import { LogDetector } from './log-detector.js';
 import type { LogEvent } from '../model/log-event.js';
-import { HandlerReservoir } from './reservoir.js';
-import { SequenceDetector } from './sequence-detector.js';
+import { HandlerReservoir, RetentionBudget } from './reservoir.js';
+import { SequenceDetector, type AssemblyStats } from './sequence-detector.js';
 import { DeclaredDriftDetector } from './declared-drift.js';
 import { declaredSlos } from './declared-slo.js';
 import { SliceWindow, type Slice, type SliceSink } from './slice-window.js';
@@ -134,11 +134,12 @@ class KeyState implements SliceSink {
     latencyParams: LatencyParams,
     errorParams: ErrorParams,
     private readonly maxFreezeSlices: number,
+    retention?: RetentionBudget,
   ) {
     this.window = new SliceWindow(sliceMs, windowSlices, SKETCH_ALPHA);
     this.latency = new LatencyBaseline(latencyParams, SKETCH_ALPHA);
     this.errorBase = new ErrorBaseline(errorParams);
-    this.reservoir = kind === KIND_HANDLER ? new HandlerReservoir() : undefined;
+    this.reservoir = kind === KIND_HANDLER ? new HandlerReservoir(200, 50, 200, retention) : undefined;
     const target = `${kind === KIND_HANDLER ? 'handler' : 'sequence'}:${service}:${name}`;
     this.perfKey = `performance:${target}`;
     this.errorKey = `error:${target}`;
@@ -205,6 +206,8 @@ export class DetectionEngine implements EvidenceSource {
   private readonly traffic: TrafficView;
   /** Log templates and log findings (detect.logs); undefined when disabled. */
   readonly logs: LogDetector | undefined;
+  /** Beats held by all handler reservoirs together (detect.maxRetainedBeats). */
+  private readonly retention: RetentionBudget;
 
   constructor(opts: DetectionEngineOptions) {
     const cfg = opts.config;
@@ -229,11 +232,14 @@ export class DetectionEngine implements EvidenceSource {
       baselineSlices: cfg.baselineSlices,
     };
     const declared = opts.sequences ?? [];
+    const retention = new RetentionBudget(cfg.maxRetainedBeats);
+    this.retention = retention;
     this.keys = new KeyTable<KeyState>(
       cfg.maxKeys,
       cfg.idleEvictMs,
       (kind, service, name) =>
-        new KeyState(kind, service, name, cfg.sliceMs, cfg.windowSlices, this.latencyParams, this.errorParams, cfg.baselineSlices),
+        new KeyState(kind, service, name, cfg.sliceMs, cfg.windowSlices, this.latencyParams, this.errorParams, cfg.baselineSlices, retention),
+      (node) => node.value.reservoir?.release(),
     );
     this.sequenceDetector = new SequenceDetector(cfg, declared);
     this.coverageDetector = new CoverageDetector(opts.coverage, declared, opts.repoRoot === undefined ? {} : { repoRoot: opts.repoRoot });
@@ -425,8 +431,15 @@ export class DetectionEngine implements EvidenceSource {
     return this.keys.peek(KIND_HANDLER, service, handler)?.sensitivity ?? 1;
   }
 
-  stats(): { keys: number; evicted: number; lateBeats: number } {
-    return { keys: this.keys.size, evicted: this.keys.evicted, lateBeats: this.late };
+  stats(): { keys: number; evicted: number; lateBeats: number; assembly: AssemblyStats; retainedBeats: number; retentionCapped: number } {
+    return {
+      keys: this.keys.size,
+      evicted: this.keys.evicted,
+      lateBeats: this.late,
+      assembly: this.sequenceDetector.assemblyStats(),
+      retainedBeats: this.retention.held,
+      retentionCapped: this.retention.capped,
+    };
   }
 
   // EvidenceSource

@@ -1,6 +1,20 @@
 import type { Beat } from '../model/beat.js';
 
 /**
+ * The beats all reservoirs together may hold (detect.maxRetainedBeats). Rings grow on demand
+ * while there is room; once the budget is spent a ring that has room left stops growing and
+ * overwrites its own oldest beat instead, so the newest evidence keeps flowing and the total
+ * never exceeds the budget (plus nothing: an empty ring drops the beat).
+ */
+export class RetentionBudget {
+  held = 0;
+  /** Pushes that could not grow a ring because the budget was spent (overwrote or dropped). */
+  capped = 0;
+
+  constructor(readonly max: number) {}
+}
+
+/**
  * Fixed-capacity ring of beats (newest overwrite oldest). Holds references only, so pushing a
  * beat costs one array store; memory is capacity x pointer whatever the traffic.
  */
@@ -8,17 +22,20 @@ export class BeatRing {
   readonly capacity: number;
   /** Grows to capacity on demand (a key that sees few beats costs little), then wraps. */
   private readonly items: Beat[] = [];
-  private next = 0;
-  private size = 0;
+  /** Index of the oldest beat; 0 until the ring wraps (only then it stops growing). */
+  private oldest = 0;
   /** Number of beats ever pushed; the sequence number of the next push. */
   private pushed = 0;
 
-  constructor(capacity: number) {
+  constructor(
+    capacity: number,
+    private readonly budget?: RetentionBudget,
+  ) {
     this.capacity = Math.max(1, Math.floor(capacity));
   }
 
   get length(): number {
-    return this.size;
+    return this.items.length;
   }
 
   /** Total pushes so far (monotonic). */
@@ -27,18 +44,29 @@ export class BeatRing {
   }
 
   push(beat: Beat): void {
-    if (this.items.length < this.capacity) this.items.push(beat);
-    else this.items[this.next] = beat;
-    this.next = (this.next + 1) % this.capacity;
-    if (this.size < this.capacity) this.size++;
+    const items = this.items;
+    const budget = this.budget;
+    if (items.length < this.capacity) {
+      if (this.oldest === 0 && (budget === undefined || budget.held < budget.max)) {
+        items.push(beat);
+        if (budget !== undefined) budget.held++;
+        this.pushed++;
+        return;
+      }
+      // Short of capacity only because the budget ran out (now or earlier).
+      budget!.capped++;
+      if (items.length === 0) return;
+    }
+    items[this.oldest] = beat;
+    this.oldest = (this.oldest + 1) % items.length;
     this.pushed++;
   }
 
   /** Beats oldest first. */
   toArray(): Beat[] {
+    const items = this.items;
     const out: Beat[] = [];
-    const start = (this.next - this.size + this.capacity) % this.capacity;
-    for (let i = 0; i < this.size; i++) out.push(this.items[(start + i) % this.capacity]!);
+    for (let i = 0; i < items.length; i++) out.push(items[(this.oldest + i) % items.length]!);
     return out;
   }
 
@@ -47,19 +75,21 @@ export class BeatRing {
    * Returns the sequence number after the last visited beat.
    */
   forEachSince(fromSeq: number, fn: (beat: Beat, seq: number) => boolean | void): number {
-    const oldestSeq = this.pushed - this.size;
+    const items = this.items;
+    const oldestSeq = this.pushed - items.length;
     let seq = fromSeq > oldestSeq ? fromSeq : oldestSeq;
     for (; seq < this.pushed; seq++) {
-      const beat = this.items[seq % this.capacity]!;
+      const beat = items[(this.oldest + seq - oldestSeq) % items.length]!;
       if (fn(beat, seq) === false) return seq;
     }
     return seq;
   }
 
+  /** Forgets every beat (and gives their room back to the budget). */
   clear(): void {
+    if (this.budget !== undefined) this.budget.held -= this.items.length;
     this.items.length = 0;
-    this.next = 0;
-    this.size = 0;
+    this.oldest = 0;
   }
 }
 
@@ -81,11 +111,19 @@ export class HandlerReservoir {
   private tick = 0;
   private promotedSeq = 0;
 
-  constructor(recent = 200, errors = 50, baseline = 200) {
-    this.recent = new BeatRing(recent);
-    this.errors = new BeatRing(errors);
-    this.baseline = new BeatRing(baseline);
-    this.trail = new BeatRing(baseline);
+  constructor(recent = 200, errors = 50, baseline = 200, budget?: RetentionBudget) {
+    this.recent = new BeatRing(recent, budget);
+    this.errors = new BeatRing(errors, budget);
+    this.baseline = new BeatRing(baseline, budget);
+    this.trail = new BeatRing(baseline, budget);
+  }
+
+  /** Drops every beat held (the key was evicted): their room goes back to the budget. */
+  release(): void {
+    this.recent.clear();
+    this.errors.clear();
+    this.baseline.clear();
+    this.trail.clear();
   }
 
   add(beat: Beat, failed: boolean): void {

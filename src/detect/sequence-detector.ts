@@ -104,6 +104,16 @@ interface SequenceState {
 
 const SURGE = '#surge';
 
+export interface AssemblyStats {
+  inflightRuns: number;
+  inflightSpans: number;
+  recentSpans: number;
+  evictedRuns: number;
+  droppedEvictions: number;
+  droppedFullRunSpans: number;
+  droppedLateSpans: number;
+}
+
 /**
  * P(X >= k) for X ~ Poisson(lambda), exact (summed in log space), for any k >= 0 (k is floored).
  */
@@ -195,6 +205,9 @@ export class SequenceDetector {
     }
     this.assembler = new TraceAssembler({
       maxInflightRuns: cfg.maxInflightRuns,
+      maxInflightSpans: cfg.maxInflightSpans,
+      maxRecentSpans: cfg.maxRecentRunSpans,
+      maxPendingEvicted: cfg.maxPendingEvictedRuns,
       runTimeoutMs: cfg.runTimeoutMs,
       rootGraceMs: this.opts.rootGraceMs,
       maxSpansPerRun: this.opts.maxSpansPerRun,
@@ -209,6 +222,20 @@ export class SequenceDetector {
 
   get inflightRuns(): number {
     return this.assembler.inflightCount;
+  }
+
+  /** What trace assembly holds and what it dropped to stay inside its budgets. */
+  assemblyStats(): AssemblyStats {
+    const a = this.assembler;
+    return {
+      inflightRuns: a.inflightCount,
+      inflightSpans: a.inflightSpans,
+      recentSpans: a.recentSpanCount,
+      evictedRuns: a.evicted,
+      droppedEvictions: a.droppedEvictions,
+      droppedFullRunSpans: a.droppedSpans,
+      droppedLateSpans: a.droppedLateSpans,
+    };
   }
 
   observe(beat: Beat): void {

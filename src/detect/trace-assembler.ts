@@ -27,6 +27,8 @@ export interface SequenceRun {
   /** runBeats() of the run as of `beatsAt` spans (recomputed only when spans arrived since). */
   beats?: Beat[];
   beatsAt?: number;
+  /** Stamp of the run's newest entry in the activity queue; -1 once it left the in-flight set. */
+  stamp?: number;
 }
 
 export type RunOutcome = 'complete' | 'incomplete' | 'evicted';
@@ -36,12 +38,18 @@ export interface ClosedRun {
   outcome: RunOutcome;
   sequence: string;
   service: string;
-  /** Handler beats (see the rule above), ordered by start time. */
+  /** Handler beats (see the rule above), ordered by start time; empty for an evicted run. */
   beats: Beat[];
 }
 
 export interface TraceAssemblerOptions {
   maxInflightRuns: number;
+  /** Spans held by all in-flight runs together; the least recently active runs are evicted to stay under it. */
+  maxInflightSpans?: number;
+  /** Evicted runs kept for the next close(); more are counted in droppedEvictions. */
+  maxPendingEvicted?: number;
+  /** Spans held by the recently closed runs together (stragglers included). */
+  maxRecentSpans?: number;
   /** No new span for this long closes a run. */
   runTimeoutMs: number;
   /** Once the root span arrived, wait this long for stragglers from other services. */
@@ -104,25 +112,102 @@ function currentBeats(run: SequenceRun): Beat[] {
   return run.beats;
 }
 
+/**
+ * A FIFO over an array with a moving head: O(1) push and shift, compacted when the consumed
+ * front outgrows the rest (amortised O(1)). Array.shift() is O(n), and so is taking the first
+ * key of a Map whose front entries were deleted (V8 walks the holes), which is what this replaces.
+ */
+class Fifo<T> {
+  items: T[] = [];
+  head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head]!;
+    this.items[this.head++] = undefined as T;
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  /** Keeps the live items only (amortised: call when at least half are dead). */
+  retain(live: (item: T) => boolean): void {
+    const kept: T[] = [];
+    for (let i = this.head; i < this.items.length; i++) if (live(this.items[i]!)) kept.push(this.items[i]!);
+    this.items = kept;
+    this.head = 0;
+  }
+}
+
+/** One activity of a run: the run and its stamp at the time. Older entries of a run are dead. */
+interface Activity {
+  run: SequenceRun;
+  stamp: number;
+}
+
 export class TraceAssembler {
   private readonly inflight = new Map<string, SequenceRun>();
   private readonly recent = new Map<string, ClosedRun>();
-  // Closing order of `recent`, as a ring (deleting a Map's first entry over and over is slow).
-  private readonly recentRing: ClosedRun[] = [];
-  private recentPos = 0;
+  /** Closing order of `recent`. */
+  private readonly recentQueue = new Fifo<ClosedRun>();
+  private recentSpans = 0;
+  /**
+   * In-flight runs, least recently active first. A run that becomes active again is pushed anew
+   * with a higher stamp; its older entries are skipped (and compacted away) later.
+   */
+  private readonly activity = new Fifo<Activity>();
+  private stampClock = 0;
   /** Trace of the latest span: already the most recently active run, no re-insert needed. */
   private lastTrace = '';
+  private lastRun: SequenceRun | undefined;
   private readonly maxSpans: number;
   private readonly maxRecent: number;
-  /** Runs pushed out of the in-flight set before they closed. */
+  private readonly maxInflightSpans: number;
+  private readonly maxPendingEvicted: number;
+  private readonly maxRecentSpans: number;
+  /** Spans held by in-flight runs. */
+  inflightSpans = 0;
+  /** Runs pushed out of the in-flight set before they closed (over maxInflightRuns or maxInflightSpans). */
   evicted = 0;
   /** Spans dropped because their run was full. */
   droppedSpans = 0;
-  private readonly pendingEvicted: ClosedRun[] = [];
+  /** Evicted runs not kept for close() because maxPendingEvicted were already waiting. */
+  droppedEvictions = 0;
+  /** Late spans of closed runs not kept because the recent runs held maxRecentSpans. */
+  droppedLateSpans = 0;
+  /** Activity entries looked at to find the run to evict (stays ~1 per eviction). */
+  evictionVisits = 0;
+  private pendingEvicted: ClosedRun[] = [];
 
   constructor(private readonly opts: TraceAssemblerOptions) {
     this.maxSpans = opts.maxSpansPerRun ?? 256;
     this.maxRecent = opts.recentRuns ?? 2048;
+    this.maxInflightSpans = opts.maxInflightSpans ?? Infinity;
+    this.maxPendingEvicted = opts.maxPendingEvicted ?? 1024;
+    this.maxRecentSpans = opts.maxRecentSpans ?? Infinity;
+  }
+
+  get pendingEvictedCount(): number {
+    return this.pendingEvicted.length;
+  }
+
+  get recentSpanCount(): number {
+    return this.recentSpans;
+  }
+
+  /** Entries in the activity queue, dead ones included (bounded by 2 x in-flight runs + 1024). */
+  get activityEntries(): number {
+    return this.activity.size;
   }
 
   get inflightCount(): number {
@@ -131,30 +216,33 @@ export class TraceAssembler {
 
   observe(span: Beat): void {
     const end = span.startMs + span.durationMs;
-    let run = this.inflight.get(span.traceId);
+    // The spans of one run mostly arrive back to back: only the first of them looks it up.
+    let run = span.traceId === this.lastTrace ? this.lastRun : this.inflight.get(span.traceId);
     if (run === undefined) {
       const late = this.recent.get(span.traceId);
       if (late !== undefined) {
         // A straggler after its run closed: keep it for diagnosis, the verdict is already made.
-        if (late.run.spans.length < this.maxSpans) late.run.spans.push(span);
+        if (late.run.spans.length < this.maxSpans && this.recentSpans < this.maxRecentSpans) {
+          late.run.spans.push(span);
+          this.recentSpans++;
+        } else this.droppedLateSpans++;
         return;
       }
-      run = { traceId: span.traceId, spans: [], root: undefined, sequence: '', lastActivityMs: end, firstStartMs: span.startMs, droppedSpans: 0 };
+      run = { traceId: span.traceId, spans: [], root: undefined, sequence: '', lastActivityMs: end, firstStartMs: span.startMs, droppedSpans: 0, stamp: 0 };
       if (this.inflight.size >= this.opts.maxInflightRuns) this.evictOldest();
       this.inflight.set(span.traceId, run);
-    } else if (span.traceId !== this.lastTrace) {
-      // Re-insert so Map order is least-recently-active first; eviction takes the front. The
-      // spans of one run mostly arrive back to back: only the first of them moves it.
-      this.inflight.delete(span.traceId);
-      this.inflight.set(span.traceId, run);
-    }
+      this.touch(run);
+    } else if (span.traceId !== this.lastTrace) this.touch(run);
     this.lastTrace = span.traceId;
+    this.lastRun = run;
     if (span.parentSpanId === '') run.root = span;
     // An explicit beat.sequence wins over the root span name, whichever arrives first.
     if (span.sequence !== '' && (run.sequence === '' || run.sequence === run.root?.spanName)) run.sequence = span.sequence;
     else if (run.sequence === '' && span.parentSpanId === '') run.sequence = span.spanName;
-    if (run.spans.length < this.maxSpans) run.spans.push(span);
-    else {
+    if (run.spans.length < this.maxSpans) {
+      run.spans.push(span);
+      if (++this.inflightSpans > this.maxInflightSpans) this.evictOldest();
+    } else {
       run.droppedSpans++;
       this.droppedSpans++;
     }
@@ -162,26 +250,48 @@ export class TraceAssembler {
     if (span.startMs < run.firstStartMs) run.firstStartMs = span.startMs;
   }
 
+  /** Marks the run most recently active: a new activity entry, older ones become dead. */
+  private touch(run: SequenceRun): void {
+    const stamp = ++this.stampClock;
+    run.stamp = stamp;
+    this.activity.push({ run, stamp });
+    // Dead entries pile up when runs are touched again and again with no eviction to consume
+    // them: compact once they are more than half of the queue (amortised O(1) per touch).
+    if (this.activity.size > 2 * this.inflight.size + 1024) this.activity.retain((a) => a.run.stamp === a.stamp);
+  }
+
   private evictOldest(): void {
-    const oldest = this.inflight.keys().next();
-    if (oldest.done) return;
-    const run = this.inflight.get(oldest.value)!;
-    this.inflight.delete(oldest.value);
-    this.evicted++;
-    this.pendingEvicted.push(this.finish(run, 'evicted'));
+    for (let a = this.activity.shift(); a !== undefined; a = this.activity.shift()) {
+      this.evictionVisits++;
+      if (a.run.stamp !== a.stamp) continue;
+      const run = a.run;
+      this.inflight.delete(run.traceId);
+      this.evicted++;
+      const closed = this.finish(run, 'evicted');
+      if (this.pendingEvicted.length < this.maxPendingEvicted) this.pendingEvicted.push(closed);
+      else this.droppedEvictions++;
+      return;
+    }
   }
 
   private finish(run: SequenceRun, outcome: RunOutcome): ClosedRun {
-    const closed: ClosedRun = { run, outcome, sequence: run.sequence, service: runService(run), beats: currentBeats(run) };
+    run.stamp = -1;
+    if (run === this.lastRun) {
+      this.lastRun = undefined;
+      this.lastTrace = '';
+    }
+    this.inflightSpans -= run.spans.length;
+    // An evicted run is counted, never judged: its beats are not worth sorting out.
+    const closed: ClosedRun = { run, outcome, sequence: run.sequence, service: runService(run), beats: outcome === 'evicted' ? [] : currentBeats(run) };
     run.beats = undefined;
     this.recent.set(run.traceId, closed);
-    if (this.recentRing.length < this.maxRecent) this.recentRing.push(closed);
-    else {
-      const old = this.recentRing[this.recentPos]!;
+    this.recentQueue.push(closed);
+    this.recentSpans += run.spans.length;
+    while (this.recentQueue.size > this.maxRecent || (this.recentSpans > this.maxRecentSpans && this.recentQueue.size > 1)) {
+      const old = this.recentQueue.shift()!;
       // The same trace may have closed again since (a run re-opened by late spans).
       if (this.recent.get(old.run.traceId) === old) this.recent.delete(old.run.traceId);
-      this.recentRing[this.recentPos] = closed;
-      this.recentPos = (this.recentPos + 1) % this.maxRecent;
+      this.recentSpans -= old.run.spans.length;
     }
     return closed;
   }
@@ -193,7 +303,8 @@ export class TraceAssembler {
    * previous call are returned too, with outcome 'evicted'.
    */
   close(nowMs: number, satisfied?: RunSatisfied, reachedEnd?: RunReachedEnd): ClosedRun[] {
-    const out = this.pendingEvicted.splice(0);
+    const out = this.pendingEvicted;
+    this.pendingEvicted = [];
     for (const run of this.inflight.values()) {
       const idle = nowMs - run.lastActivityMs;
       let outcome: RunOutcome | undefined;

@@ -1,43 +1,61 @@
 /**
- * OTLP receiver benchmark. Each target (the sidecar's HTTP and gRPC receivers, a no-op node:http
- * receiver, a no-op grpc-js receiver and a grpc-js receiver decoding with protobufjs) runs in a
- * child process of its own; a load generator in another child sends pre-encoded requests of
- * realistic beat spans. CPU time is measured inside the target only.
+ * End-to-end OTLP benchmark of what ships: `self-healing serve` (the compiled CLI, default
+ * configuration, ports 0 on loopback, store in a temp dir) fed distinct, realistic traffic
+ * (test/bench/otlp/traffic.ts: fresh trace ids, current timestamps, 4 services, sequence runs
+ * with parent/child spans, ~2 % failing spans, `--keys` handler keys), beside a no-op node:http
+ * and a no-op grpc-js receiver in the same run.
  *
- *   npx tsx test/bench/otlp-bench.ts [--seconds 5] [--warmup 1] [--concurrency 8] [--spans 512]
- *                                     [--rounds 3] [--targets sidecar-http,noop-http,...]
+ *   npm run bench                  # build, then the compiled bench
+ *   node dist/test/bench/otlp-bench.js [--seconds 5] [--warmup 2] [--rounds 3] [--concurrency 8]
+ *        [--spans 512] [--keys 28] [--targets serve-http-protobuf,serve-grpc,...]
+ *   node dist/test/bench/otlp-bench.js --soak 600 [--keys 10000]   # RSS over time, HTTP protobuf
+ *   node dist/test/bench/otlp-bench.js --targets serve-http-protobuf --cpu-prof-dir /tmp/prof   # profile serve
+ *   node dist/test/bench/otlp-bench.js --serve-node-args "--max-old-space-size=256"          # as the image runs it
  *
- * Targets are measured in rounds (every target once per round, in turn) and each figure is the
- * median over the rounds: one run of a target swings by up to 1.5x on a shared 2-core machine,
- * and interleaving spreads slow spells over all targets instead of one.
- * `sidecar-grpc-h2default` (not run by default) is the gRPC receiver with the HTTP/2 default
- * windows (receive.grpc.flowControlWindow 65535), to show what the flow-control tuning buys;
- * `noop-grpc-tuned` (not run by default) is the no-op grpc-js receiver with the sidecar's windows.
+ * Figures per target: spans per CPU-second of the receiving process (user + system of every
+ * thread, from /proc/<pid>/stat over the measured window), peak RSS (/proc/<pid>/status, sampled
+ * every 250 ms), and for `serve` the event-loop delay percentiles of the sidecar itself (its
+ * /metrics nodejs_eventloop_lag_* gauges: prom-client's monitorEventLoopDelay histogram, reset by
+ * the scrape at the start of the window and read by the one at its end) and the slowest /healthz
+ * answer seen by a poll every 200 ms. Each round runs every target once, in turn, each in a fresh
+ * process; a figure is the median over rounds (a shared 2-core machine swings a single run by
+ * up to 1.5x; interleaving spreads slow spells over all targets).
+ *
+ * OTLP logs: add a target here once /v1/logs exists (protocol 'http-logs' in load.ts, a log
+ * template in traffic.ts); nothing else in the harness depends on the signal.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { quantile } from '../../src/detect/stats.js';
-import { decodeTraceRequestProto } from '../../src/receive/otlp-proto.js';
-import { beatSpans, encodeTraceRequest } from './otlp/encode-request.js';
 import type { LoadJob, LoadResult } from './otlp/load.js';
-import type { TargetFigures, TargetKind } from './otlp/target.js';
+import { httpGet, procCpuSeconds, procRssMiB, startServe, type ServeProcess, type ServeScrape } from './otlp/serve-process.js';
+import { DEFAULT_TRAFFIC, type TrafficOptions } from './otlp/traffic.js';
 
-const ALL_TARGETS: TargetKind[] = ['sidecar-http', 'noop-http', 'sidecar-grpc', 'noop-grpc', 'protobufjs-grpc'];
+type Target = 'serve-http-protobuf' | 'serve-http-json' | 'serve-grpc' | 'noop-http' | 'noop-grpc';
+const ALL_TARGETS: Target[] = ['serve-http-protobuf', 'serve-grpc', 'serve-http-json', 'noop-http', 'noop-grpc'];
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : (process.argv[i + 1] ?? fallback);
 }
 
+const soakSeconds = Number(flag('soak', '0'));
+/** Writes a V8 CPU profile of every serve process into this directory (node --cpu-prof). */
+const cpuProfDir = flag('cpu-prof-dir', '');
+/** Node flags for serve, e.g. the image's "--max-old-space-size=256" (deploy/Dockerfile NODE_OPTIONS). */
+const serveNodeArgs = flag('serve-node-args', '').split(' ').filter((a) => a !== '');
 const seconds = Number(flag('seconds', '5'));
-const warmupSeconds = Number(flag('warmup', '1'));
+const warmupSeconds = Number(flag('warmup', '2'));
 const concurrency = Number(flag('concurrency', '8'));
-const spansPerRequest = Number(flag('spans', '512'));
 const rounds = Math.max(1, Number(flag('rounds', '3')));
-const targets = flag('targets', ALL_TARGETS.join(',')).split(',') as TargetKind[];
+const targets = flag('targets', ALL_TARGETS.join(',')).split(',') as Target[];
+const traffic: TrafficOptions = {
+  ...DEFAULT_TRAFFIC,
+  spansPerRequest: Number(flag('spans', String(DEFAULT_TRAFFIC.spansPerRequest))),
+  keys: Number(flag('keys', soakSeconds > 0 ? '10000' : String(DEFAULT_TRAFFIC.keys))),
+};
 
-// Run as .ts under tsx or as compiled .js under dist/: children follow the same form.
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const execArgv = ext === '.ts' ? ['--import', 'tsx'] : [];
 const script = (name: string): string => fileURLToPath(new URL(`./otlp/${name}${ext}`, import.meta.url));
@@ -62,124 +80,230 @@ const isType =
   (m: unknown): m is T =>
     typeof m === 'object' && m !== null && (m as { type?: string }).type === type;
 
-interface Row {
-  target: TargetKind;
-  figures: TargetFigures;
-  load: LoadResult;
+/** A running receiver: its pid, how many spans it has taken, and how to stop it. */
+interface Running {
+  pid: number;
+  port: number;
+  spans(): Promise<number>;
+  serve?: ServeProcess;
+  stop(): Promise<void>;
 }
 
-/** One target's rounds folded into one row: median CPU and wall rates, summed errors. */
-interface Summary {
-  target: TargetKind;
-  /** Median CPU-seconds per million spans, and the smallest and largest round. */
-  cpuPerM: number;
-  cpuPerMRange: [number, number];
-  spansPerSecond: number;
-  requests: number;
-  errors: number;
-  firstError: string | undefined;
-}
-
-function summarise(target: TargetKind, runs: Row[]): Summary {
-  const cpu = runs.map((r) => (r.figures.cpuSeconds / r.figures.spans) * 1e6);
+async function startTarget(target: Target): Promise<Running> {
+  if (target.startsWith('serve-')) {
+    const serve = await startServe([...serveNodeArgs, ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])]);
+    return {
+      pid: serve.pid,
+      port: target === 'serve-grpc' ? serve.grpcPort : serve.httpPort,
+      spans: async () => (await serve.scrape()).spansReceived,
+      serve,
+      stop: () => serve.stop(),
+    };
+  }
+  const child = fork(script('target'), [target, String(traffic.spansPerRequest)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { port } = await nextMessage(child, isType<{ type: 'ready'; port: number }>('ready'));
   return {
-    target,
-    cpuPerM: quantile(cpu, 0.5),
-    cpuPerMRange: [Math.min(...cpu), Math.max(...cpu)],
-    spansPerSecond: quantile(runs.map((r) => r.figures.spans / r.figures.wallSeconds), 0.5),
-    requests: runs.reduce((a, r) => a + r.figures.requests, 0),
-    errors: runs.reduce((a, r) => a + r.load.errors, 0),
-    firstError: runs.find((r) => r.load.firstError)?.load.firstError,
+    pid: child.pid!,
+    port,
+    async spans() {
+      const reply = nextMessage(child, isType<{ type: 'count'; spans: number }>('count'));
+      child.send('count');
+      return (await reply).spans;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.send('exit');
+        setTimeout(() => child.kill(), 2000).unref();
+      }),
   };
 }
 
-async function measure(target: TargetKind): Promise<Row> {
-  const t = fork(script('target'), [target, String(spansPerRequest)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+interface Row {
+  spans: number;
+  cpuSeconds: number;
+  wallSeconds: number;
+  peakRssMiB: number;
+  loop?: ServeScrape;
+  healthzMaxMs?: number;
+  load: LoadResult;
+}
+
+/** Samples RSS and (for serve) /healthz latency until stopped. */
+function sampler(run: Running): { stop(): { peakRssMiB: number; healthzMaxMs?: number } } {
+  let peak = procRssMiB(run.pid);
+  const rss = setInterval(() => {
+    try {
+      peak = Math.max(peak, procRssMiB(run.pid));
+    } catch {
+      // The process ended; the load reports the errors.
+    }
+  }, 250);
+  let healthzMax = 0;
+  let polling = true;
+  const poll = async (): Promise<void> => {
+    while (polling && run.serve) {
+      const t0 = performance.now();
+      await httpGet(`${run.serve.adminUrl}/healthz`, 30_000).catch(() => undefined);
+      healthzMax = Math.max(healthzMax, performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  void poll();
+  return {
+    stop() {
+      clearInterval(rss);
+      polling = false;
+      return run.serve ? { peakRssMiB: peak, healthzMaxMs: healthzMax } : { peakRssMiB: peak };
+    },
+  };
+}
+
+async function measure(target: Target): Promise<Row> {
+  const run = await startTarget(target);
   try {
-    const { port } = await nextMessage(t, isType<{ type: 'ready'; port: number }>('ready'));
+    const protocol: LoadJob['protocol'] = target === 'serve-http-json' ? 'http-json' : target.endsWith('grpc') ? 'grpc' : 'http';
     const load = fork(script('load'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     try {
+      let begun: Promise<{ cpu: number; spans: number; at: number; sampling: ReturnType<typeof sampler> }> | undefined;
       load.on('message', (m) => {
-        if (m === 'begin') t.send('begin');
+        if (m !== 'begin') return;
+        begun = (async () => {
+          // For serve, run.spans() is a /metrics scrape: it also resets the event-loop histogram.
+          return { cpu: procCpuSeconds(run.pid), spans: await run.spans(), at: performance.now(), sampling: sampler(run) };
+        })();
       });
-      const job: LoadJob = { protocol: target.endsWith('http') ? 'http' : 'grpc', port, warmupSeconds, seconds, concurrency, spansPerRequest };
+      const job: LoadJob = { protocol, port: run.port, warmupSeconds, seconds, concurrency, spansPerRequest: traffic.spansPerRequest, traffic };
       load.send(job);
       const { result } = await nextMessage(load, isType<{ type: 'done'; result: LoadResult }>('done'));
-      t.send('end');
-      const { figures } = await nextMessage(t, isType<{ type: 'figures'; figures: TargetFigures }>('figures'));
-      return { target, figures, load: result };
+      if (!begun) throw new Error(`${target}: the load never began`);
+      const b = await begun;
+      const cpu = procCpuSeconds(run.pid) - b.cpu;
+      const wall = (performance.now() - b.at) / 1000;
+      // One scrape for serve: each scrape resets the event-loop histogram.
+      const loop = run.serve ? await run.serve.scrape() : undefined;
+      const spans = (loop ? loop.spansReceived : await run.spans()) - b.spans;
+      const sampled = b.sampling.stop();
+      return { spans, cpuSeconds: cpu, wallSeconds: wall, ...sampled, ...(loop ? { loop } : {}), load: result };
     } finally {
       load.kill();
     }
   } finally {
-    t.send('exit');
-    setTimeout(() => t.kill(), 2000).unref();
+    await run.stop();
   }
-}
-
-/** CPU-seconds per million spans for decoding the load generator's bodies, in this process, no server. */
-function decodeOnly(durationSeconds: number): number {
-  const bodies = [1, 2, 3, 4].map((seed) => encodeTraceRequest([beatSpans(spansPerRequest, seed, `service-${seed}`)]));
-  const opts = { maxAttributesPerSpan: 1024 };
-  for (let i = 0; i < 100; i++) decodeTraceRequestProto(bodies[i % 4]!, opts);
-  const start = process.cpuUsage();
-  const end = Date.now() + durationSeconds * 1000;
-  let spans = 0;
-  for (let i = 0; Date.now() < end; i++) spans += decodeTraceRequestProto(bodies[i % 4]!, opts).spans;
-  const cpu = process.cpuUsage(start);
-  return ((cpu.user + cpu.system) / 1e6 / spans) * 1e6;
 }
 
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const median = (xs: number[]): number => quantile(xs, 0.5);
 
-async function main(): Promise<void> {
-  console.log(
-    `OTLP receivers: ${spansPerRequest} spans/request, ${concurrency} concurrent, ${warmupSeconds}s warm-up + ${seconds}s per target; ` +
-      `${rounds} round(s), medians; ${availableParallelism()} x ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`,
-  );
-  const runs = new Map<TargetKind, Row[]>(targets.map((t) => [t, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (const target of targets) runs.get(target)!.push(await measure(target));
-  }
-  const rows = targets.map((t) => summarise(t, runs.get(t)!));
-
-  const decodeCpuPerM = decodeOnly(Math.min(seconds, 3));
-  const perCpu = (r: Summary): number => 1e6 / r.cpuPerM;
-  const cpuPerM = (r: Summary): number => r.cpuPerM;
-  console.log('');
-  console.log('| target | spans/s | CPU-s per M spans (min-max) | spans per CPU-s | requests | errors |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  for (const r of rows) {
-    const [lo, hi] = r.cpuPerMRange;
-    console.log(
-      `| ${r.target} | ${fmt(r.spansPerSecond)} | ${fmt(r.cpuPerM, 3)} (${fmt(lo, 3)}-${fmt(hi, 3)}) | ${fmt(perCpu(r))} | ${fmt(r.requests)} | ${r.errors}${r.firstError ? ` (${r.firstError})` : ''} |`,
-    );
-  }
-  console.log(`| (decode only, same bodies, no server) | | ${fmt(decodeCpuPerM, 3)} | ${fmt(1e6 / decodeCpuPerM)} | | |`);
-  const get = (t: TargetKind): Summary | undefined => rows.find((r) => r.target === t);
-  const ratio = (a: TargetKind, b: TargetKind, label: string): void => {
-    const ra = get(a);
-    const rb = get(b);
-    if (ra && rb) console.log(`${label}: ${((perCpu(ra) / perCpu(rb)) * 100).toFixed(1)} % (spans per CPU-second)`);
-  };
-  console.log('');
-  ratio('sidecar-grpc', 'noop-grpc', 'sidecar gRPC vs no-op grpc-js');
-  ratio('sidecar-grpc-h2default', 'noop-grpc', 'sidecar gRPC with HTTP/2 default windows vs no-op grpc-js');
-  ratio('sidecar-grpc', 'noop-grpc-tuned', 'sidecar gRPC vs no-op grpc-js with the same HTTP/2 windows');
-  ratio('sidecar-http', 'noop-http', 'sidecar HTTP vs no-op node:http');
-  ratio('sidecar-grpc', 'protobufjs-grpc', 'sidecar gRPC vs grpc-js + protobufjs decode');
-  for (const t of ['sidecar-http', 'sidecar-grpc'] as const) {
-    const r = get(t);
-    if (r) console.log(`${t} CPU-s per M spans outside the decoder: ${fmt(cpuPerM(r) - decodeCpuPerM, 3)}`);
-  }
-  const http = get('sidecar-http');
-  if (http) console.log(`HTTP protobuf target >= 1,000,000 spans per CPU-second: ${perCpu(http) >= 1e6 ? 'met' : 'NOT met'} (${fmt(perCpu(http))})`);
-  const g = get('sidecar-grpc');
-  const n = get('noop-grpc');
-  if (g && n) console.log(`gRPC target >= 70 % of no-op grpc-js: ${perCpu(g) / perCpu(n) >= 0.7 ? 'met' : 'NOT met'}`);
+function header(): string {
+  return `${availableParallelism()} x ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}, node ${process.version}`;
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+async function bench(): Promise<void> {
+  console.log(
+    `END TO END: self-healing serve (default config) vs no-op receivers; ${traffic.spansPerRequest} spans/request, ${traffic.keys} handler keys over ${traffic.services} services, ` +
+      `${concurrency} concurrent, ${warmupSeconds}s warm-up + ${seconds}s per target, ${rounds} interleaved round(s), medians; ${header()}`,
+  );
+  const runs = new Map<Target, Row[]>(targets.map((t) => [t, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const target of targets) {
+      const row = await measure(target);
+      runs.get(target)!.push(row);
+      console.log(
+        `  round ${round + 1} ${target}: ${fmt(row.spans / row.cpuSeconds)} spans/CPU-s, ${fmt(row.spans / row.wallSeconds)} spans/s, peak RSS ${fmt(row.peakRssMiB)} MiB` +
+          (row.loop ? `, loop p99 ${fmt(row.loop.loopP99Ms, 1)} ms, healthz max ${fmt(row.healthzMaxMs ?? 0)} ms` : '') +
+          (row.load.errors ? `, ${row.load.errors} errors (${row.load.firstError})` : ''),
+      );
+    }
+  }
+  const perCpu = new Map<Target, number>();
+  console.log('');
+  console.log('| target | spans per CPU-s (min-max) | spans/s | peak RSS MiB | loop delay p50 / p99 / max ms | /healthz max ms | errors |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const t of targets) {
+    const rows = runs.get(t)!;
+    const rates = rows.map((r) => r.spans / r.cpuSeconds);
+    perCpu.set(t, median(rates));
+    const loop = rows.every((r) => r.loop)
+      ? `${fmt(median(rows.map((r) => r.loop!.loopP50Ms)), 1)} / ${fmt(median(rows.map((r) => r.loop!.loopP99Ms)), 1)} / ${fmt(median(rows.map((r) => r.loop!.loopMaxMs)), 1)}`
+      : '';
+    const healthz = rows.every((r) => r.healthzMaxMs !== undefined) ? fmt(median(rows.map((r) => r.healthzMaxMs!))) : '';
+    const errors = rows.reduce((a, r) => a + r.load.errors, 0);
+    console.log(
+      `| ${t} | ${fmt(median(rates))} (${fmt(Math.min(...rates))}-${fmt(Math.max(...rates))}) | ${fmt(median(rows.map((r) => r.spans / r.wallSeconds)))} | ${fmt(median(rows.map((r) => r.peakRssMiB)))} | ${loop} | ${healthz} | ${errors} |`,
+    );
+  }
+  console.log('');
+  const ratio = (a: Target, b: Target, label: string): void => {
+    const ra = perCpu.get(a);
+    const rb = perCpu.get(b);
+    if (ra && rb) console.log(`${label}: ${((ra / rb) * 100).toFixed(1)} % (spans per CPU-second)`);
+  };
+  ratio('serve-http-protobuf', 'noop-http', 'serve OTLP/HTTP protobuf vs no-op node:http');
+  ratio('serve-http-json', 'noop-http', 'serve OTLP/HTTP JSON vs no-op node:http');
+  ratio('serve-grpc', 'noop-grpc', 'serve gRPC vs no-op grpc-js');
+  const http = perCpu.get('serve-http-protobuf');
+  if (http) console.log(`target >= 1,000,000 spans per CPU-second on OTLP/HTTP protobuf: ${http >= 1e6 ? 'met' : 'NOT met'} (${fmt(http)})`);
+  const g = perCpu.get('serve-grpc');
+  const n = perCpu.get('noop-grpc');
+  if (g && n) console.log(`target gRPC >= 70 % of no-op grpc-js: ${g / n >= 0.7 ? 'met' : 'NOT met'}`);
+  const dropped = runs.get('serve-http-protobuf')?.at(-1)?.loop?.dropped;
+  if (dropped && Object.keys(dropped).length > 0) console.log(`budget counters after the last serve-http-protobuf round: ${JSON.stringify(dropped)}`);
+}
+
+/** One serve process under HTTP protobuf load for `soakSeconds`, RSS printed every 10 s. */
+async function soak(): Promise<void> {
+  console.log(
+    `SOAK: self-healing serve (default config), OTLP/HTTP protobuf, ${traffic.keys} handler keys over ${traffic.services} services, ${concurrency} concurrent, ${soakSeconds}s; ${header()}`,
+  );
+  const run = await startTarget('serve-http-protobuf');
+  const load = fork(script('load'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const samples: Array<{ t: number; rss: number }> = [];
+  try {
+    const job: LoadJob = { protocol: 'http', port: run.port, warmupSeconds: 0, seconds: soakSeconds, concurrency, spansPerRequest: traffic.spansPerRequest, traffic };
+    load.send(job);
+    const done = nextMessage(load, isType<{ type: 'done'; result: LoadResult }>('done'));
+    const t0 = performance.now();
+    let cpu = procCpuSeconds(run.pid);
+    let spans = 0;
+    let peak = 0;
+    console.log('| s | spans (total) | spans per CPU-s (last 10 s) | RSS MiB | heap used MiB | loop p99 ms | keys | budget counters |');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---|');
+    const tick = async (): Promise<void> => {
+      const s = await run.serve!.scrape();
+      const c = procCpuSeconds(run.pid);
+      const rss = procRssMiB(run.pid);
+      peak = Math.max(peak, rss);
+      const t = (performance.now() - t0) / 1000;
+      samples.push({ t, rss });
+      const keys = /^self_healing_detect_keys (\S+)$/m.exec(s.text)?.[1] ?? '?';
+      console.log(
+        `| ${fmt(t)} | ${fmt(s.spansReceived)} | ${fmt((s.spansReceived - spans) / Math.max(1e-9, c - cpu))} | ${fmt(rss)} | ${fmt(s.heapUsedMiB)} | ${fmt(s.loopP99Ms, 1)} | ${keys} | ${JSON.stringify(s.dropped)} |`,
+      );
+      cpu = c;
+      spans = s.spansReceived;
+    };
+    const timer = setInterval(() => void tick(), 10_000);
+    const { result } = await done;
+    clearInterval(timer);
+    await tick();
+    const late = samples.filter((s) => s.t >= soakSeconds / 2).map((s) => s.rss);
+    console.log('');
+    console.log(`peak RSS ${fmt(peak)} MiB; second half RSS ${fmt(Math.min(...late))}-${fmt(Math.max(...late))} MiB; load errors ${result.errors}${result.firstError ? ` (${result.firstError})` : ''}`);
+    console.log(`target RSS <= 300 MiB: ${peak <= 300 ? 'met' : 'NOT met'} over ${soakSeconds}s`);
+  } finally {
+    load.kill();
+    await run.stop();
+  }
+}
+
+(soakSeconds > 0 ? soak() : bench()).then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BeatRing, HandlerReservoir } from '../../src/detect/reservoir.js';
+import { BeatRing, HandlerReservoir, RetentionBudget } from '../../src/detect/reservoir.js';
 import { makeBeat } from './beat-factory.js';
 
 describe('BeatRing', () => {
@@ -44,3 +44,41 @@ describe('HandlerReservoir', () => {
     expect(r.baseline.toArray().map((b) => b.startMs)).toEqual([29, 39, 49, 59, 69, 79, 89, 99]);
   });
 });
+
+describe('RetentionBudget', () => {
+  const beat = (t: number) => makeBeat({ startMs: t, durationMs: 1 });
+
+  it('holds at most its budget over all reservoirs, counts what it capped, and keeps each ring newest-first', () => {
+    const budget = new RetentionBudget(50);
+    const reservoirs = Array.from({ length: 20 }, () => new HandlerReservoir(200, 50, 200, budget));
+    for (let t = 0; t < 1000; t++) for (const r of reservoirs) r.add(beat(t), t % 10 === 0);
+    const held = reservoirs.reduce((n, r) => n + r.recent.length + r.errors.length, 0);
+    expect(budget.held).toBeLessThanOrEqual(50);
+    expect(held).toBeLessThanOrEqual(50);
+    expect(budget.capped).toBeGreaterThan(0);
+    // A ring stopped by the budget still shows the newest beats, oldest first.
+    const recent = reservoirs[0]!.recent.toArray().map((b) => b.startMs);
+    expect(recent.length).toBeGreaterThan(0);
+    expect(recent.at(-1)).toBe(999);
+    expect(recent).toEqual([...recent].sort((a, b) => a - b));
+  });
+
+  it('gives the room of a released reservoir back, and an empty ring drops when nothing is left', () => {
+    const budget = new RetentionBudget(3);
+    const a = new BeatRing(10, budget);
+    for (let t = 0; t < 5; t++) a.push(beat(t));
+    expect(a.toArray().map((b) => b.startMs)).toEqual([2, 3, 4]);
+    const b = new BeatRing(10, budget);
+    b.push(beat(9));
+    expect(b.length).toBe(0);
+    expect(budget.capped).toBe(3); // two overwrites in a (short of its capacity), one drop in b
+    a.clear();
+    expect(budget.held).toBe(0);
+    b.push(beat(10));
+    expect(b.toArray().map((x) => x.startMs)).toEqual([10]);
+    const visited: number[] = [];
+    a.forEachSince(0, (x) => void visited.push(x.startMs));
+    expect(visited).toEqual([]);
+  });
+});
+

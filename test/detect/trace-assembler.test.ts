@@ -132,4 +132,75 @@ describe('runBeats', () => {
     const run = { traceId: 't', spans: [single], root: single, sequence: '', lastActivityMs: 0, firstStartMs: 0, droppedSpans: 0 };
     expect(runBeats(run).map((b) => b.handler)).toEqual(['only']);
   });
+
+  describe('budgets', () => {
+    const child = (traceId: string, n: number, startMs = 0) => makeBeat({ traceId, spanId: `${traceId}-${n}`, parentSpanId: `${traceId}-r`, sequence: 's', beatNumber: n, startMs });
+
+    it('evicts with a flat cost per eviction however many runs are in flight', () => {
+      // Per eviction, the activity entries looked at: the old Map front walked the deleted holes.
+      const visitsPerEviction = (inflight: number): number => {
+        const a = new TraceAssembler({ ...opts, maxInflightRuns: inflight });
+        // Runs that become active again leave dead entries behind, the worst case for a queue.
+        for (let t = 0; t < inflight; t++) a.observe(child(`t${t}`, 1));
+        for (let t = 0; t < inflight; t++) a.observe(child(`t${t}`, 2));
+        const before = a.evictionVisits;
+        for (let t = 0; t < 2 * inflight; t++) a.observe(child(`n${t}`, 1));
+        expect(a.evicted).toBe(2 * inflight);
+        expect(a.inflightCount).toBe(inflight);
+        return (a.evictionVisits - before) / a.evicted;
+      };
+      const small = visitsPerEviction(1_000);
+      const large = visitsPerEviction(20_000);
+      expect(small).toBeLessThanOrEqual(2);
+      expect(large).toBeLessThanOrEqual(2);
+    });
+
+    it('keeps the activity queue bounded when runs become active again and again without evictions', () => {
+      const a = new TraceAssembler({ ...opts, maxInflightRuns: 10 });
+      for (let i = 0; i < 20_000; i++) a.observe(child(i % 2 === 0 ? 'x' : 'y', i));
+      expect(a.evicted).toBe(0);
+      expect(a.activityEntries).toBeLessThanOrEqual(2 * 2 + 1024 + 1);
+      // Order survives compaction: y was active last, so a new run beyond the limit pushes x out.
+      const b = new TraceAssembler({ ...opts, maxInflightRuns: 2 });
+      for (let i = 0; i < 5_000; i++) b.observe(child(i % 2 === 0 ? 'x' : 'y', i));
+      b.observe(child('z', 1));
+      expect(b.close(0).map((c) => c.run.traceId)).toEqual(['x']);
+    });
+
+    it('evicts the oldest runs to keep in-flight spans within maxInflightSpans', () => {
+      const a = new TraceAssembler({ ...opts, maxInflightRuns: 1_000, maxInflightSpans: 10 });
+      for (let t = 0; t < 6; t++) for (let n = 1; n <= 3; n++) a.observe(child(`t${t}`, n));
+      expect(a.inflightSpans).toBeLessThanOrEqual(10);
+      expect(a.evicted).toBe(3);
+      const closed = a.close(0);
+      expect(closed.map((c) => c.run.traceId)).toEqual(['t0', 't1', 't2']);
+      expect(closed.every((c) => c.outcome === 'evicted')).toBe(true);
+      expect(a.inflightSpans).toBe(9);
+    });
+
+    it('queues at most maxPendingEvicted evicted runs and counts the rest', () => {
+      const a = new TraceAssembler({ ...opts, maxInflightRuns: 2, maxPendingEvicted: 5 });
+      for (let t = 0; t < 100; t++) a.observe(child(`t${t}`, 1));
+      expect(a.evicted).toBe(98);
+      expect(a.pendingEvictedCount).toBe(5);
+      expect(a.droppedEvictions).toBe(93);
+      expect(a.close(0).filter((c) => c.outcome === 'evicted')).toHaveLength(5);
+      expect(a.pendingEvictedCount).toBe(0);
+    });
+
+    it('keeps the recently closed runs within maxRecentSpans and counts late spans beyond it', () => {
+      const a = new TraceAssembler({ ...opts, maxRecentSpans: 8 });
+      for (let t = 0; t < 5; t++) for (let n = 1; n <= 3; n++) a.observe(child(`t${t}`, n));
+      expect(a.close(60_000)).toHaveLength(5);
+      expect(a.recentSpanCount).toBeLessThanOrEqual(8);
+      // The oldest closed runs were forgotten; the newest two are still there.
+      expect(a.traceBeats('t0')).toBeUndefined();
+      expect(a.traceBeats('t4')).toHaveLength(3);
+      a.observe(child('t4', 4));
+      a.observe(child('t4', 5));
+      a.observe(child('t4', 6));
+      expect(a.recentSpanCount).toBe(8);
+      expect(a.droppedLateSpans).toBe(1);
+    });
+  });
 });

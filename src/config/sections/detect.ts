@@ -53,7 +53,33 @@ export const DetectSchema = z.strictObject({
     sequenceFiles: z.array(z.string()).default([]).describe('Glob patterns of declared MusicalConductor sequence JSON files'),
     coverageReport: z.string().optional().describe('istanbul coverage-final.json or lcov.info of the application repository'),
     runTimeoutMs: z.number().int().positive().default(30_000).describe('A sequence run with no new beat for this long is complete (or incomplete)'),
-    maxInflightRuns: z.number().int().positive().default(50_000),
+    maxInflightRuns: z.number().int().positive().default(50_000).describe('Budget: sequence runs being assembled; the least recently active is evicted (self_healing_trace_runs_evicted_total)'),
+    maxInflightSpans: z
+      .number()
+      .int()
+      .positive()
+      .default(100_000)
+      .describe('Budget: spans held by all runs being assembled together (~300 B each); the least recently active runs are evicted to stay under it'),
+    maxRecentRunSpans: z
+      .number()
+      .int()
+      .positive()
+      .default(20_000)
+      .describe('Budget: spans of recently closed runs kept for diagnosis (late spans beyond it are dropped: self_healing_trace_spans_dropped_total{reason="late"})'),
+    maxRetainedBeats: z
+      .number()
+      .int()
+      .positive()
+      .default(50_000)
+      .describe(
+        'Budget: beats kept as evidence by all handler reservoirs together (recent, failing and baseline samples, up to 650 per handler; ~0.3-1 KB each); past it reservoirs stop growing and overwrite their own oldest',
+      ),
+    maxPendingEvictedRuns: z
+      .number()
+      .int()
+      .positive()
+      .default(1_000)
+      .describe('Budget: evicted runs waiting for the next evaluation; more are only counted (self_healing_trace_evictions_dropped_total)'),
     baselineMinSlices: z.number().int().positive().default(10).describe('Closed non-empty slices a key needs before its baseline is used'),
     shortSlices: z
       .number()

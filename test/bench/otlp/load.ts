@@ -1,19 +1,23 @@
 /**
- * Load generator in a process of its own: sends pre-encoded OTLP requests with some concurrency.
- * Receives {protocol, port, warmupSeconds, seconds, concurrency, spansPerRequest} from the parent,
- * sends 'begin' after the warm-up and {type:'done', ...} at the end.
+ * Load generator in a process of its own: sends OTLP requests with some concurrency. Receives a
+ * LoadJob from the parent, sends 'begin' after the warm-up and {type:'done', ...} at the end.
+ * With `traffic` set every request is new (fresh trace ids, current timestamps: traffic.ts);
+ * without it four pre-encoded bodies go round (the receiver component benchmark).
  */
 import { Agent, request } from 'node:http';
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { beatSpans, encodeTraceRequest } from './encode-request.js';
+import { Traffic, type TrafficOptions } from './traffic.js';
 
 export interface LoadJob {
-  protocol: 'http' | 'grpc';
+  /** 'http' sends protobuf, 'http-json' OTLP/JSON, both to /v1/traces. */
+  protocol: 'http' | 'http-json' | 'grpc';
   port: number;
   warmupSeconds: number;
   seconds: number;
   concurrency: number;
   spansPerRequest: number;
+  traffic?: TrafficOptions;
 }
 
 export interface LoadResult {
@@ -30,16 +34,18 @@ function bodies(spansPerRequest: number): Buffer[] {
 }
 
 async function run(job: LoadJob): Promise<void> {
-  const payloads = bodies(job.spansPerRequest);
+  const traffic = job.traffic ? new Traffic(job.traffic, job.protocol === 'http-json' ? 'json' : 'protobuf') : undefined;
+  const payloads = traffic ? [] : bodies(job.spansPerRequest);
+  const contentType = job.protocol === 'http-json' ? 'application/json' : 'application/x-protobuf';
   let sendOne: (body: Buffer) => Promise<void>;
   let close = (): void => {};
-  if (job.protocol === 'http') {
+  if (job.protocol !== 'grpc') {
     const agent = new Agent({ keepAlive: true, maxSockets: job.concurrency });
     close = () => agent.destroy();
     sendOne = (body) =>
       new Promise<void>((resolve, reject) => {
         const req = request(
-          { host: '127.0.0.1', port: job.port, path: '/v1/traces', method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } },
+          { host: '127.0.0.1', port: job.port, path: '/v1/traces', method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': body.length } },
           (res) => {
             res.resume();
             res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
@@ -70,7 +76,7 @@ async function run(job: LoadJob): Promise<void> {
         process.send!('begin');
       }
       try {
-        await sendOne(payloads[i++ % payloads.length]!);
+        await sendOne(traffic ? traffic.body() : payloads[i++ % payloads.length]!);
         if (begun) result.requests++;
       } catch (err) {
         result.errors++;

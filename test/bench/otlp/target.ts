@@ -1,7 +1,8 @@
 /**
  * One benchmark target in a process of its own, so its CPU time is measured alone.
- * Usage (forked by otlp-bench.ts): target.ts <kind>. Messages from the parent:
- *   'begin' -> snapshot cpuUsage + counters; 'end' -> reply with the figures since 'begin'.
+ * Usage (forked by receiver-bench.ts and otlp-bench.ts): target.ts <kind>. Messages from the parent:
+ *   'begin' -> snapshot cpuUsage + counters; 'end' -> reply with the figures since 'begin';
+ *   'count' -> reply with the span and request counters so far.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -149,6 +150,9 @@ process.on('message', (msg: string) => {
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
     };
     process.send!({ type: 'figures', figures });
+  } else if (msg === 'count') {
+    // The end-to-end bench reads the counters and takes CPU from /proc itself.
+    process.send!({ type: 'count', spans, requests });
   } else if (msg === 'exit') {
     process.exit(0);
   }
