@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
-import { glob } from 'tinyglobby';
-import { SequenceSchema } from '../../model/sequence.js';
+import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { loadSequenceFiles } from '../../detect/sequence-files.js';
 import { canonicalJson, capturedCalls, type CapturedCall } from './captured-inputs.js';
 import { EditSession, finishEdits } from './edit-session.js';
 import { bareHandlerName, handlerIdentifier, readFixFacts, type FixFacts } from './facts.js';
@@ -57,21 +56,21 @@ function mostFrequent(calls: CapturedCall[]): CapturedCall | undefined {
   return [...counts.values()].sort((a, b) => b.n - a.n)[0]?.call;
 }
 
-/** The testFile a sequence declares for the handler, if any. */
+/**
+ * The testFile a sequence declares for the handler, as a path inside the repository, if any. The
+ * sequence loader reads every real shape (manifests, orchestration variants) and normalises Windows
+ * paths; a declared file inside node_modules (an installed package's own tests) or outside the
+ * repository is no place for a new test, so it does not count.
+ */
 async function declaredTestFile(repoDir: string, globs: string[], handler: string): Promise<string | undefined> {
-  const files = await glob(globs, { cwd: repoDir, ignore: ['**/node_modules/**'], onlyFiles: true });
-  for (const file of files.sort()) {
-    let json: unknown;
-    try {
-      json = JSON.parse(await readFile(join(repoDir, file), 'utf8'));
-    } catch {
-      continue; // a broken sequence file must not stop the fix
-    }
-    const parsed = SequenceSchema.safeParse(json);
-    if (!parsed.success) continue;
-    for (const movement of parsed.data.movements) {
+  const { sequences } = await loadSequenceFiles(globs, repoDir);
+  for (const sequence of sequences) {
+    for (const movement of sequence.movements) {
       for (const beat of movement.beats) {
-        if (bareHandlerName(beat.handler) === handler && beat.testFile !== undefined) return beat.testFile;
+        if (bareHandlerName(beat.handler) !== handler || beat.testFile === undefined) continue;
+        const inside = relative(repoDir, resolve(repoDir, beat.testFile)).split(sep).join('/');
+        if (inside === '' || inside.startsWith('../') || isAbsolute(inside) || inside.split('/').includes('node_modules')) continue;
+        return inside;
       }
     }
   }

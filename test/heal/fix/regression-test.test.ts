@@ -80,6 +80,31 @@ describe('RegressionTestStrategy on the fixture repository', () => {
     expect(await gitStatus(repo.dir)).toBe('');
   });
 
+  it('places the test where the real sequence file declares it, in any shape, never inside node_modules', async () => {
+    repo = await createFixtureRepo();
+    const ctx = nullAccessContext(repo.dir);
+    const sequenceFile = join(repo.dir, 'sequences', 'canvas-component-create.sequence.json');
+    // An orchestration-style file as RenderX writes them: number/name, handler as an object, a
+    // Windows testFile.
+    const orchestration = (testFile: string) =>
+      JSON.stringify({
+        musicalSequence: {
+          name: 'Canvas Component Create',
+          movements: [{ id: 'create', name: 'Create', beats: [{ number: 1, name: 'canvas:component:create', handler: { name: 'createComponent', kind: 'pure' }, testFile }] }],
+        },
+      });
+    await writeFile(sequenceFile, orchestration('test\\canvas\\createComponent.spec.ts'));
+    await sh(repo.dir, 'sh', ['-c', 'mkdir -p test/canvas && git add -A && git commit -qm orchestration']);
+    const fix = await new RegressionTestStrategy().generate(ctx);
+    expect(fix?.files).toEqual(['test/canvas/createComponent.regression.test.ts']);
+    expect(fix?.diff).toContain("+import { createComponent } from '../../src/handlers/createComponent.js';");
+
+    await writeFile(sequenceFile, orchestration('node_modules\\@renderx-plugins\\canvas\\tests\\create.test.js'));
+    await sh(repo.dir, 'sh', ['-c', 'git add -A && git commit -qm node-modules-test-file']);
+    const fallback = await new RegressionTestStrategy().generate(ctx);
+    expect(fallback?.files).toEqual(['test/createComponent.regression.test.ts']);
+  });
+
   it('builds a latency test with the budget claim for a slow handler', async () => {
     repo = await createFixtureRepo();
     const base = nullAccessContext(repo.dir);
