@@ -104,6 +104,9 @@ describe('crash recovery (worker in a child process, kill -9 mid-stage)', () => 
     expect(t.db.prepare('SELECT COUNT(*) AS n FROM prs').get()).toEqual({ n: 1 });
     expect(sh(repo.dir, ['for-each-ref', '--format=%(refname)', 'refs/heads/self-healing']).trim().split('\n')).toHaveLength(1);
     expect(t.db.prepare('SELECT COUNT(*) AS n FROM learning_outcomes').get()).toEqual({ n: 1 });
+    // The killed worker's worktree was removed by the restart; nothing else is left either.
+    expect(sh(repo.dir, ['worktree', 'list']).trim().split('\n')).toHaveLength(1);
+    expect(readdirSync(work).filter((n) => n.startsWith('heal-wt-'))).toEqual([]);
   });
 });
 
@@ -213,5 +216,8 @@ describe.each([
     expect(t.db.prepare('SELECT COUNT(*) AS n FROM prs').get()).toEqual({ n: 1 });
     expect(sh(repo.dir, ['for-each-ref', '--format=%(refname)', 'refs/heads/self-healing']).trim().split('\n')).toHaveLength(1);
     expect(t.db.prepare('SELECT COUNT(*) AS n FROM learning_outcomes').get()).toEqual({ n: 1 });
+    // The killed worker's worktree was removed by the restart; nothing else is left either.
+    expect(sh(repo.dir, ['worktree', 'list']).trim().split('\n')).toHaveLength(1);
+    expect(readdirSync(work).filter((n) => n.startsWith('heal-wt-'))).toEqual([]);
   });
 });
