@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -105,6 +105,8 @@ export class Git {
 
   /** A detached worktree at `ref` in a fresh temporary directory. */
   async addWorktree(ref: string): Promise<Worktree> {
+    // A configured heal.workDir that does not exist yet would otherwise fail every fix.generate.
+    await mkdir(this.workDir, { recursive: true });
     const parent = await mkdtemp(join(this.workDir, WORKTREE_PREFIX));
     const dir = join(parent, TREE_DIR);
     this.live.add(parent);

@@ -2,8 +2,9 @@
  * End to end on a real repository (real git, real vitest, the real fix strategies and pipeline):
  * a plain Node module whose handler throws on a nested property (`profile.address.city` with no
  * address), reported with hostile telemetry (handler name, exception message, service, summary,
- * service versions). Not an Express app with OTel auto-instrumentation: those packages are not
- * installed here, so the failure is fed to the pipeline as the diagnosis stage would record it.
+ * service versions). The failure is fed to the pipeline as the diagnosis stage would record it, so
+ * the hostile text reaches every field; express-guard.test.ts runs the same kind of failure from a
+ * real Express app under OTel auto-instrumentation through a live sidecar.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

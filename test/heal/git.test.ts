@@ -32,6 +32,18 @@ describe('Git', () => {
     expect(sh(repo.dir, ['status', '--porcelain'])).toBe('');
   });
 
+  it('creates a work directory that does not exist yet', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'heal-git-work-'));
+    try {
+      const wt = await new Git(repo.dir, join(work, 'not', 'yet')).addWorktree('main');
+      expect(wt.dir.startsWith(join(work, 'not', 'yet'))).toBe(true);
+      expect(readFileSync(join(wt.dir, 'a.txt'), 'utf8')).toBe('one\n');
+      await wt.remove();
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a patch that does not apply (check before apply)', async () => {
     const patch = diffFor(repo.dir, 'main', { 'a.txt': 'changed\n' });
     const wt = await git.addWorktree('main');
