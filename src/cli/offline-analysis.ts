@@ -4,10 +4,15 @@ import type { Beat } from '../model/beat.js';
 import type { Diagnosis } from '../model/diagnosis.js';
 import { engineFromConfig } from '../detect/engine-from-config.js';
 import { AnomalyRecorder } from '../diagnose/anomaly-recorder.js';
+import { IncidentEngine, type IncidentEngineOptions } from '../diagnose/incident-engine.js';
+import type { Incident } from '../model/incident.js';
+import type { LogEvent } from '../model/log-event.js';
 
 export interface OfflineResult {
   anomalies: Anomaly[];
   diagnoses: Diagnosis[];
+  /** Best first (the same order as GET /api/v1/incidents). */
+  incidents: Incident[];
   beats: number;
   fromMs: number;
   toMs: number;
@@ -18,8 +23,15 @@ export interface OfflineResult {
  * slice, and the engine is evaluated at each slice boundary exactly as the live timer would.
  * Afterwards a few empty slices let "incomplete run" and lifecycle timeouts conclude.
  */
-export async function analyzeBeats(beats: Beat[], config: Config, cwd = process.cwd()): Promise<OfflineResult> {
+export async function analyzeBeats(
+  beats: Beat[],
+  config: Config,
+  cwd = process.cwd(),
+  logs: LogEvent[] = [],
+  incidentOptions: IncidentEngineOptions = {},
+): Promise<OfflineResult> {
   const { engine } = await engineFromConfig(config, cwd);
+  const incidents = new IncidentEngine({ ...incidentOptions, graph: { sliceMs: config.detect.sliceMs, ...incidentOptions.graph } });
   const latest = new Map<string, Anomaly>();
   const diagnoses: Diagnosis[] = [];
   let now = 0;
@@ -30,8 +42,20 @@ export async function analyzeBeats(beats: Beat[], config: Config, cwd = process.
     openAnomalies: () => engine.openAnomalies(),
     clock: () => now,
   });
-  if (beats.length === 0) return { anomalies: [], diagnoses: [], beats: 0, fromMs: 0, toMs: 0 };
+  if (beats.length === 0) return { anomalies: [], diagnoses: [], incidents: [], beats: 0, fromMs: 0, toMs: 0 };
   beats.sort((a, b) => a.startMs - b.startMs);
+  logs.sort((a, b) => a.timeMs - b.timeMs);
+  let li = 0;
+  const step = (at: number): void => {
+    const logBatch: LogEvent[] = [];
+    while (li < logs.length && logs[li]!.timeMs < at) logBatch.push(logs[li++]!);
+    if (logBatch.length > 0) incidents.observeLogs(logBatch);
+    now = at;
+    const changes = engine.evaluate(at);
+    for (const change of changes) recorder.handle(change);
+    incidents.noteAnomalyChanges(changes);
+    for (const change of incidents.evaluate(at).anomalyChanges) latest.set(change.anomaly.id, change.anomaly);
+  };
   const slice = config.detect.sliceMs;
   const fromMs = beats[0]!.startMs;
   const toMs = beats[beats.length - 1]!.startMs + beats[beats.length - 1]!.durationMs;
@@ -40,16 +64,15 @@ export async function analyzeBeats(beats: Beat[], config: Config, cwd = process.
   while (i < beats.length) {
     const batch: Beat[] = [];
     while (i < beats.length && beats[i]!.startMs < boundary) batch.push(beats[i++]!);
-    if (batch.length > 0) engine.observe(batch);
-    now = boundary;
-    for (const change of engine.evaluate(boundary)) recorder.handle(change);
+    if (batch.length > 0) {
+      engine.observe(batch);
+      incidents.observe(batch);
+    }
+    step(boundary);
     boundary += slice;
   }
   const drainUntil = boundary + Math.max(config.detect.runTimeoutMs, slice * 3);
-  for (; boundary <= drainUntil; boundary += slice) {
-    now = boundary;
-    for (const change of engine.evaluate(boundary)) recorder.handle(change);
-  }
-  return { anomalies: [...latest.values()], diagnoses, beats: beats.length, fromMs, toMs };
+  for (; boundary <= drainUntil; boundary += slice) step(boundary);
+  return { anomalies: [...latest.values()], diagnoses, incidents: incidents.incidents(), beats: beats.length, fromMs, toMs };
 }
 

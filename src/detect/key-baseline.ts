@@ -1,0 +1,61 @@
+import { MAD_TO_SIGMA, medianMad } from './stats.js';
+
+/**
+ * The recent per-slice values of one figure (a p50, a count, a rate) and how much they vary.
+ * Scores are robust z-scores: distance from the median in units of the figure's own spread
+ * (MAD), never below a relative and an absolute floor, so a key that swings 2-550 ms between
+ * quiet minutes needs a far larger change to stand out than a steady one. While `frozen` (its key
+ * has an open anomaly) the baseline takes no new values: a fault cannot become the new normal.
+ */
+export class KeyBaseline {
+  private readonly values: Float64Array;
+  private next = 0;
+  private size = 0;
+  private cached: { median: number; scale: number } | undefined;
+
+  constructor(
+    private readonly capacity: number,
+    /** Slices needed before the key is scored. */
+    readonly warmup: number,
+  ) {
+    this.values = new Float64Array(Math.max(1, capacity));
+  }
+
+  get count(): number {
+    return this.size;
+  }
+
+  get warm(): boolean {
+    return this.size >= this.warmup;
+  }
+
+  /** "learning (k/n)" until warm, "" after. */
+  learning(): string {
+    return this.warm ? '' : `learning (${this.size}/${this.warmup})`;
+  }
+
+  add(v: number): void {
+    if (!Number.isFinite(v)) return;
+    this.values[this.next] = v;
+    this.next = (this.next + 1) % this.values.length;
+    if (this.size < this.values.length) this.size++;
+    this.cached = undefined;
+  }
+
+  /** Median and spread (sigma-equivalent MAD, at least the floors). */
+  centre(relFloor: number, absFloor: number): { median: number; scale: number } {
+    if (this.cached === undefined) {
+      const { median, mad } = medianMad(this.values, this.size);
+      this.cached = { median, scale: MAD_TO_SIGMA * mad };
+    }
+    const { median, scale } = this.cached;
+    return { median, scale: Math.max(scale, relFloor * Math.abs(median), absFloor) };
+  }
+
+  /** Robust z of v against this baseline; 0 while learning. */
+  z(v: number, relFloor: number, absFloor: number): number {
+    if (!this.warm || !Number.isFinite(v)) return 0;
+    const { median, scale } = this.centre(relFloor, absFloor);
+    return (v - median) / scale;
+  }
+}
