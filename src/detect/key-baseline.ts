@@ -2,11 +2,17 @@ import { MAD_TO_SIGMA, medianMad } from './stats.js';
 
 /**
  * The recent per-slice values of one figure (a p50, a count, a rate) and how much they vary.
- * Scores are robust z-scores: distance from the median in units of the figure's own spread
- * (MAD), never below a relative and an absolute floor, so a key that swings 2-550 ms between
- * quiet minutes needs a far larger change to stand out than a steady one. While `frozen` (its key
+ * Scores are robust z-scores: distance from the median in units of the figure's own spread, never
+ * below a relative and an absolute floor, so a key that swings 2-550 ms between quiet minutes
+ * needs a far larger change to stand out than a steady one. The spread is the larger of the MAD
+ * and the upper tail (95th percentile minus median, in sigma units): real per-slice figures are
+ * heavy-tailed (GC pauses, cache misses), and a key whose quiet slices already spike to 7x must
+ * not alarm at 7x. While `frozen` (its key
  * has an open anomaly) the baseline takes no new values: a fault cannot become the new normal.
  */
+/** The 95th percentile of a normal distribution, in standard deviations. */
+const UPPER_TAIL_SIGMAS = 1.645;
+
 export class KeyBaseline {
   private readonly values: Float64Array;
   private next = 0;
@@ -46,7 +52,9 @@ export class KeyBaseline {
   centre(relFloor: number, absFloor: number): { median: number; scale: number } {
     if (this.cached === undefined) {
       const { median, mad } = medianMad(this.values, this.size);
-      this.cached = { median, scale: MAD_TO_SIGMA * mad };
+      const sorted = Float64Array.from(this.values.subarray(0, this.size)).sort();
+      const q95 = sorted[Math.min(this.size - 1, Math.floor(0.95 * (this.size - 1) + 0.5))]!;
+      this.cached = { median, scale: Math.max(MAD_TO_SIGMA * mad, (q95 - median) / UPPER_TAIL_SIGMAS) };
     }
     const { median, scale } = this.cached;
     return { median, scale: Math.max(scale, relFloor * Math.abs(median), absFloor) };

@@ -43,7 +43,7 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   fdr: 0.0001,
   minZ: 5,
   keepZ: 3,
-  confirmSlices: 2,
+  confirmSlices: 3,
   minRequests: 3,
   minLogSpread: 0.05,
   minEffectMs: 2,

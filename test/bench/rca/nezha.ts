@@ -57,6 +57,26 @@ export function serviceOfPod(pod: string): string {
 
 const LEVELS: Record<string, number> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, ERROR: 17, FATAL: 21 };
 
+/**
+ * One log CSV line: seven plain columns, then the quoted runtime JSON (doubled quotes inside).
+ * Falls back to the full CSV parser for anything else.
+ */
+function splitLogLine(line: string): string[] | undefined {
+  if (line.trim() === '') return undefined;
+  const cols: string[] = [];
+  let at = 0;
+  for (let k = 0; k < 7; k++) {
+    const j = line.indexOf(',', at);
+    if (j < 0) return parseCsv(line)[0];
+    cols.push(line.slice(at, j));
+    at = j + 1;
+  }
+  let rest = line.slice(at).replace(/\r$/, '');
+  if (rest.startsWith('"') && rest.endsWith('"')) rest = rest.slice(1, -1).replace(/""/g, '"');
+  cols.push(rest);
+  return cols;
+}
+
 /** Minimal RFC 4180 parser (quoted fields, doubled quotes, CRLF or LF). */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
@@ -117,10 +137,10 @@ function readLogs(dir: string): LogEvent[] {
   const out: LogEvent[] = [];
   if (!existsSync(dir)) return out;
   for (const f of readdirSync(dir).filter((x) => x.endsWith('_log.csv.gz')).sort()) {
-    const rows = parseCsv(gunzipSync(readFileSync(join(dir, f))).toString('utf8'));
-    for (let i = 1; i < rows.length; i++) {
-      const r = rows[i]!;
-      if (r.length < 8) continue;
+    const lines = gunzipSync(readFileSync(join(dir, f))).toString('utf8').split('\n');
+    for (let i = 1; i < lines.length; i++) {
+      const r = splitLogLine(lines[i]!);
+      if (r === undefined) continue;
       let text = r[7]!;
       try {
         const doc = JSON.parse(text) as { log?: unknown };
