@@ -114,6 +114,8 @@ export interface GraphSlice {
   services: Map<string, ServiceSliceFigures>;
   endpoints: Map<string, EndpointSliceFigures>;
   edges: Map<string, EdgeSliceFigures>;
+  /** Latency of root requests (no parent span): what users wait for. */
+  rootLatencyMs: SampleSet;
 }
 
 export interface EdgeSummary {
@@ -348,6 +350,7 @@ export class ServiceGraph {
     }
     svc.requests++;
     svc.latencyMs.add(b.durationMs);
+    if (b.parentSpanId === '') s.rootLatencyMs.add(b.durationMs);
     svc.selfMs.add(self);
     if (failed) svc.failed++;
     if (failed && !calleeFailed) svc.ownFailed++;
@@ -392,7 +395,7 @@ export class ServiceGraph {
     if (start < this.emittedUntil) return undefined;
     let s = this.slices.get(start);
     if (s === undefined) {
-      s = { startMs: start, endMs: start + this.opts.sliceMs, services: new Map(), endpoints: new Map(), edges: new Map() };
+      s = { startMs: start, endMs: start + this.opts.sliceMs, services: new Map(), endpoints: new Map(), edges: new Map(), rootLatencyMs: new SampleSet(this.opts.maxSamples) };
       this.slices.set(start, s);
     }
     return s;

@@ -1,7 +1,7 @@
 import type { Finding, Severity } from '../model/anomaly.js';
 import { KeyBaseline } from './key-baseline.js';
-import type { GraphSlice, SampleSet } from './service-graph.js';
-import { normalUpperTail } from './stats.js';
+import { SampleSet, type EdgeSliceFigures, type EndpointSliceFigures, type GraphSlice, type ServiceSliceFigures } from './service-graph.js';
+import { binomialUpperTail, normalUpperTail } from './stats.js';
 
 /**
  * Service-level signals scored slice by slice from the service graph: per service its own (self)
@@ -31,10 +31,25 @@ export interface ServiceSignalOptions {
   minLogSpread: number;
   /** A latency change smaller than this many ms is never a discovery. */
   minEffectMs: number;
+  /**
+   * Nor is one smaller than this share of the typical root request latency: a change users cannot
+   * feel is not worth an incident (severity from user impact), however unusual it is for its key.
+   */
+  minImpactShare: number;
   /** A failure rate must rise by at least this much. */
   minRateEffect: number;
-  /** Error-log counts must rise by at least this many records in the slice. */
+  /** Error-log counts must rise by at least this many records in the window. */
   minErrorLogs: number;
+  /** Figures are taken over the last this many slices (a sliding window). */
+  windowSlices: number;
+  /**
+   * A key too sparse for per-window figures is tested sample by sample: how many of the window's
+   * requests exceed the 99th percentile of its pooled earlier requests. It needs this many pooled
+   * requests first.
+   */
+  minPooledSamples: number;
+  /** Pooled requests kept per sparse key. */
+  pooledSamples: number;
 }
 
 export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
@@ -47,8 +62,12 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   minRequests: 3,
   minLogSpread: 0.05,
   minEffectMs: 2,
+  minImpactShare: 0.1,
   minRateEffect: 0.1,
   minErrorLogs: 3,
+  windowSlices: 3,
+  minPooledSamples: 30,
+  pooledSamples: 512,
 };
 
 export type SignalKind = 'self' | 'latency' | 'own-failures' | 'error-logs' | 'endpoint-failures' | 'edge-gap';
@@ -78,6 +97,8 @@ export interface SignalSlice {
 
 interface KeyState {
   baseline: KeyBaseline;
+  /** Individual requests from before the window (sparse-key test), frozen while open. */
+  pooled: SampleSet | undefined;
   streak: number;
   open: boolean;
 }
@@ -96,6 +117,9 @@ interface Candidate {
   absFloor: number;
   /** Minimum raw effect (display units) for a discovery. */
   minEffect: number;
+  /** Latency keys: the window's requests, and the samples of the slice leaving the window. */
+  window?: SampleSet;
+  leaving?: SampleSet;
 }
 
 const SUBTYPE: Record<SignalKind, Finding['subtype']> = {
@@ -122,21 +146,32 @@ export class ServiceSignals {
 
   score(slice: GraphSlice): SignalSlice {
     const o = this.opts;
-    const candidates = this.candidates(slice);
-    const scored: Array<{ c: Candidate; st: KeyState; z: number; p: number; expected: number; effectOk: boolean }> = [];
+    this.recent.push(slice);
+    const leaving = this.recent.length > o.windowSlices ? this.recent.shift() : undefined;
+    const merged = mergeSlices(this.recent, o.pooledSamples);
+    const rootMs = merged.rootLatencyMs.count > 0 ? merged.rootLatencyMs.quantile(0.5) : NaN;
+    if (Number.isFinite(rootMs) && !this.anyOpen()) this.rootLatency.add(rootMs);
+    const typicalRoot = this.rootLatency.count > 0 ? this.rootLatency.centre(0, 0).median : 0;
+    const minEffectMs = Math.max(o.minEffectMs, o.minImpactShare * typicalRoot);
+    const candidates = this.candidates(merged, leaving, minEffectMs);
+    const scored: Array<{ c: Candidate; st: KeyState; z: number; p: number; expected: number; effectOk: boolean; tested: boolean }> = [];
     for (const c of candidates) {
       let st = this.keys.get(c.key);
       if (st === undefined) {
-        st = { baseline: new KeyBaseline(o.baselineSlices, o.warmupSlices), streak: 0, open: false };
+        st = { baseline: new KeyBaseline(o.baselineSlices, o.warmupSlices), pooled: c.window ? new SampleSet(o.pooledSamples) : undefined, streak: 0, open: false };
         this.keys.set(c.key, st);
+      }
+      if (Number.isNaN(c.value)) {
+        scored.push({ c, st, ...this.sparseTest(c, st), tested: (st.pooled?.count ?? 0) >= o.minPooledSamples });
+        continue;
       }
       const z = st.baseline.z(c.value, c.relFloor, c.absFloor);
       const expected = st.baseline.warm ? fromDomain(c, st.baseline.centre(c.relFloor, c.absFloor).median) : NaN;
       const effectOk = Number.isFinite(expected) && c.display - expected >= c.minEffect;
-      scored.push({ c, st, z, p: st.baseline.warm ? normalUpperTail(z) : 1, expected, effectOk });
+      scored.push({ c, st, z, p: st.baseline.warm ? normalUpperTail(z) : 1, expected, effectOk, tested: st.baseline.warm });
     }
     // Benjamini-Hochberg over this slice's tests.
-    const tested = scored.filter((s) => s.st.baseline.warm).sort((a, b) => a.p - b.p);
+    const tested = scored.filter((s) => s.tested).sort((a, b) => a.p - b.p);
     const m = tested.length;
     let cutoff = -1;
     for (let i = 0; i < m; i++) if (tested[i]!.p <= ((i + 1) / m) * o.fdr) cutoff = i;
@@ -153,7 +188,10 @@ export class ServiceSignals {
       const holds = st.open && z >= o.keepZ && s.effectOk;
       st.streak = isNew || holds ? st.streak + 1 : 0;
       st.open = st.open ? holds || isNew : st.streak >= o.confirmSlices;
-      if (!st.open && !isNew) st.baseline.add(c.value);
+      if (!st.open && !isNew) {
+        if (!Number.isNaN(c.value)) st.baseline.add(c.value);
+        if (st.pooled !== undefined && c.leaving !== undefined) for (const v of c.leaving.samples) st.pooled.add(v);
+      }
       scores.push({
         key: c.key,
         kind: c.kind,
@@ -170,24 +208,63 @@ export class ServiceSignals {
     return { startMs: slice.startMs, endMs: slice.endMs, scores, findings };
   }
 
-  private candidates(slice: GraphSlice): Candidate[] {
+  /**
+   * Sparse key: k of the window's n requests above the pooled 99th percentile, against
+   * Binomial(n, 1 %).
+   */
+  private sparseTest(c: Candidate, st: KeyState): { z: number; p: number; expected: number; effectOk: boolean } {
+    const pooled = st.pooled;
+    const window = c.window;
+    if (pooled === undefined || window === undefined || pooled.count < this.opts.minPooledSamples || window.samples.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false };
+    const limit = pooled.quantile(0.99);
+    let k = 0;
+    for (const v of window.samples) if (v > limit) k++;
+    const p = binomialUpperTail(k, window.samples.length, 0.01);
+    const expected = pooled.quantile(0.5);
+    const observed = window.quantile(0.5);
+    c.display = observed;
+    return { z: zOfP(p), p, expected, effectOk: observed - expected >= c.minEffect };
+  }
+
+  private readonly recent: GraphSlice[] = [];
+  private readonly rootLatency = new KeyBaseline(360, 1);
+
+  private anyOpen(): boolean {
+    for (const st of this.keys.values()) if (st.open) return true;
+    return false;
+  }
+
+  private candidates(slice: GraphSlice, leaving: GraphSlice | undefined, minEffectMs: number): Candidate[] {
     const o = this.opts;
     const out: Candidate[] = [];
+    const leavingSets = new Map<string, SampleSet>();
+    if (leaving !== undefined) {
+      for (const s of leaving.services.values()) {
+        leavingSets.set(`self.p50|${s.service}`, s.selfMs);
+        leavingSets.set(`latency.p50|${s.service}`, s.latencyMs);
+      }
+      for (const e of leaving.edges.values()) leavingSets.set(`edge-gap.p50|${e.caller}|${e.callee}`, e.gapMs);
+    }
     const latency = (key: string, kind: SignalKind, service: string, set: SampleSet, q: number, caller?: string, operation?: string): void => {
-      if (set.count < o.minRequests) return;
+      if (set.count === 0) return;
+      const leavingSet = leavingSets.get(key);
+      // Too few requests for a per-window figure: the sparse test (value NaN) takes over.
+      const sparse = set.count < o.minRequests;
+      if (sparse && q !== 0.5) return;
       const ms = set.quantile(q);
       out.push({
+        ...(q === 0.5 ? { window: set, ...(leavingSet !== undefined ? { leaving: leavingSet } : {}) } : {}),
         key,
         kind,
         service,
         ...(caller !== undefined ? { caller } : {}),
         ...(operation !== undefined ? { operation } : {}),
-        value: Math.log1p(ms),
+        value: sparse ? NaN : Math.log1p(ms),
         display: ms,
         unit: 'ms',
         relFloor: 0,
         absFloor: o.minLogSpread,
-        minEffect: o.minEffectMs,
+        minEffect: minEffectMs,
       });
     };
     for (const s of slice.services.values()) {
@@ -211,6 +288,68 @@ export class ServiceSignals {
     }
     return out;
   }
+}
+
+/** The normal z with upper tail p (tail approximation; monotone, exact enough for ranking). */
+export function zOfP(p: number): number {
+  if (p >= 0.5) return 0;
+  const t = -2 * Math.log(Math.max(p, 1e-300));
+  return Math.sqrt(Math.max(0, t - Math.log(t) - Math.log(2 * Math.PI)));
+}
+
+/** The figures of several slices as one (counts summed, samples pooled up to `cap`). */
+export function mergeSlices(slices: readonly GraphSlice[], cap: number): GraphSlice {
+  if (slices.length === 1) return slices[0]!;
+  const out: GraphSlice = {
+    startMs: slices[0]!.startMs,
+    endMs: slices[slices.length - 1]!.endMs,
+    services: new Map(),
+    endpoints: new Map(),
+    edges: new Map(),
+    rootLatencyMs: new SampleSet(cap),
+  };
+  const merge = (into: SampleSet, from: SampleSet): void => {
+    for (const v of from.samples) into.add(v);
+    into.count += from.count - from.samples.length;
+  };
+  for (const sl of slices) {
+    merge(out.rootLatencyMs, sl.rootLatencyMs);
+    for (const [k, s] of sl.services) {
+      let m: ServiceSliceFigures | undefined = out.services.get(k);
+      if (m === undefined) {
+        m = { service: s.service, requests: 0, failed: 0, ownFailed: 0, latencyMs: new SampleSet(cap), selfMs: new SampleSet(cap), errorLogs: 0, logs: 0 };
+        out.services.set(k, m);
+      }
+      m.requests += s.requests;
+      m.failed += s.failed;
+      m.ownFailed += s.ownFailed;
+      m.errorLogs += s.errorLogs;
+      m.logs += s.logs;
+      merge(m.latencyMs, s.latencyMs);
+      merge(m.selfMs, s.selfMs);
+    }
+    for (const [k, e] of sl.endpoints) {
+      let m: EndpointSliceFigures | undefined = out.endpoints.get(k);
+      if (m === undefined) {
+        m = { service: e.service, operation: e.operation, requests: 0, failed: 0, latencyMs: new SampleSet(cap) };
+        out.endpoints.set(k, m);
+      }
+      m.requests += e.requests;
+      m.failed += e.failed;
+      merge(m.latencyMs, e.latencyMs);
+    }
+    for (const [k, e] of sl.edges) {
+      let m: EdgeSliceFigures | undefined = out.edges.get(k);
+      if (m === undefined) {
+        m = { caller: e.caller, callee: e.callee, calls: 0, errors: 0, gapMs: new SampleSet(cap) };
+        out.edges.set(k, m);
+      }
+      m.calls += e.calls;
+      m.errors += e.errors;
+      merge(m.gapMs, e.gapMs);
+    }
+  }
+  return out;
 }
 
 /** Binomial spread of a rate near zero with n trials, so a handful of requests needs a big jump. */
