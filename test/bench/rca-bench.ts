@@ -12,8 +12,15 @@
  * fault-free seconds before every OTHER injection of the same day (from its first file's start to
  * 2 s before its inject_time, whole traces only) are concatenated in time order and shifted to end
  * where this case's files begin. The first `WARMUP_MS` of that lead-in are baseline learning;
- * the rest plus the case's own pre-injection seconds are the fault-free minutes scored for false
- * incidents.
+ * the rest are the fault-free minutes scored for false incidents.
+ *
+ * Not every pre-injection stretch is fault-free: in several cases the injected fault is already
+ * visible seconds before inject_time (e.g. 2023-01-30 13:30:52, preserve-service network_delay:
+ * 2 s gaps on gateway -> preserve from the first second of the file), or an earlier fault still
+ * lingers. A stretch is left out of every lead-in when any edge's median client/server gap in it
+ * is over 10x (and 50 ms above) that edge's median over the whole day: that is a fault, not quiet
+ * traffic. For the same reason a case's own pre-injection seconds are not scored as quiet, and an
+ * incident counts as detecting the fault from the start of the case's first file.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -27,12 +34,10 @@ import type { Beat } from '../../src/model/beat.js';
 import type { Incident } from '../../src/model/incident.js';
 import type { LogEvent } from '../../src/model/log-event.js';
 import { decodeTraceRequestObject } from '../../src/receive/otlp-json.js';
-import { loadDay, logsIn, toOtlpLogs, toOtlpTraces, tracesIn, type Day, type Fault } from './rca/nezha.js';
+import { loadDay, logsIn, toOtlpLogs, toOtlpTraces, tracesIn, type Day, type Fault, type SpanRow } from './rca/nezha.js';
 
 const PRE_MARGIN_MS = 2_000;
 const WARMUP_MS = 3 * 60_000;
-/** An incident opened this long before inject_time still counts (the time is to the second). */
-const DETECT_EARLY_MS = 10_000;
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -55,6 +60,36 @@ interface CaseInput {
   otlp?: { traces: unknown[]; logs: LogEvent[] };
 }
 
+const dayGapMedians = new WeakMap<Day, Map<string, number>>();
+
+/** Client/server gap medians per edge (caller > callee) of these spans. */
+function edgeGapMedians(spans: readonly SpanRow[]): Map<string, number> {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const gaps = new Map<string, number[]>();
+  for (const s of spans) {
+    const p = s.parentId === '' ? undefined : byId.get(s.parentId);
+    if (p === undefined || p.service === s.service) continue;
+    const k = `${p.service}>${s.service}`;
+    const list = gaps.get(k) ?? [];
+    list.push(p.endMs - p.startMs - (s.endMs - s.startMs));
+    gaps.set(k, list);
+  }
+  const out = new Map<string, number>();
+  for (const [k, v] of gaps) out.set(k, v.sort((a, b) => a - b)[v.length >> 1]!);
+  return out;
+}
+
+/** A stretch where some edge's gap is far off its day-wide median holds a fault (see above). */
+function visiblyFaulty(day: Day, fromMs: number, toMs: number): boolean {
+  let medians = dayGapMedians.get(day);
+  if (medians === undefined) dayGapMedians.set(day, (medians = edgeGapMedians(day.spans)));
+  for (const [k, g] of edgeGapMedians(tracesIn(day, fromMs, toMs).flat())) {
+    const m = medians.get(k) ?? 0;
+    if (g > 10 * m && g - m > 50) return true;
+  }
+  return false;
+}
+
 function decode(doc: unknown): Beat[] {
   return decodeTraceRequestObject(doc, { maxAttributesPerSpan: 128 }).beats;
 }
@@ -64,7 +99,9 @@ function buildCase(day: Day, fault: Fault, keepOtlp: boolean): CaseInput {
   const logs: LogEvent[] = [];
   const traces: unknown[] = [];
   const others = day.faults.filter((f) => f !== fault);
-  const stretches = others.map((f) => ({ from: f.filesStartMs, to: f.injectMs - PRE_MARGIN_MS })).filter((s) => s.to > s.from);
+  const stretches = others
+    .map((f) => ({ from: f.filesStartMs, to: f.injectMs - PRE_MARGIN_MS }))
+    .filter((s) => s.to > s.from && !visiblyFaulty(day, s.from, s.to));
   const leadMs = stretches.reduce((sum, s) => sum + (s.to - s.from), 0);
   let cursor = fault.filesStartMs - leadMs;
   for (const s of stretches) {
@@ -84,7 +121,7 @@ function buildCase(day: Day, fault: Fault, keepOtlp: boolean): CaseInput {
     beats,
     logs,
     quietFromMs: fault.filesStartMs - leadMs + WARMUP_MS,
-    quietToMs: fault.injectMs - PRE_MARGIN_MS,
+    quietToMs: fault.filesStartMs,
     endMs: fault.filesEndMs,
     ...(keepOtlp ? { otlp: { traces, logs } } : {}),
   };
@@ -138,7 +175,7 @@ async function runCase(c: CaseInput, opts: IncidentEngineOptions, component = fa
   const falseIncidents = falseOnes.length;
   const byId = new Map(result.anomalies.map((a) => [a.id, a]));
   const falseWhy = falseOnes.map((i) => byId.get(i.anomalyIds[0] ?? '')?.summary ?? '?');
-  const inWindow = inc.filter((i) => i.startMs >= c.fault.injectMs - DETECT_EARLY_MS && i.startMs < c.endMs).sort((a, b) => a.startMs - b.startMs);
+  const inWindow = inc.filter((i) => i.startMs >= c.fault.filesStartMs && i.startMs < c.endMs).sort((a, b) => a.startMs - b.startMs);
   const first = inWindow[0];
   const top = first?.rootCauses.map((r) => r.service) ?? [];
   const idx = top.indexOf(c.fault.service);
@@ -281,6 +318,8 @@ async function main(): Promise<void> {
     console.log(`wrote ${cases.length} cases as OTLP/JSON to ${writeDir}`);
   }
   const lead = cases.map((c) => (c.quietToMs - c.quietFromMs) / 60_000);
+  const dropped = days.map((d) => `${d.faults.filter((f) => visiblyFaulty(d, f.filesStartMs, f.injectMs - PRE_MARGIN_MS)).length}/${d.faults.length} on ${d.name}`).join(', ');
+  console.log(`pre-injection stretches left out of the lead-ins (a fault already visible in them): ${dropped}`);
   console.log(
     `${cases.length} cases; lead-in spliced from the other faults' pre-injection seconds, first ${WARMUP_MS / 60_000} min warm-up; ` +
       `${lead.reduce((a, b) => a + b, 0).toFixed(1)} fault-free minutes scored`,
