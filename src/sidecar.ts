@@ -26,6 +26,7 @@ import { bearerCheckFromConfig } from './receive/auth.js';
 import { AdminServer, sendJson } from './web/admin-server.js';
 import { registerHealthRoutes } from './web/health.js';
 import { registerApiRoutes } from './web/api.js';
+import { IncidentEngine, publishIncidentEvaluation } from './diagnose/incident-engine.js';
 import { registerFixesApi } from './web/fixes-api.js';
 import { registerDashboardRoutes } from './web/dashboard.js';
 import { createDefaultStages, HealingPipeline, type HealingPipelineOptions } from './heal/pipeline.js';
@@ -141,6 +142,8 @@ export function healingDecision(diagnosis: Pick<Diagnosis, 'rootCause' | 'handle
 export class Sidecar {
   readonly metrics: SidecarMetrics;
   readonly engine: DetectionEngine;
+  /** Service graph, service-level signals and incidents (fed the same beats as the engine). */
+  readonly incidents: IncidentEngine;
   readonly store: AnomalyStore;
   readonly bus: EventBus;
   readonly admin: AdminServer | undefined;
@@ -180,7 +183,11 @@ export class Sidecar {
     if (config.forward.enabled) {
       this.forwarder = new Forwarder(config.forward, this.metrics);
     }
-    const sink: BeatSink = (beats) => this.engine.observe(beats);
+    this.incidents = new IncidentEngine({ graph: { sliceMs: config.detect.sliceMs } });
+    const sink: BeatSink = (beats) => {
+      this.engine.observe(beats);
+      this.incidents.observe(beats);
+    };
     const admission = new Admission(config.receive.maxInflightSpans, this.metrics.inflightSpans);
     const onAccepted = this.forwarder ? (body: Buffer, type: 'application/x-protobuf' | 'application/json') => void this.forwarder!.enqueue(body, type) : undefined;
     const receiverOptions = { admission, ...(onAccepted ? { onAccepted } : {}) };
@@ -232,7 +239,7 @@ export class Sidecar {
     if (config.admin.enabled) {
       this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, onError: (err) => this.log.error('admin handler failed', { err }) });
       registerHealthRoutes(this.admin, { ready: () => this.readiness(), registry: this.metrics.registry });
-      registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus });
+      registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus, incidents: this.incidents });
       registerFixesApi(this.admin, this.pipeline?.queue ?? new JobQueue(this.db));
       this.admin.addRoute('GET', '/api/v1/info', (_req, res) => {
         sendJson(res, 200, {
@@ -340,6 +347,12 @@ export class Sidecar {
       } catch (err) {
         this.log.error('handling an anomaly change failed', { err, anomalyId: change.anomaly.id });
       }
+    }
+    this.incidents.noteAnomalyChanges(changes);
+    try {
+      publishIncidentEvaluation(this.incidents.evaluate(nowMs), this.store, this.bus);
+    } catch (err) {
+      this.log.error('incident evaluation failed', { err });
     }
     return out;
   }

@@ -14,10 +14,14 @@ export const analyzeCommand: Command = {
     const { beats, summary, config } = input;
     const result = await analyzeBeats(beats, config);
     if (input.json) {
-      io.out(`${JSON.stringify({ input: { ...summary, errors: summary.errors.length }, ...analysisJson(result.anomalies, result.diagnoses) }, null, 2)}\n`);
+      io.out(`${JSON.stringify({ input: { ...summary, errors: summary.errors.length }, ...analysisJson(result.anomalies, result.diagnoses), incidents: result.incidents }, null, 2)}\n`);
     } else {
       io.out(`${result.beats} beats from ${new Date(result.fromMs || 0).toISOString()} to ${new Date(result.toMs || 0).toISOString()}\n`);
       io.out(result.anomalies.length === 0 ? 'no anomalies\n' : `${formatAnalysisTable(result.anomalies, result.diagnoses)}\n`);
+      for (const inc of result.incidents) {
+        const top = inc.rootCauses[0];
+        io.out(`incident ${inc.id} (${inc.severity}): ${inc.anomalyIds.length} anomalies${top ? `, most likely ${top.service}: ${top.reason}` : ''}\n`);
+      }
     }
     return 0;
   },

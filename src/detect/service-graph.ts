@@ -204,6 +204,10 @@ export class ServiceGraph {
     for (const t of this.traces.values()) for (const b of t.beats) oldestPending = Math.min(oldestPending, b.startMs);
     const ready: GraphSlice[] = [];
     const limit = Math.min(nowMs - this.opts.traceGraceMs, oldestPending);
+    // Quiet periods still pass: empty slices let open findings resolve when traffic stops.
+    if (Number.isFinite(this.emittedUntil)) {
+      for (let start = this.emittedUntil; start + this.opts.sliceMs <= limit; start += this.opts.sliceMs) this.sliceFor(start);
+    }
     for (const [start, s] of this.slices) {
       if (s.endMs > limit) continue;
       this.slices.delete(start);

@@ -85,3 +85,28 @@ export class IncidentEngine {
     return this.tracker.incidents();
   }
 }
+
+/** Where the live sidecar sends an evaluation: anomalies to the store, everything to the bus. */
+export interface IncidentOutlets {
+  saveAnomaly(a: Anomaly): void;
+}
+export interface IncidentEventBus {
+  publishAnomalyChange(c: AnomalyChange): unknown;
+  publish(kind: string, payload: unknown, ids?: { anomalyId?: string }): unknown;
+}
+
+/**
+ * Persists and publishes one evaluation: service-level anomaly changes like any other anomaly
+ * change, and `incident.opened` / `incident.updated` / `incident.resolved` events carrying the
+ * incident (the event log is the incidents' durable record).
+ */
+export function publishIncidentEvaluation(ev: IncidentEvaluation, store: IncidentOutlets, bus: IncidentEventBus): void {
+  for (const c of ev.anomalyChanges) {
+    store.saveAnomaly(c.anomaly);
+    bus.publishAnomalyChange(c);
+  }
+  for (const c of ev.incidentChanges) {
+    const first = c.incident.anomalyIds[0];
+    bus.publish(`incident.${c.kind}`, c.incident, first !== undefined ? { anomalyId: first } : {});
+  }
+}

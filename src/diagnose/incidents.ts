@@ -137,10 +137,26 @@ export class IncidentTracker {
     let best: Tracked | undefined;
     for (const t of this.open.values()) {
       if (atMs - t.lastActiveMs > this.opts.joinMs) continue;
-      const near = t.incident.services.includes(service) || (allowNeighbours && t.incident.services.some((s) => this.graph.neighbours(s).has(service)));
+      const near = t.incident.services.includes(service) || (allowNeighbours && this.connected(t.incident.services, service));
       if (near && (best === undefined || t.incident.startMs < best.incident.startMs)) best = t;
     }
     return best;
+  }
+
+  /** Whether `service` is reachable from any of `services` over the graph's edges (either way). */
+  private connected(services: readonly string[], service: string): boolean {
+    const seen = new Set(services);
+    const queue = [...services];
+    while (queue.length > 0) {
+      const s = queue.pop()!;
+      if (s === service) return true;
+      for (const n of this.graph.neighbours(s)) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        queue.push(n);
+      }
+    }
+    return false;
   }
 
   private create(a: Anomaly, slice: SignalSlice): Tracked {
@@ -170,6 +186,8 @@ export class IncidentTracker {
       t.lastActiveMs = Math.max(t.lastActiveMs, a.lastSeenMs);
     }
     if (!t.firstSeenMs.has(a.service)) t.firstSeenMs.set(a.service, a.firstSeenMs);
+    // Visible to joinable() for the next anomaly of the same evaluation.
+    if (!t.incident.services.includes(a.service)) t.incident.services.push(a.service);
   }
 
   private note(t: Tracked, s: SignalScore, atMs: number): void {
