@@ -57,7 +57,9 @@ export class KeyBaseline {
       this.cached = { median, scale: Math.max(MAD_TO_SIGMA * mad, (q95 - median) / UPPER_TAIL_SIGMAS) };
     }
     const { median, scale } = this.cached;
-    return { median, scale: Math.max(scale, relFloor * Math.abs(median), absFloor) };
+    // A young baseline has seen few of its key's excursions: widen it until it has seen more.
+    const youth = Math.sqrt(1 + this.warmup / Math.max(1, this.size));
+    return { median, scale: Math.max(scale * youth, relFloor * Math.abs(median), absFloor) };
   }
 
   /** Robust z of v against this baseline; 0 while learning. */

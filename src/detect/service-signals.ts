@@ -50,6 +50,8 @@ export interface ServiceSignalOptions {
   minPooledSamples: number;
   /** Pooled requests kept per sparse key. */
   pooledSamples: number;
+  /** A sparse key's test looks at its requests of the last this many slices. */
+  sparseWindowSlices: number;
 }
 
 export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
@@ -58,7 +60,7 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   fdr: 0.0001,
   minZ: 5,
   keepZ: 3,
-  confirmSlices: 3,
+  confirmSlices: 4,
   minRequests: 3,
   minLogSpread: 0.05,
   minEffectMs: 2,
@@ -68,6 +70,7 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   windowSlices: 3,
   minPooledSamples: 30,
   pooledSamples: 512,
+  sparseWindowSlices: 9,
 };
 
 export type SignalKind = 'self' | 'latency' | 'own-failures' | 'error-logs' | 'endpoint-failures' | 'edge-gap';
@@ -99,6 +102,8 @@ interface KeyState {
   baseline: KeyBaseline;
   /** Individual requests from before the window (sparse-key test), frozen while open. */
   pooled: SampleSet | undefined;
+  /** A sparse key's recent requests (slice end, value), newest last. */
+  sparseRecent: Array<{ endMs: number; v: number }>;
   streak: number;
   open: boolean;
 }
@@ -158,11 +163,11 @@ export class ServiceSignals {
     for (const c of candidates) {
       let st = this.keys.get(c.key);
       if (st === undefined) {
-        st = { baseline: new KeyBaseline(o.baselineSlices, o.warmupSlices), pooled: c.window ? new SampleSet(o.pooledSamples) : undefined, streak: 0, open: false };
+        st = { baseline: new KeyBaseline(o.baselineSlices, o.warmupSlices), pooled: c.window ? new SampleSet(o.pooledSamples) : undefined, sparseRecent: [], streak: 0, open: false };
         this.keys.set(c.key, st);
       }
       if (Number.isNaN(c.value)) {
-        scored.push({ c, st, ...this.sparseTest(c, st), tested: (st.pooled?.count ?? 0) >= o.minPooledSamples });
+        scored.push({ c, st, ...this.sparseTest(c, st, slice), tested: (st.pooled?.count ?? 0) >= o.minPooledSamples });
         continue;
       }
       const z = st.baseline.z(c.value, c.relFloor, c.absFloor);
@@ -212,13 +217,23 @@ export class ServiceSignals {
    * Sparse key: k of the window's n requests above the pooled 99th percentile, against
    * Binomial(n, 1 %).
    */
-  private sparseTest(c: Candidate, st: KeyState): { z: number; p: number; expected: number; effectOk: boolean } {
+  private sparseTest(c: Candidate, st: KeyState, slice: GraphSlice): { z: number; p: number; expected: number; effectOk: boolean } {
     const pooled = st.pooled;
-    const window = c.window;
-    if (pooled === undefined || window === undefined || pooled.count < this.opts.minPooledSamples || window.samples.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false };
+    const horizon = slice.endMs - this.opts.sparseWindowSlices * (slice.endMs - slice.startMs);
+    st.sparseRecent = st.sparseRecent.filter((r) => r.endMs > horizon);
+    const newest = this.recent[this.recent.length - 1];
+    if (newest !== undefined) {
+      const set = c.kind === 'edge-gap' ? newest.edges.get(`${c.caller ?? ''}\u0000${c.service}`)?.gapMs : c.kind === 'self' ? newest.services.get(c.service)?.selfMs : newest.services.get(c.service)?.latencyMs;
+      for (const v of set?.samples ?? []) st.sparseRecent.push({ endMs: slice.endMs, v });
+    }
+    if (pooled === undefined || pooled.count < this.opts.minPooledSamples || st.sparseRecent.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false };
     const limit = pooled.quantile(0.99);
+    const window = new SampleSet(this.opts.pooledSamples);
     let k = 0;
-    for (const v of window.samples) if (v > limit) k++;
+    for (const r of st.sparseRecent) {
+      window.add(r.v);
+      if (r.v > limit) k++;
+    }
     const p = binomialUpperTail(k, window.samples.length, 0.01);
     const expected = pooled.quantile(0.5);
     const observed = window.quantile(0.5);
