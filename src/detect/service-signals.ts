@@ -193,7 +193,9 @@ export class ServiceSignals {
       const holds = st.open && z >= o.keepZ && s.effectOk;
       st.streak = isNew || holds ? st.streak + 1 : 0;
       st.open = st.open ? holds || isNew : st.streak >= o.confirmSlices;
-      if (!st.open && !isNew) {
+      // Only figures that look normal teach the baseline: a fault's onset must not become normal
+      // before it is confirmed, nor while it lasts (the baseline of an open key is frozen).
+      if (!st.open && !isNew && z < o.keepZ) {
         if (!Number.isNaN(c.value)) st.baseline.add(c.value);
         if (st.pooled !== undefined && c.leaving !== undefined) for (const v of c.leaving.samples) st.pooled.add(v);
       }

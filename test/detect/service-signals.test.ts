@@ -60,7 +60,7 @@ describe('ServiceSignals', () => {
       const busy = Array.from({ length: 20 }, () => lognormal(rand, 50, 0.1));
       if (i >= 120 && rare.length > 0) rare[0] = 400;
       const r = signals.score(slice(i, [{ name: 'rare', self: rare }, { name: 'busy', self: busy }]));
-      for (const f of r.findings) kinds.push(`${f.service}:${String(f.details['signal'])}`);
+      for (const f of r.findings) kinds.push(`${f.service}:${String(f.details["signal"])}`);
     }
     expect(kinds.length).toBeGreaterThan(0);
     expect(kinds.every((k) => k.startsWith('rare:'))).toBe(true);
