@@ -256,7 +256,11 @@ function shiftEvidence(days: Day[]): void {
       const fig = (from: number, to: number): number => {
         let s = 0;
         let c = 0;
-        for (const x of d.spans) if (x.service === f.service && x.startMs >= from && x.startMs < to) (s += x.endMs - x.startMs), c++;
+        for (const x of d.spans) {
+          if (x.service !== f.service || x.startMs < from || x.startMs >= to) continue;
+          s += x.endMs - x.startMs;
+          c++;
+        }
         let e = 0;
         for (const l of d.logs) if (l.service === f.service && l.severityNumber >= 17 && l.timeMs >= from && l.timeMs < to) e++;
         return (c > 0 ? s / c : 0) + e * 1000;
