@@ -1,5 +1,5 @@
 import { AnomalyLifecycle } from '../detect/lifecycle.js';
-import { ServiceGraph, type ServiceGraphOptions } from '../detect/service-graph.js';
+import { ServiceGraph, type EdgeSummary, type ServiceGraphOptions } from '../detect/service-graph.js';
 import { ServiceSignals, type ServiceSignalOptions } from '../detect/service-signals.js';
 import type { Anomaly, AnomalyChange } from '../model/anomaly.js';
 import type { Beat } from '../model/beat.js';
@@ -83,6 +83,11 @@ export class IncidentEngine {
 
   incidents(): Incident[] {
     return this.tracker.incidents();
+  }
+
+  /** The service graph's edges and each signal key's warm-up ("learning (k/n)" until baselined). */
+  graphFigures(): { edges: EdgeSummary[]; keys: Array<{ key: string; status: string }> } {
+    return { edges: this.graph.edges(), keys: this.signals.learning().map((k) => ({ key: k.key, status: k.learning || 'baselined' })) };
   }
 }
 

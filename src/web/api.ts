@@ -15,7 +15,7 @@ export interface ApiDeps {
   bus: EventBus;
   events?: EventStreamOptions;
   /** Incidents, best first (GET /api/v1/incidents). */
-  incidents?: { incidents(): Incident[] };
+  incidents?: { incidents(): Incident[]; graphFigures?(): unknown };
 }
 
 export const MAX_PAGE = 500;
@@ -157,6 +157,10 @@ export function registerApiRoutes(admin: AdminServer, deps: ApiDeps): void {
   admin.addRoute('GET', '/api/v1/incidents', (_req, res) => {
     // The contract of `analyze --json` top-level `incidents`: an array, best incident first.
     sendJson(res, 200, deps.incidents?.incidents() ?? []);
+  });
+
+  admin.addRoute('GET', '/api/v1/service-graph', (_req, res) => {
+    sendJson(res, 200, deps.incidents?.graphFigures?.() ?? { edges: [], keys: [] });
   });
 
   admin.addRoute('GET', '/api/v1/events', eventStreamRoute(bus, deps.events));

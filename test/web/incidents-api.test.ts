@@ -4,6 +4,10 @@ import { IncidentSchema, type Incident } from '../../src/model/incident.js';
 import { AdminServer } from '../../src/web/admin-server.js';
 import { registerApiRoutes } from '../../src/web/api.js';
 import { tempStore } from '../emit/store-fixture.js';
+import { IncidentEngine } from '../../src/diagnose/incident-engine.js';
+import { generateTraffic } from '../diagnose/service-traffic.js';
+
+const T0 = 1_700_000_000_000;
 
 const incident = (id: string, score: number): Incident => ({
   id,
@@ -51,5 +55,17 @@ describe('GET /api/v1/incidents', () => {
     const admin = await serve();
     const r = await fetch(`${admin.url}/api/v1/incidents`);
     expect(await r.json()).toEqual([]);
+    expect(await (await fetch(`${admin.url}/api/v1/service-graph`)).json()).toEqual({ edges: [], keys: [] });
+  });
+
+  it('shows the service graph and which keys are still learning', async () => {
+    const engine = new IncidentEngine({ graph: { sliceMs: 1_000, traceGraceMs: 100 } });
+    const { beats } = generateTraffic(T0, T0 + 3_000, 10);
+    engine.observe(beats);
+    engine.evaluate(T0 + 10_000);
+    const admin = await serve(engine);
+    const body = (await (await fetch(`${admin.url}/api/v1/service-graph`)).json()) as { edges: Array<{ caller: string; callee: string }>; keys: Array<{ key: string; status: string }> };
+    expect(body.edges.map((e) => `${e.caller}->${e.callee}`).sort()).toEqual(['cart->pricing', 'frontend->cart']);
+    expect(body.keys.find((k) => k.key === 'self.p50|pricing')!.status).toMatch(/^learning \(\d+\/12\)$/);
   });
 });
