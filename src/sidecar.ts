@@ -39,6 +39,7 @@ import { registerInfoRoutes } from './web/info-api.js';
 import { registerSignInRoutes } from './web/signin.js';
 import { registerHealthRoutes } from './web/health.js';
 import { registerApiRoutes } from './web/api.js';
+import { IncidentEngine, publishIncidentEvaluation } from './diagnose/incident-engine.js';
 import { registerFixesApi } from './web/fixes-api.js';
 import { registerDashboardRoutes } from './web/dashboard.js';
 import { createDefaultStages, HealingPipeline, type HealingPipelineOptions } from './heal/pipeline.js';
@@ -160,6 +161,8 @@ export function healingDecision(diagnosis: Pick<Diagnosis, 'rootCause' | 'handle
 export class Sidecar {
   readonly metrics: SidecarMetrics;
   readonly engine: DetectionEngine;
+  /** Service graph, service-level signals and incidents (fed the same beats as the engine). */
+  readonly incidents: IncidentEngine;
   readonly store: AnomalyStore;
   readonly bus: EventBus;
   readonly admin: AdminServer | undefined;
@@ -217,7 +220,11 @@ export class Sidecar {
     if (config.forward.enabled) {
       this.forwarder = new Forwarder({ ...config.forward, headers: resolveForwardHeaders(config.forward, parts.env) }, this.metrics);
     }
-    const sink: BeatSink = (beats) => this.engine.observe(beats);
+    this.incidents = new IncidentEngine({ graph: { sliceMs: config.detect.sliceMs } });
+    const sink: BeatSink = (beats) => {
+      this.engine.observe(beats);
+      this.incidents.observe(beats);
+    };
     const admission = admissionFromConfig(config.receive, this.metrics);
     const onAccepted = this.forwarder ? (body: Buffer, type: 'application/x-protobuf' | 'application/json') => void this.forwarder!.enqueue(body, type) : undefined;
     const logSink = (events: LogEvent[]): void => this.engine.observeLogs(events);
@@ -283,7 +290,7 @@ export class Sidecar {
       if (!access.authEnabled && !isLoopbackHost(config.admin.host)) this.log.warn('admin server reachable beyond this machine without a token: set admin.auth or receive.auth', { host: config.admin.host });
       this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, access, limits: config.admin, onError: (err) => this.log.error('admin handler failed', { err }) });
       registerHealthRoutes(this.admin, { ready: () => this.readiness(), registry: this.metrics.registry });
-      registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus });
+      registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus, incidents: this.incidents });
       registerFixesApi(this.admin, this.pipeline?.queue ?? new JobQueue(this.db));
       registerInfoRoutes(this.admin, config, { healing: this.pipeline !== undefined, learning: new LearningStore(this.db) });
       registerSignInRoutes(this.admin, access);
@@ -377,7 +384,14 @@ export class Sidecar {
       this.log.error('detection failed', { err });
       return [];
     }
-    return this.changes.process(changes);
+    const out = this.changes.process(changes);
+    this.incidents.noteAnomalyChanges(changes);
+    try {
+      publishIncidentEvaluation(this.incidents.evaluate(nowMs), this.store, this.bus);
+    } catch (err) {
+      this.log.error('incident evaluation failed', { err });
+    }
+    return out;
   }
 
   private handleChange(change: AnomalyChange, retry = false): { change: AnomalyChange; diagnosis?: Diagnosis } {

@@ -42,11 +42,15 @@ export const analyzeCommand: Command = {
     for (const s of result.skippedSequenceFiles) io.err(`${skippedLine(process.cwd(), s)}\n`);
     if (input.json) {
       const inputSummary = { ...summary, errors: summary.errors.length, sequenceFilesSkipped: result.skippedSequenceFiles.length };
-      io.out(`${JSON.stringify({ input: inputSummary, ...analysisJson(result.anomalies, result.diagnoses) }, null, 2)}\n`);
+      io.out(`${JSON.stringify({ input: inputSummary, ...analysisJson(result.anomalies, result.diagnoses), incidents: result.incidents }, null, 2)}\n`);
     } else {
       io.out(`${result.beats} beats${result.logs > 0 ? `, ${result.logs} log records` : ''} from ${humanTime(result.fromMs || 0)} to ${humanTime(result.toMs || 0)} UTC\n`);
       if (result.skippedSequenceFiles.length > 0) io.out(`${result.skippedSequenceFiles.length} sequence file(s) skipped\n`);
       io.out(result.anomalies.length === 0 ? 'no anomalies\n' : `${formatAnalysisTable(result.anomalies, result.diagnoses)}\n`);
+      for (const inc of result.incidents) {
+        const top = inc.rootCauses[0];
+        io.out(`incident ${inc.id} (${inc.severity}): ${inc.anomalyIds.length} anomalies${top ? `, most likely ${top.service}: ${top.reason}` : ''}\n`);
+      }
     }
     const code = exitCodeOf(summary);
     if (code === 0 && failOn !== undefined && anyAtLeast(result.anomalies, failOn)) {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { AnomalyStateSchema, AnomalyTypeSchema } from '../model/anomaly.js';
 import type { EventBus } from '../emit/event-bus.js';
+import type { Incident } from '../model/incident.js';
 import type { AnomalyStore } from '../store/anomaly-store.js';
 import { sendJson, type AdminServer } from './admin-server.js';
 import { eventStreamRoute, type EventStreamOptions } from './sse.js';
@@ -13,6 +14,8 @@ export interface ApiDeps {
   engine: { handlerFigures(): unknown[]; feedback(id: string, v: Verdict): void };
   bus: EventBus;
   events?: EventStreamOptions;
+  /** Incidents, best first (GET /api/v1/incidents). */
+  incidents?: { incidents(): Incident[]; graphFigures?(): unknown };
 }
 
 export const MAX_PAGE = 500;
@@ -149,6 +152,15 @@ export function registerApiRoutes(admin: AdminServer, deps: ApiDeps): void {
     engine.feedback(id, verdict);
     const e = bus.publish('anomaly.feedback', { anomalyId: id, verdict, note }, { anomalyId: id });
     sendJson(res, 200, { anomalyId: id, verdict, note, seq: e.seq });
+  });
+
+  admin.addRoute('GET', '/api/v1/incidents', (_req, res) => {
+    // The contract of `analyze --json` top-level `incidents`: an array, best incident first.
+    sendJson(res, 200, deps.incidents?.incidents() ?? []);
+  });
+
+  admin.addRoute('GET', '/api/v1/service-graph', (_req, res) => {
+    sendJson(res, 200, deps.incidents?.graphFigures?.() ?? { edges: [], keys: [] });
   });
 
   admin.addRoute('GET', '/api/v1/events', eventStreamRoute(bus, deps.events));

@@ -113,7 +113,8 @@ describe('CLI commands', () => {
     const sets = ['--set', 'detect.sliceMs=1000', '--set', 'detect.windowSlices=6', '--set', 'detect.minSamples=20'];
     const r = await run(['analyze', '--json', ...sets, traces]);
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.out) as { anomalies: Array<{ type: string; handler?: string; firstSeenMs: number }> };
+    const report = JSON.parse(r.out) as { anomalies: Array<{ type: string; handler?: string; firstSeenMs: number }>; incidents: unknown };
+    expect(Array.isArray(report.incidents)).toBe(true);
     const perf = report.anomalies.filter((a) => a.type === 'performance');
     expect(perf.map((a) => a.handler)).toContain('resolveTemplate');
     expect(perf.find((a) => a.handler === 'resolveTemplate')!.firstSeenMs).toBeGreaterThanOrEqual(1_764_000_000_000 + 55_000);

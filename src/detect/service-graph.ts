@@ -1,0 +1,429 @@
+import {
+  SPAN_KIND_CLIENT,
+  SPAN_KIND_CONSUMER,
+  SPAN_KIND_PRODUCER,
+  SPAN_KIND_SERVER,
+  STATUS_ERROR,
+  type Beat,
+} from '../model/beat.js';
+import { SEVERITY_ERROR, type LogEvent } from '../model/log-event.js';
+
+/**
+ * The service dependency graph and per-request figures, built from whole traces.
+ *
+ * A request is a trace entry span: a root, a SERVER/CONSUMER span, or a span whose parent is in
+ * another service. Its figures (latency, failure, the service's own "self" time) are counted once
+ * per request, never per span, so a route failing on every request shows a 100 % failure rate no
+ * matter how many framework spans each request has.
+ *
+ * An edge caller -> callee exists for every span whose parent lives in another service (which
+ * covers CLIENT/SERVER and PRODUCER/CONSUMER pairs as well as uninstrumented clients). When the
+ * parent is the caller's client (or producer) span, the difference between the client span and the
+ * callee's server span is the edge's gap: network and queueing time neither side's own code spent.
+ *
+ * Traces are buffered until they have been quiet for `traceGraceMs` and then folded into the
+ * slice their entry spans started in; a slice is handed out once no trace can still add to it.
+ * Memory is bounded by `maxTraces` buffered traces and `maxKeys` services, endpoints and edges.
+ */
+export interface ServiceGraphOptions {
+  sliceMs: number;
+  /** A trace with no new span for this long is complete. */
+  traceGraceMs: number;
+  /** Buffered traces; beyond it the oldest is folded early. */
+  maxTraces: number;
+  /** Distinct services + endpoints + edges tracked; new ones beyond it are counted and dropped. */
+  maxKeys: number;
+  /** Samples kept per key and slice for quantiles (reservoir). */
+  maxSamples: number;
+}
+
+export const DEFAULT_SERVICE_GRAPH_OPTIONS: ServiceGraphOptions = {
+  sliceMs: 10_000,
+  traceGraceMs: 5_000,
+  maxTraces: 50_000,
+  maxKeys: 5_000,
+  maxSamples: 256,
+};
+
+/** Values seen in one slice: count and a bounded reservoir of samples. */
+export class SampleSet {
+  count = 0;
+  readonly samples: number[] = [];
+  private seed = 0x2545f491;
+
+  constructor(private readonly cap: number) {}
+
+  add(v: number): void {
+    this.count++;
+    if (this.samples.length < this.cap) {
+      this.samples.push(v);
+      return;
+    }
+    // xorshift keeps the reservoir deterministic (replays give the same figures).
+    this.seed ^= this.seed << 13;
+    this.seed ^= this.seed >>> 17;
+    this.seed ^= this.seed << 5;
+    const j = (this.seed >>> 0) % this.count;
+    if (j < this.cap) this.samples[j] = v;
+  }
+
+  quantile(q: number): number {
+    if (this.samples.length === 0) return NaN;
+    const s = [...this.samples].sort((a, b) => a - b);
+    const pos = q * (s.length - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.min(s.length - 1, lo + 1);
+    return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+  }
+}
+
+export interface ServiceSliceFigures {
+  service: string;
+  requests: number;
+  /** Requests that failed (entry span, a local span or a bound error log says so). */
+  failed: number;
+  /** Failed requests none of whose downstream requests failed: the failure started here. */
+  ownFailed: number;
+  latencyMs: SampleSet;
+  /** Per request: time spent in the service's own spans, excluding callees and edge gaps. */
+  selfMs: SampleSet;
+  errorLogs: number;
+  logs: number;
+}
+
+export interface EndpointSliceFigures {
+  service: string;
+  operation: string;
+  requests: number;
+  failed: number;
+  latencyMs: SampleSet;
+}
+
+export interface EdgeSliceFigures {
+  caller: string;
+  callee: string;
+  calls: number;
+  errors: number;
+  /** Client (or producer) time not covered by the callee's server (or consumer) span. */
+  gapMs: SampleSet;
+}
+
+export interface GraphSlice {
+  startMs: number;
+  endMs: number;
+  services: Map<string, ServiceSliceFigures>;
+  endpoints: Map<string, EndpointSliceFigures>;
+  edges: Map<string, EdgeSliceFigures>;
+  /** Latency of root requests (no parent span): what users wait for. */
+  rootLatencyMs: SampleSet;
+}
+
+export interface EdgeSummary {
+  caller: string;
+  callee: string;
+  calls: number;
+  errors: number;
+  callsPerMinute: number;
+  gapP50Ms: number;
+}
+
+interface PendingTrace {
+  beats: Beat[];
+  lastMs: number;
+}
+
+interface Node {
+  beat: Beat;
+  children: Node[];
+  remoteParent: boolean;
+}
+
+export function edgeKey(caller: string, callee: string): string {
+  return `${caller}\u0000${callee}`;
+}
+
+export function endpointKey(service: string, operation: string): string {
+  return `${service}\u0000${operation}`;
+}
+
+export class ServiceGraph {
+  private readonly opts: ServiceGraphOptions;
+  private readonly traces = new Map<string, PendingTrace>();
+  private readonly slices = new Map<number, GraphSlice>();
+  /** Error logs bound to a span, waiting for their trace to be folded. */
+  private readonly spanErrorLogs = new Map<string, number>();
+  private readonly knownKeys = new Set<string>();
+  /** Slices before this start were handed out; late contributions to them are dropped. */
+  private emittedUntil = -Infinity;
+  private readonly edgeTotals = new Map<string, { caller: string; callee: string; calls: number; errors: number; firstMs: number; lastMs: number; gap: SampleSet }>();
+  droppedKeys = 0;
+  lateRequests = 0;
+
+  constructor(opts: Partial<ServiceGraphOptions> = {}) {
+    this.opts = { ...DEFAULT_SERVICE_GRAPH_OPTIONS, ...opts };
+  }
+
+  observe(beats: readonly Beat[]): void {
+    for (const b of beats) {
+      let t = this.traces.get(b.traceId);
+      if (t === undefined) {
+        if (this.traces.size >= this.opts.maxTraces) this.foldOldest();
+        t = { beats: [], lastMs: 0 };
+        this.traces.set(b.traceId, t);
+      }
+      t.beats.push(b);
+      t.lastMs = Math.max(t.lastMs, b.startMs + b.durationMs);
+    }
+  }
+
+  /** Log records: counted per service, and error records marked on their span's request. */
+  observeLogs(events: readonly LogEvent[]): void {
+    for (const e of events) {
+      const s = this.sliceFor(e.timeMs);
+      if (s === undefined) continue;
+      const svc = this.serviceFigures(s, e.service);
+      if (svc === undefined) continue;
+      svc.logs++;
+      if (e.severityNumber < SEVERITY_ERROR) continue;
+      svc.errorLogs++;
+      if (e.spanId !== '' && this.spanErrorLogs.size < this.opts.maxTraces) this.spanErrorLogs.set(e.spanId, (this.spanErrorLogs.get(e.spanId) ?? 0) + 1);
+    }
+  }
+
+  /**
+   * Folds the traces that are complete at data time nowMs and returns the slices no trace can add
+   * to any more, oldest first.
+   */
+  advance(nowMs: number): GraphSlice[] {
+    for (const [id, t] of this.traces) {
+      if (t.lastMs + this.opts.traceGraceMs > nowMs) continue;
+      this.traces.delete(id);
+      this.fold(t.beats);
+    }
+    let oldestPending = Infinity;
+    for (const t of this.traces.values()) for (const b of t.beats) oldestPending = Math.min(oldestPending, b.startMs);
+    const ready: GraphSlice[] = [];
+    const limit = Math.min(nowMs - this.opts.traceGraceMs, oldestPending);
+    // Quiet periods still pass: empty slices let open findings resolve when traffic stops.
+    if (Number.isFinite(this.emittedUntil)) {
+      for (let start = this.emittedUntil; start + this.opts.sliceMs <= limit; start += this.opts.sliceMs) this.sliceFor(start);
+    }
+    for (const [start, s] of this.slices) {
+      if (s.endMs > limit) continue;
+      this.slices.delete(start);
+      ready.push(s);
+    }
+    ready.sort((a, b) => a.startMs - b.startMs);
+    if (ready.length > 0) this.emittedUntil = Math.max(this.emittedUntil, ready[ready.length - 1]!.endMs);
+    if (this.spanErrorLogs.size > 0 && this.traces.size === 0) this.spanErrorLogs.clear();
+    return ready;
+  }
+
+  /** Edges seen so far with their cumulative figures (for the API), busiest first. */
+  edges(): EdgeSummary[] {
+    return [...this.edgeTotals.values()]
+      .map((e) => ({
+        caller: e.caller,
+        callee: e.callee,
+        calls: e.calls,
+        errors: e.errors,
+        callsPerMinute: e.calls / Math.max(1, (e.lastMs - e.firstMs) / 60_000),
+        gapP50Ms: e.gap.quantile(0.5),
+      }))
+      .sort((a, b) => b.calls - a.calls);
+  }
+
+  /** Services adjacent to `service` in the graph (callers and callees). */
+  neighbours(service: string): Set<string> {
+    const out = new Set<string>();
+    for (const e of this.edgeTotals.values()) {
+      if (e.caller === service) out.add(e.callee);
+      if (e.callee === service) out.add(e.caller);
+    }
+    return out;
+  }
+
+  /** Services `service` calls. */
+  callees(service: string): string[] {
+    const out: string[] = [];
+    for (const e of this.edgeTotals.values()) if (e.caller === service && e.callee !== service) out.push(e.callee);
+    return out;
+  }
+
+  /** True when no other service was seen calling `service` (it is where requests come in). */
+  isEntryService(service: string): boolean {
+    for (const e of this.edgeTotals.values()) if (e.callee === service && e.caller !== service) return false;
+    return true;
+  }
+
+  private foldOldest(): void {
+    let oldestId: string | undefined;
+    let oldest = Infinity;
+    for (const [id, t] of this.traces) {
+      if (t.lastMs < oldest) {
+        oldest = t.lastMs;
+        oldestId = id;
+      }
+    }
+    if (oldestId === undefined) return;
+    const t = this.traces.get(oldestId)!;
+    this.traces.delete(oldestId);
+    this.fold(t.beats);
+  }
+
+  private fold(beats: Beat[]): void {
+    const nodes = new Map<string, Node>();
+    for (const b of beats) if (!nodes.has(b.spanId)) nodes.set(b.spanId, { beat: b, children: [], remoteParent: false });
+    for (const n of nodes.values()) {
+      const p = n.beat.parentSpanId === '' ? undefined : nodes.get(n.beat.parentSpanId);
+      if (p === undefined) continue;
+      p.children.push(n);
+      n.remoteParent = p.beat.service !== n.beat.service;
+    }
+    for (const n of nodes.values()) {
+      const b = n.beat;
+      const p = b.parentSpanId === '' ? undefined : nodes.get(b.parentSpanId);
+      if (n.remoteParent && p !== undefined) this.foldEdge(p.beat, b);
+      const entry = b.parentSpanId === '' || n.remoteParent || b.spanKind === SPAN_KIND_SERVER || b.spanKind === SPAN_KIND_CONSUMER;
+      if (!entry || (p !== undefined && !n.remoteParent)) continue;
+      this.foldRequest(n);
+    }
+  }
+
+  private foldEdge(parent: Beat, child: Beat): void {
+    const s = this.sliceFor(child.startMs);
+    if (s === undefined) return;
+    const key = edgeKey(parent.service, child.service);
+    let e = s.edges.get(key);
+    if (e === undefined) {
+      if (!this.admit(`e:${key}`)) return;
+      e = { caller: parent.service, callee: child.service, calls: 0, errors: 0, gapMs: new SampleSet(this.opts.maxSamples) };
+      s.edges.set(key, e);
+    }
+    e.calls++;
+    const failed = child.status === STATUS_ERROR || parent.status === STATUS_ERROR;
+    if (failed) e.errors++;
+    let gap = NaN;
+    if (parent.spanKind === SPAN_KIND_PRODUCER) gap = Math.max(0, child.startMs - parent.startMs);
+    else if (parent.spanKind === SPAN_KIND_CLIENT) gap = Math.max(0, parent.durationMs - child.durationMs);
+    if (!Number.isNaN(gap)) e.gapMs.add(gap);
+    let total = this.edgeTotals.get(key);
+    if (total === undefined) {
+      total = { caller: parent.service, callee: child.service, calls: 0, errors: 0, firstMs: child.startMs, lastMs: child.startMs, gap: new SampleSet(this.opts.maxSamples) };
+      this.edgeTotals.set(key, total);
+    }
+    total.calls++;
+    if (failed) total.errors++;
+    total.lastMs = Math.max(total.lastMs, child.startMs);
+    if (!Number.isNaN(gap)) total.gap.add(gap);
+  }
+
+  private foldRequest(entry: Node): void {
+    const b = entry.beat;
+    const s = this.sliceFor(b.startMs);
+    if (s === undefined) {
+      this.lateRequests++;
+      return;
+    }
+    const svc = this.serviceFigures(s, b.service);
+    if (svc === undefined) return;
+    const epKey = endpointKey(b.service, b.spanName);
+    let ep = s.endpoints.get(epKey);
+    if (ep === undefined && this.admit(`p:${epKey}`)) {
+      ep = { service: b.service, operation: b.spanName, requests: 0, failed: 0, latencyMs: new SampleSet(this.opts.maxSamples) };
+      s.endpoints.set(epKey, ep);
+    }
+    // Walk the request's local spans: their own time is the service's self time, their errors
+    // (status or a bound error log) fail the request, remote children are the callees.
+    let self = 0;
+    let failed = false;
+    let calleeFailed = false;
+    const stack: Node[] = [entry];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (n.beat.status === STATUS_ERROR || (this.spanErrorLogs.get(n.beat.spanId) ?? 0) > 0) failed = true;
+      let remote = false;
+      for (const c of n.children) {
+        if (c.remoteParent) {
+          remote = true;
+          if (c.beat.status === STATUS_ERROR || (this.spanErrorLogs.get(c.beat.spanId) ?? 0) > 0) calleeFailed = true;
+        } else stack.push(c);
+      }
+      // A client span's own time is the edge gap, not this service's work.
+      if (!remote || n === entry) self += exclusiveMs(n);
+    }
+    svc.requests++;
+    svc.latencyMs.add(b.durationMs);
+    if (b.parentSpanId === '') s.rootLatencyMs.add(b.durationMs);
+    svc.selfMs.add(self);
+    if (failed) svc.failed++;
+    if (failed && !calleeFailed) svc.ownFailed++;
+    if (ep !== undefined) {
+      ep.requests++;
+      ep.latencyMs.add(b.durationMs);
+      if (failed) ep.failed++;
+    }
+  }
+
+  private serviceFigures(s: GraphSlice, service: string): ServiceSliceFigures | undefined {
+    let svc = s.services.get(service);
+    if (svc === undefined) {
+      if (!this.admit(`s:${service}`)) return undefined;
+      svc = {
+        service,
+        requests: 0,
+        failed: 0,
+        ownFailed: 0,
+        latencyMs: new SampleSet(this.opts.maxSamples),
+        selfMs: new SampleSet(this.opts.maxSamples),
+        errorLogs: 0,
+        logs: 0,
+      };
+      s.services.set(service, svc);
+    }
+    return svc;
+  }
+
+  private admit(key: string): boolean {
+    if (this.knownKeys.has(key)) return true;
+    if (this.knownKeys.size >= this.opts.maxKeys) {
+      this.droppedKeys++;
+      return false;
+    }
+    this.knownKeys.add(key);
+    return true;
+  }
+
+  private sliceFor(ms: number): GraphSlice | undefined {
+    const start = Math.floor(ms / this.opts.sliceMs) * this.opts.sliceMs;
+    if (start < this.emittedUntil) return undefined;
+    let s = this.slices.get(start);
+    if (s === undefined) {
+      s = { startMs: start, endMs: start + this.opts.sliceMs, services: new Map(), endpoints: new Map(), edges: new Map(), rootLatencyMs: new SampleSet(this.opts.maxSamples) };
+      this.slices.set(start, s);
+    }
+    return s;
+  }
+}
+
+/** Duration not covered by any child (children may overlap; their union is subtracted). */
+export function exclusiveMs(n: Node): number {
+  const b = n.beat;
+  if (n.children.length === 0) return b.durationMs;
+  const spans = n.children
+    .map((c) => [Math.max(b.startMs, c.beat.startMs), Math.min(b.startMs + b.durationMs, c.beat.startMs + c.beat.durationMs)] as const)
+    .filter(([s, e]) => e > s)
+    .sort((x, y) => x[0] - y[0]);
+  let covered = 0;
+  let curS = -Infinity;
+  let curE = -Infinity;
+  for (const [s, e] of spans) {
+    if (s > curE) {
+      if (curE > curS) covered += curE - curS;
+      curS = s;
+      curE = e;
+    } else curE = Math.max(curE, e);
+  }
+  if (curE > curS) covered += curE - curS;
+  return Math.max(0, b.durationMs - covered);
+}

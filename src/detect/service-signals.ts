@@ -1,0 +1,411 @@
+import type { Finding, Severity } from '../model/anomaly.js';
+import { KeyBaseline } from './key-baseline.js';
+import { SampleSet, type EdgeSliceFigures, type EndpointSliceFigures, type GraphSlice, type ServiceSliceFigures } from './service-graph.js';
+import { binomialUpperTail, normalUpperTail } from './stats.js';
+
+/**
+ * Service-level signals scored slice by slice from the service graph: per service its own (self)
+ * time, request latency, failures that start there and error logs; per endpoint its per-request
+ * failure rate; per edge the client/server gap. Every figure is compared with its own recent
+ * variability (KeyBaseline), and the keys of one slice are tested together with Benjamini-Hochberg
+ * so that thousands of keys do not turn into a steady trickle of chance alarms. A key becomes a
+ * finding after `confirmSlices` discoveries in a row and stays one while its score holds above
+ * `keepZ`; its baseline is frozen meanwhile.
+ */
+export interface ServiceSignalOptions {
+  /** Slices of history per key. */
+  baselineSlices: number;
+  /** Slices a key needs before it is scored ("learning (k/n)" until then). */
+  warmupSlices: number;
+  /** False-discovery rate across the keys tested in one slice. */
+  fdr: number;
+  /** Minimum robust z for a discovery, whatever the FDR step allows. */
+  minZ: number;
+  /** An open finding holds while its z stays above this. */
+  keepZ: number;
+  /** Discoveries in a row before a key becomes a finding. */
+  confirmSlices: number;
+  /** Requests a slice needs for its latency or rate figures to be tested. */
+  minRequests: number;
+  /** Latency figures are scored as ln(1+ms); their spread is never taken below this. */
+  minLogSpread: number;
+  /** A latency change smaller than this many ms is never a discovery. */
+  minEffectMs: number;
+  /**
+   * Nor is one smaller than this share of the typical root request latency: a change users cannot
+   * feel is not worth an incident (severity from user impact), however unusual it is for its key.
+   */
+  minImpactShare: number;
+  /** A failure rate must rise by at least this much. */
+  minRateEffect: number;
+  /** Error-log counts must rise by at least this many records in the window. */
+  minErrorLogs: number;
+  /** Figures are taken over the last this many slices (a sliding window). */
+  windowSlices: number;
+  /**
+   * A key too sparse for per-window figures is tested sample by sample: how many of the window's
+   * requests exceed the 99th percentile of its pooled earlier requests. It needs this many pooled
+   * requests first.
+   */
+  minPooledSamples: number;
+  /** Pooled requests kept per sparse key. */
+  pooledSamples: number;
+  /** A sparse key's test looks at its requests of the last this many slices. */
+  sparseWindowSlices: number;
+}
+
+export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
+  baselineSlices: 90,
+  warmupSlices: 12,
+  fdr: 0.0001,
+  minZ: 5,
+  keepZ: 3,
+  confirmSlices: 4,
+  minRequests: 3,
+  minLogSpread: 0.05,
+  minEffectMs: 2,
+  minImpactShare: 0.1,
+  minRateEffect: 0.1,
+  minErrorLogs: 3,
+  windowSlices: 3,
+  minPooledSamples: 30,
+  pooledSamples: 512,
+  sparseWindowSlices: 9,
+};
+
+export type SignalKind = 'self' | 'latency' | 'own-failures' | 'error-logs' | 'endpoint-failures' | 'edge-gap';
+
+/** One key's score in one slice. */
+export interface SignalScore {
+  key: string;
+  kind: SignalKind;
+  /** The service the signal belongs to (the callee for an edge). */
+  service: string;
+  /** The caller, for an edge. */
+  caller?: string;
+  operation?: string;
+  z: number;
+  observed: number;
+  expected: number;
+  /** Whether the FDR step counted it as a discovery in this slice. */
+  discovered: boolean;
+}
+
+export interface SignalSlice {
+  startMs: number;
+  endMs: number;
+  scores: SignalScore[];
+  findings: Finding[];
+}
+
+interface KeyState {
+  baseline: KeyBaseline;
+  /** Individual requests from before the window (sparse-key test), frozen while open. */
+  pooled: SampleSet | undefined;
+  /** A sparse key's recent requests (slice end, value), newest last. */
+  sparseRecent: Array<{ endMs: number; v: number }>;
+  streak: number;
+  open: boolean;
+}
+
+interface Candidate {
+  key: string;
+  kind: SignalKind;
+  service: string;
+  caller?: string;
+  operation?: string;
+  /** Value in the scoring domain, and its expected counterpart for display. */
+  value: number;
+  display: number;
+  unit: 'ms' | 'rate' | 'count';
+  relFloor: number;
+  absFloor: number;
+  /** Minimum raw effect (display units) for a discovery. */
+  minEffect: number;
+  /** Latency keys: the window's requests, and the samples of the slice leaving the window. */
+  window?: SampleSet;
+  leaving?: SampleSet;
+}
+
+const SUBTYPE: Record<SignalKind, Finding['subtype']> = {
+  self: 'latency-regression',
+  latency: 'latency-regression',
+  'edge-gap': 'latency-regression',
+  'own-failures': 'error-rate-spike',
+  'endpoint-failures': 'error-rate-spike',
+  'error-logs': 'log-rate-surge',
+};
+
+export class ServiceSignals {
+  private readonly opts: ServiceSignalOptions;
+  private readonly keys = new Map<string, KeyState>();
+
+  constructor(opts: Partial<ServiceSignalOptions> = {}) {
+    this.opts = { ...DEFAULT_SERVICE_SIGNAL_OPTIONS, ...opts };
+  }
+
+  /** Per key: "learning (k/n)" until baselined, '' after. */
+  learning(): Array<{ key: string; learning: string }> {
+    return [...this.keys].map(([key, s]) => ({ key, learning: s.baseline.learning() }));
+  }
+
+  score(slice: GraphSlice): SignalSlice {
+    const o = this.opts;
+    this.recent.push(slice);
+    const leaving = this.recent.length > o.windowSlices ? this.recent.shift() : undefined;
+    const merged = mergeSlices(this.recent, o.pooledSamples);
+    const rootMs = merged.rootLatencyMs.count > 0 ? merged.rootLatencyMs.quantile(0.5) : NaN;
+    if (Number.isFinite(rootMs) && !this.anyOpen()) this.rootLatency.add(rootMs);
+    const typicalRoot = this.rootLatency.count > 0 ? this.rootLatency.centre(0, 0).median : 0;
+    const minEffectMs = Math.max(o.minEffectMs, o.minImpactShare * typicalRoot);
+    const candidates = this.candidates(merged, leaving, minEffectMs);
+    const scored: Array<{ c: Candidate; st: KeyState; z: number; p: number; expected: number; effectOk: boolean; tested: boolean }> = [];
+    for (const c of candidates) {
+      let st = this.keys.get(c.key);
+      if (st === undefined) {
+        st = { baseline: new KeyBaseline(o.baselineSlices, o.warmupSlices), pooled: c.window ? new SampleSet(o.pooledSamples) : undefined, sparseRecent: [], streak: 0, open: false };
+        this.keys.set(c.key, st);
+      }
+      if (Number.isNaN(c.value)) {
+        scored.push({ c, st, ...this.sparseTest(c, st, slice), tested: (st.pooled?.count ?? 0) >= o.minPooledSamples });
+        continue;
+      }
+      const z = st.baseline.z(c.value, c.relFloor, c.absFloor);
+      const expected = st.baseline.warm ? fromDomain(c, st.baseline.centre(c.relFloor, c.absFloor).median) : NaN;
+      const effectOk = Number.isFinite(expected) && c.display - expected >= c.minEffect;
+      scored.push({ c, st, z, p: st.baseline.warm ? normalUpperTail(z) : 1, expected, effectOk, tested: st.baseline.warm });
+    }
+    // Benjamini-Hochberg over this slice's tests.
+    const tested = scored.filter((s) => s.tested).sort((a, b) => a.p - b.p);
+    const m = tested.length;
+    let cutoff = -1;
+    for (let i = 0; i < m; i++) if (tested[i]!.p <= ((i + 1) / m) * o.fdr) cutoff = i;
+    const discovered = new Set<Candidate>();
+    for (let i = 0; i <= cutoff; i++) {
+      const s = tested[i]!;
+      if (s.z >= o.minZ && s.effectOk) discovered.add(s.c);
+    }
+    const scores: SignalScore[] = [];
+    const findings: Finding[] = [];
+    for (const s of scored) {
+      const { c, st, z } = s;
+      const isNew = discovered.has(c);
+      const holds = st.open && z >= o.keepZ && s.effectOk;
+      st.streak = isNew || holds ? st.streak + 1 : 0;
+      st.open = st.open ? holds || isNew : st.streak >= o.confirmSlices;
+      // Only figures that look normal teach the baseline: a fault's onset must not become normal
+      // before it is confirmed, nor while it lasts (the baseline of an open key is frozen).
+      if (!st.open && !isNew && z < o.keepZ) {
+        if (!Number.isNaN(c.value)) st.baseline.add(c.value);
+        if (st.pooled !== undefined && c.leaving !== undefined) for (const v of c.leaving.samples) st.pooled.add(v);
+      }
+      scores.push({
+        key: c.key,
+        kind: c.kind,
+        service: c.service,
+        ...(c.caller !== undefined ? { caller: c.caller } : {}),
+        ...(c.operation !== undefined ? { operation: c.operation } : {}),
+        z,
+        observed: c.display,
+        expected: s.expected,
+        discovered: isNew,
+      });
+      if (st.open) findings.push(toFinding(c, z, s.expected, slice));
+    }
+    return { startMs: slice.startMs, endMs: slice.endMs, scores, findings };
+  }
+
+  /**
+   * Sparse key: k of the window's n requests above the pooled 99th percentile, against
+   * Binomial(n, 1 %).
+   */
+  private sparseTest(c: Candidate, st: KeyState, slice: GraphSlice): { z: number; p: number; expected: number; effectOk: boolean } {
+    const pooled = st.pooled;
+    const horizon = slice.endMs - this.opts.sparseWindowSlices * (slice.endMs - slice.startMs);
+    st.sparseRecent = st.sparseRecent.filter((r) => r.endMs > horizon);
+    const newest = this.recent[this.recent.length - 1];
+    if (newest !== undefined) {
+      const set = c.kind === 'edge-gap' ? newest.edges.get(`${c.caller ?? ''}\u0000${c.service}`)?.gapMs : c.kind === 'self' ? newest.services.get(c.service)?.selfMs : newest.services.get(c.service)?.latencyMs;
+      for (const v of set?.samples ?? []) st.sparseRecent.push({ endMs: slice.endMs, v });
+    }
+    if (pooled === undefined || pooled.count < this.opts.minPooledSamples || st.sparseRecent.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false };
+    const limit = pooled.quantile(0.99);
+    const window = new SampleSet(this.opts.pooledSamples);
+    let k = 0;
+    for (const r of st.sparseRecent) {
+      window.add(r.v);
+      if (r.v > limit) k++;
+    }
+    const p = binomialUpperTail(k, window.samples.length, 0.01);
+    const expected = pooled.quantile(0.5);
+    const observed = window.quantile(0.5);
+    c.display = observed;
+    return { z: zOfP(p), p, expected, effectOk: observed - expected >= c.minEffect };
+  }
+
+  private readonly recent: GraphSlice[] = [];
+  private readonly rootLatency = new KeyBaseline(360, 1);
+
+  private anyOpen(): boolean {
+    for (const st of this.keys.values()) if (st.open) return true;
+    return false;
+  }
+
+  private candidates(slice: GraphSlice, leaving: GraphSlice | undefined, minEffectMs: number): Candidate[] {
+    const o = this.opts;
+    const out: Candidate[] = [];
+    const leavingSets = new Map<string, SampleSet>();
+    if (leaving !== undefined) {
+      for (const s of leaving.services.values()) {
+        leavingSets.set(`self.p50|${s.service}`, s.selfMs);
+        leavingSets.set(`latency.p50|${s.service}`, s.latencyMs);
+      }
+      for (const e of leaving.edges.values()) leavingSets.set(`edge-gap.p50|${e.caller}|${e.callee}`, e.gapMs);
+    }
+    const latency = (key: string, kind: SignalKind, service: string, set: SampleSet, q: number, caller?: string, operation?: string): void => {
+      if (set.count === 0) return;
+      const leavingSet = leavingSets.get(key);
+      // Too few requests for a per-window figure: the sparse test (value NaN) takes over.
+      const sparse = set.count < o.minRequests;
+      if (sparse && q !== 0.5) return;
+      const ms = set.quantile(q);
+      out.push({
+        ...(q === 0.5 ? { window: set, ...(leavingSet !== undefined ? { leaving: leavingSet } : {}) } : {}),
+        key,
+        kind,
+        service,
+        ...(caller !== undefined ? { caller } : {}),
+        ...(operation !== undefined ? { operation } : {}),
+        value: sparse ? NaN : Math.log1p(ms),
+        display: ms,
+        unit: 'ms',
+        relFloor: 0,
+        absFloor: o.minLogSpread,
+        minEffect: minEffectMs,
+      });
+    };
+    for (const s of slice.services.values()) {
+      latency(`self.p50|${s.service}`, 'self', s.service, s.selfMs, 0.5);
+      latency(`self.p90|${s.service}`, 'self', s.service, s.selfMs, 0.9);
+      latency(`latency.p50|${s.service}`, 'latency', s.service, s.latencyMs, 0.5);
+      if (s.requests >= o.minRequests) {
+        const rate = s.ownFailed / s.requests;
+        out.push({ key: `own-failures|${s.service}`, kind: 'own-failures', service: s.service, value: rate, display: rate, unit: 'rate', relFloor: 0, absFloor: rateSpread(s.requests), minEffect: o.minRateEffect });
+      }
+      // Anscombe transform: a Poisson count's spread is ~1 whatever its mean.
+      out.push({ key: `error-logs|${s.service}`, kind: 'error-logs', service: s.service, value: 2 * Math.sqrt(s.errorLogs + 0.375), display: s.errorLogs, unit: 'count', relFloor: 0, absFloor: 1, minEffect: o.minErrorLogs });
+    }
+    for (const e of slice.endpoints.values()) {
+      if (e.requests < o.minRequests) continue;
+      const rate = e.failed / e.requests;
+      out.push({ key: `endpoint-failures|${e.service}|${e.operation}`, kind: 'endpoint-failures', service: e.service, operation: e.operation, value: rate, display: rate, unit: 'rate', relFloor: 0, absFloor: rateSpread(e.requests), minEffect: o.minRateEffect });
+    }
+    for (const e of slice.edges.values()) {
+      latency(`edge-gap.p50|${e.caller}|${e.callee}`, 'edge-gap', e.callee, e.gapMs, 0.5, e.caller);
+    }
+    return out;
+  }
+}
+
+/** The normal z with upper tail p (tail approximation; monotone, exact enough for ranking). */
+export function zOfP(p: number): number {
+  if (p >= 0.5) return 0;
+  const t = -2 * Math.log(Math.max(p, 1e-300));
+  return Math.sqrt(Math.max(0, t - Math.log(t) - Math.log(2 * Math.PI)));
+}
+
+/** The figures of several slices as one (counts summed, samples pooled up to `cap`). */
+export function mergeSlices(slices: readonly GraphSlice[], cap: number): GraphSlice {
+  if (slices.length === 1) return slices[0]!;
+  const out: GraphSlice = {
+    startMs: slices[0]!.startMs,
+    endMs: slices[slices.length - 1]!.endMs,
+    services: new Map(),
+    endpoints: new Map(),
+    edges: new Map(),
+    rootLatencyMs: new SampleSet(cap),
+  };
+  const merge = (into: SampleSet, from: SampleSet): void => {
+    for (const v of from.samples) into.add(v);
+    into.count += from.count - from.samples.length;
+  };
+  for (const sl of slices) {
+    merge(out.rootLatencyMs, sl.rootLatencyMs);
+    for (const [k, s] of sl.services) {
+      let m: ServiceSliceFigures | undefined = out.services.get(k);
+      if (m === undefined) {
+        m = { service: s.service, requests: 0, failed: 0, ownFailed: 0, latencyMs: new SampleSet(cap), selfMs: new SampleSet(cap), errorLogs: 0, logs: 0 };
+        out.services.set(k, m);
+      }
+      m.requests += s.requests;
+      m.failed += s.failed;
+      m.ownFailed += s.ownFailed;
+      m.errorLogs += s.errorLogs;
+      m.logs += s.logs;
+      merge(m.latencyMs, s.latencyMs);
+      merge(m.selfMs, s.selfMs);
+    }
+    for (const [k, e] of sl.endpoints) {
+      let m: EndpointSliceFigures | undefined = out.endpoints.get(k);
+      if (m === undefined) {
+        m = { service: e.service, operation: e.operation, requests: 0, failed: 0, latencyMs: new SampleSet(cap) };
+        out.endpoints.set(k, m);
+      }
+      m.requests += e.requests;
+      m.failed += e.failed;
+      merge(m.latencyMs, e.latencyMs);
+    }
+    for (const [k, e] of sl.edges) {
+      let m: EdgeSliceFigures | undefined = out.edges.get(k);
+      if (m === undefined) {
+        m = { caller: e.caller, callee: e.callee, calls: 0, errors: 0, gapMs: new SampleSet(cap) };
+        out.edges.set(k, m);
+      }
+      m.calls += e.calls;
+      m.errors += e.errors;
+      merge(m.gapMs, e.gapMs);
+    }
+  }
+  return out;
+}
+
+/** Binomial spread of a rate near zero with n trials, so a handful of requests needs a big jump. */
+function rateSpread(n: number): number {
+  return Math.max(0.02, 0.5 / Math.sqrt(n));
+}
+
+function fromDomain(c: Candidate, v: number): number {
+  if (c.unit === 'ms') return Math.expm1(v);
+  if (c.unit === 'count') return Math.max(0, (v / 2) ** 2 - 0.375);
+  return v;
+}
+
+function severityOfZ(z: number): Severity {
+  return z >= 20 ? 'high' : z >= 10 ? 'medium' : 'low';
+}
+
+function toFinding(c: Candidate, z: number, expected: number, slice: GraphSlice): Finding {
+  const what =
+    c.kind === 'edge-gap'
+      ? `gap on ${c.caller} -> ${c.service}`
+      : c.kind === 'endpoint-failures'
+        ? `failed requests of ${c.service} ${c.operation ?? ''}`
+        : `${c.kind} of ${c.service}`;
+  const fmt = (v: number): string => (c.unit === 'rate' ? `${(v * 100).toFixed(0)} %` : c.unit === 'ms' ? `${v.toFixed(1)} ms` : v.toFixed(0));
+  return {
+    key: `svc|${c.key}`,
+    type: c.kind === 'own-failures' || c.kind === 'endpoint-failures' || c.kind === 'error-logs' ? 'error' : 'performance',
+    subtype: SUBTYPE[c.kind],
+    severity: severityOfZ(z),
+    confidence: Math.max(0, Math.min(1, 1 - 1 / Math.max(1, z))),
+    service: c.service,
+    ...(c.operation !== undefined ? { handler: c.operation } : {}),
+    windowStartMs: slice.startMs,
+    windowEndMs: slice.endMs,
+    summary: `${what}: ${fmt(c.display)} vs ${fmt(expected)} (z ${z.toFixed(1)})`,
+    observed: { [c.unit === 'ms' ? 'valueMs' : c.unit]: c.display },
+    expected: { [c.unit === 'ms' ? 'valueMs' : c.unit]: expected },
+    details: { signal: c.kind, z: Number(z.toFixed(2)), ...(c.caller !== undefined ? { caller: c.caller } : {}) },
+    exemplars: [],
+  };
+}

@@ -1,0 +1,230 @@
+import type { SignalScore, SignalSlice } from '../detect/service-signals.js';
+import type { Anomaly, AnomalyChange, Severity } from '../model/anomaly.js';
+import type { Incident } from '../model/incident.js';
+import { rankRootCauses } from './root-causes.js';
+
+export interface IncidentChange {
+  kind: 'opened' | 'updated' | 'resolved';
+  incident: Incident;
+}
+
+export interface IncidentTrackerOptions {
+  /** An anomaly opening this long after an incident's last activity starts a new incident. */
+  joinMs: number;
+  /** Slices after the onset whose evidence ranks the root causes (the onset is what tells). */
+  evidenceSlices: number;
+  /** Resolved incidents kept for the API. */
+  rememberResolved: number;
+  instanceTag?: string;
+}
+
+export const DEFAULT_INCIDENT_OPTIONS: IncidentTrackerOptions = { joinMs: 120_000, evidenceSlices: 6, rememberResolved: 200 };
+
+/** What the tracker needs to know of the service graph. */
+export interface GraphView {
+  neighbours(service: string): Set<string>;
+  callees(service: string): Iterable<string>;
+  /** Services nobody calls: the front door, where users feel a fault. */
+  isEntryService(service: string): boolean;
+}
+
+interface Tracked {
+  incident: Incident;
+  anomalies: Map<string, Anomaly>;
+  openAnomalies: Set<string>;
+  evidence: Map<string, SignalScore>;
+  firstSeenMs: Map<string, number>;
+  evidenceLeft: number;
+  lastActiveMs: number;
+}
+
+const SEVERITY_ORDER: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
+
+/**
+ * One fault, one incident: anomalies that open close in time (`joinMs`) and touch the same part
+ * of the service graph (same service or neighbours) are grouped. Only service-level signal
+ * anomalies open incidents (they passed the false-discovery control); the engine's handler and
+ * sequence anomalies join an open incident of their service but never open one on their own.
+ * An incident resolves when all its anomalies have.
+ */
+export class IncidentTracker {
+  private readonly opts: IncidentTrackerOptions;
+  private readonly open = new Map<string, Tracked>();
+  private readonly resolved: Incident[] = [];
+  private previous: SignalScore[] = [];
+  private counter = 0;
+  private readonly tag: string;
+
+  constructor(
+    private readonly graph: GraphView,
+    opts: Partial<IncidentTrackerOptions> = {},
+  ) {
+    this.opts = { ...DEFAULT_INCIDENT_OPTIONS, ...opts };
+    this.tag = this.opts.instanceTag ?? Math.floor(Math.random() * 36 ** 4).toString(36).padStart(4, '0');
+  }
+
+  /**
+   * One slice: the signal scores, the anomaly changes they caused (`signalChanges`) and those of
+   * the engine (`otherChanges`).
+   */
+  apply(slice: SignalSlice, signalChanges: readonly AnomalyChange[], otherChanges: readonly AnomalyChange[], nowMs: number): IncidentChange[] {
+    const touched = new Set<Tracked>();
+    const opened = new Set<Tracked>();
+    for (const ch of signalChanges) {
+      const a = ch.anomaly;
+      let t = this.owner(a.id);
+      if (t === undefined && ch.kind === 'opened') {
+        t = this.joinable(a.service, a.firstSeenMs);
+        if (t === undefined) {
+          t = this.create(a, slice);
+          opened.add(t);
+        }
+      }
+      if (t === undefined) continue;
+      this.attach(t, ch);
+      touched.add(t);
+    }
+    for (const ch of otherChanges) {
+      const a = ch.anomaly;
+      const t = this.owner(a.id) ?? (ch.kind === 'opened' ? this.joinable(a.service, a.firstSeenMs, false) : undefined);
+      if (t === undefined) continue;
+      this.attach(t, ch);
+      touched.add(t);
+    }
+    for (const t of this.open.values()) {
+      if (t.evidenceLeft <= 0) continue;
+      t.evidenceLeft--;
+      for (const s of slice.scores) this.note(t, s, slice.startMs);
+      touched.add(t);
+    }
+    this.previous = slice.scores;
+    const changes: IncidentChange[] = [];
+    for (const t of touched) {
+      this.refresh(t, nowMs);
+      if (opened.has(t)) changes.push({ kind: 'opened', incident: snapshot(t.incident) });
+      else if (t.openAnomalies.size > 0) changes.push({ kind: 'updated', incident: snapshot(t.incident) });
+    }
+    for (const [id, t] of this.open) {
+      if (t.openAnomalies.size > 0) continue;
+      t.incident.state = 'resolved';
+      t.incident.endMs = nowMs;
+      this.open.delete(id);
+      this.resolved.push(t.incident);
+      if (this.resolved.length > this.opts.rememberResolved) this.resolved.shift();
+      changes.push({ kind: 'resolved', incident: snapshot(t.incident) });
+    }
+    return changes;
+  }
+
+  /** Open and remembered incidents, best first: open before resolved, then severity, then score. */
+  incidents(): Incident[] {
+    const all = [...[...this.open.values()].map((t) => t.incident), ...this.resolved].map(snapshot);
+    return all.sort(
+      (a, b) =>
+        Number(b.state === 'open') - Number(a.state === 'open') ||
+        SEVERITY_ORDER.indexOf(b.severity) - SEVERITY_ORDER.indexOf(a.severity) ||
+        (b.rootCauses[0]?.score ?? 0) - (a.rootCauses[0]?.score ?? 0) ||
+        b.startMs - a.startMs,
+    );
+  }
+
+  private owner(anomalyId: string): Tracked | undefined {
+    for (const t of this.open.values()) if (t.anomalies.has(anomalyId)) return t;
+    return undefined;
+  }
+
+  private joinable(service: string, atMs: number, allowNeighbours = true): Tracked | undefined {
+    let best: Tracked | undefined;
+    for (const t of this.open.values()) {
+      if (atMs - t.lastActiveMs > this.opts.joinMs) continue;
+      const near = t.incident.services.includes(service) || (allowNeighbours && this.connected(t.incident.services, service));
+      if (near && (best === undefined || t.incident.startMs < best.incident.startMs)) best = t;
+    }
+    return best;
+  }
+
+  /** Whether `service` is reachable from any of `services` over the graph's edges (either way). */
+  private connected(services: readonly string[], service: string): boolean {
+    const seen = new Set(services);
+    const queue = [...services];
+    while (queue.length > 0) {
+      const s = queue.pop()!;
+      if (s === service) return true;
+      for (const n of this.graph.neighbours(s)) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        queue.push(n);
+      }
+    }
+    return false;
+  }
+
+  private create(a: Anomaly, slice: SignalSlice): Tracked {
+    this.counter++;
+    const id = `inc_${Math.max(0, Math.floor(a.firstSeenMs)).toString(36)}_${this.tag}${this.counter.toString(36)}`;
+    const t: Tracked = {
+      incident: { id, startMs: a.firstSeenMs, endMs: a.lastSeenMs, anomalyIds: [], rootCauses: [], state: 'open', severity: 'low', services: [], summary: '' },
+      anomalies: new Map(),
+      openAnomalies: new Set(),
+      evidence: new Map(),
+      firstSeenMs: new Map(),
+      evidenceLeft: this.opts.evidenceSlices,
+      lastActiveMs: a.firstSeenMs,
+    };
+    // The slice before the onset often holds the first, still sub-threshold, sign of the fault.
+    for (const s of this.previous) this.note(t, s, slice.startMs - (slice.endMs - slice.startMs));
+    this.open.set(id, t);
+    return t;
+  }
+
+  private attach(t: Tracked, ch: AnomalyChange): void {
+    const a = ch.anomaly;
+    t.anomalies.set(a.id, a);
+    if (ch.kind === 'resolved') t.openAnomalies.delete(a.id);
+    else {
+      t.openAnomalies.add(a.id);
+      t.lastActiveMs = Math.max(t.lastActiveMs, a.lastSeenMs);
+    }
+    if (!t.firstSeenMs.has(a.service)) t.firstSeenMs.set(a.service, a.firstSeenMs);
+    // Visible to joinable() for the next anomaly of the same evaluation.
+    if (!t.incident.services.includes(a.service)) t.incident.services.push(a.service);
+  }
+
+  private note(t: Tracked, s: SignalScore, atMs: number): void {
+    if (s.z <= 0) return;
+    const prev = t.evidence.get(s.key);
+    if (prev === undefined || s.z > prev.z) t.evidence.set(s.key, s);
+    if (s.discovered && !t.firstSeenMs.has(s.service)) t.firstSeenMs.set(s.service, atMs);
+  }
+
+  private refresh(t: Tracked, nowMs: number): void {
+    const inc = t.incident;
+    const anomalies = [...t.anomalies.values()];
+    inc.anomalyIds = anomalies.map((a) => a.id);
+    inc.services = [...new Set(anomalies.map((a) => a.service))].sort();
+    inc.endMs = Math.max(inc.endMs, ...anomalies.map((a) => a.lastSeenMs), Math.min(nowMs, t.lastActiveMs));
+    inc.rootCauses = rankRootCauses({ scores: t.evidence, callees: (s) => this.graph.callees(s), firstSeenMs: t.firstSeenMs });
+    inc.severity = this.severity(t);
+    const top = inc.rootCauses[0];
+    inc.summary = `${anomalies.length} anomal${anomalies.length === 1 ? 'y' : 'ies'} across ${inc.services.length} service(s)${top ? `; most likely origin ${top.service}: ${top.reason}` : ''}`;
+  }
+
+  /** Severity from user impact: what the front-door services' requests felt. */
+  private severity(t: Tracked): Severity {
+    let failing = 0;
+    let slow = 0;
+    for (const s of t.evidence.values()) {
+      if (!this.graph.isEntryService(s.service) || s.z < 5) continue;
+      if (s.kind === 'endpoint-failures') failing = Math.max(failing, s.observed);
+      if (s.kind === 'latency') slow = Math.max(slow, s.z);
+    }
+    if (failing >= 0.2) return 'critical';
+    if (failing > 0 || slow >= 10) return 'high';
+    if (slow > 0 || t.anomalies.size > 1) return 'medium';
+    return 'low';
+  }
+}
+
+function snapshot(i: Incident): Incident {
+  return { ...i, anomalyIds: [...i.anomalyIds], rootCauses: i.rootCauses.map((r) => ({ ...r })), services: [...i.services] };
+}

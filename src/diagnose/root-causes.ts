@@ -1,0 +1,159 @@
+import type { SignalKind, SignalScore } from '../detect/service-signals.js';
+import type { RootCause } from '../model/incident.js';
+
+/**
+ * The strongest evidence an incident collected per signal key (robust z-scores from
+ * ServiceSignals), with the edges of the service graph it happened on.
+ */
+export interface IncidentEvidence {
+  /** key -> strongest score seen while the incident was young. */
+  scores: Map<string, SignalScore>;
+  /** caller -> callees, as seen in the traces. */
+  callees: (service: string) => Iterable<string>;
+  /** When each service's first discovery happened (ms). */
+  firstSeenMs: Map<string, number>;
+}
+
+interface Candidate {
+  service: string;
+  operation?: string;
+  score: number;
+  reasons: Array<{ w: number; text: string }>;
+}
+
+/** Weights: how strongly each signal says "the fault is here" rather than "it arrived here". */
+const ORIGIN_WEIGHT: Record<SignalKind, number> = {
+  self: 1,
+  'own-failures': 1,
+  'error-logs': 1,
+  'edge-gap': 1,
+  'endpoint-failures': 0.3,
+  latency: 0.15,
+};
+/** Share of an edge gap also held against the caller (its own egress may be the slow part). */
+const GAP_CALLER_SHARE = 0.6;
+/** A service whose callee shows the same kind of evidence is more likely a victim. */
+const PROPAGATED_DISCOUNT = 0.5;
+/** z below this is noise for ranking. */
+const MIN_Z = 3;
+/** A cap so that one extremely steady key cannot drown every other signal. */
+const MAX_Z = 60;
+
+/**
+ * Ranks services by evidence that the fault originates there rather than propagates there:
+ * - self time (the service's own spans, callees and gaps excluded) grew: CPU, GC, locks, slow code;
+ * - an edge's client/server gap grew while the callee's server time did not: network or queueing,
+ *   blamed on the callee, and on the service common to several grown edges (a slow NIC delays
+ *   both its requests and its responses);
+ * - failures and error logs that start at the service (no callee failed first);
+ * - latency and endpoint failures count a little: they propagate upstream to every caller.
+ * A service whose callee shows the same kind of evidence is discounted (it inherited it).
+ */
+export function rankRootCauses(ev: IncidentEvidence, max = 5): RootCause[] {
+  const bySvc = new Map<string, Candidate>();
+  const cand = (service: string): Candidate => {
+    let c = bySvc.get(service);
+    if (c === undefined) bySvc.set(service, (c = { service, score: 0, reasons: [] }));
+    return c;
+  };
+  const strength = new Map<string, Map<SignalKind, number>>();
+  const add = (service: string, kind: SignalKind, z: number): void => {
+    let m = strength.get(service);
+    if (m === undefined) strength.set(service, (m = new Map()));
+    m.set(kind, Math.max(m.get(kind) ?? 0, z));
+  };
+  for (const s of ev.scores.values()) {
+    if (s.z < MIN_Z) continue;
+    add(s.service, s.kind, Math.min(MAX_Z, s.z));
+  }
+  const gapTotals = new Map<string, number>();
+  const gapNotes = new Map<string, string[]>();
+  for (const s of ev.scores.values()) {
+    if (s.kind !== 'edge-gap' || s.z < MIN_Z || s.caller === undefined) continue;
+    const z = Math.min(MAX_Z, s.z);
+    const note = `${s.caller} -> ${s.service} gap ${s.observed.toFixed(1)} ms vs ${s.expected.toFixed(1)} ms`;
+    for (const [svc, share] of [
+      [s.service, 1],
+      [s.caller, GAP_CALLER_SHARE],
+    ] as const) {
+      gapTotals.set(svc, (gapTotals.get(svc) ?? 0) + z * share);
+      const notes = gapNotes.get(svc) ?? [];
+      notes.push(note);
+      gapNotes.set(svc, notes);
+    }
+  }
+  for (const [service, kinds] of strength) {
+    const c = cand(service);
+    for (const [kind, z] of kinds) {
+      if (kind === 'edge-gap') continue;
+      let w = ORIGIN_WEIGHT[kind];
+      if (kind !== 'latency' && kind !== 'endpoint-failures' && calleeHas(ev, service, kind, strength)) w *= PROPAGATED_DISCOUNT;
+      c.reasons.push({ w: w * z, text: describe(kind, service, ev) });
+    }
+  }
+  for (const [service, total] of gapTotals) {
+    cand(service).reasons.push({ w: ORIGIN_WEIGHT['edge-gap'] * total, text: `network/queueing gap grew (${(gapNotes.get(service) ?? []).slice(0, 3).join('; ')})` });
+  }
+  for (const c of bySvc.values()) {
+    c.reasons.sort((a, b) => b.w - a.w);
+    // The strongest signal counts fully, corroborating ones a little.
+    c.score = c.reasons.reduce((sum, r, i) => sum + (i === 0 ? r.w : r.w * 0.25), 0);
+    const op = bestOperation(ev, c.service);
+    if (op !== undefined) c.operation = op;
+  }
+  const first = (s: string): number => ev.firstSeenMs.get(s) ?? Infinity;
+  return [...bySvc.values()]
+    .filter((c) => c.score > 0)
+    .sort((a, b) => b.score - a.score || first(a.service) - first(b.service) || a.service.localeCompare(b.service))
+    .slice(0, max)
+    .map((c) => ({
+      service: c.service,
+      ...(c.operation !== undefined ? { operation: c.operation } : {}),
+      score: Number(c.score.toFixed(2)),
+      reason: c.reasons
+        .slice(0, 2)
+        .map((r) => r.text)
+        .join('; '),
+    }));
+}
+
+function calleeHas(ev: IncidentEvidence, service: string, kind: SignalKind, strength: Map<string, Map<SignalKind, number>>): boolean {
+  for (const callee of ev.callees(service)) if (callee !== service && (strength.get(callee)?.get(kind) ?? 0) >= MIN_Z) return true;
+  return false;
+}
+
+function describe(kind: SignalKind, service: string, ev: IncidentEvidence): string {
+  const s = [...ev.scores.values()].filter((x) => x.service === service && x.kind === kind).sort((a, b) => b.z - a.z)[0];
+  const fig = s === undefined ? '' : ` (${fmt(kind, s.observed)} vs ${fmt(kind, s.expected)}, z ${s.z.toFixed(1)})`;
+  switch (kind) {
+    case 'self':
+      return `own time per request grew${fig}`;
+    case 'own-failures':
+      return `requests fail here first${fig}`;
+    case 'error-logs':
+      return `error logs surged${fig}`;
+    case 'endpoint-failures':
+      return `failing requests${fig}`;
+    case 'latency':
+      return `request latency grew${fig}`;
+    default:
+      return `${kind}${fig}`;
+  }
+}
+
+function fmt(kind: SignalKind, v: number): string {
+  if (!Number.isFinite(v)) return '?';
+  if (kind === 'own-failures' || kind === 'endpoint-failures') return `${(v * 100).toFixed(0)} %`;
+  if (kind === 'error-logs') return v.toFixed(0);
+  return `${v.toFixed(1)} ms`;
+}
+
+/** The endpoint of the service with the strongest failure evidence, if any. */
+function bestOperation(ev: IncidentEvidence, service: string): string | undefined {
+  let best: SignalScore | undefined;
+  for (const s of ev.scores.values()) {
+    if (s.service !== service || s.kind !== 'endpoint-failures' || s.operation === undefined || s.z < MIN_Z) continue;
+    if (best === undefined || s.z > best.z) best = s;
+  }
+  return best?.operation;
+}

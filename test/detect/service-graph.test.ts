@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { SampleSet, ServiceGraph, edgeKey, endpointKey } from '../../src/detect/service-graph.js';
+import { SPAN_KIND_CLIENT, SPAN_KIND_CONSUMER, SPAN_KIND_INTERNAL, SPAN_KIND_PRODUCER, SPAN_KIND_SERVER, STATUS_ERROR } from '../../src/model/beat.js';
+import { beat } from '../diagnose/service-traffic.js';
+
+const T = 1_700_000_000_000;
+
+describe('ServiceGraph', () => {
+  it('builds an edge per remote parent with the client/server gap, and per-request self time', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    g.observe([
+      beat({ service: 'a', traceId: 't', spanId: 'a1', spanName: 'GET /x', startMs: T, durationMs: 100 }, SPAN_KIND_SERVER),
+      beat({ service: 'a', traceId: 't', spanId: 'a2', parentSpanId: 'a1', spanName: 'GET', startMs: T + 10, durationMs: 80 }, SPAN_KIND_CLIENT),
+      beat({ service: 'b', traceId: 't', spanId: 'b1', parentSpanId: 'a2', spanName: 'GET /y', startMs: T + 20, durationMs: 50 }, SPAN_KIND_SERVER),
+    ]);
+    expect(g.advance(T + 5_000)).toEqual([]); // the slice is not over yet
+    const [slice] = g.advance(T + 20_000);
+    const e = slice!.edges.get(edgeKey('a', 'b'))!;
+    expect(e.calls).toBe(1);
+    expect(e.gapMs.samples).toEqual([30]);
+    const a = slice!.services.get('a')!;
+    expect(a.requests).toBe(1);
+    expect(a.selfMs.samples).toEqual([20]); // 100 ms minus the 80 ms client span
+    expect(slice!.services.get('b')!.selfMs.samples).toEqual([50]);
+    expect(slice!.rootLatencyMs.samples).toEqual([100]);
+    expect(g.neighbours('a')).toEqual(new Set(['b']));
+    expect(g.callees('a')).toEqual(['b']);
+    expect(g.isEntryService('a')).toBe(true);
+    expect(g.isEntryService('b')).toBe(false);
+    expect(g.edges()[0]).toMatchObject({ caller: 'a', callee: 'b', calls: 1, errors: 0, gapP50Ms: 30 });
+  });
+
+  it('counts a request once however many of its spans fail, and blames the failure where it starts', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    for (let i = 0; i < 10; i++) {
+      const t = `t${i}`;
+      g.observe([
+        beat({ service: 'web', traceId: t, spanId: `${t}w`, spanName: 'GET /buy', startMs: T + i, durationMs: 40, status: STATUS_ERROR }, SPAN_KIND_SERVER),
+        beat({ service: 'web', traceId: t, spanId: `${t}m1`, parentSpanId: `${t}w`, spanName: 'middleware - a', startMs: T + i, durationMs: 1, status: STATUS_ERROR }, SPAN_KIND_INTERNAL),
+        beat({ service: 'web', traceId: t, spanId: `${t}m2`, parentSpanId: `${t}w`, spanName: 'request handler - /buy', startMs: T + i + 1, durationMs: 30, status: STATUS_ERROR }, SPAN_KIND_INTERNAL),
+        beat({ service: 'web', traceId: t, spanId: `${t}c`, parentSpanId: `${t}m2`, spanName: 'POST', startMs: T + i + 2, durationMs: 20, status: STATUS_ERROR }, SPAN_KIND_CLIENT),
+        beat({ service: 'stock', traceId: t, spanId: `${t}s`, parentSpanId: `${t}c`, spanName: 'POST /reserve', startMs: T + i + 3, durationMs: 10, status: STATUS_ERROR }, SPAN_KIND_SERVER),
+      ]);
+    }
+    const [slice] = g.advance(T + 20_000);
+    const web = slice!.services.get('web')!;
+    expect(web.requests).toBe(10);
+    expect(web.failed).toBe(10);
+    expect(web.ownFailed).toBe(0); // its callee failed first
+    const stock = slice!.services.get('stock')!;
+    expect(stock.failed / stock.requests).toBe(1);
+    expect(stock.ownFailed).toBe(10);
+    const ep = slice!.endpoints.get(endpointKey('web', 'GET /buy'))!;
+    expect(ep.failed / ep.requests).toBe(1);
+    // Framework spans are not requests or endpoints of their own.
+    expect(slice!.endpoints.has(endpointKey('web', 'middleware - a'))).toBe(false);
+    expect(slice!.edges.get(edgeKey('web', 'stock'))!.errors).toBe(10);
+  });
+
+  it('fails a request whose span has an error log even when its status is unset', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    g.observe([beat({ service: 'p', traceId: 't', spanId: 's1', spanName: 'GET /p', startMs: T, durationMs: 5 }, SPAN_KIND_SERVER)]);
+    g.observeLogs([
+      { service: 'p', serviceVersion: '', timeMs: T + 1, severityNumber: 17, severityText: 'ERROR', body: 'boom', traceId: 't', spanId: 's1', attributes: {} },
+      { service: 'p', serviceVersion: '', timeMs: T + 2, severityNumber: 9, severityText: 'INFO', body: 'fine', traceId: '', spanId: '', attributes: {} },
+    ]);
+    const [slice] = g.advance(T + 20_000);
+    const p = slice!.services.get('p')!;
+    expect(p).toMatchObject({ requests: 1, failed: 1, ownFailed: 1, errorLogs: 1, logs: 2 });
+  });
+
+  it('measures queueing time between producer and consumer', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    g.observe([
+      beat({ service: 'q1', traceId: 't', spanId: 'p', spanName: 'send', startMs: T, durationMs: 2 }, SPAN_KIND_PRODUCER),
+      beat({ service: 'q2', traceId: 't', spanId: 'c', parentSpanId: 'p', spanName: 'receive', startMs: T + 250, durationMs: 5 }, SPAN_KIND_CONSUMER),
+    ]);
+    const [slice] = g.advance(T + 20_000);
+    expect(slice!.edges.get(edgeKey('q1', 'q2'))!.gapMs.samples).toEqual([250]);
+  });
+
+  it('emits empty slices through quiet periods and drops contributions to slices already handed out', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    g.observe([beat({ service: 'a', traceId: 't1', spanId: 's', spanName: 'x', startMs: T, durationMs: 1 }, SPAN_KIND_SERVER)]);
+    expect(g.advance(T + 12_000)).toHaveLength(1);
+    const quiet = g.advance(T + 45_000);
+    expect(quiet.map((s) => s.startMs - T)).toEqual([10_000, 20_000, 30_000]);
+    expect(quiet.every((s) => s.services.size === 0)).toBe(true);
+    g.observe([beat({ service: 'a', traceId: 't2', spanId: 's2', spanName: 'x', startMs: T + 1, durationMs: 1 }, SPAN_KIND_SERVER)]);
+    g.advance(T + 60_000);
+    expect(g.lateRequests).toBe(1);
+  });
+
+  it('keeps memory bounded: buffered traces and distinct keys', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000, maxTraces: 2, maxKeys: 3 });
+    for (let i = 0; i < 5; i++) g.observe([beat({ service: `svc${i}`, traceId: `t${i}`, spanId: `s${i}`, spanName: 'op', startMs: T + i, durationMs: 1 }, SPAN_KIND_SERVER)]);
+    const slices = g.advance(T + 20_000);
+    const services = slices.flatMap((s) => [...s.services.keys()]);
+    expect(services.length).toBeLessThanOrEqual(3);
+    expect(g.droppedKeys).toBeGreaterThan(0);
+  });
+
+  it('subtracts overlapping children once', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    g.observe([
+      beat({ service: 'a', traceId: 't', spanId: 'r', spanName: 'GET /', startMs: T, durationMs: 100 }, SPAN_KIND_SERVER),
+      beat({ service: 'a', traceId: 't', spanId: 'c1', parentSpanId: 'r', spanName: 'q1', startMs: T + 10, durationMs: 40 }, SPAN_KIND_INTERNAL),
+      beat({ service: 'a', traceId: 't', spanId: 'c2', parentSpanId: 'r', spanName: 'q2', startMs: T + 30, durationMs: 40 }, SPAN_KIND_INTERNAL),
+    ]);
+    const [slice] = g.advance(T + 20_000);
+    // Self time: 40 ms of the root not covered by [10, 70) plus both children's own 40 ms each.
+    expect(slice!.services.get('a')!.selfMs.samples).toEqual([120]);
+  });
+});
+
+describe('SampleSet', () => {
+  it('keeps a bounded, deterministic reservoir and interpolated quantiles', () => {
+    const s = new SampleSet(4);
+    for (let i = 1; i <= 100; i++) s.add(i);
+    expect(s.count).toBe(100);
+    expect(s.samples).toHaveLength(4);
+    const t = new SampleSet(4);
+    for (let i = 1; i <= 100; i++) t.add(i);
+    expect(t.samples).toEqual(s.samples);
+    const q = new SampleSet(10);
+    for (const v of [1, 2, 3, 4]) q.add(v);
+    expect(q.quantile(0.5)).toBe(2.5);
+    expect(new SampleSet(3).quantile(0.5)).toBeNaN();
+  });
+});

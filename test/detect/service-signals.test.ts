@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { SampleSet, type GraphSlice } from '../../src/detect/service-graph.js';
+import { ServiceSignals, mergeSlices, zOfP } from '../../src/detect/service-signals.js';
+import { lognormal, pareto, seededRandom } from './beat-factory.js';
+
+const SLICE = 10_000;
+
+function slice(i: number, services: Array<{ name: string; self: number[]; errorLogs?: number }>): GraphSlice {
+  const s: GraphSlice = { startMs: i * SLICE, endMs: (i + 1) * SLICE, services: new Map(), endpoints: new Map(), edges: new Map(), rootLatencyMs: new SampleSet(256) };
+  for (const svc of services) {
+    const self = new SampleSet(256);
+    const lat = new SampleSet(256);
+    for (const v of svc.self) {
+      self.add(v);
+      lat.add(v);
+      s.rootLatencyMs.add(v);
+    }
+    s.services.set(svc.name, { service: svc.name, requests: svc.self.length, failed: 0, ownFailed: 0, latencyMs: lat, selfMs: self, errorLogs: svc.errorLogs ?? 0, logs: 0 });
+  }
+  return s;
+}
+
+describe('ServiceSignals', () => {
+  it('raises no finding over hours of many heavy-tailed keys (false discoveries controlled)', () => {
+    const rand = seededRandom(5);
+    const signals = new ServiceSignals();
+    let findings = 0;
+    for (let i = 0; i < 720; i++) {
+      const services = Array.from({ length: 40 }, (_, k) => ({
+        name: `svc${k}`,
+        self: Array.from({ length: 1 + Math.floor(rand() * 20) }, () => (k % 2 === 0 ? Math.min(550, pareto(rand, 2, 1.1)) : lognormal(rand, 10, 0.3))),
+        errorLogs: rand() < 0.05 ? 1 : 0,
+      }));
+      const r = signals.score(slice(i, services));
+      findings += r.findings.length;
+    }
+    expect(findings).toBe(0);
+  });
+
+  it('finds a sustained shift after confirmSlices and keeps the key open while it lasts', () => {
+    const rand = seededRandom(9);
+    const signals = new ServiceSignals();
+    const firstFinding: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const shift = i >= 40 ? 8 : 1;
+      const r = signals.score(slice(i, [{ name: 'slow', self: Array.from({ length: 20 }, () => lognormal(rand, 10 * shift, 0.2)) }]));
+      if (r.findings.length > 0) firstFinding.push(i);
+    }
+    expect(firstFinding[0]).toBeGreaterThanOrEqual(43);
+    expect(firstFinding[0]).toBeLessThanOrEqual(45);
+    expect(firstFinding.at(-1)).toBe(59);
+  });
+
+  it('tests sparse keys request by request against their pooled history', () => {
+    const rand = seededRandom(2);
+    const signals = new ServiceSignals();
+    const kinds: string[] = [];
+    for (let i = 0; i < 150; i++) {
+      const rare = i % 2 === 0 ? [lognormal(rand, 6, 0.2)] : [];
+      const busy = Array.from({ length: 20 }, () => lognormal(rand, 50, 0.1));
+      if (i >= 120 && rare.length > 0) rare[0] = 400;
+      const r = signals.score(slice(i, [{ name: 'rare', self: rare }, { name: 'busy', self: busy }]));
+      for (const f of r.findings) kinds.push(`${f.service}:${String(f.details["signal"])}`);
+    }
+    expect(kinds.length).toBeGreaterThan(0);
+    expect(kinds.every((k) => k.startsWith('rare:'))).toBe(true);
+  });
+
+  it('turns a surge of error logs into an error finding', () => {
+    const signals = new ServiceSignals();
+    const found: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const r = signals.score(slice(i, [{ name: 'x', self: [5, 5, 5, 5], errorLogs: i >= 30 ? 30 : i % 7 === 0 ? 1 : 0 }]));
+      for (const f of r.findings) found.push(`${f.type}/${f.subtype}`);
+    }
+    expect(found).toContain('error/log-rate-surge');
+  });
+});
+
+describe('zOfP and mergeSlices', () => {
+  it('maps tail probabilities to z monotonically', () => {
+    expect(zOfP(0.5)).toBe(0);
+    expect(zOfP(1e-4)).toBeGreaterThan(3.5);
+    expect(zOfP(1e-4)).toBeLessThan(4);
+    expect(zOfP(1e-10)).toBeGreaterThan(zOfP(1e-4));
+  });
+
+  it('sums counts and pools samples of several slices', () => {
+    const a = slice(0, [{ name: 's', self: [1, 2], errorLogs: 1 }]);
+    const b = slice(1, [{ name: 's', self: [3], errorLogs: 2 }, { name: 't', self: [9] }]);
+    const m = mergeSlices([a, b], 10);
+    expect(m.startMs).toBe(0);
+    expect(m.endMs).toBe(2 * SLICE);
+    expect(m.services.get('s')).toMatchObject({ requests: 3, errorLogs: 3 });
+    expect(m.services.get('s')!.selfMs.samples).toEqual([1, 2, 3]);
+    expect(m.rootLatencyMs.count).toBe(4);
+    expect(mergeSlices([a], 10)).toBe(a);
+  });
+});

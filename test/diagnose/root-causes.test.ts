@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import type { SignalScore } from '../../src/detect/service-signals.js';
+import { rankRootCauses } from '../../src/diagnose/root-causes.js';
+
+function score(kind: SignalScore['kind'], service: string, z: number, extra: Partial<SignalScore> = {}): SignalScore {
+  return { key: `${kind}|${extra.caller ?? ''}|${service}|${extra.operation ?? ''}`, kind, service, z, observed: 100, expected: 10, discovered: true, ...extra };
+}
+
+const graph: Record<string, string[]> = { gw: ['a'], a: ['x'], x: ['y'], y: [] };
+
+function rank(scores: SignalScore[]) {
+  return rankRootCauses({ scores: new Map(scores.map((s) => [s.key, s])), callees: (s) => graph[s] ?? [], firstSeenMs: new Map() });
+}
+
+describe('rankRootCauses', () => {
+  it('blames the service common to every grown edge gap (a slow network interface)', () => {
+    const r = rank([score('edge-gap', 'x', 10, { caller: 'a' }), score('edge-gap', 'y', 10, { caller: 'x' }), score('latency', 'gw', 30), score('latency', 'a', 30)]);
+    expect(r[0]!.service).toBe('x');
+    expect(r[0]!.reason).toContain('a -> x');
+  });
+
+  it('blames the callee of a single grown gap, not the caller whose client span grew', () => {
+    const r = rank([score('edge-gap', 'x', 12, { caller: 'a' }), score('latency', 'a', 20)]);
+    expect(r.map((c) => c.service).slice(0, 2)).toEqual(['x', 'a']);
+  });
+
+  it('prefers own time over inherited latency and errors where they start over where they arrive', () => {
+    expect(rank([score('self', 'y', 8), score('latency', 'x', 40), score('latency', 'a', 40)])[0]!.service).toBe('y');
+    const r = rank([score('error-logs', 'x', 10), score('error-logs', 'y', 9), score('endpoint-failures', 'y', 9, { operation: 'GET /y', observed: 1 })]);
+    expect(r[0]!.service).toBe('y');
+    expect(r[0]!.operation).toBe('GET /y');
+  });
+
+  it('ignores weak evidence and returns nothing without any', () => {
+    expect(rank([score('self', 'x', 2)])).toEqual([]);
+    expect(rank([])).toEqual([]);
+  });
+});
