@@ -227,7 +227,10 @@ export class Sidecar {
     };
     const admission = admissionFromConfig(config.receive, this.metrics);
     const onAccepted = this.forwarder ? (body: Buffer, type: 'application/x-protobuf' | 'application/json') => void this.forwarder!.enqueue(body, type) : undefined;
-    const logSink = (events: LogEvent[]): void => this.engine.observeLogs(events);
+    const logSink = (events: LogEvent[]): void => {
+      this.engine.observeLogs(events);
+      this.incidents.observeLogs(events);
+    };
     const receiverOptions = { admission, logSink, ...(onAccepted ? { onAccepted } : {}) };
     if (config.receive.grpc.enabled) {
       this.grpc = new GrpcReceiver(config.receive, sink, this.metrics, receiverOptions);
