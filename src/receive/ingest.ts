@@ -87,6 +87,7 @@ export async function ingestFiles(paths: string[], opts: IngestOptions): Promise
       sizes.push(st.size);
     } catch (err) {
       sizes.push(-1);
+      summary.unreadFiles.push(p);
       addError(p, 0, `cannot read: ${(err as Error).message}`);
     }
   }

@@ -94,6 +94,10 @@ describe('CLI commands', () => {
     const r = await run(['ingest', join(dir, 'missing.json')]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('missing.json');
+    // Next to a readable file too: analyze exits 1 naming the file and the reason.
+    const mixed = await run(['analyze', traces, join(dir, 'missing.json')]);
+    expect(mixed.code).toBe(1);
+    expect(mixed.err).toMatch(/missing\.json:0: cannot read: ENOENT/);
   });
 
   it('ingest reads real conductor console output and fails on a file that gives nothing', async () => {

@@ -108,6 +108,8 @@ describe('ingestFiles', () => {
       ['bad.jsonl', 5],
     ]);
     expect(summary.errors[3]!.message).toMatch(/malformed OTLP request: resourceSpans: expected an array/);
+    // Files that could not be opened at all count as unread, whatever the others gave.
+    expect(summary.unreadFiles).toEqual([missing, sub]);
   });
 
   it('reads OTLP/JSON logs and traces, auto-detected, from plain and gzip files, lines or one pretty document', async () => {
