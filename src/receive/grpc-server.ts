@@ -233,7 +233,8 @@ export class GrpcReceiver {
 
   private readonly decode = (body: Uint8Array): DecodeResult => decodeTraceRequestProto(body, this.decodeOptions);
 
-  private fail(err: unknown, callback: sendUnaryData<ExportReply>): void {
+  /** The status of a request that could not be processed: INVALID_ARGUMENT for bad input, INTERNAL otherwise. */
+  private fail<Reply>(err: unknown, callback: sendUnaryData<Reply>, what = 'the request'): void {
     const m = this.metrics;
     if (err instanceof OtlpDecodeError) {
       m.requests('grpc', 'invalid').inc();
@@ -242,7 +243,7 @@ export class GrpcReceiver {
       return;
     }
     m.requests('grpc', 'error').inc();
-    callback({ code: status.INTERNAL, details: 'internal error while processing the request' });
+    callback({ code: status.INTERNAL, details: `internal error while processing ${what}` });
   }
 
   private answer(body: Buffer, result: DecodeResult, callback: sendUnaryData<ExportReply>): void {
@@ -276,14 +277,7 @@ export class GrpcReceiver {
     try {
       callback(null, exportLogs(call.request, false, 'grpc', { sink: this.options.logSink, admission: this.admission, metrics: m, decodeOptions: this.decodeOptions }));
     } catch (err) {
-      if (err instanceof OtlpDecodeError) {
-        m.requests('grpc', 'invalid').inc();
-        m.decodeErrors('grpc', 'malformed').inc();
-        callback({ code: status.INVALID_ARGUMENT, details: err.message });
-        return;
-      }
-      m.requests('grpc', 'error').inc();
-      callback({ code: status.INTERNAL, details: 'internal error while processing log records' });
+      this.fail(err, callback, 'log records');
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { AnomalyStateSchema, AnomalyTypeSchema } from '../model/anomaly.js';
 import type { EventBus } from '../emit/event-bus.js';
@@ -83,6 +83,20 @@ export function readJsonBody(req: IncomingMessage): Promise<unknown> {
   });
 }
 
+/** What readJsonBodyOrAnswer returns when it has already answered the request. */
+export const NO_BODY: unique symbol = Symbol('no body');
+
+/** readJsonBody for a route: a body that is too large or not JSON is answered here (413/400). */
+export async function readJsonBodyOrAnswer(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+  try {
+    return await readJsonBody(req);
+  } catch (err) {
+    if (!(err instanceof BodyError)) throw err;
+    sendJson(res, err.status, { error: err.message });
+    return NO_BODY;
+  }
+}
+
 /** The HTTP API: anomalies, diagnoses, handler figures, feedback and the event stream. */
 export function registerApiRoutes(admin: AdminServer, deps: ApiDeps): void {
   const { store, engine, bus } = deps;
@@ -128,16 +142,8 @@ export function registerApiRoutes(admin: AdminServer, deps: ApiDeps): void {
 
   admin.addRoute('POST', '/api/v1/anomalies/:id/feedback', async (req, res, params) => {
     const id = params['id']!;
-    let body: unknown;
-    try {
-      body = await readJsonBody(req);
-    } catch (err) {
-      if (err instanceof BodyError) {
-        sendJson(res, err.status, { error: err.message });
-        return;
-      }
-      throw err;
-    }
+    const body = await readJsonBodyOrAnswer(req, res);
+    if (body === NO_BODY) return;
     const parsed = FeedbackBodySchema.safeParse(body);
     if (!parsed.success) {
       sendJson(res, 400, { error: describeIssues(parsed.error, 'field') });

@@ -3,7 +3,7 @@ import type { AdminAccess } from './admin-access.js';
 import { isSecureRequest } from './admin-access.js';
 import { sessionCookie } from './admin-session.js';
 import { sendJson, type AdminServer } from './admin-server.js';
-import { BodyError, readJsonBody } from './api.js';
+import { NO_BODY, readJsonBodyOrAnswer } from './api.js';
 
 const SignInBodySchema = z.strictObject({ token: z.string().min(1).max(4096) });
 
@@ -93,16 +93,8 @@ export function registerSignInRoutes(admin: AdminServer, access: AdminAccess): v
         sendJson(res, 409, { error: 'no admin token is configured: the admin server is open' });
         return;
       }
-      let body: unknown;
-      try {
-        body = await readJsonBody(req);
-      } catch (err) {
-        if (err instanceof BodyError) {
-          sendJson(res, err.status, { error: err.message });
-          return;
-        }
-        throw err;
-      }
+      const body = await readJsonBodyOrAnswer(req, res);
+      if (body === NO_BODY) return;
       const parsed = SignInBodySchema.safeParse(body);
       if (!parsed.success || !access.tokenMatches(parsed.data.token)) {
         sendJson(res, 401, { error: 'missing or invalid admin token' });
