@@ -27,14 +27,17 @@ import type { SpanKindCode } from '../model/beat.js';
  * Unknown fields are ignored, as the specification requires.
  */
 export function decodeTraceRequestJson(body: string | Uint8Array, opts: DecodeOptions): DecodeResult {
+  return decodeTraceRequestObject(parseRequestJson(body), opts);
+}
+
+/** An OTLP/JSON request body (any signal) parsed; invalid UTF-8 or JSON is the protocol's decode error. */
+export function parseRequestJson(body: string | Uint8Array): unknown {
   const text = typeof body === 'string' ? body : decodeUtf8(body, 0, body.length, 'request body');
-  let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new OtlpDecodeError(`request body is not JSON: ${(err as Error).message}`);
   }
-  return decodeTraceRequestObject(doc, opts);
 }
 
 /** Same as decodeTraceRequestJson for an already parsed document (e.g. one line of a file). */

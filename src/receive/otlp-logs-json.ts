@@ -1,5 +1,5 @@
 import { classifyResourceKey, RESOURCE_SERVICE_NAME, RESOURCE_SERVICE_VERSION } from './beat-builder.js';
-import { decodeUtf8 } from './intern.js';
+import { parseRequestJson } from './otlp-json.js';
 import { bodyText, LogBatch, LogRecordFields, type LogDecodeOptions, type LogDecodeResult } from './log-builder.js';
 import { OtlpDecodeError } from './protowire.js';
 
@@ -10,14 +10,7 @@ import { OtlpDecodeError } from './protowire.js';
  * names, 64-bit integers as strings or numbers. Unknown fields are ignored.
  */
 export function decodeLogsRequestJson(body: string | Uint8Array, opts: LogDecodeOptions): LogDecodeResult {
-  const text = typeof body === 'string' ? body : decodeUtf8(body, 0, body.length, 'request body');
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new OtlpDecodeError(`request body is not JSON: ${(err as Error).message}`);
-  }
-  return decodeLogsRequestObject(doc, opts);
+  return decodeLogsRequestObject(parseRequestJson(body), opts);
 }
 
 /** Same as decodeLogsRequestJson for an already parsed document (e.g. one line of a file). */
