@@ -19,9 +19,19 @@ runApp(settingsFromEnv(process.env, process.cwd()), {
   onMessage: (listener) => process.on('message', listener),
   onDisconnect: (listener) => process.on('disconnect', listener),
 }).then(
-  () => process.exit(0),
+  () => leave(0),
   (err: unknown) => {
     process.stderr.write(`demo app failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
+    leave(1);
   },
 );
+
+// Leave by letting the event loop drain rather than process.exit(): on Node 20 an exit forced
+// while the tsx loader's hooks thread is still busy has been seen to end in SIGSEGV, which the
+// parent would then report instead of the real exit code. The unref'd timer is only a backstop
+// for a handle that will not close.
+function leave(code: number): void {
+  process.exitCode = code;
+  if (process.connected) process.disconnect();
+  setTimeout(() => process.exit(code), 2_000).unref();
+}
