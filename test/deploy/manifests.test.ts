@@ -5,6 +5,7 @@ import { ConfigMap, PersistentVolumeClaim, Service, type IContainer } from 'kube
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { parse } from 'yaml';
 import { ConfigSchema } from '../../src/config/schema.js';
+import { clusterRole } from '../../src/diagnose/cluster-role.js';
 import { configFields } from '../../src/config/reference.js';
 import { isLoopbackHost } from '../../src/web/admin-access-from-config.js';
 import { DEPLOY_DIR, kubectlKustomize, renderKustomization, type K8sObject } from './kustomize.js';
@@ -58,9 +59,17 @@ function sidecarContainer(objects: K8sObject[]): IContainer {
   return [...spec.containers, ...(spec.initContainers ?? [])].find((x) => x.name === 'self-healing')!;
 }
 
-function sidecarConfig(objects: K8sObject[]) {
+/**
+ * The sidecar's configuration as a pod parses it. A StatefulSet pod also gets its own name as
+ * cluster.instance (SELF_HEALING_CLUSTER__INSTANCE from the downward API): pod 0's is used.
+ */
+function sidecarConfig(objects: K8sObject[], pod = 0) {
   const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'self-healing-config') as unknown as ConfigMap;
-  return ConfigSchema.parse(parse(cm.data!['sidecar.yaml']!));
+  const input = parse(cm.data!['sidecar.yaml']!) as { cluster?: Record<string, unknown> };
+  const set = objects.find((o) => o.kind === 'StatefulSet') as unknown as StatefulSet | undefined;
+  const fromPod = sidecarContainer(objects).env?.some((e) => e.name === 'SELF_HEALING_CLUSTER__INSTANCE' && e.valueFrom?.fieldRef?.fieldPath === 'metadata.name');
+  if (set && fromPod) input.cluster = { ...input.cluster, instance: `${set.metadata!.name}-${pod}` };
+  return ConfigSchema.parse(input);
 }
 
 describe.each(OVERLAYS)('deploy/kubernetes/%s', (overlay) => {
@@ -206,6 +215,25 @@ describe('deploy/kubernetes/scaled-out', () => {
     expect(set.spec!.volumeClaimTemplates?.map((t) => t.metadata?.name)).toEqual(['state']);
     const headless = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'self-healing-headless') as unknown as Service;
     expect(headless.spec!.clusterIP).toBe('None');
+  });
+
+  it('names one peer per replica, reachable by pod DNS name, and gives each pod its own instance name', () => {
+    const set = objects.find((o) => o.kind === 'StatefulSet') as unknown as StatefulSet;
+    const config = sidecarConfig(objects);
+    const names = Array.from({ length: set.spec!.replicas! }, (_, i) => `${set.metadata!.name}-${i}`);
+    expect(config.cluster.peers.map((p) => p.name)).toEqual(names);
+    for (const p of config.cluster.peers) {
+      const host = new URL(p.url).hostname;
+      expect(host).toBe(`${p.name}.${set.spec!.serviceName}`);
+      expect(new URL(p.url).port).toBe(String(config.admin.port));
+      // The correlator's requests carry the peer's name in Host: each admin server must accept it.
+      expect(config.admin.allowedHosts).toContain(host);
+    }
+    const instance = sidecarContainer(objects).env?.find((e) => e.name === 'SELF_HEALING_CLUSTER__INSTANCE');
+    expect(instance?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    // Every pod parses the shared configuration with its own name: one correlator, the rest members.
+    const roles = names.map((_, i) => clusterRole(sidecarConfig(objects, i).cluster).role);
+    expect(roles).toEqual(['correlator', ...names.slice(1).map(() => 'member')]);
   });
 });
 
