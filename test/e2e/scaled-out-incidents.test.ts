@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigSchema, type ConfigInput } from '../../src/config/schema.js';
@@ -178,4 +181,68 @@ describe('scaled-out instances keep one fault in one incident', () => {
     expect(metrics).toMatch(/self_healing_peer_anomaly_events_total\{peer="sh-b"\} [1-9]/);
     expect(metrics).toMatch(/self_healing_peer_streams_connected 1/);
   });
+});
+
+describe('two serve processes of the scaled-out shape', () => {
+  const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+  let dir: string;
+  const children: ChildProcess[] = [];
+  afterAll(async () => {
+    for (const c of children) {
+      if (c.exitCode !== null) continue;
+      const exited = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** `self-healing serve --config <file>` with its instance name from the environment, as in the StatefulSet. */
+  async function serve(instance: string, peers: Array<{ name: string; url: string }>): Promise<{ admin: string; log: () => string }> {
+    const file = join(dir, `${instance}.yaml`);
+    writeFileSync(
+      file,
+      stringify({
+        receive: { grpc: { port: 0 }, http: { port: 0 } },
+        admin: { port: 0 },
+        store: { path: join(dir, `${instance}.db`) },
+        heal: { enabled: false },
+        cluster: { peers, retryMs: 200 },
+      }),
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--config', file], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, SELF_HEALING_ADMIN_TOKEN: TOKEN, SELF_HEALING_CLUSTER__INSTANCE: instance },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let log = '';
+    child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    const admin = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${instance} did not start: ${log}`)), 60_000);
+      child.stderr!.on('data', () => {
+        const line = log.split('\n').find((l) => l.includes('"self-healing started"'));
+        if (line === undefined) return;
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { admin: string }).admin);
+      });
+      child.once('exit', (code) => reject(new Error(`${instance} exited with ${code}: ${log}`)));
+    });
+    return { admin, log: () => log };
+  }
+
+  it('the correlator process follows the member process over the network with the shared admin token', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sh-cluster-proc-'));
+    // The member's own URL is never used by the member itself; the correlator's list has the real one.
+    const member = await serve('sh-b', [{ name: 'sh-a', url: 'http://127.0.0.1:9' }, { name: 'sh-b', url: 'http://127.0.0.1:9' }]);
+    const correlator = await serve('sh-a', [{ name: 'sh-a', url: 'http://127.0.0.1:9' }, { name: 'sh-b', url: member.admin }]);
+    const metrics = async (): Promise<string> => (await fetch(`${correlator.admin}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    let text = '';
+    await waitFor(() => /self_healing_peer_streams_connected 1/.test(text) || (void metrics().then((t) => (text = t)), false), 30_000);
+    expect(text).toMatch(/self_healing_peer_streams_connected 1/);
+    // The member serves no incidents of its own; both processes log JSON lines without errors.
+    const incidents = await fetch(`${member.admin}/api/v1/incidents`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(await incidents.json()).toEqual([]);
+    for (const log of [member.log(), correlator.log()]) expect(log).not.toMatch(/"level":"(error|warn)"/);
+  }, 120_000);
 });
