@@ -133,6 +133,27 @@ describe.each(OVERLAYS)('deploy/kubernetes/%s', (overlay) => {
     expect(volume?.secret?.optional ?? false).toBe(false);
   });
 
+  it('clones the application repository healing works on, with the token from a Secret, never in the arguments', () => {
+    const cfg = sidecarConfig(objects);
+    expect(cfg.heal.repository.path, 'every shape heals a repository').toBeTruthy();
+    const pod = sidecarWorkload(objects).spec!.template.spec!;
+    const clone = (pod.initContainers ?? []).find((c) => c.name === 'clone-repository');
+    expect(clone, 'an init container clones it: the state volume starts empty').toBeDefined();
+    expect(clone!.restartPolicy).toBeUndefined();
+    const env = Object.fromEntries((clone!.env ?? []).map((e) => [e.name, e]));
+    expect(env['REPO_DIR']?.value).toBe(cfg.heal.repository.path);
+    expect(env['GITHUB_TOKEN']?.valueFrom?.secretKeyRef?.key).toBe('token');
+    expect(env['GITHUB_TOKEN']?.value).toBeUndefined();
+    const argv = JSON.stringify([...(clone!.command ?? []), ...(clone!.args ?? [])]);
+    expect(argv).toContain('clone');
+    expect(argv).not.toMatch(/ghp_|x-access-token:[^"]*@|https:\/\/[^/"]*@/);
+    // The clone lands on the volume the sidecar keeps its state (and the repository path) on.
+    const cloneState = (clone!.volumeMounts ?? []).find((m) => cfg.heal.repository.path!.startsWith(`${m.mountPath}/`));
+    const sidecarState = (sidecarContainer(objects).volumeMounts ?? []).find((m) => cfg.heal.repository.path!.startsWith(`${m.mountPath}/`));
+    expect(cloneState?.name).toBeDefined();
+    expect(cloneState?.name).toBe(sidecarState?.name);
+  });
+
   it('binds receivers beyond localhost only together with auth', () => {
     const cfg = sidecarConfig(objects);
     const wide = [cfg.receive.grpc.host, cfg.receive.http.host].some((h) => h !== '127.0.0.1' && h !== 'localhost');
@@ -152,21 +173,6 @@ describe('deploy/kubernetes/sidecar: the sidecar in the application pod', () => 
     const sidecar = sidecarContainer(objects);
     expect(sidecar.restartPolicy).toBe('Always');
     expect(sidecar.startupProbe?.httpGet?.path).toBe('/healthz');
-  });
-
-  it('clones the application repository for healing with the token from a Secret, never in the arguments', () => {
-    const clone = pod.initContainers!.find((c) => c.name === 'clone-repository')!;
-    const cfg = sidecarConfig(objects);
-    expect(clone.restartPolicy).toBeUndefined();
-    const env = Object.fromEntries((clone.env ?? []).map((e) => [e.name, e]));
-    expect(env['REPO_DIR']?.value).toBe(cfg.heal.repository.path);
-    expect(env['GITHUB_TOKEN']?.valueFrom?.secretKeyRef?.key).toBe('token');
-    expect(env['GITHUB_TOKEN']?.value).toBeUndefined();
-    const argv = JSON.stringify([...(clone.command ?? []), ...(clone.args ?? [])]);
-    expect(argv).toContain('clone');
-    expect(argv).not.toMatch(/ghp_|x-access-token:[^"]*@|https:\/\/[^/"]*@/);
-    const mounts = (clone.volumeMounts ?? []).map((m) => m.mountPath);
-    expect(mounts).toContain('/var/lib/self-healing');
   });
 
   it('keeps state per pod, so the app may run several replicas', () => {
