@@ -87,7 +87,19 @@ export class IncidentEngine {
   evaluate(nowMs: number): IncidentEvaluation {
     const anomalyChanges: AnomalyChange[] = [];
     const incidentChanges: IncidentChange[] = [];
-    for (const slice of this.graph.advance(nowMs)) {
+    const slices = this.graph.advance(nowMs);
+    // A correlator that owns no traffic (routing put every service elsewhere) closes no slices:
+    // peer anomalies are grouped anyway, at an empty slice ending now.
+    if (slices.length === 0 && this.pendingPeerSignals.length > 0) {
+      const other = this.pendingOther;
+      const peer = this.pendingPeerSignals;
+      const empty = { startMs: nowMs, endMs: nowMs, scores: this.pendingPeerScores, findings: [] };
+      this.pendingOther = [];
+      this.pendingPeerSignals = [];
+      this.pendingPeerScores = [];
+      for (const c of this.tracker.apply(empty, peer, other, nowMs)) incidentChanges.push(c);
+    }
+    for (const slice of slices) {
       const scored = this.signals.score(slice);
       const changes = this.lifecycle.apply(scored.findings, slice.endMs);
       for (const c of changes) anomalyChanges.push(c);

@@ -65,3 +65,27 @@ describe('incidents across scaled-out instances (the correlator)', () => {
     expect(apart[0]!.services).toEqual(['inventory']);
   });
 });
+
+describe('a correlator that owns no traffic', () => {
+  it('still groups its peers\' anomalies into incidents (no slice of its own ever closes)', () => {
+    const engine = new IncidentEngine({ instanceTag: 'test', graph: { sliceMs: SLICE }, incidents: { joinUnseenServices: true } });
+    const t = T0 + 60_000;
+    engine.notePeerAnomalyChanges([
+      { kind: 'opened', anomaly: peerSignal('an_a', 'pricing', t) },
+      { kind: 'opened', anomaly: peerSignal('an_b', 'cart', t + 1_000) },
+    ]);
+    const first = engine.evaluate(t + SLICE);
+    expect(first.anomalyChanges).toEqual([]);
+    expect(first.incidentChanges.map((c) => c.kind)).toEqual(['opened']);
+    const [inc] = engine.incidents();
+    expect(inc!.anomalyIds.sort()).toEqual(['an_a', 'an_b']);
+    expect(inc!.rootCauses.map((r) => r.service).sort()).toEqual(['cart', 'pricing']);
+    // Their resolution resolves it; nothing is left pending.
+    engine.notePeerAnomalyChanges([
+      { kind: 'resolved', anomaly: { ...peerSignal('an_a', 'pricing', t), state: 'resolved' } },
+      { kind: 'resolved', anomaly: { ...peerSignal('an_b', 'cart', t + 1_000), state: 'resolved' } },
+    ]);
+    expect(engine.evaluate(t + 2 * SLICE).incidentChanges.map((c) => c.kind)).toEqual(['resolved']);
+    expect(engine.evaluate(t + 3 * SLICE).incidentChanges).toEqual([]);
+  });
+});
