@@ -40,6 +40,8 @@ import { registerSignInRoutes } from './web/signin.js';
 import { registerHealthRoutes } from './web/health.js';
 import { registerApiRoutes } from './web/api.js';
 import { IncidentEngine, publishIncidentEvaluation } from './diagnose/incident-engine.js';
+import { clusterRole, type ClusterRole } from './diagnose/cluster-role.js';
+import { PeerEventFollower } from './receive/peer-event-follower.js';
 import { registerFixesApi } from './web/fixes-api.js';
 import { registerDashboardRoutes } from './web/dashboard.js';
 import { createDefaultStages, HealingPipeline, type HealingPipelineOptions } from './heal/pipeline.js';
@@ -57,6 +59,8 @@ import { OpenAiChatClient } from './heal/fix/llm-client.js';
 const RETENTION_SWEEP_MS = 3_600_000;
 /** Anomaly changes kept for a retry while the store fails; beyond it the oldest are dropped and counted. */
 const MAX_PENDING_CHANGES = 10_000;
+/** A restarted correlator regroups peer anomalies seen this recently (older ones are history). */
+const PEER_REPLAY_MS = 600_000;
 
 export interface SidecarOptions {
   logger?: Logger;
@@ -172,6 +176,9 @@ export class Sidecar {
   readonly emitter: AnomalySpanEmitter | undefined;
   readonly pipeline: HealingPipeline | undefined;
   readonly notifier: Notifier | undefined;
+  /** The other instances' anomaly events, on the correlator of a scaled-out shape. */
+  readonly peers: PeerEventFollower | undefined;
+  readonly clusterRole: ClusterRole;
   private readonly db: SqliteDatabase;
   private readonly log: Logger;
   private evaluateTimer: NodeJS.Timeout | undefined;
@@ -220,7 +227,20 @@ export class Sidecar {
     if (config.forward.enabled) {
       this.forwarder = new Forwarder({ ...config.forward, headers: resolveForwardHeaders(config.forward, parts.env) }, this.metrics);
     }
-    this.incidents = new IncidentEngine({ graph: { sliceMs: config.detect.sliceMs } });
+    this.clusterRole = clusterRole(config.cluster);
+    const correlator = this.clusterRole.role === 'correlator' ? this.clusterRole : undefined;
+    this.incidents = new IncidentEngine({ graph: { sliceMs: config.detect.sliceMs }, ...(correlator ? { incidents: { joinUnseenServices: true } } : {}) });
+    if (correlator) {
+      this.peers = new PeerEventFollower({
+        peers: correlator.follow,
+        token: adminTokenFromConfig(config, parts.env),
+        maxQueue: config.cluster.maxQueue,
+        retryMs: config.cluster.retryMs,
+        registry: this.metrics.registry,
+        log: this.log,
+        sinceMs: Date.now() - PEER_REPLAY_MS,
+      });
+    }
     const sink: BeatSink = (beats) => {
       this.engine.observe(beats);
       this.incidents.observe(beats);
@@ -293,7 +313,9 @@ export class Sidecar {
       if (!access.authEnabled && !isLoopbackHost(config.admin.host)) this.log.warn('admin server reachable beyond this machine without a token: set admin.auth or receive.auth', { host: config.admin.host });
       this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, access, limits: config.admin, onError: (err) => this.log.error('admin handler failed', { err }) });
       registerHealthRoutes(this.admin, { ready: () => this.readiness(), registry: this.metrics.registry });
-      registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus, incidents: this.incidents });
+      // A member leaves incidents to the correlator: its own would be one fault's fragments.
+      const incidentView = this.clusterRole.role === 'member' ? { incidents: () => [], graphFigures: () => this.incidents.graphFigures() } : this.incidents;
+      registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus, incidents: incidentView });
       registerFixesApi(this.admin, this.pipeline?.queue ?? new JobQueue(this.db));
       registerInfoRoutes(this.admin, config, { healing: this.pipeline !== undefined, learning: new LearningStore(this.db) });
       registerSignInRoutes(this.admin, access);
@@ -334,6 +356,7 @@ export class Sidecar {
       await this.http?.start();
       await this.admin?.listen();
       this.notifier?.start();
+      this.peers?.start();
     } catch (err) {
       await this.stop();
       throw err;
@@ -389,12 +412,28 @@ export class Sidecar {
     }
     const out = this.changes.process(changes);
     this.incidents.noteAnomalyChanges(changes);
+    if (this.peers) this.notePeerChanges();
     try {
-      publishIncidentEvaluation(this.incidents.evaluate(nowMs), this.store, this.bus);
+      const ev = this.incidents.evaluate(nowMs);
+      if (this.clusterRole.role === 'member') ev.incidentChanges = [];
+      publishIncidentEvaluation(ev, this.store, this.bus);
     } catch (err) {
       this.log.error('incident evaluation failed', { err });
     }
     return out;
+  }
+
+  /** Peer anomalies are stored (an incident's anomaly ids resolve here) but never published again. */
+  private notePeerChanges(): void {
+    const got = this.peers!.drain().map((p) => p.change);
+    for (const c of got) {
+      try {
+        this.store.saveAnomaly(c.anomaly);
+      } catch (err) {
+        this.log.warn('could not store a peer anomaly', { err, anomalyId: c.anomaly.id });
+      }
+    }
+    this.incidents.notePeerAnomalyChanges(got);
   }
 
   private handleChange(change: AnomalyChange, retry = false): { change: AnomalyChange; diagnosis?: Diagnosis } {
@@ -434,6 +473,7 @@ export class Sidecar {
     // Event streams end first: an open Subscribe call would otherwise hold the gRPC server's
     // graceful shutdown for its whole grace period.
     await this.notifier?.stop();
+    await this.peers?.stop();
     this.bus.close();
     await Promise.allSettled([this.grpc?.stop(), this.http?.stop()]);
     await this.pipeline?.stop();

@@ -8,3 +8,4 @@ export type { StoreConfig } from './sections/store.js';
 export type { DetectConfig } from './sections/detect.js';
 export type { HealConfig } from './sections/heal.js';
 export type { NotifyConfig, NotifyTarget } from './sections/notify.js';
+export type { ClusterConfig, ClusterPeer } from './sections/cluster.js';

@@ -7,6 +7,7 @@ import { StoreSchema } from './sections/store.js';
 import { DetectSchema } from './sections/detect.js';
 import { HealSchema } from './sections/heal.js';
 import { NotifySchema } from './sections/notify.js';
+import { ClusterSchema } from './sections/cluster.js';
 
 /** The whole configuration. Each section lives in its own file under sections/. */
 export const ConfigSchema = z.strictObject({
@@ -24,6 +25,7 @@ export const ConfigSchema = z.strictObject({
     detect: DetectSchema,
     heal: HealSchema,
     notify: NotifySchema,
+    cluster: ClusterSchema,
   });
 
 export type Config = z.infer<typeof ConfigSchema>;

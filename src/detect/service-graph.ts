@@ -250,6 +250,11 @@ export class ServiceGraph {
     return out;
   }
 
+  /** Whether requests or logs of `service` ever reached this graph. */
+  observes(service: string): boolean {
+    return this.knownKeys.has(`s:${service}`);
+  }
+
   /** True when no other service was seen calling `service` (it is where requests come in). */
   isEntryService(service: string): boolean {
     for (const e of this.edgeTotals.values()) if (e.callee === service && e.caller !== service) return false;

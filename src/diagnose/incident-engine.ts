@@ -6,6 +6,8 @@ import type { Beat } from '../model/beat.js';
 import type { Incident } from '../model/incident.js';
 import type { LogEvent } from '../model/log-event.js';
 import { IncidentTracker, type IncidentChange, type IncidentTrackerOptions } from './incidents.js';
+import { signalScoreOf } from './peer-anomalies.js';
+import type { SignalScore } from '../detect/service-signals.js';
 
 export interface IncidentEngineOptions {
   graph?: Partial<ServiceGraphOptions>;
@@ -34,6 +36,8 @@ export class IncidentEngine {
   private readonly lifecycle: AnomalyLifecycle;
   private readonly tracker: IncidentTracker;
   private pendingOther: AnomalyChange[] = [];
+  private pendingPeerSignals: AnomalyChange[] = [];
+  private pendingPeerScores: SignalScore[] = [];
 
   constructor(opts: IncidentEngineOptions = {}) {
     this.graph = new ServiceGraph(opts.graph);
@@ -45,7 +49,7 @@ export class IncidentEngine {
     });
     const graph = this.graph;
     this.tracker = new IncidentTracker(
-      { neighbours: (s) => graph.neighbours(s), callees: (s) => graph.callees(s), isEntryService: (s) => graph.isEntryService(s) },
+      { neighbours: (s) => graph.neighbours(s), callees: (s) => graph.callees(s), isEntryService: (s) => graph.isEntryService(s), observes: (s) => graph.observes(s) },
       { ...opts.incidents, ...(opts.instanceTag !== undefined ? { instanceTag: opts.instanceTag } : {}) },
     );
   }
@@ -63,16 +67,50 @@ export class IncidentEngine {
     for (const c of changes) this.pendingOther.push(c);
   }
 
+  /**
+   * Other instances' anomaly changes (the correlator of a scaled-out shape): their service-level
+   * anomalies open and join incidents like this instance's own, with their scores as evidence.
+   * They are grouped, never published again: they stay out of `anomalyChanges`.
+   */
+  notePeerAnomalyChanges(changes: readonly AnomalyChange[]): void {
+    for (const c of changes) {
+      const score = signalScoreOf(c.anomaly);
+      if (score === undefined) {
+        this.pendingOther.push(c);
+        continue;
+      }
+      this.pendingPeerSignals.push(c);
+      if (c.kind !== 'resolved') this.pendingPeerScores.push(score);
+    }
+  }
+
   evaluate(nowMs: number): IncidentEvaluation {
     const anomalyChanges: AnomalyChange[] = [];
     const incidentChanges: IncidentChange[] = [];
-    for (const slice of this.graph.advance(nowMs)) {
+    const slices = this.graph.advance(nowMs);
+    // A correlator that owns no traffic (routing put every service elsewhere) closes no slices:
+    // peer anomalies are grouped anyway, at an empty slice ending now.
+    if (slices.length === 0 && this.pendingPeerSignals.length > 0) {
+      const other = this.pendingOther;
+      const peer = this.pendingPeerSignals;
+      const empty = { startMs: nowMs, endMs: nowMs, scores: this.pendingPeerScores, findings: [] };
+      this.pendingOther = [];
+      this.pendingPeerSignals = [];
+      this.pendingPeerScores = [];
+      for (const c of this.tracker.apply(empty, peer, other, nowMs)) incidentChanges.push(c);
+    }
+    for (const slice of slices) {
       const scored = this.signals.score(slice);
       const changes = this.lifecycle.apply(scored.findings, slice.endMs);
       for (const c of changes) anomalyChanges.push(c);
       const other = this.pendingOther;
       this.pendingOther = [];
-      for (const c of this.tracker.apply(scored, changes, other, slice.endMs)) incidentChanges.push(c);
+      const peer = this.pendingPeerSignals;
+      const peerScores = this.pendingPeerScores;
+      this.pendingPeerSignals = [];
+      this.pendingPeerScores = [];
+      const evidence = peerScores.length > 0 ? { ...scored, scores: [...scored.scores, ...peerScores] } : scored;
+      for (const c of this.tracker.apply(evidence, peer.length > 0 ? [...changes, ...peer] : changes, other, slice.endMs)) incidentChanges.push(c);
     }
     return { anomalyChanges, incidentChanges };
   }

@@ -16,6 +16,12 @@ export interface IncidentTrackerOptions {
   /** Resolved incidents kept for the API. */
   rememberResolved: number;
   instanceTag?: string;
+  /**
+   * Scaled-out correlator: an anomaly of a service this instance never sees traffic of (another
+   * instance owns it) joins an open incident by time alone, since no local edge can say whether
+   * the services are connected. Off for a single instance.
+   */
+  joinUnseenServices?: boolean;
 }
 
 export const DEFAULT_INCIDENT_OPTIONS: IncidentTrackerOptions = { joinMs: 120_000, evidenceSlices: 6, rememberResolved: 200 };
@@ -26,6 +32,8 @@ export interface GraphView {
   callees(service: string): Iterable<string>;
   /** Services nobody calls: the front door, where users feel a fault. */
   isEntryService(service: string): boolean;
+  /** Whether this instance sees the service's traffic (undefined: it sees every service). */
+  observes?(service: string): boolean;
 }
 
 interface Tracked {
@@ -137,10 +145,19 @@ export class IncidentTracker {
     let best: Tracked | undefined;
     for (const t of this.open.values()) {
       if (atMs - t.lastActiveMs > this.opts.joinMs) continue;
-      const near = t.incident.services.includes(service) || (allowNeighbours && this.connected(t.incident.services, service));
+      const near =
+        t.incident.services.includes(service) ||
+        (allowNeighbours && (this.connected(t.incident.services, service) || this.acrossInstances(t.incident.services, service)));
       if (near && (best === undefined || t.incident.startMs < best.incident.startMs)) best = t;
     }
     return best;
+  }
+
+  /** Whether one side is a service only another instance sees, when such joins are on. */
+  private acrossInstances(services: readonly string[], service: string): boolean {
+    const graph = this.graph;
+    if (this.opts.joinUnseenServices !== true || graph.observes === undefined) return false;
+    return !graph.observes(service) || services.some((s) => !graph.observes!(s));
   }
 
   /** Whether `service` is reachable from any of `services` over the graph's edges (either way). */

@@ -10,8 +10,6 @@ import {
   type SpanContext,
   type Tracer,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
@@ -25,6 +23,7 @@ import type { Anomaly, AnomalyChange } from '../model/anomaly.js';
 import type { Diagnosis } from '../model/diagnosis.js';
 import { VERSION } from '../version.js';
 import { CountingExporter, type ExportCounters } from './counting-exporter.js';
+import { typedTraceExporter } from './typed-trace-exporter.js';
 import type { Logger } from './logger.js';
 
 export interface AnomalySpanEmitterOptions {
@@ -104,7 +103,9 @@ class AnomalyIdGenerator implements IdGenerator {
 
 /**
  * Attribute types stay the same from span to span: times are integer milliseconds, the
- * confidence an integer percentage; observed/expected figures are numbers as detected.
+ * confidence an integer percentage, ranks and counts integers; observed, expected and numeric
+ * detail figures are doubles on the wire even when integral (attribute-types.ts; the exporter's
+ * typed serializer keeps them so).
  */
 export function anomalyAttributes(a: Anomaly): Attributes {
   const ns = `${ATTR_NS}.anomaly`;
@@ -169,7 +170,7 @@ function addDiagnosisEvents(span: Span, d: Diagnosis, at: Date): void {
       'self_healing.diagnosis.score': d.rootCause.score,
       'self_healing.diagnosis.evidence': d.rootCause.evidence,
       'self_healing.diagnosis.impact.traffic_share': d.impact.trafficShare,
-      'self_healing.diagnosis.impact.affected_runs': d.impact.affectedRuns,
+      'self_healing.diagnosis.impact.affected_runs': Math.round(d.impact.affectedRuns),
     },
     at,
   );
@@ -202,7 +203,7 @@ export class AnomalySpanEmitter {
 
   constructor(private readonly opts: AnomalySpanEmitterOptions) {
     let exporter: SpanExporter =
-      opts.exporter ?? (opts.protocol === 'http/protobuf' ? new ProtoTraceExporter({ url: opts.endpoint }) : new GrpcTraceExporter({ url: opts.endpoint }));
+      opts.exporter ?? typedTraceExporter(opts.protocol ?? 'grpc', opts.endpoint);
     if (opts.counters !== undefined && opts.log !== undefined) exporter = new CountingExporter(exporter, opts.counters, opts.log, opts.endpoint);
     this.provider = new BasicTracerProvider({
       resource: resourceFromAttributes({

@@ -5,6 +5,7 @@ import { ConfigMap, PersistentVolumeClaim, Service, type IContainer } from 'kube
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { parse } from 'yaml';
 import { ConfigSchema } from '../../src/config/schema.js';
+import { clusterRole } from '../../src/diagnose/cluster-role.js';
 import { configFields } from '../../src/config/reference.js';
 import { isLoopbackHost } from '../../src/web/admin-access-from-config.js';
 import { DEPLOY_DIR, kubectlKustomize, renderKustomization, type K8sObject } from './kustomize.js';
@@ -58,9 +59,17 @@ function sidecarContainer(objects: K8sObject[]): IContainer {
   return [...spec.containers, ...(spec.initContainers ?? [])].find((x) => x.name === 'self-healing')!;
 }
 
-function sidecarConfig(objects: K8sObject[]) {
+/**
+ * The sidecar's configuration as a pod parses it. A StatefulSet pod also gets its own name as
+ * cluster.instance (SELF_HEALING_CLUSTER__INSTANCE from the downward API): pod 0's is used.
+ */
+function sidecarConfig(objects: K8sObject[], pod = 0) {
   const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'self-healing-config') as unknown as ConfigMap;
-  return ConfigSchema.parse(parse(cm.data!['sidecar.yaml']!));
+  const input = parse(cm.data!['sidecar.yaml']!) as { cluster?: Record<string, unknown> };
+  const set = objects.find((o) => o.kind === 'StatefulSet') as unknown as StatefulSet | undefined;
+  const fromPod = sidecarContainer(objects).env?.some((e) => e.name === 'SELF_HEALING_CLUSTER__INSTANCE' && e.valueFrom?.fieldRef?.fieldPath === 'metadata.name');
+  if (set && fromPod) input.cluster = { ...input.cluster, instance: `${set.metadata!.name}-${pod}` };
+  return ConfigSchema.parse(input);
 }
 
 describe.each(OVERLAYS)('deploy/kubernetes/%s', (overlay) => {
@@ -124,6 +133,27 @@ describe.each(OVERLAYS)('deploy/kubernetes/%s', (overlay) => {
     expect(volume?.secret?.optional ?? false).toBe(false);
   });
 
+  it('clones the application repository healing works on, with the token from a Secret, never in the arguments', () => {
+    const cfg = sidecarConfig(objects);
+    expect(cfg.heal.repository.path, 'every shape heals a repository').toBeTruthy();
+    const pod = sidecarWorkload(objects).spec!.template.spec!;
+    const clone = (pod.initContainers ?? []).find((c) => c.name === 'clone-repository');
+    expect(clone, 'an init container clones it: the state volume starts empty').toBeDefined();
+    expect(clone!.restartPolicy).toBeUndefined();
+    const env = Object.fromEntries((clone!.env ?? []).map((e) => [e.name, e]));
+    expect(env['REPO_DIR']?.value).toBe(cfg.heal.repository.path);
+    expect(env['GITHUB_TOKEN']?.valueFrom?.secretKeyRef?.key).toBe('token');
+    expect(env['GITHUB_TOKEN']?.value).toBeUndefined();
+    const argv = JSON.stringify([...(clone!.command ?? []), ...(clone!.args ?? [])]);
+    expect(argv).toContain('clone');
+    expect(argv).not.toMatch(/ghp_|x-access-token:[^"]*@|https:\/\/[^/"]*@/);
+    // The clone lands on the volume the sidecar keeps its state (and the repository path) on.
+    const cloneState = (clone!.volumeMounts ?? []).find((m) => cfg.heal.repository.path!.startsWith(`${m.mountPath}/`));
+    const sidecarState = (sidecarContainer(objects).volumeMounts ?? []).find((m) => cfg.heal.repository.path!.startsWith(`${m.mountPath}/`));
+    expect(cloneState?.name).toBeDefined();
+    expect(cloneState?.name).toBe(sidecarState?.name);
+  });
+
   it('binds receivers beyond localhost only together with auth', () => {
     const cfg = sidecarConfig(objects);
     const wide = [cfg.receive.grpc.host, cfg.receive.http.host].some((h) => h !== '127.0.0.1' && h !== 'localhost');
@@ -143,21 +173,6 @@ describe('deploy/kubernetes/sidecar: the sidecar in the application pod', () => 
     const sidecar = sidecarContainer(objects);
     expect(sidecar.restartPolicy).toBe('Always');
     expect(sidecar.startupProbe?.httpGet?.path).toBe('/healthz');
-  });
-
-  it('clones the application repository for healing with the token from a Secret, never in the arguments', () => {
-    const clone = pod.initContainers!.find((c) => c.name === 'clone-repository')!;
-    const cfg = sidecarConfig(objects);
-    expect(clone.restartPolicy).toBeUndefined();
-    const env = Object.fromEntries((clone.env ?? []).map((e) => [e.name, e]));
-    expect(env['REPO_DIR']?.value).toBe(cfg.heal.repository.path);
-    expect(env['GITHUB_TOKEN']?.valueFrom?.secretKeyRef?.key).toBe('token');
-    expect(env['GITHUB_TOKEN']?.value).toBeUndefined();
-    const argv = JSON.stringify([...(clone.command ?? []), ...(clone.args ?? [])]);
-    expect(argv).toContain('clone');
-    expect(argv).not.toMatch(/ghp_|x-access-token:[^"]*@|https:\/\/[^/"]*@/);
-    const mounts = (clone.volumeMounts ?? []).map((m) => m.mountPath);
-    expect(mounts).toContain('/var/lib/self-healing');
   });
 
   it('keeps state per pod, so the app may run several replicas', () => {
@@ -206,6 +221,25 @@ describe('deploy/kubernetes/scaled-out', () => {
     expect(set.spec!.volumeClaimTemplates?.map((t) => t.metadata?.name)).toEqual(['state']);
     const headless = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'self-healing-headless') as unknown as Service;
     expect(headless.spec!.clusterIP).toBe('None');
+  });
+
+  it('names one peer per replica, reachable by pod DNS name, and gives each pod its own instance name', () => {
+    const set = objects.find((o) => o.kind === 'StatefulSet') as unknown as StatefulSet;
+    const config = sidecarConfig(objects);
+    const names = Array.from({ length: set.spec!.replicas! }, (_, i) => `${set.metadata!.name}-${i}`);
+    expect(config.cluster.peers.map((p) => p.name)).toEqual(names);
+    for (const p of config.cluster.peers) {
+      const host = new URL(p.url).hostname;
+      expect(host).toBe(`${p.name}.${set.spec!.serviceName}`);
+      expect(new URL(p.url).port).toBe(String(config.admin.port));
+      // The correlator's requests carry the peer's name in Host: each admin server must accept it.
+      expect(config.admin.allowedHosts).toContain(host);
+    }
+    const instance = sidecarContainer(objects).env?.find((e) => e.name === 'SELF_HEALING_CLUSTER__INSTANCE');
+    expect(instance?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+    // Every pod parses the shared configuration with its own name: one correlator, the rest members.
+    const roles = names.map((_, i) => clusterRole(sidecarConfig(objects, i).cluster).role);
+    expect(roles).toEqual(['correlator', ...names.slice(1).map(() => 'member')]);
   });
 });
 

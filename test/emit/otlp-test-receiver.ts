@@ -1,4 +1,6 @@
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import protobuf from 'protobufjs';
 
 /** Just the parts of the OTLP trace protocol the tests look at, written from the spec's field numbers. */
@@ -26,6 +28,8 @@ message ArrayValue { repeated AnyValue values = 1; }
 `;
 
 export type Value = string | number | boolean | Value[];
+/** Which AnyValue field carried an attribute on the wire. */
+export type WireType = 'string' | 'bool' | 'int' | 'double' | 'array' | 'empty';
 export interface ReceivedSpan {
   service: string;
   scope: string;
@@ -38,6 +42,8 @@ export interface ReceivedSpan {
   startMs: number;
   endMs: number;
   attributes: Record<string, Value>;
+  /** The AnyValue field of each attribute (span, event and link attributes; int vs double). */
+  wireTypes: Record<string, WireType>;
   events: Array<{ name: string; timeMs: number; attributes: Record<string, Value> }>;
   links: Array<{ traceId: string; spanId: string; attributes: Record<string, Value> }>;
   status: { code: number; message: string };
@@ -64,6 +70,21 @@ function value(v: AnyValueMsg | undefined): Value {
   return (v.arrayValue?.values ?? []).map(value);
 }
 
+function wireType(v: AnyValueMsg | undefined): WireType {
+  if (v === undefined) return 'empty';
+  if (v.stringValue !== undefined) return 'string';
+  if (v.boolValue !== undefined) return 'bool';
+  if (v.intValue !== undefined) return 'int';
+  if (v.doubleValue !== undefined) return 'double';
+  return v.arrayValue !== undefined ? 'array' : 'empty';
+}
+
+function wireTypes(...lists: Array<KeyValueMsg[] | undefined>): Record<string, WireType> {
+  const out: Record<string, WireType> = {};
+  for (const kvs of lists) for (const kv of kvs ?? []) out[kv.key] = wireType(kv.value);
+  return out;
+}
+
 function attrs(kvs: KeyValueMsg[] | undefined): Record<string, Value> {
   const out: Record<string, Value> = {};
   for (const kv of kvs ?? []) out[kv.key] = value(kv.value);
@@ -73,15 +94,53 @@ function attrs(kvs: KeyValueMsg[] | undefined): Record<string, Value> {
 const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex');
 const ms = (n: number | string | undefined): number => Number(n ?? 0) / 1e6;
 
-/** A real OTLP/gRPC TraceService receiver on 127.0.0.1 that keeps decoded spans. */
+/**
+ * A real OTLP TraceService receiver on 127.0.0.1 that keeps decoded spans: gRPC by default, or
+ * OTLP/HTTP protobuf (POST /v1/traces) with protocol 'http'.
+ */
 export class OtlpTestReceiver {
   readonly spans: ReceivedSpan[] = [];
   private readonly server = new Server();
+  private http: HttpServer | undefined;
   port = 0;
+
+  constructor(readonly protocol: 'grpc' | 'http' = 'grpc') {}
 
   async start(): Promise<void> {
     const root = protobuf.parse(OTLP_SUBSET).root;
     const Req = root.lookupType('otlpsubset.ExportTraceServiceRequest');
+    const keep = (request: Buffer): void => {
+      const msg = Req.toObject(Req.decode(request), { longs: String, defaults: false }) as {
+        resourceSpans?: Array<{
+          resource?: { attributes?: KeyValueMsg[] };
+          scopeSpans?: Array<{ scope?: { name?: string; version?: string }; schemaUrl?: string; spans?: Array<Record<string, never>> }>;
+        }>;
+      };
+      for (const rs of msg.resourceSpans ?? []) {
+        const service = String(attrs(rs.resource?.attributes)['service.name'] ?? '');
+        for (const ss of rs.scopeSpans ?? []) {
+          for (const s of ss.spans ?? []) this.spans.push({ ...toSpan(service, ss.scope?.name ?? '', s), scopeVersion: ss.scope?.version ?? '', schemaUrl: ss.schemaUrl ?? '' });
+        }
+      }
+    };
+    if (this.protocol === 'http') {
+      this.http = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          if (req.method !== 'POST' || req.url !== '/v1/traces' || req.headers['content-type'] !== 'application/x-protobuf') {
+            res.writeHead(404).end();
+            return;
+          }
+          keep(Buffer.concat(chunks));
+          res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+        });
+      });
+      const http = this.http;
+      await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+      this.port = (http.address() as AddressInfo).port;
+      return;
+    }
     const def: ServiceDefinition = {
       Export: {
         path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
@@ -95,18 +154,7 @@ export class OtlpTestReceiver {
     };
     const impl: UntypedServiceImplementation = {
       Export: (call: { request: Buffer }, cb: (err: null, res: Buffer) => void) => {
-        const msg = Req.toObject(Req.decode(call.request), { longs: String, defaults: false }) as {
-          resourceSpans?: Array<{
-            resource?: { attributes?: KeyValueMsg[] };
-            scopeSpans?: Array<{ scope?: { name?: string; version?: string }; schemaUrl?: string; spans?: Array<Record<string, never>> }>;
-          }>;
-        };
-        for (const rs of msg.resourceSpans ?? []) {
-          const service = String(attrs(rs.resource?.attributes)['service.name'] ?? '');
-          for (const ss of rs.scopeSpans ?? []) {
-            for (const s of ss.spans ?? []) this.spans.push({ ...toSpan(service, ss.scope?.name ?? '', s), scopeVersion: ss.scope?.version ?? '', schemaUrl: ss.schemaUrl ?? '' });
-          }
-        }
+        keep(call.request);
         cb(null, Buffer.alloc(0));
       },
     };
@@ -117,6 +165,12 @@ export class OtlpTestReceiver {
   }
 
   async stop(): Promise<void> {
+    const http = this.http;
+    if (http !== undefined) {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      return;
+    }
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
   }
 }
@@ -133,6 +187,7 @@ function toSpan(service: string, scope: string, s: any): Omit<ReceivedSpan, 'sco
     startMs: ms(s.startTimeUnixNano),
     endMs: ms(s.endTimeUnixNano),
     attributes: attrs(s.attributes),
+    wireTypes: wireTypes(s.attributes, ...(s.events ?? []).map((e: { attributes?: KeyValueMsg[] }) => e.attributes), ...(s.links ?? []).map((l: { attributes?: KeyValueMsg[] }) => l.attributes)),
     events: (s.events ?? []).map((e: { name: string; timeUnixNano: string; attributes?: KeyValueMsg[] }) => ({
       name: e.name,
       timeMs: ms(e.timeUnixNano),
