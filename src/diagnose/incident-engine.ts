@@ -72,7 +72,7 @@ export class IncidentEngine {
       for (const c of changes) anomalyChanges.push(c);
       const other = this.pendingOther;
       this.pendingOther = [];
-      for (const c of this.tracker.apply(scored, changes, other, slice.endMs)) incidentChanges.push(c);
+      for (const c of this.tracker.apply(scored, changes, other, slice.endMs, slice.services)) incidentChanges.push(c);
     }
     return { anomalyChanges, incidentChanges };
   }
@@ -83,6 +83,15 @@ export class IncidentEngine {
 
   incidents(): Incident[] {
     return this.tracker.incidents();
+  }
+
+  /** The incident the anomaly belongs to or would join now (see IncidentTracker.incidentFor). */
+  incidentFor(a: Pick<Anomaly, 'id' | 'service' | 'firstSeenMs'>): Incident | undefined {
+    return this.tracker.incidentFor(a);
+  }
+
+  incidentById(id: string): Incident | undefined {
+    return this.tracker.incidentById(id);
   }
 
   /** The service graph's edges and each signal key's warm-up ("learning (k/n)" until baselined). */
