@@ -100,9 +100,14 @@ export class IncidentEngine {
   }
 }
 
-/** Where the live sidecar sends an evaluation: anomalies to the store, everything to the bus. */
+/** Where the live sidecar sends an evaluation: anomalies and incidents to the store, spans to the emitter. */
 export interface IncidentOutlets {
   saveAnomaly(a: Anomaly): void;
+  /** Persists an incident change; runs before its event is published, so a reader finds it. */
+  saveIncident?(c: IncidentChange): void;
+  /** Spans of the service-level anomalies (the incident spans link to them) and of the incidents. */
+  anomalySpan?(c: AnomalyChange): void;
+  incidentSpan?(c: IncidentChange): void;
 }
 export interface IncidentEventBus {
   publishAnomalyChange(c: AnomalyChange): unknown;
@@ -110,17 +115,20 @@ export interface IncidentEventBus {
 }
 
 /**
- * Persists and publishes one evaluation: service-level anomaly changes like any other anomaly
- * change, and `incident.opened` / `incident.updated` / `incident.resolved` events carrying the
- * incident (the event log is the incidents' durable record).
+ * Persists, publishes and emits one evaluation: service-level anomaly changes like any other
+ * anomaly change, and `incident.opened` / `incident.updated` / `incident.resolved` events
+ * carrying the incident, each stored first.
  */
 export function publishIncidentEvaluation(ev: IncidentEvaluation, store: IncidentOutlets, bus: IncidentEventBus): void {
   for (const c of ev.anomalyChanges) {
     store.saveAnomaly(c.anomaly);
     bus.publishAnomalyChange(c);
+    store.anomalySpan?.(c);
   }
   for (const c of ev.incidentChanges) {
+    store.saveIncident?.(c);
     const first = c.incident.anomalyIds[0];
     bus.publish(`incident.${c.kind}`, c.incident, first !== undefined ? { anomalyId: first } : {});
+    store.incidentSpan?.(c);
   }
 }

@@ -1,6 +1,6 @@
 import type { Anomaly } from '../model/anomaly.js';
 import { STATUS_ERROR, type Beat } from '../model/beat.js';
-import type { ExemplarTrace } from '../model/incident.js';
+import type { ExemplarTrace, Incident } from '../model/incident.js';
 
 /** Spans kept per exemplar trace: a waterfall, not an archive. */
 export const MAX_EXEMPLAR_SPANS = 200;
@@ -46,4 +46,31 @@ export function pickExemplarTraces(
     }
   }
   return out;
+}
+
+/** Exemplar traces kept per incident. */
+export const EXEMPLARS_PER_INCIDENT = 3;
+
+/** Where an incident's exemplar traces are kept (the incident store). */
+export interface ExemplarKeeper {
+  exemplarTraceIds(incidentId: string): string[];
+  saveExemplar(incidentId: string, trace: ExemplarTrace): void;
+}
+
+/**
+ * Keeps the spans of an incident's first exemplar traces while they are still in memory, so its
+ * detail can draw a waterfall after the runs have left the detectors' buffers (and a restart).
+ */
+export function keepIncidentExemplars(
+  incident: Pick<Incident, 'id' | 'anomalyIds'>,
+  keeper: ExemplarKeeper,
+  anomalyOf: (id: string) => Pick<Anomaly, 'exemplars'> | undefined,
+  traceBeats: (traceId: string) => readonly Beat[] | undefined,
+): number {
+  const kept = new Set(keeper.exemplarTraceIds(incident.id));
+  if (kept.size >= EXEMPLARS_PER_INCIDENT) return 0;
+  const anomalies = incident.anomalyIds.map(anomalyOf).filter((a): a is Pick<Anomaly, 'exemplars'> => a !== undefined);
+  const picked = pickExemplarTraces(anomalies, traceBeats, kept, EXEMPLARS_PER_INCIDENT);
+  for (const t of picked) keeper.saveExemplar(incident.id, t);
+  return picked.length;
 }

@@ -289,6 +289,6 @@ function snapshot(i: Incident): Incident {
     anomalyIds: [...i.anomalyIds],
     rootCauses: i.rootCauses.map((r) => ({ ...r })),
     services: [...i.services],
-    ...(i.impact !== undefined ? { impact: { ...i.impact } } : {}),
+    ...(i.impact !== undefined && i.impact !== null ? { impact: { ...i.impact } } : {}),
   };
 }

@@ -43,7 +43,7 @@ export function incidentAttributes(i: Incident): Attributes {
     attrs[`${ns}.root_cause.score_milli`] = Math.round(top.score * 1000);
     attrs[`${ns}.root_cause.reason`] = top.reason;
   }
-  if (i.impact !== undefined) {
+  if (i.impact !== undefined && i.impact !== null) {
     attrs[`${ns}.impact.requests`] = Math.round(i.impact.requests);
     attrs[`${ns}.impact.errors`] = Math.round(i.impact.errors);
   }

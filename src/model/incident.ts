@@ -41,8 +41,8 @@ export const IncidentSchema = z.object({
   services: z.array(z.string()),
   /** Human-readable one-liner (built from telemetry text: escape it for its sink). */
   summary: z.string(),
-  /** Requests and failed requests of the entry services that reach the incident's services. */
-  impact: IncidentImpactSchema.optional(),
+  /** Requests and failed requests of the entry services that reach the incident's services (null in the API when not counted). */
+  impact: IncidentImpactSchema.nullable().optional(),
 });
 export type Incident = z.infer<typeof IncidentSchema>;
 

@@ -226,8 +226,8 @@ export class IncidentStore {
     return rows.map((r) => ExemplarTraceSchema.parse({ traceId: r.trace_id, spans: JSON.parse(r.spans) }));
   }
 
-  exemplarCount(incidentId: string): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM incident_exemplars WHERE incident_id = ?').get(incidentId) as { n: number }).n;
+  exemplarTraceIds(incidentId: string): string[] {
+    return (this.db.prepare('SELECT trace_id FROM incident_exemplars WHERE incident_id = ? ORDER BY trace_id').all(incidentId) as Array<{ trace_id: string }>).map((r) => r.trace_id);
   }
 
   /**

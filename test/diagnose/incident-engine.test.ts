@@ -164,4 +164,21 @@ describe('publishIncidentEvaluation', () => {
     expect(saved).toEqual(['an_9']);
     expect(published).toEqual(['anomaly.opened', 'incident.opened:an_9']);
   });
+
+  it('stores an incident before publishing it, then emits the spans', () => {
+    const order: string[] = [];
+    const anomaly = { id: 'an_9' } as Anomaly;
+    const incident: Incident = { id: 'inc_1', startMs: 1, endMs: 2, anomalyIds: [], rootCauses: [], state: 'open', severity: 'low', services: ['a'], summary: '' };
+    publishIncidentEvaluation(
+      { anomalyChanges: [{ kind: 'opened', anomaly }], incidentChanges: [{ kind: 'opened', incident }] },
+      {
+        saveAnomaly: () => order.push('save anomaly'),
+        saveIncident: (c) => order.push(`save ${c.incident.id}`),
+        anomalySpan: (c) => order.push(`span ${c.anomaly.id}`),
+        incidentSpan: (c) => order.push(`span ${c.incident.id}`),
+      },
+      { publishAnomalyChange: () => order.push('publish anomaly'), publish: (k, _p, ids) => order.push(`publish ${k} ${JSON.stringify(ids)}`) },
+    );
+    expect(order).toEqual(['save anomaly', 'publish anomaly', 'span an_9', 'save inc_1', 'publish incident.opened {}', 'span inc_1']);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exemplarTrace, MAX_EXEMPLAR_SPANS, pickExemplarTraces } from '../../src/diagnose/incident-exemplars.js';
+import { exemplarTrace, EXEMPLARS_PER_INCIDENT, keepIncidentExemplars, MAX_EXEMPLAR_SPANS, pickExemplarTraces } from '../../src/diagnose/incident-exemplars.js';
 import type { Beat } from '../../src/model/beat.js';
 import { beat, failing } from './fixtures.js';
 
@@ -27,5 +27,19 @@ describe('incident exemplars', () => {
     const picked = pickExemplarTraces(anomalies, (id) => held[id], new Set(['t3']), 3);
     expect(picked.map((t) => t.traceId)).toEqual(['t1', 't4']);
     expect(pickExemplarTraces(anomalies, () => [], new Set(), 3)).toEqual([]);
+  });
+
+  it('keeps an incident\'s exemplar traces once, up to the cap per incident', () => {
+    const saved: string[] = [];
+    const keeper = { exemplarTraceIds: () => saved, saveExemplar: (_id: string, t: { traceId: string }) => void saved.push(t.traceId) };
+    const byId: Record<string, { exemplars: Array<{ traceId: string; spanId: string }> }> = {
+      a: { exemplars: [{ traceId: 't1', spanId: 's' }, { traceId: 't2', spanId: 's' }] },
+      b: { exemplars: [{ traceId: 't3', spanId: 's' }, { traceId: 't4', spanId: 's' }] },
+    };
+    const held = (id: string): Beat[] => [beat({ traceId: id })];
+    expect(keepIncidentExemplars({ id: 'i', anomalyIds: ['missing', 'a'] }, keeper, (id) => byId[id], held)).toBe(2);
+    expect(keepIncidentExemplars({ id: 'i', anomalyIds: ['a', 'b'] }, keeper, (id) => byId[id], held)).toBe(EXEMPLARS_PER_INCIDENT - 2);
+    expect(keepIncidentExemplars({ id: 'i', anomalyIds: ['a', 'b'] }, keeper, (id) => byId[id], held)).toBe(0);
+    expect(saved).toEqual(['t1', 't2', 't3']);
   });
 });

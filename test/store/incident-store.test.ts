@@ -108,7 +108,7 @@ describe('IncidentStore', () => {
     store.saveIncident(incidentFixture({ id: 'live' }), T0);
     store.saveExemplar('left-open', { traceId: 'abc', spans: [{ spanId: 's1', parentSpanId: '', service: 'cart', name: 'GET /cart', startMs: T0, durationMs: 12, error: true }] });
     store.saveExemplar('left-open', { traceId: 'abc', spans: [] });
-    expect(store.exemplarCount('left-open')).toBe(1);
+    expect(store.exemplarTraceIds('left-open')).toEqual(['abc']);
     expect(store.exemplars('left-open')).toEqual([{ traceId: 'abc', spans: [] }]);
     store.note('left-open', T0 + 1, 'heal-skipped', 'not healing an_1: silenced');
     expect(store.closeInterrupted(new Set(['live']), T0 + 9_000)).toBe(1);
