@@ -15,6 +15,7 @@ import { generateTraffic } from '../diagnose/service-traffic.js';
 import { anomaly } from '../diagnose/fixtures.js';
 import { incidentFixture } from '../store/incident-fixture.js';
 import { SseClient } from './sse-client.js';
+import { HOSTILE_ENTRIES } from '../heal/text/hostile-corpus.js';
 import { waitFor } from '../emit/store-fixture.js';
 
 const T0 = 1_700_000_000_000;
@@ -287,6 +288,36 @@ describe('acknowledge and silence', () => {
     // Nothing was changed by the refused requests.
     expect(s.records.get('inc_1', NOW)!.silencedUntilMs).toBeNull();
     expect(s.records.get('inc_1', NOW)!.acknowledged).toBeNull();
+  });
+});
+
+describe('hostile telemetry text', () => {
+  it('round-trips through the store, the search and the JSON answers byte for byte, and never as HTML', async () => {
+    const s = await serve();
+    for (const [name, text] of HOSTILE_ENTRIES) {
+      s.records.saveIncident(
+        incidentFixture({ id: `inc-${name}`, summary: text, services: [text], rootCauses: [{ service: text, operation: text, score: 1, reason: text }] }),
+        T0,
+      );
+    }
+    for (const [name, text] of HOSTILE_ENTRIES) {
+      const q = text.slice(0, 200);
+      const r = await fetch(`${s.admin.url}/api/v1/incidents?q=${encodeURIComponent(q)}&limit=500`);
+      expect(r.status, name).toBe(200);
+      expect(r.headers.get('content-type'), name).toContain('application/json');
+      const body = (await r.json()) as IncidentView[];
+      const mine = body.find((i) => i.id === `inc-${name}`);
+      expect(mine, name).toBeDefined();
+      expect(mine!.summary, name).toBe(text);
+      expect(mine!.rootCauses[0]!.operation, name).toBe(text);
+      const bySvc = (await (await fetch(`${s.admin.url}/api/v1/incidents?service=${encodeURIComponent(q)}`)).json()) as IncidentView[];
+      if (text.length <= 200) expect(bySvc.map((i) => i.id), name).toContain(`inc-${name}`);
+      const detail = (await (await fetch(`${s.admin.url}/api/v1/incidents/${encodeURIComponent(`inc-${name}`)}`)).json()) as { timeline: Array<{ text: string }> };
+      expect(detail.timeline[0]!.text, name).toContain(text.slice(0, 50));
+    }
+    const by = HOSTILE_ENTRIES.find(([n]) => n === 'scriptTag')![1];
+    const ack = await post(`${s.admin.url}/api/v1/incidents/inc-newlines/acknowledge`, { by });
+    expect(ack.body['acknowledged']).toEqual({ by, atMs: NOW });
   });
 });
 
