@@ -197,6 +197,11 @@ export function registerIncidentRoutes(admin: AdminServer, deps: IncidentApiDeps
     } else req.resume();
     const records = deps.records;
     const now = clock();
+    // The incident first: an unknown id is 404 whatever the body says.
+    if (records?.get(id, now) === undefined) {
+      sendJson(res, 404, { error: `no incident ${id}` });
+      return;
+    }
     let view: IncidentView | undefined;
     let event: string;
     if (kind === 'acknowledge') {

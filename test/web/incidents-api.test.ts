@@ -279,6 +279,7 @@ describe('acknowledge and silence', () => {
     for (const [path, method, body] of [
       ['nope/acknowledge', 'POST', {}],
       ['nope/silence', 'POST', { forMs: 60_000 }],
+      ['nope/silence', 'POST', { forMs: 1 }], // the unknown incident is what matters
       ['nope/silence', 'DELETE', undefined],
     ] as const) {
       const r = await post(`${url}/${path}`, body, method);
