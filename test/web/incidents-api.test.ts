@@ -48,7 +48,7 @@ afterEach(async () => {
 });
 
 /** A real admin server over a real SQLite file; `path` reopens the same file. */
-async function serve(opts: { path?: string; stored?: boolean; live?: IncidentApiDeps['live']; fixes?: IncidentApiDeps['fixesFor'] } = {}): Promise<Served> {
+async function serve(opts: { path?: string; live?: IncidentApiDeps['live']; fixes?: IncidentApiDeps['fixesFor'] } = {}): Promise<Served> {
   let path = opts.path;
   if (path === undefined) {
     const dir = mkdtempSync(join(tmpdir(), 'sh-incidents-api-'));
@@ -65,7 +65,7 @@ async function serve(opts: { path?: string; stored?: boolean; live?: IncidentApi
     anomalies,
     bus,
     clock: () => NOW,
-    ...(opts.stored === false ? {} : { records }),
+    records,
     ...(opts.live ? { live: opts.live } : {}),
     ...(opts.fixes ? { fixesFor: opts.fixes } : {}),
   });
@@ -85,9 +85,15 @@ async function post(url: string, body?: unknown, method = 'POST'): Promise<{ sta
 }
 
 describe('GET /api/v1/incidents', () => {
-  it('without a store: the live tracker\'s incidents in its order, in the analyze --json shape', async () => {
-    const { admin } = await serve({ stored: false, live: { incidents: () => [incident('b', 9), incident('a', 3)] } });
-    const r = await fetch(`${admin.url}/api/v1/incidents`);
+  it('returns the stored incidents in the analyze --json shape, JSON-encoded, and [] when there are none', async () => {
+    const s = await serve();
+    const empty = await fetch(`${s.admin.url}/api/v1/incidents`);
+    expect(await empty.json()).toEqual([]);
+    expect(empty.headers.get('x-total-count')).toBe('0');
+    expect(await (await fetch(`${s.admin.url}/api/v1/incidents?from=0&to=1`)).json()).toEqual([]);
+    s.records.saveIncident(incident('a', 3), T0);
+    s.records.saveIncident(incident('b', 9), T0);
+    const r = await fetch(`${s.admin.url}/api/v1/incidents`);
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('application/json');
     expect(r.headers.get('x-total-count')).toBe('2');
@@ -95,23 +101,12 @@ describe('GET /api/v1/incidents', () => {
     expect(body.map((i) => IncidentSchema.parse(i).id)).toEqual(['b', 'a']);
     expect((body[0] as Incident).summary).toBe('<script>x</script>'); // JSON-encoded, never HTML
     expect((body[0] as IncidentView).acknowledged).toBeNull();
-    const paged = await fetch(`${admin.url}/api/v1/incidents?offset=1&limit=1`);
-    expect(((await paged.json()) as Incident[]).map((i) => i.id)).toEqual(['a']);
-  });
-
-  it('returns an empty array when nothing is wired or stored, and the service graph stays empty', async () => {
-    const { admin } = await serve({ stored: false });
-    expect(await (await fetch(`${admin.url}/api/v1/incidents`)).json()).toEqual([]);
-    const stored = await serve();
-    const r = await fetch(`${stored.admin.url}/api/v1/incidents?from=0&to=1`);
-    expect(await r.json()).toEqual([]);
-    expect(r.headers.get('x-total-count')).toBe('0');
-    expect(await (await fetch(`${admin.url}/api/v1/service-graph`)).json()).toEqual({ edges: [], keys: [] });
+    expect(await (await fetch(`${s.admin.url}/api/v1/service-graph`)).json()).toEqual({ edges: [], keys: [] });
   });
 
   it('serves stored incidents best first, with filters, paging and operator fields, overlaid with live figures', async () => {
     const live = incidentFixture({ id: 'd', severity: 'critical', endMs: T0 + 500_000, impact: { requests: 900, errors: 40 } });
-    const s = await serve({ live: { incidents: () => [live], incidentById: (id) => (id === 'd' ? live : undefined) } });
+    const s = await serve({ live: { incidentById: (id) => (id === 'd' ? live : undefined) } });
     s.records.saveIncident(incidentFixture({ id: 'a', state: 'resolved', severity: 'critical' }), T0);
     s.records.saveIncident(incidentFixture({ id: 'b', severity: 'medium', services: ['search'], rootCauses: [] }), T0);
     s.records.saveIncident(incidentFixture({ id: 'c', severity: 'high' }), T0);
@@ -201,7 +196,7 @@ describe('GET /api/v1/incidents/:id', () => {
 
   it('falls back to the live tracker, and answers 404 for an unknown id', async () => {
     const live = incidentFixture({ id: 'live-only' });
-    const s = await serve({ live: { incidents: () => [live], incidentById: (id) => (id === 'live-only' ? live : undefined) } });
+    const s = await serve({ live: { incidentById: (id) => (id === 'live-only' ? live : undefined) } });
     const ok = await fetch(`${s.admin.url}/api/v1/incidents/live-only`);
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { incident: IncidentView }).incident.acknowledged).toBeNull();
