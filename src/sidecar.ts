@@ -39,9 +39,14 @@ import { registerInfoRoutes } from './web/info-api.js';
 import { registerSignInRoutes } from './web/signin.js';
 import { registerHealthRoutes } from './web/health.js';
 import { registerApiRoutes } from './web/api.js';
-import { IncidentEngine, publishIncidentEvaluation } from './diagnose/incident-engine.js';
 import { clusterRole, type ClusterRole } from './diagnose/cluster-role.js';
 import { PeerEventFollower } from './receive/peer-event-follower.js';
+import { IncidentEngine, publishIncidentEvaluation, type IncidentOutlets } from './diagnose/incident-engine.js';
+import { IncidentStore } from './store/incident-store.js';
+import { SilenceGate } from './diagnose/silence-gate.js';
+import { keepIncidentExemplars } from './diagnose/incident-exemplars.js';
+import { IncidentSpanEmitter } from './emit/incident-spans.js';
+import { registerIncidentRoutes } from './web/incidents-api.js';
 import { registerFixesApi } from './web/fixes-api.js';
 import { registerDashboardRoutes } from './web/dashboard.js';
 import { createDefaultStages, HealingPipeline, type HealingPipelineOptions } from './heal/pipeline.js';
@@ -168,12 +173,17 @@ export class Sidecar {
   /** Service graph, service-level signals and incidents (fed the same beats as the engine). */
   readonly incidents: IncidentEngine;
   readonly store: AnomalyStore;
+  /** Incidents with their history and operator state (acknowledge, silence). */
+  readonly incidentStore: IncidentStore;
+  /** Silenced incidents neither notify nor heal. */
+  readonly silences: SilenceGate;
   readonly bus: EventBus;
   readonly admin: AdminServer | undefined;
   readonly grpc: GrpcReceiver | undefined;
   readonly http: HttpReceiver | undefined;
   readonly forwarder: Forwarder | undefined;
   readonly emitter: AnomalySpanEmitter | undefined;
+  private readonly incidentSpans: IncidentSpanEmitter | undefined;
   readonly pipeline: HealingPipeline | undefined;
   readonly notifier: Notifier | undefined;
   /** The other instances' anomaly events, on the correlator of a scaled-out shape. */
@@ -241,6 +251,10 @@ export class Sidecar {
         sinceMs: Date.now() - PEER_REPLAY_MS,
       });
     }
+    this.incidentStore = new IncidentStore(this.db);
+    // Open incidents of an earlier process: nothing here tracks them any more.
+    this.incidentStore.closeInterrupted(new Set(), Date.now());
+    this.silences = new SilenceGate(this.incidentStore, this.incidents);
     const sink: BeatSink = (beats) => {
       this.engine.observe(beats);
       this.incidents.observe(beats);
@@ -260,7 +274,7 @@ export class Sidecar {
     }
     if (config.receive.http.enabled) this.http = new HttpReceiver(config.receive, sink, this.metrics, receiverOptions);
 
-    if (config.notify.targets.length > 0) this.notifier = new Notifier(config.notify, this.bus, this.metrics.registry, this.log, { env: parts.env });
+    if (config.notify.targets.length > 0) this.notifier = new Notifier(config.notify, this.bus, this.metrics.registry, this.log, { env: parts.env, silence: this.silences });
     const target = emitTarget(config);
     if (target.kind === 'export') {
       this.emitter = new AnomalySpanEmitter({
@@ -275,6 +289,7 @@ export class Sidecar {
     } else if (target.warn) {
       this.log.warn('not exporting anomaly spans', { reason: target.reason });
     }
+    if (this.emitter) this.incidentSpans = new IncidentSpanEmitter(this.emitter);
 
     this.pipeline = buildHealingPipeline(config, this.db, {
       cwd: parts.cwd,
@@ -313,10 +328,17 @@ export class Sidecar {
       if (!access.authEnabled && !isLoopbackHost(config.admin.host)) this.log.warn('admin server reachable beyond this machine without a token: set admin.auth or receive.auth', { host: config.admin.host });
       this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, access, limits: config.admin, onError: (err) => this.log.error('admin handler failed', { err }) });
       registerHealthRoutes(this.admin, { ready: () => this.readiness(), registry: this.metrics.registry });
-      // A member leaves incidents to the correlator: its own would be one fault's fragments.
-      const incidentView = this.clusterRole.role === 'member' ? { incidents: () => [], graphFigures: () => this.incidents.graphFigures() } : this.incidents;
-      registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus, incidents: incidentView });
-      registerFixesApi(this.admin, this.pipeline?.queue ?? new JobQueue(this.db));
+      registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus, incidents: this.incidents });
+      const queue = this.pipeline?.queue ?? new JobQueue(this.db);
+      registerIncidentRoutes(this.admin, {
+        records: this.incidentStore,
+        // A member leaves incidents to the correlator: its own would be one fault's fragments.
+        ...(this.clusterRole.role === 'member' ? {} : { live: this.incidents }),
+        anomalies: this.store,
+        bus: this.bus,
+        fixesFor: (ids) => queue.list({ limit: 1000 }).filter((j) => ids.includes(j.anomalyId)).map((j) => queue.summarize(j)),
+      });
+      registerFixesApi(this.admin, queue);
       registerInfoRoutes(this.admin, config, { healing: this.pipeline !== undefined, learning: new LearningStore(this.db) });
       registerSignInRoutes(this.admin, access);
       registerDashboardRoutes(this.admin);
@@ -416,7 +438,7 @@ export class Sidecar {
     try {
       const ev = this.incidents.evaluate(nowMs);
       if (this.clusterRole.role === 'member') ev.incidentChanges = [];
-      publishIncidentEvaluation(ev, this.store, this.bus);
+      publishIncidentEvaluation(ev, this.incidentOutlets(nowMs), this.bus);
     } catch (err) {
       this.log.error('incident evaluation failed', { err });
     }
@@ -436,6 +458,20 @@ export class Sidecar {
     this.incidents.notePeerAnomalyChanges(got);
   }
 
+  private incidentOutlets(nowMs: number): IncidentOutlets {
+    const spans = this.emitter;
+    const incidentSpans = this.incidentSpans;
+    return {
+      saveAnomaly: (a) => this.store.saveAnomaly(a),
+      saveIncident: (c) => {
+        this.incidentStore.saveIncident(c.incident, nowMs);
+        keepIncidentExemplars(c.incident, this.incidentStore, (id) => this.store.getAnomaly(id), (traceId) => this.engine.traceBeats(traceId));
+      },
+      ...(spans ? { anomalySpan: (c: AnomalyChange) => spans.emit(c) } : {}),
+      ...(incidentSpans ? { incidentSpan: (c: Parameters<IncidentSpanEmitter['emit']>[0]) => incidentSpans.emit(c) } : {}),
+    };
+  }
+
   private handleChange(change: AnomalyChange, retry = false): { change: AnomalyChange; diagnosis?: Diagnosis } {
     const a: Anomaly = change.anomaly;
     const diagnosis = this.recorder.handle(change);
@@ -448,11 +484,21 @@ export class Sidecar {
       ...(diagnosis ? { rootCause: diagnosis.rootCause.cause } : {}),
     });
     if (diagnosis && change.kind === 'opened' && this.pipeline) {
+      const silenced = this.silences.anomaly(a);
       const decision = healingDecision(diagnosis, this.activeJobFor(a.service, diagnosis.handler ?? a.handler));
-      if (decision.heal) this.pipeline.enqueue(diagnosis, a);
+      if (silenced !== undefined && decision.heal) this.skipSilencedHealing(a, diagnosis, silenced.incidentId, silenced.untilMs);
+      else if (decision.heal) this.pipeline.enqueue(diagnosis, a);
       else this.log.info(`not healing: ${decision.reason}`, { anomalyId: a.id });
     }
     return diagnosis ? { change, diagnosis } : { change };
+  }
+
+  /** Healing an anomaly of a silenced incident is skipped, and said so: log, event and the incident's timeline. */
+  private skipSilencedHealing(a: Anomaly, d: Diagnosis, incidentId: string, untilMs: number): void {
+    const reason = `incident ${incidentId} is silenced until ${new Date(untilMs).toISOString()}`;
+    this.log.info(`not healing: ${reason}`, { anomalyId: a.id, incidentId });
+    this.bus.publish('heal.skipped', { anomalyId: a.id, diagnosisId: d.id, incidentId, reason }, { anomalyId: a.id, diagnosisId: d.id });
+    this.incidentStore.note(incidentId, this.evaluationNowMs, 'heal-skipped', `not healing ${a.id}: ${reason}`);
   }
 
   private activeJobFor(service: string, handler: string | undefined): string | undefined {
