@@ -176,6 +176,8 @@ export function mergeBuckets(startMs: number, resolutionMs: number, parts: Itera
  */
 export class BucketAccumulator {
   private open: RollupBucket | undefined;
+  /** End of the newest bucket handed out: nothing may be added before it any more. */
+  private closedUntilMs = -Infinity;
 
   constructor(readonly resolutionMs: number) {}
 
@@ -183,7 +185,7 @@ export class BucketAccumulator {
   add(slice: GraphSlice, band?: (service: string, operation: string) => LatencyBand | undefined): { closed: RollupBucket[]; accepted: boolean } {
     const start = bucketStart(slice.startMs, this.resolutionMs);
     const closed: RollupBucket[] = [];
-    if (this.open !== undefined && start < this.open.startMs) return { closed, accepted: false };
+    if (start < this.closedUntilMs || (this.open !== undefined && start < this.open.startMs)) return { closed, accepted: false };
     if (this.open !== undefined && start > this.open.startMs) {
       closed.push(this.open);
       this.open = undefined;
@@ -195,6 +197,7 @@ export class BucketAccumulator {
       closed.push(this.open);
       this.open = undefined;
     }
+    if (closed.length > 0) this.closedUntilMs = closed[closed.length - 1]!.startMs + this.resolutionMs;
     return { closed, accepted: true };
   }
 
