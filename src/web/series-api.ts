@@ -163,8 +163,11 @@ export function registerSeriesApi(admin: AdminServer, deps: SeriesApiDeps): void
       }
       return g;
     };
-    for (const b of deps.rollups.bucketStarts(resMs, start, range.to)) group(b).buckets++;
-    for (const row of deps.rollups.series(resMs, q.service, q.operation ?? WHOLE_SERVICE, start, range.to)) {
+    const rows = deps.rollups.series(resMs, q.service, q.operation ?? WHOLE_SERVICE, start, range.to);
+    // Buckets closed while the sidecar ran: there a quiet series reads as zero, elsewhere as a gap.
+    // A series with no request in the range has no points at all.
+    if (rows.length > 0) for (const b of deps.rollups.bucketStarts(resMs, start, range.to)) group(b).buckets++;
+    for (const row of rows) {
       const g = group(row.startMs);
       g.requests += row.requests;
       g.errors += row.errors;
