@@ -48,6 +48,12 @@ import { keepIncidentExemplars } from './diagnose/incident-exemplars.js';
 import { IncidentSpanEmitter } from './emit/incident-spans.js';
 import { registerIncidentRoutes } from './web/incidents-api.js';
 import { registerFixesApi } from './web/fixes-api.js';
+import { registerSeriesApi, serviceGraphRoute, type SeriesApiDeps } from './web/series-api.js';
+import { RollupStore, rollupMigrations } from './store/rollup-store.js';
+import { RollupRecorder } from './store/rollup-recorder.js';
+import { AnomalyWindows } from './store/anomaly-windows.js';
+import { effectiveRollupTiers } from './config/sections/rollups.js';
+import type { GraphSlice } from './detect/service-graph.js';
 import { registerDashboardRoutes } from './web/dashboard.js';
 import { createDefaultStages, HealingPipeline, type HealingPipelineOptions } from './heal/pipeline.js';
 import { JobQueue } from './heal/queue.js';
@@ -189,6 +195,8 @@ export class Sidecar {
   /** The other instances' anomaly events, on the correlator of a scaled-out shape. */
   readonly peers: PeerEventFollower | undefined;
   readonly clusterRole: ClusterRole;
+  /** RED rollups of the service graph's closed slices (store.rollups); undefined when disabled. */
+  readonly rollups: RollupRecorder | undefined;
   private readonly db: SqliteDatabase;
   private readonly log: Logger;
   private evaluateTimer: NodeJS.Timeout | undefined;
@@ -323,12 +331,31 @@ export class Sidecar {
       onError: (err, anomaly) => this.log.error('diagnosis or span failed', { err, anomalyId: anomaly.id }),
     });
 
+    const rollupStore = new RollupStore(this.db);
+    const tiers = effectiveRollupTiers(config.store.rollups, config.detect.sliceMs);
+    if (config.store.rollups.enabled) {
+      this.rollups = new RollupRecorder(rollupStore, tiers, { band: (s, op) => this.engine.latencyLearning(s, op)?.band, versions: (s) => this.engine.versions(s) });
+    }
+
     if (config.admin.enabled) {
       const access = adminAccessFromConfig(config, parts.env);
       if (!access.authEnabled && !isLoopbackHost(config.admin.host)) this.log.warn('admin server reachable beyond this machine without a token: set admin.auth or receive.auth', { host: config.admin.host });
       this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, access, limits: config.admin, onError: (err) => this.log.error('admin handler failed', { err }) });
       registerHealthRoutes(this.admin, { ready: () => this.readiness(), registry: this.metrics.registry });
-      registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus, incidents: this.incidents });
+      const series: SeriesApiDeps = {
+        rollups: rollupStore,
+        tiers,
+        anomalies: new AnomalyWindows(this.db),
+        // Stored incidents (live ones are saved on every change), so marks survive a restart.
+        incidents: { incidents: () => this.incidentStore.list({ limit: 500, offset: 0 }, Date.now()).items },
+        liveGraph: () => this.incidents.graphFigures(),
+        learning: (s, op) => {
+          const l = this.engine.latencyLearning(s, op);
+          return l === undefined ? { done: 0, needed: config.detect.baselineMinSlices } : l.warm ? null : { done: Math.min(l.done, l.needed), needed: l.needed };
+        },
+      };
+      registerSeriesApi(this.admin, series);
+      registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus, incidents: this.incidents, serviceGraph: serviceGraphRoute(series) });
       const queue = this.pipeline?.queue ?? new JobQueue(this.db);
       registerIncidentRoutes(this.admin, {
         records: this.incidentStore,
@@ -352,7 +379,7 @@ export class Sidecar {
     const { engine, sequences, coverage, sequenceFiles } = await engineFromConfig(config, cwd);
     for (const f of sequenceFiles) if (f.status === 'skipped') log.warn(skippedLine(cwd, { file: f.file, reason: f.reason ?? '' }));
     const dbPath = config.store.path === ':memory:' ? ':memory:' : resolve(cwd, config.store.path);
-    const db = openDatabase(dbPath, [...coreMigrations, ...healMigrations]);
+    const db = openDatabase(dbPath, [...coreMigrations, ...healMigrations, ...rollupMigrations]);
     const sidecar = new Sidecar(config, { db, dbPath, engine, log, env: options.env ?? process.env, cwd });
     registerSequenceFileMetrics(sidecar.metrics.registry, sequenceFiles);
     await sidecar.listen(options.manualEvaluation === true);
@@ -435,12 +462,19 @@ export class Sidecar {
     const out = this.changes.process(changes);
     this.incidents.noteAnomalyChanges(changes);
     if (this.peers) this.notePeerChanges();
+    let slices: GraphSlice[] = [];
     try {
       const ev = this.incidents.evaluate(nowMs);
+      slices = ev.slices ?? [];
       if (this.clusterRole.role === 'member') ev.incidentChanges = [];
       publishIncidentEvaluation(ev, this.incidentOutlets(nowMs), this.bus);
     } catch (err) {
       this.log.error('incident evaluation failed', { err });
+    }
+    try {
+      this.rollups?.record(slices, nowMs);
+    } catch (err) {
+      this.log.error('storing RED rollups failed', { err });
     }
     return out;
   }

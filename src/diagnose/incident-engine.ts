@@ -1,5 +1,5 @@
 import { AnomalyLifecycle } from '../detect/lifecycle.js';
-import { ServiceGraph, type EdgeSummary, type ServiceGraphOptions } from '../detect/service-graph.js';
+import { ServiceGraph, type EdgeSummary, type GraphSlice, type ServiceGraphOptions } from '../detect/service-graph.js';
 import { ServiceSignals, type ServiceSignalOptions } from '../detect/service-signals.js';
 import type { Anomaly, AnomalyChange } from '../model/anomaly.js';
 import type { Beat } from '../model/beat.js';
@@ -23,6 +23,8 @@ export interface IncidentEvaluation {
   /** Service-level anomalies opened, updated or resolved. */
   anomalyChanges: AnomalyChange[];
   incidentChanges: IncidentChange[];
+  /** The service-graph slices this evaluation closed, oldest first (for the RED rollups). */
+  slices?: GraphSlice[];
 }
 
 /**
@@ -112,7 +114,7 @@ export class IncidentEngine {
       const evidence = peerScores.length > 0 ? { ...scored, scores: [...scored.scores, ...peerScores] } : scored;
       for (const c of this.tracker.apply(evidence, peer.length > 0 ? [...changes, ...peer] : changes, other, slice.endMs, slice.services)) incidentChanges.push(c);
     }
-    return { anomalyChanges, incidentChanges };
+    return { anomalyChanges, incidentChanges, slices };
   }
 
   openAnomalies(): Anomaly[] {

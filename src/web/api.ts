@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AnomalyStateSchema, AnomalyTypeSchema } from '../model/anomaly.js';
 import type { EventBus } from '../emit/event-bus.js';
 import type { AnomalyStore } from '../store/anomaly-store.js';
-import { sendJson, type AdminServer } from './admin-server.js';
+import { sendJson, type AdminServer, type RouteHandler } from './admin-server.js';
 import { eventStreamRoute, type EventStreamOptions } from './sse.js';
 
 export type Verdict = 'false-positive' | 'true-positive';
@@ -15,6 +15,8 @@ export interface ApiDeps {
   events?: EventStreamOptions;
   /** The incident engine, for its service graph (the incident routes are in incidents-api.ts). */
   incidents?: { graphFigures?(): unknown };
+  /** GET /api/v1/service-graph with stored history (web/series-api.ts); the live graph only without it. */
+  serviceGraph?: RouteHandler;
 }
 
 export const MAX_PAGE = 500;
@@ -161,7 +163,8 @@ export function registerApiRoutes(admin: AdminServer, deps: ApiDeps): void {
 
   // GET /api/v1/incidents and the incident routes: web/incidents-api.ts.
 
-  admin.addRoute('GET', '/api/v1/service-graph', (_req, res) => {
+  admin.addRoute('GET', '/api/v1/service-graph', (req, res, params, url) => {
+    if (deps.serviceGraph !== undefined) return deps.serviceGraph(req, res, params, url);
     sendJson(res, 200, deps.incidents?.graphFigures?.() ?? { edges: [], keys: [] });
   });
 
