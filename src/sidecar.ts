@@ -41,6 +41,12 @@ import { registerHealthRoutes } from './web/health.js';
 import { registerApiRoutes } from './web/api.js';
 import { IncidentEngine, publishIncidentEvaluation } from './diagnose/incident-engine.js';
 import { registerFixesApi } from './web/fixes-api.js';
+import { registerSeriesApi, serviceGraphRoute, type SeriesApiDeps } from './web/series-api.js';
+import { RollupStore, rollupMigrations } from './store/rollup-store.js';
+import { RollupRecorder } from './store/rollup-recorder.js';
+import { AnomalyWindows } from './store/anomaly-windows.js';
+import { rollupTiers } from './config/sections/rollups.js';
+import type { GraphSlice } from './detect/service-graph.js';
 import { registerDashboardRoutes } from './web/dashboard.js';
 import { createDefaultStages, HealingPipeline, type HealingPipelineOptions } from './heal/pipeline.js';
 import { JobQueue } from './heal/queue.js';
@@ -172,6 +178,8 @@ export class Sidecar {
   readonly emitter: AnomalySpanEmitter | undefined;
   readonly pipeline: HealingPipeline | undefined;
   readonly notifier: Notifier | undefined;
+  /** RED rollups of the service graph's closed slices (store.rollups); undefined when disabled. */
+  readonly rollups: RollupRecorder | undefined;
   private readonly db: SqliteDatabase;
   private readonly log: Logger;
   private evaluateTimer: NodeJS.Timeout | undefined;
@@ -288,12 +296,30 @@ export class Sidecar {
       onError: (err, anomaly) => this.log.error('diagnosis or span failed', { err, anomalyId: anomaly.id }),
     });
 
+    const rollupStore = new RollupStore(this.db);
+    const tiers = rollupTiers(config.store.rollups);
+    if (config.store.rollups.enabled) {
+      this.rollups = new RollupRecorder(rollupStore, tiers, { band: (s, op) => this.engine.latencyLearning(s, op)?.band, versions: (s) => this.engine.versions(s) });
+    }
+
     if (config.admin.enabled) {
       const access = adminAccessFromConfig(config, parts.env);
       if (!access.authEnabled && !isLoopbackHost(config.admin.host)) this.log.warn('admin server reachable beyond this machine without a token: set admin.auth or receive.auth', { host: config.admin.host });
       this.admin = new AdminServer({ host: config.admin.host, port: config.admin.port, access, limits: config.admin, onError: (err) => this.log.error('admin handler failed', { err }) });
       registerHealthRoutes(this.admin, { ready: () => this.readiness(), registry: this.metrics.registry });
-      registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus, incidents: this.incidents });
+      const series: SeriesApiDeps = {
+        rollups: rollupStore,
+        tiers,
+        anomalies: new AnomalyWindows(this.db),
+        incidents: this.incidents,
+        liveGraph: () => this.incidents.graphFigures(),
+        learning: (s, op) => {
+          const l = this.engine.latencyLearning(s, op);
+          return l === undefined ? { done: 0, needed: config.detect.baselineMinSlices } : l.warm ? null : { done: Math.min(l.done, l.needed), needed: l.needed };
+        },
+      };
+      registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus, incidents: this.incidents, serviceGraph: serviceGraphRoute(series) });
+      registerSeriesApi(this.admin, series);
       registerFixesApi(this.admin, this.pipeline?.queue ?? new JobQueue(this.db));
       registerInfoRoutes(this.admin, config, { healing: this.pipeline !== undefined, learning: new LearningStore(this.db) });
       registerSignInRoutes(this.admin, access);
@@ -308,7 +334,7 @@ export class Sidecar {
     const { engine, sequences, coverage, sequenceFiles } = await engineFromConfig(config, cwd);
     for (const f of sequenceFiles) if (f.status === 'skipped') log.warn(skippedLine(cwd, { file: f.file, reason: f.reason ?? '' }));
     const dbPath = config.store.path === ':memory:' ? ':memory:' : resolve(cwd, config.store.path);
-    const db = openDatabase(dbPath, [...coreMigrations, ...healMigrations]);
+    const db = openDatabase(dbPath, [...coreMigrations, ...healMigrations, ...rollupMigrations]);
     const sidecar = new Sidecar(config, { db, dbPath, engine, log, env: options.env ?? process.env, cwd });
     registerSequenceFileMetrics(sidecar.metrics.registry, sequenceFiles);
     await sidecar.listen(options.manualEvaluation === true);
@@ -389,10 +415,18 @@ export class Sidecar {
     }
     const out = this.changes.process(changes);
     this.incidents.noteAnomalyChanges(changes);
+    let slices: GraphSlice[] = [];
     try {
-      publishIncidentEvaluation(this.incidents.evaluate(nowMs), this.store, this.bus);
+      const ev = this.incidents.evaluate(nowMs);
+      slices = ev.slices ?? [];
+      publishIncidentEvaluation(ev, this.store, this.bus);
     } catch (err) {
       this.log.error('incident evaluation failed', { err });
+    }
+    try {
+      this.rollups?.record(slices, nowMs);
+    } catch (err) {
+      this.log.error('storing RED rollups failed', { err });
     }
     return out;
   }

@@ -25,6 +25,18 @@ export interface DDSketchOptions {
 
 type Counts = Float64Array | Uint32Array;
 
+/** What a sketch holds, in plain numbers (see DDSketch.toState / fromState). */
+export interface DDSketchState {
+  alpha: number;
+  zeroCount: number;
+  count: number;
+  min: number;
+  max: number;
+  sum: number;
+  /** [bucket index, count], index ascending. */
+  buckets: Array<[number, number]>;
+}
+
 const INITIAL_BUCKETS = 64;
 // Shared zero-length stores: an unused sketch allocates nothing.
 const EMPTY_F64 = new Float64Array(0);
@@ -162,6 +174,28 @@ export class DDSketch {
       if (cum > rank) return this.clamp(this.valueOf(i));
     }
     return this.maxSeen;
+  }
+
+  /** The sketch's content for storage: summary figures and the non-empty buckets in index order. */
+  toState(): DDSketchState {
+    const buckets: Array<[number, number]> = [];
+    for (let i = this.lo; i <= this.hi; i++) {
+      const c = this.counts[i - this.offset]!;
+      if (c !== 0) buckets.push([i, c]);
+    }
+    return { alpha: this.alpha, zeroCount: this.zeroCount, count: this.total, min: this.minSeen, max: this.maxSeen, sum: this.sumSeen, buckets };
+  }
+
+  /** A sketch holding what `toState` saved (a stored per-bucket rollup). */
+  static fromState(state: DDSketchState, opts: Omit<DDSketchOptions, 'alpha'> = {}): DDSketch {
+    const s = new DDSketch({ ...opts, alpha: state.alpha });
+    for (const [index, count] of state.buckets) if (count > 0) s.addToBucket(index, count);
+    s.zeroCount = state.zeroCount;
+    s.total = state.count;
+    s.minSeen = state.count > 0 ? state.min : Infinity;
+    s.maxSeen = state.count > 0 ? state.max : -Infinity;
+    s.sumSeen = state.sum;
+    return s;
   }
 
   /** Count (weight) of values strictly above the bucket holding `value`. */

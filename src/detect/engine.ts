@@ -467,6 +467,13 @@ export class DetectionEngine implements EvidenceSource {
     return [...byVersion.values()].map((v) => ({ ...v })).sort((a, b) => a.firstSeenMs - b.firstSeenMs);
   }
 
+  /** A handler's latency baseline: slices learnt of those needed, and its p95 band once learnt. */
+  latencyLearning(service: string, handler: string): { done: number; needed: number; warm: boolean; band: { lowMs: number; highMs: number } | undefined } | undefined {
+    const k = this.keys.peek(KIND_HANDLER, service, handler);
+    if (k === undefined) return undefined;
+    return { done: k.latency.slices, needed: this.cfg.baselineMinSlices, warm: k.latency.warm, band: k.latency.p95Band() };
+  }
+
   trafficShare(service: string, handler: string): number {
     return this.keys.peek(KIND_HANDLER, service, handler)?.share ?? 0;
   }

@@ -187,6 +187,17 @@ export class LatencyBaseline {
     return (Math.log(Math.max(valueMs, 1e-6)) - median) / spread;
   }
 
+  /**
+   * The range the key's slice p95 keeps to when normal: median of the learnt log slice p95s
+   * +- `sigmas` robust standard deviations. Undefined until warm with 8 slice p95s.
+   */
+  p95Band(sigmas = 2): { lowMs: number; highMs: number } | undefined {
+    if (!this.warm || this.historyLen < 8 || !this.history) return undefined;
+    const { median, mad } = medianMad(this.history, this.historyLen);
+    const spread = Math.max(mad * MAD_TO_SIGMA, 0.01);
+    return { lowMs: Math.exp(median - sigmas * spread), highMs: Math.exp(median + sigmas * spread) };
+  }
+
   /** Novelty score of a window value against the slice p95s learnt, without learning it. */
   seriesScore(valueMs: number): NoveltyAlarmScore {
     return this.series.peek(valueMs);

@@ -125,6 +125,7 @@ export interface EdgeSummary {
   errors: number;
   callsPerMinute: number;
   gapP50Ms: number;
+  gapP95Ms: number;
 }
 
 interface PendingTrace {
@@ -229,6 +230,7 @@ export class ServiceGraph {
         errors: e.errors,
         callsPerMinute: e.calls / Math.max(1, (e.lastMs - e.firstMs) / 60_000),
         gapP50Ms: e.gap.quantile(0.5),
+        gapP95Ms: e.gap.quantile(0.95),
       }))
       .sort((a, b) => b.calls - a.calls);
   }

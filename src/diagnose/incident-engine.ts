@@ -1,5 +1,5 @@
 import { AnomalyLifecycle } from '../detect/lifecycle.js';
-import { ServiceGraph, type EdgeSummary, type ServiceGraphOptions } from '../detect/service-graph.js';
+import { ServiceGraph, type EdgeSummary, type GraphSlice, type ServiceGraphOptions } from '../detect/service-graph.js';
 import { ServiceSignals, type ServiceSignalOptions } from '../detect/service-signals.js';
 import type { Anomaly, AnomalyChange } from '../model/anomaly.js';
 import type { Beat } from '../model/beat.js';
@@ -21,6 +21,8 @@ export interface IncidentEvaluation {
   /** Service-level anomalies opened, updated or resolved. */
   anomalyChanges: AnomalyChange[];
   incidentChanges: IncidentChange[];
+  /** The service-graph slices this evaluation closed, oldest first (for the RED rollups). */
+  slices?: GraphSlice[];
 }
 
 /**
@@ -66,7 +68,8 @@ export class IncidentEngine {
   evaluate(nowMs: number): IncidentEvaluation {
     const anomalyChanges: AnomalyChange[] = [];
     const incidentChanges: IncidentChange[] = [];
-    for (const slice of this.graph.advance(nowMs)) {
+    const slices = this.graph.advance(nowMs);
+    for (const slice of slices) {
       const scored = this.signals.score(slice);
       const changes = this.lifecycle.apply(scored.findings, slice.endMs);
       for (const c of changes) anomalyChanges.push(c);
@@ -74,7 +77,7 @@ export class IncidentEngine {
       this.pendingOther = [];
       for (const c of this.tracker.apply(scored, changes, other, slice.endMs)) incidentChanges.push(c);
     }
-    return { anomalyChanges, incidentChanges };
+    return { anomalyChanges, incidentChanges, slices };
   }
 
   openAnomalies(): Anomaly[] {

@@ -4,7 +4,7 @@ import { AnomalyStateSchema, AnomalyTypeSchema } from '../model/anomaly.js';
 import type { EventBus } from '../emit/event-bus.js';
 import type { Incident } from '../model/incident.js';
 import type { AnomalyStore } from '../store/anomaly-store.js';
-import { sendJson, type AdminServer } from './admin-server.js';
+import { sendJson, type AdminServer, type RouteHandler } from './admin-server.js';
 import { eventStreamRoute, type EventStreamOptions } from './sse.js';
 
 export type Verdict = 'false-positive' | 'true-positive';
@@ -16,6 +16,8 @@ export interface ApiDeps {
   events?: EventStreamOptions;
   /** Incidents, best first (GET /api/v1/incidents). */
   incidents?: { incidents(): Incident[]; graphFigures?(): unknown };
+  /** GET /api/v1/service-graph with stored history (web/series-api.ts); the live graph only without it. */
+  serviceGraph?: RouteHandler;
 }
 
 export const MAX_PAGE = 500;
@@ -165,7 +167,8 @@ export function registerApiRoutes(admin: AdminServer, deps: ApiDeps): void {
     sendJson(res, 200, deps.incidents?.incidents() ?? []);
   });
 
-  admin.addRoute('GET', '/api/v1/service-graph', (_req, res) => {
+  admin.addRoute('GET', '/api/v1/service-graph', (req, res, params, url) => {
+    if (deps.serviceGraph !== undefined) return deps.serviceGraph(req, res, params, url);
     sendJson(res, 200, deps.incidents?.graphFigures?.() ?? { edges: [], keys: [] });
   });
 
