@@ -84,6 +84,16 @@ describe('the on-call dashboard in Chromium', () => {
     await mkdir(OUT, { recursive: true });
   }, 180_000);
 
+  /** Waits until the charts show `service` with at least one point. */
+  async function chartsShow(service: string): Promise<void> {
+    await expect
+      .poll(async () => {
+        const el = page.locator('#charts');
+        return (await el.getAttribute('data-service')) === service && Number(await el.getAttribute('data-points')) > 0;
+      }, WAIT)
+      .toBe(true);
+  }
+
   afterAll(async () => {
     await browser?.close();
     await app?.shutdown();
@@ -102,7 +112,7 @@ describe('the on-call dashboard in Chromium', () => {
 
     await page.selectOption('#service', 'cart');
     await page.locator('#charts[data-service="cart"]').waitFor({ state: 'attached', ...WAIT });
-    await page.waitForFunction(() => Number(document.querySelector('#charts')?.getAttribute('data-points')) > 0 && document.querySelector('#charts')?.getAttribute('data-service') === 'cart', undefined, WAIT);
+    await chartsShow('cart');
     for (const id of ['chart-rate', 'chart-errors', 'chart-latency']) {
       await page.locator(`#${id} .uplot canvas`).waitFor(WAIT);
     }
@@ -112,7 +122,7 @@ describe('the on-call dashboard in Chromium', () => {
     await row.waitFor(WAIT);
     await row.click();
     await page.locator('#red-title', { hasText: 'GET /cart/total' }).waitFor(WAIT);
-    await page.waitForFunction(() => Number(document.querySelector('#charts')?.getAttribute('data-points')) > 0, undefined, WAIT);
+    await chartsShow('cart');
 
     // The range picker: 1 h is marked and kept in the URL.
     await page.click('#range button[data-range="1h"]');
@@ -131,7 +141,7 @@ describe('the on-call dashboard in Chromium', () => {
     await page.locator('#service-map .edge[data-caller="cart"][data-callee="pricing"]').waitFor(WAIT);
     // Click-through: the map opens the service's view.
     await page.locator(`#service-map .node[data-service="${FAULTY}"]`).click();
-    await page.waitForFunction((s) => document.querySelector('#charts')?.getAttribute('data-service') === s, FAULTY, WAIT);
+    await chartsShow(FAULTY);
     expect(await page.locator('#service').inputValue()).toBe(FAULTY);
     expect(pageErrors).toEqual([]);
   });

@@ -4,7 +4,7 @@ import { fmtMs, fmtPct, fmtRate, stamp } from './format.js';
 // RED over time with uPlot (the global from /assets/uplot.js): request rate, error rate and
 // p50/p95/p99 with the learned p95 band; deploys and anomaly/incident spans drawn on the canvas.
 
-const COLORS = { rate: '#58a6ff', errors: '#ff7b72', p50: '#7ee787', p95: '#ffa657', p99: '#d2a8ff', band: 'rgba(139,152,165,0.22)', deploy: '#58a6ff', anomaly: 'rgba(218,54,51,0.18)', incident: 'rgba(209,115,31,0.22)', axis: '#8b98a5', grid: '#262f3a' };
+const COLORS = { rate: '#58a6ff', errors: '#ff7b72', p50: '#7ee787', p95: '#ffa657', p99: '#d2a8ff', band: 'rgba(139,152,165,0.22)', deploy: '#58a6ff', anomaly: 'rgba(218,54,51,0.13)', incident: 'rgba(255,166,87,0.9)', axis: '#8b98a5', grid: '#262f3a' };
 
 /** Column arrays for uPlot (x in seconds) from a series reply; the band follows the latest baseline at or before each point. */
 export function seriesColumns(series) {
@@ -27,21 +27,35 @@ export function seriesColumns(series) {
   return cols;
 }
 
+/** [start, end] spans of marks with overlapping ones merged; an open mark runs to `openEnd`. */
+export function mergeSpans(marks, openEnd) {
+  const spans = marks.map((m) => [m.t, m.endT ?? openEnd]).filter(([a, b]) => b >= a).sort((x, y) => x[0] - y[0]);
+  const out = [];
+  for (const s of spans) {
+    const last = out[out.length - 1];
+    if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
+    else out.push([s[0], s[1]]);
+  }
+  return out;
+}
+
 /** Draws deploy lines and anomaly/incident spans behind the series. */
 function markerPlugin(state) {
   return {
     hooks: {
       drawClear: [(u) => {
         const { ctx, bbox } = u;
+        const maxT = u.scales.x.max * 1000;
         ctx.save();
-        for (const m of state.marks) {
-          const x0 = u.valToPos(m.t / 1000, 'x', true);
-          const x1 = u.valToPos((m.endT ?? u.scales.x.max * 1000) / 1000, 'x', true);
-          const left = Math.max(bbox.left, x0);
-          const right = Math.min(bbox.left + bbox.width, Math.max(x1, x0 + 2));
-          if (right <= left) continue;
-          ctx.fillStyle = m.kind === 'incident' ? COLORS.incident : COLORS.anomaly;
-          ctx.fillRect(left, bbox.top, right - left, bbox.height);
+        // Anomalies shade the plot; incidents are a strip along its top. Overlaps are merged
+        // first, so five anomalies at once are not five layers of colour.
+        for (const [kind, top, height] of [['anomaly', bbox.top, bbox.height], ['incident', bbox.top, 5 * devicePixelRatio]]) {
+          ctx.fillStyle = kind === 'incident' ? COLORS.incident : COLORS.anomaly;
+          for (const [t0, t1] of mergeSpans(state.marks.filter((m) => m.kind === kind), maxT)) {
+            const left = Math.max(bbox.left, u.valToPos(t0 / 1000, 'x', true));
+            const right = Math.min(bbox.left + bbox.width, Math.max(u.valToPos(t1 / 1000, 'x', true), left + 2));
+            if (right > left) ctx.fillRect(left, top, right - left, height);
+          }
         }
         ctx.restore();
       }],
@@ -71,7 +85,7 @@ function markerPlugin(state) {
 function axes(format) {
   return [
     { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid } },
-    { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid }, size: 60, values: (_u, vals) => vals.map(format) },
+    { stroke: COLORS.axis, grid: { stroke: COLORS.grid, width: 1 }, ticks: { stroke: COLORS.grid }, size: 70, values: (_u, vals) => vals.map(format) },
   ];
 }
 
@@ -88,7 +102,7 @@ const DEFS = {
     ],
     cols: ['lo', 'hi', 'p50', 'p95', 'p99'],
     bands: [{ series: [2, 1], fill: COLORS.band }],
-    format: (v) => (v == null ? '' : fmtMs(v)),
+    format: (v) => (v == null ? '' : +v.toPrecision(3) + ' ms'),
   },
 };
 

@@ -4,7 +4,7 @@
 // page assigns HTML strings.
 
 const ATTRIBUTES = new Set(['id', 'class', 'title', 'role', 'type', 'value', 'colspan', 'tabindex', 'datetime', 'for', 'name', 'placeholder', 'selected', 'disabled', 'hidden', 'target']);
-const SVG_ATTRIBUTES = new Set(['class', 'x', 'y', 'x1', 'y1', 'x2', 'y2', 'cx', 'cy', 'r', 'rx', 'ry', 'width', 'height', 'd', 'viewBox', 'text-anchor', 'dominant-baseline', 'marker-end', 'role', 'tabindex', 'transform', 'points', 'refX', 'refY', 'markerWidth', 'markerHeight', 'orient', 'preserveAspectRatio']);
+const SVG_ATTRIBUTES = new Set(['id', 'class', 'x', 'y', 'x1', 'y1', 'x2', 'y2', 'cx', 'cy', 'r', 'rx', 'ry', 'width', 'height', 'd', 'viewBox', 'text-anchor', 'dominant-baseline', 'marker-end', 'role', 'tabindex', 'transform', 'points', 'refX', 'refY', 'markerWidth', 'markerHeight', 'orient', 'preserveAspectRatio']);
 
 /** An http(s) URL as a string, or null for anything else (javascript:, data:, relative junk). */
 export function safeHref(url) {

@@ -1,12 +1,13 @@
-import { $, h, fill, jaegerTraceHref, link } from './dom.js';
-import { ApiError, getJson, getPage, listOf, query, sendJson } from './api.js';
-import { ago, fmtMs, fmtPct, fmtRate, learningText } from './format.js';
-import { FeedModel, renderFeed } from './feed.js';
-import { cellsFromSeries, cellsFromWindow, renderHeatmap } from './heatmap.js';
-import { RedCharts, renderMarkers } from './charts.js';
-import { renderServiceMap } from './service-map.js';
-import { anomalySummary, loadIncidentDetail, matchesIncident, renderIncidentDetail, renderIncidentList } from './incidents.js';
+import { $, h, fill, jaegerTraceHref, link } from './assets/dom.js';
+import { ApiError, getJson, getPage, listOf, query, sendJson } from './assets/api.js';
+import { ago, fmtMs, fmtPct, fmtRate, learningText } from './assets/format.js';
+import { FeedModel, renderFeed } from './assets/feed.js';
+import { cellsFromSeries, cellsFromWindow, renderHeatmap } from './assets/heatmap.js';
+import { RedCharts, renderMarkers } from './assets/charts.js';
+import { renderServiceMap } from './assets/service-map.js';
+import { anomalySummary, loadIncidentDetail, matchesIncident, renderIncidentDetail, renderIncidentList } from './assets/incidents.js';
 
+// Served as /dashboard.js, so its imports name /assets/.
 // The page: state in the URL fragment (service, endpoint, range), views refreshed from the API
 // every few seconds and at once on live events.
 

@@ -50,9 +50,9 @@ export function layoutServices(names, edges) {
   return { pos, columns: columns.length, rows: Math.max(1, ...columns.map((c) => (c ? c.length : 0))) };
 }
 
-const BOX_W = 132;
+const BOX_W = 120;
 const BOX_H = 36;
-const COL_GAP = 96;
+const COL_GAP = 150;
 const ROW_GAP = 34;
 
 function shorten(s, n) {
@@ -75,9 +75,13 @@ export function renderServiceMap(root, graph, opts) {
     fill(root, h('p', { class: 'empty' }, 'No services seen yet.'));
     return;
   }
+  // Root causes of open incidents stand out; other services with open anomalies are marked as
+  // affected (a slow dependency makes its callers slow too). Without an incident, the graph's
+  // own flags are the best guess.
   const hot = new Set(opts.anomalous || []);
-  const affected = opts.affected || new Set();
-  for (const s of graph.services || []) if (s.anomalous) hot.add(String(s.name));
+  const affected = new Set(opts.affected || []);
+  const haveRootCauses = hot.size > 0;
+  for (const s of graph.services || []) if (s.anomalous) (haveRootCauses ? affected : hot).add(String(s.name));
   const list = [...names];
   const { pos, columns, rows } = layoutServices(list, edges);
   const width = columns * BOX_W + (columns - 1) * COL_GAP + 20;
@@ -105,8 +109,8 @@ export function renderServiceMap(root, graph, opts) {
     return svg('g', { class: 'edge' + (e.anomalous ? ' anomalous' : hotEdge ? ' suspect' : ''), dataset: { caller: e.caller, callee: e.callee } },
       svg('title', null, `${e.caller} \u2192 ${e.callee}: ${e.calls} calls, ${e.errors} errors${gap ? ', ' + gap : ''}`),
       svg('path', { d, 'marker-end': e.anomalous ? 'url(#arrow-hot)' : 'url(#arrow)' }),
-      svg('text', { x: mx, y: (y1 + y2) / 2 - 6, 'text-anchor': 'middle', class: 'edge-label' }, label),
-      gap ? svg('text', { x: mx, y: (y1 + y2) / 2 + 8, 'text-anchor': 'middle', class: 'edge-label gap' }, gap) : null);
+      svg('text', { x: mx, y: Math.min(y1, y2) - 8, 'text-anchor': 'middle', class: 'edge-label' }, label),
+      gap ? svg('text', { x: mx, y: Math.max(y1, y2) + 14, 'text-anchor': 'middle', class: 'edge-label gap' }, gap) : null);
   });
   const nodeEls = list.map((n) => {
     const p = at(n);
