@@ -39,7 +39,12 @@ import { registerInfoRoutes } from './web/info-api.js';
 import { registerSignInRoutes } from './web/signin.js';
 import { registerHealthRoutes } from './web/health.js';
 import { registerApiRoutes } from './web/api.js';
-import { IncidentEngine, publishIncidentEvaluation } from './diagnose/incident-engine.js';
+import { IncidentEngine, publishIncidentEvaluation, type IncidentOutlets } from './diagnose/incident-engine.js';
+import { IncidentStore } from './store/incident-store.js';
+import { SilenceGate } from './diagnose/silence-gate.js';
+import { keepIncidentExemplars } from './diagnose/incident-exemplars.js';
+import { IncidentSpanEmitter } from './emit/incident-spans.js';
+import { registerIncidentRoutes } from './web/incidents-api.js';
 import { registerFixesApi } from './web/fixes-api.js';
 import { registerSeriesApi, serviceGraphRoute, type SeriesApiDeps } from './web/series-api.js';
 import { RollupStore, rollupMigrations } from './store/rollup-store.js';
@@ -170,12 +175,17 @@ export class Sidecar {
   /** Service graph, service-level signals and incidents (fed the same beats as the engine). */
   readonly incidents: IncidentEngine;
   readonly store: AnomalyStore;
+  /** Incidents with their history and operator state (acknowledge, silence). */
+  readonly incidentStore: IncidentStore;
+  /** Silenced incidents neither notify nor heal. */
+  readonly silences: SilenceGate;
   readonly bus: EventBus;
   readonly admin: AdminServer | undefined;
   readonly grpc: GrpcReceiver | undefined;
   readonly http: HttpReceiver | undefined;
   readonly forwarder: Forwarder | undefined;
   readonly emitter: AnomalySpanEmitter | undefined;
+  private readonly incidentSpans: IncidentSpanEmitter | undefined;
   readonly pipeline: HealingPipeline | undefined;
   readonly notifier: Notifier | undefined;
   /** RED rollups of the service graph's closed slices (store.rollups); undefined when disabled. */
@@ -229,6 +239,10 @@ export class Sidecar {
       this.forwarder = new Forwarder({ ...config.forward, headers: resolveForwardHeaders(config.forward, parts.env) }, this.metrics);
     }
     this.incidents = new IncidentEngine({ graph: { sliceMs: config.detect.sliceMs } });
+    this.incidentStore = new IncidentStore(this.db);
+    // Open incidents of an earlier process: nothing here tracks them any more.
+    this.incidentStore.closeInterrupted(new Set(), Date.now());
+    this.silences = new SilenceGate(this.incidentStore, this.incidents);
     const sink: BeatSink = (beats) => {
       this.engine.observe(beats);
       this.incidents.observe(beats);
@@ -248,7 +262,7 @@ export class Sidecar {
     }
     if (config.receive.http.enabled) this.http = new HttpReceiver(config.receive, sink, this.metrics, receiverOptions);
 
-    if (config.notify.targets.length > 0) this.notifier = new Notifier(config.notify, this.bus, this.metrics.registry, this.log, { env: parts.env });
+    if (config.notify.targets.length > 0) this.notifier = new Notifier(config.notify, this.bus, this.metrics.registry, this.log, { env: parts.env, silence: this.silences });
     const target = emitTarget(config);
     if (target.kind === 'export') {
       this.emitter = new AnomalySpanEmitter({
@@ -263,6 +277,7 @@ export class Sidecar {
     } else if (target.warn) {
       this.log.warn('not exporting anomaly spans', { reason: target.reason });
     }
+    if (this.emitter) this.incidentSpans = new IncidentSpanEmitter(this.emitter);
 
     this.pipeline = buildHealingPipeline(config, this.db, {
       cwd: parts.cwd,
@@ -320,6 +335,14 @@ export class Sidecar {
       };
       registerApiRoutes(this.admin, { store: this.store, engine: this.engine, bus: this.bus, incidents: this.incidents, serviceGraph: serviceGraphRoute(series) });
       registerSeriesApi(this.admin, series);
+      const queue = this.pipeline?.queue ?? new JobQueue(this.db);
+      registerIncidentRoutes(this.admin, {
+        records: this.incidentStore,
+        live: this.incidents,
+        anomalies: this.store,
+        bus: this.bus,
+        fixesFor: (ids) => queue.list({ limit: 1000 }).filter((j) => ids.includes(j.anomalyId)).map((j) => queue.summarize(j)),
+      });
       registerFixesApi(this.admin, this.pipeline?.queue ?? new JobQueue(this.db));
       registerInfoRoutes(this.admin, config, { healing: this.pipeline !== undefined, learning: new LearningStore(this.db) });
       registerSignInRoutes(this.admin, access);
@@ -419,7 +442,7 @@ export class Sidecar {
     try {
       const ev = this.incidents.evaluate(nowMs);
       slices = ev.slices ?? [];
-      publishIncidentEvaluation(ev, this.store, this.bus);
+      publishIncidentEvaluation(ev, this.incidentOutlets(nowMs), this.bus);
     } catch (err) {
       this.log.error('incident evaluation failed', { err });
     }
@@ -429,6 +452,20 @@ export class Sidecar {
       this.log.error('storing RED rollups failed', { err });
     }
     return out;
+  }
+
+  private incidentOutlets(nowMs: number): IncidentOutlets {
+    const spans = this.emitter;
+    const incidentSpans = this.incidentSpans;
+    return {
+      saveAnomaly: (a) => this.store.saveAnomaly(a),
+      saveIncident: (c) => {
+        this.incidentStore.saveIncident(c.incident, nowMs);
+        keepIncidentExemplars(c.incident, this.incidentStore, (id) => this.store.getAnomaly(id), (traceId) => this.engine.traceBeats(traceId));
+      },
+      ...(spans ? { anomalySpan: (c: AnomalyChange) => spans.emit(c) } : {}),
+      ...(incidentSpans ? { incidentSpan: (c: Parameters<IncidentSpanEmitter['emit']>[0]) => incidentSpans.emit(c) } : {}),
+    };
   }
 
   private handleChange(change: AnomalyChange, retry = false): { change: AnomalyChange; diagnosis?: Diagnosis } {
@@ -443,11 +480,21 @@ export class Sidecar {
       ...(diagnosis ? { rootCause: diagnosis.rootCause.cause } : {}),
     });
     if (diagnosis && change.kind === 'opened' && this.pipeline) {
+      const silenced = this.silences.anomaly(a);
       const decision = healingDecision(diagnosis, this.activeJobFor(a.service, diagnosis.handler ?? a.handler));
-      if (decision.heal) this.pipeline.enqueue(diagnosis, a);
+      if (silenced !== undefined && decision.heal) this.skipSilencedHealing(a, diagnosis, silenced.incidentId, silenced.untilMs);
+      else if (decision.heal) this.pipeline.enqueue(diagnosis, a);
       else this.log.info(`not healing: ${decision.reason}`, { anomalyId: a.id });
     }
     return diagnosis ? { change, diagnosis } : { change };
+  }
+
+  /** Healing an anomaly of a silenced incident is skipped, and said so: log, event and the incident's timeline. */
+  private skipSilencedHealing(a: Anomaly, d: Diagnosis, incidentId: string, untilMs: number): void {
+    const reason = `incident ${incidentId} is silenced until ${new Date(untilMs).toISOString()}`;
+    this.log.info(`not healing: ${reason}`, { anomalyId: a.id, incidentId });
+    this.bus.publish('heal.skipped', { anomalyId: a.id, diagnosisId: d.id, incidentId, reason }, { anomalyId: a.id, diagnosisId: d.id });
+    this.incidentStore.note(incidentId, this.evaluationNowMs, 'heal-skipped', `not healing ${a.id}: ${reason}`);
   }
 
   private activeJobFor(service: string, handler: string | undefined): string | undefined {

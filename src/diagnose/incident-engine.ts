@@ -75,7 +75,7 @@ export class IncidentEngine {
       for (const c of changes) anomalyChanges.push(c);
       const other = this.pendingOther;
       this.pendingOther = [];
-      for (const c of this.tracker.apply(scored, changes, other, slice.endMs)) incidentChanges.push(c);
+      for (const c of this.tracker.apply(scored, changes, other, slice.endMs, slice.services)) incidentChanges.push(c);
     }
     return { anomalyChanges, incidentChanges, slices };
   }
@@ -88,15 +88,29 @@ export class IncidentEngine {
     return this.tracker.incidents();
   }
 
+  /** The incident the anomaly belongs to or would join now (see IncidentTracker.incidentFor). */
+  incidentFor(a: Pick<Anomaly, 'id' | 'service' | 'firstSeenMs'>): Incident | undefined {
+    return this.tracker.incidentFor(a);
+  }
+
+  incidentById(id: string): Incident | undefined {
+    return this.tracker.incidentById(id);
+  }
+
   /** The service graph's edges and each signal key's warm-up ("learning (k/n)" until baselined). */
   graphFigures(): { edges: EdgeSummary[]; keys: Array<{ key: string; status: string }> } {
     return { edges: this.graph.edges(), keys: this.signals.learning().map((k) => ({ key: k.key, status: k.learning || 'baselined' })) };
   }
 }
 
-/** Where the live sidecar sends an evaluation: anomalies to the store, everything to the bus. */
+/** Where the live sidecar sends an evaluation: anomalies and incidents to the store, spans to the emitter. */
 export interface IncidentOutlets {
   saveAnomaly(a: Anomaly): void;
+  /** Persists an incident change; runs before its event is published, so a reader finds it. */
+  saveIncident?(c: IncidentChange): void;
+  /** Spans of the service-level anomalies (the incident spans link to them) and of the incidents. */
+  anomalySpan?(c: AnomalyChange): void;
+  incidentSpan?(c: IncidentChange): void;
 }
 export interface IncidentEventBus {
   publishAnomalyChange(c: AnomalyChange): unknown;
@@ -104,17 +118,20 @@ export interface IncidentEventBus {
 }
 
 /**
- * Persists and publishes one evaluation: service-level anomaly changes like any other anomaly
- * change, and `incident.opened` / `incident.updated` / `incident.resolved` events carrying the
- * incident (the event log is the incidents' durable record).
+ * Persists, publishes and emits one evaluation: service-level anomaly changes like any other
+ * anomaly change, and `incident.opened` / `incident.updated` / `incident.resolved` events
+ * carrying the incident, each stored first.
  */
 export function publishIncidentEvaluation(ev: IncidentEvaluation, store: IncidentOutlets, bus: IncidentEventBus): void {
   for (const c of ev.anomalyChanges) {
     store.saveAnomaly(c.anomaly);
     bus.publishAnomalyChange(c);
+    store.anomalySpan?.(c);
   }
   for (const c of ev.incidentChanges) {
+    store.saveIncident?.(c);
     const first = c.incident.anomalyIds[0];
     bus.publish(`incident.${c.kind}`, c.incident, first !== undefined ? { anomalyId: first } : {});
+    store.incidentSpan?.(c);
   }
 }

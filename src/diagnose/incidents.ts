@@ -1,6 +1,6 @@
 import type { SignalScore, SignalSlice } from '../detect/service-signals.js';
 import type { Anomaly, AnomalyChange, Severity } from '../model/anomaly.js';
-import type { Incident } from '../model/incident.js';
+import type { Incident, IncidentImpact } from '../model/incident.js';
 import { rankRootCauses } from './root-causes.js';
 
 export interface IncidentChange {
@@ -36,6 +36,13 @@ interface Tracked {
   firstSeenMs: Map<string, number>;
   evidenceLeft: number;
   lastActiveMs: number;
+  impact: IncidentImpact;
+}
+
+/** Requests and failed requests of one service in one slice. */
+export interface ServiceTraffic {
+  requests: number;
+  failed: number;
 }
 
 const SEVERITY_ORDER: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
@@ -65,9 +72,15 @@ export class IncidentTracker {
 
   /**
    * One slice: the signal scores, the anomaly changes they caused (`signalChanges`) and those of
-   * the engine (`otherChanges`).
+   * the engine (`otherChanges`); `traffic` (per service) counts towards each open incident's impact.
    */
-  apply(slice: SignalSlice, signalChanges: readonly AnomalyChange[], otherChanges: readonly AnomalyChange[], nowMs: number): IncidentChange[] {
+  apply(
+    slice: SignalSlice,
+    signalChanges: readonly AnomalyChange[],
+    otherChanges: readonly AnomalyChange[],
+    nowMs: number,
+    traffic?: ReadonlyMap<string, ServiceTraffic>,
+  ): IncidentChange[] {
     const touched = new Set<Tracked>();
     const opened = new Set<Tracked>();
     for (const ch of signalChanges) {
@@ -98,6 +111,7 @@ export class IncidentTracker {
       touched.add(t);
     }
     this.previous = slice.scores;
+    if (traffic !== undefined) for (const t of this.open.values()) this.countImpact(t, traffic);
     const changes: IncidentChange[] = [];
     for (const t of touched) {
       this.refresh(t, nowMs);
@@ -126,6 +140,49 @@ export class IncidentTracker {
         (b.rootCauses[0]?.score ?? 0) - (a.rootCauses[0]?.score ?? 0) ||
         b.startMs - a.startMs,
     );
+  }
+
+  /**
+   * The incident an anomaly belongs to, or would join if it were grouped now: the same rule the
+   * grouping applies to the engine's anomalies (an open incident of its service, recently active).
+   */
+  incidentFor(a: Pick<Anomaly, 'id' | 'service' | 'firstSeenMs'>): Incident | undefined {
+    const t = this.owner(a.id) ?? this.joinable(a.service, a.firstSeenMs, false);
+    return t === undefined ? undefined : snapshot(t.incident);
+  }
+
+  /** An open or remembered incident by id. */
+  incidentById(id: string): Incident | undefined {
+    const t = this.open.get(id)?.incident ?? this.resolved.find((i) => i.id === id);
+    return t === undefined ? undefined : snapshot(t);
+  }
+
+  /**
+   * Impact is what users felt: requests at the front door (services nobody calls) whose calls
+   * can reach one of the incident's services.
+   */
+  private countImpact(t: Tracked, traffic: ReadonlyMap<string, ServiceTraffic>): void {
+    for (const [service, figures] of traffic) {
+      if (!this.graph.isEntryService(service) || !this.reaches(service, t.incident.services)) continue;
+      t.impact.requests += figures.requests;
+      t.impact.errors += figures.failed;
+    }
+    t.incident.impact = { ...t.impact };
+  }
+
+  private reaches(from: string, targets: readonly string[]): boolean {
+    const seen = new Set([from]);
+    const queue = [from];
+    while (queue.length > 0) {
+      const s = queue.pop()!;
+      if (targets.includes(s)) return true;
+      for (const c of this.graph.callees(s)) {
+        if (seen.has(c)) continue;
+        seen.add(c);
+        queue.push(c);
+      }
+    }
+    return false;
   }
 
   private owner(anomalyId: string): Tracked | undefined {
@@ -170,6 +227,7 @@ export class IncidentTracker {
       firstSeenMs: new Map(),
       evidenceLeft: this.opts.evidenceSlices,
       lastActiveMs: a.firstSeenMs,
+      impact: { requests: 0, errors: 0 },
     };
     // The slice before the onset often holds the first, still sub-threshold, sign of the fault.
     for (const s of this.previous) this.note(t, s, slice.startMs - (slice.endMs - slice.startMs));
@@ -226,5 +284,11 @@ export class IncidentTracker {
 }
 
 function snapshot(i: Incident): Incident {
-  return { ...i, anomalyIds: [...i.anomalyIds], rootCauses: i.rootCauses.map((r) => ({ ...r })), services: [...i.services] };
+  return {
+    ...i,
+    anomalyIds: [...i.anomalyIds],
+    rootCauses: i.rootCauses.map((r) => ({ ...r })),
+    services: [...i.services],
+    ...(i.impact !== undefined && i.impact !== null ? { impact: { ...i.impact } } : {}),
+  };
 }

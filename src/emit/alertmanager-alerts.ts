@@ -25,6 +25,9 @@ interface Subject {
   rootCauses?: unknown;
 }
 
+/** Only lifecycle changes fire or resolve an alert; incident.acknowledged and the like do not. */
+const LIFECYCLE = new Set(['opened', 'updated', 'resolved']);
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
@@ -34,13 +37,13 @@ function bounded(text: string, max = 256): string {
 }
 
 /**
- * An anomaly or incident event as an Alertmanager alert; undefined for other events. The labels
+ * An anomaly or incident lifecycle event as an Alertmanager alert; undefined for other events. The labels
  * identify the alert (Alertmanager deduplicates on them), so they hold the id and stable facts;
  * the summary goes to annotations, which Alertmanager replaces on every send.
  */
 export function toAlert(event: StoredEvent, publicUrl: string | undefined): { key: string; alert: PostableAlert; resolved: boolean } | undefined {
   const [family, change] = event.kind.split('.', 2) as [string, string | undefined];
-  if ((family !== 'anomaly' && family !== 'incident') || change === undefined) return undefined;
+  if ((family !== 'anomaly' && family !== 'incident') || !LIFECYCLE.has(change ?? '')) return undefined;
   const p = (event.payload ?? {}) as Subject;
   const id = str(p.id);
   if (id === undefined) return undefined;

@@ -8,6 +8,7 @@ import {
   type Link,
   type Span,
   type SpanContext,
+  type SpanOptions,
   type Tracer,
 } from '@opentelemetry/api';
 import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
@@ -221,6 +222,19 @@ export class AnomalySpanEmitter {
     return this.tracer;
   }
 
+  /**
+   * Starts a root span that takes the given derived ids (incident spans use it, so their ids,
+   * like the anomalies', follow from what they describe). The caller ends the span.
+   */
+  startRootSpan(name: string, ids: SpanContext, options: SpanOptions): Span {
+    this.ids.next = ids;
+    try {
+      return this.tracer.startSpan(name, { ...options, root: true }, ROOT_CONTEXT);
+    } finally {
+      this.ids.next = undefined;
+    }
+  }
+
   /** The anomaly span's context when this emitter has emitted it, else undefined. */
   spanContextFor(anomalyId: string): SpanContext | undefined {
     return this.emitted.has(anomalyId) ? anomalySpanContext(anomalyId) : undefined;
@@ -237,13 +251,7 @@ export class AnomalySpanEmitter {
     const end = new Date(Math.max(a.windowEndMs, a.windowStartMs));
     const attributes = anomalyAttributes(a);
     if (this.opts.jaegerUrl !== undefined) attributes[`${ATTR_NS}.anomaly.trace_url`] = anomalyTraceUrl(this.opts.jaegerUrl, a.id);
-    this.ids.next = anomalySpanContext(a.id);
-    let span: Span;
-    try {
-      span = this.tracer.startSpan(anomalySpanName(a), { startTime: start, attributes, links: exemplarLinks(a), root: true }, ROOT_CONTEXT);
-    } finally {
-      this.ids.next = undefined;
-    }
+    const span = this.startRootSpan(anomalySpanName(a), anomalySpanContext(a.id), { startTime: start, attributes, links: exemplarLinks(a) });
     if (diagnosis !== undefined) addDiagnosisEvents(span, diagnosis, end);
     this.setStatus(span, a);
     span.end(end);

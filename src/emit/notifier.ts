@@ -13,7 +13,7 @@ const MAX_BACKOFF_MS = 60_000;
 /** Firing alerts remembered for re-sending to Alertmanager; the oldest are forgotten beyond it. */
 const MAX_ACTIVE_ALERTS = 10_000;
 
-export type NotifyResult = 'sent' | 'retried' | 'dead';
+export type NotifyResult = 'sent' | 'retried' | 'dead' | 'silenced';
 
 interface Delivery {
   body: string;
@@ -22,10 +22,18 @@ interface Delivery {
   attempt: number;
 }
 
+/** Silenced incidents (and their anomalies) do not notify; see SilenceGate. */
+export interface NotificationSilence {
+  event(e: StoredEvent): unknown;
+  /** An alert's subject: family "anomaly" or "incident" and its id. */
+  subject(family: string, id: string): unknown;
+}
+
 export interface NotifierOptions {
   env?: NodeJS.ProcessEnv;
   fetch?: typeof fetch;
   now?: () => number;
+  silence?: NotificationSilence;
 }
 
 function readSecret(t: NotifyTarget, env: NodeJS.ProcessEnv): string | undefined {
@@ -62,11 +70,16 @@ class TargetQueue {
     private readonly publicUrl: string | undefined,
     private readonly fetchImpl: typeof fetch,
     private readonly now: () => number,
+    private readonly silence: NotificationSilence | undefined,
   ) {
     if (target.format === 'alertmanager') {
       this.resendTimer = setInterval(() => this.resendActive(), target.resendMs);
       this.resendTimer.unref();
     }
+  }
+
+  countResult(result: NotifyResult): void {
+    this.count(result);
   }
 
   accept(event: StoredEvent): void {
@@ -86,10 +99,20 @@ class TargetQueue {
     this.enqueue({ body, kind: event.kind, id: String(event.seq), attempt: 0 });
   }
 
-  /** Alertmanager resolves an alert it has not heard about for its resolve_timeout: keep firing ones alive. */
+  /**
+   * Alertmanager resolves an alert it has not heard about for its resolve_timeout: keep firing
+   * ones alive, except those silenced since (Alertmanager then lets them lapse).
+   */
   private resendActive(): void {
     if (this.active.size === 0 || this.queue.length > 0) return;
-    this.enqueue({ body: JSON.stringify([...this.active.values()]), kind: 'alerts.resend', id: `resend-${this.now()}`, attempt: 0 });
+    const alerts = [...this.active.entries()].filter(([key]) => !this.silencedKey(key)).map(([, alert]) => alert);
+    if (alerts.length === 0) return;
+    this.enqueue({ body: JSON.stringify(alerts), kind: 'alerts.resend', id: `resend-${this.now()}`, attempt: 0 });
+  }
+
+  private silencedKey(key: string): boolean {
+    const colon = key.indexOf(':');
+    return this.silence !== undefined && Boolean(this.silence.subject(key.slice(0, colon), key.slice(colon + 1)));
   }
 
   private enqueue(d: Delivery): void {
@@ -190,11 +213,11 @@ export class Notifier {
     private readonly bus: EventBus,
     registry: Registry,
     private readonly log: Logger,
-    options: NotifierOptions = {},
+    private readonly options: NotifierOptions = {},
   ) {
     const sent = new Counter({
       name: 'self_healing_notifications_total',
-      help: 'Notification deliveries by target and result (sent, retried = an attempt failed and will be retried, dead = given up)',
+      help: 'Notification deliveries by target and result (sent, retried = an attempt failed and will be retried, dead = given up, silenced = not sent: its incident is silenced)',
       labelNames: ['target', 'result'],
       registers: [registry],
     });
@@ -202,7 +225,7 @@ export class Notifier {
     const env = options.env ?? process.env;
     for (const t of config.targets) {
       this.queues.push(
-        new TargetQueue(t, readSecret(t, env), (r) => sent.labels(t.name, r).inc(), depth, log, config.publicUrl, options.fetch ?? fetch, options.now ?? Date.now),
+        new TargetQueue(t, readSecret(t, env), (r) => sent.labels(t.name, r).inc(), depth, log, config.publicUrl, options.fetch ?? fetch, options.now ?? Date.now, options.silence),
       );
     }
   }
@@ -221,6 +244,10 @@ export class Notifier {
           if (!wanted(event.kind)) return;
           const severity = (event.payload as { severity?: unknown } | null)?.severity;
           if (typeof severity === 'string' && (SEVERITY_RANK[severity] ?? 0) < minRank) return;
+          if (this.options.silence?.event(event)) {
+            q.countResult('silenced');
+            return;
+          }
           q.accept(event);
         }, {
           onClose: (reason) => this.log.warn('notifications stopped for a target', { target: q.target.name, reason }),

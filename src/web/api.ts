@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { AnomalyStateSchema, AnomalyTypeSchema } from '../model/anomaly.js';
 import type { EventBus } from '../emit/event-bus.js';
-import type { Incident } from '../model/incident.js';
 import type { AnomalyStore } from '../store/anomaly-store.js';
 import { sendJson, type AdminServer, type RouteHandler } from './admin-server.js';
 import { eventStreamRoute, type EventStreamOptions } from './sse.js';
@@ -14,8 +13,8 @@ export interface ApiDeps {
   engine: { handlerFigures(): unknown[]; feedback(id: string, v: Verdict): void };
   bus: EventBus;
   events?: EventStreamOptions;
-  /** Incidents, best first (GET /api/v1/incidents). */
-  incidents?: { incidents(): Incident[]; graphFigures?(): unknown };
+  /** The incident engine, for its service graph (the incident routes are in incidents-api.ts). */
+  incidents?: { graphFigures?(): unknown };
   /** GET /api/v1/service-graph with stored history (web/series-api.ts); the live graph only without it. */
   serviceGraph?: RouteHandler;
 }
@@ -162,10 +161,7 @@ export function registerApiRoutes(admin: AdminServer, deps: ApiDeps): void {
     sendJson(res, 200, { anomalyId: id, verdict, note, seq: e.seq });
   });
 
-  admin.addRoute('GET', '/api/v1/incidents', (_req, res) => {
-    // The contract of `analyze --json` top-level `incidents`: an array, best incident first.
-    sendJson(res, 200, deps.incidents?.incidents() ?? []);
-  });
+  // GET /api/v1/incidents and the incident routes: web/incidents-api.ts.
 
   admin.addRoute('GET', '/api/v1/service-graph', (req, res, params, url) => {
     if (deps.serviceGraph !== undefined) return deps.serviceGraph(req, res, params, url);

@@ -107,6 +107,24 @@ describe('IncidentEngine', () => {
     expect(run.engine.incidents()[0]!.state).toBe('resolved');
   });
 
+  it('counts the impact at the front door and tells which open incident an anomaly of its service joins', () => {
+    const faultFrom = T0 + 6 * 60_000;
+    const { beats, logs } = generateTraffic(T0, faultFrom + 5 * 60_000, 20, { checkoutFails: (t) => t >= faultFrom });
+    const run = replay(beats, logs, faultFrom + 3 * 60_000);
+    expect(run.opened).toHaveLength(1);
+    const live = run.engine.incidents()[0]!;
+    expect(live.state).toBe('open');
+    // Every request failed while the incident was open: errors close to requests, both counted.
+    expect(live.impact!.requests).toBeGreaterThan(100);
+    expect(live.impact!.errors).toBeGreaterThan(0.8 * live.impact!.requests);
+    const service = live.services[0]!;
+    expect(run.engine.incidentFor({ id: 'an_new', service, firstSeenMs: faultFrom + 3 * 60_000 })?.id).toBe(live.id);
+    expect(run.engine.incidentFor({ id: 'an_new', service: 'elsewhere', firstSeenMs: faultFrom + 3 * 60_000 })).toBeUndefined();
+    expect(run.engine.incidentFor({ id: live.anomalyIds[0]!, service: 'elsewhere', firstSeenMs: 0 })?.id).toBe(live.id);
+    expect(run.engine.incidentById(live.id)?.impact).toEqual(live.impact);
+    expect(run.engine.incidentById('nope')).toBeUndefined();
+  });
+
   it('says which keys are still learning their baseline', () => {
     const { beats } = generateTraffic(T0, T0 + 30_000, 20);
     const run = replay(beats, [], T0 + 40_000);
@@ -145,5 +163,22 @@ describe('publishIncidentEvaluation', () => {
     );
     expect(saved).toEqual(['an_9']);
     expect(published).toEqual(['anomaly.opened', 'incident.opened:an_9']);
+  });
+
+  it('stores an incident before publishing it, then emits the spans', () => {
+    const order: string[] = [];
+    const anomaly = { id: 'an_9' } as Anomaly;
+    const incident: Incident = { id: 'inc_1', startMs: 1, endMs: 2, anomalyIds: [], rootCauses: [], state: 'open', severity: 'low', services: ['a'], summary: '' };
+    publishIncidentEvaluation(
+      { anomalyChanges: [{ kind: 'opened', anomaly }], incidentChanges: [{ kind: 'opened', incident }] },
+      {
+        saveAnomaly: () => order.push('save anomaly'),
+        saveIncident: (c) => order.push(`save ${c.incident.id}`),
+        anomalySpan: (c) => order.push(`span ${c.anomaly.id}`),
+        incidentSpan: (c) => order.push(`span ${c.incident.id}`),
+      },
+      { publishAnomalyChange: () => order.push('publish anomaly'), publish: (k, _p, ids) => order.push(`publish ${k} ${JSON.stringify(ids)}`) },
+    );
+    expect(order).toEqual(['save anomaly', 'publish anomaly', 'span an_9', 'save inc_1', 'publish incident.opened {}', 'span inc_1']);
   });
 });

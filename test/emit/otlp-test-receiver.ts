@@ -38,6 +38,8 @@ export interface ReceivedSpan {
   startMs: number;
   endMs: number;
   attributes: Record<string, Value>;
+  /** Which AnyValue field carried each attribute (int and double both decode to a number). */
+  attributeTypes: Record<string, 'string' | 'bool' | 'int' | 'double' | 'array' | 'none'>;
   events: Array<{ name: string; timeMs: number; attributes: Record<string, Value> }>;
   links: Array<{ traceId: string; spanId: string; attributes: Record<string, Value> }>;
   status: { code: number; message: string };
@@ -62,6 +64,14 @@ function value(v: AnyValueMsg | undefined): Value {
   if (v.intValue !== undefined) return Number(v.intValue);
   if (v.doubleValue !== undefined) return v.doubleValue;
   return (v.arrayValue?.values ?? []).map(value);
+}
+
+function valueType(v: AnyValueMsg | undefined): ReceivedSpan['attributeTypes'][string] {
+  if (v?.stringValue !== undefined) return 'string';
+  if (v?.boolValue !== undefined) return 'bool';
+  if (v?.intValue !== undefined) return 'int';
+  if (v?.doubleValue !== undefined) return 'double';
+  return v?.arrayValue !== undefined ? 'array' : 'none';
 }
 
 function attrs(kvs: KeyValueMsg[] | undefined): Record<string, Value> {
@@ -133,6 +143,7 @@ function toSpan(service: string, scope: string, s: any): Omit<ReceivedSpan, 'sco
     startMs: ms(s.startTimeUnixNano),
     endMs: ms(s.endTimeUnixNano),
     attributes: attrs(s.attributes),
+    attributeTypes: Object.fromEntries(((s.attributes ?? []) as KeyValueMsg[]).map((kv) => [kv.key, valueType(kv.value)])),
     events: (s.events ?? []).map((e: { name: string; timeUnixNano: string; attributes?: KeyValueMsg[] }) => ({
       name: e.name,
       timeMs: ms(e.timeUnixNano),

@@ -19,7 +19,10 @@ describe('coreMigrations', () => {
       for (const n of ['anomalies', 'diagnoses', 'events', 'anomaly_feedback', 'anomalies_state', 'anomalies_service', 'anomalies_handler', 'anomalies_time']) {
         expect(names).toContain(n);
       }
-      expect(db.prepare("SELECT module, version FROM schema_migrations WHERE module = 'core'").all()).toEqual([{ module: 'core', version: 1 }]);
+      for (const n of ['incidents', 'incident_anomalies', 'incident_services', 'incident_timeline', 'incident_exemplars', 'incidents_rank']) expect(names).toContain(n);
+      expect(db.prepare("SELECT module, version FROM schema_migrations WHERE module = 'core' ORDER BY version").all()).toEqual(
+        coreMigrations.map((m) => ({ module: 'core', version: m.version })),
+      );
       expect(applyMigrations(db, coreMigrations)).toBe(0);
       const plan = db.prepare("EXPLAIN QUERY PLAN SELECT * FROM anomalies WHERE state = 'open' ORDER BY last_seen_ms DESC").all() as Array<{ detail: string }>;
       expect(plan.map((p) => p.detail).join(' ')).toContain('anomalies_state');

@@ -7,6 +7,8 @@ import { AnomalyStore, coreMigrations } from '../../src/store/anomaly-store.js';
 import { healMigrations } from '../../src/heal/migrations.js';
 import { JobQueue } from '../../src/heal/queue.js';
 import { pruneBefore } from '../../src/store/retention.js';
+import { IncidentStore } from '../../src/store/incident-store.js';
+import type { Incident } from '../../src/model/incident.js';
 import { anomaly } from '../diagnose/fixtures.js';
 import { sampleAnomaly, sampleDiagnosis } from '../heal/fixtures/samples.js';
 
@@ -39,8 +41,23 @@ describe('pruneBefore', () => {
     db.prepare("UPDATE heal_jobs SET state = 'succeeded', updated_ms = ? WHERE id = ?").run(old, finished);
     const waiting = queue.enqueue({ ...sampleDiagnosis(), id: 'dg-queued' }, sampleAnomaly(), old).id;
 
+    const incidents = new IncidentStore(db);
+    const inc = (id: string, state: Incident['state'], endMs: number): Incident => ({
+      id, startMs: endMs - 1000, endMs, anomalyIds: [`an-${id}`], rootCauses: [], state, severity: 'high', services: ['shop'], summary: id,
+    });
+    incidents.saveIncident(inc('inc-old', 'resolved', old), old);
+    incidents.saveExemplar('inc-old', { traceId: 't', spans: [] });
+    incidents.saveIncident(inc('inc-old-open', 'open', old), old);
+    incidents.saveIncident(inc('inc-fresh', 'resolved', recent), recent);
+
     const counts = pruneBefore(db, 30 * DAY);
-    expect(counts).toEqual({ events: 1, anomalies: 1, diagnoses: 1, jobs: 1 });
+    expect(counts).toEqual({ events: 1, anomalies: 1, diagnoses: 1, jobs: 1, incidents: 1 });
+    expect(incidents.incident('inc-old')).toBeUndefined();
+    expect(incidents.timeline('inc-old')).toEqual([]);
+    expect(incidents.exemplars('inc-old')).toEqual([]);
+    expect(incidents.incidentIdsOfAnomaly('an-inc-old')).toEqual([]);
+    expect(incidents.incident('inc-old-open')).toBeDefined();
+    expect(incidents.incident('inc-fresh')).toBeDefined();
     expect(store.getAnomaly('gone')).toBeUndefined();
     expect(store.getDiagnosis('d-gone')).toBeUndefined();
     expect(store.feedbackFor('gone')).toEqual([]);
