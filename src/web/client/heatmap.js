@@ -37,6 +37,15 @@ export function cellsFromSeries(series) {
   return (series.points || []).map((p) => ({ startMs: p.t, p95Ms: p.p95Ms ?? 0, count: p.requests, errors: p.errors, closed: true, baselineP95Ms: band.get(p.t) }));
 }
 
+/**
+ * The reference a row's cells are compared with when the series has no learned band: the median
+ * p95 of its closed, non-empty cells (what is typical for it in this range).
+ */
+export function typicalP95(cells) {
+  const v = cells.filter((c) => c.closed && c.count > 0 && !(c.baselineP95Ms > 0)).map((c) => c.p95Ms).sort((a, b) => a - b);
+  return v.length === 0 ? undefined : v[Math.floor((v.length - 1) / 2)];
+}
+
 export function renderHeatmap(root, rows, onSelect) {
   if (rows.length === 0) {
     fill(root, h('p', { class: 'empty' }, 'No data in this range yet.'));

@@ -2,7 +2,7 @@ import { $, h, fill, jaegerTraceHref, link } from './assets/dom.js';
 import { ApiError, getJson, getPage, listOf, query, sendJson } from './assets/api.js';
 import { ago, fmtMs, fmtPct, fmtRate, learningText } from './assets/format.js';
 import { FeedModel, renderFeed } from './assets/feed.js';
-import { cellsFromSeries, cellsFromWindow, renderHeatmap } from './assets/heatmap.js';
+import { cellsFromSeries, cellsFromWindow, renderHeatmap, typicalP95 } from './assets/heatmap.js';
 import { RedCharts, renderMarkers } from './assets/charts.js';
 import { renderServiceMap } from './assets/service-map.js';
 import { anomalySummary, loadIncidentDetail, matchesIncident, renderIncidentDetail, renderIncidentList } from './assets/incidents.js';
@@ -58,25 +58,40 @@ function note(el, text) {
 
 // ---- services, operations, header ----
 
-/** Services with their operations: /api/v1/services, or the live handler figures of an older sidecar. */
+/**
+ * Services with their operations: the stored history (/api/v1/services) joined with the live
+ * handler figures (/api/v1/handlers). Handler-only apps (no entry spans, e.g. MusicalConductor
+ * beats) and sidecars without the history endpoints still get their services and heatmap rows.
+ */
 async function loadServices() {
   const { from, to } = window_();
+  let stored = [];
   try {
-    const reply = await getJson('/api/v1/services' + query({ from, to }));
+    stored = listOf(await getJson('/api/v1/services' + query({ from, to })), 'services');
     state.history = true;
-    return listOf(reply, 'services');
   } catch (err) {
     if (!(err instanceof ApiError) || !err.missingRoute) throw err;
+    state.history = false;
   }
-  state.history = false;
   const handlers = listOf(await getJson('/api/v1/handlers'), 'handlers');
-  const byService = new Map();
+  return joinLiveHandlers(stored, handlers, (state.info.detect && state.info.detect.sliceMs) || 1000);
+}
+
+function joinLiveHandlers(stored, handlers, sliceMs) {
+  const byService = new Map(stored.map((s) => [s.name, { ...s, operations: [...(s.operations || [])] }]));
   for (const f of handlers) {
     if (!byService.has(f.service)) byService.set(f.service, { name: f.service, operations: [] });
-    const windowMs = Math.max(1, (f.slices || []).length * ((state.info.detect && state.info.detect.sliceMs) || 1000));
-    byService.get(f.service).operations.push({ name: f.handler, requests: f.count, errors: f.errors, ratePerSec: f.count / (windowMs / 1000), errorRate: f.errorRate, p95Ms: f.p95Ms, baselineP95Ms: f.baselineP95Ms, learning: f.baselineP95Ms === undefined ? 'learning' : null, slices: f.slices });
+    const svc = byService.get(f.service);
+    const live = { slices: f.slices, baselineP95Ms: f.baselineP95Ms };
+    const known = svc.operations.find((o) => o.name === f.handler);
+    if (known) {
+      Object.assign(known, live);
+      continue;
+    }
+    const windowMs = Math.max(1, (f.slices || []).length * sliceMs);
+    svc.operations.push({ name: f.handler, live: true, requests: f.count, errors: f.errors, ratePerSec: f.count / (windowMs / 1000), errorRate: f.errorRate, p95Ms: f.p95Ms, learning: f.baselineP95Ms === undefined ? 'learning' : null, ...live });
   }
-  return [...byService.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...byService.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function renderSelectors() {
@@ -194,22 +209,28 @@ async function refreshHeatmap() {
     return;
   }
   const shown = ops.slice(0, HEATMAP_ROWS);
-  let rows;
-  if (state.history) {
-    const { from, to } = window_();
-    rows = await Promise.all(shown.map(async ({ service, op }) => {
-      const series = await getJson('/api/v1/series' + query({ service, operation: op.name, from, to, step: Math.max(10_000, Math.floor((to - from) / 90)) })).catch(() => ({ points: [] }));
-      const cells = cellsFromSeries(series);
-      const last = cells.at(-1);
-      return { service, name: op.name, cells, learning: op.learning, anomalous: isAnomalous(service, op.name), p95Ms: last ? last.p95Ms : undefined };
-    }));
-  } else {
-    rows = shown.map(({ service, op }) => {
-      const cells = cellsFromWindow(op.slices);
-      const closed = cells.filter((c) => c.closed && c.count > 0).at(-1);
-      return { service, name: op.name, cells, learning: op.learning, baselineP95Ms: op.baselineP95Ms, anomalous: isAnomalous(service, op.name), p95Ms: closed ? closed.p95Ms : undefined };
-    });
-  }
+  const { from, to } = window_();
+  const step = Math.max(10_000, Math.floor((to - from) / 90));
+  const rows = await Promise.all(shown.map(async ({ service, op }) => {
+    let cells = [];
+    if (state.history && !op.live) {
+      const series = await getJson('/api/v1/series' + query({ service, operation: op.name, from, to, step })).catch(() => ({ points: [] }));
+      cells = cellsFromSeries(series);
+    }
+    // No stored history for this key (a handler-only app, an older sidecar): the live window.
+    const windowed = cells.length === 0;
+    if (windowed) cells = cellsFromWindow(op.slices);
+    const closed = cells.filter((c) => c.closed && c.count > 0);
+    return {
+      service,
+      name: op.name,
+      cells,
+      learning: op.learning,
+      baselineP95Ms: windowed && op.baselineP95Ms ? op.baselineP95Ms : typicalP95(cells),
+      anomalous: isAnomalous(service, op.name),
+      p95Ms: closed.length ? closed[closed.length - 1].p95Ms : undefined,
+    };
+  }));
   renderHeatmap(root, rows, (r) => selectService(r.service, r.name));
   if (ops.length > shown.length) root.appendChild(h('p', { class: 'muted' }, (ops.length - shown.length) + ' more: choose a service to see its endpoints.'));
 }
