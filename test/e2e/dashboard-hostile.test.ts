@@ -130,6 +130,13 @@ describe('the dashboard with hostile telemetry', () => {
       let refused = false;
       try { dom.h('div', { style: 'x' }); } catch { refused = true; }
       const a = dom.link('javascript:alert(1)', '<b>x</b>');
+      // A stored exemplar with hostile span names, drawn by the built-in waterfall.
+      const wf = await import('/assets/waterfall.js');
+      const tree = wf.renderWaterfall({ traceId: '"><img src=x onerror=window.__pwned=11>', spans: [
+        { spanId: 'a', service: '<img src=x onerror=window.__pwned=12>', name: '<script>window.__pwned=13</script>', startMs: 0, durationMs: 10, error: false },
+        { spanId: 'b', parentSpanId: 'a', service: 'x', name: '" onmouseover="window.__pwned=14', startMs: 2, durationMs: 5, error: true },
+      ] });
+      document.body.appendChild(tree);
       return {
         safe: urls.map((u) => dom.safeHref(u)),
         linkTag: a.tagName,
@@ -137,14 +144,17 @@ describe('the dashboard with hostile telemetry', () => {
         jaeger: [dom.jaegerTraceHref('javascript:alert(1)//', '0af7651916cd43dd8448eb211c80319c'), dom.jaegerTraceHref('http://j:16686/', '"><script>'), dom.jaegerTraceHref('http://j:16686/', '0af7651916cd43dd8448eb211c80319c')],
         refused,
         blank: dom.h('a', { href: 'https://x.example', target: '_blank' }, 'x').getAttribute('rel'),
+        waterfall: { rows: tree.querySelectorAll('.wf-row').length, errors: tree.querySelectorAll('.wf-row.error').length, text: tree.textContent, injected: tree.querySelectorAll('img, script').length, pwned: window.__pwned ?? null },
       };
-    })()`)) as { safe: Array<string | null>; linkTag: string; linkText: string; jaeger: Array<string | null>; refused: boolean; blank: string };
+    })()`)) as { safe: Array<string | null>; linkTag: string; linkText: string; jaeger: Array<string | null>; refused: boolean; blank: string; waterfall: { rows: number; errors: number; text: string; injected: number; pwned: unknown } };
     expect(verdicts.safe).toEqual([null, null, null, null, null, null, null, 'https://ok.example/a?b=%22c%22']);
     expect(verdicts.linkTag).toBe('SPAN');
     expect(verdicts.linkText).toBe('<b>x</b>');
     expect(verdicts.jaeger).toEqual([null, null, 'http://j:16686/trace/0af7651916cd43dd8448eb211c80319c']);
     expect(verdicts.refused).toBe(true);
     expect(verdicts.blank).toBe('noopener noreferrer');
+    expect(verdicts.waterfall).toMatchObject({ rows: 2, errors: 1, injected: 0, pwned: null });
+    expect(verdicts.waterfall.text).toContain('<script>window.__pwned=13</script>');
     expect(pageErrors).toEqual([]);
   });
 });

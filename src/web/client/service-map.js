@@ -24,24 +24,45 @@ export function normaliseEdge(e) {
 
 /**
  * Column (depth) and row of every service: depth is the longest call path from a service nobody
- * calls; cycles stop growing after one pass per service.
+ * calls, over the calls left once the edges that close a cycle are set aside.
  */
 export function layoutServices(names, edges) {
+  const out = new Map(names.map((n) => [n, []]));
+  const called = new Set();
+  for (const e of edges) {
+    if (e.caller === e.callee || !out.has(e.caller) || !out.has(e.callee)) continue;
+    out.get(e.caller).push(e.callee);
+    called.add(e.callee);
+  }
+  const mark = new Map();
+  const back = new Set();
+  const visit = (n) => {
+    mark.set(n, 1);
+    for (const c of out.get(n)) {
+      if (mark.get(c) === 1) back.add(n + '\u0000' + c);
+      else if (!mark.has(c)) visit(c);
+    }
+    mark.set(n, 2);
+  };
+  const sorted = [...names].sort();
+  for (const n of [...sorted.filter((n) => !called.has(n)), ...sorted]) if (!mark.has(n)) visit(n);
   const depth = new Map(names.map((n) => [n, 0]));
   for (let pass = 0; pass < names.length; pass++) {
     let changed = false;
-    for (const e of edges) {
-      if (e.caller === e.callee) continue;
-      const d = (depth.get(e.caller) ?? 0) + 1;
-      if (d > (depth.get(e.callee) ?? 0)) {
-        depth.set(e.callee, d);
-        changed = true;
+    for (const [caller, callees] of out) {
+      for (const callee of callees) {
+        if (back.has(caller + '\u0000' + callee)) continue;
+        const d = depth.get(caller) + 1;
+        if (d > depth.get(callee)) {
+          depth.set(callee, d);
+          changed = true;
+        }
       }
     }
     if (!changed) break;
   }
   const columns = [];
-  for (const n of [...names].sort()) {
+  for (const n of sorted) {
     const d = depth.get(n) ?? 0;
     (columns[d] ||= []).push(n);
   }
