@@ -12,7 +12,7 @@ import { OtelChainApp } from './fixtures/otel-chain-app.js';
 /**
  * The on-call page in a real browser (Debian's Chromium via playwright-core) against a real
  * sidecar fed over OTLP/HTTP by a three-service app traced with the OpenTelemetry SDK, with one
- * injected fault (pricing gets slow). The page must show RED charts with data for the chosen
+ * injected fault (a pricing release, 3.1.0, makes it slow). The page must show RED charts with data for the chosen
  * service, the service map with pricing highlighted, the incident with pricing as its first root
  * cause, and acknowledge it; no console errors. Screenshots (1400x1000): test-output/dashboard-*.png.
  */
@@ -65,6 +65,8 @@ describe('the on-call dashboard in Chromium', () => {
       }
     };
     await feed(60);
+    // The fault arrives with a release of pricing: the charts mark the deploy.
+    await app.deploy(FAULTY, '3.1.0');
     await feed(25, { service: FAULTY, extraMs: 60 });
     const open = sidecar.incidents.incidents().filter((i) => i.state === 'open');
     if (open.length === 0) {
@@ -143,6 +145,10 @@ describe('the on-call dashboard in Chromium', () => {
     await page.locator(`#service-map .node[data-service="${FAULTY}"]`).click();
     await chartsShow(FAULTY);
     expect(await page.locator('#service').inputValue()).toBe(FAULTY);
+    // The release is a deploy marker, and the anomaly and incident spans are marked on the charts.
+    await page.locator('#markers li.deploy', { hasText: '3.1.0' }).waitFor(WAIT);
+    await page.locator('#markers li.mark .tag.incident').first().waitFor(WAIT);
+    await page.locator('#markers li.mark .tag.anomaly').first().waitFor(WAIT);
     expect(pageErrors).toEqual([]);
   });
 
