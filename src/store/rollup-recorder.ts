@@ -67,7 +67,7 @@ export class RollupRecorder {
         const key = `${s.service}\u0000${v.version}`;
         if (this.knownVersions.has(key)) continue;
         if (this.knownVersions.size >= MAX_KNOWN_VERSIONS) this.knownVersions.clear();
-        this.store.recordVersion(s.service, v.version, v.firstSeenMs);
+        this.store.recordVersion(s.service, v.version, Math.round(v.firstSeenMs));
         this.knownVersions.add(key);
       }
     }

@@ -283,7 +283,7 @@ describe('RED history API over a real admin server and SQLite file', () => {
     });
 
     it('without a range stays the live graph, with rates, gap p95 and open anomalies added', async () => {
-      const { body } = await get<GraphReply & { edges: Array<{ callsPerMinute: number; gapP50Ms: number }> }>('/api/v1/service-graph');
+      const { body } = await get<Omit<GraphReply, 'edges'> & { edges: Array<GraphReply['edges'][number] & { callsPerMinute: number; gapP50Ms: number }> }>('/api/v1/service-graph');
       expect(body.edges).toHaveLength(2);
       const gap = body.edges.find((e) => e.callee === 'pricing')!;
       expect(gap.calls).toBe(3600);
