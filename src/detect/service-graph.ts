@@ -37,6 +37,9 @@ export interface ServiceGraphOptions {
   maxSamples: number;
 }
 
+/** Empty slices emitted at most to cover a quiet gap (an hour at the default 10 s slices). */
+export const MAX_QUIET_SLICES = 360;
+
 export const DEFAULT_SERVICE_GRAPH_OPTIONS: ServiceGraphOptions = {
   sliceMs: 10_000,
   traceGraceMs: 5_000,
@@ -207,7 +210,11 @@ export class ServiceGraph {
     const limit = Math.min(nowMs - this.opts.traceGraceMs, oldestPending);
     // Quiet periods still pass: empty slices let open findings resolve when traffic stops.
     if (Number.isFinite(this.emittedUntil)) {
-      for (let start = this.emittedUntil; start + this.opts.sliceMs <= limit; start += this.opts.sliceMs) this.sliceFor(start);
+      // A long gap (traffic paused, or a jump in the data's clock) needs only enough empty slices
+      // for open findings to resolve and windows to drain; one per slice over hours or years of
+      // gap would cost CPU proportional to the gap (a single span with an old timestamp did that).
+      const newest = Math.floor(limit / this.opts.sliceMs) * this.opts.sliceMs - MAX_QUIET_SLICES * this.opts.sliceMs;
+      for (let start = Math.max(this.emittedUntil, newest); start + this.opts.sliceMs <= limit; start += this.opts.sliceMs) this.sliceFor(start);
     }
     for (const [start, s] of this.slices) {
       if (s.endMs > limit) continue;

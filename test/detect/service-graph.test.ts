@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SampleSet, ServiceGraph, edgeKey, endpointKey } from '../../src/detect/service-graph.js';
+import { MAX_QUIET_SLICES, SampleSet, ServiceGraph, edgeKey, endpointKey } from '../../src/detect/service-graph.js';
 import { SPAN_KIND_CLIENT, SPAN_KIND_CONSUMER, SPAN_KIND_INTERNAL, SPAN_KIND_PRODUCER, SPAN_KIND_SERVER, STATUS_ERROR } from '../../src/model/beat.js';
 import { beat } from '../diagnose/service-traffic.js';
 
@@ -89,6 +89,20 @@ describe('ServiceGraph', () => {
     g.observe([beat({ service: 'a', traceId: 't2', spanId: 's2', spanName: 'x', startMs: T + 1, durationMs: 1 }, SPAN_KIND_SERVER)]);
     g.advance(T + 60_000);
     expect(g.lateRequests).toBe(1);
+  });
+
+  it('covers a long gap (a span from years ago, then now) with a bounded number of empty slices', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    const old = T - 5 * 365 * 86_400_000;
+    g.observe([beat({ service: 'a', traceId: 'old', spanId: 's', spanName: 'x', startMs: old, durationMs: 1 }, SPAN_KIND_SERVER)]);
+    expect(g.advance(old + 12_000)).toHaveLength(1);
+    const filled = g.advance(T);
+    expect(filled.length).toBeLessThanOrEqual(MAX_QUIET_SLICES);
+    expect(filled.length).toBeGreaterThan(MAX_QUIET_SLICES - 2);
+    const last = filled[filled.length - 1]!.endMs;
+    expect(T - last).toBeLessThan(20_000);
+    // and it carries on slice by slice from there
+    expect(g.advance(last + 11_000).map((s) => s.startMs)).toEqual([last]);
   });
 
   it('keeps memory bounded: buffered traces and distinct keys', () => {
