@@ -169,8 +169,67 @@ describe('the on-call dashboard in Chromium', () => {
     // The acknowledgement is stored by the sidecar, not only shown.
     const stored = (await (await fetch(`${sidecar.admin!.url}/api/v1/incidents/${encodeURIComponent(id)}`)).json()) as { incident: { acknowledged: { by: string } | null } };
     expect(stored.incident.acknowledged?.by).toBe('dashboard');
+
+    // Silence for an hour, then lift it: stored, and shown on the row.
+    await detail.locator('select.silence-for').selectOption('3600000');
+    await detail.locator('button.silence').click();
+    await page.locator(`#incidents tbody tr[data-id="${id}"] .badge.silenced`).waitFor(WAIT);
+    const silenced = (await (await fetch(`${sidecar.admin!.url}/api/v1/incidents/${encodeURIComponent(id)}`)).json()) as { incident: { silencedUntilMs: number | null } };
+    expect(silenced.incident.silencedUntilMs).toBeGreaterThan(Date.now() + 50 * 60_000);
+    await detail.locator('button.unsilence').click();
+    await page.locator(`#incidents tbody tr[data-id="${id}"] .badge.silenced`).waitFor({ state: 'detached', ...WAIT });
     await page.screenshot({ path: join(OUT, 'dashboard-full.png'), fullPage: true });
     expect(existsSync(join(OUT, 'dashboard-red.png'))).toBe(true);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('filters and searches incidents, and the feed collapses repeats', async () => {
+    await page.fill('#search', 'no-such-thing');
+    await page.locator('#incidents tbody tr.empty', { hasText: 'No incidents match' }).waitFor(WAIT);
+    await page.fill('#search', FAULTY);
+    await page.locator('#incidents tbody tr[data-id]').first().waitFor(WAIT);
+    await page.selectOption('#f-state', 'resolved');
+    await page.locator('#incidents tbody tr.empty').waitFor(WAIT);
+    await page.selectOption('#f-state', 'open');
+    await page.locator('#incidents tbody tr[data-id]').first().waitFor(WAIT);
+    await page.fill('#search', '');
+
+    // Every open anomaly is "updated" at each evaluation: one line per anomaly, with a count.
+    await page.locator('#feed li[data-kind="anomaly.updated"] .count').first().waitFor(WAIT);
+    const updated = await page.locator('#feed li[data-kind="anomaly.updated"]').count();
+    expect(updated).toBeGreaterThan(0);
+    expect(updated).toBeLessThanOrEqual(sidecar.store.listAnomalies({ limit: 100, offset: 0 }).length);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('the dashboard of a sidecar that has seen nothing yet', () => {
+  it('shows empty states and no console errors', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dashboard-empty-e2e-'));
+    const config = ConfigSchema.parse({ logLevel: 'silent', receive: { grpc: { enabled: false }, http: { enabled: false } }, admin: { port: 0 }, emit: { otlp: { enabled: false } }, store: { path: join(dir, 'state.db') }, heal: { enabled: false } });
+    const sidecar = await Sidecar.start(config, { manualEvaluation: true, logger: createLogger('silent'), cwd: dir });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    const errors: string[] = [];
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      page.on('pageerror', (err) => errors.push(err.message));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') errors.push(msg.text());
+      });
+      await page.goto(`${sidecar.admin!.url}/`);
+      await page.locator('#conn.on').waitFor(WAIT);
+      await page.locator('#incidents tbody tr.empty', { hasText: 'No incidents' }).waitFor(WAIT);
+      await page.locator('#service-map .empty').waitFor(WAIT);
+      await page.locator('#red-empty', { hasText: 'Choose a service' }).waitFor(WAIT);
+      await page.locator('#heatmap .empty').waitFor(WAIT);
+      expect(await page.locator('#watched').textContent()).toBe('no services yet');
+      expect(await page.locator('.error-line').count()).toBe(0);
+      await page.screenshot({ path: join(OUT, 'dashboard-empty.png') });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await sidecar.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
