@@ -141,7 +141,8 @@ export class RedCharts {
         width: this.width(el),
         height: name === 'latency' ? 200 : 130,
         title: el.dataset.title,
-        scales: { x: { time: true, range: () => [this.range.min, this.range.max] } },
+        // Rates, error rates and latencies read from zero, so a small wiggle does not look like a cliff.
+        scales: { x: { time: true, range: () => [this.range.min, this.range.max] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         series: [{ value: (_u, v) => (v == null ? '-' : stamp(v * 1000)) }, ...def.series.map((s) => ({ width: 1, spanGaps: false, ...s }))],
         axes: axes(def.format),
         cursor: { sync: { key: 'red' } },

@@ -71,9 +71,9 @@ export function layoutServices(names, edges) {
   return { pos, columns: columns.length, rows: Math.max(1, ...columns.map((c) => (c ? c.length : 0))) };
 }
 
-const BOX_W = 120;
+const BOX_W = 124;
 const BOX_H = 36;
-const COL_GAP = 150;
+const COL_GAP = 140;
 const ROW_GAP = 34;
 
 function shorten(s, n) {
@@ -139,7 +139,7 @@ export function renderServiceMap(root, graph, opts) {
     return svg('g', { class: 'node' + (hot.has(n) ? ' anomalous' : affected.has(n) ? ' affected' : '') + (n === opts.selected ? ' selected' : ''), dataset: { service: n }, role: 'button', tabindex: 0, 'aria-label': 'service ' + n, onclick: open, onkeydown: (ev) => { if (ev.key === 'Enter') open(); } },
       svg('title', null, n + (hot.has(n) ? ' (anomalous: root cause of an open incident)' : affected.has(n) ? ' (has open anomalies)' : '')),
       svg('rect', { x: p.x, y: p.y, width: BOX_W, height: BOX_H, rx: 6 }),
-      svg('text', { x: p.x + BOX_W / 2, y: p.y + BOX_H / 2, 'text-anchor': 'middle', 'dominant-baseline': 'central' }, shorten(n, 18)));
+      svg('text', { x: p.x + BOX_W / 2, y: p.y + BOX_H / 2, 'text-anchor': 'middle', 'dominant-baseline': 'central' }, shorten(n, 15)));
   });
   fill(root, svg('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'service map' }, defs, edgeEls, nodeEls));
 }
