@@ -149,6 +149,13 @@ describe('the on-call dashboard in Chromium', () => {
     await page.locator('#markers li.deploy', { hasText: '3.1.0' }).waitFor(WAIT);
     await page.locator('#markers li.mark .tag.incident').first().waitFor(WAIT);
     await page.locator('#markers li.mark .tag.anomaly').first().waitFor(WAIT);
+    // The heatmap row of pricing's endpoint over 15 min (10 s cells): red where the fault was,
+    // closed buckets only.
+    await page.click('#range button[data-range="15m"]');
+    const heat = page.locator('#heatmap .row.anomalous[data-service="pricing"][data-handler="GET /price"]');
+    await heat.locator('.cell.lvl4, .cell.lvl3').first().waitFor(WAIT);
+    expect(await heat.locator('.cell.lvl0').count()).toBeGreaterThan(0);
+    expect(await heat.locator('.cell.partial').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 

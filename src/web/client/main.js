@@ -226,7 +226,8 @@ async function refreshHeatmap() {
       name: op.name,
       cells,
       learning: op.learning,
-      baselineP95Ms: windowed && op.baselineP95Ms ? op.baselineP95Ms : typicalP95(cells),
+      // Per-cell learned bands come with the series; else the detector's learned p95 for the key; else what is typical in range.
+      baselineP95Ms: op.baselineP95Ms || typicalP95(cells),
       anomalous: isAnomalous(service, op.name),
       p95Ms: closed.length ? closed[closed.length - 1].p95Ms : undefined,
     };
