@@ -25,7 +25,8 @@ export function describeEvent(kind, p) {
       return (p.summary || '') + (rc ? ' (root cause: ' + rc.service + (rc.operation ? ' ' + rc.operation : '') + ')' : '');
     }
     case 'incident.acknowledged': return 'acknowledged' + (p.acknowledged && p.acknowledged.by ? ' by ' + p.acknowledged.by : '');
-    case 'incident.silenced': return p.silencedUntilMs ? 'silenced until ' + clock(p.silencedUntilMs) : 'silence lifted';
+    case 'incident.silenced': return p.silencedUntilMs ? 'silenced until ' + clock(p.silencedUntilMs) : 'silenced';
+    case 'incident.unsilenced': return 'silence lifted';
     case 'diagnosis.created': return p.rootCause ? p.rootCause.cause + ': ' + p.rootCause.description : '';
     case 'fix.generated': return Array.isArray(r) && r[0] ? r[0].kind + ': ' + r[0].title : '';
     case 'validation.completed': {
