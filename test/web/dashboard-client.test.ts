@@ -135,6 +135,16 @@ describe('incidents', () => {
   });
 });
 
+describe('healing runs', () => {
+  it('shows each stage as done, running, waiting, failed or not reached', async () => {
+    const { stageStates } = await load('fixes.js');
+    expect(stageStates({ state: 'succeeded' })).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect(stageStates({ state: 'running', stage: 'validation.run' })).toEqual(['succeeded', 'running', '', '']);
+    expect(stageStates({ state: 'queued', stage: 'fix.generate' })).toEqual(['waiting', '', '', '']);
+    expect(stageStates({ state: 'parked', stage: 'deployment.deploy' })).toEqual(['succeeded', 'succeeded', 'failed', '']);
+  });
+});
+
 describe('formatting', () => {
   it('formats figures and learning state', async () => {
     const f = await load('format.js');

@@ -1,11 +1,13 @@
-import { $, h, fill, jaegerTraceHref, link } from './assets/dom.js';
+import { $, h, fill } from './assets/dom.js';
 import { ApiError, getJson, getPage, listOf, query, sendJson } from './assets/api.js';
-import { ago, fmtMs, fmtPct, fmtRate, learningText } from './assets/format.js';
+import { fmtMs, fmtPct, fmtRate, learningText } from './assets/format.js';
 import { FeedModel, renderFeed } from './assets/feed.js';
 import { cellsFromSeries, cellsFromWindow, renderHeatmap, typicalP95 } from './assets/heatmap.js';
 import { RedCharts, renderMarkers } from './assets/charts.js';
 import { renderServiceMap } from './assets/service-map.js';
-import { anomalySummary, loadIncidentDetail, matchesIncident, renderIncidentDetail, renderIncidentList } from './assets/incidents.js';
+import { renderAnomalyRows, renderDiagnosis } from './assets/anomalies.js';
+import { renderFixes } from './assets/fixes.js';
+import { loadIncidentDetail, matchesIncident, renderIncidentDetail, renderIncidentList } from './assets/incidents.js';
 
 // Served as /dashboard.js, so its imports name /assets/.
 // The page: state in the URL fragment (service, endpoint, range), views refreshed from the API
@@ -14,7 +16,6 @@ import { anomalySummary, loadIncidentDetail, matchesIncident, renderIncidentDeta
 const RANGES = { '15m': 15 * 60_000, '1h': 3_600_000, '6h': 6 * 3_600_000, '24h': 24 * 3_600_000, '7d': 7 * 24 * 3_600_000 };
 const PAGE = 10;
 const HEATMAP_ROWS = 12;
-const STAGES = [['fix.generate', 'fix'], ['validation.run', 'validate'], ['deployment.deploy', 'deploy'], ['learning.track', 'learn']];
 
 const fragment = new URLSearchParams(location.hash.slice(1));
 const state = {
@@ -330,16 +331,7 @@ async function refreshAnomalies() {
     const q = state.q.toLowerCase();
     items = items.filter((a) => [a.summary, a.handler, a.sequence, a.service, a.subtype, a.id].join(' ').toLowerCase().includes(q));
   }
-  const body = $('#anomalies tbody');
-  if (items.length === 0) fill(body, h('tr', { class: 'empty' }, h('td', { colspan: 5 }, 'No anomalies.')));
-  else {
-    fill(body, items.map((a) => h('tr', { class: (a.state === 'resolved' ? 'resolved' : '') + (a.id === state.anomaly ? ' selected' : ''), dataset: { id: a.id }, tabindex: 0, onclick: () => showDiagnosis(a.id) },
-      h('td', null, h('span', { class: 'sev ' + a.severity }, String(a.severity))),
-      h('td', null, String(a.subtype), h('br'), h('span', { class: 'muted' }, String(a.type))),
-      h('td', { class: 'where' }, h('b', null, String(a.handler || a.sequence || '')), h('br'), h('span', { class: 'muted' }, String(a.service))),
-      h('td', { class: 'summary' }, anomalySummary(a)),
-      h('td', { class: 'state' }, String(a.state), h('br'), h('span', { class: 'muted' }, ago(a.firstSeenMs))))));
-  }
+  renderAnomalyRows($('#anomalies tbody'), items, { selectedId: state.anomaly, onSelect: (id) => showDiagnosis(id).catch(report('#anomalies-section')) });
   pager('#an', state.anPage, typeof reply.total === 'number' ? reply.total : items.length, (p) => { state.anPage = p; refreshAnomalies().catch(report('#anomalies-section')); });
 }
 
@@ -353,68 +345,13 @@ async function refreshOpenAnomalies() {
 async function showDiagnosis(id) {
   state.anomaly = id;
   for (const tr of document.querySelectorAll('#anomalies tbody tr[data-id]')) tr.classList.toggle('selected', tr.dataset.id === id);
-  const box = $('#diagnosis');
-  const data = await getJson('/api/v1/anomalies/' + encodeURIComponent(id));
-  const a = data.anomaly || data;
-  const d = (data.diagnoses || [])[0];
-  const parts = [h('h3', null, a.type + '/' + a.subtype + ' in ' + (a.handler || a.sequence || a.service)), h('p', { class: 'muted' }, anomalySummary(a))];
-  if (d) {
-    const others = (d.hypotheses || []).filter((x) => x.cause !== d.rootCause.cause).slice(0, 3);
-    parts.push(h('p', { class: 'root-cause' }, h('b', null, 'Root cause: '), h('b', { class: 'cause' }, String(d.rootCause.cause)), ' ', h('span', { class: 'score' }, '(' + Number(d.rootCause.score).toFixed(2) + ')'), ' ', String(d.rootCause.description || '')));
-    if ((d.rootCause.evidence || []).length) parts.push(h('ul', null, d.rootCause.evidence.slice(0, 4).map((e) => h('li', null, String(e)))));
-    if (others.length) parts.push(h('p', null, h('b', null, 'Other hypotheses: '), others.map((x) => String(x.cause) + ' (' + Number(x.score).toFixed(2) + ')').join(', ')));
-    parts.push(h('p', null, h('b', null, 'Affected: '), [...((d.affected && d.affected.handlers) || []), ...((d.affected && d.affected.sequences) || [])].join(', ') || '-',
-      ' · ', h('b', null, 'impact: '), Math.round(((d.impact && d.impact.trafficShare) || 0) * 100) + '% of traffic, ' + ((d.impact && d.impact.affectedRuns) || 0) + ' runs'));
-    parts.push(h('p', null, h('b', null, 'Recommended fixes: '), (d.recommendedFixes || []).join(', ') || 'none'));
-  } else parts.push(h('p', { class: 'root-cause' }, 'Diagnosis pending\u2026'));
-  const exemplars = (a.exemplars || []).map((e) => {
-    const href = jaegerTraceHref(state.info.jaegerUrl, e.traceId);
-    return href ? h('a', { href, target: '_blank' }, String(e.traceId).slice(0, 16)) : h('code', null, String(e.traceId).slice(0, 16));
-  });
-  parts.push(h('p', null, h('b', null, 'Exemplar traces: '), exemplars.length ? exemplars.flatMap((e) => [e, ' ']) : '-'));
-  fill(box, parts);
-  box.hidden = false;
+  renderDiagnosis($('#diagnosis'), await getJson('/api/v1/anomalies/' + encodeURIComponent(id)), state.info);
 }
 
 // ---- healing runs ----
 
-function stageStates(f) {
-  const cur = f.stage ? STAGES.findIndex((s) => s[0] === f.stage) : STAGES.length;
-  return STAGES.map((_s, i) => {
-    if (f.state === 'succeeded' || i < cur) return 'succeeded';
-    if (i > cur) return '';
-    if (f.state === 'running') return 'running';
-    if (f.state === 'queued') return 'waiting';
-    return 'failed';
-  });
-}
-
 async function refreshFixes() {
-  const fixes = listOf(await getJson('/api/v1/fixes'), 'fixes');
-  const root = $('#fixes');
-  if (fixes.length === 0) {
-    note(root, 'No healing runs yet.');
-    return;
-  }
-  fill(root, fixes.slice(0, 20).map((f) => {
-    const states = stageStates(f);
-    const meta = [];
-    if (f.validation && f.validation.tests) meta.push('tests ' + f.validation.tests.passed + ' passed, ' + f.validation.tests.failed + ' failed');
-    else if (f.validation) meta.push('validation ' + (f.validation.passed ? 'passed' : 'failed'));
-    if (f.validation && f.validation.proof === 'unverified') meta.push(h('span', { class: 'verdict worse' }, 'unverified: not auto-merged'));
-    if (f.validation && f.validation.proof === 'proven') meta.push('proven: reproduction red on base, green on patch');
-    if (f.deployment) meta.push([String(f.deployment.decision), f.deployment.branch ? [' ', h('code', null, String(f.deployment.branch))] : null, f.deployment.mergeSha ? [' merge ', h('code', null, String(f.deployment.mergeSha).slice(0, 10))] : null]);
-    if (f.deployment && f.deployment.url) meta.push(link(f.deployment.url, 'pull request'));
-    if (f.verdict) meta.push(['verdict ', h('span', { class: 'verdict ' + f.verdict }, String(f.verdict))]);
-    if (f.error && f.state !== 'succeeded') meta.push(h('span', { class: 'muted' }, String(f.error).slice(0, 160)));
-    const trace = jaegerTraceHref(state.info.jaegerUrl, f.traceId);
-    if (trace) meta.push(h('a', { href: trace, target: '_blank' }, 'trace'));
-    const title = f.fix ? [h('b', null, String(f.fix.kind)), ' ', String(f.fix.title)] : [h('b', null, String(f.handler || f.service)), ' ', h('span', { class: 'muted' }, 'no fix yet')];
-    return h('div', { class: 'fix', dataset: { job: f.id, state: f.state } }, title,
-      h('div', { class: 'stages' }, STAGES.map((s, i) => h('span', { class: 'stage ' + states[i], dataset: { stage: s[0] } }, s[1])),
-        h('span', { class: 'muted' }, '\u00a0' + String(f.handler || '') + ' · ' + String(f.state) + ' · ' + ago(f.updatedMs))),
-      meta.length ? h('div', { class: 'meta' }, meta.flatMap((m, i) => (i ? [' · ', m] : [m]))) : null);
-  }));
+  renderFixes($('#fixes'), listOf(await getJson('/api/v1/fixes'), 'fixes'), state.info);
 }
 
 // ---- paging, errors, selection ----
