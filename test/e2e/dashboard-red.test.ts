@@ -200,6 +200,11 @@ describe('the on-call dashboard in Chromium', () => {
     await page.selectOption('#f-state', 'open');
     await page.locator('#incidents tbody tr[data-id]').first().waitFor(WAIT);
     await page.fill('#search', '');
+    // Another service in view: the list follows it, the map still points at the root cause.
+    await page.selectOption('#service', 'frontend');
+    await chartsShow('frontend');
+    await page.locator('#incidents tbody tr[data-id]').first().waitFor(WAIT);
+    await page.locator(`#service-map .node.anomalous[data-service="${FAULTY}"]`).waitFor(WAIT);
 
     // Every open anomaly is "updated" at each evaluation: one line per anomaly, with a count.
     await page.locator('#feed li[data-kind="anomaly.updated"] .count').first().waitFor(WAIT);

@@ -31,7 +31,9 @@ const state = {
   services: [],
   /** Whether the sidecar has the history endpoints (/api/v1/services, /api/v1/series). */
   history: true,
-  incidents: [],
+  /** The incident list's current page, and every open incident (for the map and the header). */
+  pageIncidents: [],
+  openIncidents: [],
   openAnomalyServices: new Set(),
   actionStatus: '',
   silenceFor: 3_600_000,
@@ -139,7 +141,7 @@ async function refreshServices() {
   state.services = await loadServices();
   if (!state.service && state.services.length > 0) {
     // Start on a service in trouble when there is one.
-    const troubled = state.incidents.find((i) => i.state === 'open' && (i.rootCauses || [])[0]);
+    const troubled = state.openIncidents.find((i) => (i.rootCauses || [])[0]);
     state.service = troubled ? troubled.rootCauses[0].service : state.services[0].name;
     saveFragment();
   }
@@ -189,7 +191,7 @@ async function refreshRed() {
 async function refreshMap() {
   const { from, to } = window_();
   const graph = await getJson('/api/v1/service-graph' + (state.history ? query({ from, to }) : ''));
-  const rootCauses = new Set(state.incidents.filter((i) => i.state === 'open').map((i) => ((i.rootCauses || [])[0] || {}).service).filter(Boolean));
+  const rootCauses = new Set(state.openIncidents.map((i) => ((i.rootCauses || [])[0] || {}).service).filter(Boolean));
   renderServiceMap($('#service-map'), graph, {
     services: state.services.map((s) => s.name),
     anomalous: rootCauses,
@@ -250,32 +252,29 @@ function incidentFilters() {
 
 async function refreshIncidents() {
   const f = incidentFilters();
-  let page;
-  try {
-    page = await getPage('/api/v1/incidents' + query({ ...f, limit: PAGE, offset: state.incPage * PAGE }));
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 400) {
-      // An older sidecar's list takes no parameters: filter here.
-      page = await getPage('/api/v1/incidents');
-      page.total = undefined;
-    } else throw err;
-  }
+  const page = await getPage('/api/v1/incidents' + query({ ...f, limit: PAGE, offset: state.incPage * PAGE }));
   let list = listOf(page.body, 'incidents');
   let total = page.total;
   if (total === undefined) {
+    // A sidecar whose list neither filters nor pages (no X-Total-Count): do both here.
+    state.openIncidents = list.filter((i) => i.state === 'open');
     const all = list.filter((i) => matchesIncident(i, f));
     total = all.length;
     list = all.slice(state.incPage * PAGE, (state.incPage + 1) * PAGE);
-    // The map and the header need every open incident, not just this page.
-    state.incidents = listOf(page.body, 'incidents');
   } else {
-    state.incidents = list;
+    // The map, the header and the first view need every open incident, whatever the filters.
+    state.openIncidents = listOf(await getJson('/api/v1/incidents?state=open&limit=100'), 'incidents');
   }
-  const open = state.incidents.filter((i) => i.state === 'open').length;
+  state.pageIncidents = list;
+  const open = state.openIncidents.length;
   $('#summary').textContent = open + ' open incident' + (open === 1 ? '' : 's');
   renderIncidentList($('#incidents tbody'), list, { selectedId: state.incident, onSelect: (i) => selectIncident(i.id, i), emptyText: f.state || f.severity || f.service || f.q ? 'No incidents match.' : 'No incidents.' });
   pager('#inc', state.incPage, total, (p) => { state.incPage = p; refreshIncidents().catch(report('#incidents-section')); });
-  if (state.incident) await showIncident(state.incident, state.incidents.find((i) => i.id === state.incident));
+  if (state.incident) await showIncident(state.incident, knownIncident(state.incident));
+}
+
+function knownIncident(id) {
+  return state.pageIncidents.find((i) => i.id === id) || state.openIncidents.find((i) => i.id === id);
 }
 
 async function showIncident(id, fromList) {
@@ -319,7 +318,7 @@ function selectIncident(id, fromList) {
   state.actionStatus = '';
   saveFragment();
   for (const tr of document.querySelectorAll('#incidents tbody tr[data-id]')) tr.classList.toggle('selected', tr.dataset.id === id);
-  showIncident(id, fromList || state.incidents.find((i) => i.id === id)).catch(report('#incidents-section'));
+  showIncident(id, fromList || knownIncident(id)).catch(report('#incidents-section'));
 }
 
 // ---- anomalies ----
