@@ -1,5 +1,5 @@
 import type { GraphSlice } from '../detect/service-graph.js';
-import { BucketAccumulator, type LatencyBand, type RollupTier } from '../detect/rollup-buckets.js';
+import { BucketAccumulator, type LatencyBand, type RollupBucket, type RollupTier } from '../detect/rollup-buckets.js';
 import type { RollupStore } from './rollup-store.js';
 
 /** What the detectors know that the rollups keep: learned bands and service versions. */
@@ -38,19 +38,29 @@ export class RollupRecorder {
     this.acc = new BucketAccumulator(tiers[0]!.resolutionMs);
   }
 
-  /** The slices one evaluation closed, oldest first; `nowMs` drives retention. */
+  /**
+   * The slices one evaluation closed, oldest first; `nowMs` drives retention. All buckets they
+   * close are written in one transaction. Empty slices already past the finest tier's retention
+   * are skipped: a long quiet stretch (or data time far behind the clock) is handed out as one
+   * empty slice per slice width, and marking those buckets would only be pruned again.
+   */
   record(slices: readonly GraphSlice[], nowMs: number): void {
     const band = this.sources.band?.bind(this.sources);
+    const fine = this.tiers[0]!;
+    const horizon = nowMs - fine.retentionMs;
+    const closed: RollupBucket[] = [];
     for (const slice of slices) {
-      const { closed, accepted } = this.acc.add(slice, band);
-      if (!accepted) this.droppedSlices++;
-      for (const bucket of closed) {
-        this.store.writeBucket(bucket);
-        this.bucketsWritten++;
-        const end = bucket.startMs + bucket.resolutionMs;
-        for (let i = 1; i < this.tiers.length; i++) this.store.downsample(this.tiers, i, end);
-      }
+      if (slice.endMs < horizon && slice.services.size === 0 && slice.edges.size === 0) continue;
+      const added = this.acc.add(slice, band);
+      if (!added.accepted) this.droppedSlices++;
+      for (const b of added.closed) closed.push(b);
       this.recordVersions(slice);
+    }
+    if (closed.length > 0) {
+      this.store.writeBuckets(closed);
+      this.bucketsWritten += closed.length;
+      const end = closed[closed.length - 1]!.startMs + fine.resolutionMs;
+      for (let i = 1; i < this.tiers.length; i++) this.store.downsample(this.tiers, i, end);
     }
     if (nowMs - this.lastPruneMs >= PRUNE_EVERY_MS) {
       this.lastPruneMs = nowMs;

@@ -97,9 +97,11 @@ export interface RollupPruneCounts {
 export class RollupStore {
   constructor(private readonly db: SqliteDatabase) {}
 
-  /** Writes one closed bucket (all its rows) in one transaction. A bucket written twice is merged. */
-  writeBucket(bucket: RollupBucket): void {
-    this.db.transaction(() => this.writeBucketRows(bucket))();
+  /** Writes closed buckets (all their rows) in one transaction. A bucket written twice is merged. */
+  writeBuckets(buckets: readonly RollupBucket[]): void {
+    this.db.transaction(() => {
+      for (const b of buckets) this.writeBucketRows(b);
+    })();
   }
 
   /**

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { openDatabase, type SqliteDatabase } from '../../src/store/database.js';
 import { RollupStore, rollupMigrations } from '../../src/store/rollup-store.js';
 import { RollupRecorder } from '../../src/store/rollup-recorder.js';
-import { ServiceGraph, type GraphSlice } from '../../src/detect/service-graph.js';
+import { SampleSet, ServiceGraph, type GraphSlice } from '../../src/detect/service-graph.js';
 import { newRollupSketch, WHOLE_SERVICE, type RollupTier } from '../../src/detect/rollup-buckets.js';
 import { generateTraffic } from '../diagnose/service-traffic.js';
 
@@ -135,6 +135,18 @@ describe('RollupStore and RollupRecorder on a real SQLite file', () => {
     rec.record([slices[0]!], T0 + 30_000);
     expect(rec.droppedSlices).toBe(1);
     expect(store.series(10_000, 'cart', WHOLE_SERVICE, T0, T0 + 10_000)[0]!.requests).toBe(10);
+  });
+
+  it('skips empty slices past the finest retention (a long quiet stretch) but keeps old data', () => {
+    const { store } = open();
+    const rec = new RollupRecorder(store, TIERS);
+    const empty = (start: number): GraphSlice => ({ startMs: start, endMs: start + 10_000, services: new Map(), endpoints: new Map(), edges: new Map(), rootLatencyMs: new SampleSet(1) });
+    const now = T0 + 86_400_000;
+    rec.record([empty(T0), empty(T0 + 10_000), empty(now - 20_000)], now);
+    expect(store.bucketStarts(10_000, 0, now)).toEqual([now - 20_000]);
+    // Slices with requests are written and feed the coarser tiers as usual.
+    rec.record(graphSlices(now, now + 60_000, 1), now + 60_000);
+    expect(store.series(60_000, 'cart', WHOLE_SERVICE, now, now + 60_000).map((r) => r.requests)).toEqual([60]);
   });
 
   it('records versions once, skips empty ones, and needs at least one tier', () => {
