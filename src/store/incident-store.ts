@@ -163,6 +163,14 @@ export class IncidentStore {
     return { items: rows.map((r) => toView(r, nowMs)), total };
   }
 
+  /** Open incidents per service they involve (for GET /api/v1/services' `openIncidents`). */
+  openCountsByService(): Map<string, number> {
+    const rows = this.db
+      .prepare("SELECT s.service AS service, COUNT(*) AS n FROM incident_services s JOIN incidents i ON i.id = s.incident_id WHERE i.state = 'open' GROUP BY s.service")
+      .all() as Array<{ service: string; n: number }>;
+    return new Map(rows.map((r) => [r.service, r.n]));
+  }
+
   acknowledge(id: string, by: string, atMs: number): IncidentView | undefined {
     return this.operate(id, atMs, 'UPDATE incidents SET acked_by = ?, acked_ms = ? WHERE id = ?', [by, Math.round(atMs), id], {
       kind: 'acknowledged',

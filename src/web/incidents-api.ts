@@ -70,10 +70,10 @@ export interface IncidentFix {
 }
 
 export interface IncidentApiDeps {
-  /** Stored incidents with operator state; without it only the live list is served, unfiltered. */
-  records?: IncidentRecords;
-  /** The live tracker: fresher figures (impact, end) for incidents still tracked. */
-  live?: { incidents(): Incident[]; incidentById?(id: string): Incident | undefined };
+  /** Stored incidents with operator state (the sidecar stores every change of the live tracker). */
+  records: IncidentRecords;
+  /** The live tracker: fresher figures (impact, end) for incidents it still holds. */
+  live?: { incidentById(id: string): Incident | undefined };
   anomalies: { getAnomaly(id: string): Anomaly | undefined; diagnosesForAnomaly(id: string): Diagnosis[] };
   fixesFor?: (anomalyIds: readonly string[]) => IncidentFix[];
   bus: { publish(kind: string, payload: unknown, ids?: { anomalyId?: string }): unknown };
@@ -120,7 +120,7 @@ async function bodyOrEmpty(req: IncomingMessage, res: ServerResponse): Promise<u
  */
 export function registerIncidentRoutes(admin: AdminServer, deps: IncidentApiDeps): void {
   const clock = deps.clock ?? Date.now;
-  const liveById = (id: string): Incident | undefined => deps.live?.incidentById?.(id);
+  const liveById = (id: string): Incident | undefined => deps.live?.incidentById(id);
 
   admin.addRoute('GET', '/api/v1/incidents', (_req, res, _params, url) => {
     const parsed = IncidentListQuerySchema.safeParse(Object.fromEntries(url.searchParams));
@@ -129,36 +129,26 @@ export function registerIncidentRoutes(admin: AdminServer, deps: IncidentApiDeps
       return;
     }
     const q = parsed.data;
-    let items: IncidentView[];
-    let total: number;
-    if (deps.records !== undefined) {
-      const query: IncidentQuery = {
-        limit: q.limit,
-        offset: q.offset,
-        ...(q.state !== undefined ? { states: q.state } : {}),
-        ...(q.severity !== undefined ? { severities: q.severity } : {}),
-        ...(q.service !== undefined ? { service: q.service } : {}),
-        ...(q.q !== undefined ? { q: q.q } : {}),
-        ...(q.from !== undefined ? { fromMs: q.from } : {}),
-        ...(q.to !== undefined ? { toMs: q.to } : {}),
-      };
-      const page = deps.records.list(query, clock());
-      items = page.items.map((v) => overlay(v, liveById(v.id)));
-      total = page.total;
-    } else {
-      const all = deps.live?.incidents() ?? [];
-      items = all.slice(q.offset, q.offset + q.limit).map(withoutOperatorState);
-      total = all.length;
-    }
-    res.setHeader('X-Total-Count', String(total));
+    const query: IncidentQuery = {
+      limit: q.limit,
+      offset: q.offset,
+      ...(q.state !== undefined ? { states: q.state } : {}),
+      ...(q.severity !== undefined ? { severities: q.severity } : {}),
+      ...(q.service !== undefined ? { service: q.service } : {}),
+      ...(q.q !== undefined ? { q: q.q } : {}),
+      ...(q.from !== undefined ? { fromMs: q.from } : {}),
+      ...(q.to !== undefined ? { toMs: q.to } : {}),
+    };
+    const page = deps.records.list(query, clock());
+    res.setHeader('X-Total-Count', String(page.total));
     // The contract of `analyze --json` top-level `incidents`: a bare array, best incident first.
-    sendJson(res, 200, items);
+    sendJson(res, 200, page.items.map((v) => overlay(v, liveById(v.id))));
   });
 
   admin.addRoute('GET', '/api/v1/incidents/:id', (_req, res, params) => {
     const id = params['id']!;
     const now = clock();
-    const stored = deps.records?.get(id, now);
+    const stored = deps.records.get(id, now);
     const live = liveById(id);
     const incident = stored !== undefined ? overlay(stored, live) : live !== undefined ? withoutOperatorState(live) : undefined;
     if (incident === undefined) {
@@ -168,7 +158,7 @@ export function registerIncidentRoutes(admin: AdminServer, deps: IncidentApiDeps
     const anomalies = incident.anomalyIds.map((a) => deps.anomalies.getAnomaly(a)).filter((a): a is Anomaly => a !== undefined);
     const diagnoses = anomalies.flatMap((a) => deps.anomalies.diagnosesForAnomaly(a.id));
     const fixes = deps.fixesFor?.(incident.anomalyIds) ?? [];
-    const exemplars = deps.records?.exemplars(id) ?? [];
+    const exemplars = deps.records.exemplars(id);
     const listed = new Set(exemplars.map((e) => e.traceId));
     // Exemplars whose spans were not kept still name their trace (a Jaeger link, when configured).
     for (const a of anomalies) {
@@ -181,7 +171,7 @@ export function registerIncidentRoutes(admin: AdminServer, deps: IncidentApiDeps
     sendJson(res, 200, {
       incident,
       anomalies,
-      timeline: incidentTimeline(deps.records?.timeline(id) ?? [], anomalies, diagnoses, fixes),
+      timeline: incidentTimeline(deps.records.timeline(id), anomalies, diagnoses, fixes),
       diagnoses,
       fixes,
       exemplars,
@@ -197,6 +187,11 @@ export function registerIncidentRoutes(admin: AdminServer, deps: IncidentApiDeps
     } else req.resume();
     const records = deps.records;
     const now = clock();
+    // The incident first: an unknown id is 404 whatever the body says.
+    if (records.get(id, now) === undefined) {
+      sendJson(res, 404, { error: `no incident ${id}` });
+      return;
+    }
     let view: IncidentView | undefined;
     let event: string;
     if (kind === 'acknowledge') {
@@ -205,7 +200,7 @@ export function registerIncidentRoutes(admin: AdminServer, deps: IncidentApiDeps
         sendJson(res, 400, { error: describeIssues(parsed.error, 'field') });
         return;
       }
-      view = records?.acknowledge(id, parsed.data.by ?? 'operator', now);
+      view = records.acknowledge(id, parsed.data.by ?? 'operator', now);
       event = 'incident.acknowledged';
     } else if (kind === 'silence') {
       const parsed = SilenceBodySchema.safeParse(body);
@@ -213,13 +208,14 @@ export function registerIncidentRoutes(admin: AdminServer, deps: IncidentApiDeps
         sendJson(res, 400, { error: describeIssues(parsed.error, 'field') });
         return;
       }
-      view = records?.silence(id, now + parsed.data.forMs, parsed.data.reason ?? '', now);
+      view = records.silence(id, now + parsed.data.forMs, parsed.data.reason ?? '', now);
       event = 'incident.silenced';
     } else {
-      view = records?.unsilence(id, now);
+      view = records.unsilence(id, now);
       event = 'incident.unsilenced';
     }
     if (view === undefined) {
+      // Deleted by retention between the two reads.
       sendJson(res, 404, { error: `no incident ${id}` });
       return;
     }

@@ -72,6 +72,7 @@ describe('IncidentStore', () => {
     expect(ids({ q: '%' })).toEqual(['e']); // no wildcard meaning
     expect(ids({ fromMs: T0 - 1_000, toMs: T0 + 1_000 })).toEqual(['d', 'c', 'b', 'a']);
     expect(ids({ fromMs: T0 + 3_600_000 })).toEqual([]);
+    expect(store.openCountsByService()).toEqual(new Map([['cart', 3], ['frontend', 3], ['pricing', 3], ['search', 1]]));
     const page = store.list({ limit: 2, offset: 1 }, T0);
     expect(page.items.map((i) => i.id)).toEqual(['c', 'b']);
     expect(page.total).toBe(5);

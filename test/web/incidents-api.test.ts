@@ -15,6 +15,7 @@ import { generateTraffic } from '../diagnose/service-traffic.js';
 import { anomaly } from '../diagnose/fixtures.js';
 import { incidentFixture } from '../store/incident-fixture.js';
 import { SseClient } from './sse-client.js';
+import { HOSTILE_ENTRIES } from '../heal/text/hostile-corpus.js';
 import { waitFor } from '../emit/store-fixture.js';
 
 const T0 = 1_700_000_000_000;
@@ -47,7 +48,7 @@ afterEach(async () => {
 });
 
 /** A real admin server over a real SQLite file; `path` reopens the same file. */
-async function serve(opts: { path?: string; stored?: boolean; live?: IncidentApiDeps['live']; fixes?: IncidentApiDeps['fixesFor'] } = {}): Promise<Served> {
+async function serve(opts: { path?: string; live?: IncidentApiDeps['live']; fixes?: IncidentApiDeps['fixesFor'] } = {}): Promise<Served> {
   let path = opts.path;
   if (path === undefined) {
     const dir = mkdtempSync(join(tmpdir(), 'sh-incidents-api-'));
@@ -64,7 +65,7 @@ async function serve(opts: { path?: string; stored?: boolean; live?: IncidentApi
     anomalies,
     bus,
     clock: () => NOW,
-    ...(opts.stored === false ? {} : { records }),
+    records,
     ...(opts.live ? { live: opts.live } : {}),
     ...(opts.fixes ? { fixesFor: opts.fixes } : {}),
   });
@@ -84,9 +85,15 @@ async function post(url: string, body?: unknown, method = 'POST'): Promise<{ sta
 }
 
 describe('GET /api/v1/incidents', () => {
-  it('without a store: the live tracker\'s incidents in its order, in the analyze --json shape', async () => {
-    const { admin } = await serve({ stored: false, live: { incidents: () => [incident('b', 9), incident('a', 3)] } });
-    const r = await fetch(`${admin.url}/api/v1/incidents`);
+  it('returns the stored incidents in the analyze --json shape, JSON-encoded, and [] when there are none', async () => {
+    const s = await serve();
+    const empty = await fetch(`${s.admin.url}/api/v1/incidents`);
+    expect(await empty.json()).toEqual([]);
+    expect(empty.headers.get('x-total-count')).toBe('0');
+    expect(await (await fetch(`${s.admin.url}/api/v1/incidents?from=0&to=1`)).json()).toEqual([]);
+    s.records.saveIncident(incident('a', 3), T0);
+    s.records.saveIncident(incident('b', 9), T0);
+    const r = await fetch(`${s.admin.url}/api/v1/incidents`);
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('application/json');
     expect(r.headers.get('x-total-count')).toBe('2');
@@ -94,23 +101,12 @@ describe('GET /api/v1/incidents', () => {
     expect(body.map((i) => IncidentSchema.parse(i).id)).toEqual(['b', 'a']);
     expect((body[0] as Incident).summary).toBe('<script>x</script>'); // JSON-encoded, never HTML
     expect((body[0] as IncidentView).acknowledged).toBeNull();
-    const paged = await fetch(`${admin.url}/api/v1/incidents?offset=1&limit=1`);
-    expect(((await paged.json()) as Incident[]).map((i) => i.id)).toEqual(['a']);
-  });
-
-  it('returns an empty array when nothing is wired or stored, and the service graph stays empty', async () => {
-    const { admin } = await serve({ stored: false });
-    expect(await (await fetch(`${admin.url}/api/v1/incidents`)).json()).toEqual([]);
-    const stored = await serve();
-    const r = await fetch(`${stored.admin.url}/api/v1/incidents?from=0&to=1`);
-    expect(await r.json()).toEqual([]);
-    expect(r.headers.get('x-total-count')).toBe('0');
-    expect(await (await fetch(`${admin.url}/api/v1/service-graph`)).json()).toEqual({ edges: [], keys: [] });
+    expect(await (await fetch(`${s.admin.url}/api/v1/service-graph`)).json()).toEqual({ edges: [], keys: [] });
   });
 
   it('serves stored incidents best first, with filters, paging and operator fields, overlaid with live figures', async () => {
     const live = incidentFixture({ id: 'd', severity: 'critical', endMs: T0 + 500_000, impact: { requests: 900, errors: 40 } });
-    const s = await serve({ live: { incidents: () => [live], incidentById: (id) => (id === 'd' ? live : undefined) } });
+    const s = await serve({ live: { incidentById: (id) => (id === 'd' ? live : undefined) } });
     s.records.saveIncident(incidentFixture({ id: 'a', state: 'resolved', severity: 'critical' }), T0);
     s.records.saveIncident(incidentFixture({ id: 'b', severity: 'medium', services: ['search'], rootCauses: [] }), T0);
     s.records.saveIncident(incidentFixture({ id: 'c', severity: 'high' }), T0);
@@ -200,7 +196,7 @@ describe('GET /api/v1/incidents/:id', () => {
 
   it('falls back to the live tracker, and answers 404 for an unknown id', async () => {
     const live = incidentFixture({ id: 'live-only' });
-    const s = await serve({ live: { incidents: () => [live], incidentById: (id) => (id === 'live-only' ? live : undefined) } });
+    const s = await serve({ live: { incidentById: (id) => (id === 'live-only' ? live : undefined) } });
     const ok = await fetch(`${s.admin.url}/api/v1/incidents/live-only`);
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { incident: IncidentView }).incident.acknowledged).toBeNull();
@@ -278,6 +274,7 @@ describe('acknowledge and silence', () => {
     for (const [path, method, body] of [
       ['nope/acknowledge', 'POST', {}],
       ['nope/silence', 'POST', { forMs: 60_000 }],
+      ['nope/silence', 'POST', { forMs: 1 }], // the unknown incident is what matters
       ['nope/silence', 'DELETE', undefined],
     ] as const) {
       const r = await post(`${url}/${path}`, body, method);
@@ -287,6 +284,36 @@ describe('acknowledge and silence', () => {
     // Nothing was changed by the refused requests.
     expect(s.records.get('inc_1', NOW)!.silencedUntilMs).toBeNull();
     expect(s.records.get('inc_1', NOW)!.acknowledged).toBeNull();
+  });
+});
+
+describe('hostile telemetry text', () => {
+  it('round-trips through the store, the search and the JSON answers byte for byte, and never as HTML', async () => {
+    const s = await serve();
+    for (const [name, text] of HOSTILE_ENTRIES) {
+      s.records.saveIncident(
+        incidentFixture({ id: `inc-${name}`, summary: text, services: [text], rootCauses: [{ service: text, operation: text, score: 1, reason: text }] }),
+        T0,
+      );
+    }
+    for (const [name, text] of HOSTILE_ENTRIES) {
+      const q = text.slice(0, 200);
+      const r = await fetch(`${s.admin.url}/api/v1/incidents?q=${encodeURIComponent(q)}&limit=500`);
+      expect(r.status, name).toBe(200);
+      expect(r.headers.get('content-type'), name).toContain('application/json');
+      const body = (await r.json()) as IncidentView[];
+      const mine = body.find((i) => i.id === `inc-${name}`);
+      expect(mine, name).toBeDefined();
+      expect(mine!.summary, name).toBe(text);
+      expect(mine!.rootCauses[0]!.operation, name).toBe(text);
+      const bySvc = (await (await fetch(`${s.admin.url}/api/v1/incidents?service=${encodeURIComponent(q)}`)).json()) as IncidentView[];
+      if (text.length <= 200) expect(bySvc.map((i) => i.id), name).toContain(`inc-${name}`);
+      const detail = (await (await fetch(`${s.admin.url}/api/v1/incidents/${encodeURIComponent(`inc-${name}`)}`)).json()) as { timeline: Array<{ text: string }> };
+      expect(detail.timeline[0]!.text, name).toContain(text.slice(0, 50));
+    }
+    const by = HOSTILE_ENTRIES.find(([n]) => n === 'scriptTag')![1];
+    const ack = await post(`${s.admin.url}/api/v1/incidents/inc-newlines/acknowledge`, { by });
+    expect(ack.body['acknowledged']).toEqual({ by, atMs: NOW });
   });
 });
 
