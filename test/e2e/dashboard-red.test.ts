@@ -125,6 +125,8 @@ describe('the on-call dashboard in Chromium', () => {
     await row.click();
     await page.locator('#red-title', { hasText: 'GET /cart/total' }).waitFor(WAIT);
     await chartsShow('cart');
+    // An endpoint has a learned p95 band, drawn behind its latency lines.
+    await page.locator('#charts[data-operation="GET /cart/total"]:not([data-band="0"])').waitFor({ state: 'attached', ...WAIT });
 
     // The range picker: 1 h is marked and kept in the URL.
     await page.click('#range button[data-range="1h"]');

@@ -176,6 +176,8 @@ async function refreshRed() {
   $('#charts').hidden = false;
   $('#charts').dataset.points = String(points.length);
   $('#charts').dataset.service = state.service;
+  $('#charts').dataset.operation = state.operation;
+  $('#charts').dataset.band = String((series.baseline || []).length);
   if (!charts.show(series, from, to)) {
     empty.textContent = 'The chart library did not load (/assets/uplot.js).';
     empty.hidden = false;
