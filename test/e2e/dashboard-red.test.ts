@@ -128,12 +128,13 @@ describe('the on-call dashboard in Chromium', () => {
     // An endpoint has a learned p95 band, drawn behind its latency lines.
     await page.locator('#charts[data-operation="GET /cart/total"]:not([data-band="0"])').waitFor({ state: 'attached', ...WAIT });
 
+    await page.screenshot({ path: join(OUT, 'dashboard-red.png') });
+
     // The range picker: 1 h is marked and kept in the URL.
     await page.click('#range button[data-range="1h"]');
     await page.locator('#range button.on[data-range="1h"]').waitFor(WAIT);
     expect(page.url()).toContain('range=1h');
     await page.locator('#red-title', { hasText: '1 h' }).waitFor(WAIT);
-    await page.screenshot({ path: join(OUT, 'dashboard-red.png') });
     expect(pageErrors).toEqual([]);
   });
 
