@@ -279,6 +279,7 @@ function knownIncident(id) {
   return state.pageIncidents.find((i) => i.id === id) || state.openIncidents.find((i) => i.id === id);
 }
 
+let lastIncidentShown = '';
 async function showIncident(id, fromList) {
   const box = $('#incident-detail');
   let detail;
@@ -293,6 +294,11 @@ async function showIncident(id, fromList) {
     throw err;
   }
   if (state.incident !== id) return;
+  // Unchanged since the last refresh: keep the panel as it is (a button about to be clicked,
+  // the scroll position). The "so far" duration moves on at the next change.
+  const shown = JSON.stringify([detail, state.actionStatus, state.info.jaegerUrl]);
+  if (shown === lastIncidentShown && !box.hidden) return;
+  lastIncidentShown = shown;
   renderIncidentDetail(box, detail, {
     info: state.info,
     status: state.actionStatus,
