@@ -161,6 +161,16 @@ describe('dashboard in Chromium', () => {
     expect(text).toContain('resolveTemplate');
     expect(await row.getAttribute('class')).toContain('selected');
 
+    // Healthy traffic again: the anomaly resolves, and its row says so instead of repeating
+    // its worst summary as if it were still going on.
+    const id = (await row.getAttribute('data-id'))!;
+    // Evaluation is synchronous in data time: after these slices the anomaly is resolved and stored.
+    clock = feed(sidecar, clock, 40);
+    expect(sidecar.store.getAnomaly(id)?.state).toBe('resolved');
+    const resolvedRow = page.locator(`#anomalies tbody tr.resolved[data-id="${id}"]`);
+    await resolvedRow.waitFor({ timeout: 15_000 });
+    expect(await resolvedRow.locator('td.summary').textContent()).toMatch(/^resolved \d\d:\d\d:\d\d after \d+s?.*; worst: .*resolveTemplate/);
+
     await mkdir(join(process.cwd(), 'test-output'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
