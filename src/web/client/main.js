@@ -161,9 +161,10 @@ async function refreshRed() {
     return;
   }
   const { from, to } = window_();
+  const view = { service: state.service, operation: state.operation, range: state.range };
   let series;
   try {
-    series = await getJson('/api/v1/series' + query({ service: state.service, operation: state.operation, from, to }));
+    series = await getJson('/api/v1/series' + query({ service: view.service, operation: view.operation, from, to }));
   } catch (err) {
     if (!(err instanceof ApiError) || !err.missingRoute) throw err;
     empty.textContent = 'RED history needs GET /api/v1/series, which this sidecar does not have: the live figures are in the endpoint table.';
@@ -172,11 +173,13 @@ async function refreshRed() {
     fill($('#markers'));
     return;
   }
+  // The view changed while this answer was on its way: the refresh for the new view draws.
+  if (view.service !== state.service || view.operation !== state.operation || view.range !== state.range) return;
   const points = series.points || [];
   $('#charts').hidden = false;
   $('#charts').dataset.points = String(points.length);
-  $('#charts').dataset.service = state.service;
-  $('#charts').dataset.operation = state.operation;
+  $('#charts').dataset.service = view.service;
+  $('#charts').dataset.operation = view.operation;
   $('#charts').dataset.band = String((series.baseline || []).length);
   if (!charts.show(series, from, to)) {
     empty.textContent = 'The chart library did not load (/assets/uplot.js).';
