@@ -111,6 +111,8 @@ describe('the on-call dashboard in Chromium', () => {
     const watched = (await page.locator('#watched').textContent()) ?? '';
     for (const s of SERVICES) expect(watched).toContain(s.name);
     expect(watched).not.toContain(sidecar.config.serviceName);
+    // The selector says which services are in trouble.
+    await page.locator('#service option[value="pricing"]', { hasText: 'open incident' }).waitFor({ state: 'attached', ...WAIT });
 
     await page.selectOption('#service', 'cart');
     await page.locator('#charts[data-service="cart"]').waitFor({ state: 'attached', ...WAIT });

@@ -101,7 +101,12 @@ function renderSelectors() {
   const svc = $('#service');
   const names = state.services.map((s) => s.name);
   if (state.service && !names.includes(state.service)) names.unshift(state.service);
-  fill(svc, h('option', { value: '' }, 'all services'), names.map((n) => h('option', { value: n, selected: n === state.service }, n)));
+  const trouble = (n) => {
+    const s = state.services.find((x) => x.name === n) || {};
+    if (s.openIncidents > 0) return ' \u2014 ' + s.openIncidents + ' open incident' + (s.openIncidents === 1 ? '' : 's');
+    return s.openAnomalies > 0 ? ' \u2014 ' + s.openAnomalies + ' open anomal' + (s.openAnomalies === 1 ? 'y' : 'ies') : '';
+  };
+  fill(svc, h('option', { value: '' }, 'all services'), names.map((n) => h('option', { value: n, selected: n === state.service }, n + trouble(n))));
   svc.value = state.service;
   const ops = (state.services.find((s) => s.name === state.service) || { operations: [] }).operations || [];
   const opNames = ops.map((o) => o.name);
