@@ -89,6 +89,8 @@ function joinLiveHandlers(stored, handlers, sliceMs) {
     const known = svc.operations.find((o) => o.name === f.handler);
     if (known) {
       Object.assign(known, live);
+      // The detector's own figures have a learned baseline: the key is not learning any more.
+      if (f.baselineP95Ms !== undefined) known.learning = null;
       continue;
     }
     const windowMs = Math.max(1, (f.slices || []).length * sliceMs);
