@@ -18,7 +18,7 @@ const JS = 'text/javascript; charset=utf-8';
 const CSS = 'text/css; charset=utf-8';
 
 /** Page modules, served under /assets/ (the entry module keeps its old path, /dashboard.js). */
-export const CLIENT_MODULES = ['dom.js', 'format.js', 'api.js', 'feed.js', 'heatmap.js', 'charts.js', 'service-map.js', 'incidents.js', 'waterfall.js', 'anomalies.js', 'fixes.js'] as const;
+export const CLIENT_MODULES = ['dom.js', 'format.js', 'api.js', 'feed.js', 'heatmap.js', 'charts.js', 'service-map.js', 'incidents.js', 'waterfall.js', 'anomalies.js', 'fixes.js', 'services.js'] as const;
 
 const CLIENT_DIR = new URL('./client/', import.meta.url);
 

@@ -135,6 +135,25 @@ describe('incidents', () => {
   });
 });
 
+describe('services list', () => {
+  it('joins stored services with the live handler figures', async () => {
+    const { joinLiveHandlers } = await load('services.js');
+    const stored = [{ name: 'pricing', operations: [{ name: 'GET /price', requests: 10, learning: { done: 0, needed: 10 } }, { name: 'GET /quote', requests: 2, learning: { done: 4, needed: 10 } }] }];
+    const slices = [{ startMs: 0, count: 5, errors: 0, p95Ms: 3 }, { startMs: 1000, count: 5, errors: 1, p95Ms: 4 }];
+    const handlers = [
+      { service: 'pricing', handler: 'GET /price', count: 10, errors: 0, errorRate: 0, p95Ms: 4, baselineP95Ms: 3.5, slices },
+      { service: 'canvas', handler: 'renderComponent', count: 10, errors: 1, errorRate: 0.1, p95Ms: 2, baselineP95Ms: undefined, slices },
+    ];
+    const services = joinLiveHandlers(stored, handlers, 1000);
+    expect(services.map((s: { name: string }) => s.name)).toEqual(['canvas', 'pricing']);
+    const [price, quote] = services[1].operations;
+    expect(price).toMatchObject({ name: 'GET /price', requests: 10, baselineP95Ms: 3.5, learning: null, slices });
+    expect(quote.learning).toEqual({ done: 4, needed: 10 });
+    expect(services[0].operations[0]).toMatchObject({ name: 'renderComponent', live: true, ratePerSec: 5, learning: 'learning' });
+    expect(stored[0]!.operations).toHaveLength(2);
+  });
+});
+
 describe('healing runs', () => {
   it('shows each stage as done, running, waiting, failed or not reached', async () => {
     const { stageStates } = await load('fixes.js');

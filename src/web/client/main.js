@@ -7,6 +7,7 @@ import { RedCharts, renderMarkers } from './assets/charts.js';
 import { renderServiceMap } from './assets/service-map.js';
 import { renderAnomalyRows, renderDiagnosis } from './assets/anomalies.js';
 import { renderFixes } from './assets/fixes.js';
+import { joinLiveHandlers } from './assets/services.js';
 import { loadIncidentDetail, matchesIncident, renderIncidentDetail, renderIncidentList } from './assets/incidents.js';
 
 // Served as /dashboard.js, so its imports name /assets/.
@@ -78,25 +79,6 @@ async function loadServices() {
   }
   const handlers = listOf(await getJson('/api/v1/handlers'), 'handlers');
   return joinLiveHandlers(stored, handlers, (state.info.detect && state.info.detect.sliceMs) || 1000);
-}
-
-function joinLiveHandlers(stored, handlers, sliceMs) {
-  const byService = new Map(stored.map((s) => [s.name, { ...s, operations: [...(s.operations || [])] }]));
-  for (const f of handlers) {
-    if (!byService.has(f.service)) byService.set(f.service, { name: f.service, operations: [] });
-    const svc = byService.get(f.service);
-    const live = { slices: f.slices, baselineP95Ms: f.baselineP95Ms };
-    const known = svc.operations.find((o) => o.name === f.handler);
-    if (known) {
-      Object.assign(known, live);
-      // The detector's own figures have a learned baseline: the key is not learning any more.
-      if (f.baselineP95Ms !== undefined) known.learning = null;
-      continue;
-    }
-    const windowMs = Math.max(1, (f.slices || []).length * sliceMs);
-    svc.operations.push({ name: f.handler, live: true, requests: f.count, errors: f.errors, ratePerSec: f.count / (windowMs / 1000), errorRate: f.errorRate, p95Ms: f.p95Ms, learning: f.baselineP95Ms === undefined ? 'learning' : null, ...live });
-  }
-  return [...byService.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function renderSelectors() {
