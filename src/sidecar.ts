@@ -50,7 +50,7 @@ import { registerSeriesApi, serviceGraphRoute, type SeriesApiDeps } from './web/
 import { RollupStore, rollupMigrations } from './store/rollup-store.js';
 import { RollupRecorder } from './store/rollup-recorder.js';
 import { AnomalyWindows } from './store/anomaly-windows.js';
-import { rollupTiers } from './config/sections/rollups.js';
+import { effectiveRollupTiers } from './config/sections/rollups.js';
 import type { GraphSlice } from './detect/service-graph.js';
 import { registerDashboardRoutes } from './web/dashboard.js';
 import { createDefaultStages, HealingPipeline, type HealingPipelineOptions } from './heal/pipeline.js';
@@ -312,7 +312,7 @@ export class Sidecar {
     });
 
     const rollupStore = new RollupStore(this.db);
-    const tiers = rollupTiers(config.store.rollups);
+    const tiers = effectiveRollupTiers(config.store.rollups, config.detect.sliceMs);
     if (config.store.rollups.enabled) {
       this.rollups = new RollupRecorder(rollupStore, tiers, { band: (s, op) => this.engine.latencyLearning(s, op)?.band, versions: (s) => this.engine.versions(s) });
     }

@@ -24,7 +24,7 @@ interface Row {
   caller: string | null;
 }
 
-/** Most anomalies one query returns (a chart cannot show more marks than that anyway). */
+/** Most anomalies one query returns, the newest (a chart cannot show more marks than that anyway). */
 export const MAX_WINDOWS = 500;
 
 /**
@@ -53,9 +53,11 @@ export class AnomalyWindows {
     const rows = this.db
       .prepare(
         `SELECT id, service, handler, severity, state, first_seen_ms, resolved_ms, json_extract(details, '$.caller') AS caller
-         FROM anomalies WHERE ${where.join(' AND ')} ORDER BY first_seen_ms LIMIT ${MAX_WINDOWS}`,
+         FROM anomalies WHERE ${where.join(' AND ')} ORDER BY first_seen_ms DESC LIMIT ${MAX_WINDOWS}`,
       )
       .all(...args) as Row[];
+    // The newest MAX_WINDOWS, handed out oldest first.
+    rows.reverse();
     return rows.map((r) => ({
       id: r.id,
       service: r.service,
