@@ -343,7 +343,7 @@ export class Sidecar {
         bus: this.bus,
         fixesFor: (ids) => queue.list({ limit: 1000 }).filter((j) => ids.includes(j.anomalyId)).map((j) => queue.summarize(j)),
       });
-      registerFixesApi(this.admin, this.pipeline?.queue ?? new JobQueue(this.db));
+      registerFixesApi(this.admin, queue);
       registerInfoRoutes(this.admin, config, { healing: this.pipeline !== undefined, learning: new LearningStore(this.db) });
       registerSignInRoutes(this.admin, access);
       registerDashboardRoutes(this.admin);
