@@ -63,7 +63,10 @@ function feed(sidecar: Sidecar, fromMs: number, seconds: number, slowMs?: number
   for (let s = 0; s < seconds; s++) {
     const beats: Beat[] = [];
     for (let i = 0; i < 20; i++) beats.push(...run(t + i * 50, slowMs));
+    // What the receivers' sink does: detectors and the service graph (whose closed slices become
+    // the stored RED rollups the page's history views read) see the same beats.
     sidecar.engine.observe(beats);
+    sidecar.incidents.observe(beats);
     t += SLICE_MS;
     sidecar.evaluate(t);
   }
@@ -103,8 +106,8 @@ describe('dashboard in Chromium', () => {
       heal: { enabled: false },
     });
     sidecar = await Sidecar.start(config, { manualEvaluation: true, logger: createLogger('silent'), cwd: dir });
-    // 30 s of healthy traffic ending now, so "since" columns read naturally.
-    clock = feed(sidecar, Math.floor((Date.now() - 40_000) / SLICE_MS) * SLICE_MS, 30);
+    // 60 s of healthy traffic ending a minute ago, inside the page's 15-minute range.
+    clock = feed(sidecar, Math.floor((Date.now() - 150_000) / SLICE_MS) * SLICE_MS, 60);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -122,8 +125,8 @@ describe('dashboard in Chromium', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('shows the heatmap, a live anomaly and its diagnosis', async () => {
-    await page.goto(`${sidecar.admin!.url}/`);
+  it('shows the heatmap over the range (closed slices only), a live anomaly and its diagnosis', async () => {
+    await page.goto(`${sidecar.admin!.url}/#range=15m`);
     await page.locator('#conn.on').waitFor({ timeout: 15_000 });
 
     // One heatmap row per handler, with cells for the slices seen.
@@ -138,7 +141,7 @@ describe('dashboard in Chromium', () => {
         resolve();
       });
     });
-    clock = feed(sidecar, clock, 6, 25);
+    clock = feed(sidecar, clock, 12, 25);
     await opened;
     const row = page.locator('#anomalies tbody tr[data-id]', { hasText: 'resolveTemplate' }).first();
     await row.waitFor({ timeout: 15_000 });
@@ -157,6 +160,16 @@ describe('dashboard in Chromium', () => {
     });
     expect(text).toContain('resolveTemplate');
     expect(await row.getAttribute('class')).toContain('selected');
+
+    // Healthy traffic again: the anomaly resolves, and its row says so instead of repeating
+    // its worst summary as if it were still going on.
+    const id = (await row.getAttribute('data-id'))!;
+    // Evaluation is synchronous in data time: after these slices the anomaly is resolved and stored.
+    clock = feed(sidecar, clock, 40);
+    expect(sidecar.store.getAnomaly(id)?.state).toBe('resolved');
+    const resolvedRow = page.locator(`#anomalies tbody tr.resolved[data-id="${id}"]`);
+    await resolvedRow.waitFor({ timeout: 15_000 });
+    expect(await resolvedRow.locator('td.summary').textContent()).toMatch(/^resolved \d\d:\d\d:\d\d after \d+s?.*; worst: .*resolveTemplate/);
 
     await mkdir(join(process.cwd(), 'test-output'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
