@@ -127,13 +127,23 @@ export interface EdgeSummary {
   gapP50Ms: number;
 }
 
+/** The fields of a span the graph folds: buffered per trace instead of the whole Beat (memory). */
+export type GraphSpan = Pick<Beat, 'service' | 'spanName' | 'startMs' | 'durationMs' | 'status' | 'spanId' | 'parentSpanId' | 'spanKind'>;
+
 interface PendingTrace {
-  beats: Beat[];
+  id: string;
+  spans: GraphSpan[];
   lastMs: number;
+  /** Earliest span start: bounds which slices this trace can still add to. */
+  firstMs: number;
+  /** Arrival order: completed traces are folded in it (reservoirs and key admission depend on order). */
+  seq: number;
+  /** lastMs as the heap knows it; lastMs only grows, so a stale entry is re-filed when it surfaces. */
+  heapMs: number;
 }
 
 interface Node {
-  beat: Beat;
+  beat: GraphSpan;
   children: Node[];
   remoteParent: boolean;
 }
@@ -149,6 +159,9 @@ export function endpointKey(service: string, operation: string): string {
 export class ServiceGraph {
   private readonly opts: ServiceGraphOptions;
   private readonly traces = new Map<string, PendingTrace>();
+  /** Buffered traces by (heapMs, seq): the least recently ended is found in O(log n), not by a scan. */
+  private readonly byEnd = new TraceHeap();
+  private seq = 0;
   private readonly slices = new Map<number, GraphSlice>();
   /** Error logs bound to a span, waiting for their trace to be folded. */
   private readonly spanErrorLogs = new Map<string, number>();
@@ -168,11 +181,23 @@ export class ServiceGraph {
       let t = this.traces.get(b.traceId);
       if (t === undefined) {
         if (this.traces.size >= this.opts.maxTraces) this.foldOldest();
-        t = { beats: [], lastMs: 0 };
+        const end = Math.max(0, b.startMs + b.durationMs);
+        t = { id: b.traceId, spans: [], lastMs: end, firstMs: b.startMs, seq: this.seq++, heapMs: end };
         this.traces.set(b.traceId, t);
+        this.byEnd.push(t);
       }
-      t.beats.push(b);
+      t.spans.push({
+        service: b.service,
+        spanName: b.spanName,
+        startMs: b.startMs,
+        durationMs: b.durationMs,
+        status: b.status,
+        spanId: b.spanId,
+        parentSpanId: b.parentSpanId,
+        spanKind: b.spanKind,
+      });
       t.lastMs = Math.max(t.lastMs, b.startMs + b.durationMs);
+      if (b.startMs < t.firstMs) t.firstMs = b.startMs;
     }
   }
 
@@ -195,13 +220,19 @@ export class ServiceGraph {
    * to any more, oldest first.
    */
   advance(nowMs: number): GraphSlice[] {
-    for (const [id, t] of this.traces) {
-      if (t.lastMs + this.opts.traceGraceMs > nowMs) continue;
-      this.traces.delete(id);
-      this.fold(t.beats);
+    const done: PendingTrace[] = [];
+    for (let t = this.popLeastRecent(); t !== undefined; t = this.popLeastRecent()) {
+      if (t.lastMs + this.opts.traceGraceMs > nowMs) {
+        this.byEnd.push(t);
+        break;
+      }
+      this.traces.delete(t.id);
+      done.push(t);
     }
+    done.sort((a, b) => a.seq - b.seq);
+    for (const t of done) this.fold(t.spans);
     let oldestPending = Infinity;
-    for (const t of this.traces.values()) for (const b of t.beats) oldestPending = Math.min(oldestPending, b.startMs);
+    for (const t of this.traces.values()) oldestPending = Math.min(oldestPending, t.firstMs);
     const ready: GraphSlice[] = [];
     const limit = Math.min(nowMs - this.opts.traceGraceMs, oldestPending);
     // Quiet periods still pass: empty slices let open findings resolve when traffic stops.
@@ -256,22 +287,24 @@ export class ServiceGraph {
     return true;
   }
 
-  private foldOldest(): void {
-    let oldestId: string | undefined;
-    let oldest = Infinity;
-    for (const [id, t] of this.traces) {
-      if (t.lastMs < oldest) {
-        oldest = t.lastMs;
-        oldestId = id;
-      }
+  /** The buffered trace with the smallest lastMs (earliest arrival among equals), off the heap. */
+  private popLeastRecent(): PendingTrace | undefined {
+    for (;;) {
+      const t = this.byEnd.pop();
+      if (t === undefined || t.heapMs === t.lastMs) return t;
+      t.heapMs = t.lastMs;
+      this.byEnd.push(t);
     }
-    if (oldestId === undefined) return;
-    const t = this.traces.get(oldestId)!;
-    this.traces.delete(oldestId);
-    this.fold(t.beats);
   }
 
-  private fold(beats: Beat[]): void {
+  private foldOldest(): void {
+    const t = this.popLeastRecent();
+    if (t === undefined) return;
+    this.traces.delete(t.id);
+    this.fold(t.spans);
+  }
+
+  private fold(beats: GraphSpan[]): void {
     const nodes = new Map<string, Node>();
     for (const b of beats) if (!nodes.has(b.spanId)) nodes.set(b.spanId, { beat: b, children: [], remoteParent: false });
     for (const n of nodes.values()) {
@@ -290,7 +323,7 @@ export class ServiceGraph {
     }
   }
 
-  private foldEdge(parent: Beat, child: Beat): void {
+  private foldEdge(parent: GraphSpan, child: GraphSpan): void {
     const s = this.sliceFor(child.startMs);
     if (s === undefined) return;
     const key = edgeKey(parent.service, child.service);
@@ -426,4 +459,45 @@ export function exclusiveMs(n: Node): number {
   }
   if (curE > curS) covered += curE - curS;
   return Math.max(0, b.durationMs - covered);
+}
+
+/** Binary min-heap of buffered traces ordered by (heapMs, seq). */
+class TraceHeap {
+  private readonly items: PendingTrace[] = [];
+
+  push(t: PendingTrace): void {
+    const a = this.items;
+    let i = a.length;
+    a.push(t);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(t, a[p]!)) break;
+      a[i] = a[p]!;
+      i = p;
+    }
+    a[i] = t;
+  }
+
+  pop(): PendingTrace | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (top === undefined || last === undefined || a.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= a.length) break;
+      const r = l + 1;
+      const c = r < a.length && before(a[r]!, a[l]!) ? r : l;
+      if (!before(a[c]!, last)) break;
+      a[i] = a[c]!;
+      i = c;
+    }
+    a[i] = last;
+    return top;
+  }
+}
+
+function before(a: PendingTrace, b: PendingTrace): boolean {
+  return a.heapMs < b.heapMs || (a.heapMs === b.heapMs && a.seq < b.seq);
 }
