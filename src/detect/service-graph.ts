@@ -177,8 +177,10 @@ export class ServiceGraph {
   }
 
   observe(beats: readonly Beat[]): void {
+    // The spans of one trace mostly arrive back to back: only the first of them looks it up.
+    let t: PendingTrace | undefined;
     for (const b of beats) {
-      let t = this.traces.get(b.traceId);
+      if (t === undefined || t.id !== b.traceId) t = this.traces.get(b.traceId);
       if (t === undefined) {
         if (this.traces.size >= this.opts.maxTraces) this.foldOldest();
         const end = Math.max(0, b.startMs + b.durationMs);
@@ -461,43 +463,73 @@ export function exclusiveMs(n: Node): number {
   return Math.max(0, b.durationMs - covered);
 }
 
-/** Binary min-heap of buffered traces ordered by (heapMs, seq). */
+/**
+ * Binary min-heap of buffered traces ordered by (heapMs, seq). The keys live in typed arrays
+ * beside the items, so sifting compares numbers in contiguous memory instead of following a
+ * pointer to each trace (the heap holds up to maxTraces of them).
+ */
 class TraceHeap {
-  private readonly items: PendingTrace[] = [];
+  private items: PendingTrace[] = [];
+  private ms = new Float64Array(1024);
+  private seqs = new Float64Array(1024);
 
   push(t: PendingTrace): void {
-    const a = this.items;
-    let i = a.length;
-    a.push(t);
+    const n = this.items.length;
+    if (n === this.ms.length) this.grow();
+    const items = this.items;
+    const ms = this.ms;
+    const seqs = this.seqs;
+    const k = t.heapMs;
+    const q = t.seq;
+    items.push(t);
+    let i = n;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(t, a[p]!)) break;
-      a[i] = a[p]!;
+      if (!(k < ms[p]! || (k === ms[p]! && q < seqs[p]!))) break;
+      items[i] = items[p]!;
+      ms[i] = ms[p]!;
+      seqs[i] = seqs[p]!;
       i = p;
     }
-    a[i] = t;
+    items[i] = t;
+    ms[i] = k;
+    seqs[i] = q;
   }
 
   pop(): PendingTrace | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (top === undefined || last === undefined || a.length === 0) return top;
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    const n = items.length;
+    if (top === undefined || last === undefined || n === 0) return top;
+    const ms = this.ms;
+    const seqs = this.seqs;
+    const k = ms[n]!;
+    const q = seqs[n]!;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
-      if (l >= a.length) break;
+      if (l >= n) break;
       const r = l + 1;
-      const c = r < a.length && before(a[r]!, a[l]!) ? r : l;
-      if (!before(a[c]!, last)) break;
-      a[i] = a[c]!;
+      const c = r < n && (ms[r]! < ms[l]! || (ms[r]! === ms[l]! && seqs[r]! < seqs[l]!)) ? r : l;
+      if (!(ms[c]! < k || (ms[c]! === k && seqs[c]! < q))) break;
+      items[i] = items[c]!;
+      ms[i] = ms[c]!;
+      seqs[i] = seqs[c]!;
       i = c;
     }
-    a[i] = last;
+    items[i] = last;
+    ms[i] = k;
+    seqs[i] = q;
     return top;
   }
-}
 
-function before(a: PendingTrace, b: PendingTrace): boolean {
-  return a.heapMs < b.heapMs || (a.heapMs === b.heapMs && a.seq < b.seq);
+  private grow(): void {
+    const ms = new Float64Array(this.ms.length * 2);
+    ms.set(this.ms);
+    this.ms = ms;
+    const seqs = new Float64Array(this.seqs.length * 2);
+    seqs.set(this.seqs);
+    this.seqs = seqs;
+  }
 }
