@@ -128,7 +128,7 @@ export interface SliceSink {
 export class SliceWindow {
   readonly sliceMs: number;
   readonly size: number;
-  /** Slots are created on first use, so a key that sees one beat costs one slice. */
+  /** Slots are created on first use and released when their slice leaves the window, so a key costs one slice per slice it saw beats in. */
   private readonly ring: Array<Slice | undefined>;
   private readonly sketchAlpha: number;
   /** Highest slice index the window has reached; NaN before the first beat or advance. */
@@ -146,6 +146,13 @@ export class SliceWindow {
 
   get head(): number {
     return this.headIndex;
+  }
+
+  /** Slices allocated now (memory: a quiet key holds none once its window has passed). */
+  get heldSlices(): number {
+    let n = 0;
+    for (const slot of this.ring) if (slot !== undefined) n++;
+    return n;
   }
 
   /** Beats dropped because they started before the window. */
@@ -223,10 +230,13 @@ export class SliceWindow {
     const leaveTo = to - this.size;
     const lastReal = Math.min(h, leaveTo);
     for (let idx = Math.max(h - this.size + 1, this.firstIndex); idx <= lastReal; idx++) {
-      const slot = this.ring[mod(idx, this.size)];
+      const at = mod(idx, this.size);
+      const slot = this.ring[at];
       if (slot && slot.index === idx) {
         sink.closeSlice(slot);
-        slot.index = NaN;
+        // Released, not kept for reuse: a key that goes quiet holds no slices once its window
+        // has passed (a busy key allocates one slice per slice width instead).
+        this.ring[at] = undefined;
       } else {
         sink.skipSlices(1);
       }
