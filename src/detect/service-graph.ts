@@ -148,6 +148,9 @@ interface Node {
   remoteParent: boolean;
 }
 
+/** Empty slices handed out for one quiet gap at most (360 x 10 s = 1 h, beyond every signal horizon). */
+export const QUIET_SLICES_MAX = 360;
+
 export function edgeKey(caller: string, callee: string): string {
   return `${caller}\u0000${callee}`;
 }
@@ -239,7 +242,12 @@ export class ServiceGraph {
     const limit = Math.min(nowMs - this.opts.traceGraceMs, oldestPending);
     // Quiet periods still pass: empty slices let open findings resolve when traffic stops.
     if (Number.isFinite(this.emittedUntil)) {
-      for (let start = this.emittedUntil; start + this.opts.sliceMs <= limit; start += this.opts.sliceMs) this.sliceFor(start);
+      // A gap longer than QUIET_SLICES_MAX slices outlasts every horizon of the signals and the
+      // lifecycle: only its last stretch is handed out (a year-long gap would otherwise be
+      // millions of empty slices in one evaluation, blocking the event loop for many seconds).
+      const gap = Math.floor((limit - this.emittedUntil) / this.opts.sliceMs);
+      const first = gap > QUIET_SLICES_MAX ? this.emittedUntil + (gap - QUIET_SLICES_MAX) * this.opts.sliceMs : this.emittedUntil;
+      for (let start = first; start + this.opts.sliceMs <= limit; start += this.opts.sliceMs) this.sliceFor(start);
     }
     for (const [start, s] of this.slices) {
       if (s.endMs > limit) continue;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SampleSet, ServiceGraph, edgeKey, endpointKey } from '../../src/detect/service-graph.js';
+import { QUIET_SLICES_MAX, SampleSet, ServiceGraph, edgeKey, endpointKey } from '../../src/detect/service-graph.js';
 import { SPAN_KIND_CLIENT, SPAN_KIND_CONSUMER, SPAN_KIND_INTERNAL, SPAN_KIND_PRODUCER, SPAN_KIND_SERVER, STATUS_ERROR } from '../../src/model/beat.js';
 import { beat } from '../diagnose/service-traffic.js';
 
@@ -119,6 +119,20 @@ describe('ServiceGraph', () => {
     }
     const slices = many.advance(T + 60_000);
     expect(slices.reduce((n, s) => n + (s.services.get('a')?.requests ?? 0), 0)).toBe(10_000);
+  });
+
+  it('hands out at most QUIET_SLICES_MAX empty slices for a long quiet gap, the last ones before now', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    g.observe([beat({ service: 'a', traceId: 't', spanId: 's', spanName: 'op', startMs: T, durationMs: 1 }, SPAN_KIND_SERVER)]);
+    expect(g.advance(T + 20_000)).toHaveLength(1);
+    const yearLater = T + 365 * 86_400_000;
+    const quiet = g.advance(yearLater);
+    expect(quiet).toHaveLength(QUIET_SLICES_MAX);
+    expect(quiet.every((s) => s.services.size === 0)).toBe(true);
+    expect(quiet[quiet.length - 1]!.endMs).toBeLessThanOrEqual(yearLater);
+    expect(quiet[quiet.length - 1]!.endMs).toBeGreaterThan(yearLater - 20_000);
+    // Contiguous: the skipped part is the gap's beginning, not holes in its end.
+    for (let i = 1; i < quiet.length; i++) expect(quiet[i]!.startMs).toBe(quiet[i - 1]!.endMs);
   });
 
   it('subtracts overlapping children once', () => {
