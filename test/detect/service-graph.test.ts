@@ -113,7 +113,8 @@ describe('ServiceGraph', () => {
     expect(slice!.services.get('a')).toMatchObject({ requests: 1, failed: 1 });
     expect(slice!.services.get('b')).toMatchObject({ requests: 1, failed: 0 });
 
-    const many = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000, maxTraces: 100 });
+    // 2 000 buffered traces: more than the heap's first allocation (1 024), fewer than the traces.
+    const many = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000, maxTraces: 2_000 });
     for (let i = 0; i < 10_000; i++) {
       many.observe([beat({ service: 'a', traceId: `t${i}`, spanId: `s${i}`, spanName: 'op', startMs: T + (i % 97), durationMs: (i * 7919) % 500 }, SPAN_KIND_SERVER)]);
     }
