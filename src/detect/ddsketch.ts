@@ -37,18 +37,45 @@ export interface DDSketchState {
   buckets: Array<[number, number]>;
 }
 
-const INITIAL_BUCKETS = 64;
+/**
+ * First allocation, in bytes: V8 keeps typed arrays of at most 64 bytes on the JS heap, with no
+ * ArrayBuffer and backing store of their own (several hundred bytes less per small sketch).
+ */
+const INITIAL_BYTES = 64;
 // Shared zero-length stores: an unused sketch allocates nothing.
 const EMPTY_F64 = new Float64Array(0);
 const EMPTY_U32 = new Uint32Array(0);
 
-export class DDSketch {
+/**
+ * What every sketch of one configuration shares. Held once per configuration instead of once
+ * per sketch: a window keeps a sketch per slice and key, and every double field of an object
+ * costs a heap number of its own.
+ */
+interface SketchShape {
   readonly alpha: number;
   readonly maxBuckets: number;
   readonly minValue: number;
   readonly integerCounts: boolean;
-  private readonly gamma: number;
-  private readonly logGamma: number;
+  readonly gamma: number;
+  readonly logGamma: number;
+}
+
+const SHAPES = new Map<string, SketchShape>();
+
+function shapeOf(alpha: number, maxBuckets: number, minValue: number, integerCounts: boolean): SketchShape {
+  const key = `${alpha}|${maxBuckets}|${minValue}|${integerCounts}`;
+  let shape = SHAPES.get(key);
+  if (shape === undefined) {
+    const gamma = (1 + alpha) / (1 - alpha);
+    shape = Object.freeze({ alpha, maxBuckets, minValue, integerCounts, gamma, logGamma: Math.log(gamma) });
+    // A handful of configurations exist in practice; the cap keeps odd callers from growing it.
+    if (SHAPES.size < 64) SHAPES.set(key, shape);
+  }
+  return shape;
+}
+
+export class DDSketch {
+  private readonly shape: SketchShape;
   /** counts[i] holds bucket index offset + i. Empty until the first value (lazy allocation). */
   private counts: Counts;
   private offset = 0;
@@ -64,14 +91,24 @@ export class DDSketch {
   private sumSeen = 0;
 
   constructor(opts: DDSketchOptions = {}) {
-    this.alpha = opts.alpha ?? 0.005;
-    if (!(this.alpha > 0 && this.alpha < 1)) throw new RangeError('alpha must be in (0, 1)');
-    this.maxBuckets = Math.max(16, Math.floor(opts.maxBuckets ?? 2048));
-    this.minValue = opts.minValue ?? 1e-6;
-    this.integerCounts = opts.integerCounts ?? false;
-    this.gamma = (1 + this.alpha) / (1 - this.alpha);
-    this.logGamma = Math.log(this.gamma);
-    this.counts = this.integerCounts ? EMPTY_U32 : EMPTY_F64;
+    const alpha = opts.alpha ?? 0.005;
+    if (!(alpha > 0 && alpha < 1)) throw new RangeError('alpha must be in (0, 1)');
+    const integerCounts = opts.integerCounts ?? false;
+    this.shape = shapeOf(alpha, Math.max(16, Math.floor(opts.maxBuckets ?? 2048)), opts.minValue ?? 1e-6, integerCounts);
+    this.counts = integerCounts ? EMPTY_U32 : EMPTY_F64;
+  }
+
+  get alpha(): number {
+    return this.shape.alpha;
+  }
+  get maxBuckets(): number {
+    return this.shape.maxBuckets;
+  }
+  get minValue(): number {
+    return this.shape.minValue;
+  }
+  get integerCounts(): boolean {
+    return this.shape.integerCounts;
   }
 
   /** Number of values (weighted total for scaled sketches). */
@@ -94,12 +131,13 @@ export class DDSketch {
 
   /** Bucket index of a positive value. */
   index(value: number): number {
-    return Math.ceil(Math.log(value) / this.logGamma);
+    return Math.ceil(Math.log(value) / this.shape.logGamma);
   }
 
   /** Representative value of a bucket: within alpha of every value the bucket holds. */
   valueOf(index: number): number {
-    return (2 * Math.pow(this.gamma, index)) / (this.gamma + 1);
+    const gamma = this.shape.gamma;
+    return (2 * Math.pow(gamma, index)) / (gamma + 1);
   }
 
   add(value: number, weight = 1): void {
@@ -117,7 +155,7 @@ export class DDSketch {
 
   /** Adds every value of `other` (same alpha) to this sketch. */
   merge(other: DDSketch): void {
-    if (other.gamma !== this.gamma) throw new RangeError('cannot merge sketches with different alpha');
+    if (other.shape.gamma !== this.shape.gamma) throw new RangeError('cannot merge sketches with different alpha');
     if (other.total === 0) return;
     this.total += other.total;
     this.sumSeen += other.sumSeen;
@@ -264,7 +302,7 @@ export class DDSketch {
     const spanLo = used ? Math.min(lo, this.lo) : lo;
     const spanHi = used ? Math.max(hi, this.hi) : hi;
     const need = spanHi - spanLo + 1;
-    let newCap = Math.max(INITIAL_BUCKETS, cap);
+    let newCap = Math.max(INITIAL_BYTES / this.counts.BYTES_PER_ELEMENT, cap);
     while (newCap < need) newCap *= 2;
     newCap = Math.min(newCap, Math.max(this.maxBuckets, need));
     // Centre the used span so growth in either direction has room.

@@ -131,13 +131,23 @@ export interface EdgeSummary {
   gapP95Ms: number;
 }
 
+/** The fields of a span the graph folds: buffered per trace instead of the whole Beat (memory). */
+export type GraphSpan = Pick<Beat, 'service' | 'spanName' | 'startMs' | 'durationMs' | 'status' | 'spanId' | 'parentSpanId' | 'spanKind'>;
+
 interface PendingTrace {
-  beats: Beat[];
+  id: string;
+  spans: GraphSpan[];
   lastMs: number;
+  /** Earliest span start: bounds which slices this trace can still add to. */
+  firstMs: number;
+  /** Arrival order: completed traces are folded in it (reservoirs and key admission depend on order). */
+  seq: number;
+  /** lastMs as the heap knows it; lastMs only grows, so a stale entry is re-filed when it surfaces. */
+  heapMs: number;
 }
 
 interface Node {
-  beat: Beat;
+  beat: GraphSpan;
   children: Node[];
   remoteParent: boolean;
 }
@@ -153,6 +163,9 @@ export function endpointKey(service: string, operation: string): string {
 export class ServiceGraph {
   private readonly opts: ServiceGraphOptions;
   private readonly traces = new Map<string, PendingTrace>();
+  /** Buffered traces by (heapMs, seq): the least recently ended is found in O(log n), not by a scan. */
+  private readonly byEnd = new TraceHeap();
+  private seq = 0;
   private readonly slices = new Map<number, GraphSlice>();
   /** Error logs bound to a span, waiting for their trace to be folded. */
   private readonly spanErrorLogs = new Map<string, number>();
@@ -168,15 +181,29 @@ export class ServiceGraph {
   }
 
   observe(beats: readonly Beat[]): void {
+    // The spans of one trace mostly arrive back to back: only the first of them looks it up.
+    let t: PendingTrace | undefined;
     for (const b of beats) {
-      let t = this.traces.get(b.traceId);
+      if (t === undefined || t.id !== b.traceId) t = this.traces.get(b.traceId);
       if (t === undefined) {
         if (this.traces.size >= this.opts.maxTraces) this.foldOldest();
-        t = { beats: [], lastMs: 0 };
+        const end = Math.max(0, b.startMs + b.durationMs);
+        t = { id: b.traceId, spans: [], lastMs: end, firstMs: b.startMs, seq: this.seq++, heapMs: end };
         this.traces.set(b.traceId, t);
+        this.byEnd.push(t);
       }
-      t.beats.push(b);
+      t.spans.push({
+        service: b.service,
+        spanName: b.spanName,
+        startMs: b.startMs,
+        durationMs: b.durationMs,
+        status: b.status,
+        spanId: b.spanId,
+        parentSpanId: b.parentSpanId,
+        spanKind: b.spanKind,
+      });
       t.lastMs = Math.max(t.lastMs, b.startMs + b.durationMs);
+      if (b.startMs < t.firstMs) t.firstMs = b.startMs;
     }
   }
 
@@ -199,13 +226,19 @@ export class ServiceGraph {
    * to any more, oldest first.
    */
   advance(nowMs: number): GraphSlice[] {
-    for (const [id, t] of this.traces) {
-      if (t.lastMs + this.opts.traceGraceMs > nowMs) continue;
-      this.traces.delete(id);
-      this.fold(t.beats);
+    const done: PendingTrace[] = [];
+    for (let t = this.popLeastRecent(); t !== undefined; t = this.popLeastRecent()) {
+      if (t.lastMs + this.opts.traceGraceMs > nowMs) {
+        this.byEnd.push(t);
+        break;
+      }
+      this.traces.delete(t.id);
+      done.push(t);
     }
+    done.sort((a, b) => a.seq - b.seq);
+    for (const t of done) this.fold(t.spans);
     let oldestPending = Infinity;
-    for (const t of this.traces.values()) for (const b of t.beats) oldestPending = Math.min(oldestPending, b.startMs);
+    for (const t of this.traces.values()) oldestPending = Math.min(oldestPending, t.firstMs);
     const ready: GraphSlice[] = [];
     const limit = Math.min(nowMs - this.opts.traceGraceMs, oldestPending);
     // Quiet periods still pass: empty slices let open findings resolve when traffic stops.
@@ -270,22 +303,24 @@ export class ServiceGraph {
     return true;
   }
 
-  private foldOldest(): void {
-    let oldestId: string | undefined;
-    let oldest = Infinity;
-    for (const [id, t] of this.traces) {
-      if (t.lastMs < oldest) {
-        oldest = t.lastMs;
-        oldestId = id;
-      }
+  /** The buffered trace with the smallest lastMs (earliest arrival among equals), off the heap. */
+  private popLeastRecent(): PendingTrace | undefined {
+    for (;;) {
+      const t = this.byEnd.pop();
+      if (t === undefined || t.heapMs === t.lastMs) return t;
+      t.heapMs = t.lastMs;
+      this.byEnd.push(t);
     }
-    if (oldestId === undefined) return;
-    const t = this.traces.get(oldestId)!;
-    this.traces.delete(oldestId);
-    this.fold(t.beats);
   }
 
-  private fold(beats: Beat[]): void {
+  private foldOldest(): void {
+    const t = this.popLeastRecent();
+    if (t === undefined) return;
+    this.traces.delete(t.id);
+    this.fold(t.spans);
+  }
+
+  private fold(beats: GraphSpan[]): void {
     const nodes = new Map<string, Node>();
     for (const b of beats) if (!nodes.has(b.spanId)) nodes.set(b.spanId, { beat: b, children: [], remoteParent: false });
     for (const n of nodes.values()) {
@@ -304,7 +339,7 @@ export class ServiceGraph {
     }
   }
 
-  private foldEdge(parent: Beat, child: Beat): void {
+  private foldEdge(parent: GraphSpan, child: GraphSpan): void {
     const s = this.sliceFor(child.startMs);
     if (s === undefined) return;
     const key = edgeKey(parent.service, child.service);
@@ -440,4 +475,75 @@ export function exclusiveMs(n: Node): number {
   }
   if (curE > curS) covered += curE - curS;
   return Math.max(0, b.durationMs - covered);
+}
+
+/**
+ * Binary min-heap of buffered traces ordered by (heapMs, seq). The keys live in typed arrays
+ * beside the items, so sifting compares numbers in contiguous memory instead of following a
+ * pointer to each trace (the heap holds up to maxTraces of them).
+ */
+class TraceHeap {
+  private items: PendingTrace[] = [];
+  private ms = new Float64Array(1024);
+  private seqs = new Float64Array(1024);
+
+  push(t: PendingTrace): void {
+    const n = this.items.length;
+    if (n === this.ms.length) this.grow();
+    const items = this.items;
+    const ms = this.ms;
+    const seqs = this.seqs;
+    const k = t.heapMs;
+    const q = t.seq;
+    items.push(t);
+    let i = n;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!(k < ms[p]! || (k === ms[p]! && q < seqs[p]!))) break;
+      items[i] = items[p]!;
+      ms[i] = ms[p]!;
+      seqs[i] = seqs[p]!;
+      i = p;
+    }
+    items[i] = t;
+    ms[i] = k;
+    seqs[i] = q;
+  }
+
+  pop(): PendingTrace | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    const n = items.length;
+    if (top === undefined || last === undefined || n === 0) return top;
+    const ms = this.ms;
+    const seqs = this.seqs;
+    const k = ms[n]!;
+    const q = seqs[n]!;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && (ms[r]! < ms[l]! || (ms[r]! === ms[l]! && seqs[r]! < seqs[l]!)) ? r : l;
+      if (!(ms[c]! < k || (ms[c]! === k && seqs[c]! < q))) break;
+      items[i] = items[c]!;
+      ms[i] = ms[c]!;
+      seqs[i] = seqs[c]!;
+      i = c;
+    }
+    items[i] = last;
+    ms[i] = k;
+    seqs[i] = q;
+    return top;
+  }
+
+  private grow(): void {
+    const ms = new Float64Array(this.ms.length * 2);
+    ms.set(this.ms);
+    this.ms = ms;
+    const seqs = new Float64Array(this.seqs.length * 2);
+    seqs.set(this.seqs);
+    this.seqs = seqs;
+  }
 }

@@ -25,6 +25,11 @@ function emptySlot(): ExemplarSlot {
   return { traceId: '', spanId: '', durationMs: -1, fingerprint: '' };
 }
 
+// Shared empties: most slices of most keys never see a failure or a fingerprint, so their
+// failing slots and fingerprint tally are allocated on first use (a window holds 30 slices per key).
+const NO_SLOTS: readonly ExemplarSlot[] = Object.freeze([]);
+const NO_FINGERPRINTS: ReadonlyMap<string, FingerprintTally> = new Map();
+
 /** One time slice of one key: counts, a latency sketch, fingerprints and a few exemplars. */
 export class Slice {
   /** Slice number (floor(startMs / sliceMs)); NaN while the slot is unused. */
@@ -34,14 +39,24 @@ export class Slice {
   errors = 0;
   readonly sketch: DDSketch;
   readonly slow: ExemplarSlot[] = [];
-  readonly failing: ExemplarSlot[] = [];
+  /** The first FAILING_EXEMPLARS_PER_SLICE failures; slots exist once the slot's slice saw one. */
+  private failingSlots: readonly ExemplarSlot[] = NO_SLOTS;
   failingCount = 0;
-  readonly fingerprints = new Map<string, FingerprintTally>();
+  private fingerprintTally: Map<string, FingerprintTally> | undefined;
 
   constructor(sketchAlpha: number) {
     this.sketch = new DDSketch({ alpha: sketchAlpha, integerCounts: true });
     for (let i = 0; i < SLOW_EXEMPLARS_PER_SLICE; i++) this.slow.push(emptySlot());
-    for (let i = 0; i < FAILING_EXEMPLARS_PER_SLICE; i++) this.failing.push(emptySlot());
+  }
+
+  /** Failing exemplars: entries below failingCount are this slice's. */
+  get failing(): readonly ExemplarSlot[] {
+    return this.failingSlots;
+  }
+
+  /** Distinct error fingerprints of this slice (at most FINGERPRINTS_PER_SLICE). */
+  get fingerprints(): ReadonlyMap<string, FingerprintTally> {
+    return this.fingerprintTally ?? NO_FINGERPRINTS;
   }
 
   reset(index: number, sliceMs: number): void {
@@ -52,7 +67,7 @@ export class Slice {
     this.sketch.clear();
     for (const s of this.slow) s.durationMs = -1;
     this.failingCount = 0;
-    if (this.fingerprints.size > 0) this.fingerprints.clear();
+    if (this.fingerprintTally !== undefined && this.fingerprintTally.size > 0) this.fingerprintTally.clear();
   }
 
   add(beat: Beat, failed: boolean): void {
@@ -75,8 +90,13 @@ export class Slice {
     }
     if (!failed) return;
     this.errors++;
-    if (this.failingCount < this.failing.length) {
-      const slot = this.failing[this.failingCount++]!;
+    if (this.failingCount < FAILING_EXEMPLARS_PER_SLICE) {
+      if (this.failingSlots === NO_SLOTS) {
+        const slots: ExemplarSlot[] = [];
+        for (let i = 0; i < FAILING_EXEMPLARS_PER_SLICE; i++) slots.push(emptySlot());
+        this.failingSlots = slots;
+      }
+      const slot = this.failingSlots[this.failingCount++]!;
       slot.traceId = beat.traceId;
       slot.spanId = beat.spanId;
       slot.durationMs = d;
@@ -84,10 +104,11 @@ export class Slice {
     }
     const err = beat.error;
     if (!err || err.fingerprint === '') return;
-    const tally = this.fingerprints.get(err.fingerprint);
+    const fingerprints = (this.fingerprintTally ??= new Map());
+    const tally = fingerprints.get(err.fingerprint);
     if (tally) tally.count++;
-    else if (this.fingerprints.size < FINGERPRINTS_PER_SLICE) {
-      this.fingerprints.set(err.fingerprint, { count: 1, error: err, traceId: beat.traceId, spanId: beat.spanId });
+    else if (fingerprints.size < FINGERPRINTS_PER_SLICE) {
+      fingerprints.set(err.fingerprint, { count: 1, error: err, traceId: beat.traceId, spanId: beat.spanId });
     }
   }
 }
@@ -107,7 +128,7 @@ export interface SliceSink {
 export class SliceWindow {
   readonly sliceMs: number;
   readonly size: number;
-  /** Slots are created on first use, so a key that sees one beat costs one slice. */
+  /** Slots are created on first use and released when their slice leaves the window, so a key costs one slice per slice it saw beats in. */
   private readonly ring: Array<Slice | undefined>;
   private readonly sketchAlpha: number;
   /** Highest slice index the window has reached; NaN before the first beat or advance. */
@@ -125,6 +146,13 @@ export class SliceWindow {
 
   get head(): number {
     return this.headIndex;
+  }
+
+  /** Slices allocated now (memory: a quiet key holds none once its window has passed). */
+  get heldSlices(): number {
+    let n = 0;
+    for (const slot of this.ring) if (slot !== undefined) n++;
+    return n;
   }
 
   /** Beats dropped because they started before the window. */
@@ -202,10 +230,13 @@ export class SliceWindow {
     const leaveTo = to - this.size;
     const lastReal = Math.min(h, leaveTo);
     for (let idx = Math.max(h - this.size + 1, this.firstIndex); idx <= lastReal; idx++) {
-      const slot = this.ring[mod(idx, this.size)];
+      const at = mod(idx, this.size);
+      const slot = this.ring[at];
       if (slot && slot.index === idx) {
         sink.closeSlice(slot);
-        slot.index = NaN;
+        // Released, not kept for reuse: a key that goes quiet holds no slices once its window
+        // has passed (a busy key allocates one slice per slice width instead).
+        this.ring[at] = undefined;
       } else {
         sink.skipSlices(1);
       }

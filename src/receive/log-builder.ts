@@ -75,8 +75,10 @@ export class LogRecordFields {
     else if (key === 'exception.stacktrace') return;
     if (this.keptCount >= MAX_BEAT_ATTRIBUTES) return;
     if (typeof value === 'string' && value.length > MAX_BEAT_ATTRIBUTE_LENGTH) return;
-    // defineProperty: a key named __proto__ must stay a plain key.
-    Object.defineProperty(this.attributes, key, { value, enumerable: true, writable: true, configurable: true });
+    // A key named __proto__ must stay a plain key (defineProperty); any other key is an own data
+    // property either way, and a plain store is several times cheaper per record.
+    if (key === '__proto__') Object.defineProperty(this.attributes, key, { value, enumerable: true, writable: true, configurable: true });
+    else this.attributes[key] = value;
     this.keptCount++;
   }
 

@@ -114,6 +114,42 @@ describe('ServiceGraph', () => {
     expect(g.droppedKeys).toBeGreaterThan(0);
   });
 
+  it('folds the least recently ended trace early when the buffer is full, and loses none', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000, maxTraces: 2 });
+    const err = (spanId: string) => ({ service: 'x', serviceVersion: '', timeMs: T + 3, severityNumber: 17, severityText: 'ERROR', body: 'boom', traceId: '', spanId, attributes: {} });
+    g.observe([beat({ service: 'a', traceId: 'ta', spanId: 'sa', spanName: 'op', startMs: T, durationMs: 5_000 }, SPAN_KIND_SERVER)]);
+    g.observe([beat({ service: 'b', traceId: 'tb', spanId: 'sb', spanName: 'op', startMs: T + 1, durationMs: 1 }, SPAN_KIND_SERVER)]);
+    // A third trace folds 'tb' (ended first) although 'ta' arrived first; the error logs come later,
+    // so only the trace still buffered sees its log.
+    g.observe([beat({ service: 'c', traceId: 'tc', spanId: 'sc', spanName: 'op', startMs: T + 2, durationMs: 1 }, SPAN_KIND_SERVER)]);
+    g.observeLogs([err('sa'), err('sb')]);
+    const [slice] = g.advance(T + 20_000);
+    expect(slice!.services.get('a')).toMatchObject({ requests: 1, failed: 1 });
+    expect(slice!.services.get('b')).toMatchObject({ requests: 1, failed: 0 });
+
+    // 2 000 buffered traces: more than the heap's first allocation (1 024), fewer than the traces.
+    const many = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000, maxTraces: 2_000 });
+    for (let i = 0; i < 10_000; i++) {
+      many.observe([beat({ service: 'a', traceId: `t${i}`, spanId: `s${i}`, spanName: 'op', startMs: T + (i % 97), durationMs: (i * 7919) % 500 }, SPAN_KIND_SERVER)]);
+    }
+    const slices = many.advance(T + 60_000);
+    expect(slices.reduce((n, s) => n + (s.services.get('a')?.requests ?? 0), 0)).toBe(10_000);
+  });
+
+  it('hands out at most MAX_QUIET_SLICES empty slices for a long quiet gap, the last ones before now', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    g.observe([beat({ service: 'a', traceId: 't', spanId: 's', spanName: 'op', startMs: T, durationMs: 1 }, SPAN_KIND_SERVER)]);
+    expect(g.advance(T + 20_000)).toHaveLength(1);
+    const yearLater = T + 365 * 86_400_000;
+    const quiet = g.advance(yearLater);
+    expect(quiet).toHaveLength(MAX_QUIET_SLICES);
+    expect(quiet.every((s) => s.services.size === 0)).toBe(true);
+    expect(quiet[quiet.length - 1]!.endMs).toBeLessThanOrEqual(yearLater);
+    expect(quiet[quiet.length - 1]!.endMs).toBeGreaterThan(yearLater - 20_000);
+    // Contiguous: the skipped part is the gap's beginning, not holes in its end.
+    for (let i = 1; i < quiet.length; i++) expect(quiet[i]!.startMs).toBe(quiet[i - 1]!.endMs);
+  });
+
   it('subtracts overlapping children once', () => {
     const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
     g.observe([

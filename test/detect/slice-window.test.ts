@@ -33,6 +33,24 @@ describe('SliceWindow', () => {
     expect(new SliceWindow(1000, 3).totals()).toEqual({ count: 0, errors: 0 });
   });
 
+  it('holds no slices for a key that went quiet once its window has passed', () => {
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 4);
+    for (let s = 0; s < 3; s++) w.add(makeBeat({ startMs: s * 1000, durationMs: 5 }), s === 1, sink);
+    expect(w.heldSlices).toBe(3);
+    w.advanceTo(5_500, sink);
+    // Slices 0 and 1 left the window (closed into the sink), slice 2 is still in it.
+    expect(sink.closed.map((c) => c.index)).toEqual([0, 1]);
+    expect(w.heldSlices).toBe(1);
+    w.advanceTo(60_000, sink);
+    expect(w.heldSlices).toBe(0);
+    expect(sink.closed).toMatchObject([{ index: 0, count: 1, errors: 0 }, { index: 1, count: 1, errors: 1 }, { index: 2, count: 1, errors: 0 }]);
+    // A beat after the quiet spell gets a fresh, empty slice.
+    w.add(makeBeat({ startMs: 61_000, durationMs: 7 }), false, sink);
+    expect(w.heldSlices).toBe(1);
+    expect(w.totals()).toEqual({ count: 1, errors: 0 });
+  });
+
   it('counts late beats and drops them', () => {
     const sink = new RecordingSink();
     const w = new SliceWindow(1000, 3);

@@ -127,6 +127,48 @@ export function encodeTraceRequest(resources: TestResourceSpans[]): Buffer {
   return Buffer.from(req.bytes);
 }
 
+export interface TestLogRecord {
+  timeNs: bigint;
+  observedNs?: bigint;
+  /** OTLP SeverityNumber: 9 INFO, 13 WARN, 17 ERROR. */
+  severityNumber: number;
+  severityText: string;
+  body: string;
+  attributes?: Record<string, TestAttr>;
+  traceId?: string;
+  spanId?: string;
+}
+
+export interface TestResourceLogs {
+  resource: Record<string, TestAttr>;
+  scope?: string;
+  records: TestLogRecord[];
+}
+
+/**
+ * Protobuf ExportLogsServiceRequest, field numbers from proto/opentelemetry/proto/logs/v1/logs.proto
+ * (LogRecord: time_unix_nano 1, severity_number 2, severity_text 3, body 5, attributes 6,
+ * trace_id 9, span_id 10, observed_time_unix_nano 11).
+ */
+export function encodeLogsRequest(resources: TestResourceLogs[]): Buffer {
+  const req = new Writer();
+  for (const rl of resources) {
+    const resource = new Writer();
+    attrs(resource, 1, rl.resource);
+    const scopeLogs = new Writer().len(1, new Writer().str(1, rl.scope ?? 'test-scope').bytes);
+    for (const r of rl.records) {
+      const w = new Writer().fixed64(1, r.timeNs).tag(2, 0).varint(r.severityNumber).str(3, r.severityText).len(5, anyValue(r.body));
+      attrs(w, 6, r.attributes);
+      if (r.traceId !== undefined) w.len(9, Buffer.from(r.traceId, 'hex'));
+      if (r.spanId !== undefined) w.len(10, Buffer.from(r.spanId, 'hex'));
+      if (r.observedNs !== undefined) w.fixed64(11, r.observedNs);
+      scopeLogs.len(2, w.bytes);
+    }
+    req.len(1, new Writer().len(1, resource.bytes).len(2, scopeLogs.bytes).bytes);
+  }
+  return Buffer.from(req.bytes);
+}
+
 function jsonAttrs(a: Record<string, TestAttr> | undefined): unknown[] {
   return Object.entries(a ?? {}).map(([key, v]) => ({
     key,

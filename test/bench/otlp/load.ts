@@ -10,8 +10,8 @@ import { beatSpans, encodeTraceRequest } from './encode-request.js';
 import { Traffic, type TrafficOptions } from './traffic.js';
 
 export interface LoadJob {
-  /** 'http' sends protobuf, 'http-json' OTLP/JSON, both to /v1/traces. */
-  protocol: 'http' | 'http-json' | 'grpc';
+  /** 'http' sends protobuf, 'http-json' OTLP/JSON, both to /v1/traces; 'http-logs' protobuf logs to /v1/logs. */
+  protocol: 'http' | 'http-json' | 'http-logs' | 'grpc';
   port: number;
   warmupSeconds: number;
   seconds: number;
@@ -34,9 +34,10 @@ function bodies(spansPerRequest: number): Buffer[] {
 }
 
 async function run(job: LoadJob): Promise<void> {
-  const traffic = job.traffic ? new Traffic(job.traffic, job.protocol === 'http-json' ? 'json' : 'protobuf') : undefined;
+  const traffic = job.traffic ? new Traffic(job.traffic, job.protocol === 'http-json' ? 'json' : job.protocol === 'http-logs' ? 'logs' : 'protobuf') : undefined;
   const payloads = traffic ? [] : bodies(job.spansPerRequest);
   const contentType = job.protocol === 'http-json' ? 'application/json' : 'application/x-protobuf';
+  const path = job.protocol === 'http-logs' ? '/v1/logs' : '/v1/traces';
   let sendOne: (body: Buffer) => Promise<void>;
   let close = (): void => {};
   if (job.protocol !== 'grpc') {
@@ -45,7 +46,7 @@ async function run(job: LoadJob): Promise<void> {
     sendOne = (body) =>
       new Promise<void>((resolve, reject) => {
         const req = request(
-          { host: '127.0.0.1', port: job.port, path: '/v1/traces', method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': body.length } },
+          { host: '127.0.0.1', port: job.port, path, method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': body.length } },
           (res) => {
             res.resume();
             res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));

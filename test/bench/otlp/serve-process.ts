@@ -47,6 +47,8 @@ export interface ServeProcess {
 
 export interface ServeScrape {
   spansReceived: number;
+  /** OTLP log records taken (self_healing_log_records_received_total, all protocols). */
+  logRecordsReceived: number;
   /** prom-client's event-loop delay percentiles (monitorEventLoopDelay), reset by every scrape. */
   loopP50Ms: number;
   loopP99Ms: number;
@@ -126,6 +128,7 @@ export async function startServe(nodeArgs: string[] = [], env: NodeJS.ProcessEnv
       }
       return {
         spansReceived: metric(text, 'self_healing_spans_received_total'),
+        logRecordsReceived: metric(text, 'self_healing_log_records_received_total'),
         loopP50Ms: metric(text, 'nodejs_eventloop_lag_p50_seconds') * 1000,
         loopP99Ms: metric(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
         loopMaxMs: metric(text, 'nodejs_eventloop_lag_max_seconds') * 1000,

@@ -9,9 +9,13 @@
  * 2-core machine, so requests are stamped from templates: each template is encoded once (with
  * the independent encoder of encode-request.ts) with placeholder trace ids and timestamps, and
  * every request copies a template and overwrites the placeholders in place.
+ *
+ * OTLP logs (encoding 'logs') follow the same scheme: records of one service per request, trace
+ * and span ids of the runs they were written in, ~errorRate ERROR records, numbers in the bodies
+ * rewritten per request so the template miner sees new text.
  */
 import { randomBytes } from 'node:crypto';
-import { encodeTraceRequest, encodeTraceRequestJsonText, type TestResourceSpans, type TestSpan } from './encode-request.js';
+import { encodeLogsRequest, encodeTraceRequest, encodeTraceRequestJsonText, type TestLogRecord, type TestResourceSpans, type TestSpan } from './encode-request.js';
 
 export interface TrafficOptions {
   spansPerRequest: number;
@@ -40,6 +44,8 @@ interface ProtoTemplate {
   timeAt: Int32Array;
   timeRelNs: Float64Array;
   traces: number;
+  /** Offsets of 8 ASCII digits in log bodies, rewritten per request (logs only). */
+  digitsAt: Int32Array;
 }
 
 interface JsonTemplate {
@@ -153,7 +159,12 @@ function templateSpans(t: number, opts: TrafficOptions, times: number[]): TestRe
 function protoTemplate(t: number, opts: TrafficOptions): ProtoTemplate {
   const times: number[] = [];
   const rs = templateSpans(t, opts, times);
-  const body = encodeTraceRequest([rs]);
+  // Span start/end (fields 7, 8) and event times (field 1).
+  return placeholders(encodeTraceRequest([rs]), t, times, rs.spans.length, [0x39, 0x41, 0x09]);
+}
+
+/** Finds the trace id and time placeholders of an encoded template (tags: the fixed64 fields' tag bytes). */
+function placeholders(body: Buffer, t: number, times: number[], ids: number, tags: number[]): ProtoTemplate {
   const traceIdAt: number[] = [];
   const traceOf: number[] = [];
   const mark = Buffer.from(TRACE_MARK + hex(t, 6), 'hex');
@@ -167,14 +178,16 @@ function protoTemplate(t: number, opts: TrafficOptions): ProtoTemplate {
   for (let at = body.indexOf(tmark); at !== -1; at = body.indexOf(tmark, at + 1)) {
     // A placeholder time is 8 bytes LE ending in fe fe, with the slot in the low bytes.
     const start = at - 6;
-    if (start < 1 || (body[start - 1] !== 0x39 && body[start - 1] !== 0x41 && body[start - 1] !== 0x09)) continue;
+    if (start < 1 || !tags.includes(body[start - 1]!)) continue;
     const slot = Number(body.readBigUInt64LE(start) & 0xffffffffffffn);
     if (slot >= times.length) continue;
     timeAt.push(start);
     timeRelNs.push(times[slot]!);
   }
   if (timeAt.length !== times.length) throw new Error(`traffic template ${t}: found ${timeAt.length} of ${times.length} timestamps`);
-  if (traceIdAt.length !== rs.spans.length) throw new Error(`traffic template ${t}: found ${traceIdAt.length} of ${rs.spans.length} trace ids`);
+  if (traceIdAt.length !== ids) throw new Error(`traffic template ${t}: found ${traceIdAt.length} of ${ids} trace ids`);
+  const digitsAt: number[] = [];
+  for (let at = body.indexOf(DIGITS_MARK); at !== -1; at = body.indexOf(DIGITS_MARK, at + DIGITS_MARK.length)) digitsAt.push(at);
   return {
     body,
     traceIdAt: Int32Array.from(traceIdAt),
@@ -182,7 +195,54 @@ function protoTemplate(t: number, opts: TrafficOptions): ProtoTemplate {
     timeAt: Int32Array.from(timeAt),
     timeRelNs: Float64Array.from(timeRelNs),
     traces: Math.max(...traceOf) + 1,
+    digitsAt: Int32Array.from(digitsAt),
   };
+}
+
+// A placeholder for a number in a log body; '~' never occurs elsewhere in a template.
+const DIGITS_MARK = Buffer.from('~~~~~~~~');
+
+/** Log lines as services write them: mostly INFO, some WARN, ~errorRate ERROR; numbers vary per request. */
+const LOG_LINES: Array<{ severity: number; text: string; body: (seq: string) => string }> = [
+  { severity: 9, text: 'INFO', body: (seq) => `${seq}: order ~~~~~~~~ accepted, 3 items, total 42.50 EUR` },
+  { severity: 9, text: 'INFO', body: () => 'user ~~~~~~~~ signed in from 10.0.3.17' },
+  { severity: 9, text: 'INFO', body: (seq) => `GET /api/${seq}/~~~~~~~~ 200 in 35 ms` },
+  { severity: 13, text: 'WARN', body: () => 'cache miss for cart:~~~~~~~~, reading from the database' },
+];
+const ERROR_LINE = { severity: 17, text: 'ERROR', body: () => 'payment ~~~~~~~~ declined by upstream: insufficient funds' };
+
+/**
+ * One logs template: `spansPerRequest` records of one service, one trace per `spansPerTrace`
+ * records (trace and span ids set, as SDK log bridges do inside a span), times as placeholders.
+ */
+function logsTemplate(t: number, opts: TrafficOptions): ProtoTemplate {
+  const times: number[] = [];
+  const time = (relNs: number): bigint => {
+    times.push(relNs);
+    return (TIME_MARK << 48n) | BigInt(times.length - 1);
+  };
+  const service = t % opts.services;
+  const records: TestLogRecord[] = [];
+  for (let i = 0; i < opts.spansPerRequest; i++) {
+    const tr = Math.floor(i / opts.spansPerTrace);
+    const seq = SEQUENCES[(t + tr) % SEQUENCES.length]!;
+    const failing = ((t * opts.spansPerRequest + i) * 0.61803398875) % 1 < opts.errorRate;
+    const line = failing ? ERROR_LINE : LOG_LINES[(t + i) % LOG_LINES.length]!;
+    const at = 50_000 + (i % opts.spansPerTrace) * 400_000;
+    records.push({
+      timeNs: time(at),
+      observedNs: time(at + 20_000),
+      severityNumber: line.severity,
+      severityText: line.text,
+      body: line.body(seq),
+      attributes: { 'code.function': `handler${(t + i) % Math.max(1, Math.ceil(opts.keys / opts.services))}`, 'thread.name': 'main' },
+      traceId: TRACE_MARK + hex(t, 6) + hex(tr, 8),
+      spanId: hex(tr * 64 + 2 + (i % opts.spansPerTrace), 8),
+    });
+  }
+  const body = encodeLogsRequest([{ resource: { 'service.name': `service-${service}`, 'service.version': '1.4.2', 'host.name': `node-${service}` }, scope: 'bench', records }]);
+  // time_unix_nano is field 1, observed_time_unix_nano field 11.
+  return placeholders(body, t, times, records.length, [0x09, 0x59]);
 }
 
 function jsonTemplate(t: number, opts: TrafficOptions): JsonTemplate {
@@ -235,19 +295,20 @@ export class Traffic {
 
   constructor(
     private readonly opts: TrafficOptions,
-    readonly encoding: 'protobuf' | 'json',
+    readonly encoding: 'protobuf' | 'json' | 'logs',
   ) {
     const n = templateCount(opts);
     for (let t = 0; t < n; t++) {
       if (encoding === 'protobuf') this.proto.push(protoTemplate(t, opts));
+      else if (encoding === 'logs') this.proto.push(logsTemplate(t, opts));
       else this.json.push(jsonTemplate(t, opts));
     }
-    this.spansPerRequest = encoding === 'protobuf' ? this.proto[0]!.traceIdAt.length : this.json[0]!.slots.filter((s) => s >= 0).length;
+    this.spansPerRequest = encoding !== 'json' ? this.proto[0]!.traceIdAt.length : this.json[0]!.slots.filter((s) => s >= 0).length;
   }
 
-  /** A new request body: fresh trace ids, timestamps ending now. */
+  /** A new request body: fresh trace ids, timestamps ending now (and new numbers in log bodies). */
   body(): Buffer {
-    return this.encoding === 'protobuf' ? this.protoBody() : this.jsonBody();
+    return this.encoding !== 'json' ? this.protoBody() : this.jsonBody();
   }
 
   private protoBody(): Buffer {
@@ -272,6 +333,7 @@ export class Traffic {
       out.writeUInt32LE(v - vhi * 4294967296, tpl.timeAt[i]!);
       out.writeUInt32LE(vhi, tpl.timeAt[i]! + 4);
     }
+    for (let i = 0; i < tpl.digitsAt.length; i++) out.write(String((firstTrace * 8 + i) % 1e8).padStart(8, '0'), tpl.digitsAt[i]!, 'latin1');
     return out;
   }
 
