@@ -1,6 +1,6 @@
 import { AnomalyLifecycle } from '../detect/lifecycle.js';
 import { ServiceGraph, type EdgeSummary, type ServiceGraphOptions } from '../detect/service-graph.js';
-import { ServiceSignals, type ServiceSignalOptions } from '../detect/service-signals.js';
+import { ServiceSignals, type ServiceSignalOptions, type SignalSlice } from '../detect/service-signals.js';
 import type { Anomaly, AnomalyChange } from '../model/anomaly.js';
 import type { Beat } from '../model/beat.js';
 import type { Incident } from '../model/incident.js';
@@ -15,6 +15,8 @@ export interface IncidentEngineOptions {
   resolveAfter?: number;
   updateEvery?: number;
   instanceTag?: string;
+  /** Sees every scored slice (benchmarks print per-case diagnostics from it). */
+  onSlice?: (slice: SignalSlice) => void;
 }
 
 export interface IncidentEvaluation {
@@ -34,10 +36,12 @@ export class IncidentEngine {
   private readonly lifecycle: AnomalyLifecycle;
   private readonly tracker: IncidentTracker;
   private pendingOther: AnomalyChange[] = [];
+  private readonly onSlice: ((slice: SignalSlice) => void) | undefined;
 
   constructor(opts: IncidentEngineOptions = {}) {
     this.graph = new ServiceGraph(opts.graph);
     this.signals = new ServiceSignals(opts.signals);
+    this.onSlice = opts.onSlice;
     this.lifecycle = new AnomalyLifecycle({
       resolveAfter: opts.resolveAfter ?? 3,
       updateEvery: opts.updateEvery ?? 6,
@@ -67,7 +71,8 @@ export class IncidentEngine {
     const anomalyChanges: AnomalyChange[] = [];
     const incidentChanges: IncidentChange[] = [];
     for (const slice of this.graph.advance(nowMs)) {
-      const scored = this.signals.score(slice);
+      const scored = this.signals.score(slice, (s, k) => this.graph.patternLabel(s, k));
+      this.onSlice?.(scored);
       const changes = this.lifecycle.apply(scored.findings, slice.endMs);
       for (const c of changes) anomalyChanges.push(c);
       const other = this.pendingOther;

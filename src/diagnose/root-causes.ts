@@ -27,6 +27,7 @@ const ORIGIN_WEIGHT: Record<SignalKind, number> = {
   'own-failures': 1,
   'error-logs': 1,
   'edge-gap': 1,
+  pattern: 1,
   'endpoint-failures': 0.3,
   latency: 0.15,
 };
@@ -136,6 +137,8 @@ function describe(kind: SignalKind, service: string, ev: IncidentEvidence): stri
       return `failing requests${fig}`;
     case 'latency':
       return `request latency grew${fig}`;
+    case 'pattern':
+      return s === undefined ? 'its events changed' : `${s.direction === 'drop' ? 'fewer' : 'more'} ${s.label ?? 'events'} (${s.observed.toFixed(0)} vs ${s.expected.toFixed(1)} expected, z ${s.z.toFixed(1)})`;
     default:
       return `${kind}${fig}`;
   }

@@ -15,7 +15,7 @@ function slice(i: number, services: Array<{ name: string; self: number[]; errorL
       lat.add(v);
       s.rootLatencyMs.add(v);
     }
-    s.services.set(svc.name, { service: svc.name, requests: svc.self.length, failed: 0, ownFailed: 0, latencyMs: lat, selfMs: self, errorLogs: svc.errorLogs ?? 0, logs: 0 });
+    s.services.set(svc.name, { service: svc.name, requests: svc.self.length, failed: 0, ownFailed: 0, latencyMs: lat, selfMs: self, errorLogs: svc.errorLogs ?? 0, logs: 0, patterns: new Map() });
   }
   return s;
 }
