@@ -63,7 +63,7 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   fdr: 0.0001,
   minZ: 5,
   keepZ: 3,
-  confirmSlices: 4,
+  confirmSlices: 3,
   minRequests: 3,
   minLogSpread: 0.05,
   minEffectMs: 2,
@@ -71,7 +71,7 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   minRateEffect: 0.1,
   minErrorLogs: 3,
   windowSlices: 3,
-  minPooledSamples: 30,
+  minPooledSamples: 10,
   pooledSamples: 512,
   sparseWindowSlices: 9,
   patterns: DEFAULT_EVENT_PATTERN_OPTIONS,
@@ -269,14 +269,18 @@ export class ServiceSignals {
       for (const v of set?.samples ?? []) st.sparseRecent.push({ endMs: slice.endMs, v });
     }
     if (pooled === undefined || pooled.count < this.opts.minPooledSamples || st.sparseRecent.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false };
-    const limit = pooled.quantile(0.99);
+    // A new request of an unchanged key exceeds the largest of n earlier ones with probability
+    // 1/(n+1): with few pooled requests the limit is their maximum and the null rate that share,
+    // with many the 99th percentile and 1 %.
+    const rate = Math.max(0.01, 1 / (pooled.samples.length + 1));
+    const limit = pooled.quantile(1 - rate);
     const window = new SampleSet(this.opts.pooledSamples);
     let k = 0;
     for (const r of st.sparseRecent) {
       window.add(r.v);
       if (r.v > limit) k++;
     }
-    const p = binomialUpperTail(k, window.samples.length, 0.01);
+    const p = binomialUpperTail(k, window.samples.length, rate);
     const expected = pooled.quantile(0.5);
     const observed = window.quantile(0.5);
     c.display = observed;

@@ -391,7 +391,9 @@ async function main(): Promise<void> {
       `${lead.reduce((a, b) => a + b, 0).toFixed(1)} fault-free minutes scored`,
   );
   const t1 = performance.now();
-  const results = await runAll(cases, {}, component, diagnose);
+  // --signals '<json>': ServiceSignals options for this run (for exploring; the reported figures use none).
+  const signals = args.includes('--signals') ? (JSON.parse(args[args.indexOf('--signals') + 1]!) as IncidentEngineOptions['signals']) : undefined;
+  const results = await runAll(cases, signals !== undefined ? { signals } : {}, component, diagnose);
   const runS = (performance.now() - t1) / 1000;
   if (verbose) {
     for (const r of results) {
