@@ -379,8 +379,9 @@ export class ServiceGraph {
           if (c.beat.status === STATUS_ERROR || (this.spanErrorLogs.get(c.beat.spanId) ?? 0) > 0) calleeFailed = true;
         } else stack.push(c);
       }
-      // A client span's own time is the edge gap, not this service's work.
-      if (!remote || n === entry) self += exclusiveMs(n);
+      // A client span's own time is the edge gap (or, with no server span on the other side, a
+      // call that never arrived), not this service's work.
+      if (n === entry || (!remote && n.beat.spanKind !== SPAN_KIND_CLIENT && n.beat.spanKind !== SPAN_KIND_PRODUCER)) self += exclusiveMs(n);
     }
     svc.requests++;
     svc.latencyMs.add(b.durationMs);

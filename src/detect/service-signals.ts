@@ -26,6 +26,12 @@ export interface ServiceSignalOptions {
   keepZ: number;
   /** Discoveries in a row before a key becomes a finding. */
   confirmSlices: number;
+  /**
+   * The same for event patterns. Their windows are longer (a pattern's count needs time), a
+   * burst is already discounted by the pattern's own dispersion, and a confirmation as long as
+   * the latency keys' would outlast short faults.
+   */
+  patternConfirmSlices: number;
   /** Requests a slice needs for its latency or rate figures to be tested. */
   minRequests: number;
   /** Latency figures are scored as ln(1+ms); their spread is never taken below this. */
@@ -63,7 +69,8 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   fdr: 0.0001,
   minZ: 5,
   keepZ: 3,
-  confirmSlices: 3,
+  confirmSlices: 4,
+  patternConfirmSlices: 2,
   minRequests: 3,
   minLogSpread: 0.05,
   minEffectMs: 2,
@@ -228,7 +235,7 @@ export class ServiceSignals {
       const isNew = discovered.has(c);
       const holds = st.open && z >= o.keepZ && s.effectOk;
       st.streak = isNew || holds ? st.streak + 1 : 0;
-      st.open = st.open ? holds || isNew : st.streak >= o.confirmSlices;
+      st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices);
       if (c.pattern !== undefined && (st.open || isNew || z >= o.keepZ)) heldPatterns.add(c.key);
       // Only figures that look normal teach the baseline: a fault's onset must not become normal
       // before it is confirmed, nor while it lasts (the baseline of an open key is frozen).
