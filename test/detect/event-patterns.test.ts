@@ -80,7 +80,7 @@ describe('EventPatterns', () => {
   it('compares a service without traced requests per slice', () => {
     const rand = seededRandom(6);
     const ep = new EventPatterns();
-    const slices = Array.from({ length: 60 }, (_, i) => slice(rand, { worker: { requests: 0, mix: {} } }));
+    const slices = Array.from({ length: 60 }, () => slice(rand, { worker: { requests: 0, mix: {} } }));
     // requests 0: the mix is per slice, so counts are drawn directly.
     for (const [i, sl] of slices.entries()) sl.set('worker', { requests: 0, counts: new Map([['log:info:tick', i >= 50 ? 0 : poisson(rand, 6)]]) });
     const found = run(ep, slices).flat().filter(significant);
