@@ -67,7 +67,7 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   baselineSlices: 90,
   warmupSlices: 12,
   fdr: 0.0001,
-  minZ: 5,
+  minZ: 4,
   keepZ: 3,
   confirmSlices: 4,
   patternConfirmSlices: 2,

@@ -338,8 +338,9 @@ async function runAll(cases: CaseInput[], opts: IncidentEngineOptions, component
 
 /** The leave-one-day-out grid: a few settings of the knobs that trade misses for false alarms. */
 const GRID: Array<{ name: string; opts: IncidentEngineOptions }> = [
-  { name: 'minZ 4', opts: { signals: { minZ: 4 } } },
-  { name: 'minZ 5 (default)', opts: {} },
+  { name: 'minZ 3', opts: { signals: { minZ: 3 } } },
+  { name: 'minZ 4 (default)', opts: {} },
+  { name: 'minZ 5', opts: { signals: { minZ: 5 } } },
   { name: 'minZ 7', opts: { signals: { minZ: 7 } } },
 ];
 
