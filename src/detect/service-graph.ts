@@ -6,7 +6,8 @@ import {
   STATUS_ERROR,
   type Beat,
 } from '../model/beat.js';
-import { SEVERITY_ERROR, type LogEvent } from '../model/log-event.js';
+import { SEVERITY_ERROR, SEVERITY_WARN, type LogEvent } from '../model/log-event.js';
+import { LogTemplateMiner } from './log-templates.js';
 
 /**
  * The service dependency graph and per-request figures, built from whole traces.
@@ -92,6 +93,11 @@ export interface ServiceSliceFigures {
   selfMs: SampleSet;
   errorLogs: number;
   logs: number;
+  /**
+   * Event patterns: occurrences of each log template (`log:<level>:<template id>`) and of each
+   * span operation run inside the service's requests (`op:<span name>`).
+   */
+  patterns: Map<string, number>;
 }
 
 export interface EndpointSliceFigures {
@@ -173,6 +179,10 @@ export class ServiceGraph {
   /** Slices before this start were handed out; late contributions to them are dropped. */
   private emittedUntil = -Infinity;
   private readonly edgeTotals = new Map<string, { caller: string; callee: string; calls: number; errors: number; firstMs: number; lastMs: number; gap: SampleSet }>();
+  /** Log templates per service (the same Drain-style miner as log detection, its own instance). */
+  private readonly miner = new LogTemplateMiner({ maxTemplatesPerService: 256 });
+  /** Readable text of pattern keys (service + key), bounded. */
+  private readonly labels = new Map<string, string>();
   droppedKeys = 0;
   lateRequests = 0;
 
@@ -215,6 +225,11 @@ export class ServiceGraph {
       const svc = this.serviceFigures(s, e.service);
       if (svc === undefined) continue;
       svc.logs++;
+      const m = this.miner.add(e.service, e.body);
+      const level = e.severityNumber >= SEVERITY_ERROR ? 'error' : e.severityNumber >= SEVERITY_WARN ? 'warn' : 'info';
+      const key = `log:${level}:${m.templateId}`;
+      svc.patterns.set(key, (svc.patterns.get(key) ?? 0) + 1);
+      this.label(e.service, key, `${level} log "${m.template}"`);
       if (e.severityNumber < SEVERITY_ERROR) continue;
       svc.errorLogs++;
       if (e.spanId !== '' && this.spanErrorLogs.size < this.opts.maxTraces) this.spanErrorLogs.set(e.spanId, (this.spanErrorLogs.get(e.spanId) ?? 0) + 1);
@@ -273,6 +288,16 @@ export class ServiceGraph {
         gapP95Ms: e.gap.quantile(0.95),
       }))
       .sort((a, b) => b.calls - a.calls);
+  }
+
+  /** Readable text of a service's event pattern key (the template or the operation). */
+  patternLabel(service: string, key: string): string {
+    return this.labels.get(`${service}\u0000${key}`) ?? key;
+  }
+
+  private label(service: string, key: string, text: string): void {
+    const k = `${service}\u0000${key}`;
+    if (this.labels.has(k) || this.labels.size < 4 * this.opts.maxKeys) this.labels.set(k, text);
   }
 
   /** Services adjacent to `service` in the graph (callers and callees). */
@@ -390,6 +415,11 @@ export class ServiceGraph {
     const stack: Node[] = [entry];
     while (stack.length > 0) {
       const n = stack.pop()!;
+      const op = `op:${n.beat.spanName}`;
+      if (svc.patterns.has(op) || svc.patterns.size < this.opts.maxSamples) {
+        svc.patterns.set(op, (svc.patterns.get(op) ?? 0) + 1);
+        if (svc.patterns.get(op) === 1) this.label(b.service, op, `operation "${n.beat.spanName}"`);
+      }
       if (n.beat.status === STATUS_ERROR || (this.spanErrorLogs.get(n.beat.spanId) ?? 0) > 0) failed = true;
       let remote = false;
       for (const c of n.children) {
@@ -398,8 +428,9 @@ export class ServiceGraph {
           if (c.beat.status === STATUS_ERROR || (this.spanErrorLogs.get(c.beat.spanId) ?? 0) > 0) calleeFailed = true;
         } else stack.push(c);
       }
-      // A client span's own time is the edge gap, not this service's work.
-      if (!remote || n === entry) self += exclusiveMs(n);
+      // A client span's own time is the edge gap (or, with no server span on the other side, a
+      // call that never arrived), not this service's work.
+      if (n === entry || (!remote && n.beat.spanKind !== SPAN_KIND_CLIENT && n.beat.spanKind !== SPAN_KIND_PRODUCER)) self += exclusiveMs(n);
     }
     svc.requests++;
     svc.latencyMs.add(b.durationMs);
@@ -427,6 +458,7 @@ export class ServiceGraph {
         selfMs: new SampleSet(this.opts.maxSamples),
         errorLogs: 0,
         logs: 0,
+        patterns: new Map(),
       };
       s.services.set(service, svc);
     }

@@ -1,4 +1,5 @@
 import type { Finding, Severity } from '../model/anomaly.js';
+import { DEFAULT_EVENT_PATTERN_OPTIONS, EventPatterns, type EventPatternOptions, type PatternSlice, type PatternTest } from './event-patterns.js';
 import { KeyBaseline } from './key-baseline.js';
 import { SampleSet, type EdgeSliceFigures, type EndpointSliceFigures, type GraphSlice, type ServiceSliceFigures } from './service-graph.js';
 import { binomialUpperTail, normalUpperTail } from './stats.js';
@@ -25,6 +26,12 @@ export interface ServiceSignalOptions {
   keepZ: number;
   /** Discoveries in a row before a key becomes a finding. */
   confirmSlices: number;
+  /**
+   * The same for event patterns. Their windows are longer (a pattern's count needs time), a
+   * burst is already discounted by the pattern's own dispersion, and a confirmation as long as
+   * the latency keys' would outlast short faults.
+   */
+  patternConfirmSlices: number;
   /** Requests a slice needs for its latency or rate figures to be tested. */
   minRequests: number;
   /** Latency figures are scored as ln(1+ms); their spread is never taken below this. */
@@ -52,15 +59,18 @@ export interface ServiceSignalOptions {
   pooledSamples: number;
   /** A sparse key's test looks at its requests of the last this many slices. */
   sparseWindowSlices: number;
+  /** Event patterns (log templates, span operations) per request of a service: see event-patterns.ts. */
+  patterns: EventPatternOptions;
 }
 
 export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   baselineSlices: 90,
   warmupSlices: 12,
   fdr: 0.0001,
-  minZ: 5,
+  minZ: 4,
   keepZ: 3,
   confirmSlices: 4,
+  patternConfirmSlices: 2,
   minRequests: 3,
   minLogSpread: 0.05,
   minEffectMs: 2,
@@ -68,12 +78,13 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   minRateEffect: 0.1,
   minErrorLogs: 3,
   windowSlices: 3,
-  minPooledSamples: 30,
+  minPooledSamples: 10,
   pooledSamples: 512,
   sparseWindowSlices: 9,
+  patterns: DEFAULT_EVENT_PATTERN_OPTIONS,
 };
 
-export type SignalKind = 'self' | 'latency' | 'own-failures' | 'error-logs' | 'endpoint-failures' | 'edge-gap';
+export type SignalKind = 'self' | 'latency' | 'own-failures' | 'error-logs' | 'endpoint-failures' | 'edge-gap' | 'pattern';
 
 /** One key's score in one slice. */
 export interface SignalScore {
@@ -84,6 +95,9 @@ export interface SignalScore {
   /** The caller, for an edge. */
   caller?: string;
   operation?: string;
+  /** Event patterns: what the pattern is (a log template or an operation) and which way it moved. */
+  label?: string;
+  direction?: 'surge' | 'drop';
   z: number;
   observed: number;
   expected: number;
@@ -125,6 +139,9 @@ interface Candidate {
   /** Latency keys: the window's requests, and the samples of the slice leaving the window. */
   window?: SampleSet;
   leaving?: SampleSet;
+  /** Event patterns are tested by EventPatterns; its result is taken as is. */
+  pattern?: PatternTest;
+  label?: string;
 }
 
 const SUBTYPE: Record<SignalKind, Finding['subtype']> = {
@@ -134,14 +151,17 @@ const SUBTYPE: Record<SignalKind, Finding['subtype']> = {
   'own-failures': 'error-rate-spike',
   'endpoint-failures': 'error-rate-spike',
   'error-logs': 'log-rate-surge',
+  pattern: 'log-rate-surge',
 };
 
 export class ServiceSignals {
   private readonly opts: ServiceSignalOptions;
   private readonly keys = new Map<string, KeyState>();
+  private readonly patterns: EventPatterns;
 
   constructor(opts: Partial<ServiceSignalOptions> = {}) {
     this.opts = { ...DEFAULT_SERVICE_SIGNAL_OPTIONS, ...opts };
+    this.patterns = new EventPatterns(this.opts.patterns);
   }
 
   /** Per key: "learning (k/n)" until baselined, '' after. */
@@ -149,7 +169,8 @@ export class ServiceSignals {
     return [...this.keys].map(([key, s]) => ({ key, learning: s.baseline.learning() }));
   }
 
-  score(slice: GraphSlice): SignalSlice {
+  /** `label` names a service's event pattern key for people (the graph's template or operation text). */
+  score(slice: GraphSlice, label: (service: string, key: string) => string = (_s, k) => k): SignalSlice {
     const o = this.opts;
     this.recent.push(slice);
     const leaving = this.recent.length > o.windowSlices ? this.recent.shift() : undefined;
@@ -159,12 +180,33 @@ export class ServiceSignals {
     const typicalRoot = this.rootLatency.count > 0 ? this.rootLatency.centre(0, 0).median : 0;
     const minEffectMs = Math.max(o.minEffectMs, o.minImpactShare * typicalRoot);
     const candidates = this.candidates(merged, leaving, minEffectMs);
+    const patternSlice = new Map<string, PatternSlice>();
+    for (const s of slice.services.values()) patternSlice.set(s.service, { requests: s.requests, counts: s.patterns });
+    for (const t of this.patterns.test(patternSlice)) {
+      candidates.push({
+        key: `pattern|${t.service}|${t.pattern}`,
+        kind: 'pattern',
+        service: t.service,
+        value: NaN,
+        display: t.observed,
+        unit: 'count',
+        relFloor: 0,
+        absFloor: 0,
+        minEffect: 0,
+        pattern: t,
+        label: label(t.service, t.pattern),
+      });
+    }
     const scored: Array<{ c: Candidate; st: KeyState; z: number; p: number; expected: number; effectOk: boolean; tested: boolean }> = [];
     for (const c of candidates) {
       let st = this.keys.get(c.key);
       if (st === undefined) {
         st = { baseline: new KeyBaseline(o.baselineSlices, o.warmupSlices), pooled: c.window ? new SampleSet(o.pooledSamples) : undefined, sparseRecent: [], streak: 0, open: false };
         this.keys.set(c.key, st);
+      }
+      if (c.pattern !== undefined) {
+        scored.push({ c, st, z: c.pattern.z, p: c.pattern.p, expected: c.pattern.expected, effectOk: c.pattern.effectOk, tested: true });
+        continue;
       }
       if (Number.isNaN(c.value)) {
         scored.push({ c, st, ...this.sparseTest(c, st, slice), tested: (st.pooled?.count ?? 0) >= o.minPooledSamples });
@@ -187,12 +229,14 @@ export class ServiceSignals {
     }
     const scores: SignalScore[] = [];
     const findings: Finding[] = [];
+    const heldPatterns = new Set<string>();
     for (const s of scored) {
       const { c, st, z } = s;
       const isNew = discovered.has(c);
       const holds = st.open && z >= o.keepZ && s.effectOk;
       st.streak = isNew || holds ? st.streak + 1 : 0;
-      st.open = st.open ? holds || isNew : st.streak >= o.confirmSlices;
+      st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices);
+      if (c.pattern !== undefined && (st.open || isNew || z >= o.keepZ)) heldPatterns.add(c.key);
       // Only figures that look normal teach the baseline: a fault's onset must not become normal
       // before it is confirmed, nor while it lasts (the baseline of an open key is frozen).
       if (!st.open && !isNew && z < o.keepZ) {
@@ -205,6 +249,8 @@ export class ServiceSignals {
         service: c.service,
         ...(c.caller !== undefined ? { caller: c.caller } : {}),
         ...(c.operation !== undefined ? { operation: c.operation } : {}),
+        ...(c.label !== undefined ? { label: c.label } : {}),
+        ...(c.pattern !== undefined ? { direction: c.pattern.direction } : {}),
         z,
         observed: c.display,
         expected: s.expected,
@@ -212,6 +258,7 @@ export class ServiceSignals {
       });
       if (st.open) findings.push(toFinding(c, z, s.expected, slice));
     }
+    this.patterns.learn(patternSlice, (service, pattern) => heldPatterns.has(`pattern|${service}|${pattern}`));
     return { startMs: slice.startMs, endMs: slice.endMs, scores, findings };
   }
 
@@ -229,14 +276,18 @@ export class ServiceSignals {
       for (const v of set?.samples ?? []) st.sparseRecent.push({ endMs: slice.endMs, v });
     }
     if (pooled === undefined || pooled.count < this.opts.minPooledSamples || st.sparseRecent.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false };
-    const limit = pooled.quantile(0.99);
+    // A new request of an unchanged key exceeds the largest of n earlier ones with probability
+    // 1/(n+1): with few pooled requests the limit is their maximum and the null rate that share,
+    // with many the 99th percentile and 1 %.
+    const rate = Math.max(0.01, 1 / (pooled.samples.length + 1));
+    const limit = pooled.quantile(1 - rate);
     const window = new SampleSet(this.opts.pooledSamples);
     let k = 0;
     for (const r of st.sparseRecent) {
       window.add(r.v);
       if (r.v > limit) k++;
     }
-    const p = binomialUpperTail(k, window.samples.length, 0.01);
+    const p = binomialUpperTail(k, window.samples.length, rate);
     const expected = pooled.quantile(0.5);
     const observed = window.quantile(0.5);
     c.display = observed;
@@ -334,7 +385,7 @@ export function mergeSlices(slices: readonly GraphSlice[], cap: number): GraphSl
     for (const [k, s] of sl.services) {
       let m: ServiceSliceFigures | undefined = out.services.get(k);
       if (m === undefined) {
-        m = { service: s.service, requests: 0, failed: 0, ownFailed: 0, latencyMs: new SampleSet(cap), selfMs: new SampleSet(cap), errorLogs: 0, logs: 0 };
+        m = { service: s.service, requests: 0, failed: 0, ownFailed: 0, latencyMs: new SampleSet(cap), selfMs: new SampleSet(cap), errorLogs: 0, logs: 0, patterns: new Map() };
         out.services.set(k, m);
       }
       m.requests += s.requests;
@@ -342,6 +393,7 @@ export function mergeSlices(slices: readonly GraphSlice[], cap: number): GraphSl
       m.ownFailed += s.ownFailed;
       m.errorLogs += s.errorLogs;
       m.logs += s.logs;
+      for (const [p, n] of s.patterns) m.patterns.set(p, (m.patterns.get(p) ?? 0) + n);
       merge(m.latencyMs, s.latencyMs);
       merge(m.selfMs, s.selfMs);
     }
@@ -380,13 +432,22 @@ function fromDomain(c: Candidate, v: number): number {
   return v;
 }
 
+function patternSubtype(t: PatternTest): Finding['subtype'] {
+  const log = t.pattern.startsWith('log:');
+  if (t.direction === 'drop') return log ? 'log-rate-drop' : 'missing-beat';
+  if (t.expected < 1) return log ? 'new-log-template' : 'unexpected-beat';
+  return log ? 'log-rate-surge' : 'count-surge';
+}
+
 function severityOfZ(z: number): Severity {
   return z >= 20 ? 'high' : z >= 10 ? 'medium' : 'low';
 }
 
 function toFinding(c: Candidate, z: number, expected: number, slice: GraphSlice): Finding {
   const what =
-    c.kind === 'edge-gap'
+    c.kind === 'pattern'
+      ? `${c.pattern?.direction === 'drop' ? 'fewer' : 'more'} ${c.label ?? 'events'} in ${c.service}`
+      : c.kind === 'edge-gap'
       ? `gap on ${c.caller} -> ${c.service}`
       : c.kind === 'endpoint-failures'
         ? `failed requests of ${c.service} ${c.operation ?? ''}`
@@ -394,8 +455,8 @@ function toFinding(c: Candidate, z: number, expected: number, slice: GraphSlice)
   const fmt = (v: number): string => (c.unit === 'rate' ? `${(v * 100).toFixed(0)} %` : c.unit === 'ms' ? `${v.toFixed(1)} ms` : v.toFixed(0));
   return {
     key: `svc|${c.key}`,
-    type: c.kind === 'own-failures' || c.kind === 'endpoint-failures' || c.kind === 'error-logs' ? 'error' : 'performance',
-    subtype: SUBTYPE[c.kind],
+    type: c.kind === 'own-failures' || c.kind === 'endpoint-failures' || c.kind === 'error-logs' ? 'error' : c.kind === 'pattern' ? 'behavioral' : 'performance',
+    subtype: c.pattern !== undefined ? patternSubtype(c.pattern) : SUBTYPE[c.kind],
     severity: severityOfZ(z),
     confidence: Math.max(0, Math.min(1, 1 - 1 / Math.max(1, z))),
     service: c.service,

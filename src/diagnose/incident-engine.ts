@@ -1,6 +1,6 @@
 import { AnomalyLifecycle } from '../detect/lifecycle.js';
 import { ServiceGraph, type EdgeSummary, type GraphSlice, type ServiceGraphOptions } from '../detect/service-graph.js';
-import { ServiceSignals, type ServiceSignalOptions } from '../detect/service-signals.js';
+import { ServiceSignals, type ServiceSignalOptions, type SignalSlice } from '../detect/service-signals.js';
 import type { Anomaly, AnomalyChange } from '../model/anomaly.js';
 import type { Beat } from '../model/beat.js';
 import type { Incident } from '../model/incident.js';
@@ -17,6 +17,8 @@ export interface IncidentEngineOptions {
   resolveAfter?: number;
   updateEvery?: number;
   instanceTag?: string;
+  /** Sees every scored slice (benchmarks print per-case diagnostics from it). */
+  onSlice?: (slice: SignalSlice) => void;
 }
 
 export interface IncidentEvaluation {
@@ -40,10 +42,12 @@ export class IncidentEngine {
   private pendingOther: AnomalyChange[] = [];
   private pendingPeerSignals: AnomalyChange[] = [];
   private pendingPeerScores: SignalScore[] = [];
+  private readonly onSlice: ((slice: SignalSlice) => void) | undefined;
 
   constructor(opts: IncidentEngineOptions = {}) {
     this.graph = new ServiceGraph(opts.graph);
     this.signals = new ServiceSignals(opts.signals);
+    this.onSlice = opts.onSlice;
     this.lifecycle = new AnomalyLifecycle({
       resolveAfter: opts.resolveAfter ?? 3,
       updateEvery: opts.updateEvery ?? 6,
@@ -102,7 +106,8 @@ export class IncidentEngine {
       for (const c of this.tracker.apply(empty, peer, other, nowMs)) incidentChanges.push(c);
     }
     for (const slice of slices) {
-      const scored = this.signals.score(slice);
+      const scored = this.signals.score(slice, (s, k) => this.graph.patternLabel(s, k));
+      this.onSlice?.(scored);
       const changes = this.lifecycle.apply(scored.findings, slice.endMs);
       for (const c of changes) anomalyChanges.push(c);
       const other = this.pendingOther;

@@ -268,7 +268,9 @@ export class IncidentTracker {
   private note(t: Tracked, s: SignalScore, atMs: number): void {
     if (s.z <= 0) return;
     const prev = t.evidence.get(s.key);
-    if (prev === undefined || s.z > prev.z) t.evidence.set(s.key, s);
+    // The strongest score, remembered as discovered if the key was a discovery in any slice.
+    if (prev === undefined || s.z > prev.z) t.evidence.set(s.key, prev?.discovered === true && !s.discovered ? { ...s, discovered: true } : s);
+    else if (s.discovered && !prev.discovered) t.evidence.set(s.key, { ...prev, discovered: true });
     if (s.discovered && !t.firstSeenMs.has(s.service)) t.firstSeenMs.set(s.service, atMs);
   }
 

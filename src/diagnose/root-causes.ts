@@ -27,6 +27,7 @@ const ORIGIN_WEIGHT: Record<SignalKind, number> = {
   'own-failures': 1,
   'error-logs': 1,
   'edge-gap': 1,
+  pattern: 1,
   'endpoint-failures': 0.3,
   latency: 0.15,
 };
@@ -38,6 +39,17 @@ const PROPAGATED_DISCOUNT = 0.5;
 const MIN_Z = 3;
 /** A cap so that one extremely steady key cannot drown every other signal. */
 const MAX_Z = 60;
+/**
+ * A key that never passed the false-discovery control during the incident only corroborates: with
+ * hundreds of keys, scores of 3-5 happen somewhere in every slice, and summed over many keys such
+ * noise would outrank the one key that truly moved.
+ */
+const UNDISCOVERED_SHARE = 0.2;
+
+/** The score a key contributes: its z, capped, in full only when it was a discovery. */
+function weightOf(s: SignalScore): number {
+  return Math.min(MAX_Z, s.z) * (s.discovered ? 1 : UNDISCOVERED_SHARE);
+}
 
 /**
  * Ranks services by evidence that the fault originates there rather than propagates there:
@@ -64,13 +76,13 @@ export function rankRootCauses(ev: IncidentEvidence, max = 5): RootCause[] {
   };
   for (const s of ev.scores.values()) {
     if (s.z < MIN_Z) continue;
-    add(s.service, s.kind, Math.min(MAX_Z, s.z));
+    add(s.service, s.kind, weightOf(s));
   }
   const gapTotals = new Map<string, number>();
   const gapNotes = new Map<string, string[]>();
   for (const s of ev.scores.values()) {
     if (s.kind !== 'edge-gap' || s.z < MIN_Z || s.caller === undefined) continue;
-    const z = Math.min(MAX_Z, s.z);
+    const z = weightOf(s);
     const note = `${s.caller} -> ${s.service} gap ${s.observed.toFixed(1)} ms vs ${s.expected.toFixed(1)} ms`;
     for (const [svc, share] of [
       [s.service, 1],
@@ -118,7 +130,7 @@ export function rankRootCauses(ev: IncidentEvidence, max = 5): RootCause[] {
 }
 
 function calleeHas(ev: IncidentEvidence, service: string, kind: SignalKind, strength: Map<string, Map<SignalKind, number>>): boolean {
-  for (const callee of ev.callees(service)) if (callee !== service && (strength.get(callee)?.get(kind) ?? 0) >= MIN_Z) return true;
+  for (const callee of ev.callees(service)) if (callee !== service && (strength.get(callee)?.get(kind) ?? 0) >= MIN_Z * UNDISCOVERED_SHARE) return true;
   return false;
 }
 
@@ -136,6 +148,8 @@ function describe(kind: SignalKind, service: string, ev: IncidentEvidence): stri
       return `failing requests${fig}`;
     case 'latency':
       return `request latency grew${fig}`;
+    case 'pattern':
+      return s === undefined ? 'its events changed' : `${s.direction === 'drop' ? 'fewer' : 'more'} ${s.label ?? 'events'} (${s.observed.toFixed(0)} vs ${s.expected.toFixed(1)} expected, z ${s.z.toFixed(1)})`;
     default:
       return `${kind}${fig}`;
   }

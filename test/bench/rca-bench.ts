@@ -6,7 +6,7 @@
  * top-3 of the incident, and false incidents per fault-free minute; then a leave-one-day-out
  * figure (a small grid tuned on one day, scored on the other).
  *
- *   npm run bench:rca [-- --verbose] [-- --no-lodo] [-- --write <dir>] [-- --cases N]
+ *   npm run bench:rca [-- --verbose] [-- --diagnose] [-- --only <fault type>] [-- --no-lodo] [-- --write <dir>] [-- --cases N] [-- --component]
  *
  * Lead-in: each fault's files hold only seconds of fault-free traffic before the injection. The
  * fault-free seconds before every OTHER injection of the same day (from its first file's start to
@@ -30,6 +30,7 @@ import { analyzeBeats } from '../../src/cli/offline-analysis.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { IncidentEngine, type IncidentEngineOptions } from '../../src/diagnose/incident-engine.js';
 import type { Anomaly } from '../../src/model/anomaly.js';
+import type { SignalScore, SignalSlice } from '../../src/detect/service-signals.js';
 import type { Beat } from '../../src/model/beat.js';
 import type { Incident } from '../../src/model/incident.js';
 import type { LogEvent } from '../../src/model/log-event.js';
@@ -79,13 +80,42 @@ function edgeGapMedians(spans: readonly SpanRow[]): Map<string, number> {
   return out;
 }
 
-/** A stretch where some edge's gap is far off its day-wide median holds a fault (see above). */
+const dayLatencyMedians = new WeakMap<Day, Map<string, number>>();
+
+/** Median latency of each service's requests (spans whose parent is absent or in another service), with at least `minN` of them. */
+function requestLatencyMedians(spans: readonly SpanRow[], minN = 1): Map<string, number> {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const lat = new Map<string, number[]>();
+  for (const s of spans) {
+    const p = s.parentId === '' ? undefined : byId.get(s.parentId);
+    if (p !== undefined && p.service === s.service) continue;
+    const list = lat.get(s.service) ?? [];
+    list.push(s.endMs - s.startMs);
+    lat.set(s.service, list);
+  }
+  const out = new Map<string, number>();
+  for (const [k, v] of lat) if (v.length >= minN) out.set(k, v.sort((a, b) => a - b)[v.length >> 1]!);
+  return out;
+}
+
+/**
+ * A stretch holds a fault (see above) when some edge's gap is far off its day-wide median, or
+ * some service's median request latency (over at least 5 requests) is more than 4x its day-wide
+ * median and 50 ms above it.
+ */
 function visiblyFaulty(day: Day, fromMs: number, toMs: number): boolean {
   let medians = dayGapMedians.get(day);
   if (medians === undefined) dayGapMedians.set(day, (medians = edgeGapMedians(day.spans)));
-  for (const [k, g] of edgeGapMedians(tracesIn(day, fromMs, toMs).flat())) {
+  let latency = dayLatencyMedians.get(day);
+  if (latency === undefined) dayLatencyMedians.set(day, (latency = requestLatencyMedians(day.spans)));
+  const spans = tracesIn(day, fromMs, toMs).flat();
+  for (const [k, g] of edgeGapMedians(spans)) {
     const m = medians.get(k) ?? 0;
     if (g > 10 * m && g - m > 50) return true;
+  }
+  for (const [k, l] of requestLatencyMedians(spans, 5)) {
+    const m = latency.get(k) ?? 0;
+    if (l > 4 * m && l - m > 50) return true;
   }
   return false;
 }
@@ -137,6 +167,8 @@ interface CaseResult {
   incident?: Incident;
   /** Summaries of the anomalies of the false incidents (for --verbose). */
   falseWhy: string[];
+  /** --diagnose: the faulty service's strongest score per signal kind in the fault window, and incidents open when it began. */
+  diagnosis?: string;
 }
 
 /**
@@ -165,8 +197,33 @@ function replayIncidents(c: CaseInput, opts: IncidentEngineOptions, sliceMs: num
   return { incidents: engine.incidents(), anomalies: [...anomalies.values()] };
 }
 
-async function runCase(c: CaseInput, opts: IncidentEngineOptions, component = false): Promise<CaseResult> {
+/** Per-case diagnostics: what the faulty service's signals did in the fault window. */
+function diagnoser(c: CaseInput): { opts: IncidentEngineOptions; report: (incidents: Incident[]) => string } {
+  const best = new Map<string, SignalScore>();
+  let discovered = 0;
+  const onSlice = (sl: SignalSlice): void => {
+    if (sl.startMs < c.fault.injectMs || sl.startMs >= c.endMs) return;
+    for (const s of sl.scores) {
+      if (s.service !== c.fault.service && s.caller !== c.fault.service) continue;
+      const k = s.caller === c.fault.service && s.kind === 'edge-gap' ? 'egress-gap' : s.kind;
+      if ((best.get(k)?.z ?? -Infinity) < s.z) best.set(k, s);
+      if (s.discovered && s.service === c.fault.service) discovered++;
+    }
+  };
+  const report = (incidents: Incident[]): string => {
+    const open = incidents.filter((i) => i.startMs < c.fault.filesStartMs && i.endMs >= c.fault.filesStartMs);
+    const kinds = [...best]
+      .sort((a, b) => b[1].z - a[1].z)
+      .map(([k, s]) => `${k} z ${s.z.toFixed(1)}${s.label !== undefined ? ` (${s.direction} ${s.label.slice(0, 60)} ${s.observed.toFixed(0)}/${s.expected.toFixed(1)})` : ` (${s.observed.toFixed(1)} vs ${s.expected.toFixed(1)})`}`);
+    return `    diagnose: ${discovered} discoveries on ${c.fault.service}; ${open.length} incident(s) already open at the case start${open.length > 0 ? ` (${open[0]!.rootCauses[0]?.service ?? '?'})` : ''}; strongest: ${kinds.slice(0, 4).join('; ')}`;
+  };
+  return { opts: { onSlice }, report };
+}
+
+async function runCase(c: CaseInput, baseOpts: IncidentEngineOptions, component = false, diagnose = false): Promise<CaseResult> {
   const config = ConfigSchema.parse({});
+  const diag = diagnose ? diagnoser(c) : undefined;
+  const opts = diag !== undefined ? { ...baseOpts, ...diag.opts } : baseOpts;
   const result = component
     ? replayIncidents(c, opts, config.detect.sliceMs)
     : await analyzeBeats([...c.beats], config, process.cwd(), [...c.logs], { ...opts, instanceTag: 'bench' });
@@ -188,6 +245,7 @@ async function runCase(c: CaseInput, opts: IncidentEngineOptions, component = fa
     top,
     falseWhy,
     ...(first !== undefined ? { incident: first } : {}),
+    ...(diag !== undefined ? { diagnosis: diag.report(inc) } : {}),
   };
 }
 
@@ -272,16 +330,17 @@ function shiftEvidence(days: Day[]): void {
   console.log(`the faulty service's span time or error logs rise within 30 s after inject_time in ${up}/${n} faults`);
 }
 
-async function runAll(cases: CaseInput[], opts: IncidentEngineOptions, component = false): Promise<CaseResult[]> {
+async function runAll(cases: CaseInput[], opts: IncidentEngineOptions, component = false, diagnose = false): Promise<CaseResult[]> {
   const out: CaseResult[] = [];
-  for (const c of cases) out.push(await runCase(c, opts, component));
+  for (const c of cases) out.push(await runCase(c, opts, component, diagnose));
   return out;
 }
 
 /** The leave-one-day-out grid: a few settings of the knobs that trade misses for false alarms. */
 const GRID: Array<{ name: string; opts: IncidentEngineOptions }> = [
-  { name: 'minZ 4', opts: { signals: { minZ: 4 } } },
-  { name: 'minZ 5 (default)', opts: {} },
+  { name: 'minZ 3', opts: { signals: { minZ: 3 } } },
+  { name: 'minZ 4 (default)', opts: {} },
+  { name: 'minZ 5', opts: { signals: { minZ: 5 } } },
   { name: 'minZ 7', opts: { signals: { minZ: 7 } } },
 ];
 
@@ -291,7 +350,11 @@ function objective(s: Summary): number {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const verbose = args.includes('--verbose');
+  // --diagnose: per case, the faulty service's strongest signals in the fault window (implies --verbose).
+  const diagnose = args.includes('--diagnose');
+  const verbose = diagnose || args.includes('--verbose');
+  // --only <type>: the cases of one fault type (for iterating on a subset).
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
   const lodo = !args.includes('--no-lodo');
   const writeDir = args.includes('--write') ? args[args.indexOf('--write') + 1] : undefined;
   const maxCases = args.includes('--cases') ? Number(args[args.indexOf('--cases') + 1]) : Infinity;
@@ -311,7 +374,7 @@ async function main(): Promise<void> {
   checkInjectTimes(days);
   shiftEvidence(days);
   const cases: CaseInput[] = [];
-  for (const d of days) for (const f of d.faults) if (cases.length < maxCases) cases.push(buildCase(d, f, writeDir !== undefined));
+  for (const d of days) for (const f of d.faults) if (cases.length < maxCases && (only === undefined || f.type === only)) cases.push(buildCase(d, f, writeDir !== undefined));
   if (writeDir !== undefined) {
     mkdirSync(writeDir, { recursive: true });
     for (const c of cases) {
@@ -329,7 +392,9 @@ async function main(): Promise<void> {
       `${lead.reduce((a, b) => a + b, 0).toFixed(1)} fault-free minutes scored`,
   );
   const t1 = performance.now();
-  const results = await runAll(cases, {}, component);
+  // --signals '<json>': ServiceSignals options for this run (for exploring; the reported figures use none).
+  const signals = args.includes('--signals') ? (JSON.parse(args[args.indexOf('--signals') + 1]!) as IncidentEngineOptions['signals']) : undefined;
+  const results = await runAll(cases, signals !== undefined ? { signals } : {}, component, diagnose);
   const runS = (performance.now() - t1) / 1000;
   if (verbose) {
     for (const r of results) {
@@ -339,6 +404,7 @@ async function main(): Promise<void> {
           (r.incident ? `  | ${r.incident.rootCauses[0]?.reason ?? ''}` : ''),
       );
       for (const w of r.falseWhy.slice(0, 3)) console.log(`    false: ${w}`);
+      if (r.diagnosis !== undefined) console.log(r.diagnosis);
     }
   }
   printTable(`Nezha Train Ticket, default parameters (${component ? 'COMPONENT run: IncidentEngine only' : 'offline pipeline'}, traces + logs)`, results);

@@ -69,6 +69,38 @@ describe('ServiceGraph', () => {
     expect(p).toMatchObject({ requests: 1, failed: 1, ownFailed: 1, errorLogs: 1, logs: 2 });
   });
 
+  it('counts event patterns per service: log templates by level and the operations its requests run', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    for (let i = 0; i < 3; i++) {
+      g.observe([
+        beat({ service: 'p', traceId: `t${i}`, spanId: `s${i}`, spanName: 'GET /price', startMs: T + i, durationMs: 5 }, SPAN_KIND_SERVER),
+        beat({ service: 'p', traceId: `t${i}`, spanId: `q${i}`, parentSpanId: `s${i}`, spanName: 'SELECT price', startMs: T + i + 1, durationMs: 2 }, SPAN_KIND_INTERNAL),
+      ]);
+    }
+    const log = (body: string, severityNumber: number) => ({ service: 'p', serviceVersion: '', timeMs: T + 5, severityNumber, severityText: '', body, traceId: '', spanId: '', attributes: {} });
+    g.observeLogs([log('Query price for route 17', 9), log('Query price for route 42', 9), log('price <script>alert(1)</script> not found', 17)]);
+    const [slice] = g.advance(T + 20_000);
+    const patterns = slice!.services.get('p')!.patterns;
+    expect(patterns.get('op:GET /price')).toBe(3);
+    expect(patterns.get('op:SELECT price')).toBe(3);
+    const logs = [...patterns].filter(([k]) => k.startsWith('log:'));
+    expect(logs.map(([k, n]) => `${k.split(':')[1]}=${n}`).sort()).toEqual(['error=1', 'info=2']);
+    const info = logs.find(([k]) => k.startsWith('log:info:'))![0];
+    expect(g.patternLabel('p', info)).toContain('Query price for route');
+    expect(g.patternLabel('p', 'op:SELECT price')).toBe('operation "SELECT price"');
+    expect(g.patternLabel('p', 'unknown')).toBe('unknown');
+  });
+
+  it('never counts a client span as the caller\'s own time, even when no server span answered it', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    g.observe([
+      beat({ service: 'a', traceId: 't', spanId: 'a1', spanName: 'GET /x', startMs: T, durationMs: 2_010 }, SPAN_KIND_SERVER),
+      beat({ service: 'a', traceId: 't', spanId: 'a2', parentSpanId: 'a1', spanName: 'HTTP GET', startMs: T + 5, durationMs: 2_000 }, SPAN_KIND_CLIENT),
+    ]);
+    const [slice] = g.advance(T + 20_000);
+    expect(slice!.services.get('a')!.selfMs.samples).toEqual([10]);
+  });
+
   it('measures queueing time between producer and consumer', () => {
     const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
     g.observe([

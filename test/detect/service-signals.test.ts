@@ -15,7 +15,7 @@ function slice(i: number, services: Array<{ name: string; self: number[]; errorL
       lat.add(v);
       s.rootLatencyMs.add(v);
     }
-    s.services.set(svc.name, { service: svc.name, requests: svc.self.length, failed: 0, ownFailed: 0, latencyMs: lat, selfMs: self, errorLogs: svc.errorLogs ?? 0, logs: 0 });
+    s.services.set(svc.name, { service: svc.name, requests: svc.self.length, failed: 0, ownFailed: 0, latencyMs: lat, selfMs: self, errorLogs: svc.errorLogs ?? 0, logs: 0, patterns: new Map() });
   }
   return s;
 }
@@ -64,6 +64,34 @@ describe('ServiceSignals', () => {
     }
     expect(kinds.length).toBeGreaterThan(0);
     expect(kinds.every((k) => k.startsWith('rare:'))).toBe(true);
+  });
+
+  it('turns a log line that stops (requests going on) into a behavioural finding of that service', () => {
+    const signals = new ServiceSignals();
+    const found: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const s = slice(i, [{ name: 'price', self: [5, 5, 5, 5, 5, 5, 5, 5, 5, 5] }, { name: 'route', self: [3, 3, 3, 3, 3] }]);
+      s.services.get('price')!.patterns.set('log:info:query', i >= 35 ? 0 : 5);
+      s.services.get('route')!.patterns.set('log:info:find', 3);
+      const r = signals.score(s, (svc, k) => `${svc}/${k}`);
+      for (const f of r.findings) found.push(`${f.service} ${f.type}/${f.subtype} ${f.summary}`);
+      if (i < 35) expect(r.findings).toEqual([]);
+    }
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.every((f) => f.startsWith('price behavioral/log-rate-drop fewer price/log:info:query'))).toBe(true);
+  });
+
+  it('does not let a sparse key with few pooled requests alarm on ordinary new maxima', () => {
+    let findings = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const rand = seededRandom(seed);
+      const signals = new ServiceSignals();
+      for (let i = 0; i < 60; i++) {
+        const rare = [lognormal(rand, 10, 0.5), ...(rand() < 0.5 ? [lognormal(rand, 10, 0.5)] : [])];
+        findings += signals.score(slice(i, [{ name: 'rare', self: rare }, { name: 'busy', self: Array.from({ length: 10 }, () => lognormal(rand, 20, 0.1)) }])).findings.length;
+      }
+    }
+    expect(findings).toBe(0);
   });
 
   it('turns a surge of error logs into an error finding', () => {

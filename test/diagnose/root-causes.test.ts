@@ -31,6 +31,15 @@ describe('rankRootCauses', () => {
     expect(r[0]!.operation).toBe('GET /y');
   });
 
+  it('lets keys that never passed the false-discovery control only corroborate', () => {
+    // Many small undiscovered gap scores around one service do not outrank one discovered change.
+    const noise = ['a', 'x', 'gw'].map((caller) => score('edge-gap', 'y', 9, { caller, discovered: false }));
+    const r = rank([...noise, score('pattern', 'x', 7, { label: 'info log "Query price"', direction: 'drop', observed: 0, expected: 22 })]);
+    expect(r[0]!.service).toBe('x');
+    expect(r[0]!.reason).toContain('fewer info log "Query price"');
+    expect(r.find((c) => c.service === 'y')!.score).toBeLessThan(r[0]!.score);
+  });
+
   it('ignores weak evidence and returns nothing without any', () => {
     expect(rank([score('self', 'x', 2)])).toEqual([]);
     expect(rank([])).toEqual([]);

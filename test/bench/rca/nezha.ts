@@ -7,7 +7,10 @@
  * - ParentID `root` marks the root; Duration is in microseconds, start/end in ns;
  * - no status codes and no span kinds: the kind is derived. A span whose parent lives in another
  *   service is the callee's SERVER span and that parent is the caller's CLIENT span (in this data
- *   always an `HTTP GET`/`HTTP POST` span); roots are SERVER spans; everything else is INTERNAL;
+ *   always an `HTTP GET`/`HTTP POST` span); roots are SERVER spans; an `HTTP <method>` span
+ *   without a child in another service is a CLIENT span too (a call whose server span never came:
+ *   a timeout or a refused connection, as an HTTP client instrumentation would still report it);
+ *   everything else is INTERNAL;
  * - the service is the pod name without its two trailing hash parts;
  * - logs: gzip CSV, the `Log` column is the container runtime's JSON line whose `log` text starts
  *   with "HH:MM:SS.mmm LEVEL"; lines without a level (stack frames) are continuation lines and are
@@ -238,6 +241,7 @@ export function tracesIn(day: Day, fromMs: number, toMs: number): SpanRow[][] {
 
 const KIND_SERVER = 2;
 const KIND_CLIENT = 3;
+const HTTP_CLIENT_NAME = /^HTTP [A-Z]+$/;
 const KIND_INTERNAL = 1;
 
 /**
@@ -267,7 +271,7 @@ export function toOtlpTraces(traces: SpanRow[][], shiftMs: number): unknown {
         spanId: s.spanId,
         ...(s.parentId !== '' ? { parentSpanId: s.parentId } : {}),
         name: s.name,
-        kind: clients.has(s.spanId) ? KIND_CLIENT : servers.has(s.spanId) ? KIND_SERVER : KIND_INTERNAL,
+        kind: clients.has(s.spanId) || (!servers.has(s.spanId) && HTTP_CLIENT_NAME.test(s.name)) ? KIND_CLIENT : servers.has(s.spanId) ? KIND_SERVER : KIND_INTERNAL,
         startTimeUnixNano: String(s.startNs + shiftNs),
         endTimeUnixNano: String(s.endNs + shiftNs),
       });

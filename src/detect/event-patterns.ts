@@ -1,0 +1,258 @@
+import { logGamma, normalUpperTail } from './stats.js';
+
+/**
+ * Event patterns per service: how often each kind of event (a log template, a span operation)
+ * happens per request the service serves, and windows where that changes. After the Nezha idea
+ * (FSE'23) that a fault shows as events which appear in faulty but not in normal executions (or
+ * stop appearing): an exception that is caught and logged at INFO, or a changed return value,
+ * moves no latency and sets no error status, but the service's usual lines vanish ("[Query price]"
+ * stops) or lines it never wrote start.
+ *
+ * Counts are taken per request of the service, so a service that simply gets fewer calls (its
+ * caller failed first) keeps its per-request mix and shows nothing: the change points at the
+ * service whose own behaviour changed. A service without traced requests is compared per slice.
+ *
+ * A window's count k of one pattern is tested against its expected count e (per-request rate of
+ * the baseline times the window's requests) with a quasi-Poisson tail: both are divided by the
+ * pattern's own dispersion (per-slice variance over mean, at least 1), so bursty patterns need a
+ * larger change. A pattern never seen has the prior of half an occurrence over the whole baseline.
+ * The baselines only learn what looks normal: the caller decides per pattern (`learn`).
+ */
+export interface EventPatternOptions {
+  /** Slices per tested window. */
+  windowSlices: number;
+  /** Baseline memory in slices (exponential forgetting). */
+  memorySlices: number;
+  /** Slices a service needs before its patterns are tested. */
+  warmupSlices: number;
+  /** Patterns tracked per service; the least recently seen is forgotten first. */
+  maxPatternsPerService: number;
+  /** Services tracked; the least recently seen is forgotten first. */
+  maxServices: number;
+  /** A surge needs k >= surgeRatio * e + minChange, a drop k <= dropRatio * e and e - k >= minChange. */
+  surgeRatio: number;
+  dropRatio: number;
+  minChange: number;
+  /**
+   * Which patterns are tested for a surge (the others only for a drop). By default warn and error
+   * log templates: a line at those levels that starts or multiplies is news, while an INFO line or
+   * an operation that appears more often is mostly a change of workload. Any regular pattern that
+   * stops is news.
+   */
+  surges: (pattern: string) => boolean;
+}
+
+export const DEFAULT_EVENT_PATTERN_OPTIONS: EventPatternOptions = {
+  windowSlices: 6,
+  memorySlices: 360,
+  warmupSlices: 12,
+  maxPatternsPerService: 256,
+  maxServices: 1000,
+  surgeRatio: 2,
+  dropRatio: 0.34,
+  minChange: 3,
+  surges: (pattern) => pattern.startsWith('log:warn:') || pattern.startsWith('log:error:'),
+};
+
+/** One service's events in one slice. */
+export interface PatternSlice {
+  /** Requests the service served (entry spans); 0 for a service seen only in logs. */
+  requests: number;
+  /** pattern key -> occurrences. */
+  counts: ReadonlyMap<string, number>;
+}
+
+export interface PatternTest {
+  service: string;
+  pattern: string;
+  /** Occurrences in the window and the expected count. */
+  observed: number;
+  expected: number;
+  direction: 'surge' | 'drop';
+  /** One-sided tail probability of the change and its normal z (0 when nothing changed). */
+  p: number;
+  z: number;
+  /** Whether the change is large enough to matter (ratio and absolute change). */
+  effectOk: boolean;
+}
+
+interface PatternState {
+  /** Decayed sums over learned slices: occurrences, their squares, requests, slices. */
+  count: number;
+  squares: number;
+  requests: number;
+  slices: number;
+  lastSeen: number;
+}
+
+interface ServiceState {
+  requests: number;
+  slices: number;
+  learned: number;
+  lastSeen: number;
+  patterns: Map<string, PatternState>;
+}
+
+export class EventPatterns {
+  private readonly opts: EventPatternOptions;
+  private readonly services = new Map<string, ServiceState>();
+  /** The last windowSlices slices, newest last. */
+  private readonly recent: Array<Map<string, PatternSlice>> = [];
+  private readonly decay: number;
+  private tick = 0;
+
+  constructor(opts: Partial<EventPatternOptions> = {}) {
+    this.opts = { ...DEFAULT_EVENT_PATTERN_OPTIONS, ...opts };
+    this.decay = 1 - 1 / Math.max(2, this.opts.memorySlices);
+  }
+
+  /** Adds one slice (per service) to the window and tests every known pattern of warm services. */
+  test(slice: ReadonlyMap<string, PatternSlice>): PatternTest[] {
+    this.tick++;
+    this.recent.push(new Map(slice));
+    if (this.recent.length > this.opts.windowSlices) this.recent.shift();
+    const window = new Map<string, { requests: number; counts: Map<string, number> }>();
+    for (const sl of this.recent) {
+      for (const [service, s] of sl) {
+        let w = window.get(service);
+        if (w === undefined) window.set(service, (w = { requests: 0, counts: new Map() }));
+        w.requests += s.requests;
+        for (const [k, n] of s.counts) w.counts.set(k, (w.counts.get(k) ?? 0) + n);
+      }
+    }
+    for (const [service, s] of slice) {
+      const st = this.service(service);
+      if (st === undefined) continue;
+      st.lastSeen = this.tick;
+      for (const [k, n] of s.counts) if (n > 0) this.pattern(st, k).lastSeen = this.tick;
+    }
+    const out: PatternTest[] = [];
+    const full = this.recent.length >= this.opts.windowSlices;
+    for (const [service, st] of this.services) {
+      if (!full || st.learned < this.opts.warmupSlices) continue;
+      const w = window.get(service) ?? { requests: 0, counts: new Map<string, number>() };
+      for (const [pattern, ps] of st.patterns) out.push(this.testOne(service, pattern, ps, w.counts.get(pattern) ?? 0, w.requests));
+    }
+    return out;
+  }
+
+  /**
+   * Teaches the baselines the newest slice. `hold(service, pattern)` says which patterns must not
+   * learn it (their window looks abnormal or they are part of an open anomaly).
+   */
+  learn(slice: ReadonlyMap<string, PatternSlice>, hold: (service: string, pattern: string) => boolean): void {
+    const d = this.decay;
+    for (const [service, st] of this.services) {
+      const s = slice.get(service);
+      const requests = s?.requests ?? 0;
+      st.requests = st.requests * d + requests;
+      st.slices = st.slices * d + 1;
+      st.learned++;
+      for (const [pattern, ps] of st.patterns) {
+        if (hold(service, pattern)) continue;
+        const n = s?.counts.get(pattern) ?? 0;
+        ps.count = ps.count * d + n;
+        ps.squares = ps.squares * d + n * n;
+        ps.requests = ps.requests * d + requests;
+        ps.slices = ps.slices * d + 1;
+      }
+    }
+  }
+
+  /** Services tracked and patterns per service (for budgets and tests). */
+  size(): { services: number; patterns: number } {
+    let patterns = 0;
+    for (const s of this.services.values()) patterns += s.patterns.size;
+    return { services: this.services.size, patterns };
+  }
+
+  private testOne(service: string, pattern: string, ps: PatternState, k: number, requests: number): PatternTest {
+    const o = this.opts;
+    const w = o.windowSlices;
+    // Per request when the service serves requests (in the baseline and now), else per slice.
+    const perRequest = ps.requests > 0 && requests > 0;
+    const expected = perRequest ? ((ps.count + 0.5) / ps.requests) * requests : ((ps.count + 0.5) / Math.max(1, ps.slices)) * w;
+    const mean = ps.count / Math.max(1e-9, ps.slices);
+    const variance = Math.max(0, ps.squares / Math.max(1e-9, ps.slices) - mean * mean);
+    // Over a window of w slices the variance of the sum grows like w, its mean too: the ratio stays.
+    const dispersion = Math.max(1, mean > 0 ? variance / mean : 1);
+    const surge = k > expected;
+    const effectOk = surge ? o.surges(pattern) && k >= o.surgeRatio * expected + o.minChange : k <= o.dropRatio * expected && expected - k >= o.minChange;
+    if (surge && !o.surges(pattern)) return { service, pattern, observed: k, expected, direction: 'surge', p: 1, z: 0, effectOk };
+    const p = quasiPoissonTail(k / dispersion, expected / dispersion, surge);
+    return { service, pattern, observed: k, expected, direction: surge ? 'surge' : 'drop', p, z: zOfTail(p), effectOk };
+  }
+
+  private service(name: string): ServiceState | undefined {
+    let st = this.services.get(name);
+    if (st !== undefined) return st;
+    if (this.services.size >= this.opts.maxServices) {
+      let oldest: string | undefined;
+      let at = Infinity;
+      for (const [n, s] of this.services) if (s.lastSeen < at) [oldest, at] = [n, s.lastSeen];
+      if (oldest !== undefined) this.services.delete(oldest);
+    }
+    st = { requests: 0, slices: 0, learned: 0, lastSeen: this.tick, patterns: new Map() };
+    this.services.set(name, st);
+    return st;
+  }
+
+  /** A pattern seen for the first time was absent from every slice the service learned so far. */
+  private pattern(st: ServiceState, key: string): PatternState {
+    let ps = st.patterns.get(key);
+    if (ps !== undefined) return ps;
+    if (st.patterns.size >= this.opts.maxPatternsPerService) {
+      let oldest: string | undefined;
+      let at = Infinity;
+      for (const [k, p] of st.patterns) if (p.lastSeen < at) [oldest, at] = [k, p.lastSeen];
+      if (oldest !== undefined) st.patterns.delete(oldest);
+    }
+    ps = { count: 0, squares: 0, requests: st.requests, slices: st.slices, lastSeen: this.tick };
+    st.patterns.set(key, ps);
+    return ps;
+  }
+}
+
+/**
+ * One-sided tail of a (scaled) count against its expectation: exact Poisson sums for small
+ * expectations, the normal approximation of the square-root transform (variance 1/4) for large
+ * ones, where it is accurate and the exact sums would cost O(k).
+ */
+export function quasiPoissonTail(k: number, lambda: number, upper: boolean): number {
+  if (lambda > 40) {
+    const z = 2 * (Math.sqrt(k + 0.375) - Math.sqrt(lambda + 0.375));
+    return normalUpperTail(upper ? z : -z);
+  }
+  return upper ? poissonUpperTail(Math.ceil(k - 1e-9), lambda) : poissonLowerTailAt(Math.floor(k + 1e-9), lambda);
+}
+
+/** P(X >= k), X ~ Poisson(lambda). */
+export function poissonUpperTail(k: number, lambda: number): number {
+  if (k <= 0) return 1;
+  if (lambda <= 0) return 0;
+  if (k <= lambda) return Math.max(0, Math.min(1, 1 - poissonLowerTailAt(k - 1, lambda)));
+  // Far in the tail 1 - P(X < k) loses every digit: sum the tail itself (terms shrink from k on).
+  let sum = 0;
+  for (let i = Math.ceil(k); ; i++) {
+    const term = Math.exp(-lambda + i * Math.log(lambda) - logGamma(i + 1));
+    sum += term;
+    if (term <= sum * 1e-12 || i > k + 10_000) break;
+  }
+  return Math.min(1, sum);
+}
+
+/** P(X <= k), X ~ Poisson(lambda); summed in log space so large lambdas do not underflow early. */
+export function poissonLowerTailAt(k: number, lambda: number): number {
+  if (k < 0) return 0;
+  if (lambda <= 0) return 1;
+  let sum = 0;
+  for (let i = 0; i <= Math.floor(k); i++) sum += Math.exp(-lambda + i * Math.log(lambda) - logGamma(i + 1));
+  return Math.min(1, sum);
+}
+
+/** The normal z with upper tail p (0 for p >= 0.5): the same scale as the other signals' scores. */
+function zOfTail(p: number): number {
+  if (p >= 0.5) return 0;
+  const t = -2 * Math.log(Math.max(p, 1e-300));
+  return Math.sqrt(Math.max(0, t - Math.log(t) - Math.log(2 * Math.PI)));
+}

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { EventPatterns, poissonLowerTailAt, poissonUpperTail, quasiPoissonTail, type PatternSlice, type PatternTest } from '../../src/detect/event-patterns.js';
+import { seededRandom } from './beat-factory.js';
+
+/** A Poisson draw (Knuth; fine for the small means used here). */
+function poisson(rand: () => number, mean: number): number {
+  const l = Math.exp(-mean);
+  let k = 0;
+  let p = 1;
+  do {
+    k++;
+    p *= rand();
+  } while (p > l);
+  return k - 1;
+}
+
+type Mix = Record<string, number>;
+
+/** One slice per service: requests and, per pattern, a Poisson count of `perRequest * requests`. */
+function slice(rand: () => number, services: Record<string, { requests: number; mix: Mix }>): Map<string, PatternSlice> {
+  const out = new Map<string, PatternSlice>();
+  for (const [name, s] of Object.entries(services)) {
+    const counts = new Map<string, number>();
+    for (const [p, perRequest] of Object.entries(s.mix)) {
+      const n = poisson(rand, perRequest * s.requests);
+      if (n > 0) counts.set(p, n);
+    }
+    out.set(name, { requests: s.requests, counts });
+  }
+  return out;
+}
+
+/** Runs slices through the detector, learning every slice whose tests stay calm (as ServiceSignals does). */
+function run(ep: EventPatterns, slices: Array<Map<string, PatternSlice>>): PatternTest[][] {
+  const all: PatternTest[][] = [];
+  for (const sl of slices) {
+    const tests = ep.test(sl);
+    all.push(tests);
+    const loud = new Set(tests.filter((t) => t.z >= 3).map((t) => `${t.service}|${t.pattern}`));
+    ep.learn(sl, (s, p) => loud.has(`${s}|${p}`));
+  }
+  return all;
+}
+
+const significant = (t: PatternTest): boolean => t.effectOk && t.z >= 5;
+
+describe('EventPatterns', () => {
+  it('finds a regular log line that stops while the service keeps serving requests', () => {
+    const rand = seededRandom(3);
+    const ep = new EventPatterns();
+    const normal: Mix = { 'log:info:query': 0.5, 'log:info:done': 1, 'op:GET /price': 1 };
+    const faulty: Mix = { 'log:info:done': 1, 'op:GET /price': 1 };
+    const slices = Array.from({ length: 60 }, (_, i) => slice(rand, { price: { requests: 10, mix: i >= 50 ? faulty : normal } }));
+    const tests = run(ep, slices);
+    expect(tests.slice(0, 50).flat().filter(significant)).toEqual([]);
+    const late = tests.slice(52).flat().filter(significant);
+    expect(late.length).toBeGreaterThan(0);
+    expect(late.every((t) => t.pattern === 'log:info:query' && t.direction === 'drop' && t.observed < t.expected)).toBe(true);
+  });
+
+  it('does not blame a service that only gets fewer requests (its per-request mix is unchanged)', () => {
+    const rand = seededRandom(4);
+    const ep = new EventPatterns();
+    const mix: Mix = { 'log:info:query': 0.5, 'op:GET /route': 1 };
+    const slices = Array.from({ length: 60 }, (_, i) => slice(rand, { route: { requests: i >= 50 ? 2 : 20, mix } }));
+    expect(run(ep, slices).flat().filter(significant)).toEqual([]);
+  });
+
+  it('finds a new error line, but never a new or more frequent info line or operation', () => {
+    const rand = seededRandom(5);
+    const ep = new EventPatterns();
+    const normal: Mix = { 'log:info:ok': 1, 'op:GET /contacts': 1 };
+    const faulty: Mix = { 'log:info:ok': 1, 'op:GET /contacts': 3, 'log:info:fresh': 0.5, 'log:error:no contact': 0.5 };
+    const slices = Array.from({ length: 60 }, (_, i) => slice(rand, { contacts: { requests: 8, mix: i >= 50 ? faulty : normal } }));
+    const found = run(ep, slices).flat().filter(significant);
+    expect(found.length).toBeGreaterThan(0);
+    expect(new Set(found.map((t) => `${t.pattern}/${t.direction}`))).toEqual(new Set(['log:error:no contact/surge']));
+  });
+
+  it('compares a service without traced requests per slice', () => {
+    const rand = seededRandom(6);
+    const ep = new EventPatterns();
+    const slices = Array.from({ length: 60 }, () => slice(rand, { worker: { requests: 0, mix: {} } }));
+    // requests 0: the mix is per slice, so counts are drawn directly.
+    for (const [i, sl] of slices.entries()) sl.set('worker', { requests: 0, counts: new Map([['log:info:tick', i >= 50 ? 0 : poisson(rand, 6)]]) });
+    const found = run(ep, slices).flat().filter(significant);
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.every((t) => t.direction === 'drop')).toBe(true);
+  });
+
+  it('needs a larger change from a bursty pattern (quasi-Poisson dispersion)', () => {
+    const rand = seededRandom(7);
+    const steady = new EventPatterns();
+    const bursty = new EventPatterns();
+    const steadySlices: Array<Map<string, PatternSlice>> = [];
+    const burstySlices: Array<Map<string, PatternSlice>> = [];
+    for (let i = 0; i < 60; i++) {
+      const on = i >= 50;
+      steadySlices.push(new Map([['s', { requests: 10, counts: new Map([['log:warn:retry', on ? 30 : poisson(rand, 5)]]) }]]));
+      // Same mean, but in bursts of 10.
+      burstySlices.push(new Map([['s', { requests: 10, counts: new Map([['log:warn:retry', on ? 30 : rand() < 0.5 ? 10 : 0]]) }]]));
+    }
+    const zSteady = Math.max(...run(steady, steadySlices).slice(50).flat().map((t) => t.z));
+    const zBursty = Math.max(...run(bursty, burstySlices).slice(50).flat().map((t) => t.z));
+    expect(zSteady).toBeGreaterThan(zBursty);
+  });
+
+  it('tests nothing until a service is warm and keeps its memory bounded', () => {
+    const ep = new EventPatterns({ warmupSlices: 5, windowSlices: 2, maxPatternsPerService: 4, maxServices: 2 });
+    const counts = (i: number): Map<string, number> => new Map([[`log:info:t${i}`, 1]]);
+    expect(ep.test(new Map([['a', { requests: 1, counts: counts(0) }]]))).toEqual([]);
+    for (let i = 0; i < 20; i++) {
+      const sl = new Map([
+        ['a', { requests: 1, counts: counts(i) }],
+        [`svc${i}`, { requests: 1, counts: counts(i) }],
+      ]);
+      ep.test(sl);
+      ep.learn(sl, () => false);
+    }
+    const size = ep.size();
+    expect(size.services).toBeLessThanOrEqual(2);
+    expect(size.patterns).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('Poisson tails', () => {
+  it('agree with each other and with the normal approximation for large means', () => {
+    expect(poissonUpperTail(0, 3)).toBe(1);
+    expect(poissonLowerTailAt(-1, 3)).toBe(0);
+    expect(poissonUpperTail(4, 3) + poissonLowerTailAt(3, 3)).toBeCloseTo(1, 12);
+    // Far in the tail the upper sum keeps its digits (1 - lower would give 0).
+    expect(poissonUpperTail(40, 1)).toBeGreaterThan(0);
+    expect(poissonUpperTail(40, 1)).toBeLessThan(1e-40);
+    expect(quasiPoissonTail(130, 100, true)).toBeCloseTo(poissonUpperTail(130, 100), 2);
+    expect(quasiPoissonTail(75, 100, false)).toBeCloseTo(poissonLowerTailAt(75, 100), 2);
+    expect(quasiPoissonTail(0, 5, false)).toBeCloseTo(Math.exp(-5), 10);
+  });
+});
