@@ -7,6 +7,7 @@ import type { AnomalyWindow, AnomalyWindows } from '../store/anomaly-windows.js'
 import type { RollupStore } from '../store/rollup-store.js';
 import { sendJson, type AdminServer, type RouteHandler } from './admin-server.js';
 import { describeIssues } from './api.js';
+import { DEFAULT_HISTORY_BAND, historyBand } from './history-band.js';
 
 export interface SeriesApiDeps {
   rollups: RollupStore;
@@ -163,10 +164,12 @@ export function registerSeriesApi(admin: AdminServer, deps: SeriesApiDeps): void
       }
       return g;
     };
-    const rows = deps.rollups.series(resMs, q.service, q.operation ?? WHOLE_SERVICE, start, range.to);
+    // Steps before `from` are read too: a series no detector keeps a band for learns one from them.
+    const lead = Math.max(0, start - DEFAULT_HISTORY_BAND.window * stepMs);
+    const rows = deps.rollups.series(resMs, q.service, q.operation ?? WHOLE_SERVICE, lead, range.to);
     // Buckets closed while the sidecar ran: there a quiet series reads as zero, elsewhere as a gap.
     // A series with no request in the range has no points at all.
-    if (rows.length > 0) for (const b of deps.rollups.bucketStarts(resMs, start, range.to)) group(b).buckets++;
+    if (rows.some((r) => r.startMs >= start)) for (const b of deps.rollups.bucketStarts(resMs, lead, range.to)) group(b).buckets++;
     for (const row of rows) {
       const g = group(row.startMs);
       g.requests += row.requests;
@@ -178,8 +181,14 @@ export function registerSeriesApi(admin: AdminServer, deps: SeriesApiDeps): void
     }
     const points: unknown[] = [];
     const baseline: unknown[] = [];
+    const history: Array<number | null> = [];
     for (const [t, g] of [...groups].sort((a, b) => a[0] - b[0])) {
       if (t + stepMs > closedUntil) continue;
+      const p95 = percentile(g.latency, 0.95);
+      if (t < start) {
+        history.push(p95);
+        continue;
+      }
       const seconds = (g.buckets * resMs) / 1000;
       points.push({
         t,
@@ -188,10 +197,15 @@ export function registerSeriesApi(admin: AdminServer, deps: SeriesApiDeps): void
         ratePerSec: perSecond(g.requests, seconds),
         errorRate: rate(g.errors, g.requests),
         p50Ms: percentile(g.latency, 0.5),
-        p95Ms: percentile(g.latency, 0.95),
+        p95Ms: p95,
         p99Ms: percentile(g.latency, 0.99),
       });
       if (g.bandCount > 0) baseline.push({ t, p95LowMs: round(g.bandLow / g.bandCount), p95HighMs: round(g.bandHigh / g.bandCount) });
+      else {
+        const band = historyBand(history);
+        if (band !== undefined) baseline.push({ t, p95LowMs: round(band.lowMs), p95HighMs: round(band.highMs) });
+      }
+      history.push(p95);
     }
     // The first version a service showed is where its history starts, not a deploy.
     const deploys = deps.rollups

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_HISTORY_BAND } from '../../src/web/history-band.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -211,7 +212,13 @@ describe('RED history API over a real admin server and SQLite file', () => {
         { t: T0 + 20 * MIN, endT: T0 + 26 * MIN, kind: 'anomaly', id: 'an_fe', severity: 'medium' },
         { t: T0 + 20 * MIN, endT: null, kind: 'incident', id: 'inc_1', severity: 'high' },
       ]);
-      expect(body.baseline).toEqual([]);
+      // No detector keeps a whole-service band: it is learned from the series' own earlier points.
+      expect(body.baseline[0]!.t).toBe(body.points[DEFAULT_HISTORY_BAND.minPoints]!.t);
+      expect(body.baseline).toHaveLength(body.points.length - DEFAULT_HISTORY_BAND.minPoints);
+      const calm = body.points[12]!;
+      const band = body.baseline.find((b) => b.t === calm.t)!;
+      expect(band.p95LowMs).toBeLessThanOrEqual(calm.p95Ms!);
+      expect(band.p95HighMs).toBeGreaterThanOrEqual(calm.p95Ms!);
     });
 
     it('returns an operation series at a coarser step with its learned band', async () => {
