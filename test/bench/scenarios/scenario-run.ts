@@ -31,6 +31,11 @@ export interface ScenarioRunOptions {
   ratePerSec?: number;
   /** Overrides of the sidecar configuration (the benchmark passes none). */
   config?: Record<string, unknown>;
+  /**
+   * Wall-clock run: app time is Date.now(), the SDK's default batch settings, and `serve`'s own
+   * evaluation timer. Takes steadyMs + faultMs of real time; the check of the accelerated mode.
+   */
+  realtime?: boolean;
 }
 
 export interface ScenarioResult {
@@ -64,18 +69,23 @@ export async function runScenario(opts: ScenarioRunOptions): Promise<ScenarioRes
     ...opts.config,
   });
   const sliceMs = config.detect.sliceMs;
-  const sidecar = await Sidecar.start(config, { logger: createLogger('error'), manualEvaluation: true, cwd: dir });
+  const realtime = opts.realtime === true;
+  const sidecar = await Sidecar.start(config, { logger: createLogger('error'), manualEvaluation: !realtime, cwd: dir });
+  const exporter = new OTLPTraceExporter({ url: `http://127.0.0.1:${sidecar.http!.port}/v1/traces` });
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'shop', 'service.version': '1.4.2' }),
     spanProcessors: [
-      new BatchSpanProcessor(new OTLPTraceExporter({ url: `http://127.0.0.1:${sidecar.http!.port}/v1/traces` }), {
-        maxQueueSize: 200_000,
-        maxExportBatchSize: 4096,
-        scheduledDelayMillis: 60_000,
-      }),
+      realtime
+        ? new BatchSpanProcessor(exporter)
+        : new BatchSpanProcessor(exporter, {
+            maxQueueSize: 200_000,
+            maxExportBatchSize: 4096,
+            scheduledDelayMillis: 60_000,
+          }),
     ],
   });
   try {
+    if (realtime) return await runRealtime(opts, sidecar, provider, steadyMs, faultMs, rate);
     // App time starts in the past, on a slice boundary, so every timestamp is real wall time too.
     const totalMs = steadyMs + faultMs;
     const t0 = Math.floor((Date.now() - totalMs - 5 * sliceMs) / sliceMs) * sliceMs;
@@ -87,35 +97,63 @@ export async function runScenario(opts: ScenarioRunOptions): Promise<ScenarioRes
     for (let boundary = t0 + sliceMs; boundary <= endMs + sliceMs; boundary += sliceMs) {
       const evalAt = boundary + timer() * sliceMs;
       const deliveredUntil = Math.min(endMs, evalAt - timer() * 5_000);
+      let made = 0;
       while (next < deliveredUntil) {
         app.request(next);
         next += app.nextGapMs(rate);
+        // Short bursts: the app and the sidecar share this event loop, and `serve` refuses
+        // exports (503) while the loop lags by 500 ms or more.
+        if (++made % 200 === 0) await new Promise((r) => setImmediate(r));
       }
       await provider.forceFlush();
       sidecar.evaluate(evalAt);
     }
-    const anomalies = await listAnomalies(sidecar.admin!.url);
-    const handlers = ((await getJson(`${sidecar.admin!.url}/api/v1/handlers`)) as { handlers: ScenarioResult['handlers'] }).handlers;
-    const targets = new Set(opts.scenario.targets);
-    const matching = anomalies.filter((a) => a.firstSeenMs >= faultStartMs && (targets.has(a.handler ?? '') || targets.has(a.sequence ?? '')));
-    const first = matching.reduce((m, a) => Math.min(m, a.firstSeenMs), Infinity);
-    return {
-      scenario: opts.scenario.name,
-      seed: opts.seed,
-      requests: app.requests,
-      faultStartMs,
-      detected: matching.length > 0,
-      timeToDetectMs: Number.isFinite(first) ? first - faultStartMs : undefined,
-      anomalies,
-      falseBeforeFault: anomalies.filter((a) => a.firstSeenMs < faultStartMs),
-      matching,
-      handlers,
-    };
+    return await collect(opts, sidecar, faultStartMs, app.requests);
   } finally {
     await provider.shutdown();
     await sidecar.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function runRealtime(opts: ScenarioRunOptions, sidecar: Sidecar, provider: BasicTracerProvider, steadyMs: number, faultMs: number, rate: number): Promise<ScenarioResult> {
+  const t0 = Date.now();
+  const faultStartMs = t0 + steadyMs;
+  const app = new ShopApp(provider.getTracer('shop'), opts.seed, opts.scenario.fault, opts.scenario.fault === 'none' ? Infinity : faultStartMs);
+  let next = t0 + app.nextGapMs(rate);
+  const endMs = t0 + steadyMs + faultMs;
+  while (Date.now() < endMs) {
+    const now = Math.min(Date.now(), endMs);
+    while (next < now) {
+      app.request(next);
+      next += app.nextGapMs(rate);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // The last spans, and one more evaluation of the timer.
+  await provider.forceFlush();
+  await new Promise((r) => setTimeout(r, sidecar.config.detect.sliceMs + 500));
+  return collect(opts, sidecar, faultStartMs, app.requests);
+}
+
+async function collect(opts: ScenarioRunOptions, sidecar: Sidecar, faultStartMs: number, requests: number): Promise<ScenarioResult> {
+  const anomalies = await listAnomalies(sidecar.admin!.url);
+  const handlers = ((await getJson(`${sidecar.admin!.url}/api/v1/handlers`)) as { handlers: ScenarioResult['handlers'] }).handlers;
+  const targets = new Set(opts.scenario.targets);
+  const matching = anomalies.filter((a) => a.firstSeenMs >= faultStartMs && (targets.has(a.handler ?? '') || targets.has(a.sequence ?? '')));
+  const first = matching.reduce((m, a) => Math.min(m, a.firstSeenMs), Infinity);
+  return {
+    scenario: opts.scenario.name,
+    seed: opts.seed,
+    requests,
+    faultStartMs,
+    detected: matching.length > 0,
+    timeToDetectMs: Number.isFinite(first) ? first - faultStartMs : undefined,
+    anomalies,
+    falseBeforeFault: anomalies.filter((a) => a.firstSeenMs < faultStartMs),
+    matching,
+    handlers,
+  };
 }
 
 async function getJson(url: string): Promise<unknown> {
