@@ -42,7 +42,7 @@ for (const scenario of scenarios) {
     const ids = r.anomalies.map((a) => `${a.id} ${a.type}/${a.subtype} ${a.handler ?? a.sequence ?? a.service} @${Math.round((a.firstSeenMs - r.faultStartMs) / 1000)}s${a.state === 'resolved' ? ' (resolved)' : ''}  ${a.summary.slice(0, 110)}`);
     if (!json) {
       console.log(
-        `${scenario.name.padEnd(22)} seed ${String(seed).padEnd(6)} ${ok ? 'PASS' : 'FAIL'}  detected ${quiet ? '-  ' : r.detected ? 'yes' : 'no '}  ttd ${r.timeToDetectMs === undefined ? '   -' : `${(r.timeToDetectMs / 1000).toFixed(0).padStart(3)}s`}  anomalies ${r.anomalies.length} (matching ${r.matching.length}, before fault ${r.falseBeforeFault.length})`,
+        `${scenario.name.padEnd(22)} seed ${String(seed).padEnd(6)} ${ok ? 'PASS' : 'FAIL'}  detected ${quiet ? '-  ' : r.detected ? 'yes' : 'no '}  ttd ${r.timeToDetectMs === undefined ? '   -' : `${(r.timeToDetectMs / 1000).toFixed(0).padStart(3)}s`}  anomalies ${r.anomalies.length} (matching ${r.matching.length}, before fault ${r.falseBeforeFault.length})  incidents ${r.incidents.length}`,
       );
       for (const id of ids) console.log(`      ${id}`);
     }

@@ -52,6 +52,8 @@ export interface ScenarioResult {
   falseBeforeFault: Anomaly[];
   /** Matching anomalies (distinct ids). */
   matching: Anomaly[];
+  /** Incidents at the end of the run (GET /api/v1/incidents), best first. */
+  incidents: Array<{ id: string; startMs: number; anomalyIds: string[]; rootCauses: Array<{ service: string; operation?: string }> }>;
   /** Handler figures at the end of the run (GET /api/v1/handlers). */
   handlers: Array<{ handler: string; p95Ms: number; baselineP95Ms?: number; count: number; errorRate: number }>;
 }
@@ -139,6 +141,7 @@ async function runRealtime(opts: ScenarioRunOptions, sidecar: Sidecar, provider:
 async function collect(opts: ScenarioRunOptions, sidecar: Sidecar, faultStartMs: number, requests: number): Promise<ScenarioResult> {
   const anomalies = await listAnomalies(sidecar.admin!.url);
   const handlers = ((await getJson(`${sidecar.admin!.url}/api/v1/handlers`)) as { handlers: ScenarioResult['handlers'] }).handlers;
+  const incidents = (await getJson(`${sidecar.admin!.url}/api/v1/incidents`)) as ScenarioResult['incidents'];
   const targets = new Set(opts.scenario.targets);
   const matching = anomalies.filter((a) => a.firstSeenMs >= faultStartMs && (targets.has(a.handler ?? '') || targets.has(a.sequence ?? '')));
   const first = matching.reduce((m, a) => Math.min(m, a.firstSeenMs), Infinity);
@@ -152,6 +155,7 @@ async function collect(opts: ScenarioRunOptions, sidecar: Sidecar, faultStartMs:
     anomalies,
     falseBeforeFault: anomalies.filter((a) => a.firstSeenMs < faultStartMs),
     matching,
+    incidents,
     handlers,
   };
 }
