@@ -33,7 +33,7 @@ let runs = 0;
 for (const scenario of scenarios) {
   let passed = 0;
   for (let i = 0; i < seeds; i++) {
-    const seed = 1000 + i * 7919;
+    const seed = Number(flag('--seed-base') ?? 1000) + i * 7919;
     const r = await runScenario({ scenario, seed, realtime });
     results.push(r);
     const quiet = scenario.fault === 'none';
