@@ -14,14 +14,16 @@ const SERVICE = fileURLToPath(new URL('./fixtures/rca-service.mjs', import.meta.
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 // Robust under CPU jitter (the first version, 1 s slices and 40 ms faults lasting 12 s, opened the
 // network-delay and logged-error incidents in about half the runs on a loaded 2-core machine):
-// time is data time (offline replay of the recorded spans), faults are 150 ms against ~5 ms of
-// own work and last 20 s, slices are 2 s, so one slow scheduling burst cannot look like a fault.
+// time is data time (offline replay of the recorded spans), faults are 250 ms against ~5 ms of
+// own work and last 20 s, slices are 2 s, so one slow scheduling burst cannot look like a fault,
+// and the first 20 s (processes starting, code still cold) are never analysed.
 const SLICE_MS = 2_000;
-const FAULT_MS = 150;
+const FAULT_MS = 250;
 /** Window, confirmation and trace grace: an incident may open this long after its fault ended. */
 const DETECTION_LAG_MS = 20_000;
 /** Quiet traffic analysed before each fault (baselines need 12-13 slices of it). */
 const LEAD_MS = 40_000;
+const WARM_MS = 20_000;
 
 interface Proc {
   child: ChildProcess;
@@ -82,7 +84,7 @@ describe('incidents from a real instrumented multi-service app', () => {
     procs.set('pricing', await start('pricing'));
     procs.set('cart', await start('cart', `http://127.0.0.1:${procs.get('pricing')!.port}`));
     procs.set('frontend', await start('frontend', `http://127.0.0.1:${procs.get('cart')!.port}`));
-    await drive(LEAD_MS);
+    await drive(WARM_MS + LEAD_MS);
     for (const [service, mode] of [
       ['pricing', 'slow'],
       ['cart', 'delay'],
@@ -96,7 +98,7 @@ describe('incidents from a real instrumented multi-service app', () => {
       windows.push({ service: mode === 'delay' ? 'pricing' : service, mode, fromMs, toMs: Date.now() });
       await drive(LEAD_MS + 5_000);
     }
-  }, 400_000);
+  }, 500_000);
 
   afterAll(async () => {
     for (const p of procs.values()) p.child.kill('SIGTERM');
