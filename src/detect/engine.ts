@@ -300,6 +300,10 @@ export class DetectionEngine implements EvidenceSource {
     this.keys.forEach((node) => {
       const k = node.value;
       k.window.advanceTo(headMs, k);
+      // A young key learns each slice once it is past the short-horizon looks instead of when it
+      // leaves the long window: a key is judged minutes sooner (baselineMinSlices + shortSlices
+      // slices, not + windowSlices), and the slices being tested never teach its baseline.
+      if (!k.latency.warm || !k.errorBase.warm) k.window.closeThrough(k.window.head - this.cfg.shortSlices, k);
       const { count, errors } = k.window.totals();
       k.count = count;
       k.errors = errors;

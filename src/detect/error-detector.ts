@@ -16,7 +16,7 @@ export interface ErrorParams {
   baselineSlices: number;
 }
 
-/** Exponentially decayed beat and error counts of the slices that left the window. */
+/** Exponentially decayed beat and error counts of the slices learnt (as they leave the window; a young key earlier). */
 export class ErrorBaseline {
   private decayed = 0;
   private decayedErrors = 0;

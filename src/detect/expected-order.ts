@@ -41,6 +41,12 @@ export interface OrderLearnerOptions {
   leaveShare?: number;
   /** The anchor (reference shape) changes only when another shape outweighs it by this factor. */
   anchorMargin?: number;
+  /**
+   * A handler present in at least this share of all runs is regular: a run without it is missing
+   * it even when the run's shape is itself normal (default 0.8). It stays regular until its share
+   * falls under half of that, so a handler that stops being called is not forgotten within a minute.
+   */
+  regularShare?: number;
 }
 
 interface Signature {
@@ -74,6 +80,9 @@ export class OrderLearner {
   private readonly enterShare: number;
   private readonly leaveShare: number;
   private readonly anchorMargin: number;
+  private readonly regularShare: number;
+  /** Regular handlers as of the last refresh(). */
+  private regular: string[] = [];
   private anchor: Signature | undefined;
   /** Normal shapes, sorted by key (so ties between them resolve the same way every time). */
   private normal: Signature[] = [];
@@ -87,6 +96,7 @@ export class OrderLearner {
     this.enterShare = opts.enterShare ?? 0.1;
     this.leaveShare = opts.leaveShare ?? 0.05;
     this.anchorMargin = opts.anchorMargin ?? 1.25;
+    this.regularShare = opts.regularShare ?? 0.8;
   }
 
   /** Learns one complete run; `weight` < 1 learns it only partly (e.g. while the sequence is flagged). */
@@ -152,6 +162,15 @@ export class OrderLearner {
       changed = true;
     }
     const handlers = this.anchor!.handlers.slice();
+    const regular: string[] = [];
+    for (const [h, w] of this.presence) {
+      const share = w / this.total;
+      if (share >= this.regularShare || (share >= this.regularShare / 2 && this.regular.includes(h))) regular.push(h);
+    }
+    regular.sort();
+    // Baselines derived from the expectation must be re-derived when the regular set changes too.
+    if (regular.length !== this.regular.length || regular.some((h, i) => h !== this.regular[i])) changed = true;
+    this.regular = regular;
     this.snapshot = {
       source: 'learned',
       handlers,
@@ -173,13 +192,24 @@ export class OrderLearner {
    * shape, otherwise those against the nearest normal shape (fewest violations).
    */
   violations(handlers: readonly string[], key = shapeKey(handlers)): Violation[] {
-    if (this.normalKeys.has(key) || this.normal.length === 0) return [];
-    let best: Violation[] | undefined;
-    for (const s of this.normal) {
-      const v = compareToExpected(s.handlers, handlers);
-      if (best === undefined || v.length < best.length) best = v;
+    if (this.normal.length === 0) return [];
+    let best: Violation[] = [];
+    if (!this.normalKeys.has(key)) {
+      let first = true;
+      for (const s of this.normal) {
+        const v = compareToExpected(s.handlers, handlers);
+        if (first || v.length < best.length) best = v;
+        first = false;
+      }
     }
-    return best!;
+    // A rarer normal shape (the runs that fail half-way, say) lacks some regular handler: when
+    // every run takes that shape, the handler has stopped being called, which is a fault.
+    for (const h of this.regular) {
+      if (!handlers.includes(h) && !best.some((v) => v.kind === 'missing-beat' && v.handler === h)) {
+        best.push({ kind: 'missing-beat', handler: h, index: -1 });
+      }
+    }
+    return best;
   }
 
   /** Every tracked shape with its share of the (decayed) runs. */

@@ -113,10 +113,13 @@ export class Slice {
   }
 }
 
-/** Receives slices as they leave the window (oldest first); `skipped` counts empty slices. */
+/**
+ * Receives slices as they leave the window, or earlier through `closeThrough` (oldest first, each
+ * slice once); `skipped` counts empty slices, the first of them at index `firstIndex`.
+ */
 export interface SliceSink {
   closeSlice(slice: Slice): void;
-  skipSlices(skipped: number): void;
+  skipSlices(skipped: number, firstIndex: number): void;
 }
 
 /**
@@ -136,6 +139,8 @@ export class SliceWindow {
   /** First slice index ever used: slices before it are not "empty", they predate the key. */
   private firstIndex = NaN;
   private late = 0;
+  /** Slices up to this index were handed to a sink already (closeThrough): not again when they leave. */
+  private closedIndex = -Infinity;
 
   constructor(sliceMs: number, slices: number, sketchAlpha = 0.005) {
     this.sliceMs = sliceMs;
@@ -198,6 +203,23 @@ export class SliceWindow {
     if (idx > this.headIndex) this.advance(idx, sink);
   }
 
+  /**
+   * Hands the sink every slice up to `index` that it has not had yet, while the slices stay in
+   * the window for the detectors: a young key's baseline can learn from slices that are past the
+   * short-horizon looks without waiting for them to leave a long window. They are not handed again
+   * when they leave.
+   */
+  closeThrough(index: number, sink: SliceSink): void {
+    if (Number.isNaN(this.headIndex)) return;
+    const to = Math.min(index, this.headIndex);
+    for (let idx = Math.max(this.closedIndex + 1, this.headIndex - this.size + 1, this.firstIndex); idx <= to; idx++) {
+      const slot = this.ring[mod(idx, this.size)];
+      if (slot && slot.index === idx) sink.closeSlice(slot);
+      else sink.skipSlices(1, idx);
+    }
+    if (to > this.closedIndex) this.closedIndex = to;
+  }
+
   /** Visits the slices of the current window that hold data, oldest first. */
   forEachSlice(fn: (slice: Slice) => void): void {
     if (Number.isNaN(this.headIndex)) return;
@@ -229,7 +251,12 @@ export class SliceWindow {
     const h = this.headIndex;
     const leaveTo = to - this.size;
     const lastReal = Math.min(h, leaveTo);
-    for (let idx = Math.max(h - this.size + 1, this.firstIndex); idx <= lastReal; idx++) {
+    // Slices already closed early (closeThrough) are only released as they leave the window.
+    for (let idx = Math.max(h - this.size + 1, this.firstIndex); idx <= Math.min(lastReal, this.closedIndex); idx++) {
+      const at = mod(idx, this.size);
+      if (this.ring[at]?.index === idx) this.ring[at] = undefined;
+    }
+    for (let idx = Math.max(h - this.size + 1, this.firstIndex, this.closedIndex + 1); idx <= lastReal; idx++) {
       const at = mod(idx, this.size);
       const slot = this.ring[at];
       if (slot && slot.index === idx) {
@@ -238,10 +265,11 @@ export class SliceWindow {
         // has passed (a busy key allocates one slice per slice width instead).
         this.ring[at] = undefined;
       } else {
-        sink.skipSlices(1);
+        sink.skipSlices(1, idx);
       }
     }
-    if (leaveTo > h) sink.skipSlices(leaveTo - h);
+    const skipFrom = Math.max(h + 1, this.closedIndex + 1);
+    if (leaveTo >= skipFrom) sink.skipSlices(leaveTo - skipFrom + 1, skipFrom);
     this.headIndex = to;
   }
 }

@@ -367,6 +367,21 @@ export class SpanFields {
 
 const MAX_REASONS = 3;
 
+export const HTTP_ROUTE_ATTRIBUTE = 'http.route';
+
+/**
+ * A span's name as a handler or sequence name. A name that carries no path, on a span that
+ * knows its route (`http.route`), gets the route added: Express 5's instrumentation names every
+ * route's handler span `request handler`, and one key for all routes would mix their latencies
+ * and errors. Child spans get ` - <route>` (Express 4's own form, so both versions give the same
+ * key), a root span ` <route>` (the HTTP semantic conventions' `{method} {http.route}`).
+ */
+export function routeQualifiedName(name: string, route: AttrValue | undefined, root: boolean, interner?: StringInterner): string {
+  if (typeof route !== 'string' || route === '' || name.includes('/')) return name;
+  const qualified = name === '' ? route : root ? `${name} ${route}` : `${name} - ${route}`;
+  return interner ? interner.intern(qualified) : qualified;
+}
+
 /** Collects the beats of one request. */
 export class BeatBatch {
   readonly beats: Beat[] = [];
@@ -407,11 +422,12 @@ export class BeatBatch {
           ? this.interner.intern(`${f.codeNamespace}.${f.codeFunction}`)
           : f.codeFunction;
     }
-    if (handler === undefined || handler === '') handler = f.name === '' ? UNKNOWN_HANDLER : f.name;
+    const label = routeQualifiedName(f.name, f.kept[HTTP_ROUTE_ATTRIBUTE], f.parentSpanId === '', this.interner);
+    if (handler === undefined || handler === '') handler = label === '' ? UNKNOWN_HANDLER : label;
 
     let sequence = f.sequence ?? f.sequenceId ?? '';
     if (f.parentSpanId === '') {
-      if (sequence === '') sequence = f.name;
+      if (sequence === '') sequence = label;
       this.rootTraces.push(f.traceId);
       this.rootSequences.push(sequence);
     } else if (sequence === '') {

@@ -182,3 +182,57 @@ describe('OrderLearner', () => {
     expect(k.shapeShares().find((s) => s.key === 'm')!.share).toBeCloseTo(5 / 15, 6);
   });
 });
+
+describe('OrderLearner regular handlers', () => {
+  const FULL = ['authenticate', 'validateCart', 'chargeCard', 'sendReceipt'];
+  // 5 % of runs fail in chargeCard and never reach sendReceipt: a normal shape of its own.
+  const FAILED = ['authenticate', 'validateCart', 'chargeCard'];
+
+  function learnt(): OrderLearner {
+    const l = new OrderLearner({ minRuns: 30, halfLifeRuns: 2000, maxSignatures: 64, enterShare: 0.04 });
+    for (let i = 0; i < 2000; i++) l.observe(i % 20 === 0 ? FAILED : FULL);
+    l.refresh();
+    return l;
+  }
+
+  it('reports a handler present in most runs as missing from a run of a normal shape without it', () => {
+    const l = learnt();
+    expect(l.violations(FULL)).toEqual([]);
+    expect(l.violations(FAILED)).toEqual([{ kind: 'missing-beat', handler: 'sendReceipt', index: -1 }]);
+  });
+
+  it('does not treat an occasional handler as regular', () => {
+    const l = new OrderLearner({ minRuns: 30, halfLifeRuns: 2000, maxSignatures: 64 });
+    // A cache miss branch in 40 % of runs.
+    for (let i = 0; i < 2000; i++) l.observe(i % 5 < 2 ? ['lookup', 'loadFromDb', 'render'] : ['lookup', 'render']);
+    l.refresh();
+    expect(l.violations(['lookup', 'render'])).toEqual([]);
+  });
+
+  it('keeps a regular handler regular for a while after it stops being called (hysteresis)', () => {
+    const l = learnt();
+    // As many runs again without it: its share falls from 95 % to about half, under the 80 % entry
+    // share but above the 40 % exit share.
+    for (let i = 0; i < 1500; i++) l.observe(FAILED);
+    l.refresh();
+    expect(l.violations(FAILED).map((v) => v.handler)).toEqual(['sendReceipt']);
+    for (let i = 0; i < 20_000; i++) l.observe(FAILED);
+    l.refresh();
+    expect(l.violations(FAILED)).toEqual([]);
+  });
+
+  it('re-derives its expectation when the regular set changes (refresh reports a change)', () => {
+    const l = new OrderLearner({ minRuns: 10, halfLifeRuns: 100, maxSignatures: 8 });
+    for (let i = 0; i < 50; i++) l.observe(['a', 'b']);
+    expect(l.refresh()).toBe(true);
+    expect(l.refresh()).toBe(false);
+    // 'b' stops; 'a', 'c' becomes the anchor shape only much later, but 'b' leaving the regular
+    // set alone is a change.
+    let changed = false;
+    for (let i = 0; i < 400 && !changed; i++) {
+      l.observe(['a']);
+      changed = l.refresh();
+    }
+    expect(changed).toBe(true);
+  });
+});

@@ -123,3 +123,45 @@ describe('SliceWindow', () => {
     });
   });
 });
+
+describe('SliceWindow.closeThrough', () => {
+  it('hands slices to the sink early, once, and not again when they leave the window', () => {
+    const sink = new RecordingSink();
+    const skippedAt: number[] = [];
+    const recording: SliceSink = {
+      closeSlice: (s) => sink.closeSlice(s),
+      skipSlices: (n, first) => {
+        for (let i = 0; i < n; i++) skippedAt.push(first + i);
+      },
+    };
+    const w = new SliceWindow(1000, 10);
+    // Slices 0, 1 and 3 hold beats; 2 is empty.
+    for (const s of [0, 1, 3]) w.add(makeBeat({ startMs: s * 1000 + 5, durationMs: 5 }), false, recording);
+    w.closeThrough(2, recording);
+    expect(sink.closed.map((c) => c.index)).toEqual([0, 1]);
+    expect(skippedAt).toEqual([2]);
+    // Still in the window for the detectors.
+    expect(w.totals().count).toBe(3);
+    w.closeThrough(2, recording);
+    expect(sink.closed).toHaveLength(2);
+    // Moving the head far on: slice 3 leaves normally, the early ones are not handed again, and
+    // the empty slices in between are skipped with their indexes.
+    w.advanceTo(14_500, recording);
+    expect(sink.closed.map((c) => c.index)).toEqual([0, 1, 3]);
+    expect(skippedAt).toEqual([2, 4]);
+  });
+
+  it('never hands slices past the head, and does nothing before the first beat', () => {
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 5);
+    w.closeThrough(10, sink);
+    expect(sink.closed).toHaveLength(0);
+    w.add(makeBeat({ startMs: 2_000, durationMs: 1 }), false, sink);
+    w.closeThrough(10, sink);
+    expect(sink.closed.map((c) => c.index)).toEqual([2]);
+    // A beat arriving later in the already-handed slice stays in the window but is not re-handed.
+    w.add(makeBeat({ startMs: 3_000, durationMs: 1 }), false, sink);
+    w.closeThrough(3, sink);
+    expect(sink.closed.map((c) => c.index)).toEqual([2, 3]);
+  });
+});

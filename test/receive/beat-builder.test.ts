@@ -15,6 +15,7 @@ import {
   nanosToMs,
   RESOURCE_ENVIRONMENT,
   RESOURCE_SERVICE_NAME,
+  routeQualifiedName,
 } from '../../src/receive/beat-builder.js';
 import { StringInterner } from '../../src/receive/intern.js';
 
@@ -134,5 +135,67 @@ describe('SpanFields and BeatBatch', () => {
   it('converts nanosecond halves to milliseconds', () => {
     expect(nanosToMs(0, 1_500_000)).toBe(1.5);
     expect(nanosToMs(1, 0)).toBe(4294.967296);
+  });
+});
+
+describe('route-qualified handler names', () => {
+  // Span names and attributes as @opentelemetry/instrumentation-express 0.71 makes them on
+  // Express 5 (printed from a real app): every route's handler span is "request handler".
+  function expressSpans(batch: BeatBatch, traceId: string, route: string): void {
+    const f = new SpanFields();
+    const r = new ResourceFields();
+    r.set(RESOURCE_SERVICE_NAME, 'api');
+    span(f, traceId, 'c1', 'r1');
+    f.name = 'middleware - jsonParser';
+    f.setAttribute(classifyKey('express.type'), 'express.type', 'middleware');
+    batch.finishSpan(f, r);
+    span(f, traceId, 'c2', 'r1');
+    f.name = 'request handler';
+    f.setAttribute(classifyKey('http.route'), 'http.route', route);
+    f.setAttribute(classifyKey('express.type'), 'express.type', 'request_handler');
+    batch.finishSpan(f, r);
+    span(f, traceId, 'r1');
+    f.name = `GET ${route}`;
+    f.setAttribute(classifyKey('http.route'), 'http.route', route);
+    batch.finishSpan(f, r);
+  }
+
+  it('keeps the handlers of two Express 5 routes apart', () => {
+    const batch = new BeatBatch(new StringInterner());
+    expressSpans(batch, 't1', '/users/:id');
+    expressSpans(batch, 't2', '/orders/:id');
+    const beats = batch.result().beats;
+    expect(beats.map((b) => b.handler)).toEqual([
+      'middleware - jsonParser',
+      'request handler - /users/:id',
+      'GET /users/:id',
+      'middleware - jsonParser',
+      'request handler - /orders/:id',
+      'GET /orders/:id',
+    ]);
+    // The root stays the run span of its route's sequence; the span name itself is unchanged.
+    expect(beats[2]!.sequence).toBe('GET /users/:id');
+    expect(beats[1]!.sequence).toBe('GET /users/:id');
+    expect(beats[1]!.spanName).toBe('request handler');
+  });
+
+  it('names a root span without a path after its route, and leaves names with a path alone', () => {
+    expect(routeQualifiedName('GET', '/users/:id', true)).toBe('GET /users/:id');
+    expect(routeQualifiedName('request handler', '/users/:id', false)).toBe('request handler - /users/:id');
+    expect(routeQualifiedName('router - /items/:n', '/api', false)).toBe('router - /items/:n');
+    expect(routeQualifiedName('GET /users/:id', '/users/:id', true)).toBe('GET /users/:id');
+    expect(routeQualifiedName('request handler', undefined, false)).toBe('request handler');
+    expect(routeQualifiedName('request handler', 42, false)).toBe('request handler');
+    expect(routeQualifiedName('', '/x', false)).toBe('/x');
+  });
+
+  it('prefers code.function over the route-qualified span name', () => {
+    const batch = new BeatBatch(new StringInterner());
+    const f = span(new SpanFields(), 't', 's', 'p');
+    f.name = 'request handler';
+    f.setAttribute(classifyKey('http.route'), 'http.route', '/users/:id');
+    f.setAttribute(KEY_CODE_FUNCTION, 'code.function', 'getUser');
+    batch.finishSpan(f, new ResourceFields());
+    expect(batch.result().beats[0]!.handler).toBe('getUser');
   });
 });
