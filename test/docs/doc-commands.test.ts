@@ -239,11 +239,11 @@ const RULES: Rule[] = [
     },
   },
   {
-    match: /^(\w+=\S+ )*(npx tsx|node) (dist\/)?test\/bench\/[\w-]+\.(ts|js)/,
+    match: /^(\w+=\S+ )*(npx tsx|node) (dist\/)?test\/bench\/[\w/-]+\.(ts|js)/,
     kind: 'check',
     why: 'a benchmark (minutes of CPU; tests never time things): its source exists',
     exec: async (cmd) => {
-      const m = /(?:npx tsx|node) (?:dist\/)?(test\/bench\/[\w-]+)\.(?:ts|js)/.exec(cmd)!;
+      const m = /(?:npx tsx|node) (?:dist\/)?(test\/bench\/[\w/-]+)\.(?:ts|js)/.exec(cmd)!;
       expect(existsSync(join(ROOT, `${m[1]}.ts`)), m[1]).toBe(true);
     },
   },
