@@ -1,6 +1,6 @@
 import type { SignalScore, SignalSlice } from '../detect/service-signals.js';
 import type { Anomaly, AnomalyChange, Severity } from '../model/anomaly.js';
-import type { Incident, IncidentImpact } from '../model/incident.js';
+import type { Incident, IncidentImpact, RootCause } from '../model/incident.js';
 import { rankRootCauses } from './root-causes.js';
 
 export interface IncidentChange {
@@ -22,9 +22,15 @@ export interface IncidentTrackerOptions {
    * the services are connected. Off for a single instance.
    */
   joinUnseenServices?: boolean;
+  /**
+   * Slices an engine anomaly (handler, sequence, coverage) that found no incident waits before it
+   * opens one of its own: the service-level signals confirm a fault over 4 windows, and the same
+   * fault's service-level anomaly, when it comes, is the better founder (it ranks root causes).
+   */
+  engineHoldSlices: number;
 }
 
-export const DEFAULT_INCIDENT_OPTIONS: IncidentTrackerOptions = { joinMs: 120_000, evidenceSlices: 6, rememberResolved: 200 };
+export const DEFAULT_INCIDENT_OPTIONS: IncidentTrackerOptions = { joinMs: 120_000, evidenceSlices: 6, rememberResolved: 200, engineHoldSlices: 6 };
 
 /** What the tracker needs to know of the service graph. */
 export interface GraphView {
@@ -45,6 +51,14 @@ interface Tracked {
   evidenceLeft: number;
   lastActiveMs: number;
   impact: IncidentImpact;
+  /** Ids of the engine's anomalies (their services rank root causes when the signals show none). */
+  engine: Set<string>;
+}
+
+/** An engine anomaly that found no incident yet, with the slices it has waited. */
+interface Waiting {
+  change: AnomalyChange;
+  slices: number;
 }
 
 /** Requests and failed requests of one service in one slice. */
@@ -66,6 +80,7 @@ export class IncidentTracker {
   private readonly opts: IncidentTrackerOptions;
   private readonly open = new Map<string, Tracked>();
   private readonly resolved: Incident[] = [];
+  private readonly waiting = new Map<string, Waiting>();
   private previous: SignalScore[] = [];
   private counter = 0;
   private readonly tag: string;
@@ -106,12 +121,14 @@ export class IncidentTracker {
       touched.add(t);
     }
     for (const ch of otherChanges) {
-      const a = ch.anomaly;
-      const t = this.owner(a.id) ?? (ch.kind === 'opened' ? this.joinable(a.service, a.firstSeenMs, false) : undefined);
-      if (t === undefined) continue;
-      this.attach(t, ch);
-      touched.add(t);
+      const t = this.owner(ch.anomaly.id);
+      if (t !== undefined) {
+        this.attach(t, ch, true);
+        touched.add(t);
+      } else if (ch.kind === 'resolved') this.waiting.delete(ch.anomaly.id);
+      else this.waiting.set(ch.anomaly.id, { change: ch, slices: this.waiting.get(ch.anomaly.id)?.slices ?? 0 });
     }
+    this.placeWaiting(slice, touched, opened);
     for (const t of this.open.values()) {
       if (t.evidenceLeft <= 0) continue;
       t.evidenceLeft--;
@@ -138,6 +155,29 @@ export class IncidentTracker {
     return changes;
   }
 
+  /**
+   * Engine anomalies without an incident join one by the grouping rule (an incident opened since
+   * may be their fault's); those still alone after `engineHoldSlices` open their own, unless the
+   * service-level signals of their service are already discovering the fault (its anomaly is on
+   * its way and will found the incident).
+   */
+  private placeWaiting(slice: SignalSlice, touched: Set<Tracked>, opened: Set<Tracked>): void {
+    const discovering = new Set(slice.scores.filter((s) => s.discovered).map((s) => s.service));
+    for (const [id, w] of this.waiting) {
+      const a = w.change.anomaly;
+      let t = this.joinable(a.service, a.firstSeenMs);
+      if (t === undefined) {
+        w.slices++;
+        if (w.slices < this.opts.engineHoldSlices || (discovering.has(a.service) && w.slices < 2 * this.opts.engineHoldSlices)) continue;
+        t = this.create(a, slice);
+        opened.add(t);
+      }
+      this.waiting.delete(id);
+      this.attach(t, { ...w.change, kind: 'opened' }, true);
+      touched.add(t);
+    }
+  }
+
   /** Open and remembered incidents, best first: open before resolved, then severity, then score. */
   incidents(): Incident[] {
     const all = [...[...this.open.values()].map((t) => t.incident), ...this.resolved].map(snapshot);
@@ -155,7 +195,7 @@ export class IncidentTracker {
    * grouping applies to the engine's anomalies (an open incident of its service, recently active).
    */
   incidentFor(a: Pick<Anomaly, 'id' | 'service' | 'firstSeenMs'>): Incident | undefined {
-    const t = this.owner(a.id) ?? this.joinable(a.service, a.firstSeenMs, false);
+    const t = this.owner(a.id) ?? this.joinable(a.service, a.firstSeenMs);
     return t === undefined ? undefined : snapshot(t.incident);
   }
 
@@ -245,6 +285,7 @@ export class IncidentTracker {
       evidenceLeft: this.opts.evidenceSlices,
       lastActiveMs: a.firstSeenMs,
       impact: { requests: 0, errors: 0 },
+      engine: new Set(),
     };
     // The slice before the onset often holds the first, still sub-threshold, sign of the fault.
     for (const s of this.previous) this.note(t, s, slice.startMs - (slice.endMs - slice.startMs));
@@ -252,9 +293,10 @@ export class IncidentTracker {
     return t;
   }
 
-  private attach(t: Tracked, ch: AnomalyChange): void {
+  private attach(t: Tracked, ch: AnomalyChange, engine = false): void {
     const a = ch.anomaly;
     t.anomalies.set(a.id, a);
+    if (engine) t.engine.add(a.id);
     if (ch.kind === 'resolved') t.openAnomalies.delete(a.id);
     else {
       t.openAnomalies.add(a.id);
@@ -281,6 +323,7 @@ export class IncidentTracker {
     inc.services = [...new Set(anomalies.map((a) => a.service))].sort();
     inc.endMs = Math.max(inc.endMs, ...anomalies.map((a) => a.lastSeenMs), Math.min(nowMs, t.lastActiveMs));
     inc.rootCauses = rankRootCauses({ scores: t.evidence, callees: (s) => this.graph.callees(s), firstSeenMs: t.firstSeenMs });
+    if (inc.rootCauses.length === 0) inc.rootCauses = engineRootCauses(anomalies.filter((a) => t.engine.has(a.id)));
     inc.severity = this.severity(t);
     const top = inc.rootCauses[0];
     inc.summary = `${anomalies.length} anomal${anomalies.length === 1 ? 'y' : 'ies'} across ${inc.services.length} service(s)${top ? `; most likely origin ${top.service}: ${top.reason}` : ''}`;
@@ -300,6 +343,29 @@ export class IncidentTracker {
     if (slow > 0 || t.anomalies.size > 1) return 'medium';
     return 'low';
   }
+}
+
+/**
+ * When the service-level signals rank nothing (the fault shows only in one handler or sequence),
+ * the engine's anomalies are the evidence: their services, each with the handler that moved, the
+ * most severe and earliest first.
+ */
+export function engineRootCauses(anomalies: readonly Anomaly[]): RootCause[] {
+  const best = new Map<string, { a: Anomaly; score: number }>();
+  for (const a of anomalies) {
+    const score = (SEVERITY_ORDER.indexOf(a.severity) + 1) * a.confidence;
+    const key = `${a.service}\u0000${a.handler ?? ''}`;
+    const prev = best.get(key);
+    if (prev === undefined || score > prev.score || (score === prev.score && a.firstSeenMs < prev.a.firstSeenMs)) best.set(key, { a, score });
+  }
+  return [...best.values()]
+    .sort((x, y) => y.score - x.score || x.a.firstSeenMs - y.a.firstSeenMs)
+    .map(({ a, score }) => ({
+      service: a.service,
+      ...(a.handler !== undefined ? { operation: a.handler } : {}),
+      score: Math.round(score * 1000) / 1000,
+      reason: `${a.type}/${a.subtype} anomaly of the detection engine (no service-level signal moved)`,
+    }));
 }
 
 function snapshot(i: Incident): Incident {
