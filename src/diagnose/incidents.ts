@@ -71,10 +71,11 @@ const SEVERITY_ORDER: readonly Severity[] = ['low', 'medium', 'high', 'critical'
 
 /**
  * One fault, one incident: anomalies that open close in time (`joinMs`) and touch the same part
- * of the service graph (same service or neighbours) are grouped. Only service-level signal
- * anomalies open incidents (they passed the false-discovery control); the engine's handler and
- * sequence anomalies join an open incident of their service but never open one on their own.
- * An incident resolves when all its anomalies have.
+ * of the service graph (same service or neighbours) are grouped. Service-level signal anomalies
+ * open incidents at once (they passed the false-discovery control); the engine's handler and
+ * sequence anomalies join by the same rule, and one that finds no incident waits
+ * `engineHoldSlices` for one (its fault's service-level anomaly usually follows) before it opens
+ * its own, so one fault is one incident. An incident resolves when all its anomalies have.
  */
 export class IncidentTracker {
   private readonly opts: IncidentTrackerOptions;
@@ -192,7 +193,8 @@ export class IncidentTracker {
 
   /**
    * The incident an anomaly belongs to, or would join if it were grouped now: the same rule the
-   * grouping applies to the engine's anomalies (an open incident of its service, recently active).
+   * grouping applies to the engine's anomalies (an open incident of its service or a graph
+   * neighbour, recently active).
    */
   incidentFor(a: Pick<Anomaly, 'id' | 'service' | 'firstSeenMs'>): Incident | undefined {
     const t = this.owner(a.id) ?? this.joinable(a.service, a.firstSeenMs);
