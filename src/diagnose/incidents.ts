@@ -28,9 +28,19 @@ export interface IncidentTrackerOptions {
    * fault's service-level anomaly, when it comes, is the better founder (it ranks root causes).
    */
   engineHoldSlices: number;
+  /** The least severity with which an engine anomaly opens an incident of its own. */
+  engineOpenSeverity: Severity;
+  /** Whether an engine anomaly of a front-door service opens an incident of its own at all. */
+  engineOpens: boolean;
 }
 
-export const DEFAULT_INCIDENT_OPTIONS: IncidentTrackerOptions = { joinMs: 120_000, evidenceSlices: 6, rememberResolved: 200, engineHoldSlices: 6 };
+/**
+ * Engine anomalies join incidents of their own service only: joining graph neighbours too kept
+ * incidents open through noisy handlers of busy services and cost detection on bench:rca.
+ */
+const ENGINE_REACH = 'service';
+
+export const DEFAULT_INCIDENT_OPTIONS: IncidentTrackerOptions = { joinMs: 120_000, evidenceSlices: 6, rememberResolved: 200, engineHoldSlices: 6, engineOpenSeverity: 'high', engineOpens: true };
 
 /** What the tracker needs to know of the service graph. */
 export interface GraphView {
@@ -82,6 +92,8 @@ export class IncidentTracker {
   private readonly open = new Map<string, Tracked>();
   private readonly resolved: Incident[] = [];
   private readonly waiting = new Map<string, Waiting>();
+  /** Engine anomalies that waited in vain: they join no incident until they resolve. */
+  private readonly gaveUp = new Set<string>();
   private previous: SignalScore[] = [];
   private counter = 0;
   private readonly tag: string;
@@ -126,8 +138,10 @@ export class IncidentTracker {
       if (t !== undefined) {
         this.attach(t, ch, true);
         touched.add(t);
-      } else if (ch.kind === 'resolved') this.waiting.delete(ch.anomaly.id);
-      else this.waiting.set(ch.anomaly.id, { change: ch, slices: this.waiting.get(ch.anomaly.id)?.slices ?? 0 });
+      } else if (ch.kind === 'resolved') {
+        this.waiting.delete(ch.anomaly.id);
+        this.gaveUp.delete(ch.anomaly.id);
+      } else if (!this.gaveUp.has(ch.anomaly.id)) this.waiting.set(ch.anomaly.id, { change: ch, slices: this.waiting.get(ch.anomaly.id)?.slices ?? 0 });
     }
     this.placeWaiting(slice, touched, opened);
     for (const t of this.open.values()) {
@@ -166,10 +180,18 @@ export class IncidentTracker {
     const discovering = new Set(slice.scores.filter((s) => s.discovered).map((s) => s.service));
     for (const [id, w] of this.waiting) {
       const a = w.change.anomaly;
-      let t = this.joinable(a.service, a.firstSeenMs);
+      let t = this.joinable(a.service, a.firstSeenMs, ENGINE_REACH);
       if (t === undefined) {
         w.slices++;
         if (w.slices < this.opts.engineHoldSlices || (discovering.has(a.service) && w.slices < 2 * this.opts.engineHoldSlices)) continue;
+        // Only what users feel at the front door founds an incident. Anything else stops waiting:
+        // a long-lived handler anomaly (a noisy database call) that joined a much later incident
+        // would keep it open and swallow the next fault (measured on bench:rca).
+        if (!this.opts.engineOpens || SEVERITY_ORDER.indexOf(a.severity) < SEVERITY_ORDER.indexOf(this.opts.engineOpenSeverity) || !this.graph.isEntryService(a.service)) {
+          this.waiting.delete(id);
+          this.gaveUp.add(id);
+          continue;
+        }
         t = this.create(a, slice);
         opened.add(t);
       }
@@ -197,7 +219,7 @@ export class IncidentTracker {
    * neighbour, recently active).
    */
   incidentFor(a: Pick<Anomaly, 'id' | 'service' | 'firstSeenMs'>): Incident | undefined {
-    const t = this.owner(a.id) ?? this.joinable(a.service, a.firstSeenMs);
+    const t = this.owner(a.id) ?? this.joinable(a.service, a.firstSeenMs, ENGINE_REACH);
     return t === undefined ? undefined : snapshot(t.incident);
   }
 
@@ -240,13 +262,20 @@ export class IncidentTracker {
     return undefined;
   }
 
-  private joinable(service: string, atMs: number, allowNeighbours = true): Tracked | undefined {
+  /**
+   * `reach`: 'graph' joins anything connected to the incident's services (service-level anomalies,
+   * which passed the false-discovery control); 'neighbour' only their direct callers and callees
+   * (engine anomalies: in a densely connected system everything is connected, and a noisy
+   * handler anywhere would keep every incident open).
+   */
+  private joinable(service: string, atMs: number, reach: 'graph' | 'neighbour' | 'service' = 'graph'): Tracked | undefined {
     let best: Tracked | undefined;
     for (const t of this.open.values()) {
       if (atMs - t.lastActiveMs > this.opts.joinMs) continue;
       const near =
         t.incident.services.includes(service) ||
-        (allowNeighbours && (this.connected(t.incident.services, service) || this.acrossInstances(t.incident.services, service)));
+        (reach === 'graph' && (this.connected(t.incident.services, service) || this.acrossInstances(t.incident.services, service))) ||
+        (reach === 'neighbour' && t.incident.services.some((s) => this.graph.neighbours(s).has(service)));
       if (near && (best === undefined || t.incident.startMs < best.incident.startMs)) best = t;
     }
     return best;

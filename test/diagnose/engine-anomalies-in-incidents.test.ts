@@ -38,7 +38,7 @@ const updated = (a: Anomaly, atMs: number): AnomalyChange => ({ kind: 'updated',
 const resolved = (a: Anomaly, atMs: number): AnomalyChange => ({ kind: 'resolved', anomaly: { ...a, state: 'resolved', lastSeenMs: atMs, resolvedMs: atMs } });
 
 describe('engine anomalies in incidents', () => {
-  it('joins the open incident of its service, and of a graph neighbour', () => {
+  it('joins the open incident of its service, and not one of a neighbour', () => {
     const tracker = new IncidentTracker(graph(), { instanceTag: 't' });
     const founder = signal('an_sig', 'pricing', T0 + 10_000);
     const out = tracker.apply(slice(1, [selfScore('pricing', 12)]), [opened(founder)], [], T0 + SLICE);
@@ -50,8 +50,8 @@ describe('engine anomalies in incidents', () => {
     const changes = tracker.apply(slice(2), [], [opened(price), opened(quote)], T0 + 2 * SLICE);
     expect(changes.map((c) => c.kind)).toEqual(['updated']);
     expect(changes[0]!.incident.id).toBe(id);
-    expect(changes[0]!.incident.anomalyIds).toEqual(['an_sig', 'an_price', 'an_quote']);
-    expect(changes[0]!.incident.services).toEqual(['cart', 'pricing']);
+    expect(changes[0]!.incident.anomalyIds).toEqual(['an_sig', 'an_price']);
+    expect(changes[0]!.incident.services).toEqual(['pricing']);
     // The service-level ranking stands when the signals rank something.
     expect(changes[0]!.incident.rootCauses[0]?.service).toBe('pricing');
     expect(tracker.incidents()).toHaveLength(1);
@@ -70,9 +70,9 @@ describe('engine anomalies in incidents', () => {
     expect(tracker.incidents()).toHaveLength(1);
   });
 
-  it('opens an incident of its own when none is open, ranked by its service and handler', () => {
+  it('opens an incident of its own when none is open (front-door service), ranked by its service and handler', () => {
     const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineHoldSlices: 3 });
-    const price = handlerAnomaly('an_price', 'pricing', 'GET /price', T0 + 10_000);
+    const price = handlerAnomaly('an_price', 'frontend', 'GET /checkout', T0 + 10_000);
     const all: IncidentChange[] = [];
     all.push(...tracker.apply(slice(1), [], [opened(price)], T0 + SLICE));
     all.push(...tracker.apply(slice(2), [], [updated(price, T0 + 2 * SLICE)], T0 + 2 * SLICE));
@@ -81,21 +81,21 @@ describe('engine anomalies in incidents', () => {
     expect(all.map((c) => c.kind)).toEqual(['opened']);
     const inc = all[0]!.incident;
     expect(inc.anomalyIds).toEqual(['an_price']);
-    expect(inc.services).toEqual(['pricing']);
+    expect(inc.services).toEqual(['frontend']);
     expect(inc.startMs).toBe(T0 + 10_000);
-    expect(inc.rootCauses[0]).toMatchObject({ service: 'pricing', operation: 'GET /price' });
+    expect(inc.rootCauses[0]).toMatchObject({ service: 'frontend', operation: 'GET /checkout' });
     expect(inc.rootCauses[0]!.reason).toContain('performance/latency-regression');
-    // A later anomaly of a neighbour joins it.
-    const cart = handlerAnomaly('an_cart', 'cart', 'GET /cart', T0 + 4 * SLICE, { severity: 'medium' });
-    const next = tracker.apply(slice(4), [], [opened(cart)], T0 + 4 * SLICE);
+    // A later anomaly of the same service joins it.
+    const login = handlerAnomaly('an_login', 'frontend', 'POST /login', T0 + 4 * SLICE, { severity: 'medium' });
+    const next = tracker.apply(slice(4), [], [opened(login)], T0 + 4 * SLICE);
     expect(next.map((c) => [c.kind, c.incident.id])).toEqual([['updated', inc.id]]);
-    expect(next[0]!.incident.rootCauses.map((r) => r.service)).toEqual(['pricing', 'cart']);
+    expect(next[0]!.incident.rootCauses.map((r) => r.operation)).toEqual(['GET /checkout', 'POST /login']);
   });
 
   it('waits longer while its service-level signals are already discovering the fault', () => {
     const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineHoldSlices: 2 });
-    const price = handlerAnomaly('an_price', 'pricing', 'GET /price', T0 + 10_000);
-    const discovering = [selfScore('pricing', 6)];
+    const price = handlerAnomaly('an_price', 'frontend', 'GET /checkout', T0 + 10_000);
+    const discovering = [selfScore('frontend', 6)];
     expect(tracker.apply(slice(1, discovering), [], [opened(price)], T0 + SLICE)).toEqual([]);
     expect(tracker.apply(slice(2, discovering), [], [], T0 + 2 * SLICE)).toEqual([]);
     expect(tracker.apply(slice(3, discovering), [], [], T0 + 3 * SLICE)).toEqual([]);
@@ -129,12 +129,35 @@ describe('engine anomalies in incidents', () => {
 
   it('an engine anomaly that opened its incident resolves it when it resolves', () => {
     const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineHoldSlices: 1 });
-    const price = handlerAnomaly('an_price', 'pricing', 'GET /price', T0 + SLICE);
+    const price = handlerAnomaly('an_price', 'frontend', 'GET /checkout', T0 + SLICE);
     expect(tracker.apply(slice(1), [], [opened(price)], T0 + SLICE).map((c) => c.kind)).toEqual(['opened']);
     expect(tracker.apply(slice(2), [], [updated(price, T0 + 2 * SLICE)], T0 + 2 * SLICE).map((c) => c.kind)).toEqual(['updated']);
     const out = tracker.apply(slice(3), [], [resolved(price, T0 + 3 * SLICE)], T0 + 3 * SLICE);
     expect(out.map((c) => c.kind)).toEqual(['resolved']);
     expect(tracker.incidents()[0]!.state).toBe('resolved');
+  });
+
+  it('a low or medium engine anomaly alone opens nothing, but joins the incident of its fault within the hold', () => {
+    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineHoldSlices: 4 });
+    const slow = handlerAnomaly('an_slow', 'frontend', 'GET /checkout', T0 + SLICE, { severity: 'medium' });
+    tracker.apply(slice(1), [], [opened(slow)], T0 + SLICE);
+    for (let n = 2; n < 4; n++) expect(tracker.apply(slice(n), [], [updated(slow, T0 + n * SLICE)], T0 + n * SLICE)).toEqual([]);
+    const out = tracker.apply(slice(4, [selfScore('frontend', 9)]), [opened(signal('an_sig', 'frontend', T0 + 4 * SLICE))], [], T0 + 4 * SLICE);
+    expect(out[0]!.incident.anomalyIds.sort()).toEqual(['an_sig', 'an_slow']);
+    const alone = new IncidentTracker(graph(), { instanceTag: 'u', engineHoldSlices: 1 });
+    alone.apply(slice(1), [], [opened(slow)], T0 + SLICE);
+    for (let n = 2; n < 10; n++) expect(alone.apply(slice(n), [], [updated(slow, T0 + n * SLICE)], T0 + n * SLICE)).toEqual([]);
+  });
+
+  it('an anomaly of an inner service never opens an incident, and stops waiting after the hold', () => {
+    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineHoldSlices: 2 });
+    const db = handlerAnomaly('an_db', 'pricing', 'SELECT prices', T0 + SLICE, { severity: 'critical' });
+    tracker.apply(slice(1), [], [opened(db)], T0 + SLICE);
+    for (let n = 2; n < 6; n++) expect(tracker.apply(slice(n), [], [updated(db, T0 + n * SLICE)], T0 + n * SLICE)).toEqual([]);
+    // A later fault of the same service opens an incident without the long-lived anomaly in it.
+    const out = tracker.apply(slice(6, [selfScore('pricing', 9)]), [opened(signal('an_sig', 'pricing', T0 + 6 * SLICE))], [], T0 + 6 * SLICE);
+    expect(out[0]!.incident.anomalyIds).toEqual(['an_sig']);
+    expect(tracker.apply(slice(7), [resolved(signal('an_sig', 'pricing', T0 + 6 * SLICE), T0 + 7 * SLICE)], [], T0 + 7 * SLICE).map((c) => c.kind)).toEqual(['resolved']);
   });
 
   it('a short engine anomaly that resolves while waiting opens nothing', () => {

@@ -138,7 +138,7 @@ describe('IncidentEngine', () => {
     const other: AnomalyChange = {
       kind: 'opened',
       anomaly: {
-        id: 'an_1', key: 'k', type: 'performance', subtype: 'latency-regression', severity: 'high', confidence: 1, state: 'open', service: 'cart',
+        id: 'an_1', key: 'k', type: 'performance', subtype: 'latency-regression', severity: 'high', confidence: 1, state: 'open', service: 'frontend',
         windowStartMs: 0, windowEndMs: 1, firstSeenMs: T0, lastSeenMs: T0, summary: '', observed: {}, expected: {}, details: {}, exemplars: [],
       },
     };
@@ -152,7 +152,7 @@ describe('IncidentEngine', () => {
     expect(later.map((c) => c.kind).filter((k) => k === 'opened')).toEqual(['opened']);
     expect(later[0]!.kind).toBe('opened');
     expect(later[0]!.incident.anomalyIds).toEqual(['an_1']);
-    expect(later[0]!.incident.rootCauses[0]?.service).toBe('cart');
+    expect(later[0]!.incident.rootCauses[0]?.service).toBe('frontend');
   });
 });
 
