@@ -38,7 +38,7 @@ export interface IncidentTrackerOptions {
  * Engine anomalies join incidents of their own service only: joining graph neighbours too kept
  * incidents open through noisy handlers of busy services and cost detection on bench:rca.
  */
-const ENGINE_REACH = 'service';
+const ENGINE_REACH = 'service' as const;
 
 export const DEFAULT_INCIDENT_OPTIONS: IncidentTrackerOptions = { joinMs: 120_000, evidenceSlices: 6, rememberResolved: 200, engineHoldSlices: 6, engineOpenSeverity: 'high', engineOpens: true };
 
@@ -264,18 +264,15 @@ export class IncidentTracker {
 
   /**
    * `reach`: 'graph' joins anything connected to the incident's services (service-level anomalies,
-   * which passed the false-discovery control); 'neighbour' only their direct callers and callees
-   * (engine anomalies: in a densely connected system everything is connected, and a noisy
-   * handler anywhere would keep every incident open).
+   * which passed the false-discovery control); 'service' only the incident's own services.
    */
-  private joinable(service: string, atMs: number, reach: 'graph' | 'neighbour' | 'service' = 'graph'): Tracked | undefined {
+  private joinable(service: string, atMs: number, reach: 'graph' | 'service' = 'graph'): Tracked | undefined {
     let best: Tracked | undefined;
     for (const t of this.open.values()) {
       if (atMs - t.lastActiveMs > this.opts.joinMs) continue;
       const near =
         t.incident.services.includes(service) ||
-        (reach === 'graph' && (this.connected(t.incident.services, service) || this.acrossInstances(t.incident.services, service))) ||
-        (reach === 'neighbour' && t.incident.services.some((s) => this.graph.neighbours(s).has(service)));
+        (reach === 'graph' && (this.connected(t.incident.services, service) || this.acrossInstances(t.incident.services, service)));
       if (near && (best === undefined || t.incident.startMs < best.incident.startMs)) best = t;
     }
     return best;
