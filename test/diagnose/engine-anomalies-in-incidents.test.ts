@@ -38,6 +38,14 @@ const updated = (a: Anomaly, atMs: number): AnomalyChange => ({ kind: 'updated',
 const resolved = (a: Anomaly, atMs: number): AnomalyChange => ({ kind: 'resolved', anomaly: { ...a, state: 'resolved', lastSeenMs: atMs, resolvedMs: atMs } });
 
 describe('engine anomalies in incidents', () => {
+  it('by default opens no incident of its own: it joins its service\u2019s incident or none', () => {
+    const tracker = new IncidentTracker(graph(), { instanceTag: 'd', engineHoldSlices: 1 });
+    const front = handlerAnomaly('an_front', 'frontend', 'GET /checkout', T0 + SLICE);
+    tracker.apply(slice(1), [], [opened(front)], T0 + SLICE);
+    for (let n = 2; n < 8; n++) expect(tracker.apply(slice(n), [], [updated(front, T0 + n * SLICE)], T0 + n * SLICE)).toEqual([]);
+    expect(tracker.incidents()).toEqual([]);
+  });
+
   it('joins the open incident of its service, and not one of a neighbour', () => {
     const tracker = new IncidentTracker(graph(), { instanceTag: 't' });
     const founder = signal('an_sig', 'pricing', T0 + 10_000);
@@ -71,7 +79,7 @@ describe('engine anomalies in incidents', () => {
   });
 
   it('opens an incident of its own when none is open (front-door service), ranked by its service and handler', () => {
-    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineHoldSlices: 3 });
+    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineOpens: true, engineHoldSlices: 3 });
     const price = handlerAnomaly('an_price', 'frontend', 'GET /checkout', T0 + 10_000);
     const all: IncidentChange[] = [];
     all.push(...tracker.apply(slice(1), [], [opened(price)], T0 + SLICE));
@@ -93,7 +101,7 @@ describe('engine anomalies in incidents', () => {
   });
 
   it('waits longer while its service-level signals are already discovering the fault', () => {
-    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineHoldSlices: 2 });
+    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineOpens: true, engineHoldSlices: 2 });
     const price = handlerAnomaly('an_price', 'frontend', 'GET /checkout', T0 + 10_000);
     const discovering = [selfScore('frontend', 6)];
     expect(tracker.apply(slice(1, discovering), [], [opened(price)], T0 + SLICE)).toEqual([]);
@@ -103,7 +111,7 @@ describe('engine anomalies in incidents', () => {
   });
 
   it('does not join an open incident of an unrelated service: it opens its own', () => {
-    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineHoldSlices: 1 });
+    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineOpens: true, engineHoldSlices: 1 });
     tracker.apply(slice(1, [selfScore('pricing', 12)]), [opened(signal('an_sig', 'pricing', T0 + SLICE))], [], T0 + SLICE);
     const batch = handlerAnomaly('an_batch', 'batch', 'nightly', T0 + 2 * SLICE);
     const out = tracker.apply(slice(2), [], [opened(batch)], T0 + 2 * SLICE);
@@ -113,7 +121,7 @@ describe('engine anomalies in incidents', () => {
   });
 
   it('resolves with its incident: the incident stays open while the engine anomaly is open and resolves with the last one', () => {
-    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineHoldSlices: 1 });
+    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineOpens: true, engineHoldSlices: 1 });
     const founder = signal('an_sig', 'pricing', T0 + SLICE);
     tracker.apply(slice(1, [selfScore('pricing', 12)]), [opened(founder)], [], T0 + SLICE);
     const price = handlerAnomaly('an_price', 'pricing', 'GET /price', T0 + 2 * SLICE);
@@ -128,7 +136,7 @@ describe('engine anomalies in incidents', () => {
   });
 
   it('an engine anomaly that opened its incident resolves it when it resolves', () => {
-    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineHoldSlices: 1 });
+    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineOpens: true, engineHoldSlices: 1 });
     const price = handlerAnomaly('an_price', 'frontend', 'GET /checkout', T0 + SLICE);
     expect(tracker.apply(slice(1), [], [opened(price)], T0 + SLICE).map((c) => c.kind)).toEqual(['opened']);
     expect(tracker.apply(slice(2), [], [updated(price, T0 + 2 * SLICE)], T0 + 2 * SLICE).map((c) => c.kind)).toEqual(['updated']);
@@ -138,19 +146,19 @@ describe('engine anomalies in incidents', () => {
   });
 
   it('a low or medium engine anomaly alone opens nothing, but joins the incident of its fault within the hold', () => {
-    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineHoldSlices: 4 });
+    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineOpens: true, engineHoldSlices: 4 });
     const slow = handlerAnomaly('an_slow', 'frontend', 'GET /checkout', T0 + SLICE, { severity: 'medium' });
     tracker.apply(slice(1), [], [opened(slow)], T0 + SLICE);
     for (let n = 2; n < 4; n++) expect(tracker.apply(slice(n), [], [updated(slow, T0 + n * SLICE)], T0 + n * SLICE)).toEqual([]);
     const out = tracker.apply(slice(4, [selfScore('frontend', 9)]), [opened(signal('an_sig', 'frontend', T0 + 4 * SLICE))], [], T0 + 4 * SLICE);
     expect(out[0]!.incident.anomalyIds.sort()).toEqual(['an_sig', 'an_slow']);
-    const alone = new IncidentTracker(graph(), { instanceTag: 'u', engineHoldSlices: 1 });
+    const alone = new IncidentTracker(graph(), { instanceTag: 'u', engineOpens: true, engineHoldSlices: 1 });
     alone.apply(slice(1), [], [opened(slow)], T0 + SLICE);
     for (let n = 2; n < 10; n++) expect(alone.apply(slice(n), [], [updated(slow, T0 + n * SLICE)], T0 + n * SLICE)).toEqual([]);
   });
 
   it('an anomaly of an inner service never opens an incident, and stops waiting after the hold', () => {
-    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineHoldSlices: 2 });
+    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineOpens: true, engineHoldSlices: 2 });
     const db = handlerAnomaly('an_db', 'pricing', 'SELECT prices', T0 + SLICE, { severity: 'critical' });
     tracker.apply(slice(1), [], [opened(db)], T0 + SLICE);
     for (let n = 2; n < 6; n++) expect(tracker.apply(slice(n), [], [updated(db, T0 + n * SLICE)], T0 + n * SLICE)).toEqual([]);
@@ -161,7 +169,7 @@ describe('engine anomalies in incidents', () => {
   });
 
   it('a short engine anomaly that resolves while waiting opens nothing', () => {
-    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineHoldSlices: 3 });
+    const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineOpens: true, engineHoldSlices: 3 });
     const blip = handlerAnomaly('an_blip', 'pricing', 'GET /price', T0 + SLICE);
     tracker.apply(slice(1), [], [opened(blip)], T0 + SLICE);
     tracker.apply(slice(2), [], [resolved(blip, T0 + 2 * SLICE)], T0 + 2 * SLICE);

@@ -134,7 +134,7 @@ describe('IncidentEngine', () => {
   });
 
   it('holds an engine anomaly that finds no incident before it opens one of its own', () => {
-    const engine = new IncidentEngine({ instanceTag: 'x' });
+    const engine = new IncidentEngine({ instanceTag: 'x', incidents: { engineOpens: true } });
     const other: AnomalyChange = {
       kind: 'opened',
       anomaly: {
