@@ -30,6 +30,8 @@ if (scenarios.length === 0) {
 const results: ScenarioResult[] = [];
 let passes = 0;
 let runs = 0;
+let outside = 0;
+let anomaliesSeen = 0;
 for (const scenario of scenarios) {
   let passed = 0;
   for (let i = 0; i < seeds; i++) {
@@ -39,10 +41,14 @@ for (const scenario of scenarios) {
     const quiet = scenario.fault === 'none';
     const ok = quiet ? r.anomalies.length === 0 : r.detected && r.falseBeforeFault.length === 0;
     if (ok) passed++;
+    // An operator should never see an anomaly that belongs to no incident.
+    const loose = r.anomalies.filter((a) => !r.incidents.some((inc) => inc.anomalyIds.includes(a.id))).length;
+    outside += loose;
+    anomaliesSeen += r.anomalies.length;
     const ids = r.anomalies.map((a) => `${a.id} ${a.type}/${a.subtype} ${a.handler ?? a.sequence ?? a.service} @${Math.round((a.firstSeenMs - r.faultStartMs) / 1000)}s${a.state === 'resolved' ? ' (resolved)' : ''}  ${a.summary.slice(0, 110)}`);
     if (!json) {
       console.log(
-        `${scenario.name.padEnd(22)} seed ${String(seed).padEnd(6)} ${ok ? 'PASS' : 'FAIL'}  detected ${quiet ? '-  ' : r.detected ? 'yes' : 'no '}  ttd ${r.timeToDetectMs === undefined ? '   -' : `${(r.timeToDetectMs / 1000).toFixed(0).padStart(3)}s`}  anomalies ${r.anomalies.length} (matching ${r.matching.length}, before fault ${r.falseBeforeFault.length})  incidents ${r.incidents.length}`,
+        `${scenario.name.padEnd(22)} seed ${String(seed).padEnd(6)} ${ok ? 'PASS' : 'FAIL'}  detected ${quiet ? '-  ' : r.detected ? 'yes' : 'no '}  ttd ${r.timeToDetectMs === undefined ? '   -' : `${(r.timeToDetectMs / 1000).toFixed(0).padStart(3)}s`}  anomalies ${r.anomalies.length} (matching ${r.matching.length}, before fault ${r.falseBeforeFault.length})  incidents ${r.incidents.length} (anomalies outside any incident ${loose})`,
       );
       for (const id of ids) console.log(`      ${id}`);
     }
@@ -52,4 +58,7 @@ for (const scenario of scenarios) {
   if (!json) console.log(`${scenario.name}: ${passed}/${seeds} runs pass\n`);
 }
 if (json) console.log(JSON.stringify(results.map((r) => ({ ...r, anomalies: r.anomalies.map((a) => ({ id: a.id, type: a.type, subtype: a.subtype, handler: a.handler, sequence: a.sequence, firstSeenMs: a.firstSeenMs, state: a.state })) }))));
-else console.log(`overall: ${passes}/${runs} runs pass (a fault run passes when an anomaly on its target opens during the fault and none before it; the control run when nothing opens)`);
+else {
+  console.log(`overall: ${passes}/${runs} runs pass (a fault run passes when an anomaly on its target opens during the fault and none before it; the control run when nothing opens)`);
+  console.log(`anomalies outside any incident at the end of the run: ${outside}/${anomaliesSeen}`);
+}

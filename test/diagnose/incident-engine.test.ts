@@ -133,20 +133,26 @@ describe('IncidentEngine', () => {
     expect(learning.every((l) => /^learning \(\d+\/12\)$/.test(l.learning))).toBe(true);
   });
 
-  it('lets engine anomalies join an open incident of their service but never open one', () => {
-    const engine = new IncidentEngine({ instanceTag: 'x' });
+  it('holds an engine anomaly that finds no incident before it opens one of its own', () => {
+    const engine = new IncidentEngine({ instanceTag: 'x', incidents: { engineOpens: true } });
     const other: AnomalyChange = {
       kind: 'opened',
       anomaly: {
-        id: 'an_1', key: 'k', type: 'performance', subtype: 'latency-regression', severity: 'high', confidence: 1, state: 'open', service: 'cart',
+        id: 'an_1', key: 'k', type: 'performance', subtype: 'latency-regression', severity: 'high', confidence: 1, state: 'open', service: 'frontend',
         windowStartMs: 0, windowEndMs: 1, firstSeenMs: T0, lastSeenMs: T0, summary: '', observed: {}, expected: {}, details: {}, exemplars: [],
       },
     };
     engine.noteAnomalyChanges([other]);
     const { beats } = generateTraffic(T0, T0 + 20_000, 5);
     engine.observe(beats);
-    expect(engine.evaluate(T0 + 60_000).incidentChanges).toEqual([]);
+    expect(engine.evaluate(T0 + 30_000).incidentChanges).toEqual([]);
     expect(engine.incidents()).toEqual([]);
+    // Quiet slices count towards the hold: after 6 the anomaly founds its own incident.
+    const later = engine.evaluate(T0 + 120_000).incidentChanges;
+    expect(later.map((c) => c.kind).filter((k) => k === 'opened')).toEqual(['opened']);
+    expect(later[0]!.kind).toBe('opened');
+    expect(later[0]!.incident.anomalyIds).toEqual(['an_1']);
+    expect(later[0]!.incident.rootCauses[0]?.service).toBe('frontend');
   });
 });
 

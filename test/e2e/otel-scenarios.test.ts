@@ -27,6 +27,10 @@ describe('plain OTel app scenarios through a real sidecar', () => {
       expect(figures.p95Ms / figures.baselineP95Ms!).toBeGreaterThan(2);
       // Handlers the fault did not touch stay quiet.
       expect(r.anomalies.filter((a) => a.handler !== undefined && !['loadOrder', 'GET /api/orders/:id'].includes(a.handler))).toEqual([]);
+      // The handler's anomaly is part of an incident (GET /api/v1/incidents), and so is every other.
+      const owner = r.incidents.filter((i) => i.anomalyIds.includes(onHandler[0]!.id));
+      expect(owner).toHaveLength(1);
+      for (const a of r.anomalies) expect(r.incidents.some((i) => i.anomalyIds.includes(a.id)), a.summary).toBe(true);
     },
     LONG,
   );
