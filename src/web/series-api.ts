@@ -76,8 +76,8 @@ function anomalyMark(a: AnomalyWindow): { t: number; endT: number | null; kind: 
   return { t: a.firstSeenMs, endT: a.resolvedMs, kind: 'anomaly', id: a.id, severity: a.severity };
 }
 
-function incidentsOf(deps: SeriesApiDeps, service: string, range?: Range): Incident[] {
-  return (deps.incidents?.incidents() ?? []).filter(
+function incidentsOf(all: readonly Incident[], service: string, range?: Range): Incident[] {
+  return all.filter(
     (i) => i.services.includes(service) && (range === undefined ? i.state === 'open' : i.startMs < range.to && (i.state === 'open' || i.endMs >= range.from)),
   );
 }
@@ -115,6 +115,8 @@ export function registerSeriesApi(admin: AdminServer, deps: SeriesApiDeps): void
       t.latency.merge(row.latency);
     }
     const open = deps.anomalies.openCounts();
+    // Read once per request, not once per service.
+    const incidents = deps.incidents?.incidents() ?? [];
     const services = [...byService]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([name, s]) => ({
@@ -139,7 +141,7 @@ export function registerSeriesApi(admin: AdminServer, deps: SeriesApiDeps): void
             learning: deps.learning?.(name, op) ?? null,
           })),
         openAnomalies: open.get(name) ?? 0,
-        openIncidents: incidentsOf(deps, name).length,
+        openIncidents: incidentsOf(incidents, name).length,
       }));
     sendJson(res, 200, { from: range.from, to: range.to, services });
   });
@@ -215,7 +217,7 @@ export function registerSeriesApi(admin: AdminServer, deps: SeriesApiDeps): void
       .map((v) => ({ t: v.firstSeenMs, version: v.version }));
     const marks = [
       ...deps.anomalies.between(range.from, range.to, { service: q.service, ...(q.operation !== undefined ? { handler: q.operation } : {}) }).map(anomalyMark),
-      ...incidentsOf(deps, q.service, range).map((i) => ({ t: i.startMs, endT: i.state === 'resolved' ? i.endMs : null, kind: 'incident' as const, id: i.id, severity: i.severity })),
+      ...incidentsOf(deps.incidents?.incidents() ?? [], q.service, range).map((i) => ({ t: i.startMs, endT: i.state === 'resolved' ? i.endMs : null, kind: 'incident' as const, id: i.id, severity: i.severity })),
     ].sort((a, b) => a.t - b.t);
     sendJson(res, 200, { service: q.service, operation: q.operation ?? null, from: range.from, to: range.to, stepMs, points, baseline, deploys, marks });
   });
