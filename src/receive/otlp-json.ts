@@ -17,6 +17,7 @@ import {
 } from './beat-builder.js';
 import { decodeUtf8 } from './intern.js';
 import { OtlpDecodeError } from './protowire.js';
+import { asArray, asObject, get, optString, type JsonObject } from './otlp-json-fields.js';
 import type { SpanKindCode } from '../model/beat.js';
 
 /**
@@ -63,32 +64,6 @@ export function decodeTraceRequestObject(doc: unknown, opts: DecodeOptions): Dec
 
 const fields = new SpanFields();
 const resource = new ResourceFields();
-
-type JsonObject = Record<string, unknown>;
-
-function get(o: JsonObject, camel: string, snake: string): unknown {
-  const v = o[camel];
-  return v === undefined ? o[snake] : v;
-}
-
-function asObject(v: unknown, what: string): JsonObject {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new OtlpDecodeError(`${what}: expected an object`);
-  return v as JsonObject;
-}
-
-/** A repeated field: absent or null is empty. */
-function asArray(v: unknown, what: string): unknown[] {
-  if (v === undefined || v === null) return EMPTY;
-  if (!Array.isArray(v)) throw new OtlpDecodeError(`${what}: expected an array`);
-  return v;
-}
-const EMPTY: unknown[] = [];
-
-function optString(v: unknown, what: string): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw new OtlpDecodeError(`${what}: expected a string`);
-  return v;
-}
 
 const HEX_RE = /^[0-9a-fA-F]*$/;
 const ZERO_RE = /^0*$/;

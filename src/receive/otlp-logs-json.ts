@@ -2,6 +2,7 @@ import { classifyResourceKey, RESOURCE_SERVICE_NAME, RESOURCE_SERVICE_VERSION } 
 import { parseRequestJson } from './otlp-json.js';
 import { bodyText, LogBatch, LogRecordFields, type LogDecodeOptions, type LogDecodeResult } from './log-builder.js';
 import { OtlpDecodeError } from './protowire.js';
+import { asArray, asObject, get, optString, type JsonObject } from './otlp-json-fields.js';
 
 /**
  * Decodes an OTLP/JSON ExportLogsServiceRequest (https://opentelemetry.io/docs/specs/otlp/ -
@@ -41,30 +42,6 @@ export function decodeLogsRequestObject(doc: unknown, opts: LogDecodeOptions): L
     }
   }
   return batch.result();
-}
-
-type JsonObject = Record<string, unknown>;
-
-function get(o: JsonObject, camel: string, snake: string): unknown {
-  const v = o[camel];
-  return v === undefined ? o[snake] : v;
-}
-
-function asObject(v: unknown, what: string): JsonObject {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new OtlpDecodeError(`${what}: expected an object`);
-  return v as JsonObject;
-}
-
-function asArray(v: unknown, what: string): unknown[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new OtlpDecodeError(`${what}: expected an array`);
-  return v;
-}
-
-function optString(v: unknown, what: string): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw new OtlpDecodeError(`${what}: expected a string`);
-  return v;
 }
 
 const DIGITS_RE = /^\d+$/;
