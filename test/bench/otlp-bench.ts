@@ -25,13 +25,13 @@
  * /v1/logs (traffic.ts, encoding 'logs'); its figure is log records per CPU-second, counted by
  * self_healing_log_records_received_total. The no-op node:http receiver compares with it too.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { quantile } from '../../src/detect/stats.js';
 import type { LoadJob, LoadResult } from './otlp/load.js';
 import { httpGet, procCpuSeconds, procRssMiB, startServe, type ServeProcess, type ServeScrape } from './otlp/serve-process.js';
 import { DEFAULT_TRAFFIC, type TrafficOptions } from './otlp/traffic.js';
+import { execArgv, isType, nextMessage, script } from './otlp/child-process.js';
 
 type Target = 'serve-http-protobuf' | 'serve-http-json' | 'serve-grpc' | 'serve-http-logs' | 'noop-http' | 'noop-grpc';
 const ALL_TARGETS: Target[] = ['serve-http-protobuf', 'serve-grpc', 'serve-http-json', 'serve-http-logs', 'noop-http', 'noop-grpc'];
@@ -60,29 +60,6 @@ const traffic: TrafficOptions = {
   keys: Number(flag('keys', soakSeconds > 0 ? '10000' : String(DEFAULT_TRAFFIC.keys))),
 };
 
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const execArgv = ext === '.ts' ? ['--import', 'tsx'] : [];
-const script = (name: string): string => fileURLToPath(new URL(`./otlp/${name}${ext}`, import.meta.url));
-
-function nextMessage<T>(child: ChildProcess, accept: (m: unknown) => m is T): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: unknown): void => {
-      if (accept(m)) {
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        resolve(m);
-      }
-    };
-    const onExit = (code: number | null): void => reject(new Error(`child exited (${code}) before answering`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
-const isType =
-  <T>(type: string) =>
-  (m: unknown): m is T =>
-    typeof m === 'object' && m !== null && (m as { type?: string }).type === type;
 
 /** A running receiver: its pid, how many spans it has taken, and how to stop it. */
 interface Running {

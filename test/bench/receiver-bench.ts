@@ -16,14 +16,14 @@
  * windows (receive.grpc.flowControlWindow 65535), to show what the flow-control tuning buys;
  * `noop-grpc-tuned` (not run by default) is the no-op grpc-js receiver with the sidecar's windows.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { quantile } from '../../src/detect/stats.js';
 import { decodeTraceRequestProto } from '../../src/receive/otlp-proto.js';
 import { beatSpans, encodeTraceRequest } from './otlp/encode-request.js';
 import type { LoadJob, LoadResult } from './otlp/load.js';
 import type { TargetFigures, TargetKind } from './otlp/target.js';
+import { execArgv, isType, nextMessage, script } from './otlp/child-process.js';
 
 const ALL_TARGETS: TargetKind[] = ['sidecar-http', 'noop-http', 'sidecar-grpc', 'noop-grpc', 'protobufjs-grpc'];
 
@@ -39,30 +39,6 @@ const spansPerRequest = Number(flag('spans', '512'));
 const rounds = Math.max(1, Number(flag('rounds', '3')));
 const targets = flag('targets', ALL_TARGETS.join(',')).split(',') as TargetKind[];
 
-// Run as .ts under tsx or as compiled .js under dist/: children follow the same form.
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-const execArgv = ext === '.ts' ? ['--import', 'tsx'] : [];
-const script = (name: string): string => fileURLToPath(new URL(`./otlp/${name}${ext}`, import.meta.url));
-
-function nextMessage<T>(child: ChildProcess, accept: (m: unknown) => m is T): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: unknown): void => {
-      if (accept(m)) {
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        resolve(m);
-      }
-    };
-    const onExit = (code: number | null): void => reject(new Error(`child exited (${code}) before answering`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
-const isType =
-  <T>(type: string) =>
-  (m: unknown): m is T =>
-    typeof m === 'object' && m !== null && (m as { type?: string }).type === type;
 
 interface Row {
   target: TargetKind;
