@@ -112,6 +112,7 @@ export interface HealingDeps {
   beatsFor?: (service: string, handler: string) => Beat[];
   emitter?: AnomalySpanEmitter;
   onEvent?: HealingPipelineOptions['onEvent'];
+  holdFor?: HealingPipelineOptions['holdFor'];
   log?: Logger;
 }
 
@@ -151,6 +152,7 @@ export function buildHealingPipeline(config: Config, db: SqliteDatabase, deps: H
     stages,
     ...(emitter ? { tracer: emitter.getTracer(), linkFor: (id: string) => emitter.spanContextFor(id) } : {}),
     ...(deps.onEvent ? { onEvent: deps.onEvent } : {}),
+    ...(deps.holdFor ? { holdFor: deps.holdFor } : {}),
   });
 }
 
@@ -312,6 +314,16 @@ export class Sidecar {
           ...(typeof payload.diagnosisId === 'string' ? { diagnosisId: payload.diagnosisId } : {}),
         });
         this.log.info(kind, { jobId: payload.jobId });
+        if (kind === 'job.held' && typeof payload.incidentId === 'string') {
+          this.incidentStore.note(payload.incidentId, this.evaluationNowMs, 'heal-held', `healing job ${String(payload.jobId)} of ${String(payload.anomalyId)} held before ${String(payload.stage)}: ${String(payload.reason)}`);
+        }
+      },
+      // A job queued before its incident was silenced waits (re-checked every minute) instead of
+      // running its next stage; learning.track only observes and goes on.
+      holdFor: (job) => {
+        const s = this.silences.anomaly({ id: job.anomalyId, service: job.service, firstSeenMs: job.anomaly.firstSeenMs });
+        if (s === undefined) return undefined;
+        return { reason: `incident ${s.incidentId} is silenced until ${new Date(s.untilMs).toISOString()}`, untilMs: s.untilMs, incidentId: s.incidentId };
       },
     });
 

@@ -115,4 +115,62 @@ describe('Sidecar: stored incidents, incident spans and silence', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('holds a healing job queued before its incident was silenced, and lets it go on once the silence is lifted', async () => {
+    const { createFixtureRepo } = await import('./fixtures/app-repo.js');
+    const repo = await createFixtureRepo({ bug: 'null-access' });
+    const dir = mkdtempSync(join(tmpdir(), 'sh-sidecar-held-'));
+    const config = ConfigSchema.parse({
+      receive: { grpc: { enabled: false }, http: { enabled: false } },
+      admin: { port: 0 },
+      store: { path: join(dir, 'state.db') },
+      detect: { sliceMs: SLICE, windowSlices: 6 },
+      heal: { repository: { path: repo.dir } },
+    });
+    const sidecar = await Sidecar.start(config, { manualEvaluation: true, logger: createLogger('silent') });
+    try {
+      const rand = seededRandom(7);
+      const t0 = Math.floor((Date.now() - 3 * 3600_000) / SLICE) * SLICE;
+      const slowFrom = t0 + 36 * SLICE;
+      const err = makeError('TypeError', "Cannot read properties of undefined (reading 'name')", 'src/handlers/createComponent.ts:15');
+      let failFrom = Infinity;
+      let jobId: string | undefined;
+      for (let i = 0; i < 110 && jobId === undefined; i++) {
+        const from = t0 + i * SLICE;
+        const { beats: graphBeats } = generateTraffic(from, from + SLICE, 20, { slowPricingMs: (t) => (t >= slowFrom ? 80 : 0) }, 300 + i);
+        sidecar.incidents.observe(graphBeats);
+        const spec = { service: 'pricing', handler: 'createComponent', sequence: 'pricing-create', rate: 20, medianMs: 3, sigma: 0.2, errorRate: from >= failFrom ? 0.3 : 0, errors: [err] };
+        sidecar.engine.observe(traffic(rand, spec, from, from + SLICE));
+        sidecar.evaluate(from + SLICE);
+        if (failFrom === Infinity && sidecar.incidents.incidents().some((x) => x.state === 'open' && x.services.includes('pricing'))) failFrom = Math.max(from + 2 * SLICE, t0 + 60 * SLICE);
+        jobId = sidecar.pipeline!.queue.list({}).find((j) => j.service === 'pricing')?.id;
+      }
+      expect(jobId, 'a healing job for the failing pricing handler, queued while nothing was silenced').toBeDefined();
+      const incident = ((await (await fetch(`${sidecar.admin!.url}/api/v1/incidents?state=open`)).json()) as IncidentView[]).find((x) => x.services.includes('pricing'))!;
+      const silence = await fetch(`${sidecar.admin!.url}/api/v1/incidents/${incident.id}/silence`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ forMs: 3_600_000 }),
+      });
+      expect(silence.status).toBe(200);
+
+      const held = await sidecar.pipeline!.runJobNow(jobId!);
+      expect(held).toMatchObject({ state: 'queued', stage: 'fix.generate', attempt: 0 });
+      expect(held!.error).toContain(`incident ${incident.id} is silenced until`);
+      expect(sidecar.pipeline!.queue.stageResults(jobId!)).toHaveLength(0);
+      const heldEvents = sidecar.store.eventsSince(0, 100_000).filter((e) => e.kind === 'job.held');
+      expect(heldEvents.map((e) => (e.payload as { jobId: string; incidentId: string }).incidentId)).toEqual([incident.id]);
+      const detail = (await (await fetch(`${sidecar.admin!.url}/api/v1/incidents/${incident.id}`)).json()) as { timeline: Array<{ kind: string; text: string }> };
+      expect(detail.timeline.find((e) => e.kind === 'heal-held')?.text).toContain(jobId!);
+
+      expect((await fetch(`${sidecar.admin!.url}/api/v1/incidents/${incident.id}/silence`, { method: 'DELETE', headers: { 'content-type': 'application/json' } })).status).toBe(200);
+      const after = await sidecar.pipeline!.runJobNow(jobId!);
+      // Lifted: the job left fix.generate (whatever the fix's fate, the stage ran).
+      expect(sidecar.pipeline!.queue.stageResults(jobId!).map((r) => r.stage)).toContain('fix.generate');
+      expect(after!.error ?? '').not.toContain('silenced');
+    } finally {
+      await sidecar.stop();
+      await repo.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -119,6 +119,7 @@ export type HealEventKind =
   | 'deployment.completed'
   | 'learning.completed'
   | 'job.parked'
+  | 'job.held'
   | 'job.resumed'
   | 'job.failed';
 
@@ -129,10 +130,25 @@ export interface HealingPipelineOptions {
   tracer?: Tracer;
   onEvent?: (kind: HealEventKind, payload: Record<string, unknown>) => void;
   linkFor?: (anomalyId: string) => SpanContext | undefined;
+  /**
+   * Asked before each stage that changes something (all but learning.track): a hold keeps the job
+   * queued, not attempted, until `untilMs` or the next recheck, whichever is first.
+   */
+  holdFor?: (job: HealJob, stage: StageName) => JobHold | undefined;
   /** Identifies this worker in leases (default: random). */
   workerId?: string;
   now?: () => number;
 }
+
+export interface JobHold {
+  reason: string;
+  untilMs: number;
+  /** Carried in the `job.held` event so listeners can say where the hold comes from. */
+  incidentId?: string;
+}
+
+/** A held job is looked at again this often, so lifting the hold early (a silence lifted) is noticed. */
+export const HOLD_RECHECK_MS = 60_000;
 
 const EVENT_FOR: Record<StageName, HealEventKind> = {
   'fix.generate': 'fix.generated',
@@ -200,8 +216,10 @@ export class HealingPipeline {
   async runJobNow(jobId: string): Promise<HealJob | undefined> {
     const existing = this.inFlight.get(jobId);
     if (existing) await existing;
-    const [job] = this.queue.claimDue(this.workerId, this.now(), this.opts.config.leaseMs, 1, jobId);
-    if (job) await this.track(job);
+    const now = this.now();
+    const [job] = this.queue.claimDue(this.workerId, now, this.opts.config.leaseMs, 1, jobId);
+    // Its backoff (or hold re-check) is skipped for this run only: the stored due time is kept.
+    if (job) await this.track({ ...job, nextRunMs: Math.min(job.nextRunMs, now) });
     return this.queue.get(jobId);
   }
 
@@ -301,6 +319,19 @@ export class HealingPipeline {
     }
   }
 
+  /** True when the job was given back to the queue on hold; `job.held` is emitted when a hold starts. */
+  private hold(job: HealJob, stage: StageName, base: Record<string, unknown>): boolean {
+    if (stage === 'learning.track') return false;
+    const held = this.opts.holdFor?.(job, stage);
+    if (held === undefined) return false;
+    const now = this.now();
+    const reason = `held: ${held.reason}`;
+    if (!this.queue.defer(job.id, this.workerId, Math.min(held.untilMs, now + HOLD_RECHECK_MS), reason, now)) return true;
+    // A recheck that finds the same hold says nothing new.
+    if (job.error !== reason) this.emit('job.held', { ...base, service: job.service, reason: held.reason, untilMs: held.untilMs, ...(held.incidentId ? { incidentId: held.incidentId } : {}) });
+    return true;
+  }
+
   private async runJob(claimed: HealJob): Promise<void> {
     const cfg = this.opts.config;
     let job: HealJob | undefined = claimed;
@@ -337,6 +368,7 @@ export class HealingPipeline {
         if (outcome === 'parked') this.emit('job.parked', { ...base, error: 'attempts exhausted by lost workers' });
         return;
       }
+      if (this.hold(job, stage, base)) return;
       if (stage === 'deployment.deploy' && job.attempt === 0 && job.handler && this.opts.stages.snapshot) {
         // The "before" of learning is the state being fixed: by the time a fix has been generated
         // and validated, the fault has run long enough to show in the live figures, which the

@@ -440,6 +440,20 @@ export class JobQueue {
     })();
   }
 
+  /**
+   * Gives a leased job back to the queue without running its stage, due again at `nextRunMs`, with
+   * the reason kept as its error (a hold, e.g. while its incident is silenced; not an attempt).
+   */
+  defer(jobId: string, owner: string, nextRunMs: number, reason: string, nowMs: number): boolean {
+    const info = this.db
+      .prepare(
+        `UPDATE heal_jobs SET state = 'queued', error = ?, next_run_ms = ?, lease_owner = NULL, lease_expires_ms = NULL,
+         updated_ms = ? WHERE id = ? AND lease_owner = ? AND state = 'running'`,
+      )
+      .run(reason, nextRunMs, nowMs, jobId, owner);
+    return info.changes === 1;
+  }
+
   /** Puts a parked or failed job back in the queue at its current stage with fresh attempts. */
   requeue(jobId: string, nowMs = Date.now()): boolean {
     const info = this.db

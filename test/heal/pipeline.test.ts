@@ -3,7 +3,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.js';
 import type { HealConfig } from '../../src/config/sections/heal.js';
-import { HealingPipeline, StageRejection, wasDeployed, type HealEventKind, type StageImplementations } from '../../src/heal/pipeline.js';
+import { HealingPipeline, StageRejection, wasDeployed, type HealEventKind, type HealingPipelineOptions, type StageImplementations } from '../../src/heal/pipeline.js';
 import type { DeploymentOutcome, GeneratedFix } from '../../src/model/heal.js';
 import { passedValidation, sampleAnomaly, sampleDiagnosis, tempDb, type TempDb } from './fixtures/samples.js';
 
@@ -71,7 +71,7 @@ describe('HealingPipeline', () => {
     t.close();
   });
 
-  function make(stages: StageImplementations, cfg = config(), extra: { linkFor?: boolean } = {}): HealingPipeline {
+  function make(stages: StageImplementations, cfg = config(), extra: { linkFor?: boolean; holdFor?: HealingPipelineOptions['holdFor']; now?: () => number } = {}): HealingPipeline {
     pipeline = new HealingPipeline({
       db: t.db,
       config: cfg,
@@ -79,6 +79,8 @@ describe('HealingPipeline', () => {
       tracer: provider.getTracer('test'),
       onEvent: (kind, payload) => events.push({ kind, payload }),
       ...(extra.linkFor ? { linkFor: () => ({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED }) } : {}),
+      ...(extra.holdFor ? { holdFor: extra.holdFor } : {}),
+      ...(extra.now ? { now: extra.now } : {}),
       workerId: 'w-test',
     });
     return pipeline;
@@ -310,5 +312,69 @@ describe('HealingPipeline', () => {
     pipeline.start();
     await until(() => pipeline!.queue.get(id)?.state === 'succeeded');
     await pipeline.stop();
+  });
+  it('holds a queued job while its hold lasts, says so once, re-checks, and runs every stage once it is lifted', async () => {
+    const calls: string[] = [];
+    let held = true;
+    const asked: string[] = [];
+    let clock = Date.now();
+    const p = make(fakeStages(calls), config(), {
+      now: () => clock,
+      holdFor: (job, stage) => {
+        asked.push(stage);
+        return held ? { reason: 'incident inc-1 is silenced', untilMs: clock + 3_600_000, incidentId: 'inc-1' } : undefined;
+      },
+    });
+    const id = p.enqueue(sampleDiagnosis(), sampleAnomaly());
+    await p.runJobNow(id);
+    clock += 60_000;
+    await p.runJobNow(id); // the recheck a minute later: still held
+    expect(asked).toEqual(['fix.generate', 'fix.generate']);
+    expect(calls).toEqual([]);
+    const job = p.queue.get(id)!;
+    expect(job.state).toBe('queued');
+    expect(job.stage).toBe('fix.generate');
+    expect(job.attempt).toBe(0);
+    expect(job.error).toBe('held: incident inc-1 is silenced');
+    // Re-checked within a minute, not parked until the silence ends (it can be lifted early).
+    expect(job.nextRunMs).toBe(clock + 60_000);
+    expect(events.map((e) => e.kind)).toEqual(['job.held']);
+    expect(events[0]!.payload).toMatchObject({ jobId: id, anomalyId: 'an-1', stage: 'fix.generate', incidentId: 'inc-1', reason: 'incident inc-1 is silenced' });
+    expect(exporter.getFinishedSpans().filter((s) => s.name === 'fix.generate')).toHaveLength(0);
+
+    held = false;
+    clock += 60_000;
+    p.start();
+    const tick = setInterval(() => (clock += 100), 20); // observation waits are in the pipeline's time
+    await until(() => p.queue.get(id)?.state === 'succeeded').finally(() => clearInterval(tick));
+    expect(calls).toEqual(['generate', 'validate:1', 'deploy:guard', 'learn:merge:7']);
+    // learning.track only observes: it is never asked about.
+    expect(asked).not.toContain('learning.track');
+    expect(asked).toEqual(expect.arrayContaining(['fix.generate', 'validation.run', 'deployment.deploy']));
+  });
+
+  it('holds a job between stages: a hold that starts after validation stops the deploy', async () => {
+    const calls: string[] = [];
+    let held = false;
+    const p = make(
+      fakeStages(calls, {
+        validate: async () => {
+          calls.push('validate');
+          held = true; // silenced while the fix was being validated
+          return { result: { chosen: 0, results: [passedValidation] } };
+        },
+      }),
+      config(),
+      { holdFor: () => (held ? { reason: 'silenced', untilMs: Date.now() + 1_000 } : undefined) },
+    );
+    const id = p.enqueue(sampleDiagnosis(), sampleAnomaly());
+    await p.runJobNow(id);
+    expect(calls).toEqual(['generate', 'validate']);
+    const job = p.queue.get(id)!;
+    expect(job).toMatchObject({ state: 'queued', stage: 'deployment.deploy', error: 'held: silenced' });
+    // A hold that ends sooner than the recheck is due when it ends.
+    expect(job.nextRunMs).toBeLessThanOrEqual(Date.now() + 1_000);
+    expect(events.map((e) => e.kind)).toEqual(['fix.generated', 'validation.completed', 'job.held']);
+    expect(events[2]!.payload).not.toHaveProperty('incidentId');
   });
 });

@@ -37,6 +37,7 @@ describe('activity feed', () => {
     expect(feed.entries[0].count).toBe(2);
     expect(describeEvent('incident.opened', { summary: 's', rootCauses: [{ service: 'pricing', operation: 'GET /p' }] })).toBe('s (root cause: pricing GET /p)');
     expect(describeEvent('anomaly.resolved', { summary: 'x' })).toBe('resolved: x');
+    expect(describeEvent('job.held', { reason: 'incident i1 is silenced until 10:00' })).toBe('incident i1 is silenced until 10:00');
   });
 });
 

@@ -35,7 +35,7 @@ export function describeEvent(kind, p) {
     }
     case 'deployment.completed': return r.merge && r.merge.merged ? 'merged ' + ((r.proposal && r.proposal.branch) || '') + ' as ' + String(r.merge.mergeSha || '').slice(0, 10) : (r.decision || '') + ': ' + (r.reason || '');
     case 'learning.completed': return 'verdict ' + (r.verdict || '?');
-    case 'job.failed': case 'job.parked': return p.reason || p.error || '';
+    case 'job.failed': case 'job.parked': case 'job.held': return p.reason || p.error || '';
     default: return '';
   }
 }

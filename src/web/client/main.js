@@ -435,7 +435,7 @@ function scheduleRefresh() {
   }, 300);
 }
 
-const EVENT_KINDS = ['anomaly.opened', 'anomaly.updated', 'anomaly.resolved', 'anomaly.feedback', 'diagnosis.created', 'fix.generated', 'validation.completed', 'deployment.completed', 'learning.completed', 'job.parked', 'job.failed', 'incident.opened', 'incident.updated', 'incident.resolved', 'incident.acknowledged', 'incident.silenced', 'incident.unsilenced'];
+const EVENT_KINDS = ['anomaly.opened', 'anomaly.updated', 'anomaly.resolved', 'anomaly.feedback', 'diagnosis.created', 'fix.generated', 'validation.completed', 'deployment.completed', 'learning.completed', 'job.parked', 'job.held', 'job.failed', 'incident.opened', 'incident.updated', 'incident.resolved', 'incident.acknowledged', 'incident.silenced', 'incident.unsilenced'];
 
 function connect() {
   const es = new EventSource('/api/v1/events');
