@@ -7,7 +7,7 @@ import { runMultiServiceFaults, type FaultSpec, type MultiServiceRunResult } fro
  * trace context and export traces and logs with the real OpenTelemetry SDK over OTLP/HTTP to the
  * sidecar (default configuration, loopback port 0); each call crosses a delaying link on the wire.
  * 3 minutes of quiet traffic, then three faults of 60 s, 150 s apart, each of:
- *  - a slow callee: the service does 10-15 ms more own work per request (2.5-4x);
+ *  - a slow callee: the service does 10-15 ms more own work per request (3-4x);
  *  - a network delay on one edge: 20 ms more on the wire, so the caller's client span grows and
  *    the callee's server span does not (the callee is blamed: the issue's rule for a gap);
  *  - an exception, caught and logged (ERROR record bound to the request's span) on 30 % of the
