@@ -332,7 +332,11 @@ export class IncidentTracker {
     if (ch.kind === 'resolved') t.openAnomalies.delete(a.id);
     else {
       t.openAnomalies.add(a.id);
-      t.lastActiveMs = Math.max(t.lastActiveMs, a.lastSeenMs);
+      // Only service-level anomalies keep an incident fresh for grouping: an engine anomaly's
+      // 5-minute window stays open minutes after its fault is over, and a later fault nearby
+      // would join the stale incident (the multi-service e2e test's slow callee, then a network
+      // delay 150 s later).
+      if (!engine) t.lastActiveMs = Math.max(t.lastActiveMs, a.lastSeenMs);
     }
     if (!t.firstSeenMs.has(a.service)) t.firstSeenMs.set(a.service, a.firstSeenMs);
     // Visible to joinable() for the next anomaly of the same evaluation.

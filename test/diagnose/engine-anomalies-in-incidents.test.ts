@@ -135,6 +135,38 @@ describe('engine anomalies in incidents', () => {
     expect(last[0]!.incident.endMs).toBe(T0 + 4 * SLICE);
   });
 
+  it('keeps its incident open but not fresh: a later fault nearby opens a new incident once the service-level anomalies are over', () => {
+    const tracker = new IncidentTracker(graph(), { instanceTag: 't' });
+    const founder = signal('an_sig', 'pricing', T0 + SLICE);
+    const first = tracker.apply(slice(1, [selfScore('pricing', 12)]), [opened(founder)], [], T0 + SLICE);
+    const price = handlerAnomaly('an_price', 'pricing', 'GET /price', T0 + 2 * SLICE);
+    tracker.apply(slice(2), [], [opened(price)], T0 + 2 * SLICE);
+    tracker.apply(slice(3), [resolved(founder, T0 + 3 * SLICE)], [], T0 + 3 * SLICE);
+    // The engine's 5-minute window keeps its anomaly open (and updated) long after the fault.
+    for (let n = 4; n < 20; n++) tracker.apply(slice(n), [], [updated(price, T0 + n * SLICE)], T0 + n * SLICE);
+    expect(tracker.incidents()[0]!.state).toBe('open');
+    // 17 slices after the last service-level sign of the first fault, a new one in a neighbour.
+    const next = signal('an_gap', 'cart', T0 + 20 * SLICE);
+    const out = tracker.apply(slice(20, [selfScore('cart', 9)]), [opened(next)], [updated(price, T0 + 20 * SLICE)], T0 + 20 * SLICE);
+    const openedNow = out.filter((c) => c.kind === 'opened');
+    expect(openedNow).toHaveLength(1);
+    expect(openedNow[0]!.incident.id).not.toBe(first[0]!.incident.id);
+    expect(openedNow[0]!.incident.anomalyIds).toEqual(['an_gap']);
+    // The engine anomaly stays with the incident it joined.
+    expect(tracker.incidents().find((i) => i.id === first[0]!.incident.id)!.anomalyIds).toEqual(['an_sig', 'an_price']);
+  });
+
+  it('a service-level anomaly of a neighbour joins while the incident is fresh', () => {
+    const tracker = new IncidentTracker(graph(), { instanceTag: 't' });
+    const founder = signal('an_sig', 'pricing', T0 + SLICE);
+    tracker.apply(slice(1, [selfScore('pricing', 12)]), [opened(founder)], [], T0 + SLICE);
+    for (let n = 2; n < 10; n++) tracker.apply(slice(n), [updated(founder, T0 + n * SLICE)], [], T0 + n * SLICE);
+    const next = signal('an_cart', 'cart', T0 + 10 * SLICE);
+    const out = tracker.apply(slice(10, [selfScore('cart', 9)]), [opened(next)], [], T0 + 10 * SLICE);
+    expect(out.map((c) => c.kind)).toEqual(['updated']);
+    expect(out[0]!.incident.anomalyIds).toEqual(['an_sig', 'an_cart']);
+  });
+
   it('an engine anomaly that opened its incident resolves it when it resolves', () => {
     const tracker = new IncidentTracker(graph(), { instanceTag: 't', engineOpens: true, engineHoldSlices: 1 });
     const price = handlerAnomaly('an_price', 'frontend', 'GET /checkout', T0 + SLICE);

@@ -99,6 +99,15 @@ describe('IncidentEngine', () => {
     const rates = run.changes.filter((c) => c.anomaly.id === failing[0]!.id).map((c) => c.anomaly.observed['rate'] ?? 0);
     expect(Math.max(...rates)).toBeGreaterThanOrEqual(0.9);
     expect(failing[0]!.state).toBe('resolved');
+    // The one id covers the whole fault: opened within a minute of its start, never resolved
+    // before its end (a resolve and reopen would have shown as a second id, or a resolved change).
+    const faultFrom = T0 + 6 * 60_000;
+    const faultTo = T0 + 10 * 60_000;
+    expect(failing[0]!.firstSeenMs).toBeGreaterThanOrEqual(faultFrom);
+    expect(failing[0]!.firstSeenMs).toBeLessThan(faultFrom + 60_000);
+    expect(failing[0]!.resolvedMs!).toBeGreaterThanOrEqual(faultTo);
+    const resolvedAt = run.changes.filter((c) => c.anomaly.id === failing[0]!.id && c.kind === 'resolved').map((c) => c.anomaly.resolvedMs ?? 0);
+    expect(resolvedAt).toHaveLength(1);
     // Framework-internal spans of the same request do not become anomalies of their own.
     expect([...run.anomalies.values()].some((a) => (a.handler ?? '').startsWith('middleware'))).toBe(false);
     expect(run.opened).toHaveLength(1);
