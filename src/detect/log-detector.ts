@@ -32,14 +32,6 @@ export interface LogDetectorOptions {
   baselineMinSlices: number;
 }
 
-/** The template a record was mined into, as the receivers and API may want to show it. */
-export interface MinedLogEvent {
-  event: LogEvent;
-  templateId: string;
-  template: string;
-  severity: number;
-}
-
 const MAX_DETAIL_TEXT = 500;
 const EXEMPLARS_PER_TEMPLATE = 3;
 
@@ -205,7 +197,10 @@ interface TemplateState {
   novel: boolean;
   occurrences: number;
   series: HorizonCounts;
-  exemplars: Exemplar[];
+  /** The newest EXEMPLARS_PER_TEMPLATE records bound to a trace, as a ring (no object per record). */
+  exemplarTraces: string[];
+  exemplarSpans: string[];
+  exemplarCount: number;
 }
 
 interface ServiceState {
@@ -261,13 +256,11 @@ export class LogDetector {
     });
   }
 
-  /** Mines and counts records; returns each record with its template (for callers that show them). */
-  observe(events: readonly LogEvent[]): MinedLogEvent[] {
-    const out: MinedLogEvent[] = [];
+  /** Mines and counts records. */
+  observe(events: readonly LogEvent[]): void {
     for (const e of events) {
       const m = this.miner.add(e.service, e.body);
       const severity = e.severityNumber;
-      out.push({ event: e, templateId: m.templateId, template: m.template, severity });
       this.records++;
       const index = Math.floor(e.timeMs / this.sliceMs);
       if (!Number.isFinite(index)) {
@@ -291,12 +284,12 @@ export class LogDetector {
         t.severityText = e.severityText;
       }
       if (e.traceId !== '') {
-        if (t.exemplars.length >= EXEMPLARS_PER_TEMPLATE) t.exemplars.shift();
-        t.exemplars.push({ traceId: e.traceId, spanId: e.spanId });
+        const slot = t.exemplarCount++ % EXEMPLARS_PER_TEMPLATE;
+        t.exemplarTraces[slot] = e.traceId;
+        t.exemplarSpans[slot] = e.spanId;
       }
       if (this.cfg.markSpansFailed && severity >= SEVERITY_ERROR && e.spanId !== '') this.wait(e, m.templateId, m.template);
     }
-    return out;
   }
 
   /**
@@ -399,7 +392,9 @@ export class LogDetector {
       novel: created && this.warm(service),
       occurrences: 0,
       series: new HorizonCounts(this.ringSlices, this.decay, first, this.cfg.horizonSlices),
-      exemplars: [],
+      exemplarTraces: [],
+      exemplarSpans: [],
+      exemplarCount: 0,
     };
     this.templates.set(templateId, t);
     return t;
@@ -515,7 +510,7 @@ export class LogDetector {
       observed: f.observed,
       expected: f.expected,
       details,
-      exemplars: t.exemplars.map((e) => ({ ...e })),
+      exemplars: exemplarsOf(t),
     };
   }
 
@@ -537,6 +532,17 @@ export class LogDetector {
       this.waiting.delete(spanId);
     }
   }
+}
+
+/** A template's exemplars, oldest first (the order they were seen in). */
+function exemplarsOf(t: TemplateState): Exemplar[] {
+  const n = Math.min(t.exemplarCount, EXEMPLARS_PER_TEMPLATE);
+  const out: Exemplar[] = [];
+  for (let k = t.exemplarCount - n; k < t.exemplarCount; k++) {
+    const slot = k % EXEMPLARS_PER_TEMPLATE;
+    out.push({ traceId: t.exemplarTraces[slot]!, spanId: t.exemplarSpans[slot]! });
+  }
+  return out;
 }
 
 /** P(X <= k) for X ~ Poisson(lambda). */

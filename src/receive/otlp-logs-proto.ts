@@ -1,6 +1,7 @@
-import { classifyResourceKey, RESOURCE_SERVICE_NAME, RESOURCE_SERVICE_VERSION } from './beat-builder.js';
+import { ResourceFields } from './beat-builder.js';
 import { decodeUtf8, releaseInput, Utf8Cache } from './intern.js';
 import { bodyText, LogBatch, LogRecordFields, type LogDecodeOptions, type LogDecodeResult } from './log-builder.js';
+import { KeyValueReader, readResource, VALUE_COMPOUND, VALUE_NONE, VALUE_STRING } from './proto-key-value.js';
 import { OtlpDecodeError, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, int64ToNumber } from './protowire.js';
 
 export type { LogDecodeOptions, LogDecodeResult } from './log-builder.js';
@@ -23,6 +24,8 @@ export function decodeLogsRequestProto(buf: Uint8Array, opts: LogDecodeOptions):
 // Decoding is synchronous, so one set of scratch objects serves every request.
 const cache = new Utf8Cache(2048);
 const fields = new LogRecordFields();
+const kv = new KeyValueReader();
+const resource = new ResourceFields();
 
 /** Structured bodies nest; deeper than this is flattened to a marker rather than recursed into. */
 const MAX_BODY_DEPTH = 8;
@@ -30,9 +33,16 @@ const MAX_BODY_DEPTH = 8;
 class ProtoLogsDecoder {
   private readonly r: WireReader;
   private readonly batch: LogBatch;
-  private service = '';
-  private serviceVersion = '';
   private readonly maxAttributes: number;
+  /** Where the last trace and span ids decoded start in buf (-1: none yet), and their hex. */
+  private lastTraceAt = -1;
+  private lastTrace = '';
+  private lastSpanAt = -1;
+  private lastSpan = '';
+  /** Validates a compound resource attribute value (decoded like a body, then dropped). */
+  private readonly checkCompound = (k: KeyValueReader): void => {
+    this.compound(k.compoundField, k.valueStart, k.valueEnd, 0);
+  };
 
   constructor(
     private readonly buf: Uint8Array,
@@ -63,15 +73,14 @@ class ProtoLogsDecoder {
   private resourceLogs(end: number): void {
     const r = this.r;
     const start = r.pos;
-    this.service = '';
-    this.serviceVersion = '';
+    resource.reset();
     // The resource may follow its scope_logs on the wire, so find it first.
     let field: number;
     while ((field = r.tag(end)) !== 0) {
       if (field === 1) {
         r.expect(WIRE_LEN, 'ResourceLogs.resource');
         const stop = r.delimited(end);
-        this.resource(stop);
+        readResource(r, this.buf, stop, kv, cache, resource, this.checkCompound);
         r.pos = stop;
       } else {
         r.skip(end);
@@ -90,25 +99,6 @@ class ProtoLogsDecoder {
     }
   }
 
-  private resource(end: number): void {
-    const r = this.r;
-    let field: number;
-    while ((field = r.tag(end)) !== 0) {
-      if (field === 1) {
-        r.expect(WIRE_LEN, 'Resource.attributes');
-        const stop = r.delimited(end);
-        const [key, value] = this.keyValue(stop, 0);
-        r.pos = stop;
-        const code = classifyResourceKey(key);
-        if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') continue;
-        if (code === RESOURCE_SERVICE_NAME) this.service = String(value);
-        else if (code === RESOURCE_SERVICE_VERSION) this.serviceVersion = String(value);
-      } else {
-        r.skip(end);
-      }
-    }
-  }
-
   private scopeLogs(end: number): void {
     const r = this.r;
     let field: number;
@@ -118,7 +108,7 @@ class ProtoLogsDecoder {
         const stop = r.delimited(end);
         this.logRecord(stop);
         r.pos = stop;
-        this.batch.finishRecord(fields, this.service, this.serviceVersion);
+        this.batch.finishRecord(fields, resource.service, resource.serviceVersion);
       } else {
         r.skip(end);
       }
@@ -158,7 +148,7 @@ class ProtoLogsDecoder {
         case 5: {
           r.expect(WIRE_LEN, 'LogRecord.body');
           const stop = r.delimited(end);
-          f.body = bodyText(this.anyValue(stop, 0));
+          f.body = this.body(stop);
           r.pos = stop;
           break;
         }
@@ -168,16 +158,24 @@ class ProtoLogsDecoder {
           if (++f.attributeCount > this.maxAttributes) {
             throw new OtlpDecodeError(`log record ${this.batch.records}: more than ${this.maxAttributes} attributes (receive.maxAttributesPerSpan)`);
           }
-          const [key, value] = this.keyValue(stop, 0);
+          kv.keyValue(r, stop);
           r.pos = stop;
-          if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') f.setAttribute(key, value);
+          const key = kv.key(this.buf, cache);
+          if (kv.valueKind === VALUE_COMPOUND) this.compound(kv.compoundField, kv.valueStart, kv.valueEnd, 0);
+          else if (kv.valueKind !== VALUE_NONE) f.setAttribute(key, kv.scalar(this.buf, cache, 'AnyValue.string_value')!);
           break;
         }
-        case 9:
-        case 10: {
-          r.expect(WIRE_LEN, field === 9 ? 'LogRecord.trace_id' : 'LogRecord.span_id');
+        case 9: {
+          r.expect(WIRE_LEN, 'LogRecord.trace_id');
           const stop = r.delimited(end);
-          f.setIdBytes(field === 9 ? 'trace' : 'span', this.buf, r.pos, stop);
+          this.traceId(r.pos, stop);
+          r.pos = stop;
+          break;
+        }
+        case 10: {
+          r.expect(WIRE_LEN, 'LogRecord.span_id');
+          const stop = r.delimited(end);
+          this.spanId(r.pos, stop);
           r.pos = stop;
           break;
         }
@@ -198,7 +196,64 @@ class ProtoLogsDecoder {
     }
   }
 
-  /** A KeyValue as [key, plain value]; undefined value when absent. */
+  /**
+   * The body text: a string as is, a scalar as its JSON, a compound value as JSON of its plain
+   * value (bodyText). String bodies rarely repeat whole (they carry ids and numbers), so they are
+   * decoded directly rather than through the string cache.
+   */
+  private body(end: number): string {
+    kv.valueKind = VALUE_NONE;
+    kv.anyValue(this.r, end);
+    switch (kv.valueKind) {
+      case VALUE_STRING:
+        return decodeText(this.buf, kv.valueStart, kv.valueEnd);
+      case VALUE_COMPOUND:
+        return bodyText(this.compound(kv.compoundField, kv.valueStart, kv.valueEnd, 0));
+      case VALUE_NONE:
+        return '';
+      default:
+        return bodyText(kv.scalar(this.buf, cache, 'AnyValue'));
+    }
+  }
+
+  /** The plain value of a compound AnyValue field (5 array, 6 kvlist, 7 bytes) in buf[start, stop). */
+  private compound(field: number, start: number, stop: number, depth: number): unknown {
+    const r = this.r;
+    const at = r.pos;
+    r.pos = start;
+    const value = depth >= MAX_BODY_DEPTH ? '…' : field === 5 ? this.arrayValue(stop, depth + 1) : field === 6 ? this.kvlistValue(stop, depth + 1) : Buffer.from(this.buf.buffer, this.buf.byteOffset + start, stop - start).toString('base64');
+    r.pos = at;
+    return value;
+  }
+
+  /** Sets the record's trace id; records of one trace come in runs, so a repeat reuses the last hex. */
+  private traceId(start: number, stop: number): void {
+    const last = this.lastTraceAt;
+    if (last >= 0 && stop - start === 16 && sameBytes(this.buf, last, start, 16)) {
+      fields.traceId = this.lastTrace;
+      return;
+    }
+    fields.setIdBytes('trace', this.buf, start, stop);
+    if (fields.traceId !== '' && stop - start === 16) {
+      this.lastTraceAt = start;
+      this.lastTrace = fields.traceId;
+    }
+  }
+
+  private spanId(start: number, stop: number): void {
+    const last = this.lastSpanAt;
+    if (last >= 0 && stop - start === 8 && sameBytes(this.buf, last, start, 8)) {
+      fields.spanId = this.lastSpan;
+      return;
+    }
+    fields.setIdBytes('span', this.buf, start, stop);
+    if (fields.spanId !== '' && stop - start === 8) {
+      this.lastSpanAt = start;
+      this.lastSpan = fields.spanId;
+    }
+  }
+
+  /** A KeyValue as [key, plain value] (inside kvlist values); undefined value when absent. */
   private keyValue(end: number, depth: number): [string, unknown] {
     const r = this.r;
     let key = '';
@@ -307,4 +362,22 @@ class ProtoLogsDecoder {
     }
     return out;
   }
+}
+
+function sameBytes(buf: Uint8Array, a: number, b: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
+}
+
+/**
+ * UTF-8 text of a log body: ASCII (the common case) as one latin1 slice, anything else through
+ * the validating decoder (invalid UTF-8 makes the request malformed).
+ */
+function decodeText(buf: Uint8Array, start: number, end: number): string {
+  let ascii = 0;
+  let i = start;
+  for (; i + 4 <= end; i += 4) ascii |= buf[i]! | buf[i + 1]! | buf[i + 2]! | buf[i + 3]!;
+  for (; i < end; i++) ascii |= buf[i]!;
+  if (ascii >= 0x80) return decodeUtf8(buf, start, end, 'AnyValue.string_value');
+  return Buffer.prototype.latin1Slice.call(buf, start, end) as string;
 }
