@@ -98,6 +98,7 @@ interface ShapeEntry {
 const SHAPE_SLOTS = 4096;
 /** Longer bodies are always tokenised: they are rarely repeated, and the table stays small. */
 const MAX_SHAPE_CHARS = 512;
+const HASHED_ENDS = 12;
 
 // Masks, applied in this order: whole quoted strings first (they may contain anything), then
 // things with structure (uuids, addresses, paths, hex ids), then any token still holding a digit.
@@ -279,8 +280,16 @@ export class LogTemplateMiner {
       this.hashedService = service;
       this.serviceHash = stringHash(service, 0x2545f491);
     }
+    // The hash reads the first and last HASHED_ENDS characters only (the whole body is compared
+    // on a hit): lines of one service that differ only in between share a slot and take turns.
     let h = Math.imul(this.serviceHash ^ n, 0x9e3779b1);
-    for (let i = 0; i < n; i++) {
+    const head = Math.min(n, HASHED_ENDS);
+    for (let i = 0; i < head; i++) {
+      let c = body.charCodeAt(i);
+      if (c >= 48 && c <= 57) c = 48;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    for (let i = Math.max(head, n - HASHED_ENDS); i < n; i++) {
       let c = body.charCodeAt(i);
       if (c >= 48 && c <= 57) c = 48;
       h = Math.imul(h ^ c, 0x01000193);

@@ -2,6 +2,7 @@ import { ResourceFields } from './beat-builder.js';
 import { decodeUtf8, releaseInput, Utf8Cache } from './intern.js';
 import { bodyText, LogBatch, LogRecordFields, type LogDecodeOptions, type LogDecodeResult } from './log-builder.js';
 import { KeyValueReader, readResource, VALUE_COMPOUND, VALUE_NONE, VALUE_STRING } from './proto-key-value.js';
+import { hex16, hex8 } from './otlp-proto.js';
 import { OtlpDecodeError, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, int64ToNumber } from './protowire.js';
 
 export type { LogDecodeOptions, LogDecodeResult } from './log-builder.js';
@@ -226,31 +227,38 @@ class ProtoLogsDecoder {
     return value;
   }
 
-  /** Sets the record's trace id; records of one trace come in runs, so a repeat reuses the last hex. */
+  /**
+   * Sets the record's trace id. Records of one trace come in runs, so a repeat of the last id's
+   * bytes reuses its hex; empty, all-zero and wrong-length ids go through setIdBytes.
+   */
   private traceId(start: number, stop: number): void {
+    const buf = this.buf;
+    if (stop - start !== 16 || isZero(buf, start, stop)) {
+      fields.setIdBytes('trace', buf, start, stop);
+      return;
+    }
     const last = this.lastTraceAt;
-    if (last >= 0 && stop - start === 16 && sameBytes(this.buf, last, start, 16)) {
+    if (last >= 0 && sameBytes(buf, last, start, 16)) {
       fields.traceId = this.lastTrace;
       return;
     }
-    fields.setIdBytes('trace', this.buf, start, stop);
-    if (fields.traceId !== '' && stop - start === 16) {
-      this.lastTraceAt = start;
-      this.lastTrace = fields.traceId;
-    }
+    fields.traceId = this.lastTrace = hex16(buf, start);
+    this.lastTraceAt = start;
   }
 
   private spanId(start: number, stop: number): void {
+    const buf = this.buf;
+    if (stop - start !== 8 || isZero(buf, start, stop)) {
+      fields.setIdBytes('span', buf, start, stop);
+      return;
+    }
     const last = this.lastSpanAt;
-    if (last >= 0 && stop - start === 8 && sameBytes(this.buf, last, start, 8)) {
+    if (last >= 0 && sameBytes(buf, last, start, 8)) {
       fields.spanId = this.lastSpan;
       return;
     }
-    fields.setIdBytes('span', this.buf, start, stop);
-    if (fields.spanId !== '' && stop - start === 8) {
-      this.lastSpanAt = start;
-      this.lastSpan = fields.spanId;
-    }
+    fields.spanId = this.lastSpan = hex8(buf, start);
+    this.lastSpanAt = start;
   }
 
   /** A KeyValue as [key, plain value] (inside kvlist values); undefined value when absent. */
@@ -362,6 +370,11 @@ class ProtoLogsDecoder {
     }
     return out;
   }
+}
+
+function isZero(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 function sameBytes(buf: Uint8Array, a: number, b: number, n: number): boolean {
