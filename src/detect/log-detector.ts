@@ -259,7 +259,7 @@ export class LogDetector {
   /** Mines and counts records. */
   observe(events: readonly LogEvent[]): void {
     for (const e of events) {
-      const m = this.miner.add(e.service, e.body);
+      const m = this.miner.add(e.service, e.body, e.bodyShape);
       const severity = e.severityNumber;
       this.records++;
       const index = Math.floor(e.timeMs / this.sliceMs);

@@ -85,6 +85,8 @@ interface PrefixNode {
  */
 interface ShapeEntry {
   hash: number;
+  /** The decoder's shape id the entry is keyed on, or 0 when it is keyed on `body`. */
+  shape: number;
   service: string;
   body: string;
   tokens: string[];
@@ -185,10 +187,14 @@ export class LogTemplateMiner {
     this.options = { ...DEFAULT_LOG_TEMPLATE_OPTIONS, ...options };
   }
 
-  /** Mines one record body of `service`. */
-  add(service: string, body: string): TemplateMatch {
+  /**
+   * Mines one record body of `service`. `shape`, when not 0, is the body's shape id from the
+   * receiving decoder (receive/body-shapes.ts: equal ids are bodies equal up to their digits), which
+   * saves reading the body to find its shape.
+   */
+  add(service: string, body: string, shape = 0): TemplateMatch {
     const tree = this.tree(service);
-    const entry = this.shapeOf(service, body);
+    const entry = this.shapeOf(service, body, shape);
     let tokens: string[];
     if (entry !== undefined && entry.body !== '') {
       const known = entry.template;
@@ -273,13 +279,14 @@ export class LogTemplateMiner {
    * The shape-table entry for this body: the entry of its shape when it holds one, else the slot
    * to fill, cleared (body ''); undefined for bodies too long or empty to be worth remembering.
    */
-  private shapeOf(service: string, body: string): ShapeEntry | undefined {
+  private shapeOf(service: string, body: string, shape: number): ShapeEntry | undefined {
     const n = body.length;
     if (n === 0 || n > MAX_SHAPE_CHARS) return undefined;
     if (service !== this.hashedService) {
       this.hashedService = service;
       this.serviceHash = stringHash(service, 0x2545f491);
     }
+    if (shape !== 0) return this.entryAt(Math.imul(this.serviceHash ^ shape, 0x9e3779b1) ^ Math.imul((shape / 0x100000000) | 0, 0x85ebca6b), service, body, shape);
     // The hash reads the first and last HASHED_ENDS characters only (the whole body is compared
     // on a hit): lines of one service that differ only in between share a slot and take turns.
     let h = Math.imul(this.serviceHash ^ n, 0x9e3779b1);
@@ -294,18 +301,24 @@ export class LogTemplateMiner {
       if (c >= 48 && c <= 57) c = 48;
       h = Math.imul(h ^ c, 0x01000193);
     }
+    return this.entryAt(h, service, body, 0);
+  }
+
+  /** The entry in the slot of hash h when it holds this shape, else that slot cleared. */
+  private entryAt(h: number, service: string, body: string, shape: number): ShapeEntry {
     h ^= h >>> 15;
     h = Math.imul(h, 0x2c1b3c6d);
     h ^= h >>> 12;
     const slot = h & (SHAPE_SLOTS - 1);
     let e = this.shapes[slot];
     if (e === undefined) {
-      e = { hash: h, service: '', body: '', tokens: [], tree: undefined, node: undefined, version: 0, template: undefined };
+      e = { hash: h, shape, service: '', body: '', tokens: [], tree: undefined, node: undefined, version: 0, template: undefined };
       this.shapes[slot] = e;
       return e;
     }
-    if (e.hash === h && e.service === service && sameShape(e.body, body)) return e;
+    if (e.hash === h && e.shape === shape && e.service === service && (shape !== 0 || sameShape(e.body, body))) return e;
     e.hash = h;
+    e.shape = shape;
     e.service = '';
     e.body = '';
     e.tokens = [];

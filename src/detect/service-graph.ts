@@ -227,7 +227,7 @@ export class ServiceGraph {
       const svc = this.serviceFigures(s, e.service);
       if (svc === undefined) continue;
       svc.logs++;
-      const m = this.miner.add(e.service, e.body);
+      const m = this.miner.add(e.service, e.body, e.bodyShape);
       const level = e.severityNumber >= SEVERITY_ERROR ? 'error' : e.severityNumber >= SEVERITY_WARN ? 'warn' : 'info';
       // The key and label strings of a (template, level) are built once, not per record.
       const p = this.logPattern(m.templateId, level);

@@ -1,5 +1,6 @@
 import { ResourceFields } from './beat-builder.js';
 import { decodeUtf8, releaseInput, Utf8Cache } from './intern.js';
+import { bodyShapes } from './body-shapes.js';
 import { bodyText, LogBatch, LogRecordFields, type LogDecodeOptions, type LogDecodeResult } from './log-builder.js';
 import { KeyValueReader, readResource, VALUE_COMPOUND, VALUE_NONE, VALUE_STRING } from './proto-key-value.js';
 import { hex16, hex8 } from './otlp-proto.js';
@@ -205,16 +206,25 @@ class ProtoLogsDecoder {
   private body(end: number): string {
     kv.valueKind = VALUE_NONE;
     kv.anyValue(this.r, end);
+    let text: string;
     switch (kv.valueKind) {
-      case VALUE_STRING:
-        return decodeText(this.buf, kv.valueStart, kv.valueEnd);
+      case VALUE_STRING: {
+        // The shape id also says the bytes are ASCII, so they need no further check.
+        const shape = bodyShapes.ofBytes(this.buf, kv.valueStart, kv.valueEnd);
+        fields.bodyShape = shape;
+        return shape !== 0 ? latin1(this.buf, kv.valueStart, kv.valueEnd) : decodeText(this.buf, kv.valueStart, kv.valueEnd);
+      }
       case VALUE_COMPOUND:
-        return bodyText(this.compound(kv.compoundField, kv.valueStart, kv.valueEnd, 0));
+        text = bodyText(this.compound(kv.compoundField, kv.valueStart, kv.valueEnd, 0));
+        break;
       case VALUE_NONE:
-        return '';
+        text = '';
+        break;
       default:
-        return bodyText(kv.scalar(this.buf, cache, 'AnyValue'));
+        text = bodyText(kv.scalar(this.buf, cache, 'AnyValue'));
     }
+    fields.bodyShape = bodyShapes.ofString(text);
+    return text;
   }
 
   /** The plain value of a compound AnyValue field (5 array, 6 kvlist, 7 bytes) in buf[start, stop). */
@@ -392,5 +402,10 @@ function decodeText(buf: Uint8Array, start: number, end: number): string {
   for (; i + 4 <= end; i += 4) ascii |= buf[i]! | buf[i + 1]! | buf[i + 2]! | buf[i + 3]!;
   for (; i < end; i++) ascii |= buf[i]!;
   if (ascii >= 0x80) return decodeUtf8(buf, start, end, 'AnyValue.string_value');
+  return latin1(buf, start, end);
+}
+
+/** ASCII bytes as a string: one native slice. */
+function latin1(buf: Uint8Array, start: number, end: number): string {
   return Buffer.prototype.latin1Slice.call(buf, start, end) as string;
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { LogTemplateMiner, logTokens, type LogTemplateOptions } from '../../src/detect/log-templates.js';
+import { BodyShapes } from '../../src/receive/body-shapes.js';
 import { LogTemplateMiner as ReferenceMiner } from './fixtures/log-templates-reference.js';
 
 /**
@@ -97,14 +98,19 @@ function otherDigits(s: string): string {
   return s.replace(/\d/g, (d) => String((Number(d) + 7) % 10));
 }
 
-function replay(options: Partial<LogTemplateOptions>, input: readonly Line[]): void {
+/**
+ * Replays input through both miners. With `shapes`, the shipped miner is given the decoders'
+ * shape ids (from a table of that many slots, so small tables make shapes collide and be re-issued).
+ */
+function replay(options: Partial<LogTemplateOptions>, input: readonly Line[], shapes?: number): void {
   const shipped = new LogTemplateMiner(options);
   const reference = new ReferenceMiner(options);
+  const table = shapes === undefined ? undefined : new BodyShapes(shapes);
   const services = new Set<string>();
   for (let i = 0; i < input.length; i++) {
     const { service, body } = input[i]!;
     services.add(service);
-    const got = shipped.add(service, body);
+    const got = shipped.add(service, body, table === undefined ? 0 : i % 2 === 0 ? table.ofString(body) : table.ofBytes(Buffer.from(body), 0, Buffer.byteLength(body)));
     const want = reference.add(service, body);
     if (got.templateId !== want.templateId || got.template !== want.template || got.created !== want.created) {
       // One readable failure instead of thousands.
@@ -143,6 +149,16 @@ describe('log template miner: same templates as before the shape cache, on real 
     replay({}, input);
     replay({ maxTemplatesPerService: 12, maxServices: 5, similarity: 0.4 }, input);
     replay({ maxTemplatesPerService: 3, maxChildren: 2, prefixTokens: 2, maxTokens: 8, similarity: 0.7 }, input);
+  });
+
+  it('and when given the decoders\' shape ids (as serve does), with a full table and with a tiny one', () => {
+    const input: Line[] = [];
+    for (const l of lines) {
+      input.push(l);
+      input.push({ service: l.service, body: otherDigits(l.body) });
+    }
+    replay({}, input, 4096);
+    replay({ maxTemplatesPerService: 12, maxServices: 5 }, input, 8);
   });
 
   it('and with services interleaved record by record (the shape table holds one entry per service and shape)', () => {

@@ -51,10 +51,14 @@ describe('OTLP logs decoders (protobuf and JSON)', () => {
       severityNumber: 18,
       severityText: 'E',
       body: 'db down id=17',
+      bodyShape: expect.any(Number),
       traceId: '5b8efff798038103d269b633813fc60c',
       spanId: 'eee19b7ec3c1b174',
       attributes: { k: 'v', 'event.name': 'db.fail' },
     });
+    // The same body text has the same shape id from either decoder; a replaced body has none.
+    expect(a!.bodyShape).toBeGreaterThan(0);
+    expect(c!.bodyShape).toBe(0);
     expect(b!.timeMs).toBe(1_700_000_000_000);
     expect(b!.body).toBe('{"msg":"hi","n":[1,true,1.5]}');
     expect(c).toMatchObject({ timeMs: 42, severityNumber: 21, body: 'TypeError: x is undefined' });

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { BodyShapes, MAX_SHAPE_BYTES } from '../../src/receive/body-shapes.js';
+
+const bytes = (s: string): [Buffer, number, number] => {
+  const b = Buffer.from(`xx${s}yy`);
+  return [b, 2, b.length - 2];
+};
+
+describe('BodyShapes', () => {
+  it('gives bodies equal up to their digits one id, and other bodies other ids', () => {
+    const t = new BodyShapes(64);
+    const a = t.ofString('order 17 shipped in 35 ms');
+    expect(a).toBeGreaterThan(0);
+    expect(t.ofString('order 42 shipped in 99 ms')).toBe(a);
+    expect(t.ofBytes(...bytes('order 90 shipped in 12 ms'))).toBe(a);
+    expect(t.ofString('order 4 shipped in 99 ms')).not.toBe(a);
+    expect(t.ofString('order 42 shipped in 99 s')).not.toBe(a);
+    expect(t.ofString('order ab shipped in 99 ms')).not.toBe(a);
+  });
+
+  it('has no id for empty, too long or non-ASCII bodies', () => {
+    const t = new BodyShapes(64);
+    expect(t.ofString('')).toBe(0);
+    expect(t.ofString('x'.repeat(MAX_SHAPE_BYTES + 1))).toBe(0);
+    expect(t.ofString('x'.repeat(MAX_SHAPE_BYTES))).toBeGreaterThan(0);
+    expect(t.ofString('café 12')).toBe(0);
+    expect(t.ofBytes(...bytes('café 12'))).toBe(0);
+  });
+
+  it('never hands an id out twice: a shape evicted by a collision comes back with a new id', () => {
+    const t = new BodyShapes(2);
+    const seen = new Map<number, string>();
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 50; i++) {
+        const body = `line ${'#'.repeat(i)} n=${round}`;
+        const id = t.ofString(body);
+        const shape = body.replace(/\d/g, '0');
+        if (seen.has(id)) expect(seen.get(id)).toBe(shape);
+        seen.set(id, shape);
+      }
+    }
+    // 150 bodies of 50 shapes through a 2-slot table: most lookups missed and took a fresh id.
+    expect(seen.size).toBeGreaterThan(50);
+  });
+});
