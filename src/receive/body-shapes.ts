@@ -14,6 +14,7 @@
 /** Longer bodies get no id. */
 export const MAX_SHAPE_BYTES = 256;
 const DIGIT_ZERO = 48;
+const HASHED_ENDS = 16;
 
 export class BodyShapes {
   private readonly mask: number;
@@ -35,33 +36,40 @@ export class BodyShapes {
   ofBytes(buf: Uint8Array, start: number, end: number): number {
     const n = end - start;
     if (n <= 0 || n > MAX_SHAPE_BYTES) return 0;
-    let ascii = 0;
+    // The slot is chosen by the length and both ends (HASHED_ENDS bytes each); the whole body
+    // is compared, which also checks it is ASCII.
     let h = Math.imul(n, 0x9e3779b1);
-    for (let i = start; i < end; i++) {
-      let b = buf[i]!;
-      ascii |= b;
-      if (b >= 48 && b <= 57) b = DIGIT_ZERO;
-      h = Math.imul(h ^ b, 0x01000193);
+    const head = start + Math.min(n, HASHED_ENDS);
+    for (let i = start; i < head; i++) {
+      const b = buf[i]!;
+      h = Math.imul(h ^ (b >= 48 && b <= 57 ? DIGIT_ZERO : b), 0x01000193);
     }
-    if (ascii >= 0x80) return 0;
+    for (let i = Math.max(head, end - HASHED_ENDS); i < end; i++) {
+      const b = buf[i]!;
+      h = Math.imul(h ^ (b >= 48 && b <= 57 ? DIGIT_ZERO : b), 0x01000193);
+    }
     const slot = mix(h) & this.mask;
     const bytes = this.bytes;
     const base = slot * MAX_SHAPE_BYTES;
     if (this.lengths[slot] === n) {
-      let same = true;
-      for (let i = 0; i < n; i++) {
+      let i = 0;
+      for (; i < n; i++) {
         let b = buf[start + i]!;
         if (b >= 48 && b <= 57) b = DIGIT_ZERO;
-        if (bytes[base + i] !== b) {
-          same = false;
-          break;
-        }
+        if (bytes[base + i] !== b) break;
       }
-      if (same) return this.ids[slot]!;
+      // Stored shapes are ASCII, so a full match is too.
+      if (i === n) return this.ids[slot]!;
     }
+    let ascii = 0;
     for (let i = 0; i < n; i++) {
       const b = buf[start + i]!;
+      ascii |= b;
       bytes[base + i] = b >= 48 && b <= 57 ? DIGIT_ZERO : b;
+    }
+    if (ascii >= 0x80) {
+      this.lengths[slot] = -1;
+      return 0;
     }
     return this.store(slot, n);
   }
@@ -71,14 +79,18 @@ export class BodyShapes {
     const n = s.length;
     if (n <= 0 || n > MAX_SHAPE_BYTES) return 0;
     let ascii = 0;
-    let h = Math.imul(n, 0x9e3779b1);
-    for (let i = 0; i < n; i++) {
-      let c = s.charCodeAt(i);
-      ascii |= c;
-      if (c >= 48 && c <= 57) c = DIGIT_ZERO;
-      h = Math.imul(h ^ c, 0x01000193);
-    }
+    for (let i = 0; i < n; i++) ascii |= s.charCodeAt(i);
     if (ascii >= 0x80) return 0;
+    let h = Math.imul(n, 0x9e3779b1);
+    const head = Math.min(n, HASHED_ENDS);
+    for (let i = 0; i < head; i++) {
+      const c = s.charCodeAt(i);
+      h = Math.imul(h ^ (c >= 48 && c <= 57 ? DIGIT_ZERO : c), 0x01000193);
+    }
+    for (let i = Math.max(head, n - HASHED_ENDS); i < n; i++) {
+      const c = s.charCodeAt(i);
+      h = Math.imul(h ^ (c >= 48 && c <= 57 ? DIGIT_ZERO : c), 0x01000193);
+    }
     const slot = mix(h) & this.mask;
     const bytes = this.bytes;
     const base = slot * MAX_SHAPE_BYTES;

@@ -1,5 +1,5 @@
 import { ResourceFields } from './beat-builder.js';
-import { decodeUtf8, releaseInput, Utf8Cache } from './intern.js';
+import { ByteSlots, decodeUtf8, releaseInput, Utf8Cache } from './intern.js';
 import { bodyShapes } from './body-shapes.js';
 import { bodyText, LogBatch, LogRecordFields, type LogDecodeOptions, type LogDecodeResult } from './log-builder.js';
 import { KeyValueReader, readResource, VALUE_COMPOUND, VALUE_NONE, VALUE_STRING } from './proto-key-value.js';
@@ -27,6 +27,11 @@ export function decodeLogsRequestProto(buf: Uint8Array, opts: LogDecodeOptions):
 const cache = new Utf8Cache(2048);
 const fields = new LogRecordFields();
 const kv = new KeyValueReader();
+/** Scalar attribute KeyValues up to this size are remembered whole, by their bytes. */
+const MAX_KV_CACHE_BYTES = 128;
+const kvSlots = new ByteSlots(1024, MAX_KV_CACHE_BYTES);
+const kvKeys = new Array<string>(kvSlots.size).fill('');
+const kvValues = new Array<string | number | boolean>(kvSlots.size).fill('');
 const resource = new ResourceFields();
 
 /** Structured bodies nest; deeper than this is flattened to a marker rather than recursed into. */
@@ -160,11 +165,8 @@ class ProtoLogsDecoder {
           if (++f.attributeCount > this.maxAttributes) {
             throw new OtlpDecodeError(`log record ${this.batch.records}: more than ${this.maxAttributes} attributes (receive.maxAttributesPerSpan)`);
           }
-          kv.keyValue(r, stop);
+          this.attribute(r.pos, stop);
           r.pos = stop;
-          const key = kv.key(this.buf, cache);
-          if (kv.valueKind === VALUE_COMPOUND) this.compound(kv.compoundField, kv.valueStart, kv.valueEnd, 0);
-          else if (kv.valueKind !== VALUE_NONE) f.setAttribute(key, kv.scalar(this.buf, cache, 'AnyValue.string_value')!);
           break;
         }
         case 9: {
@@ -195,6 +197,36 @@ class ProtoLogsDecoder {
         default:
           r.skip(end);
       }
+    }
+  }
+
+  /**
+   * Applies the attribute KeyValue in buf[start, stop). Whole KeyValues repeat from record to
+   * record ("thread.name" = "main"), so a scalar one is remembered by its bytes: a repeat skips
+   * parsing and decoding.
+   */
+  private attribute(start: number, stop: number): void {
+    const len = stop - start;
+    const cacheable = len > 0 && len <= MAX_KV_CACHE_BYTES;
+    if (cacheable && kvSlots.find(this.buf, start, stop)) {
+      const slot = kvSlots.slot;
+      fields.setAttribute(kvKeys[slot]!, kvValues[slot]!);
+      return;
+    }
+    kv.keyValue(this.r, stop);
+    const key = kv.key(this.buf, cache);
+    if (kv.valueKind === VALUE_COMPOUND) {
+      this.compound(kv.compoundField, kv.valueStart, kv.valueEnd, 0);
+      return;
+    }
+    if (kv.valueKind === VALUE_NONE) return;
+    const value = kv.scalar(this.buf, cache, 'AnyValue.string_value')!;
+    fields.setAttribute(key, value);
+    if (cacheable) {
+      // find() above left the slot to fill; nothing else has used kvSlots since.
+      kvSlots.store(this.buf, start, stop);
+      kvKeys[kvSlots.slot] = key;
+      kvValues[kvSlots.slot] = value;
     }
   }
 

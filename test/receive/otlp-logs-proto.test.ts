@@ -105,6 +105,38 @@ describe('OTLP logs decoders (protobuf and JSON)', () => {
     expect(() => decodeLogsRequestProto(Uint8Array.from([0x0a, 0x07, 0x12, 0x05, 0x12, 0x03, 0x12, 0x01, 0x00]), OPTS)).toThrow(/severity_number/);
   });
 
+  it('gives records that repeat attributes, ids and body shapes the values of their own bytes', () => {
+    const t1 = '5b8efff798038103d269b633813fc60c';
+    const t2 = '5b8efff798038103d269b633813fc60d';
+    const rec = (traceId: string, spanId: string, body: string, thread: string): Record<string, unknown> => ({
+      body: { stringValue: body },
+      traceId: hex(traceId),
+      spanId: hex(spanId),
+      attributes: [
+        { key: 'thread.name', value: { stringValue: thread } },
+        { key: 'n', value: { intValue: 3 } },
+      ],
+    });
+    const records = [
+      rec(t1, 'eee19b7ec3c1b174', 'order 17 shipped', 'main'),
+      rec(t1, 'eee19b7ec3c1b175', 'order 42 shipped', 'main'),
+      rec(t2, 'eee19b7ec3c1b175', 'order 42 shipped!', 'worker-1'),
+      rec(t1, 'eee19b7ec3c1b174', 'order 99 shipped', 'main'),
+    ];
+    const { proto } = request([], records);
+    const events = decodeLogsRequestProto(proto, OPTS).events;
+    expect(events.map((e) => [e.traceId, e.spanId, e.body, e.attributes])).toEqual([
+      [t1, 'eee19b7ec3c1b174', 'order 17 shipped', { 'thread.name': 'main', n: 3 }],
+      [t1, 'eee19b7ec3c1b175', 'order 42 shipped', { 'thread.name': 'main', n: 3 }],
+      [t2, 'eee19b7ec3c1b175', 'order 42 shipped!', { 'thread.name': 'worker-1', n: 3 }],
+      [t1, 'eee19b7ec3c1b174', 'order 99 shipped', { 'thread.name': 'main', n: 3 }],
+    ]);
+    const [a, b, c, d] = events.map((e) => e.bodyShape);
+    expect(a).toBeGreaterThan(0);
+    expect([b, d]).toEqual([a, a]);
+    expect(c).not.toBe(a);
+  });
+
   it('reads severity from common texts', () => {
     expect(['trace', 'DEBUG', 'info', 'Warning', 'error', 'FATAL', 'critical', 'verbose'].map(severityFromText)).toEqual([1, 5, 9, 13, 17, 21, 21, 0]);
   });
