@@ -131,6 +131,8 @@ describe('OTLP logs decoders (protobuf and JSON)', () => {
       [t2, 'eee19b7ec3c1b175', 'order 42 shipped!', { 'thread.name': 'worker-1', n: 3 }],
       [t1, 'eee19b7ec3c1b174', 'order 99 shipped', { 'thread.name': 'main', n: 3 }],
     ]);
+    const accented = decodeLogsRequestProto(request([], [{ body: { stringValue: 'café 12 servi' } }]).proto, OPTS).events[0]!;
+    expect([accented.body, accented.bodyShape]).toEqual(['café 12 servi', 0]);
     const [a, b, c, d] = events.map((e) => e.bodyShape);
     expect(a).toBeGreaterThan(0);
     expect([b, d]).toEqual([a, a]);
