@@ -201,6 +201,9 @@ interface TemplateState {
   exemplarTraces: string[];
   exemplarSpans: string[];
   exemplarCount: number;
+  /** Neighbours in the recency list (older = seen less recently). */
+  older: TemplateState | undefined;
+  newer: TemplateState | undefined;
 }
 
 interface ServiceState {
@@ -227,8 +230,11 @@ export class LogDetector {
   private readonly minSlices: number;
   private readonly decay: number;
   readonly miner: LogTemplateMiner;
-  /** Insertion order is recency order (moved to the end when seen). */
+  /** Rate state by template id; recency (for eviction and evaluation order) is the list below. */
   private readonly templates = new Map<string, TemplateState>();
+  /** Least and most recently seen templates: a seen template moves to `newest` (no map re-insert per record). */
+  private oldest: TemplateState | undefined;
+  private newest: TemplateState | undefined;
   private readonly services = new Map<string, ServiceState>();
   /** ERROR records bound to a span, by span id, oldest first. */
   private readonly waiting = new Map<string, ErrorLogWaiting>();
@@ -317,7 +323,7 @@ export class LogDetector {
     const findings: Finding[] = [];
     const H = this.cfg.horizonSlices;
     const windowStartMs = (head - H + 1) * this.sliceMs;
-    for (const t of this.templates.values()) {
+    for (let t = this.oldest; t !== undefined; t = t.newer) {
       const service = this.services.get(t.service);
       if (service === undefined) continue;
       t.series.roll(head, service.activity);
@@ -369,13 +375,15 @@ export class LogDetector {
   private template(e: LogEvent, templateId: string, text: string, created: boolean, index: number, service: ServiceState): TemplateState {
     let t = this.templates.get(templateId);
     if (t !== undefined) {
-      this.templates.delete(templateId);
-      this.templates.set(templateId, t);
+      this.touch(t);
       return t;
     }
     if (this.templates.size >= this.cfg.maxTrackedTemplates) {
-      const oldest = this.templates.keys().next().value!;
-      this.templates.delete(oldest);
+      const oldest = this.oldest!;
+      this.templates.delete(oldest.templateId);
+      this.oldest = oldest.newer;
+      if (this.oldest !== undefined) this.oldest.older = undefined;
+      else this.newest = undefined;
       this.evictedTemplates++;
     }
     // A template the miner knew before (its rate state was evicted) starts a fresh baseline but is
@@ -395,9 +403,25 @@ export class LogDetector {
       exemplarTraces: [],
       exemplarSpans: [],
       exemplarCount: 0,
+      older: undefined,
+      newer: undefined,
     };
     this.templates.set(templateId, t);
+    this.touch(t);
     return t;
+  }
+
+  /** Makes t the most recently seen template. */
+  private touch(t: TemplateState): void {
+    if (this.newest === t) return;
+    if (t.older !== undefined) t.older.newer = t.newer;
+    else if (this.oldest === t) this.oldest = t.newer;
+    if (t.newer !== undefined) t.newer.older = t.older;
+    t.older = this.newest;
+    t.newer = undefined;
+    if (this.newest !== undefined) this.newest.newer = t;
+    this.newest = t;
+    if (this.oldest === undefined) this.oldest = t;
   }
 
   private newTemplateFinding(t: TemplateState, observed: number, nowMs: number, windowStartMs: number): Finding | undefined {
