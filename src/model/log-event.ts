@@ -19,7 +19,7 @@ export interface LogEvent {
   /**
    * Id of the body's shape from the receiving decoder (receive/body-shapes.ts): equal non-zero ids
    * are bodies equal up to their digits, which lets template mining skip re-reading them. 0 or
-   * absent when unknown (log files, tests).
+   * absent when unknown (records read from console logs, tests).
    */
   bodyShape?: number;
   /** Lowercase hex, '' when the record is not bound to a trace. */
