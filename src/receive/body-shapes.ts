@@ -15,13 +15,18 @@
 export const MAX_SHAPE_BYTES = 256;
 const DIGIT_ZERO = 48;
 const HASHED_ENDS = 16;
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 
 export class BodyShapes {
   private readonly mask: number;
   private readonly lengths: Int32Array;
   private readonly ids: Float64Array;
   private readonly bytes: Uint8Array;
+  private readonly view: DataView;
   private nextId = 1;
+  /** The input buffer seen last and a view of it (requests are decoded one at a time). */
+  private lastBuf: Uint8Array | undefined;
+  private lastView: DataView<ArrayBufferLike> = EMPTY_VIEW;
 
   constructor(slots = 4096) {
     let size = 1;
@@ -30,6 +35,7 @@ export class BodyShapes {
     this.lengths = new Int32Array(size).fill(-1);
     this.ids = new Float64Array(size);
     this.bytes = new Uint8Array(size * MAX_SHAPE_BYTES);
+    this.view = new DataView(this.bytes.buffer);
   }
 
   /** Shape id of the UTF-8 text buf[start, end); 0 when it is empty, too long or not ASCII. */
@@ -51,16 +57,7 @@ export class BodyShapes {
     const slot = mix(h) & this.mask;
     const bytes = this.bytes;
     const base = slot * MAX_SHAPE_BYTES;
-    if (this.lengths[slot] === n) {
-      let i = 0;
-      for (; i < n; i++) {
-        let b = buf[start + i]!;
-        if (b >= 48 && b <= 57) b = DIGIT_ZERO;
-        if (bytes[base + i] !== b) break;
-      }
-      // Stored shapes are ASCII, so a full match is too.
-      if (i === n) return this.ids[slot]!;
-    }
+    if (this.lengths[slot] === n && this.sameShape(buf, start, n, base)) return this.ids[slot]!;
     let ascii = 0;
     for (let i = 0; i < n; i++) {
       const b = buf[start + i]!;
@@ -72,6 +69,42 @@ export class BodyShapes {
       return 0;
     }
     return this.store(slot, n);
+  }
+
+  /** Drops the reference to the last input buffer (call when a request is decoded). */
+  release(): void {
+    this.lastBuf = undefined;
+    this.lastView = EMPTY_VIEW;
+  }
+
+  /**
+   * True when buf[start, start + n) with its digits as '0' equals the stored shape at base (so it
+   * is ASCII too). Four bytes at a time: in x = w ^ '0000' a byte is a digit exactly when it is
+   * below 10, which ((x & 0x7f..) + 0x76..) | x shows in each byte's high bit without carries
+   * between bytes; those bytes are set to '0' and the word compared whole.
+   */
+  private sameShape(buf: Uint8Array, start: number, n: number, base: number): boolean {
+    if (buf !== this.lastBuf) {
+      this.lastBuf = buf;
+      this.lastView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    const v = this.lastView;
+    const table = this.view;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const w = v.getInt32(start + i, true);
+      const x = w ^ 0x30303030;
+      const nonDigit = (((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080;
+      const digits = ((~nonDigit & 0x80808080) >>> 7) * 0xff;
+      if (((w & ~digits) | (0x30303030 & digits)) !== table.getInt32(base + i, true)) return false;
+    }
+    const bytes = this.bytes;
+    for (; i < n; i++) {
+      let b = buf[start + i]!;
+      if (b >= 48 && b <= 57) b = DIGIT_ZERO;
+      if (bytes[base + i] !== b) return false;
+    }
+    return true;
   }
 
   /** Shape id of a string, the same as ofBytes gives for its UTF-8 bytes. */

@@ -20,6 +20,7 @@ export function decodeLogsRequestProto(buf: Uint8Array, opts: LogDecodeOptions):
     return new ProtoLogsDecoder(buf, opts).decode();
   } finally {
     releaseInput();
+    bodyShapes.release();
   }
 }
 
