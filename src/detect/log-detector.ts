@@ -32,14 +32,6 @@ export interface LogDetectorOptions {
   baselineMinSlices: number;
 }
 
-/** The template a record was mined into, as the receivers and API may want to show it. */
-export interface MinedLogEvent {
-  event: LogEvent;
-  templateId: string;
-  template: string;
-  severity: number;
-}
-
 const MAX_DETAIL_TEXT = 500;
 const EXEMPLARS_PER_TEMPLATE = 3;
 
@@ -205,7 +197,13 @@ interface TemplateState {
   novel: boolean;
   occurrences: number;
   series: HorizonCounts;
-  exemplars: Exemplar[];
+  /** The newest EXEMPLARS_PER_TEMPLATE records bound to a trace, as a ring (no object per record). */
+  exemplarTraces: string[];
+  exemplarSpans: string[];
+  exemplarCount: number;
+  /** Neighbours in the recency list (older = seen less recently). */
+  older: TemplateState | undefined;
+  newer: TemplateState | undefined;
 }
 
 interface ServiceState {
@@ -232,8 +230,11 @@ export class LogDetector {
   private readonly minSlices: number;
   private readonly decay: number;
   readonly miner: LogTemplateMiner;
-  /** Insertion order is recency order (moved to the end when seen). */
+  /** Rate state by template id; recency (for eviction and evaluation order) is the list below. */
   private readonly templates = new Map<string, TemplateState>();
+  /** Least and most recently seen templates: a seen template moves to `newest` (no map re-insert per record). */
+  private oldest: TemplateState | undefined;
+  private newest: TemplateState | undefined;
   private readonly services = new Map<string, ServiceState>();
   /** ERROR records bound to a span, by span id, oldest first. */
   private readonly waiting = new Map<string, ErrorLogWaiting>();
@@ -261,13 +262,11 @@ export class LogDetector {
     });
   }
 
-  /** Mines and counts records; returns each record with its template (for callers that show them). */
-  observe(events: readonly LogEvent[]): MinedLogEvent[] {
-    const out: MinedLogEvent[] = [];
+  /** Mines and counts records. */
+  observe(events: readonly LogEvent[]): void {
     for (const e of events) {
-      const m = this.miner.add(e.service, e.body);
+      const m = this.miner.add(e.service, e.body, e.bodyShape);
       const severity = e.severityNumber;
-      out.push({ event: e, templateId: m.templateId, template: m.template, severity });
       this.records++;
       const index = Math.floor(e.timeMs / this.sliceMs);
       if (!Number.isFinite(index)) {
@@ -291,12 +290,12 @@ export class LogDetector {
         t.severityText = e.severityText;
       }
       if (e.traceId !== '') {
-        if (t.exemplars.length >= EXEMPLARS_PER_TEMPLATE) t.exemplars.shift();
-        t.exemplars.push({ traceId: e.traceId, spanId: e.spanId });
+        const slot = t.exemplarCount++ % EXEMPLARS_PER_TEMPLATE;
+        t.exemplarTraces[slot] = e.traceId;
+        t.exemplarSpans[slot] = e.spanId;
       }
       if (this.cfg.markSpansFailed && severity >= SEVERITY_ERROR && e.spanId !== '') this.wait(e, m.templateId, m.template);
     }
-    return out;
   }
 
   /**
@@ -324,7 +323,7 @@ export class LogDetector {
     const findings: Finding[] = [];
     const H = this.cfg.horizonSlices;
     const windowStartMs = (head - H + 1) * this.sliceMs;
-    for (const t of this.templates.values()) {
+    for (let t = this.oldest; t !== undefined; t = t.newer) {
       const service = this.services.get(t.service);
       if (service === undefined) continue;
       t.series.roll(head, service.activity);
@@ -376,13 +375,15 @@ export class LogDetector {
   private template(e: LogEvent, templateId: string, text: string, created: boolean, index: number, service: ServiceState): TemplateState {
     let t = this.templates.get(templateId);
     if (t !== undefined) {
-      this.templates.delete(templateId);
-      this.templates.set(templateId, t);
+      this.touch(t);
       return t;
     }
     if (this.templates.size >= this.cfg.maxTrackedTemplates) {
-      const oldest = this.templates.keys().next().value!;
-      this.templates.delete(oldest);
+      const oldest = this.oldest!;
+      this.templates.delete(oldest.templateId);
+      this.oldest = oldest.newer;
+      if (this.oldest !== undefined) this.oldest.older = undefined;
+      else this.newest = undefined;
       this.evictedTemplates++;
     }
     // A template the miner knew before (its rate state was evicted) starts a fresh baseline but is
@@ -399,10 +400,28 @@ export class LogDetector {
       novel: created && this.warm(service),
       occurrences: 0,
       series: new HorizonCounts(this.ringSlices, this.decay, first, this.cfg.horizonSlices),
-      exemplars: [],
+      exemplarTraces: [],
+      exemplarSpans: [],
+      exemplarCount: 0,
+      older: undefined,
+      newer: undefined,
     };
     this.templates.set(templateId, t);
+    this.touch(t);
     return t;
+  }
+
+  /** Makes t the most recently seen template. */
+  private touch(t: TemplateState): void {
+    if (this.newest === t) return;
+    if (t.older !== undefined) t.older.newer = t.newer;
+    else if (this.oldest === t) this.oldest = t.newer;
+    if (t.newer !== undefined) t.newer.older = t.older;
+    t.older = this.newest;
+    t.newer = undefined;
+    if (this.newest !== undefined) this.newest.newer = t;
+    this.newest = t;
+    if (this.oldest === undefined) this.oldest = t;
   }
 
   private newTemplateFinding(t: TemplateState, observed: number, nowMs: number, windowStartMs: number): Finding | undefined {
@@ -515,7 +534,7 @@ export class LogDetector {
       observed: f.observed,
       expected: f.expected,
       details,
-      exemplars: t.exemplars.map((e) => ({ ...e })),
+      exemplars: exemplarsOf(t),
     };
   }
 
@@ -537,6 +556,17 @@ export class LogDetector {
       this.waiting.delete(spanId);
     }
   }
+}
+
+/** A template's exemplars, oldest first (the order they were seen in). */
+function exemplarsOf(t: TemplateState): Exemplar[] {
+  const n = Math.min(t.exemplarCount, EXEMPLARS_PER_TEMPLATE);
+  const out: Exemplar[] = [];
+  for (let k = t.exemplarCount - n; k < t.exemplarCount; k++) {
+    const slot = k % EXEMPLARS_PER_TEMPLATE;
+    out.push({ traceId: t.exemplarTraces[slot]!, spanId: t.exemplarSpans[slot]! });
+  }
+  return out;
 }
 
 /** P(X <= k) for X ~ Poisson(lambda). */

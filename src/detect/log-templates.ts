@@ -48,20 +48,59 @@ export const WILDCARD = '<*>';
 interface Template {
   id: string;
   tokens: string[];
-  leaf: Template[];
+  /** tokens joined by spaces, rebuilt only when a merge changes a token. */
+  text: string;
+  /** The tree node whose leaf holds this template. */
+  node: PrefixNode;
+  /** Neighbours in the service's recency list (older = matched less recently). */
+  older: Template | undefined;
+  newer: Template | undefined;
 }
 
 interface ServiceTree {
   /** token count -> prefix path -> leaf. */
   root: Map<number, PrefixNode>;
-  /** Insertion order is recency order: a match moves its template to the end. */
   templates: Map<string, Template>;
+  /** Recency list: a match moves its template to `newest`; eviction takes `oldest`. */
+  oldest: Template | undefined;
+  newest: Template | undefined;
 }
 
 interface PrefixNode {
   children: Map<string, PrefixNode>;
   leaf: Template[];
+  /** Bumped whenever the leaf changes (a template added, evicted or generalised): see ShapeEntry. */
+  version: number;
 }
+
+/**
+ * What the last record of one body shape in one service gave: its tokens and, while the leaf it
+ * was routed to has not changed since, the template it ended in. A body's tokens depend on which
+ * characters are digits but never on which digits they are (every mask treats all digits alike
+ * and any digit left in a token becomes <NUM>), so bodies equal up to their digits share a shape.
+ * A repeat of the shape then skips masking and tokenising; when in addition the leaf is unchanged
+ * (same version) the result is the same template again: after a record is mined, its template is
+ * the best match for its tokens (a merge only turns differing tokens into wildcards, which keeps
+ * it ahead of every other template of the leaf) and merging them again changes nothing.
+ */
+interface ShapeEntry {
+  hash: number;
+  /** The decoder's shape id the entry is keyed on, or 0 when it is keyed on `body`. */
+  shape: number;
+  service: string;
+  body: string;
+  tokens: string[];
+  tree: ServiceTree | undefined;
+  node: PrefixNode | undefined;
+  version: number;
+  template: Template | undefined;
+}
+
+/** Shapes remembered per miner (a direct-mapped table: colliding shapes replace each other). */
+const SHAPE_SLOTS = 4096;
+/** Longer bodies are always tokenised: they are rarely repeated, and the table stays small. */
+const MAX_SHAPE_CHARS = 512;
+const HASHED_ENDS = 12;
 
 // Masks, applied in this order: whole quoted strings first (they may contain anything), then
 // things with structure (uuids, addresses, paths, hex ids), then any token still holding a digit.
@@ -138,29 +177,67 @@ export class LogTemplateMiner {
   /** Templates dropped to stay within maxTemplatesPerService, and whole services within maxServices. */
   evictedTemplates = 0;
   evictedServices = 0;
+  private readonly shapes: Array<ShapeEntry | undefined> = new Array<ShapeEntry | undefined>(SHAPE_SLOTS);
+  private newestService: string | undefined;
+  private newestTree: ServiceTree | undefined;
+  private hashedService: string | undefined;
+  private serviceHash = 0;
 
   constructor(options: Partial<LogTemplateOptions> = {}) {
     this.options = { ...DEFAULT_LOG_TEMPLATE_OPTIONS, ...options };
   }
 
-  /** Mines one record body of `service`. */
-  add(service: string, body: string): TemplateMatch {
-    const tokens = logTokens(body, this.options.maxTokens);
+  /**
+   * Mines one record body of `service`. `shape`, when not 0, is the body's shape id from the
+   * receiving decoder (receive/body-shapes.ts: equal ids are bodies equal up to their digits), which
+   * saves reading the body to find its shape.
+   */
+  add(service: string, body: string, shape = 0): TemplateMatch {
     const tree = this.tree(service);
-    const leaf = this.leafFor(tree, tokens);
-    const best = this.bestMatch(leaf, tokens);
-    if (best !== undefined) {
-      mergeInto(best, tokens);
-      // Recency for eviction: move to the end of the insertion order.
-      tree.templates.delete(best.id);
-      tree.templates.set(best.id, best);
-      return { templateId: best.id, template: best.tokens.join(' '), created: false };
+    const entry = this.shapeOf(service, body, shape);
+    let tokens: string[];
+    if (entry !== undefined && entry.body !== '') {
+      const known = entry.template;
+      if (known !== undefined && entry.tree === tree && entry.node!.version === entry.version) {
+        this.touch(tree, known);
+        return { templateId: known.id, template: known.text, created: false };
+      }
+      tokens = entry.tokens;
+    } else {
+      tokens = logTokens(body, this.options.maxTokens);
     }
-    const t: Template = { id: `${service}#${this.nextId++}`, tokens, leaf };
-    leaf.push(t);
-    tree.templates.set(t.id, t);
-    if (tree.templates.size > this.options.maxTemplatesPerService) this.evictOldest(tree);
-    return { templateId: t.id, template: tokens.join(' '), created: true };
+    const node = this.leafFor(tree, tokens);
+    const leaf = node.leaf;
+    const best = this.bestMatch(leaf, tokens);
+    let result: TemplateMatch;
+    let t: Template;
+    if (best !== undefined) {
+      if (mergeInto(best, tokens)) node.version++;
+      this.touch(tree, best);
+      t = best;
+      result = { templateId: best.id, template: best.text, created: false };
+    } else {
+      const own = tokens.slice();
+      t = { id: `${service}#${this.nextId++}`, tokens: own, text: own.join(' '), node, older: undefined, newer: undefined };
+      leaf.push(t);
+      node.version++;
+      tree.templates.set(t.id, t);
+      this.touch(tree, t);
+      if (tree.templates.size > this.options.maxTemplatesPerService) this.evictOldest(tree);
+      result = { templateId: t.id, template: t.text, created: true };
+    }
+    if (entry !== undefined) {
+      if (entry.body === '') {
+        entry.body = body;
+        entry.service = service;
+        entry.tokens = tokens;
+      }
+      entry.tree = tree;
+      entry.node = node;
+      entry.version = node.version;
+      entry.template = t;
+    }
+    return result;
   }
 
   /** Templates currently held for a service. */
@@ -174,30 +251,101 @@ export class LogTemplateMiner {
 
   /** The current text of a template ('' when unknown or evicted). */
   templateText(service: string, templateId: string): string {
-    return this.services.get(service)?.templates.get(templateId)?.tokens.join(' ') ?? '';
+    return this.services.get(service)?.templates.get(templateId)?.text ?? '';
   }
 
   private tree(service: string): ServiceTree {
+    // Records come in runs of one service: the most recent tree needs no recency update.
+    if (service === this.newestService && this.newestTree !== undefined) return this.newestTree;
     let tree = this.services.get(service);
     if (tree !== undefined) {
       this.services.delete(service);
       this.services.set(service, tree);
-      return tree;
+    } else {
+      tree = { root: new Map(), templates: new Map(), oldest: undefined, newest: undefined };
+      this.services.set(service, tree);
+      if (this.services.size > this.options.maxServices) {
+        const oldest = this.services.keys().next().value!;
+        this.services.delete(oldest);
+        this.evictedServices++;
+      }
     }
-    tree = { root: new Map(), templates: new Map() };
-    this.services.set(service, tree);
-    if (this.services.size > this.options.maxServices) {
-      const oldest = this.services.keys().next().value!;
-      this.services.delete(oldest);
-      this.evictedServices++;
-    }
+    this.newestService = service;
+    this.newestTree = this.services.get(service) === tree ? tree : undefined;
     return tree;
   }
 
-  private leafFor(tree: ServiceTree, tokens: string[]): Template[] {
+  /**
+   * The shape-table entry for this body: the entry of its shape when it holds one, else the slot
+   * to fill, cleared (body ''); undefined for bodies too long or empty to be worth remembering.
+   */
+  private shapeOf(service: string, body: string, shape: number): ShapeEntry | undefined {
+    const n = body.length;
+    if (n === 0 || n > MAX_SHAPE_CHARS) return undefined;
+    if (service !== this.hashedService) {
+      this.hashedService = service;
+      this.serviceHash = stringHash(service, 0x2545f491);
+    }
+    if (shape !== 0) return this.entryAt(Math.imul(this.serviceHash ^ shape, 0x9e3779b1) ^ Math.imul((shape / 0x100000000) | 0, 0x85ebca6b), service, body, shape);
+    // The hash reads the first and last HASHED_ENDS characters only (the whole body is compared
+    // on a hit): lines of one service that differ only in between share a slot and take turns.
+    let h = Math.imul(this.serviceHash ^ n, 0x9e3779b1);
+    const head = Math.min(n, HASHED_ENDS);
+    for (let i = 0; i < head; i++) {
+      let c = body.charCodeAt(i);
+      if (c >= 48 && c <= 57) c = 48;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    for (let i = Math.max(head, n - HASHED_ENDS); i < n; i++) {
+      let c = body.charCodeAt(i);
+      if (c >= 48 && c <= 57) c = 48;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    return this.entryAt(h, service, body, 0);
+  }
+
+  /** The entry in the slot of hash h when it holds this shape, else that slot cleared. */
+  private entryAt(h: number, service: string, body: string, shape: number): ShapeEntry {
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 12;
+    const slot = h & (SHAPE_SLOTS - 1);
+    let e = this.shapes[slot];
+    if (e === undefined) {
+      e = { hash: h, shape, service: '', body: '', tokens: [], tree: undefined, node: undefined, version: 0, template: undefined };
+      this.shapes[slot] = e;
+      return e;
+    }
+    if (e.hash === h && e.shape === shape && e.service === service && (shape !== 0 || sameShape(e.body, body))) return e;
+    e.hash = h;
+    e.shape = shape;
+    e.service = '';
+    e.body = '';
+    e.tokens = [];
+    e.tree = undefined;
+    e.node = undefined;
+    e.template = undefined;
+    return e;
+  }
+
+  /** Makes t the most recently matched template of its service. */
+  private touch(tree: ServiceTree, t: Template): void {
+    if (tree.newest === t) return;
+    // Unlink (a new template has no neighbours and is not the oldest).
+    if (t.older !== undefined) t.older.newer = t.newer;
+    else if (tree.oldest === t) tree.oldest = t.newer;
+    if (t.newer !== undefined) t.newer.older = t.older;
+    t.older = tree.newest;
+    t.newer = undefined;
+    if (tree.newest !== undefined) tree.newest.newer = t;
+    tree.newest = t;
+    if (tree.oldest === undefined) tree.oldest = t;
+  }
+
+  private leafFor(tree: ServiceTree, tokens: string[]): PrefixNode {
     let node: PrefixNode | undefined = tree.root.get(tokens.length);
     if (node === undefined) {
-      node = { children: new Map(), leaf: [] };
+      node = { children: new Map(), leaf: [], version: 0 };
       tree.root.set(tokens.length, node);
     }
     const depth = Math.min(this.options.prefixTokens, tokens.length);
@@ -210,13 +358,13 @@ export class LogTemplateMiner {
         const full: boolean = node.children.size >= this.options.maxChildren;
         child = full ? node.children.get(WILDCARD) : undefined;
         if (child === undefined) {
-          child = { children: new Map(), leaf: [] };
+          child = { children: new Map(), leaf: [], version: 0 };
           node.children.set(full ? WILDCARD : key, child);
         }
       }
       node = child;
     }
-    return node.leaf;
+    return node;
   }
 
   private bestMatch(leaf: Template[], tokens: string[]): Template | undefined {
@@ -248,14 +396,46 @@ export class LogTemplateMiner {
   }
 
   private evictOldest(tree: ServiceTree): void {
-    const oldest = tree.templates.values().next().value!;
+    const oldest = tree.oldest!;
     tree.templates.delete(oldest.id);
-    const at = oldest.leaf.indexOf(oldest);
-    if (at >= 0) oldest.leaf.splice(at, 1);
+    tree.oldest = oldest.newer;
+    if (oldest.newer !== undefined) oldest.newer.older = undefined;
+    else tree.newest = undefined;
+    oldest.newer = undefined;
+    const leaf = oldest.node.leaf;
+    const at = leaf.indexOf(oldest);
+    if (at >= 0) leaf.splice(at, 1);
+    oldest.node.version++;
     this.evictedTemplates++;
   }
 }
 
-function mergeInto(t: Template, tokens: string[]): void {
-  for (let i = 0; i < tokens.length; i++) if (t.tokens[i] !== tokens[i]) t.tokens[i] = WILDCARD;
+/** Generalises t to cover tokens (differing positions become wildcards); true when t changed. */
+function mergeInto(t: Template, tokens: string[]): boolean {
+  let changed = false;
+  for (let i = 0; i < tokens.length; i++) {
+    if (t.tokens[i] !== tokens[i] && t.tokens[i] !== WILDCARD) {
+      t.tokens[i] = WILDCARD;
+      changed = true;
+    }
+  }
+  if (changed) t.text = t.tokens.join(' ');
+  return changed;
+}
+
+/** True when a and b are equal up to which digits they hold. */
+function sameShape(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y && !(x >= 48 && x <= 57 && y >= 48 && y <= 57)) return false;
+  }
+  return true;
+}
+
+function stringHash(s: string, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
 }

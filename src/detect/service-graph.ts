@@ -183,6 +183,8 @@ export class ServiceGraph {
   private readonly miner = new LogTemplateMiner({ maxTemplatesPerService: 256 });
   /** Readable text of pattern keys (service + key), bounded. */
   private readonly labels = new Map<string, string>();
+  /** Pattern key of a log template at a level, and the template text its label was last set to (bounded). */
+  private readonly logPatterns = [0, 1, 2].map(() => new Map<string, { key: string; labelled: string }>());
   droppedKeys = 0;
   lateRequests = 0;
 
@@ -225,11 +227,12 @@ export class ServiceGraph {
       const svc = this.serviceFigures(s, e.service);
       if (svc === undefined) continue;
       svc.logs++;
-      const m = this.miner.add(e.service, e.body);
+      const m = this.miner.add(e.service, e.body, e.bodyShape);
       const level = e.severityNumber >= SEVERITY_ERROR ? 'error' : e.severityNumber >= SEVERITY_WARN ? 'warn' : 'info';
-      const key = `log:${level}:${m.templateId}`;
-      svc.patterns.set(key, (svc.patterns.get(key) ?? 0) + 1);
-      this.label(e.service, key, `${level} log "${m.template}"`);
+      // The key and label strings of a (template, level) are built once, not per record.
+      const p = this.logPattern(m.templateId, level);
+      svc.patterns.set(p.key, (svc.patterns.get(p.key) ?? 0) + 1);
+      if (p.labelled !== m.template && this.label(e.service, p.key, `${level} log "${m.template}"`)) p.labelled = m.template;
       if (e.severityNumber < SEVERITY_ERROR) continue;
       svc.errorLogs++;
       if (e.spanId !== '' && this.spanErrorLogs.size < this.opts.maxTraces) this.spanErrorLogs.set(e.spanId, (this.spanErrorLogs.get(e.spanId) ?? 0) + 1);
@@ -295,9 +298,24 @@ export class ServiceGraph {
     return this.labels.get(`${service}\u0000${key}`) ?? key;
   }
 
-  private label(service: string, key: string, text: string): void {
+  /** Sets the readable text of a pattern key; false when the label table is full. */
+  private label(service: string, key: string, text: string): boolean {
     const k = `${service}\u0000${key}`;
-    if (this.labels.has(k) || this.labels.size < 4 * this.opts.maxKeys) this.labels.set(k, text);
+    if (!this.labels.has(k) && this.labels.size >= 4 * this.opts.maxKeys) return false;
+    this.labels.set(k, text);
+    return true;
+  }
+
+  private logPattern(templateId: string, level: 'error' | 'warn' | 'info'): { key: string; labelled: string } {
+    // One map per level, keyed by the miner's own id string (its hash is computed once).
+    const byId = this.logPatterns[level === 'error' ? 2 : level === 'warn' ? 1 : 0]!;
+    let p = byId.get(templateId);
+    if (p === undefined) {
+      if (byId.size >= 4 * this.opts.maxKeys) byId.clear();
+      p = { key: `log:${level}:${templateId}`, labelled: '' };
+      byId.set(templateId, p);
+    }
+    return p;
   }
 
   /** Services adjacent to `service` in the graph (callers and callees). */

@@ -16,6 +16,12 @@ export interface LogEvent {
   severityText: string;
   /** The record body as text (structured bodies are flattened to JSON by the decoder). */
   body: string;
+  /**
+   * Id of the body's shape from the receiving decoder (receive/body-shapes.ts): equal non-zero ids
+   * are bodies equal up to their digits, which lets template mining skip re-reading them. 0 or
+   * absent when unknown (records read from console logs, tests).
+   */
+  bodyShape?: number;
   /** Lowercase hex, '' when the record is not bound to a trace. */
   traceId: string;
   /** Lowercase hex, '' when the record is not bound to a span. */

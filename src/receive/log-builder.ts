@@ -38,6 +38,8 @@ export class LogRecordFields {
   severityNumber = 0;
   severityText = '';
   body = '';
+  /** Shape id of `body` (body-shapes.ts), 0 when unknown. */
+  bodyShape = 0;
   eventName = '';
   traceId = '';
   spanId = '';
@@ -53,6 +55,7 @@ export class LogRecordFields {
     this.severityNumber = 0;
     this.severityText = '';
     this.body = '';
+    this.bodyShape = 0;
     this.eventName = '';
     this.traceId = '';
     this.spanId = '';
@@ -190,6 +193,8 @@ export class LogBatch {
       severityNumber,
       severityText: f.severityText,
       body,
+      // The shape is of the decoded body: none when the body was replaced or cut above.
+      bodyShape: body === f.body ? f.bodyShape : 0,
       traceId: f.traceId,
       spanId: f.spanId,
       attributes: f.attributes,

@@ -3,6 +3,7 @@ import { parseRequestJson } from './otlp-json.js';
 import { bodyText, LogBatch, LogRecordFields, type LogDecodeOptions, type LogDecodeResult } from './log-builder.js';
 import { OtlpDecodeError } from './protowire.js';
 import { asArray, asObject, get, optString, type JsonObject } from './otlp-json-fields.js';
+import { bodyShapes } from './body-shapes.js';
 
 /**
  * Decodes an OTLP/JSON ExportLogsServiceRequest (https://opentelemetry.io/docs/specs/otlp/ -
@@ -82,7 +83,10 @@ function readRecord(f: LogRecordFields, rec: JsonObject, index: number, maxAttri
   f.severityText = optString(get(rec, 'severityText', 'severity_text'), 'severityText');
   f.eventName = optString(get(rec, 'eventName', 'event_name'), 'eventName');
   const body = rec['body'];
-  if (body !== undefined && body !== null) f.body = bodyText(anyValue(asObject(body, 'body'), 0));
+  if (body !== undefined && body !== null) {
+    f.body = bodyText(anyValue(asObject(body, 'body'), 0));
+    f.bodyShape = bodyShapes.ofString(f.body);
+  }
   f.setIdHex('trace', optString(get(rec, 'traceId', 'trace_id'), 'traceId'));
   f.setIdHex('span', optString(get(rec, 'spanId', 'span_id'), 'spanId'));
   const attributes = asArray(rec['attributes'], 'attributes');

@@ -1,6 +1,9 @@
-import { classifyResourceKey, RESOURCE_SERVICE_NAME, RESOURCE_SERVICE_VERSION } from './beat-builder.js';
-import { decodeUtf8, releaseInput, Utf8Cache } from './intern.js';
+import { ResourceFields } from './beat-builder.js';
+import { ByteSlots, decodeUtf8, releaseInput, Utf8Cache } from './intern.js';
+import { bodyShapes } from './body-shapes.js';
 import { bodyText, LogBatch, LogRecordFields, type LogDecodeOptions, type LogDecodeResult } from './log-builder.js';
+import { KeyValueReader, readResource, VALUE_COMPOUND, VALUE_NONE, VALUE_STRING } from './proto-key-value.js';
+import { hex16, hex8 } from './otlp-proto.js';
 import { OtlpDecodeError, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, int64ToNumber } from './protowire.js';
 
 export type { LogDecodeOptions, LogDecodeResult } from './log-builder.js';
@@ -17,12 +20,20 @@ export function decodeLogsRequestProto(buf: Uint8Array, opts: LogDecodeOptions):
     return new ProtoLogsDecoder(buf, opts).decode();
   } finally {
     releaseInput();
+    bodyShapes.release();
   }
 }
 
 // Decoding is synchronous, so one set of scratch objects serves every request.
 const cache = new Utf8Cache(2048);
 const fields = new LogRecordFields();
+const kv = new KeyValueReader();
+/** Scalar attribute KeyValues up to this size are remembered whole, by their bytes. */
+const MAX_KV_CACHE_BYTES = 128;
+const kvSlots = new ByteSlots(1024, MAX_KV_CACHE_BYTES);
+const kvKeys = new Array<string>(kvSlots.size).fill('');
+const kvValues = new Array<string | number | boolean>(kvSlots.size).fill('');
+const resource = new ResourceFields();
 
 /** Structured bodies nest; deeper than this is flattened to a marker rather than recursed into. */
 const MAX_BODY_DEPTH = 8;
@@ -30,9 +41,16 @@ const MAX_BODY_DEPTH = 8;
 class ProtoLogsDecoder {
   private readonly r: WireReader;
   private readonly batch: LogBatch;
-  private service = '';
-  private serviceVersion = '';
   private readonly maxAttributes: number;
+  /** Where the last trace and span ids decoded start in buf (-1: none yet), and their hex. */
+  private lastTraceAt = -1;
+  private lastTrace = '';
+  private lastSpanAt = -1;
+  private lastSpan = '';
+  /** Validates a compound resource attribute value (decoded like a body, then dropped). */
+  private readonly checkCompound = (k: KeyValueReader): void => {
+    this.compound(k.compoundField, k.valueStart, k.valueEnd, 0);
+  };
 
   constructor(
     private readonly buf: Uint8Array,
@@ -63,15 +81,14 @@ class ProtoLogsDecoder {
   private resourceLogs(end: number): void {
     const r = this.r;
     const start = r.pos;
-    this.service = '';
-    this.serviceVersion = '';
+    resource.reset();
     // The resource may follow its scope_logs on the wire, so find it first.
     let field: number;
     while ((field = r.tag(end)) !== 0) {
       if (field === 1) {
         r.expect(WIRE_LEN, 'ResourceLogs.resource');
         const stop = r.delimited(end);
-        this.resource(stop);
+        readResource(r, this.buf, stop, kv, cache, resource, this.checkCompound);
         r.pos = stop;
       } else {
         r.skip(end);
@@ -90,25 +107,6 @@ class ProtoLogsDecoder {
     }
   }
 
-  private resource(end: number): void {
-    const r = this.r;
-    let field: number;
-    while ((field = r.tag(end)) !== 0) {
-      if (field === 1) {
-        r.expect(WIRE_LEN, 'Resource.attributes');
-        const stop = r.delimited(end);
-        const [key, value] = this.keyValue(stop, 0);
-        r.pos = stop;
-        const code = classifyResourceKey(key);
-        if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') continue;
-        if (code === RESOURCE_SERVICE_NAME) this.service = String(value);
-        else if (code === RESOURCE_SERVICE_VERSION) this.serviceVersion = String(value);
-      } else {
-        r.skip(end);
-      }
-    }
-  }
-
   private scopeLogs(end: number): void {
     const r = this.r;
     let field: number;
@@ -118,7 +116,7 @@ class ProtoLogsDecoder {
         const stop = r.delimited(end);
         this.logRecord(stop);
         r.pos = stop;
-        this.batch.finishRecord(fields, this.service, this.serviceVersion);
+        this.batch.finishRecord(fields, resource.service, resource.serviceVersion);
       } else {
         r.skip(end);
       }
@@ -158,7 +156,7 @@ class ProtoLogsDecoder {
         case 5: {
           r.expect(WIRE_LEN, 'LogRecord.body');
           const stop = r.delimited(end);
-          f.body = bodyText(this.anyValue(stop, 0));
+          f.body = this.body(stop);
           r.pos = stop;
           break;
         }
@@ -168,16 +166,21 @@ class ProtoLogsDecoder {
           if (++f.attributeCount > this.maxAttributes) {
             throw new OtlpDecodeError(`log record ${this.batch.records}: more than ${this.maxAttributes} attributes (receive.maxAttributesPerSpan)`);
           }
-          const [key, value] = this.keyValue(stop, 0);
+          this.attribute(r.pos, stop);
           r.pos = stop;
-          if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') f.setAttribute(key, value);
           break;
         }
-        case 9:
-        case 10: {
-          r.expect(WIRE_LEN, field === 9 ? 'LogRecord.trace_id' : 'LogRecord.span_id');
+        case 9: {
+          r.expect(WIRE_LEN, 'LogRecord.trace_id');
           const stop = r.delimited(end);
-          f.setIdBytes(field === 9 ? 'trace' : 'span', this.buf, r.pos, stop);
+          this.traceId(r.pos, stop);
+          r.pos = stop;
+          break;
+        }
+        case 10: {
+          r.expect(WIRE_LEN, 'LogRecord.span_id');
+          const stop = r.delimited(end);
+          this.spanId(r.pos, stop);
           r.pos = stop;
           break;
         }
@@ -198,7 +201,110 @@ class ProtoLogsDecoder {
     }
   }
 
-  /** A KeyValue as [key, plain value]; undefined value when absent. */
+  /**
+   * Applies the attribute KeyValue in buf[start, stop). Whole KeyValues repeat from record to
+   * record ("thread.name" = "main"), so a scalar one is remembered by its bytes: a repeat skips
+   * parsing and decoding.
+   */
+  private attribute(start: number, stop: number): void {
+    const len = stop - start;
+    const cacheable = len > 0 && len <= MAX_KV_CACHE_BYTES;
+    if (cacheable && kvSlots.find(this.buf, start, stop)) {
+      const slot = kvSlots.slot;
+      fields.setAttribute(kvKeys[slot]!, kvValues[slot]!);
+      return;
+    }
+    kv.keyValue(this.r, stop);
+    const key = kv.key(this.buf, cache);
+    if (kv.valueKind === VALUE_COMPOUND) {
+      this.compound(kv.compoundField, kv.valueStart, kv.valueEnd, 0);
+      return;
+    }
+    if (kv.valueKind === VALUE_NONE) return;
+    const value = kv.scalar(this.buf, cache, 'AnyValue.string_value')!;
+    fields.setAttribute(key, value);
+    if (cacheable) {
+      // find() above left the slot to fill; nothing else has used kvSlots since.
+      kvSlots.store(this.buf, start, stop);
+      kvKeys[kvSlots.slot] = key;
+      kvValues[kvSlots.slot] = value;
+    }
+  }
+
+  /**
+   * The body text: a string as is, a scalar as its JSON, a compound value as JSON of its plain
+   * value (bodyText). String bodies rarely repeat whole (they carry ids and numbers), so they are
+   * decoded directly rather than through the string cache.
+   */
+  private body(end: number): string {
+    kv.valueKind = VALUE_NONE;
+    kv.anyValue(this.r, end);
+    let text: string;
+    switch (kv.valueKind) {
+      case VALUE_STRING: {
+        // The shape id also says the bytes are ASCII, so they need no further check.
+        const shape = bodyShapes.ofBytes(this.buf, kv.valueStart, kv.valueEnd);
+        fields.bodyShape = shape;
+        return shape !== 0 ? latin1(this.buf, kv.valueStart, kv.valueEnd) : decodeText(this.buf, kv.valueStart, kv.valueEnd);
+      }
+      case VALUE_COMPOUND:
+        text = bodyText(this.compound(kv.compoundField, kv.valueStart, kv.valueEnd, 0));
+        break;
+      case VALUE_NONE:
+        text = '';
+        break;
+      default:
+        text = bodyText(kv.scalar(this.buf, cache, 'AnyValue'));
+    }
+    fields.bodyShape = bodyShapes.ofString(text);
+    return text;
+  }
+
+  /** The plain value of a compound AnyValue field (5 array, 6 kvlist, 7 bytes) in buf[start, stop). */
+  private compound(field: number, start: number, stop: number, depth: number): unknown {
+    const r = this.r;
+    const at = r.pos;
+    r.pos = start;
+    const value = depth >= MAX_BODY_DEPTH ? '…' : field === 5 ? this.arrayValue(stop, depth + 1) : field === 6 ? this.kvlistValue(stop, depth + 1) : Buffer.from(this.buf.buffer, this.buf.byteOffset + start, stop - start).toString('base64');
+    r.pos = at;
+    return value;
+  }
+
+  /**
+   * Sets the record's trace id. Records of one trace come in runs, so a repeat of the last id's
+   * bytes reuses its hex; empty, all-zero and wrong-length ids go through setIdBytes.
+   */
+  private traceId(start: number, stop: number): void {
+    const buf = this.buf;
+    if (stop - start !== 16 || isZero(buf, start, stop)) {
+      fields.setIdBytes('trace', buf, start, stop);
+      return;
+    }
+    const last = this.lastTraceAt;
+    if (last >= 0 && sameBytes(buf, last, start, 16)) {
+      fields.traceId = this.lastTrace;
+      return;
+    }
+    fields.traceId = this.lastTrace = hex16(buf, start);
+    this.lastTraceAt = start;
+  }
+
+  private spanId(start: number, stop: number): void {
+    const buf = this.buf;
+    if (stop - start !== 8 || isZero(buf, start, stop)) {
+      fields.setIdBytes('span', buf, start, stop);
+      return;
+    }
+    const last = this.lastSpanAt;
+    if (last >= 0 && sameBytes(buf, last, start, 8)) {
+      fields.spanId = this.lastSpan;
+      return;
+    }
+    fields.spanId = this.lastSpan = hex8(buf, start);
+    this.lastSpanAt = start;
+  }
+
+  /** A KeyValue as [key, plain value] (inside kvlist values); undefined value when absent. */
   private keyValue(end: number, depth: number): [string, unknown] {
     const r = this.r;
     let key = '';
@@ -307,4 +413,32 @@ class ProtoLogsDecoder {
     }
     return out;
   }
+}
+
+function isZero(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+function sameBytes(buf: Uint8Array, a: number, b: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
+}
+
+/**
+ * UTF-8 text of a log body: ASCII (the common case) as one latin1 slice, anything else through
+ * the validating decoder (invalid UTF-8 makes the request malformed).
+ */
+function decodeText(buf: Uint8Array, start: number, end: number): string {
+  let ascii = 0;
+  let i = start;
+  for (; i + 4 <= end; i += 4) ascii |= buf[i]! | buf[i + 1]! | buf[i + 2]! | buf[i + 3]!;
+  for (; i < end; i++) ascii |= buf[i]!;
+  if (ascii >= 0x80) return decodeUtf8(buf, start, end, 'AnyValue.string_value');
+  return latin1(buf, start, end);
+}
+
+/** ASCII bytes as a string: one native slice. */
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  return Buffer.prototype.latin1Slice.call(buf, start, end) as string;
 }

@@ -33,6 +33,8 @@ import { OtlpDecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, int64
 
 export type { DecodeOptions, DecodeResult } from './beat-builder.js';
 export { OtlpDecodeError } from './protowire.js';
+/** Shared with the logs decoder (otlp-logs-proto.ts). */
+export { hex8, hex16 };
 
 /**
  * Decodes a protobuf ExportTraceServiceRequest straight into beats: one pass over the buffer,

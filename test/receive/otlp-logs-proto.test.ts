@@ -51,10 +51,14 @@ describe('OTLP logs decoders (protobuf and JSON)', () => {
       severityNumber: 18,
       severityText: 'E',
       body: 'db down id=17',
+      bodyShape: expect.any(Number),
       traceId: '5b8efff798038103d269b633813fc60c',
       spanId: 'eee19b7ec3c1b174',
       attributes: { k: 'v', 'event.name': 'db.fail' },
     });
+    // The same body text has the same shape id from either decoder; a replaced body has none.
+    expect(a!.bodyShape).toBeGreaterThan(0);
+    expect(c!.bodyShape).toBe(0);
     expect(b!.timeMs).toBe(1_700_000_000_000);
     expect(b!.body).toBe('{"msg":"hi","n":[1,true,1.5]}');
     expect(c).toMatchObject({ timeMs: 42, severityNumber: 21, body: 'TypeError: x is undefined' });
@@ -99,6 +103,40 @@ describe('OTLP logs decoders (protobuf and JSON)', () => {
     expect(() => decodeLogsRequestProto(proto, OPTS)).toThrow(/more than 8 attributes/);
     // A severity_number with the wrong wire type names the field.
     expect(() => decodeLogsRequestProto(Uint8Array.from([0x0a, 0x07, 0x12, 0x05, 0x12, 0x03, 0x12, 0x01, 0x00]), OPTS)).toThrow(/severity_number/);
+  });
+
+  it('gives records that repeat attributes, ids and body shapes the values of their own bytes', () => {
+    const t1 = '5b8efff798038103d269b633813fc60c';
+    const t2 = '5b8efff798038103d269b633813fc60d';
+    const rec = (traceId: string, spanId: string, body: string, thread: string): Record<string, unknown> => ({
+      body: { stringValue: body },
+      traceId: hex(traceId),
+      spanId: hex(spanId),
+      attributes: [
+        { key: 'thread.name', value: { stringValue: thread } },
+        { key: 'n', value: { intValue: 3 } },
+      ],
+    });
+    const records = [
+      rec(t1, 'eee19b7ec3c1b174', 'order 17 shipped', 'main'),
+      rec(t1, 'eee19b7ec3c1b175', 'order 42 shipped', 'main'),
+      rec(t2, 'eee19b7ec3c1b175', 'order 42 shipped!', 'worker-1'),
+      rec(t1, 'eee19b7ec3c1b174', 'order 99 shipped', 'main'),
+    ];
+    const { proto } = request([], records);
+    const events = decodeLogsRequestProto(proto, OPTS).events;
+    expect(events.map((e) => [e.traceId, e.spanId, e.body, e.attributes])).toEqual([
+      [t1, 'eee19b7ec3c1b174', 'order 17 shipped', { 'thread.name': 'main', n: 3 }],
+      [t1, 'eee19b7ec3c1b175', 'order 42 shipped', { 'thread.name': 'main', n: 3 }],
+      [t2, 'eee19b7ec3c1b175', 'order 42 shipped!', { 'thread.name': 'worker-1', n: 3 }],
+      [t1, 'eee19b7ec3c1b174', 'order 99 shipped', { 'thread.name': 'main', n: 3 }],
+    ]);
+    const accented = decodeLogsRequestProto(request([], [{ body: { stringValue: 'café 12 servi' } }]).proto, OPTS).events[0]!;
+    expect([accented.body, accented.bodyShape]).toEqual(['café 12 servi', 0]);
+    const [a, b, c, d] = events.map((e) => e.bodyShape);
+    expect(a).toBeGreaterThan(0);
+    expect([b, d]).toEqual([a, a]);
+    expect(c).not.toBe(a);
   });
 
   it('reads severity from common texts', () => {
