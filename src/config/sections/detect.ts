@@ -44,7 +44,15 @@ export const DetectSchema = z.strictObject({
     baselineSlices: z.number().int().positive().default(360).describe('Horizon of the long baseline, in slices'),
     minSamples: z.number().int().positive().default(30).describe('No verdict below this many beats in a window'),
     maxKeys: z.number().int().positive().default(10_000).describe('Cap on tracked (service, handler) and (service, sequence) keys; idle keys are evicted first'),
-    idleEvictMs: z.number().int().positive().default(3_600_000),
+    idleEvictMs: z.number().int().positive().default(3_600_000).describe('A key with no beat for this long (data time) is evicted'),
+    keyActiveMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(300_000)
+      .describe(
+        'A full key table evicts its least recently used key for a new one only if that key has had no beat for this long; otherwise the new key is refused (self_healing_detect_beats_refused_total). 0: always evict',
+      ),
     slo: z.strictObject({
         global: SloSchema.optional(),
         handlers: z.record(z.string(), SloSchema).default({}),
