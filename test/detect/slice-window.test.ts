@@ -165,3 +165,56 @@ describe('SliceWindow.closeThrough', () => {
     expect(sink.closed.map((c) => c.index)).toEqual([2, 3]);
   });
 });
+
+describe('SliceWindow exemplar ids', () => {
+  it('keeps hex trace and span ids as bytes and gives them back as the same text; other ids as text', () => {
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 2);
+    const hexTrace = '0123456789abcdef0123456789abcdef';
+    const hexSpan = 'fedcba9876543210';
+    w.add(makeBeat({ startMs: 100, durationMs: 30, traceId: hexTrace, spanId: hexSpan }), false, sink);
+    w.add(makeBeat({ startMs: 100, durationMs: 40, traceId: 'not-hex', spanId: 'ABCDEF0123456789' }), false, sink);
+    w.add(makeBeat({ startMs: 100, durationMs: 35, traceId: 'ffffffffffffffffffffffffffffffff', spanId: '0000000000000001' }), false, sink);
+    w.forEachSlice((s) => {
+      expect(s.slow).toEqual([
+        { traceId: 'not-hex', spanId: 'ABCDEF0123456789', durationMs: 40 },
+        { traceId: 'ffffffffffffffffffffffffffffffff', spanId: '0000000000000001', durationMs: 35 },
+      ]);
+    });
+    // A quiet window gives its storage back and starts afresh.
+    w.advanceTo(10_000, sink);
+    expect(w.store).toBeUndefined();
+    w.add(makeBeat({ startMs: 10_100, durationMs: 5, traceId: hexTrace, spanId: hexSpan }), false, sink);
+    w.forEachSlice((s) => expect(s.slow).toEqual([{ traceId: hexTrace, spanId: hexSpan, durationMs: 5 }]));
+  });
+});
+
+describe('SliceWindow fingerprint book', () => {
+  it('keeps tallies right when more distinct fingerprints pass through than the book holds', () => {
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 2);
+    // 100 slices of 8 new fingerprints each: 800 distinct, the book (256) is compacted on the way.
+    for (let s = 0; s < 100; s++) {
+      for (let i = 0; i < 8; i++) {
+        const e = makeError('E', `slice ${s} kind ${i}`);
+        for (let r = 0; r <= i; r++) w.add(makeBeat({ startMs: s * 1000 + r, durationMs: 1, error: e }), true, sink);
+      }
+    }
+    const seen: Array<{ index: number; counts: number[]; messages: string[]; failing: string[] }> = [];
+    w.forEachSlice((s) =>
+      seen.push({
+        index: s.index,
+        counts: [...s.fingerprints.values()].map((t) => t.count),
+        messages: [...s.fingerprints.values()].map((t) => t.error.message),
+        failing: s.failing.map((f) => f.fingerprint),
+      }),
+    );
+    expect(seen.map((x) => x.index)).toEqual([98, 99]);
+    for (const x of seen) {
+      expect(x.counts).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(x.messages).toEqual(Array.from({ length: 8 }, (_, i) => `slice ${x.index} kind ${i}`));
+      expect(x.failing).toHaveLength(2);
+      expect(x.failing.every((f) => f !== '')).toBe(true);
+    }
+  });
+});

@@ -37,6 +37,8 @@ export function repoRoot(): string {
 
 export interface ServeProcess {
   pid: number;
+  /** The process itself (the overload bench watches for its exit). */
+  child: ChildProcess;
   grpcPort: number;
   httpPort: number;
   adminUrl: string;
@@ -116,6 +118,7 @@ export async function startServe(nodeArgs: string[] = [], env: NodeJS.ProcessEnv
   const adminUrl = started.admin;
   return {
     pid: child.pid!,
+    child,
     grpcPort: port(started.grpc),
     httpPort: port(started.http),
     adminUrl,
