@@ -253,10 +253,10 @@ export class SliceSketches {
     const spanLo = used ? Math.min(lo, usedLo) : lo;
     const spanHi = used ? Math.max(hi, usedHi) : hi;
     const need = spanHi - spanLo + 1;
-    // A quarter more than needed: room for the range to widen a little without moving again,
+    // An eighth more than needed: room for the range to widen a little without moving again,
     // not the up-to-double of power-of-two growth (a region left behind is reclaimed at the
     // next compaction, so moving is cheap).
-    let newCap = Math.max(MIN_REGION, need + (need >> 2));
+    let newCap = Math.max(MIN_REGION, need + 2 + (need >> 3));
     newCap = Math.min(newCap, Math.max(this.maxBuckets, need));
     const newOffset = spanLo - Math.floor((newCap - need) / 2);
     // Reserving may compact the pool and move this slot's region: read its start afterwards.
@@ -288,8 +288,8 @@ export class SliceSketches {
     const ints = this.ints;
     let live = 0;
     for (let s = 0; s < this.slots; s++) live += ints[s * SLOT_INTS + CAP]!;
-    // A quarter more than is live, so a window whose slices keep widening compacts rarely.
-    const size = Math.max(64, Math.ceil((live + extra) * 1.25));
+    // An eighth more than is live, so a window whose slices keep widening does not compact at every move.
+    const size = Math.max(64, Math.ceil((live + extra) * 1.125));
     const old = this.pool;
     const next = old instanceof Uint32Array ? new Uint32Array(size) : new Uint16Array(size);
     let top = 0;

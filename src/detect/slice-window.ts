@@ -41,8 +41,10 @@ const INT_FAILING = 2;
 const SLOT_INTS = 3;
 /** An exemplar's ids as bytes: 16 of trace id, 8 of span id. */
 const ID_BYTES = 24;
-/** Distinct fingerprints a window remembers at once (its slices' tallies point into them). */
-const FINGERPRINT_BOOK = 256;
+/** Distinct fingerprints a window remembers at once (its slices' tallies point into them by a byte). */
+const FINGERPRINT_BOOK = 255;
+/** A fingerprint's count in one slice stops here (it only ranks fingerprints against each other). */
+const TALLY_MAX = 0xffff;
 
 /**
  * A view of one slice of a window (the window moves it from slot to slot: read it inside the
@@ -165,9 +167,10 @@ class FailureStore {
   readonly durations: Float64Array;
   readonly ids: ExemplarIds;
   /** Book entry + 1 of each failing exemplar's fingerprint (0: none). */
-  readonly exemplarFp: Int16Array;
-  /** Per slot: FINGERPRINTS_PER_SLICE pairs of (book entry + 1, count). */
-  readonly tallies: Int32Array;
+  readonly exemplarFp: Uint8Array;
+  /** Per slot: FINGERPRINTS_PER_SLICE book entries + 1 (0: unused) and their counts. */
+  readonly tallyRefs: Uint8Array;
+  readonly tallyCounts: Uint16Array;
   readonly book: string[] = [];
   readonly bookErrors: BeatError[] = [];
   private readonly bookIndex = new Map<string, number>();
@@ -175,12 +178,14 @@ class FailureStore {
   constructor(private readonly size: number) {
     this.durations = new Float64Array(size * FAILING_EXEMPLARS_PER_SLICE);
     this.ids = new ExemplarIds(size * FAILING_EXEMPLARS_PER_SLICE);
-    this.exemplarFp = new Int16Array(size * FAILING_EXEMPLARS_PER_SLICE);
-    this.tallies = new Int32Array(size * FINGERPRINTS_PER_SLICE * 2);
+    this.exemplarFp = new Uint8Array(size * FAILING_EXEMPLARS_PER_SLICE);
+    this.tallyRefs = new Uint8Array(size * FINGERPRINTS_PER_SLICE);
+    this.tallyCounts = new Uint16Array(size * FINGERPRINTS_PER_SLICE);
   }
 
   clear(slot: number): void {
-    this.tallies.fill(0, slot * FINGERPRINTS_PER_SLICE * 2, (slot + 1) * FINGERPRINTS_PER_SLICE * 2);
+    this.tallyRefs.fill(0, slot * FINGERPRINTS_PER_SLICE, (slot + 1) * FINGERPRINTS_PER_SLICE);
+    this.tallyCounts.fill(0, slot * FINGERPRINTS_PER_SLICE, (slot + 1) * FINGERPRINTS_PER_SLICE);
     this.exemplarFp.fill(0, slot * FAILING_EXEMPLARS_PER_SLICE, (slot + 1) * FAILING_EXEMPLARS_PER_SLICE);
   }
 
@@ -196,15 +201,15 @@ class FailureStore {
   }
 
   tally(slot: number, ref: number): void {
-    const t = this.tallies;
-    for (let i = slot * FINGERPRINTS_PER_SLICE * 2, end = i + FINGERPRINTS_PER_SLICE * 2; i < end; i += 2) {
-      if (t[i] === ref) {
-        t[i + 1]!++;
+    const refs = this.tallyRefs;
+    for (let i = slot * FINGERPRINTS_PER_SLICE, end = i + FINGERPRINTS_PER_SLICE; i < end; i++) {
+      if (refs[i] === ref) {
+        if (this.tallyCounts[i]! < TALLY_MAX) this.tallyCounts[i]!++;
         return;
       }
-      if (t[i] === 0) {
-        t[i] = ref;
-        t[i + 1] = 1;
+      if (refs[i] === 0) {
+        refs[i] = ref;
+        this.tallyCounts[i] = 1;
         return;
       }
     }
@@ -213,9 +218,9 @@ class FailureStore {
   /** Keeps the book entries some slot still points to; false when none could go. */
   private compact(): boolean {
     const used = new Uint8Array(this.book.length + 1);
-    for (let i = 0; i < this.tallies.length; i += 2) used[this.tallies[i]!] = 1;
+    for (const ref of this.tallyRefs) used[ref] = 1;
     for (const ref of this.exemplarFp) used[ref] = 1;
-    const remap = new Int16Array(this.book.length + 1);
+    const remap = new Uint8Array(this.book.length + 1);
     const book: string[] = [];
     const errors: BeatError[] = [];
     for (let i = 0; i < this.book.length; i++) {
@@ -225,7 +230,7 @@ class FailureStore {
       remap[i + 1] = book.length;
     }
     if (book.length === this.book.length) return false;
-    for (let i = 0; i < this.tallies.length; i += 2) this.tallies[i] = remap[this.tallies[i]!]!;
+    for (let i = 0; i < this.tallyRefs.length; i++) this.tallyRefs[i] = remap[this.tallyRefs[i]!]!;
     for (let i = 0; i < this.exemplarFp.length; i++) this.exemplarFp[i] = remap[this.exemplarFp[i]!]!;
     this.book.length = 0;
     this.bookErrors.length = 0;
@@ -336,9 +341,9 @@ class SliceStore {
     const f = this.failures;
     if (f === undefined) return NO_FINGERPRINTS;
     const out = new Map<string, FingerprintTally>();
-    for (let i = slot * FINGERPRINTS_PER_SLICE * 2, end = i + FINGERPRINTS_PER_SLICE * 2; i < end && f.tallies[i] !== 0; i += 2) {
-      const ref = f.tallies[i]!;
-      out.set(f.book[ref - 1]!, { count: f.tallies[i + 1]!, error: f.bookErrors[ref - 1]! });
+    for (let i = slot * FINGERPRINTS_PER_SLICE, end = i + FINGERPRINTS_PER_SLICE; i < end && f.tallyRefs[i] !== 0; i++) {
+      const ref = f.tallyRefs[i]!;
+      out.set(f.book[ref - 1]!, { count: f.tallyCounts[i]!, error: f.bookErrors[ref - 1]! });
     }
     return out;
   }

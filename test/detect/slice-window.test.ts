@@ -193,7 +193,7 @@ describe('SliceWindow fingerprint book', () => {
   it('keeps tallies right when more distinct fingerprints pass through than the book holds', () => {
     const sink = new RecordingSink();
     const w = new SliceWindow(1000, 2);
-    // 100 slices of 8 new fingerprints each: 800 distinct, the book (256) is compacted on the way.
+    // 100 slices of 8 new fingerprints each: 800 distinct, the book (255) is compacted on the way.
     for (let s = 0; s < 100; s++) {
       for (let i = 0; i < 8; i++) {
         const e = makeError('E', `slice ${s} kind ${i}`);

@@ -78,7 +78,7 @@ export const DetectSchema = z.strictObject({
       .number()
       .int()
       .positive()
-      .default(50_000)
+      .default(20_000)
       .describe(
         'Budget: beats kept as evidence by all handler reservoirs together (recent, failing and baseline samples, up to 650 per handler; ~0.3-1 KB each); past it reservoirs stop growing and overwrite their own oldest',
       ),
