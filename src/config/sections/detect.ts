@@ -43,7 +43,12 @@ export const DetectSchema = z.strictObject({
     windowSlices: z.number().int().positive().default(30).describe('Slices in the current window (30 x 10 s = 5 min)'),
     baselineSlices: z.number().int().positive().default(360).describe('Horizon of the long baseline, in slices'),
     minSamples: z.number().int().positive().default(30).describe('No verdict below this many beats in a window'),
-    maxKeys: z.number().int().positive().default(10_000).describe('Cap on tracked (service, handler) and (service, sequence) keys; idle keys are evicted first'),
+    maxKeys: z
+      .number()
+      .int()
+      .positive()
+      .default(10_000)
+      .describe('Budget: tracked (service, handler) and (service, sequence) keys (sizing per key: docs/operations.md); a new key beyond it replaces the least recently used one only if that one is idle (detect.keyActiveMs), else it is refused'),
     idleEvictMs: z.number().int().positive().default(3_600_000).describe('A key with no beat for this long (data time) is evicted'),
     keyActiveMs: z
       .number()

@@ -56,7 +56,9 @@ export interface ServeScrape {
   loopP99Ms: number;
   loopMaxMs: number;
   heapUsedMiB: number;
-  /** Every self_healing_*dropped* / *evicted* / *capped* counter, for the budget report. */
+  /** Memory outside the V8 heap that V8 tracks (ArrayBuffers: typed arrays, request bodies). */
+  externalMiB: number;
+  /** Every self_healing_*dropped* / *evicted* / *capped* / *refused* counter, for the budget report. */
   dropped: Record<string, number>;
   text: string;
 }
@@ -126,7 +128,7 @@ export async function startServe(nodeArgs: string[] = [], env: NodeJS.ProcessEnv
       const { body: text } = await httpGet(`${adminUrl}/metrics`);
       const dropped: Record<string, number> = {};
       for (const line of text.split('\n')) {
-        const m = /^(self_healing_\w*(?:dropped|evicted|capped)\w*)(?:\{[^}]*\})? (\S+)$/.exec(line);
+        const m = /^(self_healing_\w*(?:dropped|evicted|capped|refused)\w*)(?:\{[^}]*\})? (\S+)$/.exec(line);
         if (m) dropped[m[1]!] = (dropped[m[1]!] ?? 0) + Number(m[2]);
       }
       return {
@@ -136,6 +138,7 @@ export async function startServe(nodeArgs: string[] = [], env: NodeJS.ProcessEnv
         loopP99Ms: metric(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
         loopMaxMs: metric(text, 'nodejs_eventloop_lag_max_seconds') * 1000,
         heapUsedMiB: metric(text, 'nodejs_heap_size_used_bytes') / 1048576,
+        externalMiB: metric(text, 'nodejs_external_memory_bytes') / 1048576,
         dropped,
         text,
       };
