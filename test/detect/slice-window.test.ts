@@ -218,3 +218,24 @@ describe('SliceWindow fingerprint book', () => {
     }
   });
 });
+
+describe('Slice sketch view', () => {
+  it('reads the figures of the slice it is on and merges into a DDSketch like the values themselves', async () => {
+    const { DDSketch } = await import('../../src/detect/ddsketch.js');
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 3);
+    const values = [3, 7, 7, 12, 40, 0];
+    for (const d of values) w.add(makeBeat({ startMs: 1500, durationMs: d }), false, sink);
+    w.add(makeBeat({ startMs: 2500, durationMs: 100 }), false, sink);
+    const direct = new DDSketch();
+    for (const d of values) direct.add(d);
+    const viaView = new DDSketch();
+    const s = w.sliceAt(1)!;
+    expect([s.sketch.count, s.sketch.min, s.sketch.max, s.sketch.sum]).toEqual([6, 0, 40, 69]);
+    expect(s.startMs).toBe(1000);
+    viaView.merge(s.sketch);
+    expect(viaView.toState()).toEqual(direct.toState());
+    // An empty slice sketch merges as nothing.
+    expect(new SliceWindow(1000, 3).sliceAt(0)).toBeUndefined();
+  });
+});
