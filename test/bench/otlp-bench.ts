@@ -262,7 +262,11 @@ async function soak(): Promise<void> {
     let peak = 0;
     console.log('| s | spans (total) | spans per CPU-s (last 10 s) | RSS MiB | heap used MiB | external MiB | loop p99 ms | keys | budget counters |');
     console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    const child = run.serve!.child;
     const tick = async (): Promise<void> => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`serve exited (code ${String(child.exitCode)}, signal ${String(child.signalCode)}) after ${fmt((performance.now() - t0) / 1000)} s`);
+      }
       const s = await run.serve!.scrape();
       const c = procCpuSeconds(run.pid);
       const rss = procRssMiB(run.pid);
@@ -276,8 +280,16 @@ async function soak(): Promise<void> {
       cpu = c;
       spans = s.spansReceived;
     };
-    const timer = setInterval(() => void tick(), 10_000);
-    const { result } = await done;
+    let failed: unknown;
+    const timer = setInterval(() => {
+      tick().catch((err: unknown) => {
+        failed ??= err;
+        load.kill();
+      });
+    }, 10_000);
+    const { result } = await done.catch((err: unknown) => {
+      throw failed ?? err;
+    });
     clearInterval(timer);
     await tick();
     const late = samples.filter((s) => s.t >= soakSeconds / 2).map((s) => s.rss);

@@ -149,7 +149,8 @@ export async function startServe(nodeArgs: string[] = [], env: NodeJS.ProcessEnv
           rmSync(dir, { recursive: true, force: true });
           resolve();
         };
-        if (child.exitCode !== null) return done();
+        // A child killed by a signal (an abort on heap exhaustion) has a null exitCode: check both.
+        if (child.exitCode !== null || child.signalCode !== null) return done();
         child.once('exit', done);
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
