@@ -263,11 +263,18 @@ async function soak(): Promise<void> {
     console.log('| s | spans (total) | spans per CPU-s (last 10 s) | RSS MiB | heap used MiB | external MiB | loop p99 ms | keys | budget counters |');
     console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     const child = run.serve!.child;
+    const exited = (): Error | undefined =>
+      child.exitCode !== null || child.signalCode !== null
+        ? new Error(`serve exited (code ${String(child.exitCode)}, signal ${String(child.signalCode)}) after ${fmt((performance.now() - t0) / 1000)} s`)
+        : undefined;
     const tick = async (): Promise<void> => {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`serve exited (code ${String(child.exitCode)}, signal ${String(child.signalCode)}) after ${fmt((performance.now() - t0) / 1000)} s`);
-      }
-      const s = await run.serve!.scrape();
+      const gone = exited();
+      if (gone) throw gone;
+      const s = await run.serve!.scrape().catch(async (err: unknown) => {
+        // A scrape cut off by the process dying: report the exit, not the socket error.
+        await new Promise((r) => setTimeout(r, 1000));
+        throw exited() ?? err;
+      });
       const c = procCpuSeconds(run.pid);
       const rss = procRssMiB(run.pid);
       peak = Math.max(peak, rss);
