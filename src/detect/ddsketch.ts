@@ -25,6 +25,24 @@ export interface DDSketchOptions {
 
 type Counts = Float64Array | Uint32Array;
 
+/** Figures and buckets of a sketch held outside a DDSketch (SliceSketches): bucket i at counts[at + i]. */
+export interface PackedCounts {
+  total: number;
+  sum: number;
+  zero: number;
+  min: number;
+  max: number;
+  lo: number;
+  hi: number;
+  counts: ArrayLike<number>;
+  at: number;
+}
+
+/** A sketch that is not a DDSketch but can add itself to one (a packed slice sketch). */
+export interface MergeableSketch {
+  mergeInto(target: DDSketch): void;
+}
+
 /** What a sketch holds, in plain numbers (see DDSketch.toState / fromState). */
 export interface DDSketchState {
   alpha: number;
@@ -154,7 +172,11 @@ export class DDSketch {
   }
 
   /** Adds every value of `other` (same alpha) to this sketch. */
-  merge(other: DDSketch): void {
+  merge(other: DDSketch | MergeableSketch): void {
+    if (!(other instanceof DDSketch)) {
+      other.mergeInto(this);
+      return;
+    }
     if (other.shape.gamma !== this.shape.gamma) throw new RangeError('cannot merge sketches with different alpha');
     if (other.total === 0) return;
     this.total += other.total;
@@ -169,6 +191,25 @@ export class DDSketch {
     const src = other.counts;
     for (let i = other.lo; i <= other.hi; i++) {
       const c = src[i - other.offset]!;
+      if (c !== 0) this.addToBucket(i, c);
+    }
+  }
+
+  /** Adds a packed sketch of the same gamma, in the same order of operations as `merge`. */
+  mergeCounts(gamma: number, src: PackedCounts): void {
+    if (gamma !== this.shape.gamma) throw new RangeError('cannot merge sketches with different alpha');
+    if (src.total === 0) return;
+    this.total += src.total;
+    this.sumSeen += src.sum;
+    this.zeroCount += src.zero;
+    if (src.min < this.minSeen) this.minSeen = src.min;
+    if (src.max > this.maxSeen) this.maxSeen = src.max;
+    if (src.lo > src.hi) return;
+    this.addToBucket(src.hi, 0);
+    this.addToBucket(src.lo, 0);
+    const counts = src.counts;
+    for (let i = src.lo; i <= src.hi; i++) {
+      const c = counts[src.at + i]!;
       if (c !== 0) this.addToBucket(i, c);
     }
   }

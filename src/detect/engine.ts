@@ -240,6 +240,7 @@ export class DetectionEngine implements EvidenceSource {
       (kind, service, name) =>
         new KeyState(kind, service, name, cfg.sliceMs, cfg.windowSlices, this.latencyParams, this.errorParams, cfg.baselineSlices, retention),
       (node) => node.value.reservoir?.release(),
+      cfg.keyActiveMs,
     );
     this.sequenceDetector = new SequenceDetector(cfg, declared);
     this.coverageDetector = new CoverageDetector(opts.coverage, declared, opts.repoRoot === undefined ? {} : { repoRoot: opts.repoRoot });
@@ -271,12 +272,15 @@ export class DetectionEngine implements EvidenceSource {
       if (isRunSpan(beat)) {
         // The span that wraps a whole sequence run is the sequence, not a handler: as a handler
         // key it would repeat every child's anomaly (and send healing after the wrong code).
-        if (!this.observeKey(this.keys.get(KIND_SEQUENCE, beat.service, beat.sequence, beat.startMs), beat, failed)) this.late++;
+        const runKey = this.keys.get(KIND_SEQUENCE, beat.service, beat.sequence, beat.startMs);
+        if (runKey !== undefined && !this.observeKey(runKey, beat, failed)) this.late++;
         this.noteVersion(beat);
         continue;
       }
       this.driftDetector.observe(beat);
+      // Undefined: refused, the key table is full of active keys (counted by the table).
       const handlerKey = this.keys.get(KIND_HANDLER, beat.service, beat.handler, beat.startMs);
+      if (handlerKey === undefined) continue;
       if (!this.observeKey(handlerKey, beat, failed)) {
         this.late++;
         continue;
@@ -284,7 +288,8 @@ export class DetectionEngine implements EvidenceSource {
       const sequence = beat.sequence !== '' ? beat.sequence : seqDetector.resolvedSequence(beat.traceId);
       if (sequence) {
         handlerKey.lastSequence = sequence;
-        this.observeKey(this.keys.get(KIND_SEQUENCE, beat.service, sequence, beat.startMs), beat, failed);
+        const sequenceKey = this.keys.get(KIND_SEQUENCE, beat.service, sequence, beat.startMs);
+        if (sequenceKey !== undefined) this.observeKey(sequenceKey, beat, failed);
       }
       if (beat.serviceVersion !== handlerKey.baseVersion) this.routeVersion(handlerKey, beat, failed);
       this.noteVersion(beat);
@@ -435,10 +440,11 @@ export class DetectionEngine implements EvidenceSource {
     return this.keys.peek(KIND_HANDLER, service, handler)?.sensitivity ?? 1;
   }
 
-  stats(): { keys: number; evicted: number; lateBeats: number; assembly: AssemblyStats; retainedBeats: number; retentionCapped: number } {
+  stats(): { keys: number; evicted: number; refusedBeats: number; lateBeats: number; assembly: AssemblyStats; retainedBeats: number; retentionCapped: number } {
     return {
       keys: this.keys.size,
       evicted: this.keys.evicted,
+      refusedBeats: this.keys.refused,
       lateBeats: this.late,
       assembly: this.sequenceDetector.assemblyStats(),
       retainedBeats: this.retention.held,

@@ -1,9 +1,16 @@
 /**
  * Bounded table of per-key state, keyed by (kind, service, name) without building a composite
  * string per lookup. Entries sit in an intrusive least-recently-used list: a lookup moves its
- * entry to the tail with a few pointer writes, a full table evicts from the head, and
- * `evictIdle` drops entries not seen for `idleEvictMs` of data time. Memory is therefore bounded
- * by `maxKeys` whatever the number of distinct names the traffic carries.
+ * entry to the tail with a few pointer writes, and `evictIdle` drops entries not seen for
+ * `idleEvictMs` of data time. Memory is therefore bounded by `maxKeys` whatever the number of
+ * distinct names the traffic carries.
+ *
+ * A full table makes room for a new key only by evicting a key that has gone quiet: when even
+ * the least recently used key saw a beat within `activeMs` of the new one, the new key is
+ * refused (`get` returns undefined, counted in `refused`) and the tracked keys keep their
+ * windows and baselines. Evicting an active key instead would throw away state that is rebuilt
+ * a moment later: with more active keys than room, an LRU table cycling through them evicts and
+ * recreates a key per beat and none of them ever warms up.
  */
 
 export interface KeyNode<V> {
@@ -27,12 +34,15 @@ export class KeyTable<V> {
   private tail: KeyNode<V> | undefined;
   private count = 0;
   private evictions = 0;
+  private refusals = 0;
 
   constructor(
     maxKeys: number,
     idleEvictMs: number,
     private readonly create: KeyFactory<V>,
     private readonly onEvict?: (node: KeyNode<V>) => void,
+    /** A key seen within this much data time of a new one is not evicted for it (0: plain LRU). */
+    readonly activeMs = 0,
   ) {
     this.maxKeys = Math.max(1, Math.floor(maxKeys));
     this.idleEvictMs = idleEvictMs;
@@ -47,8 +57,33 @@ export class KeyTable<V> {
     return this.evictions;
   }
 
-  /** The entry for the key, created (evicting the least recently used one if full) when missing. */
-  get(kind: number, service: string, name: string, seenMs: number): V {
+  /** Lookups of a new key refused because the table was full of active keys. */
+  get refused(): number {
+    return this.refusals;
+  }
+
+  /**
+   * The entry for the key, created when missing; a full table first evicts its least recently
+   * used entry, unless that one is still active (then the key is refused: undefined).
+   */
+  get(kind: number, service: string, name: string, seenMs: number): V | undefined {
+    let node = this.index[kind]?.get(service)?.get(name);
+    if (node) {
+      if (seenMs > node.lastSeenMs) node.lastSeenMs = seenMs;
+      if (node !== this.tail) {
+        this.unlink(node);
+        this.append(node);
+      }
+      return node.value;
+    }
+    if (this.count >= this.maxKeys && this.head) {
+      if (this.head.lastSeenMs >= seenMs - this.activeMs) {
+        this.refusals++;
+        return undefined;
+      }
+      this.remove(this.head);
+    }
+    // Maps are made only for a key that is stored: refused names leave nothing behind.
     let byService = this.index[kind];
     if (!byService) {
       byService = new Map();
@@ -59,16 +94,6 @@ export class KeyTable<V> {
       byName = new Map();
       byService.set(service, byName);
     }
-    let node = byName.get(name);
-    if (node) {
-      if (seenMs > node.lastSeenMs) node.lastSeenMs = seenMs;
-      if (node !== this.tail) {
-        this.unlink(node);
-        this.append(node);
-      }
-      return node.value;
-    }
-    if (this.count >= this.maxKeys && this.head) this.remove(this.head);
     node = { kind, service, name, value: this.create(kind, service, name), lastSeenMs: seenMs, prev: undefined, next: undefined };
     byName.set(name, node);
     this.append(node);

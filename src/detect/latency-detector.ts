@@ -102,7 +102,7 @@ export class LatencyBaseline {
   readonly series: NoveltyAlarmDetector;
   readonly season = new HourProfile();
   private readonly decay: number;
-  /** Ring of log slice p95s; allocated at the first point so short-lived keys stay small. */
+  /** Ring of log slice p95s; allocated at the first point and grown up to historyCap, so young keys stay small. */
   private history: Float32Array | undefined;
   private readonly historyCap: number;
   private historyLen = 0;
@@ -164,7 +164,14 @@ export class LatencyBaseline {
     this.learnedSlices++;
     if (slice.count >= HISTORY_MIN_SLICE_COUNT) {
       const p95 = slice.sketch.quantile(0.95);
-      const history = (this.history ??= new Float32Array(this.historyCap));
+      let history = this.history;
+      // Grown on demand up to its cap (a key a few minutes old holds a few dozen points, not 360).
+      if (history === undefined || (this.historyLen === history.length && history.length < this.historyCap)) {
+        const grown = new Float32Array(Math.min(this.historyCap, Math.max(16, 2 * (history?.length ?? 0))));
+        if (history !== undefined) grown.set(history);
+        history = grown;
+        this.history = grown;
+      }
       history[this.historyNext] = Math.log(Math.max(p95, 1e-6));
       this.historyNext = (this.historyNext + 1) % history.length;
       if (this.historyLen < history.length) this.historyLen++;

@@ -1,5 +1,6 @@
 import type { Beat, BeatError } from '../model/beat.js';
-import { DDSketch } from './ddsketch.js';
+import type { DDSketch, MergeableSketch } from './ddsketch.js';
+import { SliceSketches } from './slice-sketches.js';
 
 /** Slowest and failing exemplars kept per slice (fixed slots, mutated in place). */
 export const SLOW_EXEMPLARS_PER_SLICE = 2;
@@ -14,103 +15,362 @@ export interface ExemplarSlot {
   fingerprint: string;
 }
 
-export interface FingerprintTally {
-  count: number;
-  error: BeatError;
+/** One of a slice's slowest beats. */
+export interface SlowExemplar {
   traceId: string;
   spanId: string;
+  durationMs: number;
 }
 
-function emptySlot(): ExemplarSlot {
-  return { traceId: '', spanId: '', durationMs: -1, fingerprint: '' };
+export interface FingerprintTally {
+  count: number;
+  /** The first error the window saw with this fingerprint. */
+  error: BeatError;
 }
 
-// Shared empties: most slices of most keys never see a failure or a fingerprint, so their
-// failing slots and fingerprint tally are allocated on first use (a window holds 30 slices per key).
-const NO_SLOTS: readonly ExemplarSlot[] = Object.freeze([]);
 const NO_FINGERPRINTS: ReadonlyMap<string, FingerprintTally> = new Map();
 
-/** One time slice of one key: counts, a latency sketch, fingerprints and a few exemplars. */
+// Per-slot doubles of a window: the slice index (NaN: slot unused) and the slow exemplars' durations.
+const NUM_INDEX = 0;
+const NUM_SLOW = 1;
+const SLOT_NUMS = 1 + SLOW_EXEMPLARS_PER_SLICE;
+// Per-slot counters: beats, failed beats, failing exemplars held.
+const INT_COUNT = 0;
+const INT_ERRORS = 1;
+const INT_FAILING = 2;
+const SLOT_INTS = 3;
+/** An exemplar's ids as bytes: 16 of trace id, 8 of span id. */
+const ID_BYTES = 24;
+/** Distinct fingerprints a window remembers at once (its slices' tallies point into them by a byte). */
+const FINGERPRINT_BOOK = 255;
+/** A fingerprint's count in one slice stops here (it only ranks fingerprints against each other). */
+const TALLY_MAX = 0xffff;
+
+/**
+ * A view of one slice of a window (the window moves it from slot to slot: read it inside the
+ * callback that hands it out, never keep it). Its figures live in the window's packed arrays.
+ */
 export class Slice {
-  /** Slice number (floor(startMs / sliceMs)); NaN while the slot is unused. */
-  index = NaN;
-  startMs = NaN;
-  count = 0;
-  errors = 0;
-  readonly sketch: DDSketch;
-  readonly slow: ExemplarSlot[] = [];
-  /** The first FAILING_EXEMPLARS_PER_SLICE failures; slots exist once the slot's slice saw one. */
-  private failingSlots: readonly ExemplarSlot[] = NO_SLOTS;
-  failingCount = 0;
-  private fingerprintTally: Map<string, FingerprintTally> | undefined;
+  /** Ring position this view reads. */
+  slot = 0;
+  readonly sketch: SliceSketchView;
 
-  constructor(sketchAlpha: number) {
-    this.sketch = new DDSketch({ alpha: sketchAlpha, integerCounts: true });
-    for (let i = 0; i < SLOW_EXEMPLARS_PER_SLICE; i++) this.slow.push(emptySlot());
+  constructor(private readonly w: SliceWindow) {
+    this.sketch = new SliceSketchView(this);
   }
 
-  /** Failing exemplars: entries below failingCount are this slice's. */
-  get failing(): readonly ExemplarSlot[] {
-    return this.failingSlots;
+  /** Slice number (floor(startMs / sliceMs)). */
+  get index(): number {
+    return this.w.store!.nums[this.slot * SLOT_NUMS + NUM_INDEX]!;
   }
-
-  /** Distinct error fingerprints of this slice (at most FINGERPRINTS_PER_SLICE). */
+  get startMs(): number {
+    return this.index * this.w.sliceMs;
+  }
+  get count(): number {
+    return this.w.store!.ints[this.slot * SLOT_INTS + INT_COUNT]!;
+  }
+  get errors(): number {
+    return this.w.store!.ints[this.slot * SLOT_INTS + INT_ERRORS]!;
+  }
+  /** The slowest beats of the slice, slowest first (new objects: read at finding time only). */
+  get slow(): SlowExemplar[] {
+    return this.w.store!.slowExemplars(this.slot);
+  }
+  /** The first FAILING_EXEMPLARS_PER_SLICE failures of the slice (new objects). */
+  get failing(): ExemplarSlot[] {
+    return this.w.store!.failingExemplars(this.slot);
+  }
+  get failingCount(): number {
+    return this.w.store!.ints[this.slot * SLOT_INTS + INT_FAILING]!;
+  }
+  /** Distinct error fingerprints of this slice, at most FINGERPRINTS_PER_SLICE (a new map). */
   get fingerprints(): ReadonlyMap<string, FingerprintTally> {
-    return this.fingerprintTally ?? NO_FINGERPRINTS;
+    return this.w.store!.fingerprintTallies(this.slot);
+  }
+  /** The packed sketches this view reads (for SliceSketchView). */
+  get sketches(): SliceSketches {
+    return this.w.store!.sketches;
+  }
+}
+
+/** The latency sketch of the slice a Slice view is on: quantiles, figures, merge into a DDSketch. */
+export class SliceSketchView implements MergeableSketch {
+  constructor(private readonly slice: Slice) {}
+
+  get count(): number {
+    return this.slice.sketches.count(this.slice.slot);
+  }
+  get min(): number {
+    return this.slice.sketches.min(this.slice.slot);
+  }
+  get max(): number {
+    return this.slice.sketches.max(this.slice.slot);
+  }
+  get sum(): number {
+    return this.slice.sketches.sum(this.slice.slot);
+  }
+  quantile(q: number): number {
+    return this.slice.sketches.quantile(this.slice.slot, q);
+  }
+  mergeInto(target: DDSketch): void {
+    this.slice.sketches.mergeInto(this.slice.slot, target);
+  }
+}
+
+/** Exemplar ids as bytes (lowercase hex ids) or, for any other id, as text. */
+class ExemplarIds {
+  private readonly bytes: Uint8Array;
+  /** [trace, span] per exemplar whose ids are not 32/16 lowercase hex digits. */
+  private text: Array<string | undefined> | undefined;
+
+  constructor(private readonly entries: number) {
+    this.bytes = new Uint8Array(entries * ID_BYTES);
   }
 
-  reset(index: number, sliceMs: number): void {
-    this.index = index;
-    this.startMs = index * sliceMs;
-    this.count = 0;
-    this.errors = 0;
-    this.sketch.clear();
-    for (const s of this.slow) s.durationMs = -1;
-    this.failingCount = 0;
-    if (this.fingerprintTally !== undefined && this.fingerprintTally.size > 0) this.fingerprintTally.clear();
+  write(e: number, traceId: string, spanId: string): void {
+    const at = e * ID_BYTES;
+    if (writeHex(traceId, 16, this.bytes, at) && writeHex(spanId, 8, this.bytes, at + 16)) {
+      if (this.text !== undefined) this.text[e * 2] = undefined;
+      return;
+    }
+    const text = (this.text ??= new Array<string | undefined>(this.entries * 2).fill(undefined));
+    text[e * 2] = traceId;
+    text[e * 2 + 1] = spanId;
   }
 
-  add(beat: Beat, failed: boolean): void {
-    this.count++;
+  copy(from: number, to: number): void {
+    this.bytes.copyWithin(to * ID_BYTES, from * ID_BYTES, (from + 1) * ID_BYTES);
+    const text = this.text;
+    if (text !== undefined) {
+      text[to * 2] = text[from * 2];
+      text[to * 2 + 1] = text[from * 2 + 1];
+    }
+  }
+
+  traceId(e: number): string {
+    return this.text?.[e * 2] ?? hexOf(this.bytes, e * ID_BYTES, 16);
+  }
+
+  spanId(e: number): string {
+    const t = this.text?.[e * 2 + 1];
+    return t !== undefined && this.text![e * 2] !== undefined ? t : hexOf(this.bytes, e * ID_BYTES + 16, 8);
+  }
+}
+
+/**
+ * Failures of a window's slices, allocated at its first failure: the first failing exemplars of
+ * each slot and its fingerprint tallies, which point into one book of distinct fingerprints per
+ * window (each with the first error seen for it), so a fingerprint repeated in 30 slices is one
+ * string and one error, not 30.
+ */
+class FailureStore {
+  readonly durations: Float64Array;
+  readonly ids: ExemplarIds;
+  /** Book entry + 1 of each failing exemplar's fingerprint (0: none). */
+  readonly exemplarFp: Uint8Array;
+  /** Per slot: FINGERPRINTS_PER_SLICE book entries + 1 (0: unused) and their counts. */
+  readonly tallyRefs: Uint8Array;
+  readonly tallyCounts: Uint16Array;
+  readonly book: string[] = [];
+  readonly bookErrors: BeatError[] = [];
+  private readonly bookIndex = new Map<string, number>();
+
+  constructor(private readonly size: number) {
+    this.durations = new Float64Array(size * FAILING_EXEMPLARS_PER_SLICE);
+    this.ids = new ExemplarIds(size * FAILING_EXEMPLARS_PER_SLICE);
+    this.exemplarFp = new Uint8Array(size * FAILING_EXEMPLARS_PER_SLICE);
+    this.tallyRefs = new Uint8Array(size * FINGERPRINTS_PER_SLICE);
+    this.tallyCounts = new Uint16Array(size * FINGERPRINTS_PER_SLICE);
+  }
+
+  clear(slot: number): void {
+    this.tallyRefs.fill(0, slot * FINGERPRINTS_PER_SLICE, (slot + 1) * FINGERPRINTS_PER_SLICE);
+    this.tallyCounts.fill(0, slot * FINGERPRINTS_PER_SLICE, (slot + 1) * FINGERPRINTS_PER_SLICE);
+    this.exemplarFp.fill(0, slot * FAILING_EXEMPLARS_PER_SLICE, (slot + 1) * FAILING_EXEMPLARS_PER_SLICE);
+  }
+
+  /** Book entry + 1 of a fingerprint, added if new; 0 when the book is full even after dropping unused entries. */
+  entry(fingerprint: string, error: BeatError): number {
+    const known = this.bookIndex.get(fingerprint);
+    if (known !== undefined) return known + 1;
+    if (this.book.length >= FINGERPRINT_BOOK && !this.compact()) return 0;
+    this.bookIndex.set(fingerprint, this.book.length);
+    this.book.push(fingerprint);
+    this.bookErrors.push(error);
+    return this.book.length;
+  }
+
+  tally(slot: number, ref: number): void {
+    const refs = this.tallyRefs;
+    for (let i = slot * FINGERPRINTS_PER_SLICE, end = i + FINGERPRINTS_PER_SLICE; i < end; i++) {
+      if (refs[i] === ref) {
+        if (this.tallyCounts[i]! < TALLY_MAX) this.tallyCounts[i]!++;
+        return;
+      }
+      if (refs[i] === 0) {
+        refs[i] = ref;
+        this.tallyCounts[i] = 1;
+        return;
+      }
+    }
+  }
+
+  /** Keeps the book entries some slot still points to; false when none could go. */
+  private compact(): boolean {
+    const used = new Uint8Array(this.book.length + 1);
+    for (const ref of this.tallyRefs) used[ref] = 1;
+    for (const ref of this.exemplarFp) used[ref] = 1;
+    const remap = new Uint8Array(this.book.length + 1);
+    const book: string[] = [];
+    const errors: BeatError[] = [];
+    for (let i = 0; i < this.book.length; i++) {
+      if (!used[i + 1]) continue;
+      book.push(this.book[i]!);
+      errors.push(this.bookErrors[i]!);
+      remap[i + 1] = book.length;
+    }
+    if (book.length === this.book.length) return false;
+    for (let i = 0; i < this.tallyRefs.length; i++) this.tallyRefs[i] = remap[this.tallyRefs[i]!]!;
+    for (let i = 0; i < this.exemplarFp.length; i++) this.exemplarFp[i] = remap[this.exemplarFp[i]!]!;
+    this.book.length = 0;
+    this.bookErrors.length = 0;
+    this.bookIndex.clear();
+    for (let i = 0; i < book.length; i++) {
+      this.book.push(book[i]!);
+      this.bookErrors.push(errors[i]!);
+      this.bookIndex.set(book[i]!, i);
+    }
+    return true;
+  }
+}
+
+/**
+ * What a window holds while it has slices: everything per slot in a few typed arrays (no
+ * object per slice); failures in a FailureStore made at the window's first failure.
+ */
+class SliceStore {
+  readonly nums: Float64Array;
+  readonly ints: Int32Array;
+  readonly sketches: SliceSketches;
+  readonly slowIds: ExemplarIds;
+  failures: FailureStore | undefined;
+
+  constructor(readonly size: number, sketchAlpha: number) {
+    this.nums = new Float64Array(size * SLOT_NUMS).fill(NaN);
+    this.ints = new Int32Array(size * SLOT_INTS);
+    this.sketches = new SliceSketches(size, sketchAlpha);
+    this.slowIds = new ExemplarIds(size * SLOW_EXEMPLARS_PER_SLICE);
+  }
+
+  reset(slot: number, index: number): void {
+    const b = slot * SLOT_NUMS;
+    this.nums[b + NUM_INDEX] = index;
+    for (let i = 0; i < SLOW_EXEMPLARS_PER_SLICE; i++) this.nums[b + NUM_SLOW + i] = -1;
+    this.ints.fill(0, slot * SLOT_INTS, (slot + 1) * SLOT_INTS);
+    this.sketches.clear(slot);
+    this.failures?.clear(slot);
+  }
+
+  release(slot: number): void {
+    this.nums[slot * SLOT_NUMS + NUM_INDEX] = NaN;
+    this.ints.fill(0, slot * SLOT_INTS, (slot + 1) * SLOT_INTS);
+    this.sketches.release(slot);
+    this.failures?.clear(slot);
+  }
+
+  add(slot: number, beat: Beat, failed: boolean): void {
+    const ints = this.ints;
+    ints[slot * SLOT_INTS + INT_COUNT]!++;
     const d = beat.durationMs;
-    this.sketch.add(d);
-    // Keep the slowest exemplars in descending order (two slots: a compare and maybe a swap).
-    const slow = this.slow;
-    const last = slow[slow.length - 1]!;
-    if (d > last.durationMs) {
-      last.traceId = beat.traceId;
-      last.spanId = beat.spanId;
-      last.durationMs = d;
-      last.fingerprint = beat.error?.fingerprint ?? '';
-      for (let i = slow.length - 1; i > 0 && slow[i]!.durationMs > slow[i - 1]!.durationMs; i--) {
-        const t = slow[i]!;
-        slow[i] = slow[i - 1]!;
-        slow[i - 1] = t;
+    this.sketches.add(slot, d);
+    // The slowest exemplars in descending order (two slots: a compare and maybe a move).
+    const b = slot * SLOT_NUMS + NUM_SLOW;
+    const nums = this.nums;
+    if (d > nums[b + 1]!) {
+      const e = slot * SLOW_EXEMPLARS_PER_SLICE;
+      if (d > nums[b]!) {
+        this.slowIds.copy(e, e + 1);
+        nums[b + 1] = nums[b]!;
+        this.slowIds.write(e, beat.traceId, beat.spanId);
+        nums[b] = d;
+      } else {
+        this.slowIds.write(e + 1, beat.traceId, beat.spanId);
+        nums[b + 1] = d;
       }
     }
     if (!failed) return;
-    this.errors++;
-    if (this.failingCount < FAILING_EXEMPLARS_PER_SLICE) {
-      if (this.failingSlots === NO_SLOTS) {
-        const slots: ExemplarSlot[] = [];
-        for (let i = 0; i < FAILING_EXEMPLARS_PER_SLICE; i++) slots.push(emptySlot());
-        this.failingSlots = slots;
-      }
-      const slot = this.failingSlots[this.failingCount++]!;
-      slot.traceId = beat.traceId;
-      slot.spanId = beat.spanId;
-      slot.durationMs = d;
-      slot.fingerprint = beat.error?.fingerprint ?? '';
-    }
+    ints[slot * SLOT_INTS + INT_ERRORS]!++;
+    const failures = (this.failures ??= new FailureStore(this.size));
     const err = beat.error;
-    if (!err || err.fingerprint === '') return;
-    const fingerprints = (this.fingerprintTally ??= new Map());
-    const tally = fingerprints.get(err.fingerprint);
-    if (tally) tally.count++;
-    else if (fingerprints.size < FINGERPRINTS_PER_SLICE) {
-      fingerprints.set(err.fingerprint, { count: 1, error: err, traceId: beat.traceId, spanId: beat.spanId });
+    const ref = err !== undefined && err.fingerprint !== '' ? failures.entry(err.fingerprint, err) : 0;
+    const held = ints[slot * SLOT_INTS + INT_FAILING]!;
+    if (held < FAILING_EXEMPLARS_PER_SLICE) {
+      const e = slot * FAILING_EXEMPLARS_PER_SLICE + held;
+      failures.durations[e] = d;
+      failures.ids.write(e, beat.traceId, beat.spanId);
+      failures.exemplarFp[e] = ref;
+      ints[slot * SLOT_INTS + INT_FAILING] = held + 1;
     }
+    if (ref > 0) failures.tally(slot, ref);
   }
+
+  slowExemplars(slot: number): SlowExemplar[] {
+    const out: SlowExemplar[] = [];
+    for (let i = 0; i < SLOW_EXEMPLARS_PER_SLICE; i++) {
+      const durationMs = this.nums[slot * SLOT_NUMS + NUM_SLOW + i]!;
+      if (!(durationMs >= 0)) continue;
+      const e = slot * SLOW_EXEMPLARS_PER_SLICE + i;
+      out.push({ traceId: this.slowIds.traceId(e), spanId: this.slowIds.spanId(e), durationMs });
+    }
+    return out;
+  }
+
+  failingExemplars(slot: number): ExemplarSlot[] {
+    const out: ExemplarSlot[] = [];
+    const f = this.failures;
+    if (f === undefined) return out;
+    for (let i = 0; i < this.ints[slot * SLOT_INTS + INT_FAILING]!; i++) {
+      const e = slot * FAILING_EXEMPLARS_PER_SLICE + i;
+      const ref = f.exemplarFp[e]!;
+      out.push({ traceId: f.ids.traceId(e), spanId: f.ids.spanId(e), durationMs: f.durations[e]!, fingerprint: ref > 0 ? f.book[ref - 1]! : '' });
+    }
+    return out;
+  }
+
+  fingerprintTallies(slot: number): ReadonlyMap<string, FingerprintTally> {
+    const f = this.failures;
+    if (f === undefined) return NO_FINGERPRINTS;
+    const out = new Map<string, FingerprintTally>();
+    for (let i = slot * FINGERPRINTS_PER_SLICE, end = i + FINGERPRINTS_PER_SLICE; i < end && f.tallyRefs[i] !== 0; i++) {
+      const ref = f.tallyRefs[i]!;
+      out.set(f.book[ref - 1]!, { count: f.tallyCounts[i]!, error: f.bookErrors[ref - 1]! });
+    }
+    return out;
+  }
+}
+
+const HEX_PAIRS: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function hexDigit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+}
+
+/** Writes `bytes` bytes of a lowercase hex id; false (nothing usable written) when it is not one. */
+function writeHex(id: string, bytes: number, out: Uint8Array, at: number): boolean {
+  if (id.length !== bytes * 2) return false;
+  for (let i = 0; i < bytes; i++) {
+    const hi = hexDigit(id.charCodeAt(2 * i));
+    const lo = hexDigit(id.charCodeAt(2 * i + 1));
+    if (hi < 0 || lo < 0) return false;
+    out[at + i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
+function hexOf(bytes: Uint8Array, at: number, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += HEX_PAIRS[bytes[at + i]!]!;
+  return s;
 }
 
 /**
@@ -131,9 +391,14 @@ export interface SliceSink {
 export class SliceWindow {
   readonly sliceMs: number;
   readonly size: number;
-  /** Slots are created on first use and released when their slice leaves the window, so a key costs one slice per slice it saw beats in. */
-  private readonly ring: Array<Slice | undefined>;
+  /**
+   * The slots' data, created with the first beat and dropped when the last slice leaves the
+   * window: a key that went quiet holds nothing but its head position.
+   */
+  store: SliceStore | undefined;
   private readonly sketchAlpha: number;
+  /** The one view handed to sinks and visitors (moved from slot to slot). */
+  private readonly view: Slice;
   /** Highest slice index the window has reached; NaN before the first beat or advance. */
   private headIndex = NaN;
   /** First slice index ever used: slices before it are not "empty", they predate the key. */
@@ -146,17 +411,19 @@ export class SliceWindow {
     this.sliceMs = sliceMs;
     this.size = Math.max(1, Math.floor(slices));
     this.sketchAlpha = sketchAlpha;
-    this.ring = new Array<Slice | undefined>(this.size).fill(undefined);
+    this.view = new Slice(this);
   }
 
   get head(): number {
     return this.headIndex;
   }
 
-  /** Slices allocated now (memory: a quiet key holds none once its window has passed). */
+  /** Slices holding data now (memory: a quiet key holds none once its window has passed). */
   get heldSlices(): number {
+    const store = this.store;
+    if (store === undefined) return 0;
     let n = 0;
-    for (const slot of this.ring) if (slot !== undefined) n++;
+    for (let slot = 0; slot < this.size; slot++) if (!Number.isNaN(store.nums[slot * SLOT_NUMS + NUM_INDEX]!)) n++;
     return n;
   }
 
@@ -185,14 +452,10 @@ export class SliceWindow {
       this.late++;
       return false;
     }
-    const at = mod(idx, this.size);
-    let slot = this.ring[at];
-    if (!slot) {
-      slot = new Slice(this.sketchAlpha);
-      this.ring[at] = slot;
-    }
-    if (slot.index !== idx) slot.reset(idx, this.sliceMs);
-    slot.add(beat, failed);
+    const store = (this.store ??= new SliceStore(this.size, this.sketchAlpha));
+    const slot = mod(idx, this.size);
+    if (store.nums[slot * SLOT_NUMS + NUM_INDEX] !== idx) store.reset(slot, idx);
+    store.add(slot, beat, failed);
     return true;
   }
 
@@ -213,19 +476,19 @@ export class SliceWindow {
     if (Number.isNaN(this.headIndex)) return;
     const to = Math.min(index, this.headIndex);
     for (let idx = Math.max(this.closedIndex + 1, this.headIndex - this.size + 1, this.firstIndex); idx <= to; idx++) {
-      const slot = this.ring[mod(idx, this.size)];
-      if (slot && slot.index === idx) sink.closeSlice(slot);
+      const view = this.sliceAt(idx);
+      if (view) sink.closeSlice(view);
       else sink.skipSlices(1, idx);
     }
     if (to > this.closedIndex) this.closedIndex = to;
   }
 
-  /** Visits the slices of the current window that hold data, oldest first. */
+  /** Visits the slices of the current window that hold data, oldest first (one view, moved: do not keep it). */
   forEachSlice(fn: (slice: Slice) => void): void {
-    if (Number.isNaN(this.headIndex)) return;
+    if (Number.isNaN(this.headIndex) || this.store === undefined) return;
     for (let idx = this.headIndex - this.size + 1; idx <= this.headIndex; idx++) {
-      const slot = this.ring[mod(idx, this.size)];
-      if (slot && slot.index === idx) fn(slot);
+      const view = this.sliceAt(idx);
+      if (view) fn(view);
     }
   }
 
@@ -240,30 +503,33 @@ export class SliceWindow {
     return { count, errors };
   }
 
-  /** The slice with this index if it is in the window and holds data. */
+  /** The slice with this index if it is in the window and holds data (the window's one view: read it, do not keep it). */
   sliceAt(index: number): Slice | undefined {
-    if (Number.isNaN(this.headIndex) || index > this.headIndex || index <= this.headIndex - this.size) return undefined;
-    const slot = this.ring[mod(index, this.size)];
-    return slot && slot.index === index ? slot : undefined;
+    const store = this.store;
+    if (store === undefined || Number.isNaN(this.headIndex) || index > this.headIndex || index <= this.headIndex - this.size) return undefined;
+    const slot = mod(index, this.size);
+    if (store.nums[slot * SLOT_NUMS + NUM_INDEX] !== index) return undefined;
+    this.view.slot = slot;
+    return this.view;
   }
 
   private advance(to: number, sink: SliceSink): void {
     const h = this.headIndex;
     const leaveTo = to - this.size;
     const lastReal = Math.min(h, leaveTo);
-    // Slices already closed early (closeThrough) are only released as they leave the window.
-    for (let idx = Math.max(h - this.size + 1, this.firstIndex); idx <= Math.min(lastReal, this.closedIndex); idx++) {
-      const at = mod(idx, this.size);
-      if (this.ring[at]?.index === idx) this.ring[at] = undefined;
+    const store = this.store;
+    if (store !== undefined) {
+      // Slices already closed early (closeThrough) are only released as they leave the window.
+      for (let idx = Math.max(h - this.size + 1, this.firstIndex); idx <= Math.min(lastReal, this.closedIndex); idx++) {
+        const slot = mod(idx, this.size);
+        if (store.nums[slot * SLOT_NUMS + NUM_INDEX] === idx) store.release(slot);
+      }
     }
     for (let idx = Math.max(h - this.size + 1, this.firstIndex, this.closedIndex + 1); idx <= lastReal; idx++) {
-      const at = mod(idx, this.size);
-      const slot = this.ring[at];
-      if (slot && slot.index === idx) {
-        sink.closeSlice(slot);
-        // Released, not kept for reuse: a key that goes quiet holds no slices once its window
-        // has passed (a busy key allocates one slice per slice width instead).
-        this.ring[at] = undefined;
+      const view = this.sliceAt(idx);
+      if (view) {
+        sink.closeSlice(view);
+        store!.release(view.slot);
       } else {
         sink.skipSlices(1, idx);
       }
@@ -271,6 +537,8 @@ export class SliceWindow {
     const skipFrom = Math.max(h + 1, this.closedIndex + 1);
     if (leaveTo >= skipFrom) sink.skipSlices(leaveTo - skipFrom + 1, skipFrom);
     this.headIndex = to;
+    // A key that went quiet gives everything back (a new beat allocates afresh).
+    if (store !== undefined && this.heldSlices === 0) this.store = undefined;
   }
 }
 

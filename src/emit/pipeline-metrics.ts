@@ -3,7 +3,7 @@ import type { AnomalyChange } from '../model/anomaly.js';
 
 /** What the detection and healing gauges read when Prometheus scrapes. */
 export interface PipelineSources {
-  detect: () => { keys: number; evicted: number; lateBeats: number; openAnomalies: number };
+  detect: () => { keys: number; evicted: number; refusedBeats?: number; lateBeats: number; openAnomalies: number };
   jobs?: () => Record<string, number>;
 }
 
@@ -57,6 +57,12 @@ export class PipelineMetrics {
     });
     // Both figures are cumulative in the engine, so they are exposed as counters (rate() works).
     cumulativeCounter(registry, `${prefix}detect_evicted_keys_total`, 'Keys evicted (idle or over detect.maxKeys)', () => sources.detect().evicted);
+    cumulativeCounter(
+      registry,
+      `${prefix}detect_beats_refused_total`,
+      'Beats not tracked because their key was new and detect.maxKeys was full of keys active within detect.keyActiveMs',
+      () => sources.detect().refusedBeats ?? 0,
+    );
     cumulativeCounter(registry, `${prefix}detect_late_beats_total`, 'Beats ignored because they were older than the current window', () => sources.detect().lateBeats);
     const jobs = sources.jobs;
     if (jobs) {

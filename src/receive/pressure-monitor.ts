@@ -12,6 +12,8 @@ export interface PressureLimits {
   maxHeapUsedRatio: number;
   /** Event-loop lag (ms) at or above which the process is under pressure; 0: not checked. */
   maxEventLoopDelayMs: number;
+  /** After a lag over the limit, pressure lasts until the lag has stayed under it this long (default 1 s). */
+  eventLoopHoldMs?: number;
 }
 
 /** Where readings come from; the defaults read V8 and the clock (tests inject their own). */
@@ -25,6 +27,13 @@ export interface PressureProbes {
 }
 
 const DEFAULT_INTERVAL_MS = 100;
+/**
+ * A lagging loop is judged over-pressure for this long after its last late sample. Without it
+ * admission opens again at the first punctual sample (100 ms later) while the requests accepted
+ * just before are still queued: every client sends again at once and the loop, and /healthz with
+ * it, stays seconds late. One second matches the Retry-After receivers send.
+ */
+const DEFAULT_EVENT_LOOP_HOLD_MS = 1_000;
 /** A collection is requested at most this often while the heap stays over its limit. */
 const COLLECT_EVERY_MS = 1_000;
 
@@ -70,6 +79,7 @@ export class PressureMonitor {
   private timer: NodeJS.Timeout | undefined;
   private lastSampleMs: number;
   private lastCollectMs = -Infinity;
+  private lastLateMs = -Infinity;
   private readonly heap: () => HeapReading;
   private readonly collectGarbage: (() => void) | undefined;
   private readonly now: () => number;
@@ -104,6 +114,7 @@ export class PressureMonitor {
     this.timer = undefined;
     this.heapOver = false;
     this.eventLoopOver = false;
+    this.lastLateMs = -Infinity;
   }
 
   /** Takes one reading (the timer calls this every intervalMs; tests call it directly). */
@@ -113,7 +124,8 @@ export class PressureMonitor {
     // The timer was due intervalMs after the previous sample: anything later is the loop's lag.
     this.eventLoopDelayMs = Math.max(0, now - this.lastSampleMs - this.intervalMs);
     this.lastSampleMs = now;
-    this.eventLoopOver = maxEventLoopDelayMs > 0 && this.eventLoopDelayMs >= maxEventLoopDelayMs;
+    if (maxEventLoopDelayMs > 0 && this.eventLoopDelayMs >= maxEventLoopDelayMs) this.lastLateMs = now;
+    this.eventLoopOver = maxEventLoopDelayMs > 0 && now - this.lastLateMs < (this.limits.eventLoopHoldMs ?? DEFAULT_EVENT_LOOP_HOLD_MS);
     if (maxHeapUsedRatio <= 0) return;
     this.heapRatio = ratio(this.heap());
     if (this.heapRatio >= maxHeapUsedRatio && this.collectGarbage !== undefined && now - this.lastCollectMs >= COLLECT_EVERY_MS) {

@@ -11,6 +11,7 @@
  *   node dist/test/bench/otlp-bench.js --soak 600 [--keys 10000]   # RSS over time, HTTP protobuf
  *   node dist/test/bench/otlp-bench.js --targets serve-http-protobuf --cpu-prof-dir /tmp/prof   # profile serve
  *   node dist/test/bench/otlp-bench.js --serve-node-args "--max-old-space-size=256"          # as the image runs it
+ *   node dist/test/bench/otlp-bench.js --overload 60 [--http-clients 8] [--grpc-clients 4]  # under the heap cap, PASS/FAIL per target
  *
  * Figures per target: spans per CPU-second of the receiving process (user + system of every
  * thread, from /proc/<pid>/stat over the measured window), peak RSS (/proc/<pid>/status, sampled
@@ -45,10 +46,14 @@ function flag(name: string, fallback: string): string {
 }
 
 const soakSeconds = Number(flag('soak', '0'));
+/** Overload mode: seconds of 8 HTTP + 4 gRPC clients at full speed against one serve under the image's heap cap. */
+const overloadSeconds = Number(flag('overload', '0'));
 /** Writes a V8 CPU profile of every serve process into this directory (node --cpu-prof). */
 const cpuProfDir = flag('cpu-prof-dir', '');
 /** Node flags for serve, e.g. the image's "--max-old-space-size=256" (deploy/Dockerfile NODE_OPTIONS). */
-const serveNodeArgs = flag('serve-node-args', '').split(' ').filter((a) => a !== '');
+const serveNodeArgs = flag('serve-node-args', overloadSeconds > 0 ? '--max-old-space-size=256' : '')
+  .split(' ')
+  .filter((a) => a !== '');
 const seconds = Number(flag('seconds', '5'));
 const warmupSeconds = Number(flag('warmup', '2'));
 const concurrency = Number(flag('concurrency', '8'));
@@ -255,10 +260,21 @@ async function soak(): Promise<void> {
     let cpu = procCpuSeconds(run.pid);
     let spans = 0;
     let peak = 0;
-    console.log('| s | spans (total) | spans per CPU-s (last 10 s) | RSS MiB | heap used MiB | loop p99 ms | keys | budget counters |');
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---|');
+    console.log('| s | spans (total) | spans per CPU-s (last 10 s) | RSS MiB | heap used MiB | external MiB | loop p99 ms | keys | budget counters |');
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    const child = run.serve!.child;
+    const exited = (): Error | undefined =>
+      child.exitCode !== null || child.signalCode !== null
+        ? new Error(`serve exited (code ${String(child.exitCode)}, signal ${String(child.signalCode)}) after ${fmt((performance.now() - t0) / 1000)} s`)
+        : undefined;
     const tick = async (): Promise<void> => {
-      const s = await run.serve!.scrape();
+      const gone = exited();
+      if (gone) throw gone;
+      const s = await run.serve!.scrape().catch(async (err: unknown) => {
+        // A scrape cut off by the process dying: report the exit, not the socket error.
+        await new Promise((r) => setTimeout(r, 1000));
+        throw exited() ?? err;
+      });
       const c = procCpuSeconds(run.pid);
       const rss = procRssMiB(run.pid);
       peak = Math.max(peak, rss);
@@ -266,13 +282,21 @@ async function soak(): Promise<void> {
       samples.push({ t, rss });
       const keys = /^self_healing_detect_keys (\S+)$/m.exec(s.text)?.[1] ?? '?';
       console.log(
-        `| ${fmt(t)} | ${fmt(s.spansReceived)} | ${fmt((s.spansReceived - spans) / Math.max(1e-9, c - cpu))} | ${fmt(rss)} | ${fmt(s.heapUsedMiB)} | ${fmt(s.loopP99Ms, 1)} | ${keys} | ${JSON.stringify(s.dropped)} |`,
+        `| ${fmt(t)} | ${fmt(s.spansReceived)} | ${fmt((s.spansReceived - spans) / Math.max(1e-9, c - cpu))} | ${fmt(rss)} | ${fmt(s.heapUsedMiB)} | ${fmt(s.externalMiB)} | ${fmt(s.loopP99Ms, 1)} | ${keys} | ${JSON.stringify(s.dropped)} |`,
       );
       cpu = c;
       spans = s.spansReceived;
     };
-    const timer = setInterval(() => void tick(), 10_000);
-    const { result } = await done;
+    let failed: unknown;
+    const timer = setInterval(() => {
+      tick().catch((err: unknown) => {
+        failed ??= err;
+        load.kill();
+      });
+    }, 10_000);
+    const { result } = await done.catch((err: unknown) => {
+      throw failed ?? err;
+    });
     clearInterval(timer);
     await tick();
     const late = samples.filter((s) => s.t >= soakSeconds / 2).map((s) => s.rss);
@@ -285,7 +309,143 @@ async function soak(): Promise<void> {
   }
 }
 
-(soakSeconds > 0 ? soak() : bench()).then(
+/**
+ * One serve process under the image's heap cap (`--max-old-space-size=256` unless
+ * --serve-node-args says otherwise) taking 8 HTTP + 4 gRPC clients (requests in flight) at full
+ * speed, far more than it can process, for `overloadSeconds`. Judged on what issue 11 asks: it
+ * survives, it pushes back (HTTP 429/503, gRPC RESOURCE_EXHAUSTED/UNAVAILABLE), /healthz answers
+ * within 1 s throughout (polled every 200 ms), peak RSS <= 450 MiB, and every span answered with
+ * success is counted (spans in 200/OK answers == self_healing_spans_received_total +
+ * spans_rejected_total, read after the load stops).
+ */
+async function overload(): Promise<void> {
+  const httpClients = Number(flag('http-clients', '8'));
+  const grpcClients = Number(flag('grpc-clients', '4'));
+  console.log(
+    `OVERLOAD: self-healing serve (default config, node ${serveNodeArgs.join(' ') || '(no flags)'}), ${httpClients} HTTP protobuf + ${grpcClients} gRPC requests in flight, ` +
+      `${traffic.spansPerRequest} spans/request, ${traffic.keys} handler keys, ${overloadSeconds}s; ${header()}`,
+  );
+  const run = await startTarget('serve-http-protobuf');
+  const serve = run.serve!;
+  let exitCode: number | null = null;
+  let exitSignal: string | null = null;
+  const exited = new Promise<void>((resolve) => {
+    const child = serve.child;
+    child.once('exit', (code, signal) => {
+      exitCode = code;
+      exitSignal = signal;
+      resolve();
+    });
+  });
+  let alive = true;
+  void exited.then(() => (alive = false));
+  const loads = [
+    { protocol: 'http' as const, port: serve.httpPort, concurrency: httpClients },
+    { protocol: 'grpc' as const, port: serve.grpcPort, concurrency: grpcClients },
+  ].filter((l) => l.concurrency > 0);
+  const children = loads.map(() => fork(script('load'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  let peak = procRssMiB(run.pid);
+  const rssTimer = setInterval(() => {
+    if (alive) peak = Math.max(peak, procRssMiB(run.pid));
+  }, 250);
+  // /healthz every 200 ms: the slowest answer, and polls that failed or took over 1 s.
+  let healthzMax = 0;
+  let healthzSlow = 0;
+  let healthzFailed = 0;
+  let healthzPolls = 0;
+  let polling = true;
+  const poll = (async () => {
+    while (polling && alive) {
+      const t0 = performance.now();
+      const ok = await httpGet(`${serve.adminUrl}/healthz`, 5_000).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      const ms = performance.now() - t0;
+      if (!alive) break;
+      healthzPolls++;
+      healthzMax = Math.max(healthzMax, ms);
+      if (ms > 1000) healthzSlow++;
+      if (!ok) healthzFailed++;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  const results: LoadResult[] = [];
+  try {
+    const done = children.map((child) => nextMessage(child, isType<{ type: 'done'; result: LoadResult }>('done')));
+    loads.forEach((l, i) => {
+      const job: LoadJob = { protocol: l.protocol, port: l.port, warmupSeconds: 0, seconds: overloadSeconds, concurrency: l.concurrency, spansPerRequest: traffic.spansPerRequest, traffic };
+      children[i]!.send(job);
+    });
+    const t0 = performance.now();
+    const ticker = setInterval(() => {
+      if (!alive) return;
+      void serve.scrape().then(
+        (sc) =>
+          console.log(
+            `  ${fmt((performance.now() - t0) / 1000)} s: ${fmt(sc.spansReceived)} spans counted, RSS ${fmt(procRssMiB(run.pid))} MiB, heap used ${fmt(sc.heapUsedMiB)} MiB, loop p99 ${fmt(sc.loopP99Ms, 1)} ms, /healthz max so far ${fmt(healthzMax)} ms`,
+          ),
+        () => undefined,
+      );
+    }, 10_000);
+    for (const d of done) results.push((await d).result);
+    clearInterval(ticker);
+  } finally {
+    polling = false;
+    await poll;
+    clearInterval(rssTimer);
+    for (const c of children) c.kill();
+  }
+  // Let the last answered requests' spans reach the counters before the final read.
+  await new Promise((r) => setTimeout(r, 1000));
+  const survived = alive;
+  let counted = NaN;
+  let rejected = 0;
+  let refusalsByReason = '';
+  if (survived) {
+    const sc = await serve.scrape();
+    counted = sc.spansReceived;
+    rejected = metricSum(sc.text, 'self_healing_spans_rejected_total');
+    refusalsByReason = sc.text
+      .split('\n')
+      .filter((l) => /^self_healing_\w*refus\w*/.test(l))
+      .join('; ');
+  }
+  await run.stop();
+  const ok = results.reduce((a, r) => a + r.okSpans, 0);
+  const refused = results.reduce((a, r) => a + r.refused, 0);
+  const errors = results.reduce((a, r) => a + r.errors - r.refused, 0);
+  const okRequests = results.reduce((a, r) => a + r.requests, 0);
+  console.log('');
+  loads.forEach((l, i) => {
+    const r = results[i]!;
+    console.log(
+      `  ${l.protocol}: ${fmt(r.requests)} requests answered OK (${fmt(r.okSpans)} spans), ${fmt(r.refused)} pushed back, ${fmt(r.errors - r.refused)} other errors${r.firstError ? ` (first: ${r.firstError})` : ''}`,
+    );
+  });
+  console.log(`  offered ${fmt(okRequests + refused + errors)} requests, ${fmt(okRequests)} accepted; sidecar refusal counters: ${refusalsByReason || '(none read)'}`);
+  console.log(
+    `  serve ${survived ? 'alive at the end' : `EXITED (code ${String(exitCode)}, signal ${String(exitSignal)})`}; peak RSS ${fmt(peak)} MiB; /healthz ${healthzPolls} polls, max ${fmt(healthzMax)} ms, ${healthzSlow} over 1 s, ${healthzFailed} failed`,
+  );
+  console.log(`  spans answered OK ${fmt(ok)}; counted by the sidecar ${fmt(counted)} received + ${fmt(rejected)} rejected`);
+  const verdict = (name: string, pass: boolean, detail: string): void => console.log(`${pass ? 'PASS' : 'FAIL'} ${name}: ${detail}`);
+  console.log('');
+  verdict('survives', survived, survived ? 'serve was alive after the load' : `serve exited (code ${String(exitCode)}, signal ${String(exitSignal)})`);
+  verdict('pushes back', refused > 0, `${fmt(refused)} requests answered 429/503 or RESOURCE_EXHAUSTED/UNAVAILABLE`);
+  verdict('/healthz within 1 s throughout', survived && healthzSlow === 0 && healthzFailed === 0 && healthzPolls > 0, `max ${fmt(healthzMax)} ms over ${healthzPolls} polls, ${healthzSlow} slow, ${healthzFailed} failed`);
+  verdict('peak RSS <= 450 MiB', peak <= 450, `${fmt(peak)} MiB`);
+  verdict('nothing accepted is lost', survived && ok === counted + rejected, `${fmt(ok)} spans answered OK vs ${fmt(counted + rejected)} counted`);
+}
+
+function metricSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+(overloadSeconds > 0 ? overload() : soakSeconds > 0 ? soak() : bench()).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(err);

@@ -19,7 +19,7 @@ describe('DetectionEngine memory budgets', () => {
   });
 
   it('gives an evicted key its reservoir room back', () => {
-    const config = ConfigSchema.parse({ detect: { maxRetainedBeats: 30, maxKeys: 2 } }).detect;
+    const config = ConfigSchema.parse({ detect: { maxRetainedBeats: 30, maxKeys: 2, keyActiveMs: 0 } }).detect;
     const engine = new DetectionEngine({ config });
     for (let i = 0; i < 40; i++) engine.observe([beat('a', i)]);
     const held = engine.stats().retainedBeats;

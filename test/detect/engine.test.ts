@@ -221,8 +221,23 @@ describe('DetectionEngine', () => {
     engine.evaluate(T0 + 100_000);
     const stats = engine.stats();
     expect(stats.keys).toBeLessThanOrEqual(1000);
-    expect(stats.evicted).toBeGreaterThanOrEqual(99_000);
+    // All within keyActiveMs of each other: the first 1000 keep their state, the rest are refused.
+    expect(stats.evicted).toBe(0);
+    expect(stats.refusedBeats).toBeGreaterThanOrEqual(99_000);
     expect(engine.handlerFigures().length).toBeLessThanOrEqual(1000);
+    expect(engine.handlerFigures().some((f) => f.handler === 'h0')).toBe(true);
+  });
+
+  it('evicts the least recently used key for a new one once it is quiet for keyActiveMs', () => {
+    const engine = new DetectionEngine({ config: config({ maxKeys: 2, keyActiveMs: 10_000 }) });
+    engine.observe([makeBeat({ handler: 'a', sequence: '', startMs: T0, durationMs: 1 })]);
+    engine.observe([makeBeat({ handler: 'b', sequence: '', startMs: T0 + 5_000, durationMs: 1 })]);
+    engine.observe([makeBeat({ handler: 'c', sequence: '', startMs: T0 + 9_000, durationMs: 1 })]);
+    expect(engine.stats()).toMatchObject({ keys: 2, evicted: 0, refusedBeats: 1 });
+    engine.observe([makeBeat({ handler: 'c', sequence: '', startMs: T0 + 10_001, durationMs: 1 })]);
+    expect(engine.stats()).toMatchObject({ keys: 2, evicted: 1, refusedBeats: 1 });
+    engine.evaluate(T0 + 20_000);
+    expect(engine.handlerFigures().map((f) => f.handler).sort()).toEqual(['b', 'c']);
   });
 
   it('evicts idle keys by data time and counts late beats', () => {

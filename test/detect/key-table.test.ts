@@ -50,4 +50,33 @@ describe('KeyTable', () => {
     expect(t.peek(0, 'svc', 'handler-99999')).toBe(0);
     expect(t.peek(0, 'svc', 'handler-0')).toBeUndefined();
   });
+
+  it('refuses a new key while the least recently used one is still active, and counts it', () => {
+    const evicted: string[] = [];
+    const t = new KeyTable<string>(2, 1e9, (_k, _s, n) => n, (node) => evicted.push(node.name), 1000);
+    t.get(0, 's', 'a', 0);
+    t.get(0, 's', 'b', 500);
+    expect(t.get(0, 's', 'c', 900)).toBeUndefined();
+    expect(t.get(1, 'new-service', 'c', 1000)).toBeUndefined();
+    expect(t.refused).toBe(2);
+    expect(t.size).toBe(2);
+    expect(evicted).toEqual([]);
+    // Refused names leave no index entry behind.
+    expect(t.peek(1, 'new-service', 'c')).toBeUndefined();
+    // Once 'a' has been quiet for longer than activeMs it gives way.
+    expect(t.get(0, 's', 'c', 1001)).toBe('c');
+    expect(evicted).toEqual(['a']);
+    expect(t.refused).toBe(2);
+    // Known keys are always served, full table or not.
+    expect(t.get(0, 's', 'b', 1002)).toBe('b');
+  });
+
+  it('keeps the same keys under a cyclic pattern wider than the table (no thrash)', () => {
+    let created = 0;
+    const t = new KeyTable<number>(100, 1e12, () => ++created, undefined, 60_000);
+    for (let round = 0; round < 20; round++) for (let i = 0; i < 120; i++) t.get(0, 'svc', `h${i}`, round * 1000 + i);
+    expect(created).toBe(100);
+    expect(t.evicted).toBe(0);
+    expect(t.refused).toBe(20 * 20);
+  });
 });

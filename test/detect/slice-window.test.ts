@@ -165,3 +165,77 @@ describe('SliceWindow.closeThrough', () => {
     expect(sink.closed.map((c) => c.index)).toEqual([2, 3]);
   });
 });
+
+describe('SliceWindow exemplar ids', () => {
+  it('keeps hex trace and span ids as bytes and gives them back as the same text; other ids as text', () => {
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 2);
+    const hexTrace = '0123456789abcdef0123456789abcdef';
+    const hexSpan = 'fedcba9876543210';
+    w.add(makeBeat({ startMs: 100, durationMs: 30, traceId: hexTrace, spanId: hexSpan }), false, sink);
+    w.add(makeBeat({ startMs: 100, durationMs: 40, traceId: 'not-hex', spanId: 'ABCDEF0123456789' }), false, sink);
+    w.add(makeBeat({ startMs: 100, durationMs: 35, traceId: 'ffffffffffffffffffffffffffffffff', spanId: '0000000000000001' }), false, sink);
+    w.forEachSlice((s) => {
+      expect(s.slow).toEqual([
+        { traceId: 'not-hex', spanId: 'ABCDEF0123456789', durationMs: 40 },
+        { traceId: 'ffffffffffffffffffffffffffffffff', spanId: '0000000000000001', durationMs: 35 },
+      ]);
+    });
+    // A quiet window gives its storage back and starts afresh.
+    w.advanceTo(10_000, sink);
+    expect(w.store).toBeUndefined();
+    w.add(makeBeat({ startMs: 10_100, durationMs: 5, traceId: hexTrace, spanId: hexSpan }), false, sink);
+    w.forEachSlice((s) => expect(s.slow).toEqual([{ traceId: hexTrace, spanId: hexSpan, durationMs: 5 }]));
+  });
+});
+
+describe('SliceWindow fingerprint book', () => {
+  it('keeps tallies right when more distinct fingerprints pass through than the book holds', () => {
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 2);
+    // 100 slices of 8 new fingerprints each: 800 distinct, the book (255) is compacted on the way.
+    for (let s = 0; s < 100; s++) {
+      for (let i = 0; i < 8; i++) {
+        const e = makeError('E', `slice ${s} kind ${i}`);
+        for (let r = 0; r <= i; r++) w.add(makeBeat({ startMs: s * 1000 + r, durationMs: 1, error: e }), true, sink);
+      }
+    }
+    const seen: Array<{ index: number; counts: number[]; messages: string[]; failing: string[] }> = [];
+    w.forEachSlice((s) =>
+      seen.push({
+        index: s.index,
+        counts: [...s.fingerprints.values()].map((t) => t.count),
+        messages: [...s.fingerprints.values()].map((t) => t.error.message),
+        failing: s.failing.map((f) => f.fingerprint),
+      }),
+    );
+    expect(seen.map((x) => x.index)).toEqual([98, 99]);
+    for (const x of seen) {
+      expect(x.counts).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(x.messages).toEqual(Array.from({ length: 8 }, (_, i) => `slice ${x.index} kind ${i}`));
+      expect(x.failing).toHaveLength(2);
+      expect(x.failing.every((f) => f !== '')).toBe(true);
+    }
+  });
+});
+
+describe('Slice sketch view', () => {
+  it('reads the figures of the slice it is on and merges into a DDSketch like the values themselves', async () => {
+    const { DDSketch } = await import('../../src/detect/ddsketch.js');
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 3);
+    const values = [3, 7, 7, 12, 40, 0];
+    for (const d of values) w.add(makeBeat({ startMs: 1500, durationMs: d }), false, sink);
+    w.add(makeBeat({ startMs: 2500, durationMs: 100 }), false, sink);
+    const direct = new DDSketch();
+    for (const d of values) direct.add(d);
+    const viaView = new DDSketch();
+    const s = w.sliceAt(1)!;
+    expect([s.sketch.count, s.sketch.min, s.sketch.max, s.sketch.sum]).toEqual([6, 0, 40, 69]);
+    expect(s.startMs).toBe(1000);
+    viaView.merge(s.sketch);
+    expect(viaView.toState()).toEqual(direct.toState());
+    // An empty slice sketch merges as nothing.
+    expect(new SliceWindow(1000, 3).sliceAt(0)).toBeUndefined();
+  });
+});

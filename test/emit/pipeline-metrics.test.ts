@@ -9,7 +9,7 @@ describe('PipelineMetrics', () => {
     let open = 1;
     let evicted = 3;
     const m = new PipelineMetrics(registry, {
-      detect: () => ({ keys: 12, evicted, lateBeats: 7, openAnomalies: open }),
+      detect: () => ({ keys: 12, evicted, refusedBeats: 4, lateBeats: 7, openAnomalies: open }),
       jobs: () => ({ queued: 2, succeeded: 5 }),
     });
     const anomaly = { type: 'performance', subtype: 'latency-regression', severity: 'high' } as Anomaly;
@@ -23,6 +23,7 @@ describe('PipelineMetrics', () => {
     expect(text).toContain('self_healing_detect_keys 12');
     expect(text).toContain('# TYPE self_healing_detect_evicted_keys_total counter');
     expect(text).toContain('self_healing_detect_evicted_keys_total 3');
+    expect(text).toContain('self_healing_detect_beats_refused_total 4');
     expect(text).toContain('# TYPE self_healing_detect_late_beats_total counter');
     expect(text).toContain('self_healing_detect_late_beats_total 7');
     expect(text).toContain('self_healing_heal_jobs{state="queued"} 2');

@@ -54,7 +54,13 @@ describe('Admission', () => {
     a.monitor.sample();
     expect(a.refusal()).toBe('event_loop');
     expect(a.monitor.eventLoopDelayMs).toBe(300);
+    // Still refused while the loop has been punctual for less than the hold (1 s), then admitted.
     now = 700;
+    a.monitor.sample();
+    expect(a.refusal()).toBe('event_loop');
+    for (now = 800; now <= 1500; now += 100) a.monitor.sample();
+    expect(a.refusal()).toBe('event_loop');
+    now = 1600;
     a.monitor.sample();
     expect(a.refusal()).toBeUndefined();
   });

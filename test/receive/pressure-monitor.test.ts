@@ -50,6 +50,29 @@ describe('PressureMonitor', () => {
     m.sample();
     expect(m.eventLoopDelayMs).toBe(250);
     expect(m.eventLoopOver).toBe(true);
+    // Punctual samples after a late one: still over until a second has passed without lag.
+    for (now = 600; now <= 1400; now += 100) {
+      m.sample();
+      expect(m.eventLoopDelayMs).toBe(0);
+      expect(m.eventLoopOver).toBe(true);
+    }
+    now = 1500;
+    m.sample();
+    expect(m.eventLoopOver).toBe(false);
+    // A configured hold replaces the default.
+    const short = new PressureMonitor({ maxHeapUsedRatio: 0, maxEventLoopDelayMs: 250, eventLoopHoldMs: 150 }, { now: () => now, intervalMs: 100 });
+    now += 400;
+    short.sample();
+    expect(short.eventLoopOver).toBe(true);
+    now += 100;
+    short.sample();
+    expect(short.eventLoopOver).toBe(true);
+    now += 100;
+    short.sample();
+    expect(short.eventLoopOver).toBe(false);
+    now = 3000;
+    m.sample();
+    expect(m.eventLoopOver).toBe(true);
     m.stop();
     expect(m.eventLoopOver).toBe(false);
     const off = new PressureMonitor({ maxHeapUsedRatio: 0, maxEventLoopDelayMs: 0 });

@@ -43,8 +43,21 @@ export const DetectSchema = z.strictObject({
     windowSlices: z.number().int().positive().default(30).describe('Slices in the current window (30 x 10 s = 5 min)'),
     baselineSlices: z.number().int().positive().default(360).describe('Horizon of the long baseline, in slices'),
     minSamples: z.number().int().positive().default(30).describe('No verdict below this many beats in a window'),
-    maxKeys: z.number().int().positive().default(10_000).describe('Cap on tracked (service, handler) and (service, sequence) keys; idle keys are evicted first'),
-    idleEvictMs: z.number().int().positive().default(3_600_000),
+    maxKeys: z
+      .number()
+      .int()
+      .positive()
+      .default(10_000)
+      .describe('Budget: tracked (service, handler) and (service, sequence) keys (sizing per key: docs/operations.md); a new key beyond it replaces the least recently used one only if that one is idle (detect.keyActiveMs), else it is refused'),
+    idleEvictMs: z.number().int().positive().default(3_600_000).describe('A key with no beat for this long (data time) is evicted'),
+    keyActiveMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(300_000)
+      .describe(
+        'A full key table evicts its least recently used key for a new one only if that key has had no beat for this long; otherwise the new key is refused (self_healing_detect_beats_refused_total). 0: always evict',
+      ),
     slo: z.strictObject({
         global: SloSchema.optional(),
         handlers: z.record(z.string(), SloSchema).default({}),
@@ -70,7 +83,7 @@ export const DetectSchema = z.strictObject({
       .number()
       .int()
       .positive()
-      .default(50_000)
+      .default(20_000)
       .describe(
         'Budget: beats kept as evidence by all handler reservoirs together (recent, failing and baseline samples, up to 650 per handler; ~0.3-1 KB each); past it reservoirs stop growing and overwrite their own oldest',
       ),

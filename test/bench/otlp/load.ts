@@ -24,7 +24,14 @@ export interface LoadResult {
   requests: number;
   errors: number;
   firstError: string;
+  /** Spans in the requests answered with success (whole run, warm-up included). */
+  okSpans: number;
+  /** Requests the receiver pushed back on: HTTP 429/503, gRPC RESOURCE_EXHAUSTED/UNAVAILABLE (also in errors). */
+  refused: number;
 }
+
+/** An answer that says "overloaded, come back later", as opposed to a failure. */
+class Refusal extends Error {}
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
@@ -49,7 +56,11 @@ async function run(job: LoadJob): Promise<void> {
           { host: '127.0.0.1', port: job.port, path, method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': body.length } },
           (res) => {
             res.resume();
-            res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+            res.on('end', () => {
+              if (res.statusCode === 200) resolve();
+              else if (res.statusCode === 429 || res.statusCode === 503) reject(new Refusal(`HTTP ${res.statusCode}`));
+              else reject(new Error(`HTTP ${res.statusCode}`));
+            });
           },
         );
         req.on('error', reject);
@@ -61,11 +72,16 @@ async function run(job: LoadJob): Promise<void> {
     const id = (b: Buffer): Buffer => b;
     sendOne = (body) =>
       new Promise<void>((resolve, reject) => {
-        client.makeUnaryRequest(EXPORT_PATH, id, id, body, new Metadata(), (err) => (err ? reject(err) : resolve()));
+        client.makeUnaryRequest(EXPORT_PATH, id, id, body, new Metadata(), (err) => {
+          if (!err) resolve();
+          else if (err.code === 8 || err.code === 14) reject(new Refusal(`gRPC ${err.code} ${err.details}`));
+          else reject(err);
+        });
       });
   }
 
-  const result: LoadResult = { requests: 0, errors: 0, firstError: '' };
+  const result: LoadResult = { requests: 0, errors: 0, firstError: '', okSpans: 0, refused: 0 };
+  const spansPerBody = traffic ? traffic.spansPerRequest : job.spansPerRequest;
   const begin = Date.now() + job.warmupSeconds * 1000;
   const end = begin + job.seconds * 1000;
   let begun = false;
@@ -78,9 +94,11 @@ async function run(job: LoadJob): Promise<void> {
       }
       try {
         await sendOne(traffic ? traffic.body() : payloads[i++ % payloads.length]!);
+        result.okSpans += spansPerBody;
         if (begun) result.requests++;
       } catch (err) {
         result.errors++;
+        if (err instanceof Refusal) result.refused++;
         if (result.firstError === '') result.firstError = (err as Error).message;
       }
     }

@@ -37,6 +37,8 @@ export function repoRoot(): string {
 
 export interface ServeProcess {
   pid: number;
+  /** The process itself (the overload bench watches for its exit). */
+  child: ChildProcess;
   grpcPort: number;
   httpPort: number;
   adminUrl: string;
@@ -54,7 +56,9 @@ export interface ServeScrape {
   loopP99Ms: number;
   loopMaxMs: number;
   heapUsedMiB: number;
-  /** Every self_healing_*dropped* / *evicted* / *capped* counter, for the budget report. */
+  /** Memory outside the V8 heap that V8 tracks (ArrayBuffers: typed arrays, request bodies). */
+  externalMiB: number;
+  /** Every self_healing_*dropped* / *evicted* / *capped* / *refused* counter, for the budget report. */
   dropped: Record<string, number>;
   text: string;
 }
@@ -116,6 +120,7 @@ export async function startServe(nodeArgs: string[] = [], env: NodeJS.ProcessEnv
   const adminUrl = started.admin;
   return {
     pid: child.pid!,
+    child,
     grpcPort: port(started.grpc),
     httpPort: port(started.http),
     adminUrl,
@@ -123,7 +128,7 @@ export async function startServe(nodeArgs: string[] = [], env: NodeJS.ProcessEnv
       const { body: text } = await httpGet(`${adminUrl}/metrics`);
       const dropped: Record<string, number> = {};
       for (const line of text.split('\n')) {
-        const m = /^(self_healing_\w*(?:dropped|evicted|capped)\w*)(?:\{[^}]*\})? (\S+)$/.exec(line);
+        const m = /^(self_healing_\w*(?:dropped|evicted|capped|refused)\w*)(?:\{[^}]*\})? (\S+)$/.exec(line);
         if (m) dropped[m[1]!] = (dropped[m[1]!] ?? 0) + Number(m[2]);
       }
       return {
@@ -133,6 +138,7 @@ export async function startServe(nodeArgs: string[] = [], env: NodeJS.ProcessEnv
         loopP99Ms: metric(text, 'nodejs_eventloop_lag_p99_seconds') * 1000,
         loopMaxMs: metric(text, 'nodejs_eventloop_lag_max_seconds') * 1000,
         heapUsedMiB: metric(text, 'nodejs_heap_size_used_bytes') / 1048576,
+        externalMiB: metric(text, 'nodejs_external_memory_bytes') / 1048576,
         dropped,
         text,
       };
@@ -143,7 +149,8 @@ export async function startServe(nodeArgs: string[] = [], env: NodeJS.ProcessEnv
           rmSync(dir, { recursive: true, force: true });
           resolve();
         };
-        if (child.exitCode !== null) return done();
+        // A child killed by a signal (an abort on heap exhaustion) has a null exitCode: check both.
+        if (child.exitCode !== null || child.signalCode !== null) return done();
         child.once('exit', done);
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
