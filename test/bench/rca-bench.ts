@@ -3,7 +3,9 @@
  * (../shared/nezha), converted to OTLP/JSON (test/bench/rca/nezha.ts) and replayed per fault case
  * through the offline pipeline (`analyze`: DetectionEngine + IncidentEngine) with one global
  * parameter set. Prints per fault type and overall: detection rate, root-cause service top-1 and
- * top-3 of the incident, and false incidents per fault-free minute; then a leave-one-day-out
+ * top-3 of the incident (the first incident opened during the case's files in the product's own
+ * best-first order; the rule before, the first one opened, is printed beside it), and false
+ * incidents per fault-free minute; then a leave-one-day-out
  * figure (a small grid tuned on one day, scored on the other).
  *
  *   npm run bench:rca [-- --verbose] [-- --diagnose] [-- --only <fault type>] [-- --no-lodo] [-- --write <dir>] [-- --cases N] [-- --component]
