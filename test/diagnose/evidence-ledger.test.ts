@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { SignalScore } from '../../src/detect/service-signals.js';
+import type { SignalScore, SignalSlice } from '../../src/detect/service-signals.js';
 import { EvidenceLedger } from '../../src/diagnose/evidence-ledger.js';
+import { IncidentTracker, type GraphView } from '../../src/diagnose/incidents.js';
 import { rankRootCauses } from '../../src/diagnose/root-causes.js';
+import { anomaly } from './fixtures.js';
 
 function score(key: string, service: string, z: number, discovered = true, observed = 100): SignalScore {
   return { key, kind: 'self', service, z, observed, expected: 10, discovered };
@@ -55,5 +57,35 @@ describe('EvidenceLedger', () => {
       strongest.note(score('self|faulty', 'faulty', 11));
     }
     expect(rankRootCauses({ scores: strongest.scores(), callees: () => [], firstSeenMs: new Map() })[0]!.service).toBe('spiky');
+  });
+});
+
+describe('IncidentTracker evidence', () => {
+  const SLICE = 10_000;
+  const T0 = 1_700_000_000_000;
+  const calls: Record<string, string[]> = { frontend: ['cart', 'batch'], cart: ['pricing'], pricing: [], batch: [] };
+  const graph: GraphView = {
+    callees: (s) => calls[s] ?? [],
+    neighbours: (s) => new Set([...(calls[s] ?? []), ...Object.keys(calls).filter((c) => calls[c]!.includes(s))]),
+    isEntryService: (s) => s === 'frontend',
+  };
+  const slice = (n: number, scores: SignalScore[]): SignalSlice => ({ startMs: T0 + (n - 1) * SLICE, endMs: T0 + n * SLICE, scores, findings: [] });
+
+  function replay(opts: ConstructorParameters<typeof IncidentTracker>[1]): string[] {
+    const tracker = new IncidentTracker(graph, { instanceTag: 'e', ...opts });
+    // Unrelated noise (batch's own time, one extreme slice repeated by 3 windows) founds the
+    // incident; pricing's own time, the fault, rises a slice later and holds.
+    const founder = anomaly({ id: 'an_batch', service: 'batch', key: 'svc|self|batch', firstSeenMs: T0, lastSeenMs: T0 });
+    for (let n = 1; n <= 7; n++) {
+      const scores = [score('self|batch', 'batch', n <= 3 ? 15 : 1), ...(n >= 2 ? [score('self|pricing', 'pricing', 12)] : [])];
+      tracker.apply(slice(n, scores), n === 1 ? [{ kind: 'opened', anomaly: founder }] : [], [], T0 + n * SLICE);
+    }
+    return tracker.incidents()[0]!.rootCauses.map((c) => c.service);
+  }
+
+  it('ranks the shift that holds above the noise that opened the incident', () => {
+    expect(replay({})).toEqual(['pricing', 'batch']);
+    // The evidence before (each key's strongest slice) put the noise first.
+    expect(replay({ evidence: { sustain: 1 } })).toEqual(['batch', 'pricing']);
   });
 });
