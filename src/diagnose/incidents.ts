@@ -1,6 +1,7 @@
 import type { SignalScore, SignalSlice } from '../detect/service-signals.js';
 import type { Anomaly, AnomalyChange, Severity } from '../model/anomaly.js';
 import type { Incident, IncidentImpact, RootCause } from '../model/incident.js';
+import { EvidenceLedger, type EvidenceLedgerOptions } from './evidence-ledger.js';
 import { rankRootCauses } from './root-causes.js';
 
 export interface IncidentChange {
@@ -36,6 +37,8 @@ export interface IncidentTrackerOptions {
    * per fault-free minute and cost 9 points of detection (stale incidents swallowed later faults).
    */
   engineOpens: boolean;
+  /** How each key's scores over the evidence slices become its evidence (see EvidenceLedger). */
+  evidence?: Partial<EvidenceLedgerOptions>;
 }
 
 /**
@@ -60,7 +63,7 @@ interface Tracked {
   incident: Incident;
   anomalies: Map<string, Anomaly>;
   openAnomalies: Set<string>;
-  evidence: Map<string, SignalScore>;
+  evidence: EvidenceLedger;
   firstSeenMs: Map<string, number>;
   evidenceLeft: number;
   lastActiveMs: number;
@@ -312,7 +315,7 @@ export class IncidentTracker {
       incident: { id, startMs: a.firstSeenMs, endMs: a.lastSeenMs, anomalyIds: [], rootCauses: [], state: 'open', severity: 'low', services: [], summary: '' },
       anomalies: new Map(),
       openAnomalies: new Set(),
-      evidence: new Map(),
+      evidence: new EvidenceLedger(this.opts.evidence),
       firstSeenMs: new Map(),
       evidenceLeft: this.opts.evidenceSlices,
       lastActiveMs: a.firstSeenMs,
@@ -345,10 +348,7 @@ export class IncidentTracker {
 
   private note(t: Tracked, s: SignalScore, atMs: number): void {
     if (s.z <= 0) return;
-    const prev = t.evidence.get(s.key);
-    // The strongest score, remembered as discovered if the key was a discovery in any slice.
-    if (prev === undefined || s.z > prev.z) t.evidence.set(s.key, prev?.discovered === true && !s.discovered ? { ...s, discovered: true } : s);
-    else if (s.discovered && !prev.discovered) t.evidence.set(s.key, { ...prev, discovered: true });
+    t.evidence.note(s);
     if (s.discovered && !t.firstSeenMs.has(s.service)) t.firstSeenMs.set(s.service, atMs);
   }
 
@@ -358,25 +358,26 @@ export class IncidentTracker {
     inc.anomalyIds = anomalies.map((a) => a.id);
     inc.services = [...new Set(anomalies.map((a) => a.service))].sort();
     inc.endMs = Math.max(inc.endMs, ...anomalies.map((a) => a.lastSeenMs), Math.min(nowMs, t.lastActiveMs));
-    inc.rootCauses = rankRootCauses({ scores: t.evidence, callees: (s) => this.graph.callees(s), firstSeenMs: t.firstSeenMs });
+    const scores = t.evidence.scores();
+    inc.rootCauses = rankRootCauses({ scores, callees: (s) => this.graph.callees(s), firstSeenMs: t.firstSeenMs });
     if (inc.rootCauses.length === 0) inc.rootCauses = engineRootCauses(anomalies.filter((a) => t.engine.has(a.id)));
-    inc.severity = this.severity(t);
+    inc.severity = this.severity(scores.values(), t.anomalies.size);
     const top = inc.rootCauses[0];
     inc.summary = `${anomalies.length} anomal${anomalies.length === 1 ? 'y' : 'ies'} across ${inc.services.length} service(s)${top ? `; most likely origin ${top.service}: ${top.reason}` : ''}`;
   }
 
   /** Severity from user impact: what the front-door services' requests felt. */
-  private severity(t: Tracked): Severity {
+  private severity(evidence: Iterable<SignalScore>, anomalies: number): Severity {
     let failing = 0;
     let slow = 0;
-    for (const s of t.evidence.values()) {
+    for (const s of evidence) {
       if (!this.graph.isEntryService(s.service) || s.z < 5) continue;
       if (s.kind === 'endpoint-failures') failing = Math.max(failing, s.observed);
       if (s.kind === 'latency') slow = Math.max(slow, s.z);
     }
     if (failing >= 0.2) return 'critical';
     if (failing > 0 || slow >= 10) return 'high';
-    if (slow > 0 || t.anomalies.size > 1) return 'medium';
+    if (slow > 0 || anomalies > 1) return 'medium';
     return 'low';
   }
 }

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import type { SignalScore, SignalSlice } from '../../src/detect/service-signals.js';
+import { EvidenceLedger } from '../../src/diagnose/evidence-ledger.js';
+import { IncidentTracker, type GraphView } from '../../src/diagnose/incidents.js';
+import { rankRootCauses } from '../../src/diagnose/root-causes.js';
+import { anomaly } from './fixtures.js';
+
+function score(key: string, service: string, z: number, discovered = true, observed = 100): SignalScore {
+  return { key, kind: 'self', service, z, observed, expected: 10, discovered };
+}
+
+describe('EvidenceLedger', () => {
+  it('with sustain 1 keeps each key\'s strongest slice, discovered if any slice was', () => {
+    const l = new EvidenceLedger({ sustain: 1 });
+    l.note(score('k', 'a', 5, true, 50));
+    l.note(score('k', 'a', 9, false, 90));
+    l.note(score('k', 'a', 2, false, 20));
+    const s = l.scores().get('k')!;
+    expect(s.z).toBe(9);
+    expect(s.observed).toBe(90);
+    expect(s.discovered).toBe(true);
+    expect(l.size).toBe(1);
+  });
+
+  it('averages the strongest `sustain` slices, counting slices a key did not score in as 0', () => {
+    const l = new EvidenceLedger({ sustain: 4 });
+    for (const z of [3, 20, 1, 7, 5, 2]) l.note(score('steady', 'a', z));
+    expect(l.scores().get('steady')!.z).toBeCloseTo((20 + 7 + 5 + 3) / 4);
+    // A spike repeated by three sliding windows counts three quarters.
+    const spike = new EvidenceLedger({ sustain: 4 });
+    for (const z of [12, 12, 12]) spike.note(score('spike', 'b', z));
+    expect(spike.scores().get('spike')!.z).toBeCloseTo(9);
+  });
+
+  it('ignores scores that moved the wrong way and refuses a sustain below 1', () => {
+    const l = new EvidenceLedger();
+    l.note(score('k', 'a', -4));
+    l.note(score('k', 'a', 0));
+    l.note(score('k', 'a', Number.NaN));
+    expect(l.scores().size).toBe(0);
+    expect(() => new EvidenceLedger({ sustain: 0 })).toThrow(/sustain/);
+    expect(() => new EvidenceLedger({ sustain: 1.5 })).toThrow(/sustain/);
+  });
+
+  it('lets a shift that holds outrank a stronger one-slice spike in the ranking', () => {
+    const l = new EvidenceLedger();
+    // The spike's slice sits in three windows; the fault's own time stays up for six slices.
+    for (let i = 0; i < 6; i++) {
+      l.note(score('self|spiky', 'spiky', i < 3 ? 14 : 1));
+      l.note(score('self|faulty', 'faulty', 11));
+    }
+    const ranked = rankRootCauses({ scores: l.scores(), callees: () => [], firstSeenMs: new Map() });
+    expect(ranked.map((c) => c.service)).toEqual(['faulty', 'spiky']);
+    const strongest = new EvidenceLedger({ sustain: 1 });
+    for (let i = 0; i < 6; i++) {
+      strongest.note(score('self|spiky', 'spiky', i < 3 ? 14 : 1));
+      strongest.note(score('self|faulty', 'faulty', 11));
+    }
+    expect(rankRootCauses({ scores: strongest.scores(), callees: () => [], firstSeenMs: new Map() })[0]!.service).toBe('spiky');
+  });
+});
+
+describe('IncidentTracker evidence', () => {
+  const SLICE = 10_000;
+  const T0 = 1_700_000_000_000;
+  const calls: Record<string, string[]> = { frontend: ['cart', 'batch'], cart: ['pricing'], pricing: [], batch: [] };
+  const graph: GraphView = {
+    callees: (s) => calls[s] ?? [],
+    neighbours: (s) => new Set([...(calls[s] ?? []), ...Object.keys(calls).filter((c) => calls[c]!.includes(s))]),
+    isEntryService: (s) => s === 'frontend',
+  };
+  const slice = (n: number, scores: SignalScore[]): SignalSlice => ({ startMs: T0 + (n - 1) * SLICE, endMs: T0 + n * SLICE, scores, findings: [] });
+
+  function replay(opts: ConstructorParameters<typeof IncidentTracker>[1]): string[] {
+    const tracker = new IncidentTracker(graph, { instanceTag: 'e', ...opts });
+    // Unrelated noise (batch's own time, one extreme slice repeated by 3 windows) founds the
+    // incident; pricing's own time, the fault, rises a slice later and holds.
+    const founder = anomaly({ id: 'an_batch', service: 'batch', key: 'svc|self|batch', firstSeenMs: T0, lastSeenMs: T0 });
+    for (let n = 1; n <= 7; n++) {
+      const scores = [score('self|batch', 'batch', n <= 3 ? 15 : 1), ...(n >= 2 ? [score('self|pricing', 'pricing', 12)] : [])];
+      tracker.apply(slice(n, scores), n === 1 ? [{ kind: 'opened', anomaly: founder }] : [], [], T0 + n * SLICE);
+    }
+    return tracker.incidents()[0]!.rootCauses.map((c) => c.service);
+  }
+
+  it('ranks the shift that holds above the noise that opened the incident', () => {
+    expect(replay({})).toEqual(['pricing', 'batch']);
+    // The evidence before (each key's strongest slice) put the noise first.
+    expect(replay({ evidence: { sustain: 1 } })).toEqual(['batch', 'pricing']);
+  });
+});
