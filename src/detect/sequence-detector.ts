@@ -2,7 +2,7 @@ import type { DetectConfig } from '../config/sections/detect.js';
 import type { Beat } from '../model/beat.js';
 import type { AnomalySubtype, Exemplar, Finding, Severity } from '../model/anomaly.js';
 import type { Sequence } from '../model/sequence.js';
-import { TraceAssembler, type ClosedRun } from './trace-assembler.js';
+import { TraceAssembler, runBeats, type ClosedRun } from './trace-assembler.js';
 import { OrderLearner, compareToExpected, declaredOrder, shapeKey, type ExpectedOrder, type Violation } from './expected-order.js';
 import { logGamma } from './stats.js';
 
@@ -353,11 +353,30 @@ export class SequenceDetector {
     return state;
   }
 
+  /**
+   * A run evicted by the in-flight budget is not judged, but while its sequence has no expected
+   * order yet, an evicted run with its root still teaches the learner its shape. At full speed the
+   * budget evicts runs before their root grace passes; a learner fed by nothing never reaches an
+   * expectation, so no run would ever close as satisfied and every run would go on being evicted.
+   */
+  private learnFromEvicted(run: ClosedRun, nowMs: number): void {
+    if (run.run.root === undefined || run.sequence === '' || this.declaredByName.has(run.sequence)) return;
+    if (this.sequences.get(run.sequence)?.learner.expected() !== undefined) return;
+    const handlers = runBeats(run.run).map((b) => b.handler);
+    if (handlers.length === 0) return;
+    const state = this.stateFor(run, nowMs);
+    if (state === undefined) return;
+    state.learner.observe(handlers, state.orderFlagged ? this.opts.flaggedBaselineWeight : 1, shapeKey(handlers));
+  }
+
   /** Judges a closed run into the bucket of `slice`, or into the state's pending counts when undefined. */
   private record(run: ClosedRun, slice: number | undefined, nowMs: number): void {
     // A trace with neither a sequence name nor any beat is not a sequence run. An evicted run
     // says nothing about the application (only about our memory bound): it is counted, not judged.
-    if (run.outcome === 'evicted') return;
+    if (run.outcome === 'evicted') {
+      this.learnFromEvicted(run, nowMs);
+      return;
+    }
     if (run.sequence === '' || (run.beats.length === 0 && !this.declaredByName.has(run.sequence))) return;
     const state = this.stateFor(run, nowMs);
     if (state === undefined) return;

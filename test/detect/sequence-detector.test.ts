@@ -150,6 +150,24 @@ describe('SequenceDetector with a learned order', () => {
     expect(early.inflightRuns).toBe(0);
   });
 
+  it('learns the order from runs evicted while learning, so that runs then close with their batch instead of being evicted', () => {
+    const det = new SequenceDetector({ ...cfg, maxInflightRuns: 10 }, []);
+    const feed = (prefix: string, k: number): void => {
+      for (let i = 0; i < 100; i++) {
+        for (const s of makeRun(`${prefix}${i}`, 'busy', ['a', 'b', 'c'], k * SLICE + i, { service: 'shop' })) det.observe(s);
+        det.closeSatisfied();
+      }
+    };
+    feed('learn', 0);
+    // Nothing is expected yet, so nothing is satisfied: the budget evicted all but 10 runs.
+    expect(det.evictedRuns).toBe(90);
+    expect(det.evaluate(SLICE)).toEqual([]);
+    expect(det.expectedOrder('busy')!.handlers).toEqual(['a', 'b', 'c']);
+    feed('known', 1);
+    expect(det.evictedRuns).toBe(90);
+    expect(det.inflightRuns).toBe(0);
+  });
+
   it('does not judge runs evicted by the in-flight bound', () => {
     const det = new SequenceDetector({ ...cfg, maxInflightRuns: 5 }, []);
     let k = 0;
