@@ -212,6 +212,8 @@ export class ServiceGraph {
   /** The buffered spans of all pending traces. */
   private readonly cols = new GraphSpanColumns();
   private readonly scratch = new FoldScratch();
+  /** Span name to its pattern key (bounded like the labels). */
+  private readonly opKeys = new Map<string, string>();
   /** Buffered traces by (heapMs, seq): the least recently ended is found in O(log n), not by a scan. */
   private readonly byEnd = new TraceHeap();
   private seq = 0;
@@ -477,6 +479,19 @@ export class ServiceGraph {
     if (!Number.isNaN(gap)) total.gap.add(gap);
   }
 
+  /**
+   * The pattern key of an operation, `op:<span name>`. Built once per span name: a new string per
+   * span would be hashed afresh by every map it is looked up in.
+   */
+  private opKey(name: string): string {
+    let key = this.opKeys.get(name);
+    if (key === undefined) {
+      key = `op:${name}`;
+      if (this.opKeys.size < 4 * this.opts.maxKeys) this.opKeys.set(name, key);
+    }
+    return key;
+  }
+
   /** Whether the span in `slot` failed: its status, or an error log bound to it. */
   private spanFailed(slot: number): boolean {
     if (this.cols.status[slot] === STATUS_ERROR) return true;
@@ -516,9 +531,10 @@ export class ServiceGraph {
       const n = stack.pop()!;
       const ns = x.slot[n]!;
       const name = c.spanName[ns]!;
-      const op = `op:${name}`;
-      if (svc.patterns.has(op) || svc.patterns.size < this.opts.maxSamples) {
-        const count = (svc.patterns.get(op) ?? 0) + 1;
+      const op = this.opKey(name);
+      const seen = svc.patterns.get(op);
+      if (seen !== undefined || svc.patterns.size < this.opts.maxSamples) {
+        const count = (seen ?? 0) + 1;
         svc.patterns.set(op, count);
         if (count === 1) this.label(service, op, `operation "${name}"`);
       }
