@@ -402,9 +402,13 @@ export class ServiceGraph {
     if (!linear) byId.clear();
     let n = 0;
     for (let s = t.head; s !== -1; s = c.next[s]!) {
-      const id = c.spanId[s]!;
-      if ((linear ? this.nodeOf(id, n) : (byId.get(id) ?? -1)) !== -1) continue;
-      if (!linear) byId.set(id, n);
+      if (linear) {
+        if (this.nodeWithId(s, n) !== -1) continue;
+      } else {
+        const id = c.spanId(s);
+        if (byId.has(id)) continue;
+        byId.set(id, n);
+      }
       slot[n] = s;
       parent[n] = -1;
       firstChild[n] = -1;
@@ -414,9 +418,9 @@ export class ServiceGraph {
       n++;
     }
     for (let i = 0; i < n; i++) {
-      const pid = c.parentSpanId[slot[i]!]!;
-      if (pid === '') continue;
-      const p = linear ? this.nodeOf(pid, n) : (byId.get(pid) ?? -1);
+      const si = slot[i]!;
+      if (c.isRoot(si)) continue;
+      const p = linear ? this.parentNode(si, n) : (byId.get(c.parentSpanId(si)) ?? -1);
       if (p === -1) continue;
       parent[i] = p;
       if (lastChild[p] === -1) firstChild[p] = i;
@@ -430,7 +434,7 @@ export class ServiceGraph {
       const isRemote = remote[i] === 1;
       if (isRemote && p !== -1) this.foldEdge(slot[p]!, b);
       const kind = c.kind[b];
-      const entry = c.parentSpanId[b] === '' || isRemote || kind === SPAN_KIND_SERVER || kind === SPAN_KIND_CONSUMER;
+      const entry = c.isRoot(b) || isRemote || kind === SPAN_KIND_SERVER || kind === SPAN_KIND_CONSUMER;
       if (!entry || (p !== -1 && !isRemote)) continue;
       this.foldRequest(i);
     }
@@ -438,11 +442,19 @@ export class ServiceGraph {
     c.release(t.head, t.tail, t.count);
   }
 
-  /** Node of the span with id `id` among the first n nodes of the fold, -1 when none. */
-  private nodeOf(id: string, n: number): number {
-    const ids = this.cols.spanId;
+  /** Node, among the first n of the fold, whose span has the span id of slot s; -1 when none. */
+  private nodeWithId(s: number, n: number): number {
+    const c = this.cols;
     const slot = this.scratch.slot;
-    for (let i = 0; i < n; i++) if (ids[slot[i]!] === id) return i;
+    for (let i = 0; i < n; i++) if (c.sameSpanId(slot[i]!, s)) return i;
+    return -1;
+  }
+
+  /** Node, among the first n of the fold, that is the parent of the span in slot s; -1 when none. */
+  private parentNode(s: number, n: number): number {
+    const c = this.cols;
+    const slot = this.scratch.slot;
+    for (let i = 0; i < n; i++) if (c.isParentOf(slot[i]!, s)) return i;
     return -1;
   }
 
@@ -495,7 +507,7 @@ export class ServiceGraph {
   /** Whether the span in `slot` failed: its status, or an error log bound to it. */
   private spanFailed(slot: number): boolean {
     if (this.cols.status[slot] === STATUS_ERROR) return true;
-    return this.spanErrorLogs.size > 0 && (this.spanErrorLogs.get(this.cols.spanId[slot]!) ?? 0) > 0;
+    return this.spanErrorLogs.size > 0 && (this.spanErrorLogs.get(this.cols.spanId(slot)) ?? 0) > 0;
   }
 
   private foldRequest(entry: number): void {
@@ -553,7 +565,7 @@ export class ServiceGraph {
     }
     svc.requests++;
     svc.latencyMs.add(durationMs);
-    if (c.parentSpanId[b] === '') s.rootLatencyMs.add(durationMs);
+    if (c.isRoot(b)) s.rootLatencyMs.add(durationMs);
     svc.selfMs.add(self);
     if (failed) svc.failed++;
     if (failed && !calleeFailed) svc.ownFailed++;
