@@ -263,9 +263,12 @@ export class SequenceDetector {
 
   /**
    * Closes the runs the latest batch completed (root and every expected beat there) and judges
-   * them now; their counts join the slice of the next evaluate(), exactly as if that evaluation
-   * had closed them, so at full speed runs are judged instead of being evicted from the in-flight
-   * budget while they wait for it. Call after each batch of spans.
+   * them now against the expectation of the last evaluation (it only changes in evaluate()); their
+   * counts join the slice of the next evaluate(), ahead of the runs that evaluation closes. At full
+   * speed runs are judged instead of being evicted from the in-flight budget while they wait for
+   * the evaluation. Spans of a run arriving in a later batch join the closed run for diagnosis but
+   * no longer change its verdict (before, they did when they came before the evaluation). Call
+   * after each batch of spans.
    */
   closeSatisfied(): void {
     const closed = this.assembler.closeSatisfied(this.satisfied);
