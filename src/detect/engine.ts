@@ -294,6 +294,8 @@ export class DetectionEngine implements EvidenceSource {
       if (beat.serviceVersion !== handlerKey.baseVersion) this.routeVersion(handlerKey, beat, failed);
       this.noteVersion(beat);
     }
+    // Runs this batch completed are judged now instead of waiting in flight for evaluate().
+    seqDetector.closeSatisfied();
   }
 
   evaluate(nowMs: number): AnomalyChange[] {

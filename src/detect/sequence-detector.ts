@@ -2,7 +2,7 @@ import type { DetectConfig } from '../config/sections/detect.js';
 import type { Beat } from '../model/beat.js';
 import type { AnomalySubtype, Exemplar, Finding, Severity } from '../model/anomaly.js';
 import type { Sequence } from '../model/sequence.js';
-import { TraceAssembler, type ClosedRun } from './trace-assembler.js';
+import { TraceAssembler, runBeats, type ClosedRun } from './trace-assembler.js';
 import { OrderLearner, compareToExpected, declaredOrder, shapeKey, type ExpectedOrder, type Violation } from './expected-order.js';
 import { logGamma } from './stats.js';
 
@@ -74,13 +74,17 @@ interface KeyCount {
   exemplars: Exemplar[];
 }
 
-interface SliceBucket {
-  slice: number;
+/** What judging closed runs adds up. */
+interface RunCounts {
   /** Closed runs (complete + incomplete), denominator of incomplete-run. */
   closed: number;
   /** Complete runs compared with an expectation, denominator of the order violations. */
   compared: number;
   keys: Map<string, KeyCount>;
+}
+
+interface SliceBucket extends RunCounts {
+  slice: number;
   /** Keys (and '#surge') flagged while this bucket was in the window. */
   flagged: Set<string>;
 }
@@ -100,6 +104,8 @@ interface SequenceState {
   lastSeenMs: number;
   /** An order violation was flagged in the last evaluation: learn run shapes only slowly. */
   orderFlagged: boolean;
+  /** Runs judged since the last evaluation (closeSatisfied), added to its slice by the next one. */
+  pending?: RunCounts;
 }
 
 const SURGE = '#surge';
@@ -255,19 +261,25 @@ export class SequenceDetector {
     return this.declaredByName.get(sequence) ?? this.sequences.get(sequence)?.learner.expected();
   }
 
+  /**
+   * Closes the runs the latest batch completed (root and every expected beat there) and judges
+   * them now against the expectation of the last evaluation (it only changes in evaluate()); their
+   * counts join the slice of the next evaluate(), ahead of the runs that evaluation closes. At full
+   * speed runs are judged instead of being evicted from the in-flight budget while they wait for
+   * the evaluation. Spans of a run arriving in a later batch join the closed run for diagnosis but
+   * no longer change its verdict (before, they did when they came before the evaluation). Call
+   * after each batch of spans.
+   */
+  closeSatisfied(): void {
+    const closed = this.assembler.closeSatisfied(this.satisfied);
+    for (const run of closed) this.record(run, undefined, run.run.lastActivityMs);
+  }
+
   evaluate(nowMs: number): Finding[] {
     const slice = Math.floor((nowMs - 1) / this.cfg.sliceMs);
-    const closed = this.assembler.close(
-      nowMs,
-      (seq, beats) => {
-        const exp = this.expectedOrder(seq);
-        return exp !== undefined && closingShapes(exp).some((shape) => containsAll(beats, shape));
-      },
-      (seq, beats) => {
-        const exp = this.expectedOrder(seq);
-        return exp !== undefined && exp.shapes.some((shape) => shape.length > 0 && beats.some((b) => b.handler === shape[shape.length - 1]));
-      },
-    );
+    // Runs judged since the previous evaluation count in this slice, before the ones closed now.
+    for (const state of this.sequences.values()) if (state.pending !== undefined) this.mergePending(state, slice, nowMs);
+    const closed = this.assembler.close(nowMs, this.satisfied, this.reachedEnd);
     for (const run of closed) this.record(run, slice, nowMs);
     const findings: Finding[] = [];
     for (const [name, state] of this.sequences) {
@@ -281,6 +293,38 @@ export class SequenceDetector {
       this.surgeFinding(state, nowMs, findings);
     }
     return findings;
+  }
+
+  /** A run with its root is done early when it holds every handler of a closing shape. */
+  private readonly satisfied = (seq: string, beats: Beat[]): boolean => {
+    const exp = this.expectedOrder(seq);
+    return exp !== undefined && closingShapes(exp).some((shape) => containsAll(beats, shape));
+  };
+
+  /** A run without its root that timed out still completed when its last expected beat is there. */
+  private readonly reachedEnd = (seq: string, beats: Beat[]): boolean => {
+    const exp = this.expectedOrder(seq);
+    return exp !== undefined && exp.shapes.some((shape) => shape.length > 0 && beats.some((b) => b.handler === shape[shape.length - 1]));
+  };
+
+  /** Adds the counts of runs judged between evaluations to the newest bucket at `slice`. */
+  private mergePending(state: SequenceState, slice: number, nowMs: number): void {
+    const p = state.pending!;
+    state.pending = undefined;
+    state.lastSeenMs = nowMs;
+    this.roll(state, slice);
+    const bucket = state.window[state.window.length - 1]!;
+    bucket.closed += p.closed;
+    bucket.compared += p.compared;
+    for (const [id, kc] of p.keys) {
+      const into = bucket.keys.get(id);
+      if (into === undefined) {
+        bucket.keys.set(id, kc);
+        continue;
+      }
+      into.runs += kc.runs;
+      for (const e of kc.exemplars) if (into.exemplars.length < this.opts.maxExemplars) into.exemplars.push(e);
+    }
   }
 
   private stateFor(run: ClosedRun, nowMs: number): SequenceState | undefined {
@@ -312,15 +356,39 @@ export class SequenceDetector {
     return state;
   }
 
-  private record(run: ClosedRun, slice: number, nowMs: number): void {
+  /**
+   * A run evicted by the in-flight budget is not judged, but while its sequence has no expected
+   * order yet, an evicted run with its root still teaches the learner its shape. At full speed the
+   * budget evicts runs before their root grace passes; a learner fed by nothing never reaches an
+   * expectation, so no run would ever close as satisfied and every run would go on being evicted.
+   */
+  private learnFromEvicted(run: ClosedRun, nowMs: number): void {
+    if (run.run.root === undefined || run.sequence === '' || this.declaredByName.has(run.sequence)) return;
+    if (this.sequences.get(run.sequence)?.learner.expected() !== undefined) return;
+    const handlers = runBeats(run.run).map((b) => b.handler);
+    if (handlers.length === 0) return;
+    const state = this.stateFor(run, nowMs);
+    if (state === undefined) return;
+    state.learner.observe(handlers, state.orderFlagged ? this.opts.flaggedBaselineWeight : 1, shapeKey(handlers));
+  }
+
+  /** Judges a closed run into the bucket of `slice`, or into the state's pending counts when undefined. */
+  private record(run: ClosedRun, slice: number | undefined, nowMs: number): void {
     // A trace with neither a sequence name nor any beat is not a sequence run. An evicted run
     // says nothing about the application (only about our memory bound): it is counted, not judged.
-    if (run.outcome === 'evicted') return;
+    if (run.outcome === 'evicted') {
+      this.learnFromEvicted(run, nowMs);
+      return;
+    }
     if (run.sequence === '' || (run.beats.length === 0 && !this.declaredByName.has(run.sequence))) return;
     const state = this.stateFor(run, nowMs);
     if (state === undefined) return;
-    this.roll(state, slice);
-    const bucket = state.window[state.window.length - 1]!;
+    let bucket: RunCounts;
+    if (slice === undefined) bucket = state.pending ??= { closed: 0, compared: 0, keys: new Map() };
+    else {
+      this.roll(state, slice);
+      bucket = state.window[state.window.length - 1]!;
+    }
     bucket.closed++;
     const rootSpan = run.run.root?.spanId ?? run.beats[0]?.spanId ?? '';
     if (run.outcome !== 'complete') {
@@ -352,7 +420,7 @@ export class SequenceDetector {
     }
   }
 
-  private count(bucket: SliceBucket, subtype: RateSubtype, handler: string, exemplar: Exemplar): void {
+  private count(bucket: RunCounts, subtype: RateSubtype, handler: string, exemplar: Exemplar): void {
     const id = `${subtype}\u0001${handler}`;
     let kc = bucket.keys.get(id);
     if (kc === undefined) {

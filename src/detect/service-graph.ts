@@ -8,6 +8,7 @@ import {
 } from '../model/beat.js';
 import { SEVERITY_ERROR, SEVERITY_WARN, type LogEvent } from '../model/log-event.js';
 import { LogTemplateMiner } from './log-templates.js';
+import { GraphSpanColumns } from './graph-span-columns.js';
 
 /**
  * The service dependency graph and per-request figures, built from whole traces.
@@ -137,12 +138,12 @@ export interface EdgeSummary {
   gapP95Ms: number;
 }
 
-/** The fields of a span the graph folds: buffered per trace instead of the whole Beat (memory). */
-export type GraphSpan = Pick<Beat, 'service' | 'spanName' | 'startMs' | 'durationMs' | 'status' | 'spanId' | 'parentSpanId' | 'spanKind'>;
-
 interface PendingTrace {
   id: string;
-  spans: GraphSpan[];
+  /** First and last slot of the trace's spans in the graph's columns (a chain in arrival order). */
+  head: number;
+  tail: number;
+  count: number;
   lastMs: number;
   /** Earliest span start: bounds which slices this trace can still add to. */
   firstMs: number;
@@ -152,11 +153,50 @@ interface PendingTrace {
   heapMs: number;
 }
 
-interface Node {
-  beat: GraphSpan;
-  children: Node[];
-  remoteParent: boolean;
+/**
+ * The span tree of the trace being folded, by node index (a node is the first span with its id,
+ * in arrival order): reused from trace to trace, so a fold allocates nothing per span.
+ */
+class FoldScratch {
+  /** Column slot of each node. */
+  slot = new Int32Array(64);
+  /** Parent node in the trace, -1 when none. */
+  parent = new Int32Array(64);
+  firstChild = new Int32Array(64);
+  lastChild = new Int32Array(64);
+  nextSibling = new Int32Array(64);
+  /** 1 when the parent lives in another service. */
+  remote = new Uint8Array(64);
+  readonly stack: number[] = [];
+  /** Span id to node, used for traces longer than LINEAR_LOOKUP_SPANS. */
+  readonly byId = new Map<string, number>();
+  /** Children's clipped intervals (exclusiveMs). */
+  lo = new Float64Array(64);
+  hi = new Float64Array(64);
+
+  ensure(n: number): void {
+    if (n <= this.slot.length) return;
+    let size = this.slot.length;
+    while (size < n) size *= 2;
+    this.slot = new Int32Array(size);
+    this.parent = new Int32Array(size);
+    this.firstChild = new Int32Array(size);
+    this.lastChild = new Int32Array(size);
+    this.nextSibling = new Int32Array(size);
+    this.remote = new Uint8Array(size);
+  }
+
+  ensureIntervals(n: number): void {
+    if (n <= this.lo.length) return;
+    let size = this.lo.length;
+    while (size < n) size *= 2;
+    this.lo = new Float64Array(size);
+    this.hi = new Float64Array(size);
+  }
 }
+
+/** Traces up to this many spans find parents by a scan of their own ids instead of a map. */
+const LINEAR_LOOKUP_SPANS = 16;
 
 export function edgeKey(caller: string, callee: string): string {
   return `${caller}\u0000${callee}`;
@@ -169,6 +209,11 @@ export function endpointKey(service: string, operation: string): string {
 export class ServiceGraph {
   private readonly opts: ServiceGraphOptions;
   private readonly traces = new Map<string, PendingTrace>();
+  /** The buffered spans of all pending traces. */
+  private readonly cols = new GraphSpanColumns();
+  private readonly scratch = new FoldScratch();
+  /** Span name to its pattern key (bounded like the labels). */
+  private readonly opKeys = new Map<string, string>();
   /** Buffered traces by (heapMs, seq): the least recently ended is found in O(log n), not by a scan. */
   private readonly byEnd = new TraceHeap();
   private seq = 0;
@@ -200,20 +245,15 @@ export class ServiceGraph {
       if (t === undefined) {
         if (this.traces.size >= this.opts.maxTraces) this.foldOldest();
         const end = Math.max(0, b.startMs + b.durationMs);
-        t = { id: b.traceId, spans: [], lastMs: end, firstMs: b.startMs, seq: this.seq++, heapMs: end };
+        t = { id: b.traceId, head: -1, tail: -1, count: 0, lastMs: end, firstMs: b.startMs, seq: this.seq++, heapMs: end };
         this.traces.set(b.traceId, t);
         this.byEnd.push(t);
       }
-      t.spans.push({
-        service: b.service,
-        spanName: b.spanName,
-        startMs: b.startMs,
-        durationMs: b.durationMs,
-        status: b.status,
-        spanId: b.spanId,
-        parentSpanId: b.parentSpanId,
-        spanKind: b.spanKind,
-      });
+      const slot = this.cols.add(b);
+      if (t.tail === -1) t.head = slot;
+      else this.cols.next[t.tail] = slot;
+      t.tail = slot;
+      t.count++;
       t.lastMs = Math.max(t.lastMs, b.startMs + b.durationMs);
       if (b.startMs < t.firstMs) t.firstMs = b.startMs;
     }
@@ -254,7 +294,7 @@ export class ServiceGraph {
       done.push(t);
     }
     done.sort((a, b) => a.seq - b.seq);
-    for (const t of done) this.fold(t.spans);
+    for (const t of done) this.fold(t);
     let oldestPending = Infinity;
     for (const t of this.traces.values()) oldestPending = Math.min(oldestPending, t.firstMs);
     const ready: GraphSlice[] = [];
@@ -360,69 +400,153 @@ export class ServiceGraph {
     const t = this.popLeastRecent();
     if (t === undefined) return;
     this.traces.delete(t.id);
-    this.fold(t.spans);
+    this.fold(t);
   }
 
-  private fold(beats: GraphSpan[]): void {
-    const nodes = new Map<string, Node>();
-    for (const b of beats) if (!nodes.has(b.spanId)) nodes.set(b.spanId, { beat: b, children: [], remoteParent: false });
-    for (const n of nodes.values()) {
-      const p = n.beat.parentSpanId === '' ? undefined : nodes.get(n.beat.parentSpanId);
-      if (p === undefined) continue;
-      p.children.push(n);
-      n.remoteParent = p.beat.service !== n.beat.service;
+  /** Folds a complete trace into its slices and frees its spans' slots. */
+  private fold(t: PendingTrace): void {
+    const c = this.cols;
+    const x = this.scratch;
+    x.ensure(t.count);
+    const slot = x.slot;
+    const parent = x.parent;
+    const firstChild = x.firstChild;
+    const lastChild = x.lastChild;
+    const nextSibling = x.nextSibling;
+    const remote = x.remote;
+    // Nodes: the first span with each id, in arrival order.
+    const linear = t.count <= LINEAR_LOOKUP_SPANS;
+    const byId = x.byId;
+    if (!linear) byId.clear();
+    let n = 0;
+    for (let s = t.head; s !== -1; s = c.next[s]!) {
+      if (linear) {
+        if (this.nodeWithId(s, n) !== -1) continue;
+      } else {
+        const id = c.spanId(s);
+        if (byId.has(id)) continue;
+        byId.set(id, n);
+      }
+      slot[n] = s;
+      parent[n] = -1;
+      firstChild[n] = -1;
+      lastChild[n] = -1;
+      nextSibling[n] = -1;
+      remote[n] = 0;
+      n++;
     }
-    for (const n of nodes.values()) {
-      const b = n.beat;
-      const p = b.parentSpanId === '' ? undefined : nodes.get(b.parentSpanId);
-      if (n.remoteParent && p !== undefined) this.foldEdge(p.beat, b);
-      const entry = b.parentSpanId === '' || n.remoteParent || b.spanKind === SPAN_KIND_SERVER || b.spanKind === SPAN_KIND_CONSUMER;
-      if (!entry || (p !== undefined && !n.remoteParent)) continue;
-      this.foldRequest(n);
+    for (let i = 0; i < n; i++) {
+      const si = slot[i]!;
+      if (c.isRoot(si)) continue;
+      const p = linear ? this.parentNode(si, n) : (byId.get(c.parentSpanId(si)) ?? -1);
+      if (p === -1) continue;
+      parent[i] = p;
+      if (lastChild[p] === -1) firstChild[p] = i;
+      else nextSibling[lastChild[p]!] = i;
+      lastChild[p] = i;
+      remote[i] = c.service[slot[p]!] !== c.service[slot[i]!] ? 1 : 0;
     }
+    for (let i = 0; i < n; i++) {
+      const b = slot[i]!;
+      const p = parent[i]!;
+      const isRemote = remote[i] === 1;
+      if (isRemote && p !== -1) this.foldEdge(slot[p]!, b);
+      const kind = c.kind[b];
+      const entry = c.isRoot(b) || isRemote || kind === SPAN_KIND_SERVER || kind === SPAN_KIND_CONSUMER;
+      if (!entry || (p !== -1 && !isRemote)) continue;
+      this.foldRequest(i);
+    }
+    if (!linear) byId.clear();
+    c.release(t.head, t.tail, t.count);
   }
 
-  private foldEdge(parent: GraphSpan, child: GraphSpan): void {
-    const s = this.sliceFor(child.startMs);
+  /** Node, among the first n of the fold, whose span has the span id of slot s; -1 when none. */
+  private nodeWithId(s: number, n: number): number {
+    const c = this.cols;
+    const slot = this.scratch.slot;
+    for (let i = 0; i < n; i++) if (c.sameSpanId(slot[i]!, s)) return i;
+    return -1;
+  }
+
+  /** Node, among the first n of the fold, that is the parent of the span in slot s; -1 when none. */
+  private parentNode(s: number, n: number): number {
+    const c = this.cols;
+    const slot = this.scratch.slot;
+    for (let i = 0; i < n; i++) if (c.isParentOf(slot[i]!, s)) return i;
+    return -1;
+  }
+
+  private foldEdge(parent: number, child: number): void {
+    const c = this.cols;
+    const childStart = c.startMs[child]!;
+    const s = this.sliceFor(childStart);
     if (s === undefined) return;
-    const key = edgeKey(parent.service, child.service);
+    const caller = c.service[parent]!;
+    const callee = c.service[child]!;
+    const key = edgeKey(caller, callee);
     let e = s.edges.get(key);
     if (e === undefined) {
       if (!this.admit(`e:${key}`)) return;
-      e = { caller: parent.service, callee: child.service, calls: 0, errors: 0, gapMs: new SampleSet(this.opts.maxSamples) };
+      e = { caller, callee, calls: 0, errors: 0, gapMs: new SampleSet(this.opts.maxSamples) };
       s.edges.set(key, e);
     }
     e.calls++;
-    const failed = child.status === STATUS_ERROR || parent.status === STATUS_ERROR;
+    const failed = c.status[child] === STATUS_ERROR || c.status[parent] === STATUS_ERROR;
     if (failed) e.errors++;
     let gap = NaN;
-    if (parent.spanKind === SPAN_KIND_PRODUCER) gap = Math.max(0, child.startMs - parent.startMs);
-    else if (parent.spanKind === SPAN_KIND_CLIENT) gap = Math.max(0, parent.durationMs - child.durationMs);
+    const parentKind = c.kind[parent];
+    if (parentKind === SPAN_KIND_PRODUCER) gap = Math.max(0, childStart - c.startMs[parent]!);
+    else if (parentKind === SPAN_KIND_CLIENT) gap = Math.max(0, c.durationMs[parent]! - c.durationMs[child]!);
     if (!Number.isNaN(gap)) e.gapMs.add(gap);
     let total = this.edgeTotals.get(key);
     if (total === undefined) {
-      total = { caller: parent.service, callee: child.service, calls: 0, errors: 0, firstMs: child.startMs, lastMs: child.startMs, gap: new SampleSet(this.opts.maxSamples) };
+      total = { caller, callee, calls: 0, errors: 0, firstMs: childStart, lastMs: childStart, gap: new SampleSet(this.opts.maxSamples) };
       this.edgeTotals.set(key, total);
     }
     total.calls++;
     if (failed) total.errors++;
-    total.lastMs = Math.max(total.lastMs, child.startMs);
+    total.lastMs = Math.max(total.lastMs, childStart);
     if (!Number.isNaN(gap)) total.gap.add(gap);
   }
 
-  private foldRequest(entry: Node): void {
-    const b = entry.beat;
-    const s = this.sliceFor(b.startMs);
+  /**
+   * The pattern key of an operation, `op:<span name>`. Built once per span name: a new string per
+   * span would be hashed afresh by every map it is looked up in.
+   */
+  private opKey(name: string): string {
+    let key = this.opKeys.get(name);
+    if (key === undefined) {
+      key = `op:${name}`;
+      if (this.opKeys.size < 4 * this.opts.maxKeys) this.opKeys.set(name, key);
+    }
+    return key;
+  }
+
+  /** Whether the span in `slot` failed: its status, or an error log bound to it. */
+  private spanFailed(slot: number): boolean {
+    if (this.cols.status[slot] === STATUS_ERROR) return true;
+    return this.spanErrorLogs.size > 0 && (this.spanErrorLogs.get(this.cols.spanId(slot)) ?? 0) > 0;
+  }
+
+  private foldRequest(entry: number): void {
+    const c = this.cols;
+    const x = this.scratch;
+    const b = x.slot[entry]!;
+    const service = c.service[b]!;
+    const spanName = c.spanName[b]!;
+    const startMs = c.startMs[b]!;
+    const durationMs = c.durationMs[b]!;
+    const s = this.sliceFor(startMs);
     if (s === undefined) {
       this.lateRequests++;
       return;
     }
-    const svc = this.serviceFigures(s, b.service);
+    const svc = this.serviceFigures(s, service);
     if (svc === undefined) return;
-    const epKey = endpointKey(b.service, b.spanName);
+    const epKey = endpointKey(service, spanName);
     let ep = s.endpoints.get(epKey);
     if (ep === undefined && this.admit(`p:${epKey}`)) {
-      ep = { service: b.service, operation: b.spanName, requests: 0, failed: 0, latencyMs: new SampleSet(this.opts.maxSamples) };
+      ep = { service, operation: spanName, requests: 0, failed: 0, latencyMs: new SampleSet(this.opts.maxSamples) };
       s.endpoints.set(epKey, ep);
     }
     // Walk the request's local spans: their own time is the service's self time, their errors
@@ -430,37 +554,86 @@ export class ServiceGraph {
     let self = 0;
     let failed = false;
     let calleeFailed = false;
-    const stack: Node[] = [entry];
+    const stack = x.stack;
+    stack.length = 0;
+    stack.push(entry);
     while (stack.length > 0) {
       const n = stack.pop()!;
-      const op = `op:${n.beat.spanName}`;
-      if (svc.patterns.has(op) || svc.patterns.size < this.opts.maxSamples) {
-        svc.patterns.set(op, (svc.patterns.get(op) ?? 0) + 1);
-        if (svc.patterns.get(op) === 1) this.label(b.service, op, `operation "${n.beat.spanName}"`);
+      const ns = x.slot[n]!;
+      const name = c.spanName[ns]!;
+      const op = this.opKey(name);
+      const seen = svc.patterns.get(op);
+      if (seen !== undefined || svc.patterns.size < this.opts.maxSamples) {
+        const count = (seen ?? 0) + 1;
+        svc.patterns.set(op, count);
+        if (count === 1) this.label(service, op, `operation "${name}"`);
       }
-      if (n.beat.status === STATUS_ERROR || (this.spanErrorLogs.get(n.beat.spanId) ?? 0) > 0) failed = true;
+      if (this.spanFailed(ns)) failed = true;
       let remote = false;
-      for (const c of n.children) {
-        if (c.remoteParent) {
+      for (let ch = x.firstChild[n]!; ch !== -1; ch = x.nextSibling[ch]!) {
+        if (x.remote[ch] === 1) {
           remote = true;
-          if (c.beat.status === STATUS_ERROR || (this.spanErrorLogs.get(c.beat.spanId) ?? 0) > 0) calleeFailed = true;
-        } else stack.push(c);
+          if (this.spanFailed(x.slot[ch]!)) calleeFailed = true;
+        } else stack.push(ch);
       }
       // A client span's own time is the edge gap (or, with no server span on the other side, a
       // call that never arrived), not this service's work.
-      if (n === entry || (!remote && n.beat.spanKind !== SPAN_KIND_CLIENT && n.beat.spanKind !== SPAN_KIND_PRODUCER)) self += exclusiveMs(n);
+      const kind = c.kind[ns];
+      if (n === entry || (!remote && kind !== SPAN_KIND_CLIENT && kind !== SPAN_KIND_PRODUCER)) self += this.exclusiveMs(n);
     }
     svc.requests++;
-    svc.latencyMs.add(b.durationMs);
-    if (b.parentSpanId === '') s.rootLatencyMs.add(b.durationMs);
+    svc.latencyMs.add(durationMs);
+    if (c.isRoot(b)) s.rootLatencyMs.add(durationMs);
     svc.selfMs.add(self);
     if (failed) svc.failed++;
     if (failed && !calleeFailed) svc.ownFailed++;
     if (ep !== undefined) {
       ep.requests++;
-      ep.latencyMs.add(b.durationMs);
+      ep.latencyMs.add(durationMs);
       if (failed) ep.failed++;
     }
+  }
+
+  /** Duration of node n not covered by any of its children (they may overlap; their union is subtracted). */
+  private exclusiveMs(n: number): number {
+    const c = this.cols;
+    const x = this.scratch;
+    const b = x.slot[n]!;
+    const start = c.startMs[b]!;
+    const duration = c.durationMs[b]!;
+    const end = start + duration;
+    if (x.firstChild[n] === -1) return duration;
+    // The children's intervals clipped to the span, sorted by start (insertion sort: few children).
+    let k = 0;
+    for (let ch = x.firstChild[n]!; ch !== -1; ch = x.nextSibling[ch]!) k++;
+    x.ensureIntervals(k);
+    const lo = x.lo;
+    const hi = x.hi;
+    k = 0;
+    for (let ch = x.firstChild[n]!; ch !== -1; ch = x.nextSibling[ch]!) {
+      const cs = x.slot[ch]!;
+      const s = Math.max(start, c.startMs[cs]!);
+      const e = Math.min(end, c.startMs[cs]! + c.durationMs[cs]!);
+      if (!(e > s)) continue;
+      lo[k] = s;
+      hi[k] = e;
+      k++;
+    }
+    sortIntervals(lo, hi, k);
+    let covered = 0;
+    let curS = -Infinity;
+    let curE = -Infinity;
+    for (let i = 0; i < k; i++) {
+      const s = lo[i]!;
+      const e = hi[i]!;
+      if (s > curE) {
+        if (curE > curS) covered += curE - curS;
+        curS = s;
+        curE = e;
+      } else curE = Math.max(curE, e);
+    }
+    if (curE > curS) covered += curE - curS;
+    return Math.max(0, duration - covered);
   }
 
   private serviceFigures(s: GraphSlice, service: string): ServiceSliceFigures | undefined {
@@ -505,26 +678,30 @@ export class ServiceGraph {
   }
 }
 
-/** Duration not covered by any child (children may overlap; their union is subtracted). */
-export function exclusiveMs(n: Node): number {
-  const b = n.beat;
-  if (n.children.length === 0) return b.durationMs;
-  const spans = n.children
-    .map((c) => [Math.max(b.startMs, c.beat.startMs), Math.min(b.startMs + b.durationMs, c.beat.startMs + c.beat.durationMs)] as const)
-    .filter(([s, e]) => e > s)
-    .sort((x, y) => x[0] - y[0]);
-  let covered = 0;
-  let curS = -Infinity;
-  let curE = -Infinity;
-  for (const [s, e] of spans) {
-    if (s > curE) {
-      if (curE > curS) covered += curE - curS;
-      curS = s;
-      curE = e;
-    } else curE = Math.max(curE, e);
+/** Sorts the first k intervals (lo[i], hi[i]) by start: insertion sort for a few, else by index. */
+function sortIntervals(lo: Float64Array, hi: Float64Array, k: number): void {
+  if (k <= 32) {
+    for (let i = 1; i < k; i++) {
+      const s = lo[i]!;
+      const e = hi[i]!;
+      let j = i - 1;
+      while (j >= 0 && lo[j]! > s) {
+        lo[j + 1] = lo[j]!;
+        hi[j + 1] = hi[j]!;
+        j--;
+      }
+      lo[j + 1] = s;
+      hi[j + 1] = e;
+    }
+    return;
   }
-  if (curE > curS) covered += curE - curS;
-  return Math.max(0, b.durationMs - covered);
+  const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => lo[a]! - lo[b]!);
+  const ls = order.map((i) => lo[i]!);
+  const hs = order.map((i) => hi[i]!);
+  for (let i = 0; i < k; i++) {
+    lo[i] = ls[i]!;
+    hi[i] = hs[i]!;
+  }
 }
 
 /**

@@ -29,6 +29,8 @@ export interface SequenceRun {
   beatsAt?: number;
   /** Stamp of the run's newest entry in the activity queue; -1 once it left the in-flight set. */
   stamp?: number;
+  /** Batch in which the run was last queued for closeSatisfied() (so it is queued once per batch). */
+  queuedIn?: number;
 }
 
 export type RunOutcome = 'complete' | 'incomplete' | 'evicted';
@@ -188,6 +190,10 @@ export class TraceAssembler {
   /** Activity entries looked at to find the run to evict (stays ~1 per eviction). */
   evictionVisits = 0;
   private pendingEvicted: ClosedRun[] = [];
+  /** Runs with their root that got spans since the last closeSatisfied() or close(). */
+  private touchedRooted: SequenceRun[] = [];
+  /** Counts the batches closeSatisfied() and close() ended (see SequenceRun.queuedIn). */
+  private batch = 0;
 
   constructor(private readonly opts: TraceAssemblerOptions) {
     this.maxSpans = opts.maxSpansPerRun ?? 256;
@@ -248,6 +254,36 @@ export class TraceAssembler {
     }
     if (end > run.lastActivityMs) run.lastActivityMs = end;
     if (span.startMs < run.firstStartMs) run.firstStartMs = span.startMs;
+    if (run.root !== undefined && run.queuedIn !== this.batch) {
+      run.queuedIn = this.batch;
+      this.touchedRooted.push(run);
+    }
+  }
+
+  /**
+   * Closes, as 'complete', the runs that got spans since the previous call, have their root and
+   * are `satisfied` (every expected beat there): the rule close() applies, applied as soon as the
+   * batch that completed the run is in. It needs no clock. Without it every run stayed in flight
+   * until the next close() (one per slice), so at full speed the in-flight budget evicted all of
+   * them before they were judged. Call it after each batch of spans.
+   */
+  closeSatisfied(satisfied: RunSatisfied): ClosedRun[] {
+    const out: ClosedRun[] = [];
+    const runs = this.touchedRooted;
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[i]!;
+      // Evicted (or closed) since it was queued: stamp -1.
+      if (run.stamp === -1 || !satisfied(run.sequence, currentBeats(run))) continue;
+      this.inflight.delete(run.traceId);
+      out.push(this.finish(run, 'complete'));
+    }
+    this.endBatch();
+    return out;
+  }
+
+  private endBatch(): void {
+    this.touchedRooted.length = 0;
+    this.batch++;
   }
 
   /** Marks the run most recently active: a new activity entry, older ones become dead. */
@@ -305,6 +341,7 @@ export class TraceAssembler {
   close(nowMs: number, satisfied?: RunSatisfied, reachedEnd?: RunReachedEnd): ClosedRun[] {
     const out = this.pendingEvicted;
     this.pendingEvicted = [];
+    this.endBatch();
     for (const run of this.inflight.values()) {
       const idle = nowMs - run.lastActivityMs;
       let outcome: RunOutcome | undefined;

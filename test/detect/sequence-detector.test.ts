@@ -123,6 +123,51 @@ describe('SequenceDetector with a learned order', () => {
     expect(det.evictedRuns).toBe(0);
   });
 
+  it('judges a run its batch completed at once and counts it in the next evaluation, as if that evaluation had closed it', () => {
+    const feed = (det: SequenceDetector, early: boolean): Finding[] => {
+      const found: Finding[] = [];
+      for (let k = 0; k < 20; k++) {
+        for (let i = 0; i < 40; i++) {
+          const shape = k >= 15 && i % 3 === 0 ? ['load', 'render', 'aggregate'] : ['load', 'aggregate', 'render'];
+          for (const s of makeRun(`${early}-${k}-${i}`, 'report', shape, k * SLICE + i * 100, { service: 'shop' })) det.observe(s);
+          if (early) det.closeSatisfied();
+        }
+        found.push(...det.evaluate((k + 1) * SLICE));
+      }
+      return found;
+    };
+    const early = new SequenceDetector({ ...cfg, maxInflightRuns: 1000 }, []);
+    const atEvaluation = new SequenceDetector({ ...cfg, maxInflightRuns: 1000 }, []);
+    const a = feed(early, true);
+    const b = feed(atEvaluation, false);
+    expect(a.map((f) => [f.key, f.observed, f.summary])).toEqual(b.map((f) => [f.key, f.observed, f.summary]));
+    expect(a.map((f) => f.subtype)).toContain('out-of-order');
+    expect(early.inflightRuns).toBe(0);
+    // With the order learnt, runs left the in-flight set with their batch, not at the evaluation.
+    for (const s of makeRun('now', 'report', ['load', 'aggregate', 'render'], 20 * SLICE, { service: 'shop' })) early.observe(s);
+    expect(early.inflightRuns).toBe(1);
+    early.closeSatisfied();
+    expect(early.inflightRuns).toBe(0);
+  });
+
+  it('learns the order from runs evicted while learning, so that runs then close with their batch instead of being evicted', () => {
+    const det = new SequenceDetector({ ...cfg, maxInflightRuns: 10 }, []);
+    const feed = (prefix: string, k: number): void => {
+      for (let i = 0; i < 100; i++) {
+        for (const s of makeRun(`${prefix}${i}`, 'busy', ['a', 'b', 'c'], k * SLICE + i, { service: 'shop' })) det.observe(s);
+        det.closeSatisfied();
+      }
+    };
+    feed('learn', 0);
+    // Nothing is expected yet, so nothing is satisfied: the budget evicted all but 10 runs.
+    expect(det.evictedRuns).toBe(90);
+    expect(det.evaluate(SLICE)).toEqual([]);
+    expect(det.expectedOrder('busy')!.handlers).toEqual(['a', 'b', 'c']);
+    feed('known', 1);
+    expect(det.evictedRuns).toBe(90);
+    expect(det.inflightRuns).toBe(0);
+  });
+
   it('does not judge runs evicted by the in-flight bound', () => {
     const det = new SequenceDetector({ ...cfg, maxInflightRuns: 5 }, []);
     let k = 0;

@@ -182,6 +182,29 @@ describe('ServiceGraph', () => {
     for (let i = 1; i < quiet.length; i++) expect(quiet[i]!.startMs).toBe(quiet[i - 1]!.endMs);
   });
 
+  it('folds a trace of many spans the same way: children in any order, duplicate span ids once', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    const spans = [];
+    // 40 one-millisecond children, sent latest first, two of them overlapping by half.
+    for (let i = 39; i >= 0; i--) {
+      spans.push(beat({ service: 'w', traceId: 't', spanId: `c${i}`, parentSpanId: 'root', spanName: 'step', startMs: T + 2 * i + (i === 1 ? -1.5 : 0), durationMs: 1 }, SPAN_KIND_INTERNAL));
+    }
+    spans.push(beat({ service: 'w', traceId: 't', spanId: 'c5', parentSpanId: 'root', spanName: 'duplicate', startMs: T, durationMs: 50 }, SPAN_KIND_INTERNAL));
+    spans.push(beat({ service: 'w', traceId: 't', spanId: 'root', spanName: 'GET /many', startMs: T, durationMs: 100 }, SPAN_KIND_SERVER));
+    spans.push(beat({ service: 'x', traceId: 't', spanId: 'r1', parentSpanId: 'c3', spanName: 'GET /remote', startMs: T + 6, durationMs: 1 }, SPAN_KIND_SERVER));
+    g.observe(spans);
+    const [slice] = g.advance(T + 20_000);
+    const w = slice!.services.get('w')!;
+    expect(w.requests).toBe(1);
+    // The root's 100 ms less the 39.5 ms its children cover (two share 0.5 ms), plus each child's
+    // own 1 ms but c3's, whose time is the call to x; the duplicate c5 is not a child.
+    expect(w.selfMs.samples).toEqual([60.5 + 39]);
+    expect(w.patterns.get('op:step')).toBe(40);
+    expect(w.patterns.has('op:duplicate')).toBe(false);
+    expect(slice!.edges.get(edgeKey('w', 'x'))!.calls).toBe(1);
+    expect(slice!.services.get('x')!.requests).toBe(1);
+  });
+
   it('subtracts overlapping children once', () => {
     const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
     g.observe([

@@ -29,6 +29,33 @@ describe('TraceAssembler', () => {
     expect(a.resolvedSequence('t1')).toBe('seq');
   });
 
+  it('closeSatisfied closes the rooted runs of the batch that are satisfied, and only those', () => {
+    const a = new TraceAssembler(opts);
+    for (const s of makeRun('done', 'seq', ['a', 'b'], 0)) a.observe(s);
+    for (const s of makeRun('short', 'seq', ['a'], 0)) a.observe(s);
+    for (const s of makeRun('rootless', 'seq', ['a', 'b'], 0, { root: false })) a.observe(s);
+    const asked: string[] = [];
+    const closed = a.closeSatisfied((seq, beats) => {
+      asked.push(beats.map((b) => b.handler).join(','));
+      return seq === 'seq' && beats.length === 2;
+    });
+    expect(closed.map((c) => [c.run.traceId, c.outcome, c.beats.map((b) => b.handler)])).toEqual([['done', 'complete', ['a', 'b']]]);
+    // The rootless run is not asked: without its root the run may still be growing.
+    expect(asked).toEqual(['a,b', 'a']);
+    expect(a.inflightCount).toBe(2);
+    expect(a.resolvedSequence('done')).toBe('seq');
+    // A later batch asks again only about runs it touched.
+    expect(a.closeSatisfied(() => true)).toEqual([]);
+    a.observe(makeBeat({ traceId: 'short', spanId: 'short-1', parentSpanId: 'short-root', handler: 'b', sequence: 'seq', beatNumber: 2, startMs: 11 }));
+    expect(a.closeSatisfied((_seq, beats) => beats.length === 2).map((c) => c.run.traceId)).toEqual(['short']);
+    // An evicted run queued in the batch is not closed a second time.
+    const small = new TraceAssembler({ ...opts, maxInflightRuns: 1 });
+    for (const s of makeRun('first', 'seq', ['a'], 0)) small.observe(s);
+    for (const s of makeRun('second', 'seq', ['a'], 0)) small.observe(s);
+    expect(small.closeSatisfied(() => true).map((c) => c.run.traceId)).toEqual(['second']);
+    expect(small.close(0).map((c) => [c.run.traceId, c.outcome])).toEqual([['first', 'evicted']]);
+  });
+
   it('marks a run without root incomplete at timeout unless it reached its last beat', () => {
     const a = new TraceAssembler(opts);
     for (const s of makeRun('t1', 'seq', ['a', 'b'], 0, { root: false })) a.observe(s);
