@@ -27,6 +27,7 @@ import { Forwarder } from './emit/forwarder.js';
 import { resolveForwardHeaders } from './emit/forward-headers.js';
 import { createMetrics, type SidecarMetrics } from './emit/metrics.js';
 import { PipelineMetrics, registerSequenceFileMetrics } from './emit/pipeline-metrics.js';
+import { registerGraphBudgetMetrics } from './emit/graph-budget-metrics.js';
 import { registerBudgetMetrics } from './emit/budget-metrics.js';
 import { createLogger, type Logger } from './emit/logger.js';
 import { GrpcReceiver } from './receive/grpc-server.js';
@@ -249,7 +250,7 @@ export class Sidecar {
     }
     this.clusterRole = clusterRole(config.cluster);
     const correlator = this.clusterRole.role === 'correlator' ? this.clusterRole : undefined;
-    this.incidents = new IncidentEngine({ graph: { sliceMs: config.detect.sliceMs }, ...(correlator ? { incidents: { joinUnseenServices: true } } : {}) });
+    this.incidents = new IncidentEngine({ graph: { sliceMs: config.detect.sliceMs, ...config.detect.serviceGraph }, ...(correlator ? { incidents: { joinUnseenServices: true } } : {}) });
     if (correlator) {
       this.peers = new PeerEventFollower({
         peers: correlator.follow,
@@ -333,6 +334,7 @@ export class Sidecar {
       ...(pipeline ? { jobs: () => pipeline.queue.counts() } : {}),
     });
     registerBudgetMetrics(this.metrics.registry, () => this.engine.stats());
+    registerGraphBudgetMetrics(this.metrics.registry, () => this.incidents.graphBudget());
     this.recorder = new AnomalyRecorder({
       store: this.store,
       events: this.bus,

@@ -37,7 +37,7 @@ export async function analyzeBeats(
 ): Promise<OfflineResult> {
   const { engine, sequenceFiles } = await engineFromConfig(config, cwd);
   const skippedSequenceFiles = sequenceFiles.filter((f) => f.status === 'skipped').map((f) => ({ file: f.file, reason: f.reason ?? '' }));
-  const incidents = new IncidentEngine({ ...incidentOptions, graph: { sliceMs: config.detect.sliceMs, ...incidentOptions.graph } });
+  const incidents = new IncidentEngine({ ...incidentOptions, graph: { sliceMs: config.detect.sliceMs, ...config.detect.serviceGraph, ...incidentOptions.graph } });
   const latest = new Map<string, Anomaly>();
   const diagnoses: Diagnosis[] = [];
   let now = 0;

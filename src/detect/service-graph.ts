@@ -39,6 +39,13 @@ export interface ServiceGraphOptions {
   maxSamples: number;
 }
 
+export interface ServiceGraphBudget {
+  bufferedTraces: number;
+  tracesFoldedEarly: number;
+  droppedKeys: number;
+  lateRequests: number;
+}
+
 /** Empty slices emitted at most to cover a quiet gap (an hour at the default 10 s slices). */
 export const MAX_QUIET_SLICES = 360;
 
@@ -232,6 +239,8 @@ export class ServiceGraph {
   private readonly logPatterns = [0, 1, 2].map(() => new Map<string, { key: string; labelled: string }>());
   droppedKeys = 0;
   lateRequests = 0;
+  /** Traces folded before their grace because `maxTraces` were buffered. */
+  tracesFoldedEarly = 0;
 
   constructor(opts: Partial<ServiceGraphOptions> = {}) {
     this.opts = { ...DEFAULT_SERVICE_GRAPH_OPTIONS, ...opts };
@@ -396,9 +405,15 @@ export class ServiceGraph {
     }
   }
 
+  /** What the budgets hold and what they turned away, for metrics. */
+  budget(): ServiceGraphBudget {
+    return { bufferedTraces: this.traces.size, tracesFoldedEarly: this.tracesFoldedEarly, droppedKeys: this.droppedKeys, lateRequests: this.lateRequests };
+  }
+
   private foldOldest(): void {
     const t = this.popLeastRecent();
     if (t === undefined) return;
+    this.tracesFoldedEarly++;
     this.traces.delete(t.id);
     this.fold(t);
   }

@@ -1,5 +1,5 @@
 import { AnomalyLifecycle } from '../detect/lifecycle.js';
-import { ServiceGraph, type EdgeSummary, type GraphSlice, type ServiceGraphOptions } from '../detect/service-graph.js';
+import { ServiceGraph, type EdgeSummary, type GraphSlice, type ServiceGraphBudget, type ServiceGraphOptions } from '../detect/service-graph.js';
 import { ServiceSignals, type ServiceSignalOptions, type SignalSlice } from '../detect/service-signals.js';
 import type { Anomaly, AnomalyChange } from '../model/anomaly.js';
 import type { Beat } from '../model/beat.js';
@@ -137,6 +137,11 @@ export class IncidentEngine {
 
   incidentById(id: string): Incident | undefined {
     return this.tracker.incidentById(id);
+  }
+
+  /** The service graph's budget figures (buffered traces, early folds, dropped keys). */
+  graphBudget(): ServiceGraphBudget {
+    return this.graph.budget();
   }
 
   /** The service graph's edges and each signal key's warm-up ("learning (k/n)" until baselined). */

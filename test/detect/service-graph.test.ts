@@ -155,9 +155,13 @@ describe('ServiceGraph', () => {
     // so only the trace still buffered sees its log.
     g.observe([beat({ service: 'c', traceId: 'tc', spanId: 'sc', spanName: 'op', startMs: T + 2, durationMs: 1 }, SPAN_KIND_SERVER)]);
     g.observeLogs([err('sa'), err('sb')]);
+    // Before the grace passes: two buffered, one folded early, and the budget says so.
+    expect(g.budget()).toEqual({ bufferedTraces: 2, tracesFoldedEarly: 1, droppedKeys: 0, lateRequests: 0 });
     const [slice] = g.advance(T + 20_000);
     expect(slice!.services.get('a')).toMatchObject({ requests: 1, failed: 1 });
     expect(slice!.services.get('b')).toMatchObject({ requests: 1, failed: 0 });
+    // Folding at the grace is not early.
+    expect(g.budget()).toMatchObject({ bufferedTraces: 0, tracesFoldedEarly: 1 });
 
     // 2 000 buffered traces: more than the heap's first allocation (1 024), fewer than the traces.
     const many = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000, maxTraces: 2_000 });

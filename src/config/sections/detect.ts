@@ -38,6 +38,27 @@ const LogDetectSchema = z
   .prefault({});
 export type LogDetectConfig = z.infer<typeof LogDetectSchema>;
 
+/** Budgets of the service graph (src/detect/service-graph.ts): traces buffered until complete, keys tracked. */
+const ServiceGraphSchema = z
+  .strictObject({
+    traceGraceMs: z.number().int().positive().default(5_000).describe('A buffered trace with no new span for this long is complete and folded into its slice'),
+    maxTraces: z
+      .number()
+      .int()
+      .positive()
+      .default(50_000)
+      .describe('Budget: traces buffered for the trace grace; beyond it the least recently ended one is folded early (self_healing_service_graph_traces_folded_early_total)'),
+    maxKeys: z
+      .number()
+      .int()
+      .positive()
+      .default(5_000)
+      .describe('Budget: distinct services + endpoints + edges + patterns tracked; new ones beyond it are dropped (self_healing_service_graph_keys_dropped_total)'),
+    maxSamples: z.number().int().positive().default(256).describe('Samples kept per key and slice for its quantiles (reservoir)'),
+  })
+  .prefault({});
+export type ServiceGraphConfig = z.infer<typeof ServiceGraphSchema>;
+
 export const DetectSchema = z.strictObject({
     sliceMs: z.number().int().positive().default(10_000).describe('Width of one window slice'),
     windowSlices: z.number().int().positive().default(30).describe('Slices in the current window (30 x 10 s = 5 min)'),
@@ -147,6 +168,7 @@ export const DetectSchema = z.strictObject({
       })
       .prefault({}),
     logs: LogDetectSchema,
+    serviceGraph: ServiceGraphSchema,
     resolveAfter: z.number().int().positive().default(3).describe('Clean evaluations in a row before an anomaly is resolved'),
     updateEvery: z.number().int().positive().default(30).describe('Re-emit an unchanged ongoing anomaly every this many evaluations'),
   })
