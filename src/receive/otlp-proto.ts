@@ -29,7 +29,8 @@ import {
 import { AttributeTemplates } from './attribute-templates.js';
 import { ByteSlots, MAX_CACHED_BYTES, Utf8Cache, decodeShort, releaseInput, decodeUtf8, validateUtf8 } from './intern.js';
 import { MAX_BEAT_ATTRIBUTE_LENGTH, MAX_BEAT_ATTRIBUTES, type AttrValue, type BeatKind } from '../model/beat.js';
-import { OtlpDecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader, int64ToNumber } from './protowire.js';
+import { OtlpDecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './protowire.js';
+import { KeyValueReader, VALUE_COMPOUND, VALUE_NONE, VALUE_STRING, VALUE_BOOL } from './proto-key-value.js';
 
 export type { DecodeOptions, DecodeResult } from './beat-builder.js';
 export { OtlpDecodeError } from './protowire.js';
@@ -92,13 +93,6 @@ const TAG_END_TIME = (8 << 3) | WIRE_FIXED64;
 /** A string whose UTF-8 encoding is longer than this cannot be kept as a beat attribute. */
 const MAX_KEPT_STRING_BYTES = MAX_BEAT_ATTRIBUTE_LENGTH * 3;
 
-const VALUE_NONE = 0;
-const VALUE_STRING = 1;
-const VALUE_BOOL = 2;
-const VALUE_INT = 3;
-const VALUE_DOUBLE = 4;
-/** array, kvlist or bytes: never kept. */
-const VALUE_COMPOUND = 5;
 
 class ProtoTraceDecoder {
   private readonly r: WireReader;
@@ -111,14 +105,10 @@ class ProtoTraceDecoder {
   private lastParentStart = -1;
   private lastParent = '';
 
-  // The last KeyValue read: its key and where its value is.
+  // The last KeyValue read: its key (interned) and, in `kv`, where its value is and what kind.
   private key = '';
   private keySlot = -1;
-  private valueKind = VALUE_NONE;
-  private valueStart = 0;
-  private valueEnd = 0;
-  private valueNumber = 0;
-  private valueBool = false;
+  private readonly kv = new KeyValueReader();
 
   // Kept attributes of the current span: while `keptDirect` is false they are only noted as
   // KeyValue cache slots (`keptSlots`, fields.keptCount of them) and the attributes object is
@@ -192,7 +182,7 @@ class ProtoTraceDecoder {
         this.keyValue(stop);
         r.pos = stop;
         const code = classifyResourceKey(this.key);
-        if (code !== 0 && this.valueKind !== VALUE_NONE && this.valueKind !== VALUE_COMPOUND) {
+        if (code !== 0 && this.kv.valueKind !== VALUE_NONE && this.kv.valueKind !== VALUE_COMPOUND) {
           resource.set(code, this.scalar(false, 'Resource attribute'));
         }
       } else {
@@ -453,13 +443,13 @@ class ProtoTraceDecoder {
     // The slot about to be refilled must not be one the span's attributes still refer to.
     if (cacheable && this.notes(slot)) this.keepDirectly();
     this.keyValue(stop);
-    const kind = this.valueKind;
+    const kind = this.kv.valueKind;
     let code = KV_IGNORED;
     let value: AttrValue = '';
     if (kind !== VALUE_NONE && kind !== VALUE_COMPOUND) {
       code = this.keyCode();
-      if (kind === VALUE_STRING && (code === KEY_SKIP || (code === KEY_OTHER && this.valueEnd - this.valueStart > MAX_KEPT_STRING_BYTES))) {
-        validateUtf8(this.buf, this.valueStart, this.valueEnd, 'Span attribute value');
+      if (kind === VALUE_STRING && (code === KEY_SKIP || (code === KEY_OTHER && this.kv.valueEnd - this.kv.valueStart > MAX_KEPT_STRING_BYTES))) {
+        validateUtf8(this.buf, this.kv.valueStart, this.kv.valueEnd, 'Span attribute value');
         code = KV_IGNORED;
       } else {
         // Ids and messages would only evict names from the string cache. Their whole KeyValue
@@ -505,44 +495,26 @@ class ProtoTraceDecoder {
    * `unique` says they are likely one-off values (ids, messages) that would only evict names.
    */
   private scalar(unique: boolean, what: string): string | number | boolean {
-    switch (this.valueKind) {
+    switch (this.kv.valueKind) {
       case VALUE_STRING: {
-        const s = this.valueStart;
-        const e = this.valueEnd;
+        const s = this.kv.valueStart;
+        const e = this.kv.valueEnd;
         if (e - s > MAX_CACHED_BYTES) return decodeUtf8(this.buf, s, e, what);
         if (unique) return decodeShort(this.buf, s, e, what);
         return cache.decode(this.buf, s, e, what);
       }
       case VALUE_BOOL:
-        return this.valueBool;
+        return this.kv.valueBool;
       default:
-        return this.valueNumber;
+        return this.kv.valueNumber;
     }
   }
 
-  /** Reads a KeyValue: the key (interned) into `key`, the value's kind and position. */
+  /** Reads a KeyValue: the key (interned) into `key`, the value's kind and position into `kv`. */
   private keyValue(end: number): void {
-    const r = this.r;
-    let keyStart = 0;
-    let keyEnd = 0;
-    this.valueKind = VALUE_NONE;
-    let field: number;
-    while ((field = r.tag(end)) !== 0) {
-      if (field === 1) {
-        r.expect(WIRE_LEN, 'KeyValue.key');
-        keyEnd = r.delimited(end);
-        keyStart = r.pos;
-        r.pos = keyEnd;
-      } else if (field === 2) {
-        r.expect(WIRE_LEN, 'KeyValue.value');
-        const stop = r.delimited(end);
-        this.anyValue(stop);
-        r.pos = stop;
-      } else {
-        r.skip(end);
-      }
-    }
-    this.key = cache.decode(this.buf, keyStart, keyEnd, 'KeyValue.key');
+    const kv = this.kv;
+    kv.keyValue(this.r, end);
+    this.key = cache.decode(this.buf, kv.keyStart, kv.keyEnd, 'KeyValue.key');
     this.keySlot = cache.lastSlot;
   }
 
@@ -553,50 +525,6 @@ class ProtoTraceDecoder {
     let code = cache.tags[slot]!;
     if (code < 0) code = cache.tags[slot] = classifyKey(this.key);
     return code;
-  }
-
-  private anyValue(end: number): void {
-    const r = this.r;
-    let field: number;
-    // A oneof: the last value on the wire wins.
-    while ((field = r.tag(end)) !== 0) {
-      switch (field) {
-        case 1: {
-          r.expect(WIRE_LEN, 'AnyValue.string_value');
-          const stop = r.delimited(end);
-          this.valueKind = VALUE_STRING;
-          this.valueStart = r.pos;
-          this.valueEnd = stop;
-          r.pos = stop;
-          break;
-        }
-        case 2:
-          r.expect(WIRE_VARINT, 'AnyValue.bool_value');
-          this.valueKind = VALUE_BOOL;
-          this.valueBool = r.varint32(end) !== 0;
-          break;
-        case 3:
-          r.expect(WIRE_VARINT, 'AnyValue.int_value');
-          r.varint64(end);
-          this.valueKind = VALUE_INT;
-          this.valueNumber = int64ToNumber(r.lo, r.hi);
-          break;
-        case 4:
-          r.expect(WIRE_FIXED64, 'AnyValue.double_value');
-          this.valueKind = VALUE_DOUBLE;
-          this.valueNumber = r.double(end);
-          break;
-        case 5:
-        case 6:
-        case 7:
-          r.expect(WIRE_LEN, 'AnyValue');
-          this.valueKind = VALUE_COMPOUND;
-          r.skip(end);
-          break;
-        default:
-          r.skip(end);
-      }
-    }
   }
 
   /** Reads an event; only the first one named "exception" is used. */
@@ -626,7 +554,7 @@ class ProtoTraceDecoder {
         r.pos = stop;
         const code = this.keyCode();
         const wanted = code === KEY_EXCEPTION_TYPE || code === KEY_EXCEPTION_MESSAGE || code === KEY_EXCEPTION_STACKTRACE;
-        if (wanted && this.valueKind !== VALUE_NONE && this.valueKind !== VALUE_COMPOUND) {
+        if (wanted && this.kv.valueKind !== VALUE_NONE && this.kv.valueKind !== VALUE_COMPOUND) {
           fields.setExceptionAttribute(code, this.scalar(true, 'Event attribute value'));
         }
       } else {
