@@ -4,6 +4,7 @@ import { SEVERITY_ERROR, SEVERITY_WARN, type LogEvent } from '../model/log-event
 import type { LogDetectConfig } from '../config/sections/detect.js';
 import { LogTemplateMiner } from './log-templates.js';
 import { clamp, logGamma, normalUpperTail } from './stats.js';
+import { takeOldest, touchNewest, type RecencyEnds } from './recency-list.js';
 
 /**
  * Detection on logs, the second signal next to spans. Records are mined into templates
@@ -233,8 +234,7 @@ export class LogDetector {
   /** Rate state by template id; recency (for eviction and evaluation order) is the list below. */
   private readonly templates = new Map<string, TemplateState>();
   /** Least and most recently seen templates: a seen template moves to `newest` (no map re-insert per record). */
-  private oldest: TemplateState | undefined;
-  private newest: TemplateState | undefined;
+  private readonly recency: RecencyEnds<TemplateState> = { oldest: undefined, newest: undefined };
   private readonly services = new Map<string, ServiceState>();
   /** ERROR records bound to a span, by span id, oldest first. */
   private readonly waiting = new Map<string, ErrorLogWaiting>();
@@ -323,7 +323,7 @@ export class LogDetector {
     const findings: Finding[] = [];
     const H = this.cfg.horizonSlices;
     const windowStartMs = (head - H + 1) * this.sliceMs;
-    for (let t = this.oldest; t !== undefined; t = t.newer) {
+    for (let t = this.recency.oldest; t !== undefined; t = t.newer) {
       const service = this.services.get(t.service);
       if (service === undefined) continue;
       t.series.roll(head, service.activity);
@@ -375,15 +375,11 @@ export class LogDetector {
   private template(e: LogEvent, templateId: string, text: string, created: boolean, index: number, service: ServiceState): TemplateState {
     let t = this.templates.get(templateId);
     if (t !== undefined) {
-      this.touch(t);
+      touchNewest(this.recency, t);
       return t;
     }
     if (this.templates.size >= this.cfg.maxTrackedTemplates) {
-      const oldest = this.oldest!;
-      this.templates.delete(oldest.templateId);
-      this.oldest = oldest.newer;
-      if (this.oldest !== undefined) this.oldest.older = undefined;
-      else this.newest = undefined;
+      this.templates.delete(takeOldest(this.recency)!.templateId);
       this.evictedTemplates++;
     }
     // A template the miner knew before (its rate state was evicted) starts a fresh baseline but is
@@ -407,21 +403,8 @@ export class LogDetector {
       newer: undefined,
     };
     this.templates.set(templateId, t);
-    this.touch(t);
+    touchNewest(this.recency, t);
     return t;
-  }
-
-  /** Makes t the most recently seen template. */
-  private touch(t: TemplateState): void {
-    if (this.newest === t) return;
-    if (t.older !== undefined) t.older.newer = t.newer;
-    else if (this.oldest === t) this.oldest = t.newer;
-    if (t.newer !== undefined) t.newer.older = t.older;
-    t.older = this.newest;
-    t.newer = undefined;
-    if (this.newest !== undefined) this.newest.newer = t;
-    this.newest = t;
-    if (this.oldest === undefined) this.oldest = t;
   }
 
   private newTemplateFinding(t: TemplateState, observed: number, nowMs: number, windowStartMs: number): Finding | undefined {

@@ -11,6 +11,8 @@
  * churn templates but never grow memory.
  */
 
+import { takeOldest, touchNewest } from './recency-list.js';
+
 export interface LogTemplateOptions {
   /** Tokens that route a record below the token-count level (Drain's depth minus three: depth 4 routes by one). */
   prefixTokens: number;
@@ -199,7 +201,7 @@ export class LogTemplateMiner {
     if (entry !== undefined && entry.body !== '') {
       const known = entry.template;
       if (known !== undefined && entry.tree === tree && entry.node!.version === entry.version) {
-        this.touch(tree, known);
+        touchNewest(tree, known);
         return { templateId: known.id, template: known.text, created: false };
       }
       tokens = entry.tokens;
@@ -213,7 +215,7 @@ export class LogTemplateMiner {
     let t: Template;
     if (best !== undefined) {
       if (mergeInto(best, tokens)) node.version++;
-      this.touch(tree, best);
+      touchNewest(tree, best);
       t = best;
       result = { templateId: best.id, template: best.text, created: false };
     } else {
@@ -222,7 +224,7 @@ export class LogTemplateMiner {
       leaf.push(t);
       node.version++;
       tree.templates.set(t.id, t);
-      this.touch(tree, t);
+      touchNewest(tree, t);
       if (tree.templates.size > this.options.maxTemplatesPerService) this.evictOldest(tree);
       result = { templateId: t.id, template: t.text, created: true };
     }
@@ -328,20 +330,6 @@ export class LogTemplateMiner {
     return e;
   }
 
-  /** Makes t the most recently matched template of its service. */
-  private touch(tree: ServiceTree, t: Template): void {
-    if (tree.newest === t) return;
-    // Unlink (a new template has no neighbours and is not the oldest).
-    if (t.older !== undefined) t.older.newer = t.newer;
-    else if (tree.oldest === t) tree.oldest = t.newer;
-    if (t.newer !== undefined) t.newer.older = t.older;
-    t.older = tree.newest;
-    t.newer = undefined;
-    if (tree.newest !== undefined) tree.newest.newer = t;
-    tree.newest = t;
-    if (tree.oldest === undefined) tree.oldest = t;
-  }
-
   private leafFor(tree: ServiceTree, tokens: string[]): PrefixNode {
     let node: PrefixNode | undefined = tree.root.get(tokens.length);
     if (node === undefined) {
@@ -396,12 +384,8 @@ export class LogTemplateMiner {
   }
 
   private evictOldest(tree: ServiceTree): void {
-    const oldest = tree.oldest!;
+    const oldest = takeOldest(tree)!;
     tree.templates.delete(oldest.id);
-    tree.oldest = oldest.newer;
-    if (oldest.newer !== undefined) oldest.newer.older = undefined;
-    else tree.newest = undefined;
-    oldest.newer = undefined;
     const leaf = oldest.node.leaf;
     const at = leaf.indexOf(oldest);
     if (at >= 0) leaf.splice(at, 1);
