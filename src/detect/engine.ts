@@ -52,7 +52,7 @@ export interface HandlerFigures {
 const KIND_HANDLER = 0;
 const KIND_SEQUENCE = 1;
 /** Keys (or closed runs) evaluated between two yields of `evaluation`. */
-const EVALUATION_STEP = 256;
+const EVALUATION_STEP = 32;
 const SKETCH_ALPHA = 0.005;
 /** Exemplars attached to one finding. */
 const FINDING_EXEMPLARS = 5;
@@ -122,6 +122,8 @@ class KeyState implements SliceSink {
   /** Other versions found not to be new (long seen by the service): never routed to a lane. */
   readonly settledVersions: string[] = [];
   lane: VersionLane | undefined;
+  /** Dropped from the key table (while a stepped evaluation was paused): not evaluated further. */
+  evicted = false;
   // Figures of the last evaluation.
   count = 0;
   errors = 0;
@@ -241,7 +243,10 @@ export class DetectionEngine implements EvidenceSource {
       cfg.idleEvictMs,
       (kind, service, name) =>
         new KeyState(kind, service, name, cfg.sliceMs, cfg.windowSlices, this.latencyParams, this.errorParams, cfg.baselineSlices, retention),
-      (node) => node.value.reservoir?.release(),
+      (node) => {
+        node.value.evicted = true;
+        node.value.reservoir?.release();
+      },
       cfg.keyActiveMs,
     );
     this.sequenceDetector = new SequenceDetector(cfg, declared);
@@ -325,6 +330,7 @@ export class DetectionEngine implements EvidenceSource {
     for (let i = 0; i < states.length; i++) {
       if (i % EVALUATION_STEP === EVALUATION_STEP - 1) yield;
       const k = states[i]!;
+      if (k.evicted) continue;
       k.window.advanceTo(headMs, k);
       // A young key learns each slice once it is past the short-horizon looks instead of when it
       // leaves the long window: a key is judged minutes sooner (baselineMinSlices + shortSlices
@@ -344,6 +350,7 @@ export class DetectionEngine implements EvidenceSource {
     for (let i = 0; i < states.length; i++) {
       if (i % EVALUATION_STEP === EVALUATION_STEP - 1) yield;
       const k = states[i]!;
+      if (k.evicted) continue;
       const total = totals.get(k.service) ?? 0;
       k.share = total > 0 ? Math.min(1, k.count / total) : 0;
       k.reservoir?.promote(k.window.startMs, k.count, k.latencyFrozen || k.errorFrozen);
