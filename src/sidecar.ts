@@ -67,8 +67,11 @@ import { generateFix } from './heal/fix/generate-fix.js';
 import { defaultStrategies } from './heal/fix/strategies.js';
 import { LlmStrategy } from './heal/fix/llm.js';
 import { OpenAiChatClient } from './heal/fix/llm-client.js';
+import { runInTurns } from './detect/evaluate-in-turns.js';
 
 const RETENTION_SWEEP_MS = 3_600_000;
+/** Longest stretch a stepped evaluation keeps the event loop (issue 11: no turn over ~50 ms). */
+const EVALUATION_TURN_MS = 20;
 /** Anomaly changes kept for a retry while the store fails; beyond it the oldest are dropped and counted. */
 const MAX_PENDING_CHANGES = 10_000;
 /** A restarted correlator regroups peer anomalies seen this recently (older ones are history). */
@@ -212,6 +215,8 @@ export class Sidecar {
   /** Time of the evaluation in progress, so diagnoses are stamped with data time offline. */
   private evaluationNowMs = Date.now();
   private stopping = false;
+  /** A stepped evaluation is running (evaluateInTurns). */
+  private evaluating = false;
   private started = false;
 
   private constructor(
@@ -426,7 +431,7 @@ export class Sidecar {
     }
     if (!manual) {
       const every = this.config.detect.sliceMs;
-      this.evaluateTimer = setInterval(() => this.evaluate(Date.now()), every);
+      this.evaluateTimer = setInterval(() => void this.evaluateInTurns(Date.now()), every);
       this.evaluateTimer.unref();
       this.pipeline?.start();
       if (this.config.store.retentionDays > 0) {
@@ -473,6 +478,33 @@ export class Sidecar {
       this.log.error('detection failed', { err });
       return [];
     }
+    return this.actOn(changes, nowMs);
+  }
+
+  /**
+   * `evaluate` as the slice timer runs it: detection hands the event loop back every
+   * EVALUATION_TURN_MS, so receivers and /healthz are answered at many keys. A tick that finds
+   * the previous evaluation still running is skipped (the next one covers its slices).
+   */
+  async evaluateInTurns(nowMs: number): Promise<Array<{ change: AnomalyChange; diagnosis?: Diagnosis }>> {
+    if (this.evaluating || this.stopping) return [];
+    this.evaluating = true;
+    let changes: AnomalyChange[];
+    try {
+      this.evaluationNowMs = nowMs;
+      changes = await runInTurns(this.engine.evaluation(nowMs), EVALUATION_TURN_MS);
+    } catch (err) {
+      this.log.error('detection failed', { err });
+      return [];
+    } finally {
+      this.evaluating = false;
+    }
+    if (this.stopping) return [];
+    this.evaluationNowMs = nowMs;
+    return this.actOn(changes, nowMs);
+  }
+
+  private actOn(changes: AnomalyChange[], nowMs: number): Array<{ change: AnomalyChange; diagnosis?: Diagnosis }> {
     const out = this.changes.process(changes);
     this.incidents.noteAnomalyChanges(changes);
     if (this.peers) this.notePeerChanges();

@@ -51,6 +51,8 @@ export interface HandlerFigures {
 
 const KIND_HANDLER = 0;
 const KIND_SEQUENCE = 1;
+/** Keys (or closed runs) evaluated between two yields of `evaluation`. */
+const EVALUATION_STEP = 32;
 const SKETCH_ALPHA = 0.005;
 /** Exemplars attached to one finding. */
 const FINDING_EXEMPLARS = 5;
@@ -120,6 +122,8 @@ class KeyState implements SliceSink {
   /** Other versions found not to be new (long seen by the service): never routed to a lane. */
   readonly settledVersions: string[] = [];
   lane: VersionLane | undefined;
+  /** Dropped from the key table (while a stepped evaluation was paused): not evaluated further. */
+  evicted = false;
   // Figures of the last evaluation.
   count = 0;
   errors = 0;
@@ -239,7 +243,10 @@ export class DetectionEngine implements EvidenceSource {
       cfg.idleEvictMs,
       (kind, service, name) =>
         new KeyState(kind, service, name, cfg.sliceMs, cfg.windowSlices, this.latencyParams, this.errorParams, cfg.baselineSlices, retention),
-      (node) => node.value.reservoir?.release(),
+      (node) => {
+        node.value.evicted = true;
+        node.value.reservoir?.release();
+      },
       cfg.keyActiveMs,
     );
     this.sequenceDetector = new SequenceDetector(cfg, declared);
@@ -299,13 +306,31 @@ export class DetectionEngine implements EvidenceSource {
   }
 
   evaluate(nowMs: number): AnomalyChange[] {
+    const steps = this.evaluation(nowMs);
+    let step = steps.next();
+    while (step.done !== true) step = steps.next();
+    return step.value;
+  }
+
+  /**
+   * `evaluate` in steps: the generator yields after every EVALUATION_STEP keys or closed runs, so
+   * a live caller can hand the event loop back between steps at many keys (see
+   * evaluate-in-turns.ts). Run to the end without pausing it is exactly `evaluate`. Beats observed
+   * while it is paused land in the windows it already advanced, as they would after it.
+   */
+  *evaluation(nowMs: number): Generator<void, AnomalyChange[], void> {
     this.keys.evictIdle(nowMs);
     const totals = this.serviceTotals;
     totals.clear();
     // The slice holding nowMs - 1 is the newest: evaluating at a slice boundary sees full slices.
     const headMs = nowMs - 1;
-    this.keys.forEach((node) => {
-      const k = node.value;
+    // A snapshot: observe() reorders and may evict keys while the generator is paused.
+    const states: KeyState[] = [];
+    this.keys.forEach((node) => states.push(node.value));
+    for (let i = 0; i < states.length; i++) {
+      if (i % EVALUATION_STEP === EVALUATION_STEP - 1) yield;
+      const k = states[i]!;
+      if (k.evicted) continue;
       k.window.advanceTo(headMs, k);
       // A young key learns each slice once it is past the short-horizon looks instead of when it
       // leaves the long window: a key is judged minutes sooner (baselineMinSlices + shortSlices
@@ -316,38 +341,41 @@ export class DetectionEngine implements EvidenceSource {
       k.errors = errors;
       if (k.lane) this.rollLane(k, headMs, nowMs);
       if (k.kind === KIND_HANDLER) totals.set(k.service, (totals.get(k.service) ?? 0) + count);
-    });
+    }
     const findings: Finding[] = [];
     const sequenceFindings: Finding[] = [];
     // Type + service + sequence of handler findings: the same problem seen again on the
     // sequence that contains the handler is not reported twice.
     const covered = new Set<string>();
-    this.keys.forEach((node) => {
-      const k = node.value;
+    for (let i = 0; i < states.length; i++) {
+      if (i % EVALUATION_STEP === EVALUATION_STEP - 1) yield;
+      const k = states[i]!;
+      if (k.evicted) continue;
       const total = totals.get(k.service) ?? 0;
       k.share = total > 0 ? Math.min(1, k.count / total) : 0;
       k.reservoir?.promote(k.window.startMs, k.count, k.latencyFrozen || k.errorFrozen);
-      if (k.count === 0) return;
+      if (k.count === 0) continue;
       const out = k.kind === KIND_HANDLER ? findings : sequenceFindings;
       const before = out.length;
       this.latencyFinding(k, nowMs, out);
       this.errorFindings(k, nowMs, out);
       if (k.kind === KIND_HANDLER && k.lastSequence !== '') {
-        for (let i = before; i < out.length; i++) covered.add(`${out[i]!.type}|${k.service}|${k.lastSequence}`);
+        for (let j = before; j < out.length; j++) covered.add(`${out[j]!.type}|${k.service}|${k.lastSequence}`);
       }
-    });
+    }
     for (const f of sequenceFindings) if (!covered.has(`${f.type}|${f.service}|${f.sequence}`)) findings.push(f);
-    for (const f of this.sequenceDetector.evaluate(nowMs)) findings.push(f);
+    for (const f of yield* this.sequenceDetector.evaluation(nowMs, EVALUATION_STEP)) findings.push(f);
     for (const f of this.coverageDetector.evaluate(nowMs, this.traffic)) findings.push(f);
     for (const f of this.driftDetector.evaluate(nowMs)) findings.push(f);
     if (this.logs) for (const f of this.logs.evaluate(nowMs)) findings.push(f);
     const changes = this.lifecycle.apply(findings, nowMs);
-    this.keys.forEach((node) => {
-      const k = node.value;
+    for (let i = 0; i < states.length; i++) {
+      if (i % EVALUATION_STEP === EVALUATION_STEP - 1) yield;
+      const k = states[i]!;
       k.latencyFrozen = this.lifecycle.activeId(k.perfKey) !== undefined;
       k.errorFrozen = this.lifecycle.activeId(k.errorKey) !== undefined;
       if (!k.latencyFrozen && !k.errorFrozen) k.frozenSlices = 0;
-    });
+    }
     return changes;
   }
 

@@ -276,13 +276,29 @@ export class SequenceDetector {
   }
 
   evaluate(nowMs: number): Finding[] {
+    const steps = this.evaluation(nowMs, Infinity);
+    let step = steps.next();
+    while (step.done !== true) step = steps.next();
+    return step.value;
+  }
+
+  /**
+   * `evaluate` in steps of `step` closed runs or sequences (see DetectionEngine.evaluation). Runs
+   * a batch completes while it is paused are judged into the pending counts of the next one.
+   */
+  *evaluation(nowMs: number, step: number): Generator<void, Finding[], void> {
     const slice = Math.floor((nowMs - 1) / this.cfg.sliceMs);
     // Runs judged since the previous evaluation count in this slice, before the ones closed now.
     for (const state of this.sequences.values()) if (state.pending !== undefined) this.mergePending(state, slice, nowMs);
     const closed = this.assembler.close(nowMs, this.satisfied, this.reachedEnd);
-    for (const run of closed) this.record(run, slice, nowMs);
+    for (let i = 0; i < closed.length; i++) {
+      if (i % step === step - 1) yield;
+      this.record(closed[i]!, slice, nowMs);
+    }
     const findings: Finding[] = [];
+    let visited = 0;
     for (const [name, state] of this.sequences) {
+      if (++visited % step === 0) yield;
       if (nowMs - state.lastSeenMs > this.cfg.idleEvictMs) {
         this.sequences.delete(name);
         continue;
