@@ -16,7 +16,10 @@ import { logGamma, normalUpperTail } from './stats.js';
  * the baseline times the window's requests) with a quasi-Poisson tail: both are divided by the
  * pattern's own dispersion (per-slice variance over mean, at least 1), so bursty patterns need a
  * larger change. A pattern never seen has the prior of half an occurrence over the whole baseline.
- * The baselines only learn what looks normal: the caller decides per pattern (`learn`).
+ * The baselines learn what looks normal at once: the caller decides per pattern (`learn`). The
+ * slices a pattern was held for are kept and learned when it looks normal again, if that was
+ * within `selfLimitedSlices`: a line that comes in short bursts every few minutes then has the
+ * rate and the dispersion of its bursts, while a lasting change never becomes normal.
  */
 export interface EventPatternOptions {
   /** Slices per tested window. */
@@ -40,6 +43,8 @@ export interface EventPatternOptions {
    * stops is news.
    */
   surges: (pattern: string) => boolean;
+  /** A pattern held for at most this many slices in a row learns those slices afterwards. */
+  selfLimitedSlices: number;
 }
 
 export const DEFAULT_EVENT_PATTERN_OPTIONS: EventPatternOptions = {
@@ -52,6 +57,7 @@ export const DEFAULT_EVENT_PATTERN_OPTIONS: EventPatternOptions = {
   dropRatio: 0.34,
   minChange: 3,
   surges: (pattern) => pattern.startsWith('log:warn:') || pattern.startsWith('log:error:'),
+  selfLimitedSlices: 18,
 };
 
 /** One service's events in one slice. */
@@ -83,6 +89,9 @@ interface PatternState {
   requests: number;
   slices: number;
   lastSeen: number;
+  /** Held slices in a row (occurrences, requests), replayed into the sums if few enough. */
+  held: Array<{ n: number; requests: number }>;
+  heldSlices: number;
 }
 
 interface ServiceState {
@@ -149,12 +158,18 @@ export class EventPatterns {
       st.slices = st.slices * d + 1;
       st.learned++;
       for (const [pattern, ps] of st.patterns) {
-        if (hold(service, pattern)) continue;
         const n = s?.counts.get(pattern) ?? 0;
-        ps.count = ps.count * d + n;
-        ps.squares = ps.squares * d + n * n;
-        ps.requests = ps.requests * d + requests;
-        ps.slices = ps.slices * d + 1;
+        if (hold(service, pattern)) {
+          ps.heldSlices++;
+          if (ps.held.length < this.opts.selfLimitedSlices) ps.held.push({ n, requests });
+          continue;
+        }
+        // The pattern looks normal again: a short hold was a burst of the pattern's own (learned
+        // in order, as if it had been learned then), a long one a change that stays unlearned.
+        if (ps.heldSlices > 0 && ps.heldSlices <= this.opts.selfLimitedSlices) for (const h of ps.held) addSlice(ps, h.n, h.requests, d);
+        ps.held = [];
+        ps.heldSlices = 0;
+        addSlice(ps, n, requests, d);
       }
     }
   }
@@ -207,10 +222,18 @@ export class EventPatterns {
       for (const [k, p] of st.patterns) if (p.lastSeen < at) [oldest, at] = [k, p.lastSeen];
       if (oldest !== undefined) st.patterns.delete(oldest);
     }
-    ps = { count: 0, squares: 0, requests: st.requests, slices: st.slices, lastSeen: this.tick };
+    ps = { count: 0, squares: 0, requests: st.requests, slices: st.slices, lastSeen: this.tick, held: [], heldSlices: 0 };
     st.patterns.set(key, ps);
     return ps;
   }
+}
+
+/** One slice into a pattern's decayed sums. */
+function addSlice(ps: PatternState, n: number, requests: number, d: number): void {
+  ps.count = ps.count * d + n;
+  ps.squares = ps.squares * d + n * n;
+  ps.requests = ps.requests * d + requests;
+  ps.slices = ps.slices * d + 1;
 }
 
 /**

@@ -59,6 +59,13 @@ export interface ServiceSignalOptions {
   pooledSamples: number;
   /** A sparse key's test looks at its requests of the last this many slices. */
   sparseWindowSlices: number;
+  /**
+   * An excursion (slices in a row that looked abnormal, whether or not they became a finding) that
+   * is over within this many slices is self-limiting: its values then teach the baseline after
+   * all, so noise that comes and goes (busy minutes, bursts) widens its key's spread instead of
+   * alarming every time. A longer one is never learned.
+   */
+  selfLimitedSlices: number;
   /** Event patterns (log templates, span operations) per request of a service: see event-patterns.ts. */
   patterns: EventPatternOptions;
 }
@@ -81,6 +88,7 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   minPooledSamples: 10,
   pooledSamples: 512,
   sparseWindowSlices: 9,
+  selfLimitedSlices: 18,
   patterns: DEFAULT_EVENT_PATTERN_OPTIONS,
 };
 
@@ -120,6 +128,9 @@ interface KeyState {
   sparseRecent: Array<{ endMs: number; v: number }>;
   streak: number;
   open: boolean;
+  /** The values of the excursion under way, learned if it ends within selfLimitedSlices. */
+  excursion: number[];
+  excursionSlices: number;
 }
 
 interface Candidate {
@@ -201,7 +212,7 @@ export class ServiceSignals {
     for (const c of candidates) {
       let st = this.keys.get(c.key);
       if (st === undefined) {
-        st = { baseline: new KeyBaseline(o.baselineSlices, o.warmupSlices), pooled: c.window ? new SampleSet(o.pooledSamples) : undefined, sparseRecent: [], streak: 0, open: false };
+        st = { baseline: new KeyBaseline(o.baselineSlices, o.warmupSlices), pooled: c.window ? new SampleSet(o.pooledSamples) : undefined, sparseRecent: [], streak: 0, open: false, excursion: [], excursionSlices: 0 };
         this.keys.set(c.key, st);
       }
       if (c.pattern !== undefined) {
@@ -237,12 +248,12 @@ export class ServiceSignals {
       st.streak = isNew || holds ? st.streak + 1 : 0;
       st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices);
       if (c.pattern !== undefined && (st.open || isNew || z >= o.keepZ)) heldPatterns.add(c.key);
-      // Only figures that look normal teach the baseline: a fault's onset must not become normal
-      // before it is confirmed, nor while it lasts (the baseline of an open key is frozen).
-      if (!st.open && !isNew && z < o.keepZ) {
-        if (!Number.isNaN(c.value)) st.baseline.add(c.value);
-        if (st.pooled !== undefined && c.leaving !== undefined) for (const v of c.leaving.samples) st.pooled.add(v);
-      }
+      // Figures that look normal teach the baseline at once; an excursion's (a fault's onset, an
+      // open finding: the baseline is frozen meanwhile) only once it is over, and only if it was
+      // short (learnExcursion).
+      const normal = !st.open && !isNew && z < o.keepZ;
+      if (!Number.isNaN(c.value)) this.learnExcursion(st, c.value, normal);
+      if (normal && st.pooled !== undefined && c.leaving !== undefined) for (const v of c.leaving.samples) st.pooled.add(v);
       scores.push({
         key: c.key,
         kind: c.kind,
@@ -260,6 +271,24 @@ export class ServiceSignals {
     }
     this.patterns.learn(patternSlice, (service, pattern) => heldPatterns.has(`pattern|${service}|${pattern}`));
     return { startMs: slice.startMs, endMs: slice.endMs, scores, findings };
+  }
+
+  /**
+   * A self-limiting excursion is part of what its key does: once the key looks normal again, the
+   * values of an excursion no longer than selfLimitedSlices join its baseline (and widen its
+   * spread), so the next one like it is no longer news. A sustained shift never does.
+   */
+  private learnExcursion(st: KeyState, v: number, normal: boolean): void {
+    const limit = this.opts.selfLimitedSlices;
+    if (!normal) {
+      st.excursionSlices++;
+      if (st.excursion.length < limit) st.excursion.push(v);
+      return;
+    }
+    if (st.excursionSlices > 0 && st.excursionSlices <= limit) for (const x of st.excursion) st.baseline.add(x);
+    st.excursion = [];
+    st.excursionSlices = 0;
+    st.baseline.add(v);
   }
 
   /**
