@@ -45,6 +45,13 @@ export interface EventPatternOptions {
   surges: (pattern: string) => boolean;
   /** A pattern held for at most this many slices in a row learns those slices afterwards. */
   selfLimitedSlices: number;
+  /** Normal slices in a row that end a hold. */
+  calmSlices: number;
+  /**
+   * Which patterns learn their short surges. Not error lines: a burst of errors is news each time
+   * (a fault that recurs writes the same ones), while warnings that come and go are chatter.
+   */
+  learnBursts: (pattern: string) => boolean;
 }
 
 export const DEFAULT_EVENT_PATTERN_OPTIONS: EventPatternOptions = {
@@ -58,6 +65,8 @@ export const DEFAULT_EVENT_PATTERN_OPTIONS: EventPatternOptions = {
   minChange: 3,
   surges: (pattern) => pattern.startsWith('log:warn:') || pattern.startsWith('log:error:'),
   selfLimitedSlices: 18,
+  calmSlices: 6,
+  learnBursts: (pattern) => !pattern.startsWith('log:error:'),
 };
 
 /** One service's events in one slice. */
@@ -92,6 +101,11 @@ interface PatternState {
   /** Held slices in a row (occurrences, requests), replayed into the sums if few enough. */
   held: Array<{ n: number; requests: number }>;
   heldSlices: number;
+  /** Whether the pattern's last test was a drop, and whether its current hold ever was one. */
+  dropping: boolean;
+  heldDrop: boolean;
+  /** Normal slices in a row since the hold's last held slice. */
+  calm: number;
 }
 
 interface ServiceState {
@@ -160,16 +174,24 @@ export class EventPatterns {
       for (const [pattern, ps] of st.patterns) {
         const n = s?.counts.get(pattern) ?? 0;
         if (hold(service, pattern)) {
-          ps.heldSlices++;
+          ps.heldSlices += 1 + ps.calm;
+          ps.calm = 0;
+          ps.heldDrop ||= ps.dropping;
           if (ps.held.length < this.opts.selfLimitedSlices) ps.held.push({ n, requests });
           continue;
         }
-        // The pattern looks normal again: a short hold was a burst of the pattern's own (learned
-        // in order, as if it had been learned then), a long one a change that stays unlearned.
-        if (ps.heldSlices > 0 && ps.heldSlices <= this.opts.selfLimitedSlices) for (const h of ps.held) addSlice(ps, h.n, h.requests, d);
+        addSlice(ps, n, requests, d);
+        if (ps.heldSlices === 0) continue;
+        // The pattern looks normal again, but a hold is over only after calmSlices normal slices
+        // in a row, so a fault that flickers stays one hold. A short surge of a pattern that may
+        // learn bursts was a burst of its own and is learned now; a long one, or a line that
+        // stopped for a while (what a caught exception looks like), stays unlearned.
+        if (++ps.calm < this.opts.calmSlices) continue;
+        if (ps.heldSlices <= this.opts.selfLimitedSlices && !ps.heldDrop && this.opts.learnBursts(pattern)) for (const h of ps.held) addSlice(ps, h.n, h.requests, d);
         ps.held = [];
         ps.heldSlices = 0;
-        addSlice(ps, n, requests, d);
+        ps.heldDrop = false;
+        ps.calm = 0;
       }
     }
   }
@@ -192,6 +214,7 @@ export class EventPatterns {
     // Over a window of w slices the variance of the sum grows like w, its mean too: the ratio stays.
     const dispersion = Math.max(1, mean > 0 ? variance / mean : 1);
     const surge = k > expected;
+    ps.dropping = !surge;
     const effectOk = surge ? o.surges(pattern) && k >= o.surgeRatio * expected + o.minChange : k <= o.dropRatio * expected && expected - k >= o.minChange;
     if (surge && !o.surges(pattern)) return { service, pattern, observed: k, expected, direction: 'surge', p: 1, z: 0, effectOk };
     const p = quasiPoissonTail(k / dispersion, expected / dispersion, surge);
@@ -222,7 +245,7 @@ export class EventPatterns {
       for (const [k, p] of st.patterns) if (p.lastSeen < at) [oldest, at] = [k, p.lastSeen];
       if (oldest !== undefined) st.patterns.delete(oldest);
     }
-    ps = { count: 0, squares: 0, requests: st.requests, slices: st.slices, lastSeen: this.tick, held: [], heldSlices: 0 };
+    ps = { count: 0, squares: 0, requests: st.requests, slices: st.slices, lastSeen: this.tick, held: [], heldSlices: 0, dropping: false, heldDrop: false, calm: 0 };
     st.patterns.set(key, ps);
     return ps;
   }

@@ -66,6 +66,8 @@ export interface ServiceSignalOptions {
    * alarming every time. A longer one is never learned.
    */
   selfLimitedSlices: number;
+  /** Normal slices in a row that end an excursion. */
+  calmSlices: number;
   /** Event patterns (log templates, span operations) per request of a service: see event-patterns.ts. */
   patterns: EventPatternOptions;
 }
@@ -89,6 +91,7 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   pooledSamples: 512,
   sparseWindowSlices: 9,
   selfLimitedSlices: 18,
+  calmSlices: 6,
   patterns: DEFAULT_EVENT_PATTERN_OPTIONS,
 };
 
@@ -131,6 +134,10 @@ interface KeyState {
   /** The values of the excursion under way, learned if it ends within selfLimitedSlices. */
   excursion: number[];
   excursionSlices: number;
+  /** Normal slices in a row since the excursion's last abnormal one. */
+  calmSlices: number;
+  /** The peak and length of the key's last self-limiting excursions, newest last. */
+  pastExcursions: Array<{ peak: number; slices: number }>;
 }
 
 interface Candidate {
@@ -212,7 +219,7 @@ export class ServiceSignals {
     for (const c of candidates) {
       let st = this.keys.get(c.key);
       if (st === undefined) {
-        st = { baseline: new KeyBaseline(o.baselineSlices, o.warmupSlices), pooled: c.window ? new SampleSet(o.pooledSamples) : undefined, sparseRecent: [], streak: 0, open: false, excursion: [], excursionSlices: 0 };
+        st = { baseline: new KeyBaseline(o.baselineSlices, o.warmupSlices), pooled: c.window ? new SampleSet(o.pooledSamples) : undefined, sparseRecent: [], streak: 0, open: false, excursion: [], excursionSlices: 0, calmSlices: 0, pastExcursions: [] };
         this.keys.set(c.key, st);
       }
       if (c.pattern !== undefined) {
@@ -246,7 +253,7 @@ export class ServiceSignals {
       const isNew = discovered.has(c);
       const holds = st.open && z >= o.keepZ && s.effectOk;
       st.streak = isNew || holds ? st.streak + 1 : 0;
-      st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices);
+      st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices) && beyondPast(st, c.value);
       if (c.pattern !== undefined && (st.open || isNew || z >= o.keepZ)) heldPatterns.add(c.key);
       // Figures that look normal teach the baseline at once; an excursion's (a fault's onset, an
       // open finding: the baseline is frozen meanwhile) only once it is over, and only if it was
@@ -282,13 +289,25 @@ export class ServiceSignals {
     const limit = this.opts.selfLimitedSlices;
     if (!normal) {
       st.excursionSlices++;
+      st.calmSlices = 0;
       if (st.excursion.length < limit) st.excursion.push(v);
       return;
     }
-    if (st.excursionSlices > 0 && st.excursionSlices <= limit) for (const x of st.excursion) st.baseline.add(x);
+    st.baseline.add(v);
+    if (st.excursionSlices === 0) return;
+    // Over only after a sustained return to normal: a fault that flickers stays one excursion.
+    if (++st.calmSlices < this.opts.calmSlices) {
+      st.excursionSlices++;
+      return;
+    }
+    if (st.excursionSlices <= limit) {
+      for (const x of st.excursion) st.baseline.add(x);
+      st.pastExcursions.push({ peak: Math.max(...st.excursion), slices: st.excursionSlices });
+      if (st.pastExcursions.length > PAST_EXCURSIONS) st.pastExcursions.shift();
+    }
     st.excursion = [];
     st.excursionSlices = 0;
-    st.baseline.add(v);
+    st.calmSlices = 0;
   }
 
   /**
@@ -385,6 +404,25 @@ export class ServiceSignals {
     }
     return out;
   }
+}
+
+/** Self-limiting excursions remembered per key. */
+const PAST_EXCURSIONS = 8;
+
+/**
+ * Whether a figure goes beyond what its key has done before and got over by itself: higher than
+ * the peaks of its recent self-limiting excursions, or abnormal for longer than the longest of
+ * them. A key without such a history (and a pattern or sparse key, scored otherwise) passes.
+ */
+function beyondPast(st: KeyState, value: number): boolean {
+  if (st.pastExcursions.length === 0 || Number.isNaN(value)) return true;
+  let peak = -Infinity;
+  let slices = 0;
+  for (const e of st.pastExcursions) {
+    peak = Math.max(peak, e.peak);
+    slices = Math.max(slices, e.slices);
+  }
+  return value > peak || st.excursionSlices + 1 > slices;
 }
 
 /** The normal z with upper tail p (tail approximation; monotone, exact enough for ranking). */
