@@ -301,7 +301,8 @@ export class ServiceSignals {
       return;
     }
     if (st.excursionSlices <= limit) {
-      for (const x of st.excursion) st.baseline.add(x);
+      // A first excursion may be the aftermath of something real: only a recurrence is noise.
+      if (st.pastExcursions.length > 0) for (const x of st.excursion) st.baseline.add(x);
       st.pastExcursions.push({ peak: Math.max(...st.excursion), slices: st.excursionSlices });
       if (st.pastExcursions.length > PAST_EXCURSIONS) st.pastExcursions.shift();
     }
