@@ -47,7 +47,7 @@ describe('a quiet fleet stays quiet', () => {
     return { incidents: result.incidents, perKey };
   };
 
-  it('learns recurring busy minutes: a database's tail share rises 8x in a tenth of its minutes, and only first excursions (and peaks beyond them) open incidents (15 before)', async () => {
+  it('learns recurring busy minutes: the tail share of each database rises 8x in a tenth of its minutes, and only first excursions (and peaks beyond them) open incidents (15 before)', async () => {
     const { incidents, perKey } = await run(21, { tailShare: 0.06, busyMinutes: 0.1, warnBursts: 0 });
     // About a dozen busy minutes per database over two hours.
     expect(incidents.length).toBeLessThanOrEqual(4);
