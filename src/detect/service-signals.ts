@@ -301,8 +301,10 @@ export class ServiceSignals {
       return;
     }
     if (st.excursionSlices <= limit) {
-      // A first excursion may be the aftermath of something real: only a recurrence is noise.
-      if (st.pastExcursions.length > 0) for (const x of st.excursion) st.baseline.add(x);
+      // A first excursion may be the aftermath of something real: only a recurrence is noise. It
+      // teaches one value (its median), as one slice would: all its slices would put the key's
+      // upper tail at the excursions' level, and a lasting shift twice as large would pass unseen.
+      if (st.pastExcursions.length > 0) st.baseline.add(median(st.excursion));
       st.pastExcursions.push({ peak: Math.max(...st.excursion), slices: st.excursionSlices });
       if (st.pastExcursions.length > PAST_EXCURSIONS) st.pastExcursions.shift();
     }
@@ -405,6 +407,11 @@ export class ServiceSignals {
     }
     return out;
   }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** Self-limiting excursions remembered per key. */
