@@ -16,7 +16,10 @@ import { logGamma, normalUpperTail } from './stats.js';
  * the baseline times the window's requests) with a quasi-Poisson tail: both are divided by the
  * pattern's own dispersion (per-slice variance over mean, at least 1), so bursty patterns need a
  * larger change. A pattern never seen has the prior of half an occurrence over the whole baseline.
- * The baselines only learn what looks normal: the caller decides per pattern (`learn`).
+ * The baselines learn what looks normal at once: the caller decides per pattern (`learn`). The
+ * slices a pattern was held for are kept and learned when it looks normal again, if that was
+ * within `selfLimitedSlices`: a line that comes in short bursts every few minutes then has the
+ * rate and the dispersion of its bursts, while a lasting change never becomes normal.
  */
 export interface EventPatternOptions {
   /** Slices per tested window. */
@@ -40,6 +43,15 @@ export interface EventPatternOptions {
    * stops is news.
    */
   surges: (pattern: string) => boolean;
+  /** A pattern held for at most this many slices in a row learns those slices afterwards. */
+  selfLimitedSlices: number;
+  /** Normal slices in a row that end a hold. */
+  calmSlices: number;
+  /**
+   * Which patterns learn their short surges. Not error lines: a burst of errors is news each time
+   * (a fault that recurs writes the same ones), while warnings that come and go are chatter.
+   */
+  learnBursts: (pattern: string) => boolean;
 }
 
 export const DEFAULT_EVENT_PATTERN_OPTIONS: EventPatternOptions = {
@@ -52,6 +64,9 @@ export const DEFAULT_EVENT_PATTERN_OPTIONS: EventPatternOptions = {
   dropRatio: 0.34,
   minChange: 3,
   surges: (pattern) => pattern.startsWith('log:warn:') || pattern.startsWith('log:error:'),
+  selfLimitedSlices: 18,
+  calmSlices: 6,
+  learnBursts: (pattern) => !pattern.startsWith('log:error:'),
 };
 
 /** One service's events in one slice. */
@@ -83,6 +98,14 @@ interface PatternState {
   requests: number;
   slices: number;
   lastSeen: number;
+  /** Held slices in a row (occurrences, requests), replayed into the sums if few enough. */
+  held: Array<{ n: number; requests: number }>;
+  heldSlices: number;
+  /** Whether the pattern's last test was a drop, and whether its current hold ever was one. */
+  dropping: boolean;
+  heldDrop: boolean;
+  /** Normal slices in a row since the hold's last held slice. */
+  calm: number;
 }
 
 interface ServiceState {
@@ -149,12 +172,26 @@ export class EventPatterns {
       st.slices = st.slices * d + 1;
       st.learned++;
       for (const [pattern, ps] of st.patterns) {
-        if (hold(service, pattern)) continue;
         const n = s?.counts.get(pattern) ?? 0;
-        ps.count = ps.count * d + n;
-        ps.squares = ps.squares * d + n * n;
-        ps.requests = ps.requests * d + requests;
-        ps.slices = ps.slices * d + 1;
+        if (hold(service, pattern)) {
+          ps.heldSlices += 1 + ps.calm;
+          ps.calm = 0;
+          ps.heldDrop ||= ps.dropping;
+          if (ps.held.length < this.opts.selfLimitedSlices) ps.held.push({ n, requests });
+          continue;
+        }
+        addSlice(ps, n, requests, d);
+        if (ps.heldSlices === 0) continue;
+        // The pattern looks normal again, but a hold is over only after calmSlices normal slices
+        // in a row, so a fault that flickers stays one hold. A short surge of a pattern that may
+        // learn bursts was a burst of its own and is learned now; a long one, or a line that
+        // stopped for a while (what a caught exception looks like), stays unlearned.
+        if (++ps.calm < this.opts.calmSlices) continue;
+        if (ps.heldSlices <= this.opts.selfLimitedSlices && !ps.heldDrop && this.opts.learnBursts(pattern)) for (const h of ps.held) addSlice(ps, h.n, h.requests, d);
+        ps.held = [];
+        ps.heldSlices = 0;
+        ps.heldDrop = false;
+        ps.calm = 0;
       }
     }
   }
@@ -177,6 +214,7 @@ export class EventPatterns {
     // Over a window of w slices the variance of the sum grows like w, its mean too: the ratio stays.
     const dispersion = Math.max(1, mean > 0 ? variance / mean : 1);
     const surge = k > expected;
+    ps.dropping = !surge;
     const effectOk = surge ? o.surges(pattern) && k >= o.surgeRatio * expected + o.minChange : k <= o.dropRatio * expected && expected - k >= o.minChange;
     if (surge && !o.surges(pattern)) return { service, pattern, observed: k, expected, direction: 'surge', p: 1, z: 0, effectOk };
     const p = quasiPoissonTail(k / dispersion, expected / dispersion, surge);
@@ -207,10 +245,18 @@ export class EventPatterns {
       for (const [k, p] of st.patterns) if (p.lastSeen < at) [oldest, at] = [k, p.lastSeen];
       if (oldest !== undefined) st.patterns.delete(oldest);
     }
-    ps = { count: 0, squares: 0, requests: st.requests, slices: st.slices, lastSeen: this.tick };
+    ps = { count: 0, squares: 0, requests: st.requests, slices: st.slices, lastSeen: this.tick, held: [], heldSlices: 0, dropping: false, heldDrop: false, calm: 0 };
     st.patterns.set(key, ps);
     return ps;
   }
+}
+
+/** One slice into a pattern's decayed sums. */
+function addSlice(ps: PatternState, n: number, requests: number, d: number): void {
+  ps.count = ps.count * d + n;
+  ps.squares = ps.squares * d + n * n;
+  ps.requests = ps.requests * d + requests;
+  ps.slices = ps.slices * d + 1;
 }
 
 /**

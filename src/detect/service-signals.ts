@@ -59,6 +59,15 @@ export interface ServiceSignalOptions {
   pooledSamples: number;
   /** A sparse key's test looks at its requests of the last this many slices. */
   sparseWindowSlices: number;
+  /**
+   * An excursion (slices in a row that looked abnormal, whether or not they became a finding) that
+   * is over within this many slices is self-limiting: its values then teach the baseline after
+   * all, so noise that comes and goes (busy minutes, bursts) widens its key's spread instead of
+   * alarming every time. A longer one is never learned.
+   */
+  selfLimitedSlices: number;
+  /** Normal slices in a row that end an excursion. */
+  calmSlices: number;
   /** Event patterns (log templates, span operations) per request of a service: see event-patterns.ts. */
   patterns: EventPatternOptions;
 }
@@ -81,6 +90,8 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   minPooledSamples: 10,
   pooledSamples: 512,
   sparseWindowSlices: 9,
+  selfLimitedSlices: 18,
+  calmSlices: 6,
   patterns: DEFAULT_EVENT_PATTERN_OPTIONS,
 };
 
@@ -120,6 +131,13 @@ interface KeyState {
   sparseRecent: Array<{ endMs: number; v: number }>;
   streak: number;
   open: boolean;
+  /** The values of the excursion under way, learned if it ends within selfLimitedSlices. */
+  excursion: number[];
+  excursionSlices: number;
+  /** Normal slices in a row since the excursion's last abnormal one. */
+  calmSlices: number;
+  /** The peak and length of the key's last self-limiting excursions, newest last. */
+  pastExcursions: Array<{ peak: number; slices: number }>;
 }
 
 interface Candidate {
@@ -201,7 +219,7 @@ export class ServiceSignals {
     for (const c of candidates) {
       let st = this.keys.get(c.key);
       if (st === undefined) {
-        st = { baseline: new KeyBaseline(o.baselineSlices, o.warmupSlices), pooled: c.window ? new SampleSet(o.pooledSamples) : undefined, sparseRecent: [], streak: 0, open: false };
+        st = { baseline: new KeyBaseline(o.baselineSlices, o.warmupSlices), pooled: c.window ? new SampleSet(o.pooledSamples) : undefined, sparseRecent: [], streak: 0, open: false, excursion: [], excursionSlices: 0, calmSlices: 0, pastExcursions: [] };
         this.keys.set(c.key, st);
       }
       if (c.pattern !== undefined) {
@@ -235,14 +253,14 @@ export class ServiceSignals {
       const isNew = discovered.has(c);
       const holds = st.open && z >= o.keepZ && s.effectOk;
       st.streak = isNew || holds ? st.streak + 1 : 0;
-      st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices);
+      st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices) && beyondPast(st, c.value);
       if (c.pattern !== undefined && (st.open || isNew || z >= o.keepZ)) heldPatterns.add(c.key);
-      // Only figures that look normal teach the baseline: a fault's onset must not become normal
-      // before it is confirmed, nor while it lasts (the baseline of an open key is frozen).
-      if (!st.open && !isNew && z < o.keepZ) {
-        if (!Number.isNaN(c.value)) st.baseline.add(c.value);
-        if (st.pooled !== undefined && c.leaving !== undefined) for (const v of c.leaving.samples) st.pooled.add(v);
-      }
+      // Figures that look normal teach the baseline at once; an excursion's (a fault's onset, an
+      // open finding: the baseline is frozen meanwhile) only once it is over, and only if it was
+      // short (learnExcursion).
+      const normal = !st.open && !isNew && z < o.keepZ;
+      if (!Number.isNaN(c.value)) this.learnExcursion(st, c.value, normal);
+      if (normal && st.pooled !== undefined && c.leaving !== undefined) for (const v of c.leaving.samples) st.pooled.add(v);
       scores.push({
         key: c.key,
         kind: c.kind,
@@ -260,6 +278,39 @@ export class ServiceSignals {
     }
     this.patterns.learn(patternSlice, (service, pattern) => heldPatterns.has(`pattern|${service}|${pattern}`));
     return { startMs: slice.startMs, endMs: slice.endMs, scores, findings };
+  }
+
+  /**
+   * A self-limiting excursion is part of what its key does: once the key looks normal again, the
+   * values of an excursion no longer than selfLimitedSlices join its baseline (and widen its
+   * spread), so the next one like it is no longer news. A sustained shift never does.
+   */
+  private learnExcursion(st: KeyState, v: number, normal: boolean): void {
+    const limit = this.opts.selfLimitedSlices;
+    if (!normal) {
+      st.excursionSlices++;
+      st.calmSlices = 0;
+      if (st.excursion.length < limit) st.excursion.push(v);
+      return;
+    }
+    st.baseline.add(v);
+    if (st.excursionSlices === 0) return;
+    // Over only after a sustained return to normal: a fault that flickers stays one excursion.
+    if (++st.calmSlices < this.opts.calmSlices) {
+      st.excursionSlices++;
+      return;
+    }
+    if (st.excursionSlices <= limit) {
+      // A first excursion may be the aftermath of something real: only a recurrence is noise. It
+      // teaches one value (its median), as one slice would: all its slices would put the key's
+      // upper tail at the excursions' level, and a lasting shift twice as large would pass unseen.
+      if (st.pastExcursions.length > 0) st.baseline.add(median(st.excursion));
+      st.pastExcursions.push({ peak: Math.max(...st.excursion), slices: st.excursionSlices });
+      if (st.pastExcursions.length > PAST_EXCURSIONS) st.pastExcursions.shift();
+    }
+    st.excursion = [];
+    st.excursionSlices = 0;
+    st.calmSlices = 0;
   }
 
   /**
@@ -356,6 +407,30 @@ export class ServiceSignals {
     }
     return out;
   }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Self-limiting excursions remembered per key. */
+const PAST_EXCURSIONS = 8;
+
+/**
+ * Whether a figure goes beyond what its key has done before and got over by itself: higher than
+ * the peaks of its recent self-limiting excursions, or abnormal for longer than the longest of
+ * them. A key without such a history (and a pattern or sparse key, scored otherwise) passes.
+ */
+function beyondPast(st: KeyState, value: number): boolean {
+  if (st.pastExcursions.length === 0 || Number.isNaN(value)) return true;
+  let peak = -Infinity;
+  let slices = 0;
+  for (const e of st.pastExcursions) {
+    peak = Math.max(peak, e.peak);
+    slices = Math.max(slices, e.slices);
+  }
+  return value > peak || st.excursionSlices + 1 > slices;
 }
 
 /** The normal z with upper tail p (tail approximation; monotone, exact enough for ranking). */

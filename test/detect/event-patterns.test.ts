@@ -45,6 +45,28 @@ function run(ep: EventPatterns, slices: Array<Map<string, PatternSlice>>): Patte
 const significant = (t: PatternTest): boolean => t.effectOk && t.z >= 5;
 
 describe('EventPatterns', () => {
+  /** Slices of one service whose line `pattern` comes in a burst of 15 lines in one slice of every 18. */
+  const bursty = (pattern: string, length: number): Array<Map<string, PatternSlice>> =>
+    Array.from({ length }, (_, i) => new Map([['pay', { requests: 10, counts: new Map([['log:info:done', 10], ...(i % 18 === 17 ? [[pattern, 15] as [string, number]] : [])]) }]]));
+  const burstsFlagged = (tests: PatternTest[][], pattern: string): number[] => tests.flatMap((t, i) => (t.some((x) => x.pattern === pattern && significant(x)) ? [Math.floor((i + 1) / 18) - 1] : [])).filter((b, i, a) => a.indexOf(b) === i);
+
+  it('learns a warning that comes in short bursts: its first burst is news, the later ones are not, and a lasting surge still is', () => {
+    const ep = new EventPatterns();
+    const slices = bursty('log:warn:pool', 18 * 8);
+    // Then the line stays at a burst's rate for a minute and more.
+    for (let i = 0; i < 9; i++) slices.push(new Map([['pay', { requests: 10, counts: new Map([['log:info:done', 10], ['log:warn:pool', 15]]) }]]));
+    const tests = run(ep, slices);
+    expect(burstsFlagged(tests.slice(0, 18 * 8), 'log:warn:pool')).toEqual([0]);
+    // The bursts' dispersion (about 14) is what the surge is now measured against: it still clears
+    // ServiceSignals' minZ of 4 once the window is full of it, though no longer by far.
+    expect(tests.slice(-3).map((t) => t.some((x) => x.pattern === 'log:warn:pool' && x.effectOk && x.z >= 4))).toEqual([true, true, true]);
+  });
+
+  it('never learns bursts of an error line, nor a learnable line whose hold outlasts selfLimitedSlices', () => {
+    expect(burstsFlagged(run(new EventPatterns(), bursty('log:error:pool', 18 * 8)), 'log:error:pool')).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(burstsFlagged(run(new EventPatterns({ selfLimitedSlices: 2 }), bursty('log:warn:pool', 18 * 8)), 'log:warn:pool')).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it('finds a regular log line that stops while the service keeps serving requests', () => {
     const rand = seededRandom(3);
     const ep = new EventPatterns();

@@ -51,6 +51,23 @@ describe('ServiceSignals', () => {
     expect(firstFinding.at(-1)).toBe(59);
   });
 
+  it('learns an excursion that recurs and is over within minutes, but still finds a lasting shift beyond them', () => {
+    const rand = seededRandom(11);
+    const signals = new ServiceSignals();
+    // Every 5 minutes the key is 3x slower for 40 s; from slice 300 on it stays 6x slower. (A
+    // lasting shift no larger than the learned recurrences is not found: docs/incidents.md, Limits.)
+    const opened: number[] = [];
+    for (let i = 0; i < 340; i++) {
+      const slow = i >= 30 && i % 30 < 4;
+      const r = signals.score(slice(i, [{ name: 'db', self: Array.from({ length: 20 }, () => lognormal(rand, i >= 300 ? 60 : slow ? 30 : 10, 0.2)) }]));
+      if (r.findings.length > 0 && !opened.includes(Math.floor(i / 30))) opened.push(Math.floor(i / 30));
+    }
+    // The first excursions open (nothing tells them from a fault yet); once recurrences are learned
+    // they no longer do, while the lasting shift opens.
+    expect(opened.filter((b) => b >= 4 && b < 10)).toEqual([]);
+    expect(opened).toContain(10);
+  });
+
   it('tests sparse keys request by request against their pooled history', () => {
     const rand = seededRandom(2);
     const signals = new ServiceSignals();
