@@ -14,13 +14,8 @@
  * `--from` loads the decoder and engines from another build (before/after on the same traffic).
  * Profile with `node --cpu-prof --cpu-prof-dir=/tmp/prof dist/test/bench/evaluate-bench.js`.
  */
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import * as ownConfig from '../../src/config/schema.js';
-import * as ownEngine from '../../src/detect/engine.js';
-import * as ownIncidents from '../../src/diagnose/incident-engine.js';
-import * as ownDecoder from '../../src/receive/otlp-proto.js';
 import { DEFAULT_TRAFFIC, Traffic } from './otlp/traffic.js';
+import { loadPipelineModules } from './pipeline-build.js';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -41,10 +36,6 @@ const from = flag('from', '');
 /** serve's EVALUATION_TURN_MS. */
 const TURN_MS = 20;
 
-async function load<T>(rel: string, own: T): Promise<T> {
-  return from === '' ? own : ((await import(pathToFileURL(join(from, rel)).href)) as T);
-}
-
 function stats(xs: number[]): string {
   const s = xs.slice().sort((a, b) => a - b);
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
@@ -52,10 +43,7 @@ function stats(xs: number[]): string {
 }
 
 async function main(): Promise<void> {
-  const { ConfigSchema } = await load('src/config/schema.js', ownConfig);
-  const { DetectionEngine } = await load('src/detect/engine.js', ownEngine);
-  const { IncidentEngine } = await load('src/diagnose/incident-engine.js', ownIncidents);
-  const { decodeTraceRequestProto } = await load('src/receive/otlp-proto.js', ownDecoder);
+  const { ConfigSchema, DetectionEngine, IncidentEngine, decodeTraceRequestProto } = await loadPipelineModules(from);
   const config = ConfigSchema.parse({});
   const sliceMs = config.detect.sliceMs;
   const engine = new DetectionEngine({ config: config.detect });

@@ -11,13 +11,8 @@
  * `--parts engine` leaves the incident engine out, `graph` the detection engine, `decode` both.
  * `--from` loads the decoder and engines from another build (before/after on the same traffic).
  */
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import * as ownConfig from '../../src/config/schema.js';
-import * as ownEngine from '../../src/detect/engine.js';
-import * as ownIncidents from '../../src/diagnose/incident-engine.js';
-import * as ownDecoder from '../../src/receive/otlp-proto.js';
 import { DEFAULT_TRAFFIC, Traffic } from './otlp/traffic.js';
+import { loadPipelineModules } from './pipeline-build.js';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,15 +24,8 @@ const parts = flag('parts', 'all');
 const from = flag('from', '');
 if (!['all', 'decode', 'engine', 'graph'].includes(parts)) throw new Error(`--parts: all, decode, engine or graph, not ${parts}`);
 
-async function load<T>(rel: string, own: T): Promise<T> {
-  return from === '' ? own : ((await import(pathToFileURL(join(from, rel)).href)) as T);
-}
-
 async function main(): Promise<void> {
-  const { ConfigSchema } = await load('src/config/schema.js', ownConfig);
-  const { DetectionEngine } = await load('src/detect/engine.js', ownEngine);
-  const { IncidentEngine } = await load('src/diagnose/incident-engine.js', ownIncidents);
-  const { decodeTraceRequestProto } = await load('src/receive/otlp-proto.js', ownDecoder);
+  const { ConfigSchema, DetectionEngine, IncidentEngine, decodeTraceRequestProto } = await loadPipelineModules(from);
   const config = ConfigSchema.parse({});
   const engine = parts === 'all' || parts === 'engine' ? new DetectionEngine({ config: config.detect }) : undefined;
   const incidents = parts === 'all' || parts === 'graph' ? new IncidentEngine({ graph: { sliceMs: config.detect.sliceMs } }) : undefined;
