@@ -239,6 +239,9 @@ export class LogDetector {
   /** ERROR records bound to a span, by span id, oldest first. */
   private readonly waiting = new Map<string, ErrorLogWaiting>();
   private newestMs = -Infinity;
+  /** The service state looked up last (see service()). */
+  private lastServiceName: string | undefined;
+  private lastService: ServiceState | undefined;
   /** Records dropped because they were older than the horizon; templates evicted from rate state. */
   lateRecords = 0;
   evictedTemplates = 0;
@@ -355,6 +358,8 @@ export class LogDetector {
   // internals
 
   private service(name: string, index: number): ServiceState {
+    // Records come in runs of one service: the last one looked up needs no map lookup.
+    if (name === this.lastServiceName && this.lastService !== undefined) return this.lastService;
     let s = this.services.get(name);
     if (s === undefined) {
       if (this.services.size >= this.cfg.maxServices) {
@@ -364,6 +369,9 @@ export class LogDetector {
       s = { firstIndex: index, series: new HorizonCounts(this.ringSlices, this.decay, index, this.cfg.horizonSlices), activity: new ServiceActivity() };
       this.services.set(name, s);
     }
+    // Only set after any eviction above, so the remembered state is always one still in the map.
+    this.lastServiceName = name;
+    this.lastService = s;
     return s;
   }
 

@@ -38,11 +38,11 @@ export const DEFAULT_LOG_TEMPLATE_OPTIONS: LogTemplateOptions = {
 /** What mining one record gives. */
 export interface TemplateMatch {
   /** Stable for the template's life, unique within the miner ("service#n" keeps it readable). */
-  templateId: string;
+  readonly templateId: string;
   /** The template text: tokens joined by spaces, variables as placeholders or `<*>`. */
-  template: string;
+  readonly template: string;
   /** True when this record created the template. */
-  created: boolean;
+  readonly created: boolean;
 }
 
 export const WILDCARD = '<*>';
@@ -52,6 +52,11 @@ interface Template {
   tokens: string[];
   /** tokens joined by spaces, rebuilt only when a merge changes a token. */
   text: string;
+  /**
+   * What a record matching this template gets (created false): one object per template text,
+   * replaced (never changed) when the text changes, so a match needs no allocation.
+   */
+  match: TemplateMatch;
   /** The tree node whose leaf holds this template. */
   node: PrefixNode;
   /** Neighbours in the service's recency list (older = matched less recently). */
@@ -202,7 +207,7 @@ export class LogTemplateMiner {
       const known = entry.template;
       if (known !== undefined && entry.tree === tree && entry.node!.version === entry.version) {
         touchNewest(tree, known);
-        return { templateId: known.id, template: known.text, created: false };
+        return known.match;
       }
       tokens = entry.tokens;
     } else {
@@ -217,10 +222,12 @@ export class LogTemplateMiner {
       if (mergeInto(best, tokens)) node.version++;
       touchNewest(tree, best);
       t = best;
-      result = { templateId: best.id, template: best.text, created: false };
+      result = best.match;
     } else {
       const own = tokens.slice();
-      t = { id: `${service}#${this.nextId++}`, tokens: own, text: own.join(' '), node, older: undefined, newer: undefined };
+      const id = `${service}#${this.nextId++}`;
+      const text = own.join(' ');
+      t = { id, tokens: own, text, match: { templateId: id, template: text, created: false }, node, older: undefined, newer: undefined };
       leaf.push(t);
       node.version++;
       tree.templates.set(t.id, t);
@@ -403,7 +410,10 @@ function mergeInto(t: Template, tokens: string[]): boolean {
       changed = true;
     }
   }
-  if (changed) t.text = t.tokens.join(' ');
+  if (changed) {
+    t.text = t.tokens.join(' ');
+    t.match = { templateId: t.id, template: t.text, created: false };
+  }
   return changed;
 }
 

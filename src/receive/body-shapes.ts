@@ -42,17 +42,21 @@ export class BodyShapes {
   ofBytes(buf: Uint8Array, start: number, end: number): number {
     const n = end - start;
     if (n <= 0 || n > MAX_SHAPE_BYTES) return 0;
-    // The slot is chosen by the length and both ends (HASHED_ENDS bytes each); the whole body
-    // is compared, which also checks it is ASCII.
-    let h = Math.imul(n, 0x9e3779b1);
-    const head = start + Math.min(n, HASHED_ENDS);
-    for (let i = start; i < head; i++) {
-      const b = buf[i]!;
-      h = Math.imul(h ^ (b >= 48 && b <= 57 ? DIGIT_ZERO : b), 0x01000193);
-    }
-    for (let i = Math.max(head, end - HASHED_ENDS); i < end; i++) {
-      const b = buf[i]!;
-      h = Math.imul(h ^ (b >= 48 && b <= 57 ? DIGIT_ZERO : b), 0x01000193);
+    // The slot is chosen by the length and both ends (HASHED_ENDS bytes each, read as words with
+    // their digits as '0'); the whole body is compared, which also checks it is ASCII.
+    let h: number;
+    if (n < 4) {
+      h = Math.imul(n, 0x9e3779b1);
+      for (let i = start; i < end; i++) {
+        const b = buf[i]!;
+        h = Math.imul(h ^ (b >= 48 && b <= 57 ? DIGIT_ZERO : b), 0x01000193);
+      }
+    } else {
+      const v = this.viewOf(buf);
+      const head = Math.min(n, HASHED_ENDS);
+      h = Math.imul(n, 0x9e3779b1);
+      for (let i = 0; i + 4 <= head; i += 4) h = Math.imul(h ^ digitsAsZero(v.getInt32(start + i, true)), 0x01000193);
+      for (let k = 4; k <= HASHED_ENDS && k <= n; k += 4) h = Math.imul(h ^ digitsAsZero(v.getInt32(end - k, true)), 0x01000193);
     }
     const slot = mix(h) & this.mask;
     const bytes = this.bytes;
@@ -71,6 +75,15 @@ export class BodyShapes {
     return this.store(slot, n);
   }
 
+  /** A DataView of buf, kept for the next call (requests are decoded one at a time). */
+  private viewOf(buf: Uint8Array): DataView {
+    if (buf !== this.lastBuf) {
+      this.lastBuf = buf;
+      this.lastView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return this.lastView;
+  }
+
   /** Drops the reference to the last input buffer (call when a request is decoded). */
   release(): void {
     this.lastBuf = undefined;
@@ -79,25 +92,13 @@ export class BodyShapes {
 
   /**
    * True when buf[start, start + n) with its digits as '0' equals the stored shape at base (so it
-   * is ASCII too). Four bytes at a time: in x = w ^ '0000' a byte is a digit exactly when it is
-   * below 10, which ((x & 0x7f..) + 0x76..) | x shows in each byte's high bit without carries
-   * between bytes; those bytes are set to '0' and the word compared whole.
+   * is ASCII too), four bytes at a time (digitsAsZero).
    */
   private sameShape(buf: Uint8Array, start: number, n: number, base: number): boolean {
-    if (buf !== this.lastBuf) {
-      this.lastBuf = buf;
-      this.lastView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    }
-    const v = this.lastView;
+    const v = this.viewOf(buf);
     const table = this.view;
     let i = 0;
-    for (; i + 4 <= n; i += 4) {
-      const w = v.getInt32(start + i, true);
-      const x = w ^ 0x30303030;
-      const nonDigit = (((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080;
-      const digits = ((~nonDigit & 0x80808080) >>> 7) * 0xff;
-      if (((w & ~digits) | (0x30303030 & digits)) !== table.getInt32(base + i, true)) return false;
-    }
+    for (; i + 4 <= n; i += 4) if (digitsAsZero(v.getInt32(start + i, true)) !== table.getInt32(base + i, true)) return false;
     const bytes = this.bytes;
     for (; i < n; i++) {
       let b = buf[start + i]!;
@@ -114,15 +115,17 @@ export class BodyShapes {
     let ascii = 0;
     for (let i = 0; i < n; i++) ascii |= s.charCodeAt(i);
     if (ascii >= 0x80) return 0;
+    // The same hash as ofBytes, with the words built from the (ASCII) characters.
     let h = Math.imul(n, 0x9e3779b1);
-    const head = Math.min(n, HASHED_ENDS);
-    for (let i = 0; i < head; i++) {
-      const c = s.charCodeAt(i);
-      h = Math.imul(h ^ (c >= 48 && c <= 57 ? DIGIT_ZERO : c), 0x01000193);
-    }
-    for (let i = Math.max(head, n - HASHED_ENDS); i < n; i++) {
-      const c = s.charCodeAt(i);
-      h = Math.imul(h ^ (c >= 48 && c <= 57 ? DIGIT_ZERO : c), 0x01000193);
+    if (n < 4) {
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        h = Math.imul(h ^ (c >= 48 && c <= 57 ? DIGIT_ZERO : c), 0x01000193);
+      }
+    } else {
+      const head = Math.min(n, HASHED_ENDS);
+      for (let i = 0; i + 4 <= head; i += 4) h = Math.imul(h ^ digitsAsZero(wordAt(s, i)), 0x01000193);
+      for (let k = 4; k <= HASHED_ENDS && k <= n; k += 4) h = Math.imul(h ^ digitsAsZero(wordAt(s, n - k)), 0x01000193);
     }
     const slot = mix(h) & this.mask;
     const bytes = this.bytes;
@@ -152,6 +155,23 @@ export class BodyShapes {
     this.ids[slot] = id;
     return id;
   }
+}
+
+/**
+ * A little-endian word of four bytes with every digit byte set to '0'. In x = w ^ '0000' a byte is
+ * a digit exactly when it is below 10, which ((x & 0x7f..) + 0x76..) | x shows in each byte's high
+ * bit without carries between bytes.
+ */
+function digitsAsZero(w: number): number {
+  const x = w ^ 0x30303030;
+  const nonDigit = (((x & 0x7f7f7f7f) + 0x76767676) | x) & 0x80808080;
+  const digits = ((~nonDigit & 0x80808080) >>> 7) * 0xff;
+  return (w & ~digits) | (0x30303030 & digits);
+}
+
+/** Characters i .. i+3 of an ASCII string as the little-endian word their bytes make. */
+function wordAt(s: string, i: number): number {
+  return s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
 }
 
 function mix(h: number): number {

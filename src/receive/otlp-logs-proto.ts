@@ -40,6 +40,8 @@ const MAX_BODY_DEPTH = 8;
 
 class ProtoLogsDecoder {
   private readonly r: WireReader;
+  /** The input read four bytes at a time (id comparisons). */
+  private readonly view: DataView;
   private readonly batch: LogBatch;
   private readonly maxAttributes: number;
   /** Where the last trace and span ids decoded start in buf (-1: none yet), and their hex. */
@@ -57,6 +59,7 @@ class ProtoLogsDecoder {
     opts: LogDecodeOptions,
   ) {
     this.r = new WireReader(buf);
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.batch = new LogBatch(opts.nowMs ?? Date.now());
     this.maxAttributes = opts.maxAttributesPerSpan;
   }
@@ -281,7 +284,7 @@ class ProtoLogsDecoder {
       return;
     }
     const last = this.lastTraceAt;
-    if (last >= 0 && sameBytes(buf, last, start, 16)) {
+    if (last >= 0 && sameWords(this.view, last, start, 4)) {
       fields.traceId = this.lastTrace;
       return;
     }
@@ -296,7 +299,7 @@ class ProtoLogsDecoder {
       return;
     }
     const last = this.lastSpanAt;
-    if (last >= 0 && sameBytes(buf, last, start, 8)) {
+    if (last >= 0 && sameWords(this.view, last, start, 2)) {
       fields.spanId = this.lastSpan;
       return;
     }
@@ -420,8 +423,9 @@ function isZero(buf: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
-function sameBytes(buf: Uint8Array, a: number, b: number, n: number): boolean {
-  for (let i = 0; i < n; i++) if (buf[a + i] !== buf[b + i]) return false;
+/** True when the `words` four-byte words at a and b are equal. */
+function sameWords(v: DataView, a: number, b: number, words: number): boolean {
+  for (let i = 0; i < words * 4; i += 4) if (v.getInt32(a + i, true) !== v.getInt32(b + i, true)) return false;
   return true;
 }
 

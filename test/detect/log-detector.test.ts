@@ -81,6 +81,35 @@ describe('LogDetector', () => {
     expect(dropped[dropped.length - 1]).toMatchObject({ type: 'behavioral', observed: { count: 0 } });
   });
 
+  it('counts each record to its own service when services alternate record by record and in runs', () => {
+    const d = detector();
+    const batch = (s: number, bStops: boolean): LogEvent[] => {
+      const events: LogEvent[] = [];
+      for (let i = 0; i < 6; i++) {
+        const timeMs = T0 + s * SLICE + i * 100;
+        // Record by record: a, b, a, b ...; then a run of a's and a run of b's.
+        events.push(log({ service: 'a', timeMs, body: `order ${s * 10 + i} stored` }));
+        if (!bStops) events.push(log({ service: 'b', timeMs, body: `order ${s * 10 + i} stored` }));
+      }
+      for (let i = 0; i < 4; i++) events.push(log({ service: 'a', timeMs: T0 + s * SLICE + 5000 + i, body: 'heartbeat ok' }));
+      for (let i = 0; i < 4; i++) events.push(log({ service: 'b', timeMs: T0 + s * SLICE + 5000 + i, body: 'heartbeat ok' }));
+      return events;
+    };
+    const findings: Finding[] = [];
+    for (let s = 0; s < 40; s++) {
+      d.observe(batch(s, false));
+      findings.push(...d.evaluate(T0 + (s + 1) * SLICE));
+    }
+    expect(findings).toEqual([]);
+    // b's order line stops while b keeps logging heartbeats: a drop on b, nothing on a.
+    for (let s = 40; s < 48; s++) {
+      d.observe(batch(s, true));
+      findings.push(...d.evaluate(T0 + (s + 1) * SLICE));
+    }
+    expect(findings.length).toBeGreaterThan(0);
+    expect(new Set(findings.map((f) => `${f.service} ${f.subtype} ${String(f.details['template'])}`))).toEqual(new Set(['b log-rate-drop order <NUM> stored']));
+  });
+
   it('stays quiet when a whole service stops logging (the end of a replay)', () => {
     const d = detector();
     steady(d, 0, 30, [['heartbeat ok', 5], ['order # stored', 6]]);

@@ -48,6 +48,17 @@ describe('LogTemplateMiner', () => {
     expect(b).toEqual({ templateId: 'cart#1', template: 'Connected to <IP> in <NUM> ms', created: false });
   });
 
+  it('hands out one match per template text: a returned match never changes when the template is generalised later', () => {
+    const m = new LogTemplateMiner();
+    m.add('cart', 'checkout step alpha done');
+    const first = m.add('cart', 'checkout step alpha done');
+    expect(m.add('cart', 'checkout step alpha done')).toBe(first);
+    const widened = m.add('cart', 'checkout step beta done');
+    expect(widened).toEqual({ templateId: first.templateId, template: 'checkout step <*> done', created: false });
+    expect(first).toEqual({ templateId: first.templateId, template: 'checkout step alpha done', created: false });
+    expect(m.add('cart', 'checkout step gamma done')).toBe(widened);
+  });
+
   it('turns differing words into <*> once lines are similar enough, and keeps dissimilar lines apart', () => {
     const m = new LogTemplateMiner({ similarity: 0.5 });
     m.add('s', 'user alice opened the basket page');

@@ -18,6 +18,19 @@ describe('BodyShapes', () => {
     expect(t.ofString('order ab shipped in 99 ms')).not.toBe(a);
   });
 
+  it('gives bytes and strings the same id at every length and byte offset', () => {
+    const t = new BodyShapes(1 << 12);
+    for (const n of [1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 32, 33, 63, 200, MAX_SHAPE_BYTES]) {
+      const body = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? String(i % 10) : String.fromCharCode(97 + (i % 26)))).join('');
+      const id = t.ofString(body);
+      expect(id).toBeGreaterThan(0);
+      for (let offset = 0; offset < 4; offset++) {
+        const buf = Buffer.from(`${'#'.repeat(offset)}${body.replace(/\d/g, '7')}##`, 'latin1');
+        expect(t.ofBytes(buf, offset, offset + n)).toBe(id);
+      }
+    }
+  });
+
   it('has no id for empty, too long or non-ASCII bodies', () => {
     const t = new BodyShapes(64);
     expect(t.ofString('')).toBe(0);
