@@ -1,3 +1,5 @@
+import { MAX_BEAT_ATTRIBUTE_LENGTH, MAX_BEAT_ATTRIBUTES } from '../model/beat.js';
+import { AttributeTemplates } from './attribute-templates.js';
 import { ResourceFields } from './beat-builder.js';
 import { ByteSlots, decodeUtf8, releaseInput, Utf8Cache } from './intern.js';
 import { bodyShapes } from './body-shapes.js';
@@ -33,6 +35,14 @@ const MAX_KV_CACHE_BYTES = 128;
 const kvSlots = new ByteSlots(1024, MAX_KV_CACHE_BYTES);
 const kvKeys = new Array<string>(kvSlots.size).fill('');
 const kvValues = new Array<string | number | boolean>(kvSlots.size).fill('');
+/** Bumped whenever a slot is refilled, so attribute templates built from its old KeyValue are not reused. */
+const kvGenerations = new Int32Array(kvSlots.size);
+/**
+ * 1 when the slot's KeyValue is kept as a plain property (LogRecordFields.setAttribute would only
+ * store it): not an exception.* key, not __proto__, a value short enough to keep.
+ */
+const kvPlain = new Uint8Array(kvSlots.size);
+const templates = new AttributeTemplates(256);
 const resource = new ResourceFields();
 
 /** Structured bodies nest; deeper than this is flattened to a marker rather than recursed into. */
@@ -49,6 +59,14 @@ class ProtoLogsDecoder {
   private lastTrace = '';
   private lastSpanAt = -1;
   private lastSpan = '';
+  /**
+   * Plain attributes of the current record (fields.keptCount of them) are only noted as KeyValue
+   * cache slots while `keptDirect` is false; the object is then copied from a template built for
+   * the same slots at the end of the record (AttributeTemplates). Any other attribute first turns
+   * the noted ones into properties of fields.attributes, in order.
+   */
+  private readonly keptSlots = new Int32Array(MAX_BEAT_ATTRIBUTES);
+  private keptDirect = false;
   /** Validates a compound resource attribute value (decoded like a body, then dropped). */
   private readonly checkCompound = (k: KeyValueReader): void => {
     this.compound(k.compoundField, k.valueStart, k.valueEnd, 0);
@@ -117,8 +135,10 @@ class ProtoLogsDecoder {
       if (field === 2) {
         r.expect(WIRE_LEN, 'ScopeLogs.log_records');
         const stop = r.delimited(end);
+        this.keptDirect = false;
         this.logRecord(stop);
         r.pos = stop;
+        if (!this.keptDirect && fields.keptCount > 0) fields.attributes = templates.build(this.keptSlots, fields.keptCount, kvGenerations, kvKeys, kvValues, '');
         this.batch.finishRecord(fields, resource.service, resource.serviceVersion);
       } else {
         r.skip(end);
@@ -212,9 +232,16 @@ class ProtoLogsDecoder {
   private attribute(start: number, stop: number): void {
     const len = stop - start;
     const cacheable = len > 0 && len <= MAX_KV_CACHE_BYTES;
-    if (cacheable && kvSlots.find(this.buf, start, stop)) {
+    if (cacheable && kvSlots.findHinted(this.buf, start, stop)) {
       const slot = kvSlots.slot;
-      fields.setAttribute(kvKeys[slot]!, kvValues[slot]!);
+      const f = fields;
+      if (kvPlain[slot] === 1 && !this.keptDirect) {
+        // What setAttribute would do for it, with the property added at the end of the record.
+        if (f.keptCount < MAX_BEAT_ATTRIBUTES) this.keptSlots[f.keptCount++] = slot;
+        return;
+      }
+      this.keepDirectly();
+      f.setAttribute(kvKeys[slot]!, kvValues[slot]!);
       return;
     }
     kv.keyValue(this.r, stop);
@@ -225,12 +252,27 @@ class ProtoLogsDecoder {
     }
     if (kv.valueKind === VALUE_NONE) return;
     const value = kv.scalar(this.buf, cache, 'AnyValue.string_value')!;
+    this.keepDirectly();
     fields.setAttribute(key, value);
     if (cacheable) {
-      // find() above left the slot to fill; nothing else has used kvSlots since.
+      // findHinted() above left the slot to fill; nothing else has used kvSlots since.
       kvSlots.store(this.buf, start, stop);
-      kvKeys[kvSlots.slot] = key;
-      kvValues[kvSlots.slot] = value;
+      const slot = kvSlots.slot;
+      kvKeys[slot] = key;
+      kvValues[slot] = value;
+      kvGenerations[slot] = kvGenerations[slot]! + 1;
+      kvPlain[slot] = isPlainAttribute(key, value) ? 1 : 0;
+    }
+  }
+
+  /** Turns the noted attribute slots into properties of fields.attributes, in order (see keptSlots). */
+  private keepDirectly(): void {
+    if (this.keptDirect) return;
+    this.keptDirect = true;
+    const f = fields;
+    for (let i = 0; i < f.keptCount; i++) {
+      const slot = this.keptSlots[i]!;
+      f.attributes[kvKeys[slot]!] = kvValues[slot]!;
     }
   }
 
@@ -421,6 +463,12 @@ class ProtoLogsDecoder {
 function isZero(buf: Uint8Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
   return true;
+}
+
+/** True when LogRecordFields.setAttribute would only store this attribute (see kvPlain). */
+function isPlainAttribute(key: string, value: string | number | boolean): boolean {
+  if (key === '__proto__' || key === 'exception.type' || key === 'exception.message' || key === 'exception.stacktrace') return false;
+  return typeof value !== 'string' || value.length <= MAX_BEAT_ATTRIBUTE_LENGTH;
 }
 
 /** True when the `words` four-byte words at a and b are equal. */

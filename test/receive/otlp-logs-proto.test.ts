@@ -139,6 +139,35 @@ describe('OTLP logs decoders (protobuf and JSON)', () => {
     expect(c).not.toBe(a);
   });
 
+  it('gives records the attributes the JSON decoder gives them when KeyValues repeat (cached, from templates)', () => {
+    const s = (key: string, v: string): Record<string, unknown> => ({ key, value: { stringValue: v } });
+    const n = (key: string, v: number): Record<string, unknown> => ({ key, value: { intValue: v } });
+    const lists: Array<Array<Record<string, unknown>>> = [
+      [s('thread.name', 'main'), n('n', 3)],
+      [s('thread.name', 'main'), s('exception.type', 'TypeError'), n('n', 3)],
+      [s('__proto__', 'x'), s('thread.name', 'main')],
+      [s('thread.name', 'main'), s('long', 'y'.repeat(200)), n('n', 3)],
+      [{ key: 'deep', value: { kvlistValue: { values: [] } } }, s('thread.name', 'main')],
+      [s('thread.name', 'main'), s('thread.name', 'worker')],
+      [],
+      Array.from({ length: 20 }, (_, i) => n(`k${i}`, i)),
+      [n('n', 3), s('thread.name', 'main')],
+    ];
+    const records = [...lists, ...lists, ...lists].map((attributes, i) => ({ body: { stringValue: `line ${i}` }, attributes }));
+    const { json, proto } = request(records, records);
+    const opts = { ...OPTS, maxAttributesPerSpan: 32 };
+    const want = decodeLogsRequestObject(json, opts).events.map((e) => e.attributes);
+    const got = decodeLogsRequestProto(proto, opts).events;
+    expect(got.map((e) => e.attributes)).toEqual(want);
+    expect(got.map((e) => Object.keys(e.attributes))).toEqual(want.map((a) => Object.keys(a)));
+    expect(Object.keys(want[7]!)).toHaveLength(16);
+    for (const e of got) expect(Object.getPrototypeOf(e.attributes)).toBe(Object.prototype);
+    // Each event has its own object: changing one leaves the records with the same KeyValues alone.
+    got[0]!.attributes['added'] = true;
+    expect(got[lists.length]!.attributes).toEqual({ 'thread.name': 'main', n: 3 });
+    expect(decodeLogsRequestProto(proto, opts).events[0]!.attributes).toEqual({ 'thread.name': 'main', n: 3 });
+  });
+
   it('reads severity from common texts', () => {
     expect(['trace', 'DEBUG', 'info', 'Warning', 'error', 'FATAL', 'critical', 'verbose'].map(severityFromText)).toEqual([1, 5, 9, 13, 17, 21, 21, 0]);
   });
