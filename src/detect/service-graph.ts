@@ -270,11 +270,23 @@ export class ServiceGraph {
 
   /** Log records: counted per service, and error records marked on their span's request. */
   observeLogs(events: readonly LogEvent[]): void {
+    // Records come in runs of one service and slice: the figures found last serve the run (only
+    // found ones, so refused records are still counted each).
+    let last: ServiceSliceFigures | undefined;
+    let lastStart = NaN;
+    let lastService = '';
     for (const e of events) {
-      const s = this.sliceFor(e.timeMs);
-      if (s === undefined) continue;
-      const svc = this.serviceFigures(s, e.service);
-      if (svc === undefined) continue;
+      const start = Math.floor(e.timeMs / this.opts.sliceMs) * this.opts.sliceMs;
+      let svc = last;
+      if (svc === undefined || start !== lastStart || e.service !== lastService) {
+        const s = this.sliceFor(e.timeMs);
+        if (s === undefined) continue;
+        svc = this.serviceFigures(s, e.service);
+        if (svc === undefined) continue;
+        last = svc;
+        lastStart = start;
+        lastService = e.service;
+      }
       svc.logs++;
       const m = this.miner.add(e.service, e.body, e.bodyShape);
       const level = e.severityNumber >= SEVERITY_ERROR ? 'error' : e.severityNumber >= SEVERITY_WARN ? 'warn' : 'info';

@@ -69,6 +69,21 @@ describe('ServiceGraph', () => {
     expect(p).toMatchObject({ requests: 1, failed: 1, ownFailed: 1, errorLogs: 1, logs: 2 });
   });
 
+  it('counts each log record to its own service and slice when services and slices change within one call', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000, maxKeys: 2 });
+    const log = (service: string, timeMs: number) => ({ service, serviceVersion: '', timeMs, severityNumber: 9, severityText: '', body: 'tick 1', traceId: '', spanId: '', attributes: {} });
+    g.observeLogs([
+      log('a', T + 1), log('b', T + 2), log('a', T + 3), log('a', T + 4),
+      log('a', T + 10_001), log('a', T + 10_002), log('b', T + 10_003), log('a', T + 10_004),
+      // A third service is refused (maxKeys 2): every one of its records is counted as dropped.
+      log('c', T + 10_005), log('c', T + 10_006), log('a', T + 10_007),
+    ]);
+    const slices = g.advance(T + 40_000);
+    const logs = (i: number, service: string): number | undefined => slices.find((s) => s.startMs === T + i * 10_000)?.services.get(service)?.logs;
+    expect([logs(0, 'a'), logs(0, 'b'), logs(1, 'a'), logs(1, 'b'), logs(1, 'c')]).toEqual([3, 1, 4, 1, undefined]);
+    expect(g.droppedKeys).toBe(2);
+  });
+
   it('counts event patterns per service: log templates by level and the operations its requests run', () => {
     const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
     for (let i = 0; i < 3; i++) {
