@@ -45,6 +45,40 @@ const kvPlain = new Uint8Array(kvSlots.size);
 const templates = new AttributeTemplates(256);
 const resource = new ResourceFields();
 
+/**
+ * Severity texts seen last, by their bytes (up to 8: "INFO", "WARNING"): a record repeating one
+ * costs two int compares instead of a string cache lookup. Entries only ever hold what the
+ * validating cache decoded from the same bytes.
+ */
+const SEVERITY_ENTRIES = 8;
+const severityLengths = new Int32Array(SEVERITY_ENTRIES).fill(-1);
+const severityLo = new Int32Array(SEVERITY_ENTRIES);
+const severityHi = new Int32Array(SEVERITY_ENTRIES);
+const severityTexts = new Array<string>(SEVERITY_ENTRIES).fill('');
+let severityNext = 0;
+
+function severityText(buf: Uint8Array, start: number, stop: number): string {
+  const n = stop - start;
+  if (n === 0 || n > 8) return cache.decode(buf, start, stop, 'LogRecord.severity_text');
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < n; i++) {
+    if (i < 4) lo |= buf[start + i]! << (8 * i);
+    else hi |= buf[start + i]! << (8 * (i - 4));
+  }
+  for (let k = 0; k < SEVERITY_ENTRIES; k++) {
+    if (severityLengths[k] === n && severityLo[k] === lo && severityHi[k] === hi) return severityTexts[k]!;
+  }
+  const text = cache.decode(buf, start, stop, 'LogRecord.severity_text');
+  const k = severityNext;
+  severityNext = (k + 1) % SEVERITY_ENTRIES;
+  severityLengths[k] = n;
+  severityLo[k] = lo;
+  severityHi[k] = hi;
+  severityTexts[k] = text;
+  return text;
+}
+
 /** Structured bodies nest; deeper than this is flattened to a marker rather than recursed into. */
 const MAX_BODY_DEPTH = 8;
 
@@ -172,7 +206,7 @@ class ProtoLogsDecoder {
         case 3: {
           r.expect(WIRE_LEN, 'LogRecord.severity_text');
           const stop = r.delimited(end);
-          f.severityText = cache.decode(this.buf, r.pos, stop, 'LogRecord.severity_text');
+          f.severityText = severityText(this.buf, r.pos, stop);
           r.pos = stop;
           break;
         }

@@ -168,6 +168,18 @@ describe('OTLP logs decoders (protobuf and JSON)', () => {
     expect(decodeLogsRequestProto(proto, opts).events[0]!.attributes).toEqual({ 'thread.name': 'main', n: 3 });
   });
 
+  it('decodes severity texts of every length from their own bytes, and refuses invalid UTF-8 in them every time', () => {
+    const texts = ['E', 'WA', 'ERR', 'INFO', 'DEBUG', 'NOTICE', 'WARNING', 'CRITICAL', 'EMERGENCY', 'Information', 'INFQ', 'WARNINH', 'débogue'];
+    const records = [...texts, ...texts, ...[...texts].reverse()].map((severityText, i) => ({ body: { stringValue: `line ${i}` }, severityText }));
+    const { json, proto } = request(records, records);
+    const want = decodeLogsRequestObject(json, OPTS).events.map((e) => [e.severityText, e.severityNumber]);
+    expect(decodeLogsRequestProto(proto, OPTS).events.map((e) => [e.severityText, e.severityNumber])).toEqual(want);
+    expect(want.slice(0, texts.length).map(([t]) => t)).toEqual(texts);
+    // resource_logs { scope_logs { log_records { severity_text: 0xff } } }
+    const invalid = Uint8Array.from([0x0a, 0x07, 0x12, 0x05, 0x12, 0x03, 0x1a, 0x01, 0xff]);
+    for (let i = 0; i < 2; i++) expect(() => decodeLogsRequestProto(invalid, OPTS)).toThrow(/severity_text: invalid UTF-8/);
+  });
+
   it('reads severity from common texts', () => {
     expect(['trace', 'DEBUG', 'info', 'Warning', 'error', 'FATAL', 'critical', 'verbose'].map(severityFromText)).toEqual([1, 5, 9, 13, 17, 21, 21, 0]);
   });
