@@ -355,7 +355,7 @@ class ProtoLogsDecoder {
    */
   private traceId(start: number, stop: number): void {
     const buf = this.buf;
-    if (stop - start !== 16 || isZero(buf, start, stop)) {
+    if (stop - start !== 16 || zeroWords(this.view, start, 4)) {
       fields.setIdBytes('trace', buf, start, stop);
       return;
     }
@@ -370,7 +370,7 @@ class ProtoLogsDecoder {
 
   private spanId(start: number, stop: number): void {
     const buf = this.buf;
-    if (stop - start !== 8 || isZero(buf, start, stop)) {
+    if (stop - start !== 8 || zeroWords(this.view, start, 2)) {
       fields.setIdBytes('span', buf, start, stop);
       return;
     }
@@ -494,9 +494,11 @@ class ProtoLogsDecoder {
   }
 }
 
-function isZero(buf: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (buf[i] !== 0) return false;
-  return true;
+/** True when the `words` four-byte words at a are all zero. */
+function zeroWords(v: DataView, a: number, words: number): boolean {
+  let any = 0;
+  for (let i = 0; i < words * 4; i += 4) any |= v.getInt32(a + i, true);
+  return any === 0;
 }
 
 /** True when LogRecordFields.setAttribute would only store this attribute (see kvPlain). */
