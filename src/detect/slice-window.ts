@@ -1,6 +1,6 @@
 import type { Beat, BeatError } from '../model/beat.js';
 import type { DDSketch, MergeableSketch } from './ddsketch.js';
-import { SliceSketches } from './slice-sketches.js';
+import { SLICE_SKETCH_DOUBLES, SLICE_SKETCH_INTS, SliceSketches } from './slice-sketches.js';
 
 /** Slowest and failing exemplars kept per slice (fixed slots, mutated in place). */
 export const SLOW_EXEMPLARS_PER_SLICE = 2;
@@ -123,8 +123,12 @@ class ExemplarIds {
   /** [trace, span] per exemplar whose ids are not 32/16 lowercase hex digits. */
   private text: Array<string | undefined> | undefined;
 
-  constructor(private readonly entries: number) {
-    this.bytes = new Uint8Array(entries * ID_BYTES);
+  /** `bytes`: entries * ID_BYTES zeroed bytes in the owner's buffer (a new array when absent). */
+  constructor(
+    private readonly entries: number,
+    bytes?: Uint8Array,
+  ) {
+    this.bytes = bytes ?? new Uint8Array(entries * ID_BYTES);
   }
 
   write(e: number, traceId: string, spanId: string): void {
@@ -176,11 +180,15 @@ class FailureStore {
   private readonly bookIndex = new Map<string, number>();
 
   constructor(private readonly size: number) {
-    this.durations = new Float64Array(size * FAILING_EXEMPLARS_PER_SLICE);
-    this.ids = new ExemplarIds(size * FAILING_EXEMPLARS_PER_SLICE);
-    this.exemplarFp = new Uint8Array(size * FAILING_EXEMPLARS_PER_SLICE);
-    this.tallyRefs = new Uint8Array(size * FINGERPRINTS_PER_SLICE);
-    this.tallyCounts = new Uint16Array(size * FINGERPRINTS_PER_SLICE);
+    const exemplars = size * FAILING_EXEMPLARS_PER_SLICE;
+    const tallies = size * FINGERPRINTS_PER_SLICE;
+    // One buffer for all five arrays (see PackedBuffer).
+    const buf = new PackedBuffer(exemplars * 8 + tallies * 2 + exemplars * ID_BYTES + exemplars + tallies);
+    this.durations = buf.f64(exemplars);
+    this.tallyCounts = buf.u16(tallies);
+    this.ids = new ExemplarIds(exemplars, buf.u8(exemplars * ID_BYTES));
+    this.exemplarFp = buf.u8(exemplars);
+    this.tallyRefs = buf.u8(tallies);
   }
 
   clear(slot: number): void {
@@ -256,10 +264,14 @@ class SliceStore {
   failures: FailureStore | undefined;
 
   constructor(readonly size: number, sketchAlpha: number) {
-    this.nums = new Float64Array(size * SLOT_NUMS).fill(NaN);
-    this.ints = new Int32Array(size * SLOT_INTS);
-    this.sketches = new SliceSketches(size, sketchAlpha);
-    this.slowIds = new ExemplarIds(size * SLOW_EXEMPLARS_PER_SLICE);
+    const slowEntries = size * SLOW_EXEMPLARS_PER_SLICE;
+    const buf = new PackedBuffer(size * (SLOT_NUMS + SLICE_SKETCH_DOUBLES) * 8 + size * (SLOT_INTS + SLICE_SKETCH_INTS) * 4 + slowEntries * ID_BYTES);
+    this.nums = buf.f64(size * SLOT_NUMS).fill(NaN);
+    const sketchDoubles = buf.f64(size * SLICE_SKETCH_DOUBLES);
+    this.ints = buf.i32(size * SLOT_INTS);
+    const sketchInts = buf.i32(size * SLICE_SKETCH_INTS);
+    this.sketches = new SliceSketches(size, sketchAlpha, undefined, undefined, { ints: sketchInts, doubles: sketchDoubles });
+    this.slowIds = new ExemplarIds(slowEntries, buf.u8(slowEntries * ID_BYTES));
   }
 
   reset(slot: number, index: number): void {
@@ -346,6 +358,41 @@ class SliceStore {
       out.set(f.book[ref - 1]!, { count: f.tallyCounts[i]!, error: f.bookErrors[ref - 1]! });
     }
     return out;
+  }
+}
+
+/**
+ * Fixed-size arrays of one lifetime carved out of one ArrayBuffer, widest elements first (each
+ * view stays aligned). An ArrayBuffer of its own costs a few hundred bytes of RSS beyond its data
+ * (the buffer object, its backing store, the allocator's header), which at thousands of keys with
+ * a dozen small arrays each adds up to tens of MiB (docs/benchmarks.md, per-key state).
+ */
+class PackedBuffer {
+  private readonly buffer: ArrayBuffer;
+  private at = 0;
+
+  constructor(bytes: number) {
+    this.buffer = new ArrayBuffer(bytes);
+  }
+
+  f64(n: number): Float64Array {
+    return new Float64Array(this.buffer, this.take(n * 8, 8), n);
+  }
+  i32(n: number): Int32Array {
+    return new Int32Array(this.buffer, this.take(n * 4, 4), n);
+  }
+  u16(n: number): Uint16Array {
+    return new Uint16Array(this.buffer, this.take(n * 2, 2), n);
+  }
+  u8(n: number): Uint8Array {
+    return new Uint8Array(this.buffer, this.take(n, 1), n);
+  }
+
+  private take(bytes: number, align: number): number {
+    if (this.at % align !== 0) throw new RangeError('packed arrays must be taken widest first');
+    const at = this.at;
+    this.at += bytes;
+    return at;
   }
 }
 
