@@ -6,18 +6,20 @@
  * whose durations take 7 values over a 1.6x range around a per-key base of 0.3-6 ms (the soak
  * traffic's shape, test/bench/otlp/traffic.ts), 2 % fail with one of four exceptions, random hex
  * trace and span ids. After `--slices` slices and a full collection, the difference in V8 heap
- * used and in ArrayBuffers (typed arrays) divided by the difference in keys is one busy key.
+ * used, in ArrayBuffers (typed arrays' data) and in RSS (which also holds what each ArrayBuffer
+ * costs beyond its data), divided by the difference in keys, is one busy key. Each size runs in
+ * a process of its own.
  *
- *   node --expose-gc dist/test/bench/key-memory-bench.js [--small 1000] [--large 4000] [--beats 12] [--slices 35] [--snapshot <file>]
+ *   node --expose-gc dist/test/bench/key-memory-bench.js [--small 1000] [--large 4000] [--beats 12] [--slices 35] [--snapshot <file>] [--from <dist of another build>]
  *
  * `--snapshot` also writes a V8 heap snapshot of the large engine (open it in Chrome DevTools, or
  * sum it by constructor).
  */
+import { execFileSync } from 'node:child_process';
 import { writeHeapSnapshot } from 'node:v8';
-import { ConfigSchema } from '../../src/config/schema.js';
-import { DetectionEngine } from '../../src/detect/engine.js';
 import { STATUS_ERROR, STATUS_OK, type Beat, type BeatError } from '../../src/model/beat.js';
 import { Random } from './faults/random.js';
+import { loadPipelineModules, type PipelineModules } from './pipeline-build.js';
 
 const SLICE_MS = 10_000;
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -65,8 +67,8 @@ function gc(): void {
   for (let i = 0; i < 3; i++) g();
 }
 
-function fed(keys: number, beatsPerSlice: number, slices: number): DetectionEngine {
-  const engine = new DetectionEngine({ config: ConfigSchema.parse({}).detect });
+function fed(mods: PipelineModules, keys: number, beatsPerSlice: number, slices: number): InstanceType<PipelineModules['DetectionEngine']> {
+  const engine = new mods.DetectionEngine({ config: mods.ConfigSchema.parse({}).detect });
   const rnd = new Random(7);
   for (let s = 0; s < slices; s++) {
     const batch: Beat[] = [];
@@ -77,33 +79,59 @@ function fed(keys: number, beatsPerSlice: number, slices: number): DetectionEngi
   return engine;
 }
 
-function measure(keys: number, beatsPerSlice: number, slices: number, snapshot: string): { heap: number; buffers: number; engine: DetectionEngine } {
+interface Measured {
+  keys: number;
+  held: number;
+  retained: number;
+  heap: number;
+  buffers: number;
+  rss: number;
+}
+
+/** One engine fed in this process; heap, ArrayBuffers and RSS grown, after full collections. */
+function measure(mods: PipelineModules, keys: number, beatsPerSlice: number, slices: number, snapshot: string): Measured {
   gc();
   const before = process.memoryUsage();
-  const engine = fed(keys, beatsPerSlice, slices);
+  const engine = fed(mods, keys, beatsPerSlice, slices);
   gc();
   const after = process.memoryUsage();
   if (snapshot !== '') writeHeapSnapshot(snapshot);
-  return { heap: after.heapUsed - before.heapUsed, buffers: after.arrayBuffers - before.arrayBuffers, engine };
+  const stats = engine.stats();
+  return { keys, held: stats.keys, retained: stats.retainedBeats, heap: after.heapUsed - before.heapUsed, buffers: after.arrayBuffers - before.arrayBuffers, rss: after.rss - before.rss };
 }
 
-function main(): void {
-  const small = Number(flag('small', '1000'));
-  const large = Number(flag('large', '4000'));
+/** Each size in a process of its own, so RSS is not blurred by the other engine's freed pages. */
+function child(keys: number): Measured {
+  const args = process.argv.slice(1).filter((a, i, all) => a !== '--snapshot' && all[i - 1] !== '--snapshot');
+  const snapshot = flag('snapshot', '');
+  const out = execFileSync(process.execPath, [...process.execArgv, ...args, '--measure', String(keys), ...(snapshot !== '' && keys === Number(flag('large', '4000')) ? ['--snapshot', snapshot] : [])], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!) as Measured;
+}
+
+async function main(): Promise<void> {
   const beatsPerSlice = Number(flag('beats', '12'));
   const slices = Number(flag('slices', '35'));
-  const snapshot = flag('snapshot', '');
-  const a = measure(small, beatsPerSlice, slices, '');
-  const aStats = a.engine.stats();
-  a.engine = undefined as unknown as DetectionEngine;
-  const b = measure(large, beatsPerSlice, slices, snapshot);
-  const bStats = b.engine.stats();
+  const only = Number(flag('measure', '0'));
+  if (only > 0) {
+    const mods = await loadPipelineModules(flag('from', ''));
+    console.log(JSON.stringify(measure(mods, only, beatsPerSlice, slices, flag('snapshot', ''))));
+    return;
+  }
+  const small = Number(flag('small', '1000'));
+  const large = Number(flag('large', '4000'));
+  const a = child(small);
+  const b = child(large);
   const n = large - small;
   const kib = (x: number): string => (x / 1024).toFixed(1);
-  console.log(`KEY MEMORY (COMPONENT: DetectionEngine, default config): ${small} vs ${large} handler keys (+4 sequence keys), ${beatsPerSlice} beats per key per slice, ${slices} slices; node ${process.version}`);
-  console.log(`keys held: ${aStats.keys} / ${bStats.keys}; retained beats ${aStats.retainedBeats} / ${bStats.retainedBeats}`);
-  console.log(`engine total: heap ${kib(a.heap)} / ${kib(b.heap)} KiB, ArrayBuffers ${kib(a.buffers)} / ${kib(b.buffers)} KiB`);
-  console.log(`per busy key: heap ${kib((b.heap - a.heap) / n)} KiB + ArrayBuffers ${kib((b.buffers - a.buffers) / n)} KiB = ${kib((b.heap - a.heap + b.buffers - a.buffers) / n)} KiB`);
+  console.log(`KEY MEMORY (COMPONENT: DetectionEngine of ${flag('from', 'this build')}, default config): ${small} vs ${large} handler keys (+4 sequence keys), ${beatsPerSlice} beats per key per slice, ${slices} slices; node ${process.version}`);
+  console.log(`keys held: ${a.held} / ${b.held}; retained beats ${a.retained} / ${b.retained}`);
+  console.log(`engine total: heap ${kib(a.heap)} / ${kib(b.heap)} KiB, ArrayBuffers ${kib(a.buffers)} / ${kib(b.buffers)} KiB, RSS ${kib(a.rss)} / ${kib(b.rss)} KiB`);
+  console.log(
+    `per busy key: heap ${kib((b.heap - a.heap) / n)} KiB + ArrayBuffers ${kib((b.buffers - a.buffers) / n)} KiB = ${kib((b.heap - a.heap + b.buffers - a.buffers) / n)} KiB; RSS ${kib((b.rss - a.rss) / n)} KiB`,
+  );
 }
 
-main();
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
