@@ -142,6 +142,17 @@ class ExemplarIds {
     text[e * 2 + 1] = spanId;
   }
 
+  /** A copy of these ids in `bytes` (room for `entries`, at least as many as now). */
+  movedTo(entries: number, bytes: Uint8Array): ExemplarIds {
+    const next = new ExemplarIds(entries, bytes);
+    bytes.set(this.bytes);
+    if (this.text !== undefined) {
+      next.text = new Array<string | undefined>(entries * 2).fill(undefined);
+      for (let i = 0; i < this.text.length; i++) next.text[i] = this.text[i];
+    }
+    return next;
+  }
+
   copy(from: number, to: number): void {
     this.bytes.copyWithin(to * ID_BYTES, from * ID_BYTES, (from + 1) * ID_BYTES);
     const text = this.text;
@@ -161,40 +172,76 @@ class ExemplarIds {
   }
 }
 
+/** Failure rows a FailureStore starts with (grown by doubling up to one per slot). */
+const FIRST_FAILURE_ROWS = 4;
+
 /**
- * Failures of a window's slices, allocated at its first failure: the first failing exemplars of
- * each slot and its fingerprint tallies, which point into one book of distinct fingerprints per
- * window (each with the first error seen for it), so a fingerprint repeated in 30 slices is one
- * string and one error, not 30.
+ * Failures of a window's slices, allocated at its first failure: for each slot that has failures
+ * a row holding its first failing exemplars and its fingerprint tallies, which point into one
+ * book of distinct fingerprints per window (each with the first error seen for it), so a
+ * fingerprint repeated in 30 slices is one string and one error, not 30. Rows are handed out to
+ * slots as their first failure arrives and come back when the slot is cleared: at a few % of
+ * failing beats most slices of a key have none, and a row per slot would be mostly zeros.
  */
 class FailureStore {
-  readonly durations: Float64Array;
-  readonly ids: ExemplarIds;
+  durations: Float64Array;
+  ids: ExemplarIds;
   /** Book entry + 1 of each failing exemplar's fingerprint (0: none). */
-  readonly exemplarFp: Uint8Array;
-  /** Per slot: FINGERPRINTS_PER_SLICE book entries + 1 (0: unused) and their counts. */
-  readonly tallyRefs: Uint8Array;
-  readonly tallyCounts: Uint16Array;
+  exemplarFp: Uint8Array;
+  /** Per row: FINGERPRINTS_PER_SLICE book entries + 1 (0: unused) and their counts. */
+  tallyRefs: Uint8Array;
+  tallyCounts: Uint16Array;
+  /** Row + 1 of each slot (0: the slot has no failure). */
+  private readonly rowOf: Uint8Array;
+  private rows = 0;
+  /** Rows handed out so far (above: never used); `free` holds returned ones. */
+  private used = 0;
+  private readonly free: number[] = [];
   readonly book: string[] = [];
   readonly bookErrors: BeatError[] = [];
   private readonly bookIndex = new Map<string, number>();
 
   constructor(private readonly size: number) {
-    const exemplars = size * FAILING_EXEMPLARS_PER_SLICE;
-    const tallies = size * FINGERPRINTS_PER_SLICE;
-    // One buffer for all five arrays (see PackedBuffer).
-    const buf = new PackedBuffer(exemplars * 8 + tallies * 2 + exemplars * ID_BYTES + exemplars + tallies);
-    this.durations = buf.f64(exemplars);
-    this.tallyCounts = buf.u16(tallies);
-    this.ids = new ExemplarIds(exemplars, buf.u8(exemplars * ID_BYTES));
-    this.exemplarFp = buf.u8(exemplars);
-    this.tallyRefs = buf.u8(tallies);
+    this.rowOf = new Uint8Array(size);
+    this.durations = new Float64Array(0);
+    this.ids = new ExemplarIds(0, new Uint8Array(0));
+    this.exemplarFp = new Uint8Array(0);
+    this.tallyRefs = new Uint8Array(0);
+    this.tallyCounts = new Uint16Array(0);
+    this.resize(Math.min(size, FIRST_FAILURE_ROWS));
+  }
+
+  /** Rows handed out to slots now. */
+  get rowsInUse(): number {
+    return this.used - this.free.length;
+  }
+
+  /** Row of a slot, -1 when it has none. */
+  row(slot: number): number {
+    return this.rowOf[slot]! - 1;
+  }
+
+  /** The slot's row, handed out at its first failure. */
+  rowFor(slot: number): number {
+    const r = this.rowOf[slot]!;
+    if (r > 0) return r - 1;
+    let row = this.free.pop();
+    if (row === undefined) {
+      if (this.used === this.rows) this.resize(Math.min(this.size, this.rows * 2));
+      row = this.used++;
+    }
+    this.rowOf[slot] = row + 1;
+    return row;
   }
 
   clear(slot: number): void {
-    this.tallyRefs.fill(0, slot * FINGERPRINTS_PER_SLICE, (slot + 1) * FINGERPRINTS_PER_SLICE);
-    this.tallyCounts.fill(0, slot * FINGERPRINTS_PER_SLICE, (slot + 1) * FINGERPRINTS_PER_SLICE);
-    this.exemplarFp.fill(0, slot * FAILING_EXEMPLARS_PER_SLICE, (slot + 1) * FAILING_EXEMPLARS_PER_SLICE);
+    const row = this.rowOf[slot]! - 1;
+    if (row < 0) return;
+    this.rowOf[slot] = 0;
+    this.tallyRefs.fill(0, row * FINGERPRINTS_PER_SLICE, (row + 1) * FINGERPRINTS_PER_SLICE);
+    this.tallyCounts.fill(0, row * FINGERPRINTS_PER_SLICE, (row + 1) * FINGERPRINTS_PER_SLICE);
+    this.exemplarFp.fill(0, row * FAILING_EXEMPLARS_PER_SLICE, (row + 1) * FAILING_EXEMPLARS_PER_SLICE);
+    this.free.push(row);
   }
 
   /** Book entry + 1 of a fingerprint, added if new; 0 when the book is full even after dropping unused entries. */
@@ -208,9 +255,9 @@ class FailureStore {
     return this.book.length;
   }
 
-  tally(slot: number, ref: number): void {
+  tally(row: number, ref: number): void {
     const refs = this.tallyRefs;
-    for (let i = slot * FINGERPRINTS_PER_SLICE, end = i + FINGERPRINTS_PER_SLICE; i < end; i++) {
+    for (let i = row * FINGERPRINTS_PER_SLICE, end = i + FINGERPRINTS_PER_SLICE; i < end; i++) {
       if (refs[i] === ref) {
         if (this.tallyCounts[i]! < TALLY_MAX) this.tallyCounts[i]!++;
         return;
@@ -221,6 +268,28 @@ class FailureStore {
         return;
       }
     }
+  }
+
+  /** Room for `rows` rows, the rows held so far copied over (all arrays in one buffer). */
+  private resize(rows: number): void {
+    const exemplars = rows * FAILING_EXEMPLARS_PER_SLICE;
+    const tallies = rows * FINGERPRINTS_PER_SLICE;
+    const buf = new PackedBuffer(exemplars * 8 + tallies * 2 + exemplars * ID_BYTES + exemplars + tallies);
+    const durations = buf.f64(exemplars);
+    const tallyCounts = buf.u16(tallies);
+    const ids = this.ids.movedTo(exemplars, buf.u8(exemplars * ID_BYTES));
+    const exemplarFp = buf.u8(exemplars);
+    const tallyRefs = buf.u8(tallies);
+    durations.set(this.durations);
+    tallyCounts.set(this.tallyCounts);
+    exemplarFp.set(this.exemplarFp);
+    tallyRefs.set(this.tallyRefs);
+    this.durations = durations;
+    this.tallyCounts = tallyCounts;
+    this.ids = ids;
+    this.exemplarFp = exemplarFp;
+    this.tallyRefs = tallyRefs;
+    this.rows = rows;
   }
 
   /** Keeps the book entries some slot still points to; false when none could go. */
@@ -316,14 +385,16 @@ class SliceStore {
     const err = beat.error;
     const ref = err !== undefined && err.fingerprint !== '' ? failures.entry(err.fingerprint, err) : 0;
     const held = ints[slot * SLOT_INTS + INT_FAILING]!;
+    if (held >= FAILING_EXEMPLARS_PER_SLICE && ref === 0) return;
+    const row = failures.rowFor(slot);
     if (held < FAILING_EXEMPLARS_PER_SLICE) {
-      const e = slot * FAILING_EXEMPLARS_PER_SLICE + held;
+      const e = row * FAILING_EXEMPLARS_PER_SLICE + held;
       failures.durations[e] = d;
       failures.ids.write(e, beat.traceId, beat.spanId);
       failures.exemplarFp[e] = ref;
       ints[slot * SLOT_INTS + INT_FAILING] = held + 1;
     }
-    if (ref > 0) failures.tally(slot, ref);
+    if (ref > 0) failures.tally(row, ref);
   }
 
   slowExemplars(slot: number): SlowExemplar[] {
@@ -341,8 +412,10 @@ class SliceStore {
     const out: ExemplarSlot[] = [];
     const f = this.failures;
     if (f === undefined) return out;
+    const row = f.row(slot);
+    if (row < 0) return out;
     for (let i = 0; i < this.ints[slot * SLOT_INTS + INT_FAILING]!; i++) {
-      const e = slot * FAILING_EXEMPLARS_PER_SLICE + i;
+      const e = row * FAILING_EXEMPLARS_PER_SLICE + i;
       const ref = f.exemplarFp[e]!;
       out.push({ traceId: f.ids.traceId(e), spanId: f.ids.spanId(e), durationMs: f.durations[e]!, fingerprint: ref > 0 ? f.book[ref - 1]! : '' });
     }
@@ -352,8 +425,10 @@ class SliceStore {
   fingerprintTallies(slot: number): ReadonlyMap<string, FingerprintTally> {
     const f = this.failures;
     if (f === undefined) return NO_FINGERPRINTS;
+    const row = f.row(slot);
+    if (row < 0) return NO_FINGERPRINTS;
     const out = new Map<string, FingerprintTally>();
-    for (let i = slot * FINGERPRINTS_PER_SLICE, end = i + FINGERPRINTS_PER_SLICE; i < end && f.tallyRefs[i] !== 0; i++) {
+    for (let i = row * FINGERPRINTS_PER_SLICE, end = i + FINGERPRINTS_PER_SLICE; i < end && f.tallyRefs[i] !== 0; i++) {
       const ref = f.tallyRefs[i]!;
       out.set(f.book[ref - 1]!, { count: f.tallyCounts[i]!, error: f.bookErrors[ref - 1]! });
     }
@@ -472,6 +547,11 @@ export class SliceWindow {
     let n = 0;
     for (let slot = 0; slot < this.size; slot++) if (!Number.isNaN(store.nums[slot * SLOT_NUMS + NUM_INDEX]!)) n++;
     return n;
+  }
+
+  /** Slices holding a failure row (memory: only slices with failures hold one). */
+  get failureRows(): number {
+    return this.store?.failures?.rowsInUse ?? 0;
   }
 
   /** Beats dropped because they started before the window. */
