@@ -108,9 +108,12 @@ class SortedWindow {
 
   private grow(): void {
     const n = Math.min(this.capacity, this.ring.length * 2);
-    const ring = new Float32Array(n);
+    // Both orders in one buffer: an ArrayBuffer of its own costs a few hundred bytes beyond its
+    // data, and every latency key holds two of these windows.
+    const both = new Float32Array(2 * n);
+    const sorted = both.subarray(0, n);
+    const ring = both.subarray(n);
     ring.set(this.ring);
-    const sorted = new Float32Array(n);
     sorted.set(this.sorted);
     this.ring = ring;
     this.sorted = sorted;

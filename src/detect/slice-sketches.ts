@@ -8,7 +8,9 @@ import type { DDSketch } from './ddsketch.js';
  * Why: a window holds a sketch per slice and a key holds 30 slices. As objects, each sketch
  * cost a DDSketch, a typed array with its ArrayBuffer and backing store, and a boxed heap number
  * per double field, ~0.7-1 KiB before its first bucket; packed, a slot costs its figures
- * (8 doubles' worth) and its bucket counts, 2 bytes each until a count passes 65 535.
+ * (8 doubles' worth) and its bucket counts, 1 byte each until a count passes 255, then 2 bytes
+ * until one passes 65 535 (a slice of a few hundred beats never leaves the first width; the whole
+ * pool widens at once, so a cell's width is the pool's).
  *
  * The pool is a bump allocator: a slot that needs a wider range takes a new region at the top
  * and leaves its old one behind; when the top reaches the end the live regions are copied into a
@@ -28,15 +30,21 @@ const FLOOR = 5;
 const ZERO = 6;
 const TOTAL = 7;
 const SLOT_INTS = 8;
+/** Int32 cells per slot of the figures a SliceSketches keeps (for owners that pack them). */
+export const SLICE_SKETCH_INTS = SLOT_INTS;
 // Per-slot doubles, SLOT_DOUBLES apart in `doubles`.
 const MIN = 0;
 const MAX = 1;
 const SUM = 2;
 const SLOT_DOUBLES = 3;
+/** Float64 cells per slot of the figures a SliceSketches keeps. */
+export const SLICE_SKETCH_DOUBLES = SLOT_DOUBLES;
 
 const NO_FLOOR = -0x80000000;
 const MIN_REGION = 8;
-const EMPTY_POOL = new Uint16Array(0);
+const EMPTY_POOL = new Uint8Array(0);
+
+type Pool = Uint8Array | Uint16Array | Uint32Array;
 
 /** Gamma of an alpha, computed exactly as DDSketch does so both map values to the same buckets. */
 function gammaOf(alpha: number): number {
@@ -51,7 +59,7 @@ export class SliceSketches {
   private readonly minValue: number;
   private readonly ints: Int32Array;
   private readonly doubles: Float64Array;
-  private pool: Uint16Array | Uint32Array = EMPTY_POOL;
+  private pool: Pool = EMPTY_POOL;
   private top = 0;
 
   constructor(
@@ -59,6 +67,11 @@ export class SliceSketches {
     alpha = 0.005,
     maxBuckets = 2048,
     minValue = 1e-6,
+    /**
+     * Where the slots' figures live (slots * SLICE_SKETCH_INTS and slots * SLICE_SKETCH_DOUBLES
+     * cells, zeroed), when the owner packs them into a buffer of its own; new arrays otherwise.
+     */
+    figures?: { ints: Int32Array; doubles: Float64Array },
   ) {
     if (!(alpha > 0 && alpha < 1)) throw new RangeError('alpha must be in (0, 1)');
     this.alpha = alpha;
@@ -66,14 +79,20 @@ export class SliceSketches {
     this.logGamma = Math.log(this.gamma);
     this.maxBuckets = Math.max(16, Math.floor(maxBuckets));
     this.minValue = minValue;
-    this.ints = new Int32Array(slots * SLOT_INTS);
-    this.doubles = new Float64Array(slots * SLOT_DOUBLES);
+    this.ints = figures?.ints ?? new Int32Array(slots * SLOT_INTS);
+    this.doubles = figures?.doubles ?? new Float64Array(slots * SLOT_DOUBLES);
+    if (this.ints.length < slots * SLOT_INTS || this.doubles.length < slots * SLOT_DOUBLES) throw new RangeError('figure arrays too small for the slots');
     for (let s = 0; s < slots; s++) this.clear(s);
   }
 
-  /** Cells of the bucket pool (memory: 2 or 4 bytes each). */
+  /** Cells of the bucket pool (memory: 1, 2 or 4 bytes each). */
   get poolCells(): number {
     return this.pool.length;
+  }
+
+  /** Bytes per cell of the bucket pool now. */
+  get cellBytes(): number {
+    return this.pool.BYTES_PER_ELEMENT;
   }
 
   count(slot: number): number {
@@ -204,9 +223,15 @@ export class SliceSketches {
       ints[m + HI] = newHi;
     }
     const cell = ints[m + START]! - ints[m + OFFSET]! + idx;
-    const next = this.pool[cell]! + weight;
-    if (next > 0xffff && this.pool instanceof Uint16Array) this.pool = Uint32Array.from(this.pool);
-    this.pool[cell] = next;
+    this.put(cell, this.pool[cell]! + weight);
+  }
+
+  /** Sets a cell, widening the whole pool first when the count does not fit its cells. */
+  private put(cell: number, count: number): void {
+    let pool = this.pool;
+    if (count > 0xff && pool instanceof Uint8Array) pool = this.pool = Uint16Array.from(pool);
+    if (count > 0xffff && pool instanceof Uint16Array) pool = this.pool = Uint32Array.from(pool);
+    pool[cell] = count;
   }
 
   /** Folds a slot's buckets below `newFloor` into bucket `newFloor` (as DDSketch does). */
@@ -235,9 +260,7 @@ export class SliceSketches {
       ints[m + LO] = newFloor;
     }
     const cell = ints[m + START]! - ints[m + OFFSET]! + newFloor;
-    const next = this.pool[cell]! + moved;
-    if (next > 0xffff && this.pool instanceof Uint16Array) this.pool = Uint32Array.from(this.pool);
-    this.pool[cell] = next;
+    this.put(cell, this.pool[cell]! + moved);
   }
 
   /** Makes bucket indices lo..hi addressable in the slot's region, moving it to a wider one if needed. */
@@ -291,7 +314,7 @@ export class SliceSketches {
     // An eighth more than is live, so a window whose slices keep widening does not compact at every move.
     const size = Math.max(64, Math.ceil((live + extra) * 1.125));
     const old = this.pool;
-    const next = old instanceof Uint32Array ? new Uint32Array(size) : new Uint16Array(size);
+    const next = old instanceof Uint32Array ? new Uint32Array(size) : old instanceof Uint16Array ? new Uint16Array(size) : new Uint8Array(size);
     let top = 0;
     for (let s = 0; s < this.slots; s++) {
       const m = s * SLOT_INTS;

@@ -1,6 +1,6 @@
 import type { Beat, BeatError } from '../model/beat.js';
 import type { DDSketch, MergeableSketch } from './ddsketch.js';
-import { SliceSketches } from './slice-sketches.js';
+import { SLICE_SKETCH_DOUBLES, SLICE_SKETCH_INTS, SliceSketches } from './slice-sketches.js';
 
 /** Slowest and failing exemplars kept per slice (fixed slots, mutated in place). */
 export const SLOW_EXEMPLARS_PER_SLICE = 2;
@@ -123,8 +123,12 @@ class ExemplarIds {
   /** [trace, span] per exemplar whose ids are not 32/16 lowercase hex digits. */
   private text: Array<string | undefined> | undefined;
 
-  constructor(private readonly entries: number) {
-    this.bytes = new Uint8Array(entries * ID_BYTES);
+  /** `bytes`: entries * ID_BYTES zeroed bytes in the owner's buffer (a new array when absent). */
+  constructor(
+    private readonly entries: number,
+    bytes?: Uint8Array,
+  ) {
+    this.bytes = bytes ?? new Uint8Array(entries * ID_BYTES);
   }
 
   write(e: number, traceId: string, spanId: string): void {
@@ -136,6 +140,17 @@ class ExemplarIds {
     const text = (this.text ??= new Array<string | undefined>(this.entries * 2).fill(undefined));
     text[e * 2] = traceId;
     text[e * 2 + 1] = spanId;
+  }
+
+  /** A copy of these ids in `bytes` (room for `entries`, at least as many as now). */
+  movedTo(entries: number, bytes: Uint8Array): ExemplarIds {
+    const next = new ExemplarIds(entries, bytes);
+    bytes.set(this.bytes);
+    if (this.text !== undefined) {
+      next.text = new Array<string | undefined>(entries * 2).fill(undefined);
+      for (let i = 0; i < this.text.length; i++) next.text[i] = this.text[i];
+    }
+    return next;
   }
 
   copy(from: number, to: number): void {
@@ -157,36 +172,76 @@ class ExemplarIds {
   }
 }
 
+/** Failure rows a FailureStore starts with (grown by doubling up to one per slot). */
+const FIRST_FAILURE_ROWS = 4;
+
 /**
- * Failures of a window's slices, allocated at its first failure: the first failing exemplars of
- * each slot and its fingerprint tallies, which point into one book of distinct fingerprints per
- * window (each with the first error seen for it), so a fingerprint repeated in 30 slices is one
- * string and one error, not 30.
+ * Failures of a window's slices, allocated at its first failure: for each slot that has failures
+ * a row holding its first failing exemplars and its fingerprint tallies, which point into one
+ * book of distinct fingerprints per window (each with the first error seen for it), so a
+ * fingerprint repeated in 30 slices is one string and one error, not 30. Rows are handed out to
+ * slots as their first failure arrives and come back when the slot is cleared: at a few % of
+ * failing beats most slices of a key have none, and a row per slot would be mostly zeros.
  */
 class FailureStore {
-  readonly durations: Float64Array;
-  readonly ids: ExemplarIds;
+  durations: Float64Array;
+  ids: ExemplarIds;
   /** Book entry + 1 of each failing exemplar's fingerprint (0: none). */
-  readonly exemplarFp: Uint8Array;
-  /** Per slot: FINGERPRINTS_PER_SLICE book entries + 1 (0: unused) and their counts. */
-  readonly tallyRefs: Uint8Array;
-  readonly tallyCounts: Uint16Array;
+  exemplarFp: Uint8Array;
+  /** Per row: FINGERPRINTS_PER_SLICE book entries + 1 (0: unused) and their counts. */
+  tallyRefs: Uint8Array;
+  tallyCounts: Uint16Array;
+  /** Row + 1 of each slot (0: the slot has no failure). */
+  private readonly rowOf: Uint8Array;
+  private rows = 0;
+  /** Rows handed out so far (above: never used); `free` holds returned ones. */
+  private used = 0;
+  private readonly free: number[] = [];
   readonly book: string[] = [];
   readonly bookErrors: BeatError[] = [];
   private readonly bookIndex = new Map<string, number>();
 
   constructor(private readonly size: number) {
-    this.durations = new Float64Array(size * FAILING_EXEMPLARS_PER_SLICE);
-    this.ids = new ExemplarIds(size * FAILING_EXEMPLARS_PER_SLICE);
-    this.exemplarFp = new Uint8Array(size * FAILING_EXEMPLARS_PER_SLICE);
-    this.tallyRefs = new Uint8Array(size * FINGERPRINTS_PER_SLICE);
-    this.tallyCounts = new Uint16Array(size * FINGERPRINTS_PER_SLICE);
+    this.rowOf = new Uint8Array(size);
+    this.durations = new Float64Array(0);
+    this.ids = new ExemplarIds(0, new Uint8Array(0));
+    this.exemplarFp = new Uint8Array(0);
+    this.tallyRefs = new Uint8Array(0);
+    this.tallyCounts = new Uint16Array(0);
+    this.resize(Math.min(size, FIRST_FAILURE_ROWS));
+  }
+
+  /** Rows handed out to slots now. */
+  get rowsInUse(): number {
+    return this.used - this.free.length;
+  }
+
+  /** Row of a slot, -1 when it has none. */
+  row(slot: number): number {
+    return this.rowOf[slot]! - 1;
+  }
+
+  /** The slot's row, handed out at its first failure. */
+  rowFor(slot: number): number {
+    const r = this.rowOf[slot]!;
+    if (r > 0) return r - 1;
+    let row = this.free.pop();
+    if (row === undefined) {
+      if (this.used === this.rows) this.resize(Math.min(this.size, this.rows * 2));
+      row = this.used++;
+    }
+    this.rowOf[slot] = row + 1;
+    return row;
   }
 
   clear(slot: number): void {
-    this.tallyRefs.fill(0, slot * FINGERPRINTS_PER_SLICE, (slot + 1) * FINGERPRINTS_PER_SLICE);
-    this.tallyCounts.fill(0, slot * FINGERPRINTS_PER_SLICE, (slot + 1) * FINGERPRINTS_PER_SLICE);
-    this.exemplarFp.fill(0, slot * FAILING_EXEMPLARS_PER_SLICE, (slot + 1) * FAILING_EXEMPLARS_PER_SLICE);
+    const row = this.rowOf[slot]! - 1;
+    if (row < 0) return;
+    this.rowOf[slot] = 0;
+    this.tallyRefs.fill(0, row * FINGERPRINTS_PER_SLICE, (row + 1) * FINGERPRINTS_PER_SLICE);
+    this.tallyCounts.fill(0, row * FINGERPRINTS_PER_SLICE, (row + 1) * FINGERPRINTS_PER_SLICE);
+    this.exemplarFp.fill(0, row * FAILING_EXEMPLARS_PER_SLICE, (row + 1) * FAILING_EXEMPLARS_PER_SLICE);
+    this.free.push(row);
   }
 
   /** Book entry + 1 of a fingerprint, added if new; 0 when the book is full even after dropping unused entries. */
@@ -200,9 +255,9 @@ class FailureStore {
     return this.book.length;
   }
 
-  tally(slot: number, ref: number): void {
+  tally(row: number, ref: number): void {
     const refs = this.tallyRefs;
-    for (let i = slot * FINGERPRINTS_PER_SLICE, end = i + FINGERPRINTS_PER_SLICE; i < end; i++) {
+    for (let i = row * FINGERPRINTS_PER_SLICE, end = i + FINGERPRINTS_PER_SLICE; i < end; i++) {
       if (refs[i] === ref) {
         if (this.tallyCounts[i]! < TALLY_MAX) this.tallyCounts[i]!++;
         return;
@@ -213,6 +268,28 @@ class FailureStore {
         return;
       }
     }
+  }
+
+  /** Room for `rows` rows, the rows held so far copied over (all arrays in one buffer). */
+  private resize(rows: number): void {
+    const exemplars = rows * FAILING_EXEMPLARS_PER_SLICE;
+    const tallies = rows * FINGERPRINTS_PER_SLICE;
+    const buf = new PackedBuffer(exemplars * 8 + tallies * 2 + exemplars * ID_BYTES + exemplars + tallies);
+    const durations = buf.f64(exemplars);
+    const tallyCounts = buf.u16(tallies);
+    const ids = this.ids.movedTo(exemplars, buf.u8(exemplars * ID_BYTES));
+    const exemplarFp = buf.u8(exemplars);
+    const tallyRefs = buf.u8(tallies);
+    durations.set(this.durations);
+    tallyCounts.set(this.tallyCounts);
+    exemplarFp.set(this.exemplarFp);
+    tallyRefs.set(this.tallyRefs);
+    this.durations = durations;
+    this.tallyCounts = tallyCounts;
+    this.ids = ids;
+    this.exemplarFp = exemplarFp;
+    this.tallyRefs = tallyRefs;
+    this.rows = rows;
   }
 
   /** Keeps the book entries some slot still points to; false when none could go. */
@@ -256,10 +333,14 @@ class SliceStore {
   failures: FailureStore | undefined;
 
   constructor(readonly size: number, sketchAlpha: number) {
-    this.nums = new Float64Array(size * SLOT_NUMS).fill(NaN);
-    this.ints = new Int32Array(size * SLOT_INTS);
-    this.sketches = new SliceSketches(size, sketchAlpha);
-    this.slowIds = new ExemplarIds(size * SLOW_EXEMPLARS_PER_SLICE);
+    const slowEntries = size * SLOW_EXEMPLARS_PER_SLICE;
+    const buf = new PackedBuffer(size * (SLOT_NUMS + SLICE_SKETCH_DOUBLES) * 8 + size * (SLOT_INTS + SLICE_SKETCH_INTS) * 4 + slowEntries * ID_BYTES);
+    this.nums = buf.f64(size * SLOT_NUMS).fill(NaN);
+    const sketchDoubles = buf.f64(size * SLICE_SKETCH_DOUBLES);
+    this.ints = buf.i32(size * SLOT_INTS);
+    const sketchInts = buf.i32(size * SLICE_SKETCH_INTS);
+    this.sketches = new SliceSketches(size, sketchAlpha, undefined, undefined, { ints: sketchInts, doubles: sketchDoubles });
+    this.slowIds = new ExemplarIds(slowEntries, buf.u8(slowEntries * ID_BYTES));
   }
 
   reset(slot: number, index: number): void {
@@ -304,14 +385,16 @@ class SliceStore {
     const err = beat.error;
     const ref = err !== undefined && err.fingerprint !== '' ? failures.entry(err.fingerprint, err) : 0;
     const held = ints[slot * SLOT_INTS + INT_FAILING]!;
+    if (held >= FAILING_EXEMPLARS_PER_SLICE && ref === 0) return;
+    const row = failures.rowFor(slot);
     if (held < FAILING_EXEMPLARS_PER_SLICE) {
-      const e = slot * FAILING_EXEMPLARS_PER_SLICE + held;
+      const e = row * FAILING_EXEMPLARS_PER_SLICE + held;
       failures.durations[e] = d;
       failures.ids.write(e, beat.traceId, beat.spanId);
       failures.exemplarFp[e] = ref;
       ints[slot * SLOT_INTS + INT_FAILING] = held + 1;
     }
-    if (ref > 0) failures.tally(slot, ref);
+    if (ref > 0) failures.tally(row, ref);
   }
 
   slowExemplars(slot: number): SlowExemplar[] {
@@ -329,8 +412,10 @@ class SliceStore {
     const out: ExemplarSlot[] = [];
     const f = this.failures;
     if (f === undefined) return out;
+    const row = f.row(slot);
+    if (row < 0) return out;
     for (let i = 0; i < this.ints[slot * SLOT_INTS + INT_FAILING]!; i++) {
-      const e = slot * FAILING_EXEMPLARS_PER_SLICE + i;
+      const e = row * FAILING_EXEMPLARS_PER_SLICE + i;
       const ref = f.exemplarFp[e]!;
       out.push({ traceId: f.ids.traceId(e), spanId: f.ids.spanId(e), durationMs: f.durations[e]!, fingerprint: ref > 0 ? f.book[ref - 1]! : '' });
     }
@@ -340,12 +425,49 @@ class SliceStore {
   fingerprintTallies(slot: number): ReadonlyMap<string, FingerprintTally> {
     const f = this.failures;
     if (f === undefined) return NO_FINGERPRINTS;
+    const row = f.row(slot);
+    if (row < 0) return NO_FINGERPRINTS;
     const out = new Map<string, FingerprintTally>();
-    for (let i = slot * FINGERPRINTS_PER_SLICE, end = i + FINGERPRINTS_PER_SLICE; i < end && f.tallyRefs[i] !== 0; i++) {
+    for (let i = row * FINGERPRINTS_PER_SLICE, end = i + FINGERPRINTS_PER_SLICE; i < end && f.tallyRefs[i] !== 0; i++) {
       const ref = f.tallyRefs[i]!;
       out.set(f.book[ref - 1]!, { count: f.tallyCounts[i]!, error: f.bookErrors[ref - 1]! });
     }
     return out;
+  }
+}
+
+/**
+ * Fixed-size arrays of one lifetime carved out of one ArrayBuffer, widest elements first (each
+ * view stays aligned). An ArrayBuffer of its own costs a few hundred bytes of RSS beyond its data
+ * (the buffer object, its backing store, the allocator's header), which at thousands of keys with
+ * a dozen small arrays each adds up to tens of MiB (docs/benchmarks.md, per-key state).
+ */
+class PackedBuffer {
+  private readonly buffer: ArrayBuffer;
+  private at = 0;
+
+  constructor(bytes: number) {
+    this.buffer = new ArrayBuffer(bytes);
+  }
+
+  f64(n: number): Float64Array {
+    return new Float64Array(this.buffer, this.take(n * 8, 8), n);
+  }
+  i32(n: number): Int32Array {
+    return new Int32Array(this.buffer, this.take(n * 4, 4), n);
+  }
+  u16(n: number): Uint16Array {
+    return new Uint16Array(this.buffer, this.take(n * 2, 2), n);
+  }
+  u8(n: number): Uint8Array {
+    return new Uint8Array(this.buffer, this.take(n, 1), n);
+  }
+
+  private take(bytes: number, align: number): number {
+    if (this.at % align !== 0) throw new RangeError('packed arrays must be taken widest first');
+    const at = this.at;
+    this.at += bytes;
+    return at;
   }
 }
 
@@ -425,6 +547,11 @@ export class SliceWindow {
     let n = 0;
     for (let slot = 0; slot < this.size; slot++) if (!Number.isNaN(store.nums[slot * SLOT_NUMS + NUM_INDEX]!)) n++;
     return n;
+  }
+
+  /** Slices holding a failure row (memory: only slices with failures hold one). */
+  get failureRows(): number {
+    return this.store?.failures?.rowsInUse ?? 0;
   }
 
   /** Beats dropped because they started before the window. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DDSketch } from '../../src/detect/ddsketch.js';
-import { SliceSketches } from '../../src/detect/slice-sketches.js';
+import { SLICE_SKETCH_DOUBLES, SLICE_SKETCH_INTS, SliceSketches } from '../../src/detect/slice-sketches.js';
 import { lognormal, pareto, seededRandom } from './beat-factory.js';
 
 const QUANTILES = [0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1];
@@ -57,13 +57,22 @@ describe('SliceSketches', () => {
     expect(packed.count(2)).toBe(0);
   });
 
-  it('widens its counts past 65 535 in a bucket instead of wrapping', () => {
+  it('widens its counts past 255 and past 65 535 in a bucket instead of wrapping', () => {
     const packed = new SliceSketches(2);
     const plain = new DDSketch({ integerCounts: true });
+    packed.add(0, 40);
     for (let i = 0; i < 70_000; i++) {
+      if (i === 255) expect(packed.cellBytes).toBe(1);
+      if (i === 256) expect(packed.cellBytes).toBe(2);
+      if (i === 65_535) expect(packed.cellBytes).toBe(2);
       packed.add(1, 12);
       plain.add(12);
     }
+    expect(packed.cellBytes).toBe(4);
+    // The other slot's count survived both widenings.
+    const other = new DDSketch({ integerCounts: true });
+    other.add(40);
+    expectSame(packed, 0, other);
     packed.add(1, 500);
     plain.add(500);
     expectSame(packed, 1, plain);
@@ -79,6 +88,20 @@ describe('SliceSketches', () => {
       plain.add(v);
     }
     expectSame(packed, 0, plain);
+  });
+
+  it('keeps its figures in arrays its owner hands it, and refuses arrays too small for the slots', () => {
+    const ints = new Int32Array(2 * SLICE_SKETCH_INTS);
+    const doubles = new Float64Array(2 * SLICE_SKETCH_DOUBLES);
+    const packed = new SliceSketches(2, 0.005, 2048, 1e-6, { ints, doubles });
+    const plain = new DDSketch({ integerCounts: true });
+    for (const v of [3, 9, 27]) {
+      packed.add(1, v);
+      plain.add(v);
+    }
+    expectSame(packed, 1, plain);
+    expect(doubles[SLICE_SKETCH_DOUBLES + 2]).toBe(39);
+    expect(() => new SliceSketches(3, 0.005, 2048, 1e-6, { ints, doubles })).toThrow(RangeError);
   });
 
   it('refuses an alpha outside (0, 1) and a merge across different alphas', () => {

@@ -219,6 +219,53 @@ describe('SliceWindow fingerprint book', () => {
   });
 });
 
+describe('SliceWindow failure rows', () => {
+  it('gives a failure row only to slices with failures, grows them to one per slot, and reuses them without stale data', () => {
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 30);
+    // Failures in two of ten slices: two rows in use.
+    for (let s = 0; s < 10; s++) w.add(makeBeat({ startMs: s * 1000, durationMs: 2 }), false, sink);
+    const rare = makeError('TimeoutError', 'rare');
+    w.add(makeBeat({ startMs: 3000, durationMs: 9, error: rare, traceId: 'not-hex-trace', spanId: 'not-hex-span' }), true, sink);
+    w.add(makeBeat({ startMs: 7000, durationMs: 8, error: rare }), true, sink);
+    expect(w.failureRows).toBe(2);
+    // Then failures in every slice of the window (rows grow past the first few, ids move along).
+    for (let s = 10; s < 40; s++) {
+      const e = makeError('E', `slice ${s}`);
+      for (let r = 0; r < 3; r++) w.add(makeBeat({ startMs: s * 1000 + r, durationMs: 1 + r, error: e, spanId: `${s}-${r}` }), true, sink);
+    }
+    expect(w.failureRows).toBe(30);
+    const seen: Array<{ index: number; failing: string[]; counts: number[] }> = [];
+    w.forEachSlice((sl) => seen.push({ index: sl.index, failing: sl.failing.map((f) => f.spanId), counts: [...sl.fingerprints.values()].map((t) => t.count) }));
+    expect(seen.map((x) => x.index)).toEqual(Array.from({ length: 30 }, (_, i) => 10 + i));
+    for (const x of seen) {
+      expect(x.failing).toEqual([`${x.index}-0`, `${x.index}-1`]);
+      expect(x.counts).toEqual([3]);
+    }
+    // Slices that leave give their rows back: a later slice without failures reads none.
+    w.add(makeBeat({ startMs: 45_000, durationMs: 2 }), false, sink);
+    expect(w.failureRows).toBe(24); // slices 10-15 left the window (16-45 now)
+    w.forEachSlice((sl) => {
+      if (sl.index === 45) {
+        expect(sl.failing).toEqual([]);
+        expect(sl.fingerprints.size).toBe(0);
+      }
+    });
+  });
+
+  it('keeps non-hex ids of failing exemplars when its rows grow', () => {
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 10);
+    const e = makeError('E', 'x');
+    w.add(makeBeat({ startMs: 0, durationMs: 1, error: e, traceId: 'trace-A', spanId: 'span-A' }), true, sink);
+    for (let s = 1; s < 10; s++) w.add(makeBeat({ startMs: s * 1000, durationMs: 1, error: e }), true, sink);
+    expect(w.failureRows).toBe(10);
+    w.forEachSlice((sl) => {
+      if (sl.index === 0) expect(sl.failing.map((f) => [f.traceId, f.spanId])).toEqual([['trace-A', 'span-A']]);
+    });
+  });
+});
+
 describe('Slice sketch view', () => {
   it('reads the figures of the slice it is on and merges into a DDSketch like the values themselves', async () => {
     const { DDSketch } = await import('../../src/detect/ddsketch.js');
