@@ -12,7 +12,8 @@ export interface EvidenceLedgerOptions {
    * The signals' sliding window in slices (ServiceSignals `windowSlices`). A key whose strong
    * slices form one run no longer than this, over before the evidence ends, is a burst: what one
    * slice's requests did, repeated by every window that contains that slice. Its evidence counts
-   * once, not once per window: it is divided by this number. 0 turns the rule off.
+   * once, not once per window: it is divided by this number. 0 turns the rule off. Keys tested
+   * request by request (sparse) are never bursts.
    */
   burstSlices: number;
 }
@@ -42,6 +43,11 @@ interface KeyEvidence {
   discovered: boolean;
   /** Starts (ms) of the slices it scored at least STRONG_Z in, ascending. */
   strong: number[];
+  /**
+   * Whether it was tested request by request in any slice: such a test looks back
+   * `sparseWindowSlices`, not one window, so a short run says nothing of a single slice.
+   */
+  sparse: boolean;
 }
 
 /**
@@ -70,9 +76,10 @@ export class EvidenceLedger {
   note(s: SignalScore, sliceStartMs?: number): void {
     if (!(s.z > 0)) return;
     let k = this.keys.get(s.key);
-    if (k === undefined) this.keys.set(s.key, (k = { best: s, top: [], discovered: false, strong: [] }));
+    if (k === undefined) this.keys.set(s.key, (k = { best: s, top: [], discovered: false, strong: [], sparse: false }));
     else if (s.z > k.best.z) k.best = s;
     if (s.discovered) k.discovered = true;
+    if (s.sparse === true) k.sparse = true;
     if (sliceStartMs !== undefined && s.z >= STRONG_Z) insertSorted(k.strong, sliceStartMs);
     const top = k.top;
     let i = top.length;
@@ -99,7 +106,7 @@ export class EvidenceLedger {
   /** One contiguous run of at most burstSlices strong slices, followed by CALM_AFTER_BURST calm ones. */
   private isBurst(k: KeyEvidence): boolean {
     const n = this.opts.burstSlices;
-    if (n === 0 || k.strong.length === 0 || k.strong.length > n) return false;
+    if (n === 0 || k.sparse || k.strong.length === 0 || k.strong.length > n) return false;
     const first = this.slices.indexOf(k.strong[0]!);
     const last = this.slices.indexOf(k.strong[k.strong.length - 1]!);
     if (first < 0 || last - first + 1 !== k.strong.length) return false;

@@ -130,6 +130,13 @@ describe('EvidenceLedger bursts', () => {
     expect(ledgerOf({ burst: [12, 12, 12, 0, 0] }, { burstSlices: 0 }).get('burst')!.z).toBeCloseTo(9);
   });
 
+  it('never calls a key tested request by request a burst: its test looks back further than one window', () => {
+    const l = new EvidenceLedger();
+    for (let i = 0; i < 7; i++) l.noteSlice([{ ...score('gap|sparse', 'security', i < 2 ? 7 : 0), sparse: true }, score('gap|dense', 'other', i < 2 ? 7 : 0)], at(i));
+    expect(l.scores().get('gap|sparse')!.z).toBeCloseTo(14 / 4);
+    expect(l.scores().get('gap|dense')!.z).toBeCloseTo(14 / 4 / 3);
+  });
+
   it('orders slices noted out of order and refuses a negative or fractional burstSlices', () => {
     const l = new EvidenceLedger();
     for (const i of [2, 0, 1, 3, 4]) l.noteSlice([score('k', 'a', i < 3 ? 12 : 0)], at(i));
