@@ -29,8 +29,8 @@ export const DEFAULT_EVIDENCE_LEDGER_OPTIONS: EvidenceLedgerOptions = { sustain:
 /** A slice counts towards a run when the key scored at least this there (the ranking's own floor). */
 const STRONG_Z = 3;
 /**
- * Slices below STRONG_Z after the run before it is called over: one keeps a run that dips once
- * (a sparse key between requests) from looking like a burst.
+ * Slices below STRONG_Z after the run before it is called over: with one, a shift that dips for a
+ * slice would already look like a burst.
  */
 const CALM_AFTER_BURST = 2;
 
