@@ -114,6 +114,8 @@ export interface SignalScore {
   expected: number;
   /** Whether the FDR step counted it as a discovery in this slice. */
   discovered: boolean;
+  /** Tested request by request over `sparseWindowSlices` (too few requests for window figures). */
+  sparse?: true;
 }
 
 export interface SignalSlice {
@@ -273,6 +275,7 @@ export class ServiceSignals {
         observed: c.display,
         expected: s.expected,
         discovered: isNew,
+        ...(Number.isNaN(c.value) && c.pattern === undefined ? { sparse: true as const } : {}),
       });
       if (st.open) findings.push(toFinding(c, z, s.expected, slice));
     }

@@ -56,7 +56,12 @@ export class IncidentEngine {
     const graph = this.graph;
     this.tracker = new IncidentTracker(
       { neighbours: (s) => graph.neighbours(s), callees: (s) => graph.callees(s), isEntryService: (s) => graph.isEntryService(s), observes: (s) => graph.observes(s) },
-      { ...opts.incidents, ...(opts.instanceTag !== undefined ? { instanceTag: opts.instanceTag } : {}) },
+      {
+        ...opts.incidents,
+        // A burst is one slice repeated by the signals' windows: the ledger must know their length.
+        ...(opts.signals?.windowSlices !== undefined ? { evidence: { burstSlices: opts.signals.windowSlices, ...opts.incidents?.evidence } } : {}),
+        ...(opts.instanceTag !== undefined ? { instanceTag: opts.instanceTag } : {}),
+      },
     );
   }
 

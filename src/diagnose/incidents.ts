@@ -154,7 +154,7 @@ export class IncidentTracker {
     for (const t of this.open.values()) {
       if (t.evidenceLeft <= 0) continue;
       t.evidenceLeft--;
-      for (const s of slice.scores) this.note(t, s, slice.startMs);
+      this.note(t, slice.scores, slice.startMs);
       touched.add(t);
     }
     this.previous = slice.scores;
@@ -323,7 +323,7 @@ export class IncidentTracker {
       engine: new Set(),
     };
     // The slice before the onset often holds the first, still sub-threshold, sign of the fault.
-    for (const s of this.previous) this.note(t, s, slice.startMs - (slice.endMs - slice.startMs));
+    this.note(t, this.previous, slice.startMs - (slice.endMs - slice.startMs));
     this.open.set(id, t);
     return t;
   }
@@ -346,10 +346,10 @@ export class IncidentTracker {
     if (!t.incident.services.includes(a.service)) t.incident.services.push(a.service);
   }
 
-  private note(t: Tracked, s: SignalScore, atMs: number): void {
-    if (s.z <= 0) return;
-    t.evidence.note(s);
-    if (s.discovered && !t.firstSeenMs.has(s.service)) t.firstSeenMs.set(s.service, atMs);
+  /** One slice's scores as the incident's evidence (in slice order: a burst is told by its run). */
+  private note(t: Tracked, scores: readonly SignalScore[], atMs: number): void {
+    t.evidence.noteSlice(scores, atMs);
+    for (const s of scores) if (s.z > 0 && s.discovered && !t.firstSeenMs.has(s.service)) t.firstSeenMs.set(s.service, atMs);
   }
 
   private refresh(t: Tracked, nowMs: number): void {

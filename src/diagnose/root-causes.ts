@@ -76,7 +76,7 @@ export function rankRootCauses(ev: IncidentEvidence, max = 5): RootCause[] {
   };
   for (const s of ev.scores.values()) {
     if (s.z < MIN_Z) continue;
-    add(s.service, s.kind, weightOf(s));
+    add(s.service, s.kind, weightOf(s) * (s.kind === 'self' && gapExplains(ev, s) ? PROPAGATED_DISCOUNT : 1));
   }
   const gapTotals = new Map<string, number>();
   const gapNotes = new Map<string, string[]>();
@@ -127,6 +127,19 @@ export function rankRootCauses(ev: IncidentEvidence, max = 5): RootCause[] {
         .map((r) => r.text)
         .join('; '),
     }));
+}
+
+/**
+ * Counterfactual for own time: had the calls the service makes not slowed in the network, would
+ * its own time have grown anyway? When one of its outgoing edges' gap grew by at least as many ms
+ * as its own time did, that gap alone accounts for the growth (a caller whose waiting on a delayed
+ * call lands in its own spans, e.g. a client span missing or asynchronous): it is inherited.
+ */
+function gapExplains(ev: IncidentEvidence, self: SignalScore): boolean {
+  const grew = self.observed - self.expected;
+  if (!(grew > 0)) return false;
+  for (const g of ev.scores.values()) if (g.kind === 'edge-gap' && g.caller === self.service && g.z >= MIN_Z && g.observed - g.expected >= grew) return true;
+  return false;
 }
 
 function calleeHas(ev: IncidentEvidence, service: string, kind: SignalKind, strength: Map<string, Map<SignalKind, number>>): boolean {

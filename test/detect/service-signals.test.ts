@@ -72,13 +72,18 @@ describe('ServiceSignals', () => {
     const rand = seededRandom(2);
     const signals = new ServiceSignals();
     const kinds: string[] = [];
+    const sparse = new Set<string>();
     for (let i = 0; i < 150; i++) {
       const rare = i % 2 === 0 ? [lognormal(rand, 6, 0.2)] : [];
       const busy = Array.from({ length: 20 }, () => lognormal(rand, 50, 0.1));
       if (i >= 120 && rare.length > 0) rare[0] = 400;
       const r = signals.score(slice(i, [{ name: 'rare', self: rare }, { name: 'busy', self: busy }]));
       for (const f of r.findings) kinds.push(`${f.service}:${String(f.details["signal"])}`);
+      for (const s of r.scores) if (s.sparse === true) sparse.add(s.key);
     }
+    // Scores say which keys were tested request by request (the evidence ledger reads it).
+    expect([...sparse].every((k) => k.endsWith('|rare'))).toBe(true);
+    expect(sparse.has('self.p50|rare')).toBe(true);
     expect(kinds.length).toBeGreaterThan(0);
     expect(kinds.every((k) => k.startsWith('rare:'))).toBe(true);
   });

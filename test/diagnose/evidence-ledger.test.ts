@@ -86,6 +86,62 @@ describe('IncidentTracker evidence', () => {
   it('ranks the shift that holds above the noise that opened the incident', () => {
     expect(replay({})).toEqual(['pricing', 'batch']);
     // The evidence before (each key's strongest slice) put the noise first.
-    expect(replay({ evidence: { sustain: 1 } })).toEqual(['batch', 'pricing']);
+    expect(replay({ evidence: { sustain: 1, burstSlices: 0 } })).toEqual(['batch', 'pricing']);
+  });
+
+  it('counts a burst once, not once per window: a stronger one-slice burst no longer outranks a weaker shift that holds', () => {
+    const ranked = (evidence: { burstSlices?: number }): string[] => {
+      const tracker = new IncidentTracker(graph, { instanceTag: 'e', evidence });
+      // batch: one slice of slow requests, z 20 in the 3 windows that hold it (the mean of the 4
+      // strongest is 15); pricing: z 9 from the second slice on, for as long as the fault lasts.
+      const founder = anomaly({ id: 'an_batch', service: 'batch', key: 'svc|self|batch', firstSeenMs: T0, lastSeenMs: T0 });
+      for (let n = 1; n <= 7; n++) {
+        const scores = [score('self|batch', 'batch', n <= 3 ? 20 : 1), ...(n >= 2 ? [score('self|pricing', 'pricing', 9)] : [])];
+        tracker.apply(slice(n, scores), n === 1 ? [{ kind: 'opened', anomaly: founder }] : [], [], T0 + n * SLICE);
+      }
+      return tracker.incidents()[0]!.rootCauses.map((c) => c.service);
+    };
+    expect(ranked({})).toEqual(['pricing', 'batch']);
+    expect(ranked({ burstSlices: 0 })).toEqual(['batch', 'pricing']);
+  });
+});
+
+describe('EvidenceLedger bursts', () => {
+  const at = (n: number): number => 1_000 + n * 10_000;
+  function ledgerOf(series: Record<string, number[]>, opts: ConstructorParameters<typeof EvidenceLedger>[0] = {}): Map<string, SignalScore> {
+    const l = new EvidenceLedger(opts);
+    const n = Math.max(...Object.values(series).map((v) => v.length));
+    for (let i = 0; i < n; i++) l.noteSlice(Object.entries(series).map(([key, zs]) => score(key, key, zs[i] ?? 0)), at(i));
+    return l.scores();
+  }
+
+  it('divides a run of at most burstSlices strong slices, over before the evidence ends, by burstSlices', () => {
+    const s = ledgerOf({ burst: [12, 12, 12, 1, 0, 0, 0], shift: [9, 9, 9, 9, 9, 9, 9] });
+    expect(s.get('burst')!.z).toBeCloseTo((12 * 3 + 1) / 4 / 3);
+    expect(s.get('shift')!.z).toBeCloseTo(9);
+  });
+
+  it('does not call a run a burst when it lasts longer, recurs, or may still be going on', () => {
+    const s = ledgerOf({ long: [12, 12, 12, 12, 0, 0, 0], recurring: [12, 0, 0, 12, 0, 0, 0], recent: [0, 0, 0, 0, 12, 12, 0], weak: [2.5, 2.5, 2.5, 0, 0, 0, 0] });
+    expect(s.get('long')!.z).toBeCloseTo(12);
+    expect(s.get('recurring')!.z).toBeCloseTo(6);
+    expect(s.get('recent')!.z).toBeCloseTo(6);
+    expect(s.get('weak')!.z).toBeCloseTo(7.5 / 4);
+    expect(ledgerOf({ burst: [12, 12, 12, 0, 0] }, { burstSlices: 0 }).get('burst')!.z).toBeCloseTo(9);
+  });
+
+  it('never calls a key tested request by request a burst: its test looks back further than one window', () => {
+    const l = new EvidenceLedger();
+    for (let i = 0; i < 7; i++) l.noteSlice([{ ...score('gap|sparse', 'security', i < 2 ? 7 : 0), sparse: true }, score('gap|dense', 'other', i < 2 ? 7 : 0)], at(i));
+    expect(l.scores().get('gap|sparse')!.z).toBeCloseTo(14 / 4);
+    expect(l.scores().get('gap|dense')!.z).toBeCloseTo(14 / 4 / 3);
+  });
+
+  it('orders slices noted out of order and refuses a negative or fractional burstSlices', () => {
+    const l = new EvidenceLedger();
+    for (const i of [2, 0, 1, 3, 4]) l.noteSlice([score('k', 'a', i < 3 ? 12 : 0)], at(i));
+    expect(l.scores().get('k')!.z).toBeCloseTo(3);
+    expect(() => new EvidenceLedger({ burstSlices: -1 })).toThrow(/burstSlices/);
+    expect(() => new EvidenceLedger({ burstSlices: 2.5 })).toThrow(/burstSlices/);
   });
 });

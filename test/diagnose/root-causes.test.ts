@@ -40,6 +40,15 @@ describe('rankRootCauses', () => {
     expect(r.find((c) => c.service === 'y')!.score).toBeLessThan(r[0]!.score);
   });
 
+  it('counts a caller\'s own time as inherited when a grown gap of its own calls accounts for it', () => {
+    // A delayed network to y: x waits 2 s per call, part of which lands in x's own spans.
+    const delayed = [score('self', 'x', 32, { observed: 513, expected: 6 }), score('edge-gap', 'y', 24, { caller: 'x', observed: 2003, expected: 2 })];
+    expect(rank(delayed).map((c) => c.service).slice(0, 2)).toEqual(['y', 'x']);
+    // The same own time with a gap that grew far less than it did (CPU contention in x): x.
+    const busy = [score('self', 'x', 32, { observed: 513, expected: 6 }), score('edge-gap', 'y', 24, { caller: 'x', observed: 62, expected: 2 })];
+    expect(rank(busy)[0]!.service).toBe('x');
+  });
+
   it('ignores weak evidence and returns nothing without any', () => {
     expect(rank([score('self', 'x', 2)])).toEqual([]);
     expect(rank([])).toEqual([]);
