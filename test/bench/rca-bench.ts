@@ -41,6 +41,8 @@ import { loadDay, logsIn, toOtlpLogs, toOtlpTraces, tracesIn, type Day, type Fau
 
 const PRE_MARGIN_MS = 2_000;
 const WARMUP_MS = 3 * 60_000;
+/** The detectors' slice under the default configuration, which the bench replays. */
+const SLICE_MS = ConfigSchema.parse({}).detect.sliceMs;
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -146,7 +148,11 @@ function buildCase(day: Day, fault: Fault, keepOtlp: boolean): CaseInput {
   }
   const doc = toOtlpTraces(tracesIn(day, fault.filesStartMs, fault.filesEndMs), 0);
   if (keepOtlp) traces.push(doc);
-  for (const b of decode(doc)) beats.push(b);
+  let lastMs = -Infinity;
+  for (const b of decode(doc)) {
+    beats.push(b);
+    if (b.startMs > lastMs) lastMs = b.startMs;
+  }
   for (const e of logsIn(day, fault.filesStartMs, fault.filesEndMs, 0)) logs.push(e);
   return {
     fault,
@@ -154,7 +160,11 @@ function buildCase(day: Day, fault: Fault, keepOtlp: boolean): CaseInput {
     logs,
     quietFromMs: fault.filesStartMs - leadMs + WARMUP_MS,
     quietToMs: fault.filesStartMs,
-    endMs: fault.filesEndMs,
+    // The three files often stop before their third minute ends (the next file is missing): in
+    // the slices after the last span every service falls silent at once, and the incident that
+    // opens on that silence is the end of the data, not the fault. The case ends with the last
+    // slice the data fills (the partial slice holding the last span left out too).
+    endMs: Math.min(fault.filesEndMs, Math.floor(lastMs / SLICE_MS) * SLICE_MS),
     ...(keepOtlp ? { otlp: { traces, logs } } : {}),
   };
 }
