@@ -240,6 +240,11 @@ export class SpanFields {
 
   kept: Record<string, AttrValue> = {};
   keptCount = 0;
+  /**
+   * The kept attributes as one shared, frozen object, environment included (the protobuf
+   * decoder's AttributeTemplates); when set it is the beat's attributes and `kept` is not used.
+   */
+  sharedKept: Readonly<Record<string, AttrValue>> | undefined = undefined;
 
   /**
    * Clears every field for the next span. `freshKept` false leaves `kept` to the caller, who
@@ -282,6 +287,7 @@ export class SpanFields {
     // A fresh object per span: it becomes beat.attributes.
     if (freshKept) this.kept = {};
     this.keptCount = 0;
+    this.sharedKept = undefined;
   }
 
   reject(reason: string): void {
@@ -422,7 +428,8 @@ export class BeatBatch {
           ? this.interner.intern(`${f.codeNamespace}.${f.codeFunction}`)
           : f.codeFunction;
     }
-    const label = routeQualifiedName(f.name, f.kept[HTTP_ROUTE_ATTRIBUTE], f.parentSpanId === '', this.interner);
+    const shared = f.sharedKept;
+    const label = routeQualifiedName(f.name, (shared ?? f.kept)[HTTP_ROUTE_ATTRIBUTE], f.parentSpanId === '', this.interner);
     if (handler === undefined || handler === '') handler = label === '' ? UNKNOWN_HANDLER : label;
 
     let sequence = f.sequence ?? f.sequenceId ?? '';
@@ -443,8 +450,11 @@ export class BeatBatch {
       const stack = fromEvent ? f.exceptionStacktrace : f.attrExceptionStacktrace;
       error = buildBeatError(type, message, stack);
     }
-    const attributes = f.kept;
-    addEnvironment(attributes, f.keptCount, resource.environment);
+    let attributes = shared;
+    if (attributes === undefined) {
+      addEnvironment(f.kept, f.keptCount, resource.environment);
+      attributes = f.kept;
+    }
 
     this.beats.push({
       service: resource.service,

@@ -201,7 +201,7 @@ class ProtoTraceDecoder {
         this.span(stop);
         r.pos = stop;
         if (!this.keptDirect) {
-          fields.kept = templates.build(this.keptSlots, fields.keptCount, kvGenerations, kvKeys, kvValues, resource.environment);
+          fields.sharedKept = templates.build(this.keptSlots, fields.keptCount, kvGenerations, kvKeys, kvValues, resource.environment);
         }
         this.batch.finishSpan(fields, resource);
       } else {
