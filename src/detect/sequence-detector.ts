@@ -13,6 +13,9 @@ import { logGamma } from './stats.js';
  * minimum count), when runs stop completing, or when the number of runs per slice surges beyond
  * what Poisson noise around the baseline explains.
  */
+/** RunCounts key of incomplete runs (no handler). */
+const INCOMPLETE_RUN_ID = 'incomplete-run\u0001';
+
 export interface SequenceDetectorOptions {
   /** Complete runs before a learned order is used. */
   minLearnRuns: number;
@@ -191,6 +194,8 @@ export class SequenceDetector {
   private readonly assembler: TraceAssembler;
   private readonly declaredByName = new Map<string, ExpectedOrder>();
   private readonly sequences = new Map<string, SequenceState>();
+  /** record()'s scratch list of the violation ids a run has counted. */
+  private readonly seenIds: string[] = [];
   private readonly opts: SequenceDetectorOptions;
   private readonly decay: number;
   /** Runs dropped because the sequence table was full. */
@@ -408,7 +413,7 @@ export class SequenceDetector {
     bucket.closed++;
     const rootSpan = run.run.root?.spanId ?? run.beats[0]?.spanId ?? '';
     if (run.outcome !== 'complete') {
-      this.count(bucket, 'incomplete-run', '', { traceId: run.run.traceId, spanId: rootSpan });
+      this.count(bucket, 'incomplete-run', '', run.run.traceId, rootSpan, INCOMPLETE_RUN_ID);
       return;
     }
     const handlers = run.beats.map((b) => b.handler);
@@ -425,26 +430,30 @@ export class SequenceDetector {
     }
     bucket.compared++;
     if (violations.length === 0) return;
-    const seen = new Set<string>();
+    // Runs close by the thousand per second at full load: no Set and no exemplar object per run
+    // (the ids counted so far live in a reused list; an exemplar is made only when it is kept).
+    const seen = this.seenIds;
+    seen.length = 0;
     for (const v of violations) {
       const id = `${v.kind}\u0001${v.handler}`;
       // A run counts once per (violation, handler), however many times it repeats it.
-      if (seen.has(id)) continue;
-      seen.add(id);
+      if (seen.includes(id)) continue;
+      seen.push(id);
       const beat = v.index >= 0 ? run.beats[v.index] : undefined;
-      this.count(bucket, v.kind, v.handler, { traceId: run.run.traceId, spanId: beat?.spanId ?? rootSpan });
+      this.count(bucket, v.kind, v.handler, run.run.traceId, beat?.spanId ?? rootSpan, id);
     }
+    seen.length = 0;
   }
 
-  private count(bucket: RunCounts, subtype: RateSubtype, handler: string, exemplar: Exemplar): void {
-    const id = `${subtype}\u0001${handler}`;
+  /** Counts a run against (subtype, handler), whose key `id` is `${subtype}\u0001${handler}`. */
+  private count(bucket: RunCounts, subtype: RateSubtype, handler: string, traceId: string, spanId: string, id: string): void {
     let kc = bucket.keys.get(id);
     if (kc === undefined) {
       kc = { subtype, handler, runs: 0, exemplars: [] };
       bucket.keys.set(id, kc);
     }
     kc.runs++;
-    if (kc.exemplars.length < this.opts.maxExemplars) kc.exemplars.push(exemplar);
+    if (kc.exemplars.length < this.opts.maxExemplars) kc.exemplars.push({ traceId, spanId });
   }
 
   /** Moves the window forward to `slice`; buckets leaving it are merged into the baseline. */

@@ -73,8 +73,12 @@ export interface Beat {
    * pairs CLIENT/SERVER and PRODUCER/CONSUMER spans with it.
    */
   spanKind?: SpanKindCode;
-  /** Bounded set of low-cardinality attributes kept for diagnosis (see MAX_BEAT_ATTRIBUTES). */
-  attributes: Record<string, AttrValue>;
+  /**
+   * Bounded set of low-cardinality attributes kept for diagnosis (see MAX_BEAT_ATTRIBUTES).
+   * Read-only: the protobuf decoder hands beats with the same kept attributes one shared, frozen
+   * object.
+   */
+  attributes: Readonly<Record<string, AttrValue>>;
 }
 
 /** At most this many extra attributes are kept per beat; the rest are dropped, not stored. */

@@ -3,13 +3,17 @@ import { addEnvironment } from './beat-builder.js';
 
 /**
  * Builds beat.attributes objects from the cached KeyValues a span kept. Spans repeat the same
- * kept attributes ("http.route" = "/api/cart", "component.type" = "button") far more often than
- * not, and adding properties one by one to a fresh object costs a map transition each; copying
- * a finished object made for the same KeyValues costs one clone. A template is reused only
- * when it was built from the very same slots, each still holding the KeyValue it held then
- * (`generations` changes whenever a slot is refilled), so a reused template always equals what
- * adding the properties would have built. Memory is fixed: a direct-mapped table of templates.
+ * kept attributes ("http.route" = "/api/cart", "component.type" = "button", or none at all) far
+ * more often than not, so beats with the same kept attributes share one frozen object
+ * (Beat.attributes is read-only): no allocation per span, and the beats held for seconds by
+ * trace assembly and the reservoirs carry one object fewer each through the garbage collector.
+ * A template is reused only when it was built from the very same slots, each still holding the
+ * KeyValue it held then (`generations` changes whenever a slot is refilled), so a reused template
+ * always equals what adding the properties would have built. Memory is fixed: a direct-mapped
+ * table of templates (an evicted template stays alive only through the beats that use it).
  */
+const EMPTY: Readonly<Record<string, AttrValue>> = Object.freeze({});
+
 export class AttributeTemplates {
   private readonly mask: number;
   /** Per template: the slots it was built from, MAX_BEAT_ATTRIBUTES words each. */
@@ -19,7 +23,7 @@ export class AttributeTemplates {
   /** Per template: how many slots; -1 when the entry is empty. */
   private readonly counts: Int32Array;
   private readonly environments: string[];
-  private readonly objects: Record<string, AttrValue>[];
+  private readonly objects: Readonly<Record<string, AttrValue>>[];
   hits = 0;
   misses = 0;
 
@@ -31,13 +35,13 @@ export class AttributeTemplates {
     this.generations = new Int32Array(size * MAX_BEAT_ATTRIBUTES);
     this.counts = new Int32Array(size).fill(-1);
     this.environments = new Array<string>(size).fill('');
-    this.objects = new Array<Record<string, AttrValue>>(size).fill({});
+    this.objects = new Array<Readonly<Record<string, AttrValue>>>(size).fill(EMPTY);
   }
 
   /**
-   * A fresh object with keys[kept[i]] = values[kept[i]] for i < count, in that order, then
+   * A frozen object with keys[kept[i]] = values[kept[i]] for i < count, in that order, then
    * `environment` as addEnvironment adds it (BeatBatch.finishSpan applies the same rule, which
-   * then finds the key already there).
+   * then finds the key already there and changes nothing); the same object for the same KeyValues.
    */
   build(
     kept: Int32Array,
@@ -46,7 +50,7 @@ export class AttributeTemplates {
     keys: readonly string[],
     values: readonly AttrValue[],
     environment: string,
-  ): Record<string, AttrValue> {
+  ): Readonly<Record<string, AttrValue>> {
     let h = Math.imul(count, 0x9e3779b1);
     for (let i = 0; i < count; i++) h = Math.imul(h ^ kept[i]!, 0x85ebca6b) ^ (h >>> 15);
     const t = (h ^ (h >>> 13)) & this.mask;
@@ -62,7 +66,7 @@ export class AttributeTemplates {
       }
       if (same) {
         this.hits++;
-        return { ...this.objects[t]! };
+        return this.objects[t]!;
       }
     }
     this.misses++;
@@ -76,8 +80,8 @@ export class AttributeTemplates {
     addEnvironment(object, count, environment);
     this.counts[t] = count;
     this.environments[t] = environment;
-    // The template is kept apart from the object handed out, which its beat may change.
-    this.objects[t] = { ...object };
+    Object.freeze(object);
+    this.objects[t] = object;
     return object;
   }
 }

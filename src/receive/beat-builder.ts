@@ -240,6 +240,11 @@ export class SpanFields {
 
   kept: Record<string, AttrValue> = {};
   keptCount = 0;
+  /**
+   * The kept attributes as one shared, frozen object, environment included (the protobuf
+   * decoder's AttributeTemplates); when set it is the beat's attributes and `kept` is not used.
+   */
+  sharedKept: Readonly<Record<string, AttrValue>> | undefined = undefined;
 
   /**
    * Clears every field for the next span. `freshKept` false leaves `kept` to the caller, who
@@ -282,6 +287,7 @@ export class SpanFields {
     // A fresh object per span: it becomes beat.attributes.
     if (freshKept) this.kept = {};
     this.keptCount = 0;
+    this.sharedKept = undefined;
   }
 
   reject(reason: string): void {
@@ -382,6 +388,33 @@ export function routeQualifiedName(name: string, route: AttrValue | undefined, r
   return interner ? interner.intern(qualified) : qualified;
 }
 
+/** Route-qualified root (index 1) and child (index 0) labels already built, by span name then route. */
+const qualifiedLabels = [new Map<string, Map<string, string>>(), new Map<string, Map<string, string>>()];
+/** Bound of each map above (names, and routes per name); a full map starts over, like the interner. */
+const MAX_QUALIFIED = 4096;
+
+/**
+ * routeQualifiedName for decoded spans, remembered per (name, route): every root span of a
+ * route would otherwise build the same string again and look it up in the interner.
+ */
+function qualifiedLabel(name: string, route: AttrValue | undefined, root: boolean, interner: StringInterner): string {
+  if (typeof route !== 'string' || route === '') return name;
+  const byName = qualifiedLabels[root ? 1 : 0]!;
+  let byRoute = byName.get(name);
+  const known = byRoute?.get(route);
+  if (known !== undefined) return known;
+  const label = routeQualifiedName(name, route, root, interner);
+  if (byRoute === undefined) {
+    if (byName.size >= MAX_QUALIFIED) byName.clear();
+    byRoute = new Map();
+    byName.set(name, byRoute);
+  } else if (byRoute.size >= MAX_QUALIFIED) {
+    byRoute.clear();
+  }
+  byRoute.set(route, label);
+  return label;
+}
+
 /** Collects the beats of one request. */
 export class BeatBatch {
   readonly beats: Beat[] = [];
@@ -422,7 +455,8 @@ export class BeatBatch {
           ? this.interner.intern(`${f.codeNamespace}.${f.codeFunction}`)
           : f.codeFunction;
     }
-    const label = routeQualifiedName(f.name, f.kept[HTTP_ROUTE_ATTRIBUTE], f.parentSpanId === '', this.interner);
+    const shared = f.sharedKept;
+    const label = qualifiedLabel(f.name, (shared ?? f.kept)[HTTP_ROUTE_ATTRIBUTE], f.parentSpanId === '', this.interner);
     if (handler === undefined || handler === '') handler = label === '' ? UNKNOWN_HANDLER : label;
 
     let sequence = f.sequence ?? f.sequenceId ?? '';
@@ -443,8 +477,11 @@ export class BeatBatch {
       const stack = fromEvent ? f.exceptionStacktrace : f.attrExceptionStacktrace;
       error = buildBeatError(type, message, stack);
     }
-    const attributes = f.kept;
-    addEnvironment(attributes, f.keptCount, resource.environment);
+    let attributes = shared;
+    if (attributes === undefined) {
+      addEnvironment(f.kept, f.keptCount, resource.environment);
+      attributes = f.kept;
+    }
 
     this.beats.push({
       service: resource.service,

@@ -21,7 +21,6 @@ import {
   spanKindOf,
   beatNumberOf,
   classifyKey,
-  classifyResourceKey,
   sharedInterner,
   type DecodeOptions,
   type DecodeResult,
@@ -30,7 +29,7 @@ import { AttributeTemplates } from './attribute-templates.js';
 import { ByteSlots, MAX_CACHED_BYTES, Utf8Cache, decodeShort, releaseInput, decodeUtf8, validateUtf8 } from './intern.js';
 import { MAX_BEAT_ATTRIBUTE_LENGTH, MAX_BEAT_ATTRIBUTES, type AttrValue, type BeatKind } from '../model/beat.js';
 import { OtlpDecodeError, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT, WireReader } from './protowire.js';
-import { KeyValueReader, VALUE_COMPOUND, VALUE_NONE, VALUE_STRING, VALUE_BOOL } from './proto-key-value.js';
+import { KeyValueReader, VALUE_COMPOUND, VALUE_NONE, VALUE_STRING, VALUE_BOOL, checkCompoundUtf8, readResource } from './proto-key-value.js';
 
 export type { DecodeOptions, DecodeResult } from './beat-builder.js';
 export { OtlpDecodeError } from './protowire.js';
@@ -153,7 +152,9 @@ class ProtoTraceDecoder {
       if (field === 1) {
         r.expect(WIRE_LEN, 'ResourceSpans.resource');
         const stop = r.delimited(end);
-        this.resource(stop);
+        // Like the logs decoder: service name, version and environment decoded, every other
+        // string checked to be UTF-8 (a broken one makes the request malformed) and dropped.
+        readResource(r, this.buf, stop, this.kv, cache, resource, this.checkCompound);
         r.pos = stop;
       } else {
         r.skip(end);
@@ -172,24 +173,7 @@ class ProtoTraceDecoder {
     }
   }
 
-  private resource(end: number): void {
-    const r = this.r;
-    let field: number;
-    while ((field = r.tag(end)) !== 0) {
-      if (field === 1) {
-        r.expect(WIRE_LEN, 'Resource.attributes');
-        const stop = r.delimited(end);
-        this.keyValue(stop);
-        r.pos = stop;
-        const code = classifyResourceKey(this.key);
-        if (code !== 0 && this.kv.valueKind !== VALUE_NONE && this.kv.valueKind !== VALUE_COMPOUND) {
-          resource.set(code, this.scalar(false, 'Resource attribute'));
-        }
-      } else {
-        r.skip(end);
-      }
-    }
-  }
+  private readonly checkCompound = (kv: KeyValueReader): void => checkCompoundUtf8(this.r, this.buf, kv);
 
   private scopeSpans(end: number): void {
     const r = this.r;
@@ -201,7 +185,7 @@ class ProtoTraceDecoder {
         this.span(stop);
         r.pos = stop;
         if (!this.keptDirect) {
-          fields.kept = templates.build(this.keptSlots, fields.keptCount, kvGenerations, kvKeys, kvValues, resource.environment);
+          fields.sharedKept = templates.build(this.keptSlots, fields.keptCount, kvGenerations, kvKeys, kvValues, resource.environment);
         }
         this.batch.finishSpan(fields, resource);
       } else {

@@ -146,3 +146,43 @@ export function readResource(r: WireReader, buf: Uint8Array, end: number, kv: Ke
     }
   }
 }
+
+/** Compound values nested deeper than this are not checked (the logs decoder stops there too). */
+const MAX_CHECKED_DEPTH = 8;
+
+/**
+ * Throws OtlpDecodeError when a string or key inside the compound value `kv` holds (an
+ * array_value or kvlist_value; bytes are not text) is not valid UTF-8, without decoding anything.
+ * For attributes a decoder drops: the request is still malformed protobuf if they are broken.
+ */
+export function checkCompoundUtf8(r: WireReader, buf: Uint8Array, kv: KeyValueReader): void {
+  const at = r.pos;
+  checkCompound(r, buf, kv.compoundField, kv.valueStart, kv.valueEnd, 0);
+  r.pos = at;
+}
+
+function checkCompound(r: WireReader, buf: Uint8Array, field: number, start: number, stop: number, depth: number): void {
+  if (field === 7 || depth >= MAX_CHECKED_DEPTH) return;
+  // One reader per level: rare values (compound resource attributes), so no pooling.
+  const inner = new KeyValueReader();
+  r.pos = start;
+  let tag: number;
+  while ((tag = r.tag(stop)) !== 0) {
+    if (tag !== 1) {
+      r.skip(stop);
+      continue;
+    }
+    r.expect(WIRE_LEN, field === 5 ? 'ArrayValue.values' : 'KeyValueList.values');
+    const end = r.delimited(stop);
+    if (field === 5) {
+      inner.valueKind = VALUE_NONE;
+      inner.anyValue(r, end);
+    } else {
+      inner.keyValue(r, end);
+      validateUtf8(buf, inner.keyStart, inner.keyEnd, 'KeyValue.key');
+    }
+    if (inner.valueKind === VALUE_STRING) validateUtf8(buf, inner.valueStart, inner.valueEnd, 'AnyValue.string_value');
+    else if (inner.valueKind === VALUE_COMPOUND) checkCompound(r, buf, inner.compoundField, inner.valueStart, inner.valueEnd, depth + 1);
+    r.pos = end;
+  }
+}

@@ -179,6 +179,26 @@ describe('route-qualified handler names', () => {
     expect(beats[1]!.spanName).toBe('request handler');
   });
 
+  it('gives the same labels when (name, route) pairs repeat across requests, roots and children apart', () => {
+    const labels = (route: string): string[] => {
+      const batch = new BeatBatch(new StringInterner());
+      for (const root of [true, false, true]) {
+        const f = span(new SpanFields(), 't', 's', root ? undefined : 'p');
+        f.name = 'request handler';
+        f.setAttribute(classifyKey('http.route'), 'http.route', route);
+        batch.finishSpan(f, new ResourceFields());
+      }
+      return batch.result().beats.map((b) => b.handler);
+    };
+    for (let i = 0; i < 2; i++) {
+      expect(labels('/a')).toEqual(['request handler /a', 'request handler - /a', 'request handler /a']);
+      expect(labels('/b')).toEqual(['request handler /b', 'request handler - /b', 'request handler /b']);
+    }
+    // More routes than the memo holds for one name: still right after it starts over.
+    for (let i = 0; i < 4100; i++) expect(labels(`/r${i}`)[1]).toBe(`request handler - /r${i}`);
+    expect(labels('/a')[0]).toBe('request handler /a');
+  });
+
   it('names a root span without a path after its route, and leaves names with a path alone', () => {
     expect(routeQualifiedName('GET', '/users/:id', true)).toBe('GET /users/:id');
     expect(routeQualifiedName('request handler', '/users/:id', false)).toBe('request handler - /users/:id');

@@ -104,7 +104,7 @@ describe('AttributeTemplates', () => {
   const keys = ['a', 'b', 'c', 'deployment.environment'];
   const values: AttrValue[] = [1, 'two', true, 'staging'];
 
-  it('builds the same object as adding the properties, and hands out a fresh copy each time', () => {
+  it('builds the same object as adding the properties, and hands out that frozen object each time', () => {
     const t = new AttributeTemplates(4);
     const gens = new Int32Array(4);
     const kept = Int32Array.from([2, 0, 1]);
@@ -112,9 +112,11 @@ describe('AttributeTemplates', () => {
     const second = t.build(kept, 3, gens, keys, values, '');
     expect(first).toEqual({ c: true, a: 1, b: 'two' });
     expect(Object.keys(second)).toEqual(['c', 'a', 'b']);
-    expect(second).not.toBe(first);
+    expect(second).toBe(first);
     expect(t.hits).toBe(1);
-    second['x'] = 1;
+    expect(() => {
+      (second as Record<string, AttrValue>)['x'] = 1;
+    }).toThrow(TypeError);
     expect(t.build(kept, 3, gens, keys, values, '')).toEqual({ c: true, a: 1, b: 'two' });
   });
 
@@ -188,12 +190,22 @@ describe('decoder caches give the same beats as decoding from scratch', () => {
     expect(Object.keys(attrs[2]!)).toEqual(['a', 'fresh2', 'b', 'c', 'deployment.environment']);
   });
 
-  it('gives every beat its own attributes object', () => {
+  it('shares one frozen attributes object between beats with the same kept attributes', () => {
     const spans = [0, 1, 2].map((i) => span(i, { a: 'same', b: 2 }));
+    spans.push(span(3, { a: 'other', b: 2 }), span(4, {}), span(5, { 'beat.handler': 'h' }));
     const beats = decodeTraceRequestProto(encodeProto(request(spans)), opts).beats;
-    expect(beats[0]!.attributes).toEqual(beats[1]!.attributes);
-    expect(beats[0]!.attributes).not.toBe(beats[1]!.attributes);
-    beats[0]!.attributes['a'] = 'mutated';
+    // The first span's KeyValues were new (not cached yet): it got an object of its own.
+    expect(beats[0]!.attributes).toEqual({ a: 'same', b: 2 });
+    expect(beats[1]!.attributes).toEqual({ a: 'same', b: 2 });
+    expect(beats[2]!.attributes).toBe(beats[1]!.attributes);
+    expect(beats[3]!.attributes).toEqual({ a: 'other', b: 2 });
+    expect(beats[4]!.attributes).toEqual({});
+    expect(beats[5]!.attributes).toBe(beats[4]!.attributes);
+    // A shared object cannot be changed through one beat behind the others' backs.
+    expect(Object.isFrozen(beats[1]!.attributes)).toBe(true);
+    expect(() => {
+      (beats[1]!.attributes as Record<string, unknown>)['a'] = 'mutated';
+    }).toThrow(TypeError);
     expect(decodeTraceRequestProto(encodeProto(request(spans)), opts).beats[2]!.attributes).toEqual({ a: 'same', b: 2 });
   });
 

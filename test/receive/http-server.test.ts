@@ -9,6 +9,7 @@ import { createBearerCheck } from '../../src/receive/auth.js';
 import { HttpReceiver } from '../../src/receive/http-server.js';
 import { beatSpans, encodeTraceRequest, encodeTraceRequestJsonText } from '../bench/otlp/encode-request.js';
 import { httpSend, receiveConfig, waitFor, heldSink } from './harness.js';
+import { encodeProto } from './fixtures/otlp-request.js';
 
 const root = protobuf.parse(`
 syntax = "proto3";
@@ -209,6 +210,17 @@ describe('HttpReceiver', () => {
     const ok = await httpSend(port, encodeTraceRequest([beatSpans(2, 5)]), PROTO, { agent });
     expect(ok.status).toBe(200);
     expect(await metrics.registry.metrics()).toContain('self_healing_decode_errors_total{protocol="http",reason="malformed"} 2');
+  });
+
+  it('answers 400 for invalid UTF-8 in a resource attribute the decoder drops, and keeps no beat of it', async () => {
+    const port = await start();
+    const body = Buffer.from(encodeProto([{ attributes: { 'service.name': 'svc', 'host.name': 'wxyz' }, spans: [{ traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '0102030405060708', name: 'op', startNs: 1_700_000_000_000_000_000n, endNs: 1_700_000_000_001_000_000n }] }]));
+    body.set([0xff, 0xfe, 0xfd, 0xfc], body.indexOf('wxyz'));
+    const res = await httpSend(port, body, PROTO, { agent });
+    expect(res.status).toBe(400);
+    expect(status(res.body).code).toBe(3);
+    expect(status(res.body).message).toBe('Resource attribute: invalid UTF-8');
+    expect(beats).toHaveLength(0);
   });
 
   it('requires the bearer token when auth is on', async () => {

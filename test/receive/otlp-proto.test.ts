@@ -324,6 +324,18 @@ describe('decodeTraceRequestProto: malformed requests', () => {
     expect(() => decodeTraceRequestProto(patchBytes(encodeProto(oneSpan({}, { 'service.name': 'wxyz' })), 'wxyz', bad), opts)).toThrow(/invalid UTF-8/);
   });
 
+  it('throws on invalid UTF-8 in resource attributes it does not keep, also inside arrays', () => {
+    const bad = [0xff, 0xfe, 0xfd, 0xfc];
+    const host = encodeProto(oneSpan({}, { 'service.name': 'svc', 'host.name': 'wxyz' }));
+    expect(decodeTraceRequestProto(host, opts).beats).toHaveLength(1);
+    expect(() => decodeTraceRequestProto(patchBytes(host, 'wxyz', bad), opts)).toThrow(/Resource attribute: invalid UTF-8/);
+    expect(() => decodeTraceRequestProto(patchBytes(encodeProto(oneSpan({}, { 'service.name': 'svc', wxyz: 1 })), 'wxyz', bad), opts)).toThrow(/KeyValue.key: invalid UTF-8/);
+    const args = encodeProto(oneSpan({}, { 'service.name': 'svc', 'process.command_args': { array: ['node', { array: ['wxyz'] }] } }));
+    expect(decodeTraceRequestProto(args, opts).beats).toHaveLength(1);
+    expect(() => decodeTraceRequestProto(patchBytes(args, 'wxyz', bad), opts)).toThrow(OtlpDecodeError);
+    expect(() => decodeTraceRequestProto(patchBytes(args, 'wxyz', bad), opts)).toThrow(/AnyValue.string_value: invalid UTF-8/);
+  });
+
   it('throws when a span has more attributes than allowed', () => {
     const attributes: Record<string, number> = {};
     for (let i = 0; i < 11; i++) attributes[`k${i}`] = i;

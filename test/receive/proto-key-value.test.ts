@@ -3,7 +3,7 @@ import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { ResourceFields, UNKNOWN_SERVICE } from '../../src/receive/beat-builder.js';
 import { Utf8Cache } from '../../src/receive/intern.js';
-import { KeyValueReader, readResource, VALUE_BOOL, VALUE_COMPOUND, VALUE_DOUBLE, VALUE_INT, VALUE_NONE, VALUE_STRING } from '../../src/receive/proto-key-value.js';
+import { KeyValueReader, checkCompoundUtf8, readResource, VALUE_BOOL, VALUE_COMPOUND, VALUE_DOUBLE, VALUE_INT, VALUE_NONE, VALUE_STRING } from '../../src/receive/proto-key-value.js';
 import { OtlpDecodeError, WireReader } from '../../src/receive/protowire.js';
 
 // Messages from the project's own proto/ files (opentelemetry-proto common and resource).
@@ -51,6 +51,40 @@ describe('KeyValueReader', () => {
     // KeyValue { key = "k"; value = AnyValue { bool_value as a length-delimited field } }
     const buf = Uint8Array.from([0x0a, 0x01, 0x6b, 0x12, 0x03, 0x12, 0x01, 0x00]);
     expect(() => new KeyValueReader().keyValue(new WireReader(buf), buf.length)).toThrow(/bool_value/);
+  });
+});
+
+describe('checkCompoundUtf8', () => {
+  function check(value: Record<string, unknown>, patch: boolean): void {
+    const buf = KeyValue.encode(KeyValue.fromObject({ key: 'k', value })).finish();
+    if (patch) buf.set([0xff, 0xfe, 0xfd, 0xfc], Buffer.from(buf).indexOf('wxyz'));
+    const reader = new KeyValueReader();
+    const r = new WireReader(buf);
+    reader.keyValue(r, buf.length);
+    expect(reader.valueKind).toBe(VALUE_COMPOUND);
+    const at = r.pos;
+    checkCompoundUtf8(r, buf, reader);
+    expect(r.pos).toBe(at);
+  }
+  const kvlist = { kvlistValue: { values: [{ key: 'a', value: { intValue: 1 } }, { key: 'b', value: { arrayValue: { values: [{ boolValue: true }, { stringValue: 'wxyz' }] } } }] } };
+  const keyInList = { kvlistValue: { values: [{ key: 'wxyz', value: { stringValue: 'v' } }] } };
+
+  it('accepts valid strings and keys at any depth and leaves the reader where it was', () => {
+    for (const value of [kvlist, keyInList, { arrayValue: { values: [] } }, { bytesValue: Buffer.from('wxyz') }]) check(value, false);
+  });
+
+  it('refuses invalid UTF-8 in a nested string or a kvlist key; bytes are not text', () => {
+    expect(() => check(kvlist, true)).toThrow(/AnyValue.string_value: invalid UTF-8/);
+    expect(() => check(keyInList, true)).toThrow(/KeyValue.key: invalid UTF-8/);
+    expect(() => check({ bytesValue: Buffer.from('wxyz') }, true)).not.toThrow();
+  });
+
+  it('stops checking below eight levels of nesting', () => {
+    let deep: Record<string, unknown> = { stringValue: 'wxyz' };
+    for (let i = 0; i < 8; i++) deep = { arrayValue: { values: [deep] } };
+    expect(() => check(deep, true)).toThrow(OtlpDecodeError);
+    deep = { arrayValue: { values: [deep] } };
+    expect(() => check(deep, true)).not.toThrow();
   });
 });
 
