@@ -266,6 +266,14 @@ export class ServiceGraph {
   /** The buffered spans of all pending traces. */
   private readonly cols = new GraphSpanColumns();
   private readonly scratch = new FoldScratch();
+  /**
+   * `${a}\u0000${b}` keys of endpoints and edges by a, then b: built once per pair, since a new
+   * string per request is hashed afresh by the map it is looked up in (bounded like the labels).
+   */
+  private readonly pairKeys = new Map<string, Map<string, string>>();
+  private pairKeyCount = 0;
+  /** The slice sliceFor() returned last (most requests of a fold fall in the same one). */
+  private lastSlice: GraphSlice | undefined;
   /** Span name to its pattern key (bounded like the labels). */
   private readonly opKeys = new Map<string, string>();
   /** Buffered traces by (heapMs, seq): the least recently ended is found in O(log n), not by a scan. */
@@ -379,6 +387,7 @@ export class ServiceGraph {
     for (const [start, s] of this.slices) {
       if (s.endMs > limit) continue;
       this.slices.delete(start);
+      if (s === this.lastSlice) this.lastSlice = undefined;
       ready.push(s);
     }
     ready.sort((a, b) => a.startMs - b.startMs);
@@ -568,7 +577,7 @@ export class ServiceGraph {
     if (s === undefined) return;
     const caller = c.service[parent]!;
     const callee = c.service[child]!;
-    const key = edgeKey(caller, callee);
+    const key = this.pairKey(caller, callee);
     let e = s.edges.get(key);
     if (e === undefined) {
       if (!this.admit(`e:${key}`)) return;
@@ -628,7 +637,7 @@ export class ServiceGraph {
     }
     const svc = this.serviceFigures(s, service);
     if (svc === undefined) return;
-    const epKey = endpointKey(service, spanName);
+    const epKey = this.pairKey(service, spanName);
     let ep = s.endpoints.get(epKey);
     if (ep === undefined && this.admit(`p:${epKey}`)) {
       ep = { service, operation: spanName, requests: 0, failed: 0, latencyMs: new SampleSet(this.opts.maxSamples) };
@@ -751,14 +760,37 @@ export class ServiceGraph {
     return true;
   }
 
+  /** edgeKey(a, b) and endpointKey(a, b), which are the same string. */
+  private pairKey(a: string, b: string): string {
+    let byB = this.pairKeys.get(a);
+    let key = byB?.get(b);
+    if (key !== undefined) return key;
+    key = `${a}\u0000${b}`;
+    if (this.pairKeyCount >= 4 * this.opts.maxKeys) {
+      this.pairKeys.clear();
+      this.pairKeyCount = 0;
+      byB = undefined;
+    }
+    if (byB === undefined) {
+      byB = new Map();
+      this.pairKeys.set(a, byB);
+    }
+    byB.set(b, key);
+    this.pairKeyCount++;
+    return key;
+  }
+
   private sliceFor(ms: number): GraphSlice | undefined {
     const start = Math.floor(ms / this.opts.sliceMs) * this.opts.sliceMs;
     if (start < this.emittedUntil) return undefined;
+    const last = this.lastSlice;
+    if (last !== undefined && last.startMs === start) return last;
     let s = this.slices.get(start);
     if (s === undefined) {
       s = { startMs: start, endMs: start + this.opts.sliceMs, services: new Map(), endpoints: new Map(), edges: new Map(), rootLatencyMs: new SampleSet(this.opts.maxSamples) };
       this.slices.set(start, s);
     }
+    this.lastSlice = s;
     return s;
   }
 }
@@ -790,39 +822,40 @@ function sortIntervals(lo: Float64Array, hi: Float64Array, k: number): void {
 }
 
 /**
- * Binary min-heap of buffered trace slots ordered by (heapMs, seq). The keys live in typed arrays
- * beside the slots, so sifting compares numbers in contiguous memory instead of following a
- * pointer to each trace (the heap holds up to maxTraces of them).
+ * Min-heap of buffered trace slots ordered by (heapMs, seq), four children per node: half the
+ * levels of a binary heap, and a node's children's keys sit side by side (keys interleaved as
+ * [ms, seq] pairs in one typed array: the four children's are one 64-byte line). At full speed a
+ * trace is popped per new trace from a heap of maxTraces, so each level is a cache miss.
  */
 class TraceHeap {
-  private items: Int32Array = new Int32Array(1024);
-  private ms: Float64Array = new Float64Array(1024);
-  private seqs: Float64Array = new Float64Array(1024);
+  private items = new Int32Array(1024);
+  /** keys[2i] = heapMs, keys[2i + 1] = seq of items[i]. */
+  private keys = new Float64Array(2048);
   private n = 0;
 
   constructor(private readonly traces: BufferedTraces) {}
 
   push(t: number): void {
     const n = this.n;
-    if (n === this.ms.length) this.grow();
+    if (n === this.items.length) this.grow();
     const items = this.items;
-    const ms = this.ms;
-    const seqs = this.seqs;
+    const keys = this.keys;
     const k = this.traces.heapMs[t]!;
     const q = this.traces.seq[t]!;
     this.n = n + 1;
     let i = n;
     while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!(k < ms[p]! || (k === ms[p]! && q < seqs[p]!))) break;
+      const p = (i - 1) >> 2;
+      const pk = keys[2 * p]!;
+      if (!(k < pk || (k === pk && q < keys[2 * p + 1]!))) break;
       items[i] = items[p]!;
-      ms[i] = ms[p]!;
-      seqs[i] = seqs[p]!;
+      keys[2 * i] = pk;
+      keys[2 * i + 1] = keys[2 * p + 1]!;
       i = p;
     }
     items[i] = t;
-    ms[i] = k;
-    seqs[i] = q;
+    keys[2 * i] = k;
+    keys[2 * i + 1] = q;
   }
 
   /** The slot with the smallest key, removed; -1 when empty. */
@@ -832,26 +865,36 @@ class TraceHeap {
     const top = items[0]!;
     const n = --this.n;
     if (n === 0) return top;
-    const ms = this.ms;
-    const seqs = this.seqs;
+    const keys = this.keys;
     const last = items[n]!;
-    const k = ms[n]!;
-    const q = seqs[n]!;
+    const k = keys[2 * n]!;
+    const q = keys[2 * n + 1]!;
     let i = 0;
     for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && (ms[r]! < ms[l]! || (ms[r]! === ms[l]! && seqs[r]! < seqs[l]!)) ? r : l;
-      if (!(ms[c]! < k || (ms[c]! === k && seqs[c]! < q))) break;
+      const first = 4 * i + 1;
+      if (first >= n) break;
+      // The smallest of the (up to four) children.
+      let c = first;
+      let cm = keys[2 * c]!;
+      let cq = keys[2 * c + 1]!;
+      const end = Math.min(first + 4, n);
+      for (let j = first + 1; j < end; j++) {
+        const jm = keys[2 * j]!;
+        if (jm < cm || (jm === cm && keys[2 * j + 1]! < cq)) {
+          c = j;
+          cm = jm;
+          cq = keys[2 * j + 1]!;
+        }
+      }
+      if (!(cm < k || (cm === k && cq < q))) break;
       items[i] = items[c]!;
-      ms[i] = ms[c]!;
-      seqs[i] = seqs[c]!;
+      keys[2 * i] = cm;
+      keys[2 * i + 1] = cq;
       i = c;
     }
     items[i] = last;
-    ms[i] = k;
-    seqs[i] = q;
+    keys[2 * i] = k;
+    keys[2 * i + 1] = q;
     return top;
   }
 
@@ -859,11 +902,8 @@ class TraceHeap {
     const items = new Int32Array(this.items.length * 2);
     items.set(this.items);
     this.items = items;
-    const ms = new Float64Array(this.ms.length * 2);
-    ms.set(this.ms);
-    this.ms = ms;
-    const seqs = new Float64Array(this.seqs.length * 2);
-    seqs.set(this.seqs);
-    this.seqs = seqs;
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
   }
 }
