@@ -103,8 +103,30 @@ export function runBeats(run: SequenceRun): Beat[] {
       if (span.parentSpanId === root.spanId) out.push(span);
     } else if (span.parentSpanId !== '' && !ids!.has(span.parentSpanId)) out.push(span);
   }
-  out.sort((a, b) => a.startMs - b.startMs || a.beatNumber - b.beatNumber);
+  sortByStart(out);
   return out;
+}
+
+const byStart = (a: Beat, b: Beat): number => a.startMs - b.startMs || a.beatNumber - b.beatNumber;
+
+/**
+ * Sorts beats by start time, then beat number, keeping the order of equals (as Array.sort does):
+ * by insertion for the few beats of a typical run, which costs less than a sort call per run.
+ */
+function sortByStart(out: Beat[]): void {
+  if (out.length > 16) {
+    out.sort(byStart);
+    return;
+  }
+  for (let i = 1; i < out.length; i++) {
+    const x = out[i]!;
+    let j = i - 1;
+    while (j >= 0 && byStart(out[j]!, x) > 0) {
+      out[j + 1] = out[j]!;
+      j--;
+    }
+    out[j + 1] = x;
+  }
 }
 
 /** runBeats(), cached on the run until another span arrives. */
@@ -188,18 +210,20 @@ class ActivityQueue {
     return run;
   }
 
-  /** Keeps the live entries only (amortised: call when at least half are dead). */
+  /** Keeps the live entries only, in place (amortised: call when at least half are dead). */
   retainLive(): void {
-    const runs: SequenceRun[] = [];
-    const stamps: number[] = [];
-    for (let i = this.head; i < this.runs.length; i++) {
-      const run = this.runs[i]!;
-      if (run.stamp !== this.stamps[i]) continue;
-      runs.push(run);
-      stamps.push(this.stamps[i]!);
+    const runs = this.runs;
+    const stamps = this.stamps;
+    let k = 0;
+    for (let i = this.head; i < runs.length; i++) {
+      const run = runs[i]!;
+      if (run.stamp !== stamps[i]) continue;
+      runs[k] = run;
+      stamps[k] = stamps[i]!;
+      k++;
     }
-    this.runs = runs;
-    this.stamps = stamps;
+    runs.length = k;
+    stamps.length = k;
     this.head = 0;
   }
 }
