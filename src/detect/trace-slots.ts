@@ -20,19 +20,17 @@ const EMPTY = -1;
 const MAX_PROBE = 64;
 
 export class TraceSlots {
-  /** The four words of each slot's hex id. */
-  private w0: Int32Array;
-  private w1: Int32Array;
-  private w2: Int32Array;
-  private w3: Int32Array;
-  /** Full 32-bit hash of each slot's hex id (the table position is its top bits). */
-  private hash: Int32Array;
+  /** The four words of each slot's hex id, side by side: words[4s .. 4s + 3]. */
+  private words: Int32Array;
   /** Next free slot (free list), -1 at the end. */
   private nextFree: Int32Array;
   /** Id text of slots whose id is not hex ('' for hex ones). */
   private readonly text: string[] = [];
   private readonly textSlots = new Map<string, number>();
-  /** Open-addressing table of slots, EMPTY where none. */
+  /**
+   * Open-addressing table of (slot, hash) pairs, slot EMPTY where none: a probe compares the
+   * hash beside the slot before it reads the slot's words, and moves entries without them.
+   */
   private table: Int32Array;
   private bits: number;
   private a0 = 0;
@@ -44,7 +42,7 @@ export class TraceSlots {
   private top = 0;
   /** Live slots. */
   size = 0;
-  /** The id last parsed and its words/hash (find() then add() of the same id parse it once). */
+  /** The id last parsed and its words (find() then add() of the same id parse it once). */
   private parsedId = '';
   private parsedHex = false;
   private p0 = 0;
@@ -60,32 +58,30 @@ export class TraceSlots {
     private readonly draw: () => number = () => randomInt(0, 2 ** 31),
   ) {
     const n = Math.max(16, initialSlots);
-    this.w0 = new Int32Array(n);
-    this.w1 = new Int32Array(n);
-    this.w2 = new Int32Array(n);
-    this.w3 = new Int32Array(n);
-    this.hash = new Int32Array(n);
+    this.words = new Int32Array(4 * n);
     this.nextFree = new Int32Array(n);
     this.bits = 1;
     while (1 << this.bits < 2 * n) this.bits++;
-    this.table = new Int32Array(1 << this.bits).fill(EMPTY);
+    this.table = new Int32Array(2 << this.bits).fill(EMPTY);
     this.seed();
   }
 
   /** Slots the per-slot arrays hold; a slot number is always below it. */
   get capacity(): number {
-    return this.w0.length;
+    return this.nextFree.length;
   }
 
   /** The live slot of `id`, or -1. */
   find(id: string): number {
     if (!this.parse(id)) return this.textSlots.get(id) ?? EMPTY;
     const h = this.keyHash();
-    const mask = this.table.length - 1;
+    const table = this.table;
+    const words = this.words;
+    const mask = (table.length >> 1) - 1;
     for (let pos = h >>> (32 - this.bits); ; pos = (pos + 1) & mask) {
-      const s = this.table[pos]!;
+      const s = table[2 * pos]!;
       if (s === EMPTY) return EMPTY;
-      if (this.hash[s] === h && this.w0[s] === this.p0 && this.w1[s] === this.p1 && this.w2[s] === this.p2 && this.w3[s] === this.p3) return s;
+      if (table[2 * pos + 1] === h && words[4 * s] === this.p0 && words[4 * s + 1] === this.p1 && words[4 * s + 2] === this.p2 && words[4 * s + 3] === this.p3) return s;
     }
   }
 
@@ -99,13 +95,13 @@ export class TraceSlots {
       return s;
     }
     this.text[s] = '';
-    this.w0[s] = this.p0;
-    this.w1[s] = this.p1;
-    this.w2[s] = this.p2;
-    this.w3[s] = this.p3;
-    this.hash[s] = this.keyHash();
-    if (2 * (this.size + 1) > this.table.length) this.rebuild(this.bits + 1);
-    else if (!this.place(s)) this.reseed();
+    const w = 4 * s;
+    this.words[w] = this.p0;
+    this.words[w + 1] = this.p1;
+    this.words[w + 2] = this.p2;
+    this.words[w + 3] = this.p3;
+    if (2 * (this.size + 1) > this.table.length >> 1) this.rebuild(this.bits + 1, false);
+    if (!this.place(s, this.keyHash())) this.rebuild(this.bits, true);
     return s;
   }
 
@@ -121,28 +117,32 @@ export class TraceSlots {
       return;
     }
     const table = this.table;
-    const mask = table.length - 1;
-    let pos = this.hash[s]! >>> (32 - this.bits);
-    while (table[pos] !== s) pos = (pos + 1) & mask;
+    const mask = (table.length >> 1) - 1;
+    const shift = 32 - this.bits;
+    let pos = this.wordsHash(s) >>> shift;
+    while (table[2 * pos] !== s) pos = (pos + 1) & mask;
     // Backward shift: later entries of the run move up into the hole unless that would put them
     // before their home position, so lookups never need tombstones.
     for (let next = (pos + 1) & mask; ; next = (next + 1) & mask) {
-      const t = table[next]!;
+      const t = table[2 * next]!;
       if (t === EMPTY) break;
-      const home = this.hash[t]! >>> (32 - this.bits);
+      const th = table[2 * next + 1]!;
+      const home = th >>> shift;
       if (((next - home) & mask) >= ((next - pos) & mask)) {
-        table[pos] = t;
+        table[2 * pos] = t;
+        table[2 * pos + 1] = th;
         pos = next;
       }
     }
-    table[pos] = EMPTY;
+    table[2 * pos] = EMPTY;
   }
 
   /** The id of a live slot as text. */
   id(s: number): string {
     const text = this.text[s];
     if (text !== undefined && text !== '') return text;
-    return hex32(this.w0[s]!) + hex32(this.w1[s]!) + hex32(this.w2[s]!) + hex32(this.w3[s]!);
+    const w = 4 * s;
+    return hex32(this.words[w]!) + hex32(this.words[w + 1]!) + hex32(this.words[w + 2]!) + hex32(this.words[w + 3]!);
   }
 
   /** Reads 32 lowercase hex digits into p0..p3; false for anything else. Cached for the last id. */
@@ -169,7 +169,9 @@ export class TraceSlots {
   }
 
   private wordsHash(s: number): number {
-    return (Math.imul(this.w0[s]!, this.a0) + Math.imul(this.w1[s]!, this.a1) + Math.imul(this.w2[s]!, this.a2) + Math.imul(this.w3[s]!, this.a3)) | 0;
+    const w = this.words;
+    const i = 4 * s;
+    return (Math.imul(w[i]!, this.a0) + Math.imul(w[i + 1]!, this.a1) + Math.imul(w[i + 2]!, this.a2) + Math.imul(w[i + 3]!, this.a3)) | 0;
   }
 
   private seed(): void {
@@ -180,35 +182,34 @@ export class TraceSlots {
     this.a3 = odd();
   }
 
-  /** Puts hex slot s in the table; false when its probe run exceeded MAX_PROBE (it is placed all the same). */
-  private place(s: number): boolean {
+  /** Puts hex slot s with hash h in the table; false when its probe run exceeded MAX_PROBE (it is placed all the same). */
+  private place(s: number, h: number): boolean {
     const table = this.table;
-    const mask = table.length - 1;
-    let pos = this.hash[s]! >>> (32 - this.bits);
+    const mask = (table.length >> 1) - 1;
+    let pos = h >>> (32 - this.bits);
     let probes = 0;
-    while (table[pos] !== EMPTY) {
+    while (table[2 * pos] !== EMPTY) {
       pos = (pos + 1) & mask;
       probes++;
     }
-    table[pos] = s;
+    table[2 * pos] = s;
+    table[2 * pos + 1] = h;
     return probes <= MAX_PROBE;
   }
 
-  private reseed(): void {
-    this.reseeds++;
-    this.seed();
-    // The cached parse keeps its words; its hash is recomputed from the new multipliers on use.
-    for (let s = 0; s < this.top; s++) this.hash[s] = this.wordsHash(s);
-    this.rebuild(this.bits);
-  }
-
-  /** Re-places every live hex slot in a table of 2^bits positions. */
-  private rebuild(bits: number): void {
+  /** Re-places every entry in a table of 2^bits positions; with `reseed`, under new multipliers. */
+  private rebuild(bits: number, reseed: boolean): void {
+    if (reseed) {
+      this.reseeds++;
+      this.seed();
+    }
+    const old = this.table;
     this.bits = bits;
-    this.table = new Int32Array(1 << bits).fill(EMPTY);
-    const live = new Uint8Array(this.top).fill(1);
-    for (let s = this.free; s !== EMPTY; s = this.nextFree[s]!) live[s] = 0;
-    for (let s = 0; s < this.top; s++) if (live[s] === 1 && this.text[s] === '') this.place(s);
+    this.table = new Int32Array(2 << bits).fill(EMPTY);
+    for (let p = 0; p < old.length; p += 2) {
+      const s = old[p]!;
+      if (s !== EMPTY) this.place(s, reseed ? this.wordsHash(s) : old[p + 1]!);
+    }
   }
 
   private takeSlot(): number {
@@ -217,38 +218,36 @@ export class TraceSlots {
       this.free = this.nextFree[s]!;
       return s;
     }
-    if (this.top === this.w0.length) this.grow();
+    if (this.top === this.nextFree.length) this.grow();
     return this.top++;
   }
 
   private grow(): void {
-    const n = this.w0.length * 2;
-    const i32 = (a: Int32Array): Int32Array => {
-      const out = new Int32Array(n);
-      out.set(a);
-      return out;
-    };
-    this.w0 = i32(this.w0);
-    this.w1 = i32(this.w1);
-    this.w2 = i32(this.w2);
-    this.w3 = i32(this.w3);
-    this.hash = i32(this.hash);
-    this.nextFree = i32(this.nextFree);
+    const n = this.nextFree.length * 2;
+    const words = new Int32Array(4 * n);
+    words.set(this.words);
+    this.words = words;
+    const nextFree = new Int32Array(n);
+    nextFree.set(this.nextFree);
+    this.nextFree = nextFree;
   }
 }
+
+/** Value of each lowercase hex digit by char code, -1 for every other code below 128. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let c = 0; c < 16; c++) HEX_VALUE['0123456789abcdef'.charCodeAt(c)] = c;
 
 /** The 8 lowercase hex digits at id[at..at+8) as an unsigned value, -1 when any is not one. */
 function hexWord(id: string, at: number): number {
   let v = 0;
+  let bad = 0;
   for (let i = at; i < at + 8; i++) {
     const c = id.charCodeAt(i);
-    let d: number;
-    if (c >= 48 && c <= 57) d = c - 48;
-    else if (c >= 97 && c <= 102) d = c - 87;
-    else return -1;
+    const d = c < 128 ? HEX_VALUE[c]! : -1;
+    bad |= d;
     v = v * 16 + d;
   }
-  return v;
+  return bad < 0 ? -1 : v;
 }
 
 function hex32(v: number): string {
