@@ -165,14 +165,6 @@ class Fifo<T> {
     }
     return item;
   }
-
-  /** Keeps the live items only (amortised: call when at least half are dead). */
-  retain(live: (item: T) => boolean): void {
-    const kept: T[] = [];
-    for (let i = this.head; i < this.items.length; i++) if (live(this.items[i]!)) kept.push(this.items[i]!);
-    this.items = kept;
-    this.head = 0;
-  }
 }
 
 /**
