@@ -9,6 +9,7 @@ import {
 import { SEVERITY_ERROR, SEVERITY_WARN, type LogEvent } from '../model/log-event.js';
 import { LogTemplateMiner } from './log-templates.js';
 import { GraphSpanColumns } from './graph-span-columns.js';
+import { TraceSlots } from './trace-slots.js';
 
 /**
  * The service dependency graph and per-request figures, built from whole traces.
@@ -145,19 +146,65 @@ export interface EdgeSummary {
   gapP95Ms: number;
 }
 
-interface PendingTrace {
-  id: string;
+/**
+ * The buffered traces, one slot each (TraceSlots numbers them), their fields in typed arrays: an
+ * object per trace held for the trace grace would be promoted to the old generation and swept there.
+ */
+class BufferedTraces {
+  readonly ids = new TraceSlots();
   /** First and last slot of the trace's spans in the graph's columns (a chain in arrival order). */
-  head: number;
-  tail: number;
-  count: number;
-  lastMs: number;
+  head: Int32Array = new Int32Array(1024);
+  tail: Int32Array = new Int32Array(1024);
+  count: Int32Array = new Int32Array(1024);
+  lastMs: Float64Array = new Float64Array(1024);
   /** Earliest span start: bounds which slices this trace can still add to. */
-  firstMs: number;
+  firstMs: Float64Array = new Float64Array(1024);
   /** Arrival order: completed traces are folded in it (reservoirs and key admission depend on order). */
-  seq: number;
+  seq: Float64Array = new Float64Array(1024);
   /** lastMs as the heap knows it; lastMs only grows, so a stale entry is re-filed when it surfaces. */
-  heapMs: number;
+  heapMs: Float64Array = new Float64Array(1024);
+  /** 1 while the slot holds a buffered trace. */
+  live: Uint8Array = new Uint8Array(1024);
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  /** A slot for a new trace (its fields to be set by the caller). */
+  add(id: string): number {
+    const t = this.ids.add(id);
+    if (t >= this.head.length) this.grow(this.ids.capacity);
+    this.live[t] = 1;
+    return t;
+  }
+
+  remove(t: number): void {
+    this.live[t] = 0;
+    this.ids.remove(t);
+  }
+
+  private grow(n: number): void {
+    const i32 = (a: Int32Array): Int32Array => {
+      const out = new Int32Array(n);
+      out.set(a);
+      return out;
+    };
+    const f64 = (a: Float64Array): Float64Array => {
+      const out = new Float64Array(n);
+      out.set(a);
+      return out;
+    };
+    this.head = i32(this.head);
+    this.tail = i32(this.tail);
+    this.count = i32(this.count);
+    this.lastMs = f64(this.lastMs);
+    this.firstMs = f64(this.firstMs);
+    this.seq = f64(this.seq);
+    this.heapMs = f64(this.heapMs);
+    const live = new Uint8Array(n);
+    live.set(this.live);
+    this.live = live;
+  }
 }
 
 /**
@@ -215,14 +262,22 @@ export function endpointKey(service: string, operation: string): string {
 
 export class ServiceGraph {
   private readonly opts: ServiceGraphOptions;
-  private readonly traces = new Map<string, PendingTrace>();
+  private readonly traces = new BufferedTraces();
   /** The buffered spans of all pending traces. */
   private readonly cols = new GraphSpanColumns();
   private readonly scratch = new FoldScratch();
+  /**
+   * `${a}\u0000${b}` keys of endpoints and edges by a, then b: built once per pair, since a new
+   * string per request is hashed afresh by the map it is looked up in (bounded like the labels).
+   */
+  private readonly pairKeys = new Map<string, Map<string, string>>();
+  private pairKeyCount = 0;
+  /** The slice sliceFor() returned last (most requests of a fold fall in the same one). */
+  private lastSlice: GraphSlice | undefined;
   /** Span name to its pattern key (bounded like the labels). */
   private readonly opKeys = new Map<string, string>();
   /** Buffered traces by (heapMs, seq): the least recently ended is found in O(log n), not by a scan. */
-  private readonly byEnd = new TraceHeap();
+  private readonly byEnd: TraceHeap;
   private seq = 0;
   private readonly slices = new Map<number, GraphSlice>();
   /** Error logs bound to a span, waiting for their trace to be folded. */
@@ -244,27 +299,40 @@ export class ServiceGraph {
 
   constructor(opts: Partial<ServiceGraphOptions> = {}) {
     this.opts = { ...DEFAULT_SERVICE_GRAPH_OPTIONS, ...opts };
+    this.byEnd = new TraceHeap(this.traces);
   }
 
   observe(beats: readonly Beat[]): void {
+    const tr = this.traces;
     // The spans of one trace mostly arrive back to back: only the first of them looks it up.
-    let t: PendingTrace | undefined;
+    let t = -1;
+    let id = '';
     for (const b of beats) {
-      if (t === undefined || t.id !== b.traceId) t = this.traces.get(b.traceId);
-      if (t === undefined) {
-        if (this.traces.size >= this.opts.maxTraces) this.foldOldest();
-        const end = Math.max(0, b.startMs + b.durationMs);
-        t = { id: b.traceId, head: -1, tail: -1, count: 0, lastMs: end, firstMs: b.startMs, seq: this.seq++, heapMs: end };
-        this.traces.set(b.traceId, t);
-        this.byEnd.push(t);
+      if (t === -1 || id !== b.traceId) {
+        id = b.traceId;
+        t = tr.ids.find(id);
+        if (t === -1) {
+          if (tr.size >= this.opts.maxTraces) this.foldOldest();
+          const end = Math.max(0, b.startMs + b.durationMs);
+          t = tr.add(id);
+          tr.head[t] = -1;
+          tr.tail[t] = -1;
+          tr.count[t] = 0;
+          tr.lastMs[t] = end;
+          tr.firstMs[t] = b.startMs;
+          tr.seq[t] = this.seq++;
+          tr.heapMs[t] = end;
+          this.byEnd.push(t);
+        }
       }
       const slot = this.cols.add(b);
-      if (t.tail === -1) t.head = slot;
-      else this.cols.next[t.tail] = slot;
-      t.tail = slot;
-      t.count++;
-      t.lastMs = Math.max(t.lastMs, b.startMs + b.durationMs);
-      if (b.startMs < t.firstMs) t.firstMs = b.startMs;
+      const tail = tr.tail[t]!;
+      if (tail === -1) tr.head[t] = slot;
+      else this.cols.next[tail] = slot;
+      tr.tail[t] = slot;
+      tr.count[t] = tr.count[t]! + 1;
+      tr.lastMs[t] = Math.max(tr.lastMs[t]!, b.startMs + b.durationMs);
+      if (b.startMs < tr.firstMs[t]!) tr.firstMs[t] = b.startMs;
     }
   }
 
@@ -305,19 +373,19 @@ export class ServiceGraph {
    * to any more, oldest first.
    */
   advance(nowMs: number): GraphSlice[] {
-    const done: PendingTrace[] = [];
-    for (let t = this.popLeastRecent(); t !== undefined; t = this.popLeastRecent()) {
-      if (t.lastMs + this.opts.traceGraceMs > nowMs) {
+    const tr = this.traces;
+    const done: number[] = [];
+    for (let t = this.popLeastRecent(); t !== -1; t = this.popLeastRecent()) {
+      if (tr.lastMs[t]! + this.opts.traceGraceMs > nowMs) {
         this.byEnd.push(t);
         break;
       }
-      this.traces.delete(t.id);
       done.push(t);
     }
-    done.sort((a, b) => a.seq - b.seq);
-    for (const t of done) this.fold(t);
+    done.sort((a, b) => tr.seq[a]! - tr.seq[b]!);
+    for (const t of done) this.foldAndFree(t);
     let oldestPending = Infinity;
-    for (const t of this.traces.values()) oldestPending = Math.min(oldestPending, t.firstMs);
+    for (let t = 0; t < tr.live.length; t++) if (tr.live[t] === 1) oldestPending = Math.min(oldestPending, tr.firstMs[t]!);
     const ready: GraphSlice[] = [];
     const limit = Math.min(nowMs - this.opts.traceGraceMs, oldestPending);
     // Quiet periods still pass: empty slices let open findings resolve when traffic stops.
@@ -331,6 +399,7 @@ export class ServiceGraph {
     for (const [start, s] of this.slices) {
       if (s.endMs > limit) continue;
       this.slices.delete(start);
+      if (s === this.lastSlice) this.lastSlice = undefined;
       ready.push(s);
     }
     ready.sort((a, b) => a.startMs - b.startMs);
@@ -407,12 +476,13 @@ export class ServiceGraph {
     return true;
   }
 
-  /** The buffered trace with the smallest lastMs (earliest arrival among equals), off the heap. */
-  private popLeastRecent(): PendingTrace | undefined {
+  /** The buffered trace with the smallest lastMs (earliest arrival among equals), off the heap; -1 when none. */
+  private popLeastRecent(): number {
+    const tr = this.traces;
     for (;;) {
       const t = this.byEnd.pop();
-      if (t === undefined || t.heapMs === t.lastMs) return t;
-      t.heapMs = t.lastMs;
+      if (t === -1 || tr.heapMs[t] === tr.lastMs[t]) return t;
+      tr.heapMs[t] = tr.lastMs[t]!;
       this.byEnd.push(t);
     }
   }
@@ -424,17 +494,26 @@ export class ServiceGraph {
 
   private foldOldest(): void {
     const t = this.popLeastRecent();
-    if (t === undefined) return;
+    if (t === -1) return;
     this.tracesFoldedEarly++;
-    this.traces.delete(t.id);
-    this.fold(t);
+    this.foldAndFree(t);
   }
 
-  /** Folds a complete trace into its slices and frees its spans' slots. */
-  private fold(t: PendingTrace): void {
+  /** Folds a complete trace (buffered in slot t) into its slices and frees its slot and its spans' slots. */
+  private foldAndFree(t: number): void {
+    const tr = this.traces;
+    const head = tr.head[t]!;
+    const tail = tr.tail[t]!;
+    const count = tr.count[t]!;
+    tr.remove(t);
+    this.fold(head, tail, count);
+  }
+
+  /** Folds the spans of one trace (the chain head..tail of count slots) and frees their slots. */
+  private fold(head: number, tail: number, count: number): void {
     const c = this.cols;
     const x = this.scratch;
-    x.ensure(t.count);
+    x.ensure(count);
     const slot = x.slot;
     const parent = x.parent;
     const firstChild = x.firstChild;
@@ -442,11 +521,11 @@ export class ServiceGraph {
     const nextSibling = x.nextSibling;
     const remote = x.remote;
     // Nodes: the first span with each id, in arrival order.
-    const linear = t.count <= LINEAR_LOOKUP_SPANS;
+    const linear = count <= LINEAR_LOOKUP_SPANS;
     const byId = x.byId;
     if (!linear) byId.clear();
     let n = 0;
-    for (let s = t.head; s !== -1; s = c.next[s]!) {
+    for (let s = head; s !== -1; s = c.next[s]!) {
       if (linear) {
         if (this.nodeWithId(s, n) !== -1) continue;
       } else {
@@ -484,7 +563,7 @@ export class ServiceGraph {
       this.foldRequest(i);
     }
     if (!linear) byId.clear();
-    c.release(t.head, t.tail, t.count);
+    c.release(head, tail, count);
   }
 
   /** Node, among the first n of the fold, whose span has the span id of slot s; -1 when none. */
@@ -510,7 +589,7 @@ export class ServiceGraph {
     if (s === undefined) return;
     const caller = c.service[parent]!;
     const callee = c.service[child]!;
-    const key = edgeKey(caller, callee);
+    const key = this.pairKey(caller, callee);
     let e = s.edges.get(key);
     if (e === undefined) {
       if (!this.admit(`e:${key}`)) return;
@@ -570,7 +649,7 @@ export class ServiceGraph {
     }
     const svc = this.serviceFigures(s, service);
     if (svc === undefined) return;
-    const epKey = endpointKey(service, spanName);
+    const epKey = this.pairKey(service, spanName);
     let ep = s.endpoints.get(epKey);
     if (ep === undefined && this.admit(`p:${epKey}`)) {
       ep = { service, operation: spanName, requests: 0, failed: 0, latencyMs: new SampleSet(this.opts.maxSamples) };
@@ -693,14 +772,37 @@ export class ServiceGraph {
     return true;
   }
 
+  /** edgeKey(a, b) and endpointKey(a, b), which are the same string. */
+  private pairKey(a: string, b: string): string {
+    let byB = this.pairKeys.get(a);
+    let key = byB?.get(b);
+    if (key !== undefined) return key;
+    key = `${a}\u0000${b}`;
+    if (this.pairKeyCount >= 4 * this.opts.maxKeys) {
+      this.pairKeys.clear();
+      this.pairKeyCount = 0;
+      byB = undefined;
+    }
+    if (byB === undefined) {
+      byB = new Map();
+      this.pairKeys.set(a, byB);
+    }
+    byB.set(b, key);
+    this.pairKeyCount++;
+    return key;
+  }
+
   private sliceFor(ms: number): GraphSlice | undefined {
     const start = Math.floor(ms / this.opts.sliceMs) * this.opts.sliceMs;
     if (start < this.emittedUntil) return undefined;
+    const last = this.lastSlice;
+    if (last !== undefined && last.startMs === start) return last;
     let s = this.slices.get(start);
     if (s === undefined) {
       s = { startMs: start, endMs: start + this.opts.sliceMs, services: new Map(), endpoints: new Map(), edges: new Map(), rootLatencyMs: new SampleSet(this.opts.maxSamples) };
       this.slices.set(start, s);
     }
+    this.lastSlice = s;
     return s;
   }
 }
@@ -732,72 +834,88 @@ function sortIntervals(lo: Float64Array, hi: Float64Array, k: number): void {
 }
 
 /**
- * Binary min-heap of buffered traces ordered by (heapMs, seq). The keys live in typed arrays
- * beside the items, so sifting compares numbers in contiguous memory instead of following a
- * pointer to each trace (the heap holds up to maxTraces of them).
+ * Min-heap of buffered trace slots ordered by (heapMs, seq), four children per node: half the
+ * levels of a binary heap, and a node's children's keys sit side by side (keys interleaved as
+ * [ms, seq] pairs in one typed array: the four children's are one 64-byte line). At full speed a
+ * trace is popped per new trace from a heap of maxTraces, so each level is a cache miss.
  */
 class TraceHeap {
-  private items: PendingTrace[] = [];
-  private ms = new Float64Array(1024);
-  private seqs = new Float64Array(1024);
+  private items = new Int32Array(1024);
+  /** keys[2i] = heapMs, keys[2i + 1] = seq of items[i]. */
+  private keys = new Float64Array(2048);
+  private n = 0;
 
-  push(t: PendingTrace): void {
-    const n = this.items.length;
-    if (n === this.ms.length) this.grow();
+  constructor(private readonly traces: BufferedTraces) {}
+
+  push(t: number): void {
+    const n = this.n;
+    if (n === this.items.length) this.grow();
     const items = this.items;
-    const ms = this.ms;
-    const seqs = this.seqs;
-    const k = t.heapMs;
-    const q = t.seq;
-    items.push(t);
+    const keys = this.keys;
+    const k = this.traces.heapMs[t]!;
+    const q = this.traces.seq[t]!;
+    this.n = n + 1;
     let i = n;
     while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!(k < ms[p]! || (k === ms[p]! && q < seqs[p]!))) break;
+      const p = (i - 1) >> 2;
+      const pk = keys[2 * p]!;
+      if (!(k < pk || (k === pk && q < keys[2 * p + 1]!))) break;
       items[i] = items[p]!;
-      ms[i] = ms[p]!;
-      seqs[i] = seqs[p]!;
+      keys[2 * i] = pk;
+      keys[2 * i + 1] = keys[2 * p + 1]!;
       i = p;
     }
     items[i] = t;
-    ms[i] = k;
-    seqs[i] = q;
+    keys[2 * i] = k;
+    keys[2 * i + 1] = q;
   }
 
-  pop(): PendingTrace | undefined {
+  /** The slot with the smallest key, removed; -1 when empty. */
+  pop(): number {
+    if (this.n === 0) return -1;
     const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    const n = items.length;
-    if (top === undefined || last === undefined || n === 0) return top;
-    const ms = this.ms;
-    const seqs = this.seqs;
-    const k = ms[n]!;
-    const q = seqs[n]!;
+    const top = items[0]!;
+    const n = --this.n;
+    if (n === 0) return top;
+    const keys = this.keys;
+    const last = items[n]!;
+    const k = keys[2 * n]!;
+    const q = keys[2 * n + 1]!;
     let i = 0;
     for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && (ms[r]! < ms[l]! || (ms[r]! === ms[l]! && seqs[r]! < seqs[l]!)) ? r : l;
-      if (!(ms[c]! < k || (ms[c]! === k && seqs[c]! < q))) break;
+      const first = 4 * i + 1;
+      if (first >= n) break;
+      // The smallest of the (up to four) children.
+      let c = first;
+      let cm = keys[2 * c]!;
+      let cq = keys[2 * c + 1]!;
+      const end = Math.min(first + 4, n);
+      for (let j = first + 1; j < end; j++) {
+        const jm = keys[2 * j]!;
+        if (jm < cm || (jm === cm && keys[2 * j + 1]! < cq)) {
+          c = j;
+          cm = jm;
+          cq = keys[2 * j + 1]!;
+        }
+      }
+      if (!(cm < k || (cm === k && cq < q))) break;
       items[i] = items[c]!;
-      ms[i] = ms[c]!;
-      seqs[i] = seqs[c]!;
+      keys[2 * i] = cm;
+      keys[2 * i + 1] = cq;
       i = c;
     }
     items[i] = last;
-    ms[i] = k;
-    seqs[i] = q;
+    keys[2 * i] = k;
+    keys[2 * i + 1] = q;
     return top;
   }
 
   private grow(): void {
-    const ms = new Float64Array(this.ms.length * 2);
-    ms.set(this.ms);
-    this.ms = ms;
-    const seqs = new Float64Array(this.seqs.length * 2);
-    seqs.set(this.seqs);
-    this.seqs = seqs;
+    const items = new Int32Array(this.items.length * 2);
+    items.set(this.items);
+    this.items = items;
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
   }
 }

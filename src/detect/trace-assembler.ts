@@ -31,6 +31,8 @@ export interface SequenceRun {
   stamp?: number;
   /** Batch in which the run was last queued for closeSatisfied() (so it is queued once per batch). */
   queuedIn?: number;
+  /** Set when the run closed (or was evicted): it is then one of the recently closed runs. */
+  closed?: ClosedRun;
 }
 
 export type RunOutcome = 'complete' | 'incomplete' | 'evicted';
@@ -101,8 +103,30 @@ export function runBeats(run: SequenceRun): Beat[] {
       if (span.parentSpanId === root.spanId) out.push(span);
     } else if (span.parentSpanId !== '' && !ids!.has(span.parentSpanId)) out.push(span);
   }
-  out.sort((a, b) => a.startMs - b.startMs || a.beatNumber - b.beatNumber);
+  sortByStart(out);
   return out;
+}
+
+const byStart = (a: Beat, b: Beat): number => a.startMs - b.startMs || a.beatNumber - b.beatNumber;
+
+/**
+ * Sorts beats by start time, then beat number, keeping the order of equals (as Array.sort does):
+ * by insertion for the few beats of a typical run, which costs less than a sort call per run.
+ */
+function sortByStart(out: Beat[]): void {
+  if (out.length > 16) {
+    out.sort(byStart);
+    return;
+  }
+  for (let i = 1; i < out.length; i++) {
+    const x = out[i]!;
+    let j = i - 1;
+    while (j >= 0 && byStart(out[j]!, x) > 0) {
+      out[j + 1] = out[j]!;
+      j--;
+    }
+    out[j + 1] = x;
+  }
 }
 
 /** runBeats(), cached on the run until another span arrives. */
@@ -141,33 +165,77 @@ class Fifo<T> {
     }
     return item;
   }
+}
 
-  /** Keeps the live items only (amortised: call when at least half are dead). */
-  retain(live: (item: T) => boolean): void {
-    const kept: T[] = [];
-    for (let i = this.head; i < this.items.length; i++) if (live(this.items[i]!)) kept.push(this.items[i]!);
-    this.items = kept;
+/**
+ * In-flight runs in order of activity: each entry is a run and its stamp at the time; older entries
+ * of a run (its stamp has moved on) are dead. A FIFO like Fifo, with runs and stamps in two
+ * parallel arrays instead of an object per entry (one was allocated per run touched).
+ */
+class ActivityQueue {
+  private runs: (SequenceRun | undefined)[] = [];
+  private stamps: number[] = [];
+  private head = 0;
+  /** Stamp of the entry shift() returned last. */
+  shiftedStamp = 0;
+
+  get size(): number {
+    return this.runs.length - this.head;
+  }
+
+  push(run: SequenceRun, stamp: number): void {
+    this.runs.push(run);
+    this.stamps.push(stamp);
+  }
+
+  /** The oldest entry's run (its stamp in shiftedStamp), removed; undefined when empty. */
+  shift(): SequenceRun | undefined {
+    if (this.head >= this.runs.length) return undefined;
+    const run = this.runs[this.head]!;
+    this.shiftedStamp = this.stamps[this.head]!;
+    this.runs[this.head++] = undefined;
+    if (this.head >= 1024 && this.head * 2 >= this.runs.length) {
+      this.runs = this.runs.slice(this.head);
+      this.stamps = this.stamps.slice(this.head);
+      this.head = 0;
+    }
+    return run;
+  }
+
+  /** Keeps the live entries only, in place (amortised: call when at least half are dead). */
+  retainLive(): void {
+    const runs = this.runs;
+    const stamps = this.stamps;
+    let k = 0;
+    for (let i = this.head; i < runs.length; i++) {
+      const run = runs[i]!;
+      if (run.stamp !== stamps[i]) continue;
+      runs[k] = run;
+      stamps[k] = stamps[i]!;
+      k++;
+    }
+    runs.length = k;
+    stamps.length = k;
     this.head = 0;
   }
 }
 
-/** One activity of a run: the run and its stamp at the time. Older entries of a run are dead. */
-interface Activity {
-  run: SequenceRun;
-  stamp: number;
-}
-
 export class TraceAssembler {
-  private readonly inflight = new Map<string, SequenceRun>();
-  private readonly recent = new Map<string, ClosedRun>();
-  /** Closing order of `recent`. */
+  /**
+   * In-flight runs and recently closed ones (run.closed set) by trace id: one map, so a new trace
+   * costs one lookup and closing a run none (a trace is never both: a span of a recently closed
+   * run joins it as a straggler instead of opening a run).
+   */
+  private readonly runs = new Map<string, SequenceRun>();
+  private inflightRuns = 0;
+  /** Closing order of the recently closed runs. */
   private readonly recentQueue = new Fifo<ClosedRun>();
   private recentSpans = 0;
   /**
    * In-flight runs, least recently active first. A run that becomes active again is pushed anew
    * with a higher stamp; its older entries are skipped (and compacted away) later.
    */
-  private readonly activity = new Fifo<Activity>();
+  private readonly activity = new ActivityQueue();
   private stampClock = 0;
   /** Trace of the latest span: already the most recently active run, no re-insert needed. */
   private lastTrace = '';
@@ -217,15 +285,15 @@ export class TraceAssembler {
   }
 
   get inflightCount(): number {
-    return this.inflight.size;
+    return this.inflightRuns;
   }
 
   observe(span: Beat): void {
     const end = span.startMs + span.durationMs;
     // The spans of one run mostly arrive back to back: only the first of them looks it up.
-    let run = span.traceId === this.lastTrace ? this.lastRun : this.inflight.get(span.traceId);
-    if (run === undefined) {
-      const late = this.recent.get(span.traceId);
+    let run = span.traceId === this.lastTrace ? this.lastRun : this.runs.get(span.traceId);
+    const late = run?.closed;
+    if (run === undefined || late !== undefined) {
       if (late !== undefined) {
         // A straggler after its run closed: keep it for diagnosis, the verdict is already made.
         if (late.run.spans.length < this.maxSpans && this.recentSpans < this.maxRecentSpans) {
@@ -234,9 +302,11 @@ export class TraceAssembler {
         } else this.droppedLateSpans++;
         return;
       }
-      run = { traceId: span.traceId, spans: [], root: undefined, sequence: '', lastActivityMs: end, firstStartMs: span.startMs, droppedSpans: 0, stamp: 0 };
-      if (this.inflight.size >= this.opts.maxInflightRuns) this.evictOldest();
-      this.inflight.set(span.traceId, run);
+      // Every field set here, so all runs share one object shape.
+      run = { traceId: span.traceId, spans: [], root: undefined, sequence: '', lastActivityMs: end, firstStartMs: span.startMs, droppedSpans: 0, beats: undefined, beatsAt: -1, stamp: 0, queuedIn: -1, closed: undefined };
+      if (this.inflightRuns >= this.opts.maxInflightRuns) this.evictOldest();
+      this.runs.set(span.traceId, run);
+      this.inflightRuns++;
       this.touch(run);
     } else if (span.traceId !== this.lastTrace) this.touch(run);
     this.lastTrace = span.traceId;
@@ -274,7 +344,6 @@ export class TraceAssembler {
       const run = runs[i]!;
       // Evicted (or closed) since it was queued: stamp -1.
       if (run.stamp === -1 || !satisfied(run.sequence, currentBeats(run))) continue;
-      this.inflight.delete(run.traceId);
       out.push(this.finish(run, 'complete'));
     }
     this.endBatch();
@@ -290,18 +359,16 @@ export class TraceAssembler {
   private touch(run: SequenceRun): void {
     const stamp = ++this.stampClock;
     run.stamp = stamp;
-    this.activity.push({ run, stamp });
+    this.activity.push(run, stamp);
     // Dead entries pile up when runs are touched again and again with no eviction to consume
     // them: compact once they are more than half of the queue (amortised O(1) per touch).
-    if (this.activity.size > 2 * this.inflight.size + 1024) this.activity.retain((a) => a.run.stamp === a.stamp);
+    if (this.activity.size > 2 * this.inflightRuns + 1024) this.activity.retainLive();
   }
 
   private evictOldest(): void {
-    for (let a = this.activity.shift(); a !== undefined; a = this.activity.shift()) {
+    for (let run = this.activity.shift(); run !== undefined; run = this.activity.shift()) {
       this.evictionVisits++;
-      if (a.run.stamp !== a.stamp) continue;
-      const run = a.run;
-      this.inflight.delete(run.traceId);
+      if (run.stamp !== this.activity.shiftedStamp) continue;
       this.evicted++;
       const closed = this.finish(run, 'evicted');
       if (this.pendingEvicted.length < this.maxPendingEvicted) this.pendingEvicted.push(closed);
@@ -312,6 +379,7 @@ export class TraceAssembler {
 
   private finish(run: SequenceRun, outcome: RunOutcome): ClosedRun {
     run.stamp = -1;
+    this.inflightRuns--;
     if (run === this.lastRun) {
       this.lastRun = undefined;
       this.lastTrace = '';
@@ -320,13 +388,13 @@ export class TraceAssembler {
     // An evicted run is counted, never judged: its beats are not worth sorting out.
     const closed: ClosedRun = { run, outcome, sequence: run.sequence, service: runService(run), beats: outcome === 'evicted' ? [] : currentBeats(run) };
     run.beats = undefined;
-    this.recent.set(run.traceId, closed);
+    run.closed = closed;
     this.recentQueue.push(closed);
     this.recentSpans += run.spans.length;
     while (this.recentQueue.size > this.maxRecent || (this.recentSpans > this.maxRecentSpans && this.recentQueue.size > 1)) {
       const old = this.recentQueue.shift()!;
       // The same trace may have closed again since (a run re-opened by late spans).
-      if (this.recent.get(old.run.traceId) === old) this.recent.delete(old.run.traceId);
+      if (old.run.closed === old && this.runs.get(old.run.traceId) === old.run) this.runs.delete(old.run.traceId);
       this.recentSpans -= old.run.spans.length;
     }
     return closed;
@@ -342,7 +410,8 @@ export class TraceAssembler {
     const out = this.pendingEvicted;
     this.pendingEvicted = [];
     this.endBatch();
-    for (const run of this.inflight.values()) {
+    for (const run of this.runs.values()) {
+      if (run.closed !== undefined) continue;
       const idle = nowMs - run.lastActivityMs;
       let outcome: RunOutcome | undefined;
       if (run.root !== undefined) {
@@ -352,7 +421,6 @@ export class TraceAssembler {
         outcome = reachedEnd !== undefined && reachedEnd(run.sequence, currentBeats(run)) ? 'complete' : 'incomplete';
       }
       if (outcome !== undefined) {
-        this.inflight.delete(run.traceId);
         out.push(this.finish(run, outcome));
       }
     }
@@ -361,14 +429,14 @@ export class TraceAssembler {
 
   /** Spans of an in-flight or recently closed run. */
   traceBeats(traceId: string): Beat[] | undefined {
-    const run = this.inflight.get(traceId) ?? this.recent.get(traceId)?.run;
+    const run = this.runs.get(traceId);
     return run ? run.spans.slice() : undefined;
   }
 
   resolvedSequence(traceId: string): string | undefined {
-    const live = this.inflight.get(traceId);
-    if (live) return live.sequence === '' ? undefined : live.sequence;
-    const closed = this.recent.get(traceId);
-    return closed && closed.sequence !== '' ? closed.sequence : undefined;
+    const run = this.runs.get(traceId);
+    if (run === undefined) return undefined;
+    const sequence = run.closed !== undefined ? run.closed.sequence : run.sequence;
+    return sequence === '' ? undefined : sequence;
   }
 }

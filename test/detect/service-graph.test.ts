@@ -185,6 +185,22 @@ describe('ServiceGraph', () => {
     }
     const slices = many.advance(T + 60_000);
     expect(slices.reduce((n, s) => n + (s.services.get('a')?.requests ?? 0), 0)).toBe(10_000);
+
+    // The same with 32-hex-digit trace ids (what the decoders produce, kept as numbers), spans of
+    // a trace split over two batches: each trace is still one request.
+    const hex = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000, maxTraces: 2_000 });
+    const id = (i: number): string => (i * 2654435761).toString(16).padStart(32, '0');
+    for (let i = 0; i < 10_000; i++) {
+      hex.observe([
+        beat({ service: 'a', traceId: id(i), spanId: `r${i}`, spanName: 'op', startMs: T + (i % 97), durationMs: 600 }, SPAN_KIND_SERVER),
+        beat({ service: 'a', traceId: id(i + 1), spanId: `c${i + 1}`, parentSpanId: `r${i + 1}`, spanName: 'child', startMs: T + ((i + 1) % 97) + 1, durationMs: 5 }, SPAN_KIND_INTERNAL),
+      ]);
+    }
+    const hexSlices = hex.advance(T + 60_000);
+    expect(hexSlices.reduce((n, s) => n + (s.services.get('a')?.requests ?? 0), 0)).toBe(10_000);
+    // Every child but the last (whose root never came) ran inside its root's request.
+    expect(hexSlices.reduce((n, s) => n + (s.services.get('a')?.patterns.get('op:child') ?? 0), 0)).toBe(9_999);
+    expect(hex.budget()).toMatchObject({ bufferedTraces: 0, tracesFoldedEarly: 8_001 });
   });
 
   it('hands out at most MAX_QUIET_SLICES empty slices for a long quiet gap, the last ones before now', () => {
