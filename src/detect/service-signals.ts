@@ -1,6 +1,7 @@
 import type { Finding, Severity } from '../model/anomaly.js';
 import { DEFAULT_EVENT_PATTERN_OPTIONS, EventPatterns, type EventPatternOptions, type PatternSlice, type PatternTest } from './event-patterns.js';
 import { KeyBaseline } from './key-baseline.js';
+import { DEFAULT_PATTERN_MIX_OPTIONS, PatternMix, type PatternMixOptions } from './pattern-mix.js';
 import { SampleSet, type EdgeSliceFigures, type EndpointSliceFigures, type GraphSlice, type ServiceSliceFigures } from './service-graph.js';
 import { binomialUpperTail, normalUpperTail } from './stats.js';
 
@@ -70,6 +71,8 @@ export interface ServiceSignalOptions {
   calmSlices: number;
   /** Event patterns (log templates, span operations) per request of a service: see event-patterns.ts. */
   patterns: EventPatternOptions;
+  /** The share of each event pattern against a sibling pattern of its service: see pattern-mix.ts. */
+  mix: PatternMixOptions;
 }
 
 export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
@@ -93,6 +96,7 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   selfLimitedSlices: 18,
   calmSlices: 6,
   patterns: DEFAULT_EVENT_PATTERN_OPTIONS,
+  mix: DEFAULT_PATTERN_MIX_OPTIONS,
 };
 
 export type SignalKind = 'self' | 'latency' | 'own-failures' | 'error-logs' | 'endpoint-failures' | 'edge-gap' | 'pattern';
@@ -176,10 +180,12 @@ export class ServiceSignals {
   private readonly opts: ServiceSignalOptions;
   private readonly keys = new Map<string, KeyState>();
   private readonly patterns: EventPatterns;
+  private readonly mix: PatternMix;
 
   constructor(opts: Partial<ServiceSignalOptions> = {}) {
     this.opts = { ...DEFAULT_SERVICE_SIGNAL_OPTIONS, ...opts };
     this.patterns = new EventPatterns(this.opts.patterns);
+    this.mix = new PatternMix(this.opts.mix);
   }
 
   /** Per key: "learning (k/n)" until baselined, '' after. */
@@ -213,6 +219,21 @@ export class ServiceSignals {
         minEffect: 0,
         pattern: t,
         label: label(t.service, t.pattern),
+      });
+    }
+    for (const t of this.mix.test(patternSlice)) {
+      candidates.push({
+        key: `mix|${t.service}|${t.pattern}`,
+        kind: 'pattern',
+        service: t.service,
+        value: NaN,
+        display: t.observed,
+        unit: 'count',
+        relFloor: 0,
+        absFloor: 0,
+        minEffect: 0,
+        pattern: t,
+        label: `${label(t.service, t.pattern)} per ${label(t.service, t.reference)}`,
       });
     }
     const scored: Array<{ c: Candidate; st: KeyState; z: number; p: number; expected: number; effectOk: boolean; tested: boolean }> = [];
@@ -277,6 +298,7 @@ export class ServiceSignals {
       if (st.open) findings.push(toFinding(c, z, s.expected, slice));
     }
     this.patterns.learn(patternSlice, (service, pattern) => heldPatterns.has(`pattern|${service}|${pattern}`));
+    this.mix.learn(patternSlice, (service, pattern) => heldPatterns.has(`mix|${service}|${pattern}`));
     return { startMs: slice.startMs, endMs: slice.endMs, scores, findings };
   }
 
