@@ -65,7 +65,7 @@ export const DEFAULT_PATTERN_MIX_OPTIONS: PatternMixOptions = {
   maxPairs: 50_000,
   maxPatternsPerService: 256,
   maxServices: 1000,
-  dropRatio: 0.34,
+  dropRatio: 0.2,
   minChange: 3,
   minVarianceShare: 0.5,
   maxSiblingDispersion: 0.5,

@@ -1,6 +1,7 @@
 import type { Finding, Severity } from '../model/anomaly.js';
 import { DEFAULT_EVENT_PATTERN_OPTIONS, EventPatterns, type EventPatternOptions, type PatternSlice, type PatternTest } from './event-patterns.js';
 import { KeyBaseline } from './key-baseline.js';
+import { magnitudeTail } from './sparse-magnitude.js';
 import { DEFAULT_PATTERN_MIX_OPTIONS, PatternMix, type PatternMixOptions } from './pattern-mix.js';
 import { SampleSet, type EdgeSliceFigures, type EndpointSliceFigures, type GraphSlice, type ServiceSliceFigures } from './service-graph.js';
 import { binomialUpperTail, normalUpperTail } from './stats.js';
@@ -56,6 +57,13 @@ export interface ServiceSignalOptions {
    * requests first.
    */
   minPooledSamples: number;
+  /**
+   * The sparse test also asks how far above the pooled requests the recent ones lie (a
+   * distribution-free bound, sparse-magnitude.ts), from this many pooled requests on, with the
+   * pooled spread in ln(1+ms) never taken below `sparseMagnitudeFloor`.
+   */
+  minMagnitudeSamples: number;
+  sparseMagnitudeFloor: number;
   /** Pooled requests kept per sparse key. */
   pooledSamples: number;
   /** A sparse key's test looks at its requests of the last this many slices. */
@@ -91,6 +99,8 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   minErrorLogs: 3,
   windowSlices: 3,
   minPooledSamples: 10,
+  minMagnitudeSamples: 5,
+  sparseMagnitudeFloor: 0.25,
   pooledSamples: 512,
   sparseWindowSlices: 9,
   selfLimitedSlices: 18,
@@ -248,7 +258,7 @@ export class ServiceSignals {
         continue;
       }
       if (Number.isNaN(c.value)) {
-        scored.push({ c, st, ...this.sparseTest(c, st, slice), tested: (st.pooled?.count ?? 0) >= o.minPooledSamples });
+        scored.push({ c, st, ...this.sparseTest(c, st, slice), tested: (st.pooled?.count ?? 0) >= Math.min(o.minPooledSamples, o.minMagnitudeSamples) });
         continue;
       }
       const z = st.baseline.z(c.value, c.relFloor, c.absFloor);
@@ -348,7 +358,7 @@ export class ServiceSignals {
       const set = c.kind === 'edge-gap' ? newest.edges.get(`${c.caller ?? ''}\u0000${c.service}`)?.gapMs : c.kind === 'self' ? newest.services.get(c.service)?.selfMs : newest.services.get(c.service)?.latencyMs;
       for (const v of set?.samples ?? []) st.sparseRecent.push({ endMs: slice.endMs, v });
     }
-    if (pooled === undefined || pooled.count < this.opts.minPooledSamples || st.sparseRecent.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false };
+    if (pooled === undefined || pooled.count < Math.min(this.opts.minPooledSamples, this.opts.minMagnitudeSamples) || st.sparseRecent.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false };
     // A new request of an unchanged key exceeds the largest of n earlier ones with probability
     // 1/(n+1): with few pooled requests the limit is their maximum and the null rate that share,
     // with many the 99th percentile and 1 %.
@@ -360,7 +370,10 @@ export class ServiceSignals {
       window.add(r.v);
       if (r.v > limit) k++;
     }
-    const p = binomialUpperTail(k, window.samples.length, rate);
+    const ranked = pooled.count >= this.opts.minPooledSamples ? binomialUpperTail(k, window.samples.length, rate) : 1;
+    // How far above, not only how many: the better of the two tests, each at half the level.
+    const magnitude = pooled.count >= this.opts.minMagnitudeSamples ? magnitudeTail(pooled.samples.map(Math.log1p), window.samples.map(Math.log1p), this.opts.sparseMagnitudeFloor) : 1;
+    const p = Math.min(1, 2 * Math.min(ranked, magnitude));
     const expected = pooled.quantile(0.5);
     const observed = window.quantile(0.5);
     c.display = observed;

@@ -100,35 +100,10 @@ function requestLatencyMedians(spans: readonly SpanRow[], minN = 1): Map<string,
   return out;
 }
 
-const dayLineShares = new WeakMap<Day, { shares: Map<string, number>; lines: Map<string, number> }>();
-
-/** A log record's code location: its level and logger#line token (Train Ticket's log layout). */
-function lineOf(e: LogEvent): string {
-  const m = /^\S+\s+(\w+)\s+(\S+)/.exec(e.body);
-  return `${e.service}|${m?.[1] ?? ''} ${m?.[2] ?? ''}`;
-}
-
-/** Per service: each code location's share of the service's log lines, and the service's lines. */
-function lineShares(logs: readonly LogEvent[]): { shares: Map<string, number>; lines: Map<string, number> } {
-  const counts = new Map<string, number>();
-  const lines = new Map<string, number>();
-  for (const e of logs) {
-    const k = lineOf(e);
-    counts.set(k, (counts.get(k) ?? 0) + 1);
-    lines.set(e.service, (lines.get(e.service) ?? 0) + 1);
-  }
-  const shares = new Map<string, number>();
-  for (const [k, n] of counts) shares.set(k, n / lines.get(k.slice(0, k.indexOf('|')))!);
-  return { shares, lines };
-}
-
 /**
  * A stretch holds a fault (see above) when some edge's gap is far off its day-wide median, or
  * some service's median request latency (over at least 5 requests) is more than 4x its day-wide
- * median and 50 ms above it, or a regular log line of a service has (nearly) stopped: at least 20
- * expected from its day-wide share of the service's lines, at most a quarter of them written (an
- * earlier exception fault that lingers: 2023-01-29 11:03, route-service's `RouteController#53`
- * 7 times against ~25 a minute, 7 minutes after the 10:56:45 exception).
+ * median and 50 ms above it.
  */
 function visiblyFaulty(day: Day, fromMs: number, toMs: number): boolean {
   let medians = dayGapMedians.get(day);
@@ -143,13 +118,6 @@ function visiblyFaulty(day: Day, fromMs: number, toMs: number): boolean {
   for (const [k, l] of requestLatencyMedians(spans, 5)) {
     const m = latency.get(k) ?? 0;
     if (l > 4 * m && l - m > 50) return true;
-  }
-  let lines = dayLineShares.get(day);
-  if (lines === undefined) dayLineShares.set(day, (lines = lineShares(day.logs)));
-  const here = lineShares(logsIn(day, fromMs, toMs, 0));
-  for (const [k, share] of lines.shares) {
-    const expected = share * (here.lines.get(k.slice(0, k.indexOf('|'))) ?? 0);
-    if (expected >= 20 && (here.shares.get(k) ?? 0) * (here.lines.get(k.slice(0, k.indexOf('|'))) ?? 0) <= expected / 4) return true;
   }
   return false;
 }

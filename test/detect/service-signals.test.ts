@@ -111,6 +111,21 @@ describe('ServiceSignals', () => {
     expect(findings).toBe(0);
   });
 
+  it('finds a sparse key whose few requests jump far above a short history (a 2 s network delay on a 5 ms call)', () => {
+    const rand = seededRandom(4);
+    const signals = new ServiceSignals();
+    const kinds: string[] = [];
+    // One request every third slice: 6-7 pooled requests when the delay starts, too few for the
+    // rank test (it needs 10) and each worth no more than "above the maximum" to it.
+    for (let i = 0; i < 60; i++) {
+      const rare = i % 3 === 0 ? [i >= 36 ? 2000 + lognormal(rand, 5, 0.2) : lognormal(rand, 5, 0.2)] : [];
+      const r = signals.score(slice(i, [{ name: 'verify', self: rare }, { name: 'busy', self: Array.from({ length: 10 }, () => lognormal(rand, 20, 0.1)) }]));
+      if (i < 36) expect(r.findings).toEqual([]);
+      for (const f of r.findings) kinds.push(`${f.service}:${String(f.details['signal'])}`);
+    }
+    expect(kinds).toContain('verify:self');
+  });
+
   it('turns a surge of error logs into an error finding', () => {
     const signals = new ServiceSignals();
     const found: string[] = [];
