@@ -81,6 +81,12 @@ export interface ServiceSignalOptions {
   patterns: EventPatternOptions;
   /** The share of each event pattern against a sibling pattern of its service: see pattern-mix.ts. */
   mix: PatternMixOptions;
+  /**
+   * Whether a mix discovery opens a finding by itself. Off: on Train Ticket it also finds an
+   * earlier fault that lingers into the fault-free stretches (docs/incidents.md), so its
+   * discoveries only add root-cause evidence to incidents that other signals open.
+   */
+  mixOpens: boolean;
 }
 
 export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
@@ -107,6 +113,7 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   calmSlices: 6,
   patterns: DEFAULT_EVENT_PATTERN_OPTIONS,
   mix: DEFAULT_PATTERN_MIX_OPTIONS,
+  mixOpens: false,
 };
 
 export type SignalKind = 'self' | 'latency' | 'own-failures' | 'error-logs' | 'endpoint-failures' | 'edge-gap' | 'pattern';
@@ -284,7 +291,7 @@ export class ServiceSignals {
       const isNew = discovered.has(c);
       const holds = st.open && z >= o.keepZ && s.effectOk;
       st.streak = isNew || holds ? st.streak + 1 : 0;
-      st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices) && beyondPast(st, c.value);
+      st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices) && beyondPast(st, c.value) && (o.mixOpens || !c.key.startsWith('mix|'));
       if (c.pattern !== undefined && (st.open || isNew || z >= o.keepZ)) heldPatterns.add(c.key);
       // Figures that look normal teach the baseline at once; an excursion's (a fault's onset, an
       // open finding: the baseline is frozen meanwhile) only once it is over, and only if it was

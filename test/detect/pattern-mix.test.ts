@@ -86,7 +86,7 @@ describe('PatternMix', () => {
     expect(runMix(new PatternMix(), slices).flat().filter(significant)).toEqual([]);
   });
 
-  it('needs a larger change from a pair that drifts apart with the workload (its own dispersion)', () => {
+  it('tests only sibling pairs: a line that drifts apart from every reference with the workload is not tested, however much it drops', () => {
     const rand = seededRandom(13);
     const tight = travelSlices(rand, 90, 80, 0.5);
     // The same, but `after` follows its own independent bursts before the fault.
@@ -98,7 +98,7 @@ describe('PatternMix', () => {
     });
     const z = (slices: Array<Map<string, PatternSlice>>): number => Math.max(0, ...runMix(new PatternMix(), slices).slice(82).flat().filter((t) => t.pattern === 'log:info:after').map((t) => t.z));
     expect(z(tight)).toBeGreaterThan(4);
-    expect(z(loose)).toBeLessThan(z(tight));
+    expect(z(loose)).toBe(0);
   });
 
   it('tests nothing until a service is warm and keeps its pairs bounded', () => {

@@ -126,6 +126,24 @@ describe('ServiceSignals', () => {
     expect(kinds).toContain('verify:self');
   });
 
+  it('scores a line that stops after its sibling line as root-cause evidence, without opening a finding of its own', () => {
+    const signals = new ServiceSignals();
+    const mixScores: Array<{ i: number; z: number; discovered: boolean }> = [];
+    const rand = seededRandom(21);
+    for (let i = 0; i < 60; i++) {
+      const s = slice(i, [{ name: 'travel', self: [5, 5, 5, 5, 5] }]);
+      // Bursty workload: the search path runs 0-40 times a slice, two lines per run; from slice 45
+      // on it throws between them.
+      const runs = rand() < 0.3 ? 0 : Math.floor(rand() * 40);
+      s.services.get('travel')!.patterns.set('log:info:before', runs).set('log:info:after', i >= 45 ? 0 : runs);
+      const r = signals.score(s);
+      expect(r.findings.filter((f) => f.key.startsWith('svc|mix|'))).toEqual([]);
+      for (const sc of r.scores) if (sc.key === 'mix|travel|log:info:after') mixScores.push({ i, z: sc.z, discovered: sc.discovered });
+    }
+    expect(mixScores.filter((m) => m.i < 45 && m.discovered)).toEqual([]);
+    expect(mixScores.some((m) => m.i >= 47 && m.discovered && m.z >= 4)).toBe(true);
+  });
+
   it('turns a surge of error logs into an error finding', () => {
     const signals = new ServiceSignals();
     const found: string[] = [];
