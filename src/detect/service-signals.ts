@@ -273,15 +273,19 @@ export class ServiceSignals {
       const effectOk = Number.isFinite(expected) && c.display - expected >= c.minEffect;
       scored.push({ c, st, z, p: st.baseline.warm ? normalUpperTail(z) : 1, expected, effectOk, tested: st.baseline.warm });
     }
-    // Benjamini-Hochberg over this slice's tests.
-    const tested = scored.filter((s) => s.tested).sort((a, b) => a.p - b.p);
-    const m = tested.length;
-    let cutoff = -1;
-    for (let i = 0; i < m; i++) if (tested[i]!.p <= ((i + 1) / m) * o.fdr) cutoff = i;
+    // Benjamini-Hochberg over this slice's tests. Mix tests, which only corroborate, are a family
+    // of their own: in the step-up rule their small p-values would loosen every other key's bar.
     const discovered = new Set<Candidate>();
-    for (let i = 0; i <= cutoff; i++) {
-      const s = tested[i]!;
-      if (s.z >= o.minZ && s.effectOk) discovered.add(s.c);
+    const corroborating = (s: { c: Candidate }): boolean => !o.mixOpens && s.c.key.startsWith('mix|');
+    for (const family of [scored.filter((s) => s.tested && !corroborating(s)), scored.filter((s) => s.tested && corroborating(s))]) {
+      const tested = family.sort((a, b) => a.p - b.p);
+      const m = tested.length;
+      let cutoff = -1;
+      for (let i = 0; i < m; i++) if (tested[i]!.p <= ((i + 1) / m) * o.fdr) cutoff = i;
+      for (let i = 0; i <= cutoff; i++) {
+        const s = tested[i]!;
+        if (s.z >= o.minZ && s.effectOk) discovered.add(s.c);
+      }
     }
     const scores: SignalScore[] = [];
     const findings: Finding[] = [];

@@ -144,6 +144,28 @@ describe('ServiceSignals', () => {
     expect(mixScores.some((m) => m.i >= 47 && m.discovered && m.z >= 4)).toBe(true);
   });
 
+  it('keeps mix tests out of the other keys\' false-discovery step: a line that stops after its sibling does not loosen their bar', () => {
+    // A line of `route` that drops from 5 to 1 a slice sits just above the Benjamini-Hochberg bar
+    // at this FDR; in the same slices travel's `after` line stops after its sibling. As one
+    // family, the mix test's tiny p-value would lift route's rank past the bar (with mixOpens on,
+    // it does); as two, route's discoveries are the same with or without the mix drop.
+    const discoveries = (withMix: boolean, mixOpens: boolean): number => {
+      const signals = new ServiceSignals({ mixOpens, fdr: 10 ** -5.25 });
+      const rand = seededRandom(21);
+      let n = 0;
+      for (let i = 0; i < 60; i++) {
+        const s = slice(i, [{ name: 'travel', self: [5, 5, 5] }, { name: 'route', self: [5, 5, 5] }]);
+        const runs = rand() < 0.3 ? 0 : Math.floor(rand() * 40);
+        s.services.get('travel')!.patterns.set('log:info:before', runs).set('log:info:after', withMix && i >= 45 ? 0 : runs);
+        s.services.get('route')!.patterns.set('log:info:q', i >= 45 ? 1 : 5);
+        n += signals.score(s).scores.filter((sc) => sc.discovered && sc.key === 'pattern|route|log:info:q').length;
+      }
+      return n;
+    };
+    expect(discoveries(true, false)).toBe(discoveries(false, false));
+    expect(discoveries(true, true)).toBeGreaterThan(discoveries(false, true));
+  });
+
   it('turns a surge of error logs into an error finding', () => {
     const signals = new ServiceSignals();
     const found: string[] = [];
