@@ -82,11 +82,13 @@ export interface ServiceSignalOptions {
   /** The share of each event pattern against a sibling pattern of its service: see pattern-mix.ts. */
   mix: PatternMixOptions;
   /**
-   * Whether a mix discovery opens a finding by itself. Off: on Train Ticket it also finds an
-   * earlier fault that lingers into the fault-free stretches (docs/incidents.md), so its
-   * discoveries only add root-cause evidence to incidents that other signals open.
+   * What mix tests do: nothing ('off', the default), add root-cause evidence to incidents other
+   * signals open ('evidence'; its own false-discovery family), or open findings like every key
+   * ('findings'). Off because neither paid on `bench:rca` (docs/incidents.md, Event mix): as
+   * findings they also find an earlier fault that lingers into the fault-free lead-in, as evidence
+   * they also see the fault's effect on other services' lines and cost top-1 ranks.
    */
-  mixOpens: boolean;
+  mixMode: 'off' | 'evidence' | 'findings';
 }
 
 export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
@@ -113,7 +115,7 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   calmSlices: 6,
   patterns: DEFAULT_EVENT_PATTERN_OPTIONS,
   mix: DEFAULT_PATTERN_MIX_OPTIONS,
-  mixOpens: false,
+  mixMode: 'off',
 };
 
 export type SignalKind = 'self' | 'latency' | 'own-failures' | 'error-logs' | 'endpoint-failures' | 'edge-gap' | 'pattern';
@@ -238,7 +240,7 @@ export class ServiceSignals {
         label: label(t.service, t.pattern),
       });
     }
-    for (const t of this.mix.test(patternSlice)) {
+    for (const t of o.mixMode === 'off' ? [] : this.mix.test(patternSlice)) {
       candidates.push({
         key: `mix|${t.service}|${t.pattern}`,
         kind: 'pattern',
@@ -276,7 +278,7 @@ export class ServiceSignals {
     // Benjamini-Hochberg over this slice's tests. Mix tests, which only corroborate, are a family
     // of their own: in the step-up rule their small p-values would loosen every other key's bar.
     const discovered = new Set<Candidate>();
-    const corroborating = (s: { c: Candidate }): boolean => !o.mixOpens && s.c.key.startsWith('mix|');
+    const corroborating = (s: { c: Candidate }): boolean => o.mixMode === 'evidence' && s.c.key.startsWith('mix|');
     for (const family of [scored.filter((s) => s.tested && !corroborating(s)), scored.filter((s) => s.tested && corroborating(s))]) {
       const tested = family.sort((a, b) => a.p - b.p);
       const m = tested.length;
@@ -295,7 +297,7 @@ export class ServiceSignals {
       const isNew = discovered.has(c);
       const holds = st.open && z >= o.keepZ && s.effectOk;
       st.streak = isNew || holds ? st.streak + 1 : 0;
-      st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices) && beyondPast(st, c.value) && (o.mixOpens || !c.key.startsWith('mix|'));
+      st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices) && beyondPast(st, c.value) && (o.mixMode === 'findings' || !c.key.startsWith('mix|'));
       if (c.pattern !== undefined && (st.open || isNew || z >= o.keepZ)) heldPatterns.add(c.key);
       // Figures that look normal teach the baseline at once; an excursion's (a fault's onset, an
       // open finding: the baseline is frozen meanwhile) only once it is over, and only if it was
@@ -319,7 +321,7 @@ export class ServiceSignals {
       if (st.open) findings.push(toFinding(c, z, s.expected, slice));
     }
     this.patterns.learn(patternSlice, (service, pattern) => heldPatterns.has(`pattern|${service}|${pattern}`));
-    this.mix.learn(patternSlice, (service, pattern) => heldPatterns.has(`mix|${service}|${pattern}`));
+    if (o.mixMode !== 'off') this.mix.learn(patternSlice, (service, pattern) => heldPatterns.has(`mix|${service}|${pattern}`));
     return { startMs: slice.startMs, endMs: slice.endMs, scores, findings };
   }
 

@@ -126,8 +126,8 @@ describe('ServiceSignals', () => {
     expect(kinds).toContain('verify:self');
   });
 
-  it('scores a line that stops after its sibling line as root-cause evidence, without opening a finding of its own', () => {
-    const signals = new ServiceSignals();
+  it('scores a line that stops after its sibling line as root-cause evidence (mixMode evidence), without opening a finding of its own, and not at all by default', () => {
+    const signals = new ServiceSignals({ mixMode: 'evidence' });
     const mixScores: Array<{ i: number; z: number; discovered: boolean }> = [];
     const rand = seededRandom(21);
     for (let i = 0; i < 60; i++) {
@@ -142,15 +142,21 @@ describe('ServiceSignals', () => {
     }
     expect(mixScores.filter((m) => m.i < 45 && m.discovered)).toEqual([]);
     expect(mixScores.some((m) => m.i >= 47 && m.discovered && m.z >= 4)).toBe(true);
+    const byDefault = new ServiceSignals();
+    for (let i = 0; i < 60; i++) {
+      const s = slice(i, [{ name: 'travel', self: [5, 5, 5, 5, 5] }]);
+      s.services.get('travel')!.patterns.set('log:info:before', 20).set('log:info:after', i >= 45 ? 0 : 20);
+      expect(byDefault.score(s).scores.filter((sc) => sc.key.startsWith('mix|'))).toEqual([]);
+    }
   });
 
   it('keeps mix tests out of the other keys\' false-discovery step: a line that stops after its sibling does not loosen their bar', () => {
     // A line of `route` that drops from 5 to 1 a slice sits just above the Benjamini-Hochberg bar
     // at this FDR; in the same slices travel's `after` line stops after its sibling. As one
-    // family, the mix test's tiny p-value would lift route's rank past the bar (with mixOpens on,
+    // family, the mix test's tiny p-value would lift route's rank past the bar (with mixMode 'findings',
     // it does); as two, route's discoveries are the same with or without the mix drop.
     const discoveries = (withMix: boolean, mixOpens: boolean): number => {
-      const signals = new ServiceSignals({ mixOpens, fdr: 10 ** -5.25 });
+      const signals = new ServiceSignals({ mixMode: mixOpens ? 'findings' : 'evidence', fdr: 10 ** -5.25 });
       const rand = seededRandom(21);
       let n = 0;
       for (let i = 0; i < 60; i++) {
