@@ -17,6 +17,9 @@ import { quasiPoissonTail, zOfTail, type PatternSlice, type PatternTest } from '
  * binomial variance over the learned slices, at least 1), so a pair that drifts apart with the
  * workload needs a larger change. Only drops are tested: a share that grows is mostly its
  * reference dropping, which that reference's own test sees.
+ *
+ * ServiceSignals runs it only when its `mixMode` is not 'off' (the default): on Train Ticket it
+ * did not pay yet (docs/incidents.md, Event mix).
  */
 export interface PatternMixOptions {
   /** Slices per tested window. */
