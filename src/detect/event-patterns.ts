@@ -297,7 +297,7 @@ export function poissonLowerTailAt(k: number, lambda: number): number {
 }
 
 /** The normal z with upper tail p (0 for p >= 0.5): the same scale as the other signals' scores. */
-function zOfTail(p: number): number {
+export function zOfTail(p: number): number {
   if (p >= 0.5) return 0;
   const t = -2 * Math.log(Math.max(p, 1e-300));
   return Math.sqrt(Math.max(0, t - Math.log(t) - Math.log(2 * Math.PI)));

@@ -1,6 +1,8 @@
 import type { Finding, Severity } from '../model/anomaly.js';
 import { DEFAULT_EVENT_PATTERN_OPTIONS, EventPatterns, type EventPatternOptions, type PatternSlice, type PatternTest } from './event-patterns.js';
 import { KeyBaseline } from './key-baseline.js';
+import { magnitudeTail } from './sparse-magnitude.js';
+import { DEFAULT_PATTERN_MIX_OPTIONS, PatternMix, type PatternMixOptions } from './pattern-mix.js';
 import { SampleSet, type EdgeSliceFigures, type EndpointSliceFigures, type GraphSlice, type ServiceSliceFigures } from './service-graph.js';
 import { binomialUpperTail, normalUpperTail } from './stats.js';
 
@@ -55,6 +57,13 @@ export interface ServiceSignalOptions {
    * requests first.
    */
   minPooledSamples: number;
+  /**
+   * The sparse test also asks how far above the pooled requests the recent ones lie (a
+   * distribution-free bound, sparse-magnitude.ts), from this many pooled requests on, with the
+   * pooled spread in ln(1+ms) never taken below `sparseMagnitudeFloor`.
+   */
+  minMagnitudeSamples: number;
+  sparseMagnitudeFloor: number;
   /** Pooled requests kept per sparse key. */
   pooledSamples: number;
   /** A sparse key's test looks at its requests of the last this many slices. */
@@ -70,6 +79,16 @@ export interface ServiceSignalOptions {
   calmSlices: number;
   /** Event patterns (log templates, span operations) per request of a service: see event-patterns.ts. */
   patterns: EventPatternOptions;
+  /** The share of each event pattern against a sibling pattern of its service: see pattern-mix.ts. */
+  mix: PatternMixOptions;
+  /**
+   * What mix tests do: nothing ('off', the default), add root-cause evidence to incidents other
+   * signals open ('evidence'; its own false-discovery family), or open findings like every key
+   * ('findings'). Off because neither paid on `bench:rca` (docs/incidents.md, Event mix): as
+   * findings they also find an earlier fault that lingers into the fault-free lead-in, as evidence
+   * they also see the fault's effect on other services' lines and cost top-1 ranks.
+   */
+  mixMode: 'off' | 'evidence' | 'findings';
 }
 
 export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
@@ -88,11 +107,15 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   minErrorLogs: 3,
   windowSlices: 3,
   minPooledSamples: 10,
+  minMagnitudeSamples: 5,
+  sparseMagnitudeFloor: 0.25,
   pooledSamples: 512,
   sparseWindowSlices: 9,
   selfLimitedSlices: 18,
   calmSlices: 6,
   patterns: DEFAULT_EVENT_PATTERN_OPTIONS,
+  mix: DEFAULT_PATTERN_MIX_OPTIONS,
+  mixMode: 'off',
 };
 
 export type SignalKind = 'self' | 'latency' | 'own-failures' | 'error-logs' | 'endpoint-failures' | 'edge-gap' | 'pattern';
@@ -178,10 +201,12 @@ export class ServiceSignals {
   private readonly opts: ServiceSignalOptions;
   private readonly keys = new Map<string, KeyState>();
   private readonly patterns: EventPatterns;
+  private readonly mix: PatternMix;
 
   constructor(opts: Partial<ServiceSignalOptions> = {}) {
     this.opts = { ...DEFAULT_SERVICE_SIGNAL_OPTIONS, ...opts };
     this.patterns = new EventPatterns(this.opts.patterns);
+    this.mix = new PatternMix(this.opts.mix);
   }
 
   /** Per key: "learning (k/n)" until baselined, '' after. */
@@ -217,6 +242,21 @@ export class ServiceSignals {
         label: label(t.service, t.pattern),
       });
     }
+    for (const t of o.mixMode === 'off' ? [] : this.mix.test(patternSlice)) {
+      candidates.push({
+        key: `mix|${t.service}|${t.pattern}`,
+        kind: 'pattern',
+        service: t.service,
+        value: NaN,
+        display: t.observed,
+        unit: 'count',
+        relFloor: 0,
+        absFloor: 0,
+        minEffect: 0,
+        pattern: t,
+        label: `${label(t.service, t.pattern)} per ${label(t.service, t.reference)}`,
+      });
+    }
     const scored: Array<{ c: Candidate; st: KeyState; z: number; p: number; expected: number; effectOk: boolean; tested: boolean }> = [];
     for (const c of candidates) {
       let st = this.keys.get(c.key);
@@ -229,7 +269,7 @@ export class ServiceSignals {
         continue;
       }
       if (Number.isNaN(c.value)) {
-        scored.push({ c, st, ...this.sparseTest(c, st, slice), tested: (st.pooled?.count ?? 0) >= o.minPooledSamples });
+        scored.push({ c, st, ...this.sparseTest(c, st, slice), tested: (st.pooled?.count ?? 0) >= Math.min(o.minPooledSamples, o.minMagnitudeSamples) });
         continue;
       }
       const z = st.baseline.z(c.value, c.relFloor, c.absFloor);
@@ -237,15 +277,19 @@ export class ServiceSignals {
       const effectOk = Number.isFinite(expected) && c.display - expected >= c.minEffect;
       scored.push({ c, st, z, p: st.baseline.warm ? normalUpperTail(z) : 1, expected, effectOk, tested: st.baseline.warm });
     }
-    // Benjamini-Hochberg over this slice's tests.
-    const tested = scored.filter((s) => s.tested).sort((a, b) => a.p - b.p);
-    const m = tested.length;
-    let cutoff = -1;
-    for (let i = 0; i < m; i++) if (tested[i]!.p <= ((i + 1) / m) * o.fdr) cutoff = i;
+    // Benjamini-Hochberg over this slice's tests. Mix tests, which only corroborate, are a family
+    // of their own: in the step-up rule their small p-values would loosen every other key's bar.
     const discovered = new Set<Candidate>();
-    for (let i = 0; i <= cutoff; i++) {
-      const s = tested[i]!;
-      if (s.z >= o.minZ && s.effectOk) discovered.add(s.c);
+    const corroborating = (s: { c: Candidate }): boolean => o.mixMode === 'evidence' && s.c.key.startsWith('mix|');
+    for (const family of [scored.filter((s) => s.tested && !corroborating(s)), scored.filter((s) => s.tested && corroborating(s))]) {
+      const tested = family.sort((a, b) => a.p - b.p);
+      const m = tested.length;
+      let cutoff = -1;
+      for (let i = 0; i < m; i++) if (tested[i]!.p <= ((i + 1) / m) * o.fdr) cutoff = i;
+      for (let i = 0; i <= cutoff; i++) {
+        const s = tested[i]!;
+        if (s.z >= o.minZ && s.effectOk) discovered.add(s.c);
+      }
     }
     const scores: SignalScore[] = [];
     const findings: Finding[] = [];
@@ -255,7 +299,7 @@ export class ServiceSignals {
       const isNew = discovered.has(c);
       const holds = st.open && z >= o.keepZ && s.effectOk;
       st.streak = isNew || holds ? st.streak + 1 : 0;
-      st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices) && beyondPast(st, c.value);
+      st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices) && beyondPast(st, c.value) && (o.mixMode === 'findings' || !c.key.startsWith('mix|'));
       if (c.pattern !== undefined && (st.open || isNew || z >= o.keepZ)) heldPatterns.add(c.key);
       // Figures that look normal teach the baseline at once; an excursion's (a fault's onset, an
       // open finding: the baseline is frozen meanwhile) only once it is over, and only if it was
@@ -280,6 +324,7 @@ export class ServiceSignals {
       if (st.open) findings.push(toFinding(c, z, s.expected, slice));
     }
     this.patterns.learn(patternSlice, (service, pattern) => heldPatterns.has(`pattern|${service}|${pattern}`));
+    if (o.mixMode !== 'off') this.mix.learn(patternSlice, (service, pattern) => heldPatterns.has(`mix|${service}|${pattern}`));
     return { startMs: slice.startMs, endMs: slice.endMs, scores, findings };
   }
 
@@ -329,7 +374,7 @@ export class ServiceSignals {
       const set = c.kind === 'edge-gap' ? newest.edges.get(`${c.caller ?? ''}\u0000${c.service}`)?.gapMs : c.kind === 'self' ? newest.services.get(c.service)?.selfMs : newest.services.get(c.service)?.latencyMs;
       for (const v of set?.samples ?? []) st.sparseRecent.push({ endMs: slice.endMs, v });
     }
-    if (pooled === undefined || pooled.count < this.opts.minPooledSamples || st.sparseRecent.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false };
+    if (pooled === undefined || pooled.count < Math.min(this.opts.minPooledSamples, this.opts.minMagnitudeSamples) || st.sparseRecent.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false };
     // A new request of an unchanged key exceeds the largest of n earlier ones with probability
     // 1/(n+1): with few pooled requests the limit is their maximum and the null rate that share,
     // with many the 99th percentile and 1 %.
@@ -341,7 +386,10 @@ export class ServiceSignals {
       window.add(r.v);
       if (r.v > limit) k++;
     }
-    const p = binomialUpperTail(k, window.samples.length, rate);
+    const ranked = pooled.count >= this.opts.minPooledSamples ? binomialUpperTail(k, window.samples.length, rate) : 1;
+    // How far above, not only how many: the better of the two tests, each at half the level.
+    const magnitude = pooled.count >= this.opts.minMagnitudeSamples ? magnitudeTail(pooled.samples.map(Math.log1p), window.samples.map(Math.log1p), this.opts.sparseMagnitudeFloor) : 1;
+    const p = Math.min(1, 2 * Math.min(ranked, magnitude));
     const expected = pooled.quantile(0.5);
     const observed = window.quantile(0.5);
     c.display = observed;

@@ -116,6 +116,67 @@ describe('ServiceSignals', () => {
     expect(findings).toBe(0);
   });
 
+  it('finds a sparse key whose few requests jump far above a short history (a 2 s network delay on a 5 ms call)', () => {
+    const rand = seededRandom(4);
+    const signals = new ServiceSignals();
+    const kinds: string[] = [];
+    // One request every third slice: 6-7 pooled requests when the delay starts, too few for the
+    // rank test (it needs 10) and each worth no more than "above the maximum" to it.
+    for (let i = 0; i < 60; i++) {
+      const rare = i % 3 === 0 ? [i >= 36 ? 2000 + lognormal(rand, 5, 0.2) : lognormal(rand, 5, 0.2)] : [];
+      const r = signals.score(slice(i, [{ name: 'verify', self: rare }, { name: 'busy', self: Array.from({ length: 10 }, () => lognormal(rand, 20, 0.1)) }]));
+      if (i < 36) expect(r.findings).toEqual([]);
+      for (const f of r.findings) kinds.push(`${f.service}:${String(f.details['signal'])}`);
+    }
+    expect(kinds).toContain('verify:self');
+  });
+
+  it('scores a line that stops after its sibling line as root-cause evidence (mixMode evidence), without opening a finding of its own, and not at all by default', () => {
+    const signals = new ServiceSignals({ mixMode: 'evidence' });
+    const mixScores: Array<{ i: number; z: number; discovered: boolean }> = [];
+    const rand = seededRandom(21);
+    for (let i = 0; i < 60; i++) {
+      const s = slice(i, [{ name: 'travel', self: [5, 5, 5, 5, 5] }]);
+      // Bursty workload: the search path runs 0-40 times a slice, two lines per run; from slice 45
+      // on it throws between them.
+      const runs = rand() < 0.3 ? 0 : Math.floor(rand() * 40);
+      s.services.get('travel')!.patterns.set('log:info:before', runs).set('log:info:after', i >= 45 ? 0 : runs);
+      const r = signals.score(s);
+      expect(r.findings.filter((f) => f.key.startsWith('svc|mix|'))).toEqual([]);
+      for (const sc of r.scores) if (sc.key === 'mix|travel|log:info:after') mixScores.push({ i, z: sc.z, discovered: sc.discovered });
+    }
+    expect(mixScores.filter((m) => m.i < 45 && m.discovered)).toEqual([]);
+    expect(mixScores.some((m) => m.i >= 47 && m.discovered && m.z >= 4)).toBe(true);
+    const byDefault = new ServiceSignals();
+    for (let i = 0; i < 60; i++) {
+      const s = slice(i, [{ name: 'travel', self: [5, 5, 5, 5, 5] }]);
+      s.services.get('travel')!.patterns.set('log:info:before', 20).set('log:info:after', i >= 45 ? 0 : 20);
+      expect(byDefault.score(s).scores.filter((sc) => sc.key.startsWith('mix|'))).toEqual([]);
+    }
+  });
+
+  it('keeps mix tests out of the other keys\' false-discovery step: a line that stops after its sibling does not loosen their bar', () => {
+    // A line of `route` that drops from 5 to 1 a slice sits just above the Benjamini-Hochberg bar
+    // at this FDR; in the same slices travel's `after` line stops after its sibling. As one
+    // family, the mix test's tiny p-value would lift route's rank past the bar (with mixMode 'findings',
+    // it does); as two, route's discoveries are the same with or without the mix drop.
+    const discoveries = (withMix: boolean, mixOpens: boolean): number => {
+      const signals = new ServiceSignals({ mixMode: mixOpens ? 'findings' : 'evidence', fdr: 10 ** -5.25 });
+      const rand = seededRandom(21);
+      let n = 0;
+      for (let i = 0; i < 60; i++) {
+        const s = slice(i, [{ name: 'travel', self: [5, 5, 5] }, { name: 'route', self: [5, 5, 5] }]);
+        const runs = rand() < 0.3 ? 0 : Math.floor(rand() * 40);
+        s.services.get('travel')!.patterns.set('log:info:before', runs).set('log:info:after', withMix && i >= 45 ? 0 : runs);
+        s.services.get('route')!.patterns.set('log:info:q', i >= 45 ? 1 : 5);
+        n += signals.score(s).scores.filter((sc) => sc.discovered && sc.key === 'pattern|route|log:info:q').length;
+      }
+      return n;
+    };
+    expect(discoveries(true, false)).toBe(discoveries(false, false));
+    expect(discoveries(true, true)).toBeGreaterThan(discoveries(false, true));
+  });
+
   it('turns a surge of error logs into an error finding', () => {
     const signals = new ServiceSignals();
     const found: string[] = [];
