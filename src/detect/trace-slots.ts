@@ -24,8 +24,8 @@ export class TraceSlots {
   private words: Int32Array;
   /** Next free slot (free list), -1 at the end. */
   private nextFree: Int32Array;
-  /** Id text of slots whose id is not hex ('' for hex ones). */
-  private readonly text: string[] = [];
+  /** Id text of slots whose id is not hex (undefined for hex ones; '' is an id like any other). */
+  private readonly text: Array<string | undefined> = [];
   private readonly textSlots = new Map<string, number>();
   /**
    * Open-addressing table of (slot, hash) pairs, slot EMPTY where none: a probe compares the
@@ -94,7 +94,7 @@ export class TraceSlots {
       this.textSlots.set(id, s);
       return s;
     }
-    this.text[s] = '';
+    this.text[s] = undefined;
     const w = 4 * s;
     this.words[w] = this.p0;
     this.words[w + 1] = this.p1;
@@ -110,10 +110,10 @@ export class TraceSlots {
     this.size--;
     this.nextFree[s] = this.free;
     this.free = s;
-    const text = this.text[s]!;
-    if (text !== '') {
+    const text = this.text[s];
+    if (text !== undefined) {
       this.textSlots.delete(text);
-      this.text[s] = '';
+      this.text[s] = undefined;
       return;
     }
     const table = this.table;
@@ -140,7 +140,7 @@ export class TraceSlots {
   /** The id of a live slot as text. */
   id(s: number): string {
     const text = this.text[s];
-    if (text !== undefined && text !== '') return text;
+    if (text !== undefined) return text;
     const w = 4 * s;
     return hex32(this.words[w]!) + hex32(this.words[w + 1]!) + hex32(this.words[w + 2]!) + hex32(this.words[w + 3]!);
   }

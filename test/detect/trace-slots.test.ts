@@ -27,6 +27,19 @@ describe('TraceSlots', () => {
     expect(t.find(hexId(3))).toBe(again);
   });
 
+  it('keeps the empty id (spans without a trace id, as from console logs) as text and removes it', () => {
+    const t = new TraceSlots(16);
+    const hex = t.add(hexId(7));
+    const empty = t.add('');
+    expect([t.find(''), t.id(empty), t.size]).toEqual([empty, '', 2]);
+    // Before, '' was the mark of a hex slot, so this removal searched the hex table for ever.
+    t.remove(empty);
+    expect([t.find(''), t.find(hexId(7)), t.size]).toEqual([-1, hex, 1]);
+    const again = t.add('');
+    t.remove(hex);
+    expect([t.find(''), t.find(hexId(7)), t.id(again)]).toEqual([again, -1, '']);
+  });
+
   it('agrees with a Map through many adds and removes while it grows', () => {
     const t = new TraceSlots(16);
     const ref = new Map<string, number>();
