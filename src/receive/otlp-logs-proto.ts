@@ -172,7 +172,9 @@ class ProtoLogsDecoder {
         this.keptDirect = false;
         this.logRecord(stop);
         r.pos = stop;
-        if (!this.keptDirect && fields.keptCount > 0) fields.attributes = templates.build(this.keptSlots, fields.keptCount, kvGenerations, kvKeys, kvValues, '');
+        // Templates are frozen and shared (beats share them); a log event gets its own copy, which
+        // finishRecord may still extend with the event name.
+        if (!this.keptDirect && fields.keptCount > 0) fields.attributes = { ...templates.build(this.keptSlots, fields.keptCount, kvGenerations, kvKeys, kvValues, '') };
         this.batch.finishRecord(fields, resource.service, resource.serviceVersion);
       } else {
         r.skip(end);

@@ -168,6 +168,15 @@ describe('OTLP logs decoders (protobuf and JSON)', () => {
     expect(decodeLogsRequestProto(proto, opts).events[0]!.attributes).toEqual({ 'thread.name': 'main', n: 3 });
   });
 
+  it('adds the event name to records whose attributes come from a shared template', () => {
+    const attributes = [{ key: 'thread.name', value: { stringValue: 'main' } }];
+    const records = [0, 1, 2].map((i) => ({ body: { stringValue: `line ${i}` }, attributes, ...(i > 0 ? { eventName: `ev.${i}` } : {}) }));
+    const { proto } = request(records, records);
+    // The second and third records reuse the first one's template, which beats share frozen.
+    const got = decodeLogsRequestProto(proto, OPTS).events.map((e) => e.attributes);
+    expect(got).toEqual([{ 'thread.name': 'main' }, { 'thread.name': 'main', 'event.name': 'ev.1' }, { 'thread.name': 'main', 'event.name': 'ev.2' }]);
+  });
+
   it('decodes severity texts of every length from their own bytes, and refuses invalid UTF-8 in them every time', () => {
     const texts = ['E', 'WA', 'ERR', 'INFO', 'DEBUG', 'NOTICE', 'WARNING', 'CRITICAL', 'EMERGENCY', 'Information', 'INFQ', 'WARNINH', 'débogue'];
     const records = [...texts, ...texts, ...[...texts].reverse()].map((severityText, i) => ({ body: { stringValue: `line ${i}` }, severityText }));
