@@ -181,6 +181,8 @@ interface CaseResult {
   incident?: Incident;
   /** Summaries of the anomalies of the false incidents (for --verbose). */
   falseWhy: string[];
+  /** Not detected, but an incident opened after the data's last full slice (not counted: see buildCase). */
+  afterData: boolean;
   /** --diagnose: the faulty service's strongest score per signal kind in the fault window, and incidents open when it began. */
   diagnosis?: string;
 }
@@ -263,6 +265,7 @@ async function runCase(c: CaseInput, baseOpts: IncidentEngineOptions, component 
     quietMinutes: Math.max(0, c.quietToMs - c.quietFromMs) / 60_000,
     top,
     falseWhy,
+    afterData: first === undefined && inc.some((i) => i.startMs >= c.endMs && i.startMs < c.fault.filesEndMs),
     ...(first !== undefined ? { incident: first } : {}),
     ...(diag !== undefined ? { diagnosis: diag.report(inc) } : {}),
   };
@@ -423,7 +426,7 @@ async function main(): Promise<void> {
     for (const r of results) {
       console.log(
         `${r.fault.day} ${new Date(r.fault.injectMs).toISOString().slice(11, 19)} ${r.fault.type.padEnd(15)} ${r.fault.service.padEnd(30)} ` +
-          `${r.detected ? `rank ${r.rank || '-'} (first opened: ${r.rankFirstOpened || '-'})` : 'missed'}  false ${r.falseIncidents}  top: ${r.top.slice(0, 3).join(', ')}` +
+          `${r.detected ? `rank ${r.rank || '-'} (first opened: ${r.rankFirstOpened || '-'})` : r.afterData ? 'missed (an incident opened after the data ended)' : 'missed'}  false ${r.falseIncidents}  top: ${r.top.slice(0, 3).join(', ')}` +
           (r.incident ? `  | ${r.incident.rootCauses[0]?.reason ?? ''}` : ''),
       );
       for (const w of r.falseWhy.slice(0, 3)) console.log(`    false: ${w}`);
@@ -435,6 +438,11 @@ async function main(): Promise<void> {
   }
   printTable(`Nezha Train Ticket, default parameters (${component ? 'COMPONENT run: IncidentEngine only' : 'offline pipeline'}, traces + logs)`, results);
   printTable('the same, scored by the rule before 2026-12-07 (the fault-window incident that opened first)', results, true);
+  const after = results.filter((r) => r.afterData);
+  console.log(
+    `cases whose only incident opened in the data's last, partial slice or after the data ended (not counted as detected): ${after.length}` +
+      (after.length > 0 ? ` (${after.map((r) => `${r.fault.type} ${r.fault.service}`).join('; ')})` : ''),
+  );
   console.log(`replay: ${cases.reduce((s, c) => s + c.beats.length, 0)} spans in ${runS.toFixed(1)} s`);
   if (!lodo || days.length < 2) return;
   console.log('\nleave-one-day-out: pick the grid setting with the best objective on one day, score it on the other (grid replayed through the IncidentEngine alone)');
