@@ -227,36 +227,12 @@ export class ServiceSignals {
     const candidates = this.candidates(merged, leaving, minEffectMs);
     const patternSlice = new Map<string, PatternSlice>();
     for (const s of slice.services.values()) patternSlice.set(s.service, { requests: s.requests, counts: s.patterns });
-    for (const t of this.patterns.test(patternSlice)) {
-      candidates.push({
-        key: `pattern|${t.service}|${t.pattern}`,
-        kind: 'pattern',
-        service: t.service,
-        value: NaN,
-        display: t.observed,
-        unit: 'count',
-        relFloor: 0,
-        absFloor: 0,
-        minEffect: 0,
-        pattern: t,
-        label: label(t.service, t.pattern),
-      });
-    }
-    for (const t of o.mixMode === 'off' ? [] : this.mix.test(patternSlice)) {
-      candidates.push({
-        key: `mix|${t.service}|${t.pattern}`,
-        kind: 'pattern',
-        service: t.service,
-        value: NaN,
-        display: t.observed,
-        unit: 'count',
-        relFloor: 0,
-        absFloor: 0,
-        minEffect: 0,
-        pattern: t,
-        label: `${label(t.service, t.pattern)} per ${label(t.service, t.reference)}`,
-      });
-    }
+    // Log-line tests (rates of a line, and a line's share of its sibling) enter as the same kind of candidate.
+    const patternCandidate = (prefix: string, t: PatternTest, text: string): void => {
+      candidates.push({ key: `${prefix}|${t.service}|${t.pattern}`, kind: 'pattern', service: t.service, value: NaN, display: t.observed, unit: 'count', relFloor: 0, absFloor: 0, minEffect: 0, pattern: t, label: text });
+    };
+    for (const t of this.patterns.test(patternSlice)) patternCandidate('pattern', t, label(t.service, t.pattern));
+    for (const t of o.mixMode === 'off' ? [] : this.mix.test(patternSlice)) patternCandidate('mix', t, `${label(t.service, t.pattern)} per ${label(t.service, t.reference)}`);
     const scored: Array<{ c: Candidate; st: KeyState; z: number; p: number; expected: number; effectOk: boolean; tested: boolean }> = [];
     for (const c of candidates) {
       let st = this.keys.get(c.key);
