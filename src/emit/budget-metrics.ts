@@ -1,5 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AssemblyStats } from '../detect/sequence-detector.js';
+import { mirroredCounter } from './mirrored-counter.js';
 
 /** The detection engine's budget figures (DetectionEngine.stats()). */
 export interface BudgetStats {
@@ -16,11 +17,6 @@ export interface BudgetStats {
 export function registerBudgetMetrics(registry: Registry, stats: () => BudgetStats, prefix = 'self_healing_'): void {
   const read = (): AssemblyStats => stats().assembly;
   const registers = [registry];
-  // A counter mirrored from a monotonic source: set to the source's value at each scrape.
-  const mirror = (counter: Counter, value: number): void => {
-    counter.reset();
-    counter.inc(value);
-  };
   new Gauge({
     name: `${prefix}trace_inflight_runs`,
     help: 'Sequence runs being assembled (budget detect.maxInflightRuns)',
@@ -48,30 +44,9 @@ export function registerBudgetMetrics(registry: Registry, stats: () => BudgetSta
       this.set(stats().retainedBeats);
     },
   });
-  new Counter({
-    name: `${prefix}retained_beats_capped_total`,
-    help: 'Beats that could not grow a handler reservoir because detect.maxRetainedBeats was spent (they replaced an older beat of the same handler, or were dropped)',
-    registers,
-    collect() {
-      mirror(this, stats().retentionCapped);
-    },
-  });
-  new Counter({
-    name: `${prefix}trace_runs_evicted_total`,
-    help: 'Sequence runs evicted before they closed, to stay inside detect.maxInflightRuns / maxInflightSpans (not judged)',
-    registers,
-    collect() {
-      mirror(this, read().evictedRuns);
-    },
-  });
-  new Counter({
-    name: `${prefix}trace_evictions_dropped_total`,
-    help: 'Evicted runs not queued for evaluation because detect.maxPendingEvictedRuns were waiting',
-    registers,
-    collect() {
-      mirror(this, read().droppedEvictions);
-    },
-  });
+  mirroredCounter(registers, `${prefix}retained_beats_capped_total`, 'Beats that could not grow a handler reservoir because detect.maxRetainedBeats was spent (they replaced an older beat of the same handler, or were dropped)', () => stats().retentionCapped);
+  mirroredCounter(registers, `${prefix}trace_runs_evicted_total`, 'Sequence runs evicted before they closed, to stay inside detect.maxInflightRuns / maxInflightSpans (not judged)', () => read().evictedRuns);
+  mirroredCounter(registers, `${prefix}trace_evictions_dropped_total`, 'Evicted runs not queued for evaluation because detect.maxPendingEvictedRuns were waiting', () => read().droppedEvictions);
   new Counter({
     name: `${prefix}trace_spans_dropped_total`,
     help: 'Spans not kept by trace assembly: run_full = the run held its maximum spans, late = after the run closed, over detect.maxRecentRunSpans',
