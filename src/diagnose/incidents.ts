@@ -66,6 +66,11 @@ interface Tracked {
   evidence: EvidenceLedger;
   firstSeenMs: Map<string, number>;
   evidenceLeft: number;
+  /**
+   * Service-level anomalies that joined after the evidence window closed: each key's own window
+   * (the slice before it joined and `evidenceSlices` from it), and the slices it has left.
+   */
+  late: Map<string, { evidence: EvidenceLedger; left: number }>;
   lastActiveMs: number;
   impact: IncidentImpact;
   /** Ids of the engine's anomalies (their services rank root causes when the signals show none). */
@@ -83,6 +88,9 @@ export interface ServiceTraffic {
   requests: number;
   failed: number;
 }
+
+/** Keys of service-level anomalies (ServiceSignals findings) start with this. */
+const SIGNAL_KEY_PREFIX = 'svc|';
 
 const SEVERITY_ORDER: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 
@@ -134,7 +142,7 @@ export class IncidentTracker {
         if (t === undefined) {
           t = this.create(a, slice);
           opened.add(t);
-        }
+        } else if (t.evidenceLeft <= 0) this.followLate(t, a, slice);
       }
       if (t === undefined) continue;
       this.attach(t, ch);
@@ -157,6 +165,7 @@ export class IncidentTracker {
       this.note(t, slice.scores, slice.startMs);
       touched.add(t);
     }
+    for (const t of this.open.values()) if (noteLate(t, slice)) touched.add(t);
     this.previous = slice.scores;
     if (traffic !== undefined) for (const t of this.open.values()) this.countImpact(t, traffic);
     const changes: IncidentChange[] = [];
@@ -318,6 +327,7 @@ export class IncidentTracker {
       evidence: new EvidenceLedger(this.opts.evidence),
       firstSeenMs: new Map(),
       evidenceLeft: this.opts.evidenceSlices,
+      late: new Map(),
       lastActiveMs: a.firstSeenMs,
       impact: { requests: 0, errors: 0 },
       engine: new Set(),
@@ -346,6 +356,25 @@ export class IncidentTracker {
     if (!t.incident.services.includes(a.service)) t.incident.services.push(a.service);
   }
 
+  /**
+   * A fault that shows up after an unrelated discovery opened the incident joins it once its own
+   * evidence is confirmed, by then past the window that ranks the causes, which then never saw
+   * it. Its key gets a window of its own, as long as the founder's and placed the same way (the
+   * slice before it joined, then `evidenceSlices`): every anomaly of the incident is judged over
+   * the same number of slices from its own start, no key for longer (the incident's other keys
+   * are not followed: that collected noise, see docs/incidents.md).
+   */
+  private followLate(t: Tracked, a: Anomaly, slice: SignalSlice): void {
+    const key = signalKeyOf(a);
+    if (key === undefined || t.late.has(key)) return;
+    const evidence = new EvidenceLedger(this.opts.evidence);
+    evidence.noteSlice(
+      this.previous.filter((s) => s.key === key),
+      slice.startMs - (slice.endMs - slice.startMs),
+    );
+    t.late.set(key, { evidence, left: this.opts.evidenceSlices });
+  }
+
   /** One slice's scores as the incident's evidence (in slice order: a burst is told by its run). */
   private note(t: Tracked, scores: readonly SignalScore[], atMs: number): void {
     t.evidence.noteSlice(scores, atMs);
@@ -359,6 +388,10 @@ export class IncidentTracker {
     inc.services = [...new Set(anomalies.map((a) => a.service))].sort();
     inc.endMs = Math.max(inc.endMs, ...anomalies.map((a) => a.lastSeenMs), Math.min(nowMs, t.lastActiveMs));
     const scores = t.evidence.scores();
+    for (const [key, l] of t.late) {
+      const s = l.evidence.scores().get(key);
+      if (s !== undefined && !(s.z <= (scores.get(key)?.z ?? 0))) scores.set(key, s);
+    }
     inc.rootCauses = rankRootCauses({ scores, callees: (s) => this.graph.callees(s), firstSeenMs: t.firstSeenMs });
     if (inc.rootCauses.length === 0) inc.rootCauses = engineRootCauses(anomalies.filter((a) => t.engine.has(a.id)));
     inc.severity = this.severity(scores.values(), t.anomalies.size);
@@ -403,6 +436,26 @@ export function engineRootCauses(anomalies: readonly Anomaly[]): RootCause[] {
       score: Math.round(score * 1000) / 1000,
       reason: `${a.type}/${a.subtype} anomaly of the detection engine (no service-level signal moved)`,
     }));
+}
+
+/** The service-level signal key an anomaly of ServiceSignals stands for (undefined for the engine's). */
+function signalKeyOf(a: Anomaly): string | undefined {
+  return a.key.startsWith(SIGNAL_KEY_PREFIX) ? a.key.slice(SIGNAL_KEY_PREFIX.length) : undefined;
+}
+
+/** The slice's score of each late key still inside its own window; whether any was noted. */
+function noteLate(t: Tracked, slice: SignalSlice): boolean {
+  let noted = false;
+  for (const [key, l] of t.late) {
+    if (l.left <= 0) continue;
+    l.left--;
+    l.evidence.noteSlice(
+      slice.scores.filter((s) => s.key === key),
+      slice.startMs,
+    );
+    noted = true;
+  }
+  return noted;
 }
 
 function snapshot(i: Incident): Incident {

@@ -99,7 +99,8 @@ export function rankRootCauses(ev: IncidentEvidence, max = 5): RootCause[] {
     for (const [kind, z] of kinds) {
       if (kind === 'edge-gap') continue;
       let w = ORIGIN_WEIGHT[kind];
-      if (kind !== 'latency' && kind !== 'endpoint-failures' && calleeHas(ev, service, kind, strength)) w *= PROPAGATED_DISCOUNT;
+      if (kind === 'latency' && !calleeMoved(ev, service, strength)) w = ORIGIN_WEIGHT.self;
+      else if (kind !== 'latency' && kind !== 'endpoint-failures' && calleeHas(ev, service, kind, strength)) w *= PROPAGATED_DISCOUNT;
       c.reasons.push({ w: w * z, text: describe(kind, service, ev) });
     }
   }
@@ -144,6 +145,21 @@ function gapExplains(ev: IncidentEvidence, self: SignalScore): boolean {
 
 function calleeHas(ev: IncidentEvidence, service: string, kind: SignalKind, strength: Map<string, Map<SignalKind, number>>): boolean {
   for (const callee of ev.callees(service)) if (callee !== service && (strength.get(callee)?.get(kind) ?? 0) >= MIN_Z * UNDISCOVERED_SHARE) return true;
+  return false;
+}
+
+/**
+ * Whether any service it calls shows evidence of its own (any kind, including a grown gap of the
+ * call to it). Request latency counts little because it propagates to every caller; when nothing
+ * it calls moved, the growth cannot have come from below: it is the service's own time or its
+ * host's, whatever share of it the own-time figures caught (the deepest slow service of a call
+ * chain is where the latency starts).
+ */
+function calleeMoved(ev: IncidentEvidence, service: string, strength: Map<string, Map<SignalKind, number>>): boolean {
+  for (const callee of ev.callees(service)) {
+    if (callee === service) continue;
+    for (const z of strength.get(callee)?.values() ?? []) if (z >= MIN_Z * UNDISCOVERED_SHARE) return true;
+  }
   return false;
 }
 

@@ -83,6 +83,27 @@ describe('IncidentTracker evidence', () => {
     return tracker.incidents()[0]!.rootCauses.map((c) => c.service);
   }
 
+  it('judges a fault that joins after the evidence window over a window of its own, no longer', () => {
+    const tracker = new IncidentTracker(graph, { instanceTag: 'l' });
+    // batch's own time (noise that holds) founds the incident; pricing's fault starts at slice 9,
+    // after the incident's evidence window (the slice before and 6 from the start), and its
+    // anomaly joins at slice 12, once its discoveries are confirmed.
+    const founder = anomaly({ id: 'an_batch', service: 'batch', key: 'svc|self|batch', firstSeenMs: T0 + SLICE, lastSeenMs: T0 + SLICE });
+    const fault = anomaly({ id: 'an_pricing', service: 'pricing', key: 'svc|self|pricing', firstSeenMs: T0 + 12 * SLICE, lastSeenMs: T0 + 12 * SLICE });
+    for (let n = 1; n <= 30; n++) {
+      // After its own window (slices 11-18) pricing's figures grow further: they must not count.
+      const pricing = n >= 9 ? [score('self|pricing', 'pricing', n <= 18 ? 20 : 60)] : [];
+      const changes = [n === 1 ? { kind: 'opened' as const, anomaly: founder } : { kind: 'updated' as const, anomaly: { ...founder, lastSeenMs: T0 + n * SLICE } }];
+      if (n === 12) changes.push({ kind: 'opened', anomaly: fault });
+      tracker.apply(slice(n, [score('self|batch', 'batch', 8), ...pricing]), changes, [], T0 + n * SLICE);
+    }
+    const incidents = tracker.incidents();
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]!.anomalyIds).toEqual(['an_batch', 'an_pricing']);
+    expect(incidents[0]!.rootCauses.map((c) => c.service)).toEqual(['pricing', 'batch']);
+    expect(incidents[0]!.rootCauses[0]!.score).toBe(20);
+  });
+
   it('ranks the shift that holds above the noise that opened the incident', () => {
     expect(replay({})).toEqual(['pricing', 'batch']);
     // The evidence before (each key's strongest slice) put the noise first.

@@ -49,6 +49,18 @@ describe('rankRootCauses', () => {
     expect(rank(busy)[0]!.service).toBe('x');
   });
 
+  it('counts request latency as the service\'s own when nothing it calls moved', () => {
+    // CPU contention in a: its requests slow down (z 8) while its own-time figure stays under the
+    // floor and nothing below it moved; a tiny undiscovered gap elsewhere must not outrank it.
+    const contention = [score('latency', 'a', 8, { observed: 376, expected: 150 }), score('edge-gap', 'y', 7, { caller: 'x', discovered: false })];
+    expect(rank(contention)[0]!.service).toBe('a');
+    expect(rank(contention)[0]!.reason).toContain('request latency grew');
+    // The same latency with a callee whose own time grew is inherited: it counts a little.
+    const inherited = [score('latency', 'a', 8), score('self', 'x', 4)];
+    expect(rank(inherited).map((c) => c.service)).toEqual(['x', 'a']);
+    expect(rank(inherited)[1]!.score).toBeLessThan(2);
+  });
+
   it('ignores weak evidence and returns nothing without any', () => {
     expect(rank([score('self', 'x', 2)])).toEqual([]);
     expect(rank([])).toEqual([]);
