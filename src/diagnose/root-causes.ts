@@ -76,7 +76,14 @@ export function rankRootCauses(ev: IncidentEvidence, max = 5): RootCause[] {
   };
   for (const s of ev.scores.values()) {
     if (s.z < MIN_Z) continue;
-    add(s.service, s.kind, weightOf(s) * (s.kind === 'self' && gapExplains(ev, s) ? PROPAGATED_DISCOUNT : 1));
+    let w = weightOf(s);
+    if (s.kind === 'self' && gapExplains(ev, s)) w *= PROPAGATED_DISCOUNT;
+    // An own-time shift seen only in the tail (p90 moved; median own time and request latency did
+    // not) is a few slow requests, the way a heavy-tailed service looks on a busy minute, rather
+    // than a change in the service (CPU, GC, a slow code path) that slows most of its requests:
+    // it only corroborates, like a key that never passed the false-discovery control.
+    if (tailOnly(ev, s)) w *= UNDISCOVERED_SHARE;
+    add(s.service, s.kind, w);
   }
   const gapTotals = new Map<string, number>();
   const gapNotes = new Map<string, string[]>();
@@ -143,8 +150,30 @@ function gapExplains(ev: IncidentEvidence, self: SignalScore): boolean {
   return false;
 }
 
+/** The keys of a service's own-time quantiles and request latency (ServiceSignals' naming). */
+const TAIL_SELF_PREFIX = 'self.p90|';
+const CENTRAL_PREFIXES = ['self.p50|', 'latency.p50|'] as const;
+
+/** Whether an own-time score is a tail figure whose service's median own time and latency did not move. */
+function tailOnly(ev: IncidentEvidence, s: SignalScore): boolean {
+  if (s.kind !== 'self' || !s.key.startsWith(TAIL_SELF_PREFIX)) return false;
+  for (const p of CENTRAL_PREFIXES) if ((ev.scores.get(`${p}${s.service}`)?.z ?? 0) >= MIN_Z) return false;
+  return true;
+}
+
+/**
+ * Failures, error logs and changed event patterns are one family for propagation: a callee that
+ * returns a wrong answer may only log it (or stop a line), while its caller, which cannot use the
+ * answer, fails its requests; either way the caller's failure evidence arrived from below.
+ */
+const FAILURE_FAMILY: ReadonlySet<SignalKind> = new Set<SignalKind>(['own-failures', 'error-logs', 'pattern']);
+
 function calleeHas(ev: IncidentEvidence, service: string, kind: SignalKind, strength: Map<string, Map<SignalKind, number>>): boolean {
-  for (const callee of ev.callees(service)) if (callee !== service && (strength.get(callee)?.get(kind) ?? 0) >= MIN_Z * UNDISCOVERED_SHARE) return true;
+  const kinds = FAILURE_FAMILY.has(kind) ? FAILURE_FAMILY : [kind];
+  for (const callee of ev.callees(service)) {
+    if (callee === service) continue;
+    for (const k of kinds) if ((strength.get(callee)?.get(k) ?? 0) >= MIN_Z * UNDISCOVERED_SHARE) return true;
+  }
   return false;
 }
 

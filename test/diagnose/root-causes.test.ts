@@ -61,6 +61,26 @@ describe('rankRootCauses', () => {
     expect(rank(inherited)[1]!.score).toBeLessThan(2);
   });
 
+  it('lets an own-time shift seen only in the tail corroborate, not lead', () => {
+    // y's p90 own time jumps (a few slow requests) while its median and latency hold; x writes a
+    // new error line on every call: x's change comes first.
+    const p90 = (service: string, z: number): SignalScore => score('self', service, z, { key: `self.p90|${service}`, observed: 167, expected: 14 });
+    const errorLine = score('pattern', 'x', 5.7, { label: 'error log "Code not found"', direction: 'surge', observed: 5, expected: 0.1 });
+    expect(rank([p90('y', 14.5), errorLine]).map((c) => c.service)).toEqual(['x', 'y']);
+    // When most of y's requests slowed too (its median own time moved), the shift is y's.
+    const median = score('self', 'y', 6, { key: 'self.p50|y' });
+    expect(rank([p90('y', 14.5), median, errorLine])[0]!.service).toBe('y');
+  });
+
+  it('treats a caller\'s failures as inherited when its callee logs errors or changed its lines', () => {
+    // x returns a wrong answer and logs it; a, which cannot use the answer, fails its requests.
+    const r = rank([
+      score('own-failures', 'a', 6.2, { observed: 0.92, expected: 0 }),
+      score('pattern', 'x', 4.4, { label: 'error log "BasicServiceImpl"', direction: 'surge', observed: 18, expected: 1.5 }),
+    ]);
+    expect(r.map((c) => c.service)).toEqual(['x', 'a']);
+  });
+
   it('ignores weak evidence and returns nothing without any', () => {
     expect(rank([score('self', 'x', 2)])).toEqual([]);
     expect(rank([])).toEqual([]);
