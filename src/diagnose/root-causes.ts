@@ -83,6 +83,7 @@ export function rankRootCauses(ev: IncidentEvidence, max = 5): RootCause[] {
     // than a change in the service (CPU, GC, a slow code path) that slows most of its requests:
     // it only corroborates, like a key that never passed the false-discovery control.
     if (tailOnly(ev, s)) w *= UNDISCOVERED_SHARE;
+    if (namesCallee(ev, s)) w *= PROPAGATED_DISCOUNT;
     add(s.service, s.kind, w);
   }
   const gapTotals = new Map<string, number>();
@@ -147,6 +148,24 @@ function gapExplains(ev: IncidentEvidence, self: SignalScore): boolean {
   const grew = self.observed - self.expected;
   if (!(grew > 0)) return false;
   for (const g of ev.scores.values()) if (g.kind === 'edge-gap' && g.caller === self.service && g.z >= MIN_Z && g.observed - g.expected >= grew) return true;
+  return false;
+}
+
+/**
+ * Whether a new or surging log line names one of the service's callees ("No instances available
+ * for ts-train-service", "connection refused: payments"): the writer reports a failure of that
+ * dependency, so the line is inherited evidence, like a failure its callee also shows.
+ */
+function namesCallee(ev: IncidentEvidence, s: SignalScore): boolean {
+  if (s.kind !== 'pattern' || s.direction !== 'surge' || s.label === undefined) return false;
+  for (const callee of ev.callees(s.service)) if (callee !== s.service && namesWord(s.label, callee)) return true;
+  return false;
+}
+
+/** `name` occurs in `text` as a whole name (not inside a longer identifier). */
+function namesWord(text: string, name: string): boolean {
+  const inName = (c: string | undefined): boolean => c !== undefined && /[\w.-]/.test(c);
+  for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) if (!inName(text[i - 1]) && !inName(text[i + name.length])) return true;
   return false;
 }
 

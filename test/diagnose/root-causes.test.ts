@@ -81,6 +81,16 @@ describe('rankRootCauses', () => {
     expect(r.map((c) => c.service)).toEqual(['x', 'a']);
   });
 
+  it('counts a new error line that names one of the service\'s callees as that callee\'s failure', () => {
+    const line = (text: string): SignalScore => score('pattern', 'a', 6.6, { label: `error log "${text}"`, direction: 'surge', observed: 13, expected: 0.1 });
+    const own = score('pattern', 'y', 5, { label: 'error log "Get the food request failed"', direction: 'surge', observed: 4, expected: 0 });
+    // a reports that its callee x is gone: its own change is y's line.
+    expect(rank([line('No instances available for x'), own]).map((c) => c.service)).toEqual(['y', 'a']);
+    // A name inside a longer word is not the callee, and a name that is no callee of a says nothing.
+    expect(rank([line('No instances available for xy'), own])[0]!.service).toBe('a');
+    expect(rank([line('No instances available for gw'), own])[0]!.service).toBe('a');
+  });
+
   it('ignores weak evidence and returns nothing without any', () => {
     expect(rank([score('self', 'x', 2)])).toEqual([]);
     expect(rank([])).toEqual([]);
