@@ -53,7 +53,7 @@ export const MAX_QUIET_SLICES = 360;
 export const DEFAULT_SERVICE_GRAPH_OPTIONS: ServiceGraphOptions = {
   sliceMs: 10_000,
   traceGraceMs: 5_000,
-  maxTraces: 50_000,
+  maxTraces: 10_000,
   maxKeys: 5_000,
   maxSamples: 256,
 };

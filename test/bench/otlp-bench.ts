@@ -10,7 +10,7 @@
  *        [--spans 512] [--keys 28] [--targets serve-http-protobuf,serve-grpc,...]
  *   node dist/test/bench/otlp-bench.js --soak 600 [--keys 10000]   # RSS over time, HTTP protobuf
  *   node dist/test/bench/otlp-bench.js --targets serve-http-protobuf --cpu-prof-dir /tmp/prof   # profile serve
- *   node dist/test/bench/otlp-bench.js --serve-node-args "--max-old-space-size=256"          # as the image runs it
+ *   node dist/test/bench/otlp-bench.js --serve-node-args "--max-old-space-size=256 --max-semi-space-size=8"   # as the image runs it
  *   node dist/test/bench/otlp-bench.js --overload 60 [--http-clients 8] [--grpc-clients 4]  # under the heap cap, PASS/FAIL per target
  *
  * Figures per target: spans per CPU-second of the receiving process (user + system of every
@@ -50,8 +50,10 @@ const soakSeconds = Number(flag('soak', '0'));
 const overloadSeconds = Number(flag('overload', '0'));
 /** Writes a V8 CPU profile of every serve process into this directory (node --cpu-prof). */
 const cpuProfDir = flag('cpu-prof-dir', '');
-/** Node flags for serve, e.g. the image's "--max-old-space-size=256" (deploy/Dockerfile NODE_OPTIONS). */
-const serveNodeArgs = flag('serve-node-args', overloadSeconds > 0 ? '--max-old-space-size=256' : '')
+/** The image's NODE_OPTIONS (deploy/Dockerfile): the overload mode's default serve flags. */
+const IMAGE_NODE_ARGS = '--max-old-space-size=256 --max-semi-space-size=8';
+/** Node flags for serve, e.g. IMAGE_NODE_ARGS. */
+const serveNodeArgs = flag('serve-node-args', overloadSeconds > 0 ? IMAGE_NODE_ARGS : '')
   .split(' ')
   .filter((a) => a !== '');
 const seconds = Number(flag('seconds', '5'));
@@ -310,7 +312,7 @@ async function soak(): Promise<void> {
 }
 
 /**
- * One serve process under the image's heap cap (`--max-old-space-size=256` unless
+ * One serve process under the image's heap cap (IMAGE_NODE_ARGS unless
  * --serve-node-args says otherwise) taking 8 HTTP + 4 gRPC clients (requests in flight) at full
  * speed, far more than it can process, for `overloadSeconds`. Judged on what issue 11 asks: it
  * survives, it pushes back (HTTP 429/503, gRPC RESOURCE_EXHAUSTED/UNAVAILABLE), /healthz answers

@@ -28,7 +28,7 @@ describe('registerGraphBudgetMetrics', () => {
   });
 
   it('has documented defaults and names the field of a bad budget', () => {
-    expect(ConfigSchema.parse({}).detect.serviceGraph).toEqual({ traceGraceMs: 5_000, maxTraces: 50_000, maxKeys: 5_000, maxSamples: 256 });
+    expect(ConfigSchema.parse({}).detect.serviceGraph).toEqual({ traceGraceMs: 5_000, maxTraces: 10_000, maxKeys: 5_000, maxSamples: 256 });
     const bad = ConfigSchema.safeParse({ detect: { serviceGraph: { maxTraces: 0 } } });
     expect(bad.success).toBe(false);
     expect(bad.error!.issues[0]!.path).toEqual(['detect', 'serviceGraph', 'maxTraces']);

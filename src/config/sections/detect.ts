@@ -46,8 +46,8 @@ const ServiceGraphSchema = z
       .number()
       .int()
       .positive()
-      .default(50_000)
-      .describe('Budget: traces buffered for the trace grace; beyond it the least recently ended one is folded early (self_healing_service_graph_traces_folded_early_total)'),
+      .default(10_000)
+      .describe('Budget: traces buffered for the trace grace (~0.8-1 KB per 8-span trace); beyond it the least recently ended one is folded early (self_healing_service_graph_traces_folded_early_total)'),
     maxKeys: z
       .number()
       .int()
@@ -87,13 +87,13 @@ export const DetectSchema = z.strictObject({
     sequenceFiles: z.array(z.string()).default([]).describe('Glob patterns of declared MusicalConductor sequence JSON files'),
     coverageReport: z.string().optional().describe('istanbul coverage-final.json or lcov.info of the application repository'),
     runTimeoutMs: z.number().int().positive().default(30_000).describe('A sequence run with no new beat for this long is complete (or incomplete)'),
-    maxInflightRuns: z.number().int().positive().default(50_000).describe('Budget: sequence runs being assembled; the least recently active is evicted (self_healing_trace_runs_evicted_total)'),
+    maxInflightRuns: z.number().int().positive().default(10_000).describe('Budget: sequence runs being assembled; the least recently active is evicted (self_healing_trace_runs_evicted_total)'),
     maxInflightSpans: z
       .number()
       .int()
       .positive()
-      .default(100_000)
-      .describe('Budget: spans held by all runs being assembled together (~300 B each); the least recently active runs are evicted to stay under it'),
+      .default(30_000)
+      .describe('Budget: spans held by all runs being assembled together (~340 B each); the least recently active runs are evicted to stay under it'),
     maxRecentRunSpans: z
       .number()
       .int()
