@@ -64,6 +64,16 @@ export interface ServiceSignalOptions {
    */
   minMagnitudeSamples: number;
   sparseMagnitudeFloor: number;
+  /**
+   * A sparse key's discoveries in a row before it becomes a finding, when at least
+   * `sparseConfirmRequests` of its recent requests lie beyond its pooled ones. Its test already
+   * pools `sparseWindowSlices` slices, so one odd request is discovered in every slice it stays in
+   * the pool of recent requests: runs of discoveries say little, while the number of distinct
+   * requests carrying the evidence is what separates a change from one outlier. A sparse key with
+   * fewer such requests needs `confirmSlices` like any key.
+   */
+  sparseConfirmSlices: number;
+  sparseConfirmRequests: number;
   /** Pooled requests kept per sparse key. */
   pooledSamples: number;
   /** A sparse key's test looks at its requests of the last this many slices. */
@@ -111,6 +121,8 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   sparseMagnitudeFloor: 0.25,
   pooledSamples: 512,
   sparseWindowSlices: 9,
+  sparseConfirmSlices: 2,
+  sparseConfirmRequests: 2,
   selfLimitedSlices: 18,
   calmSlices: 6,
   patterns: DEFAULT_EVENT_PATTERN_OPTIONS,
@@ -233,7 +245,7 @@ export class ServiceSignals {
     };
     for (const t of this.patterns.test(patternSlice)) patternCandidate('pattern', t, label(t.service, t.pattern));
     for (const t of o.mixMode === 'off' ? [] : this.mix.test(patternSlice)) patternCandidate('mix', t, `${label(t.service, t.pattern)} per ${label(t.service, t.reference)}`);
-    const scored: Array<{ c: Candidate; st: KeyState; z: number; p: number; expected: number; effectOk: boolean; tested: boolean }> = [];
+    const scored: Array<{ c: Candidate; st: KeyState; z: number; p: number; expected: number; effectOk: boolean; tested: boolean; beyond?: number }> = [];
     for (const c of candidates) {
       let st = this.keys.get(c.key);
       if (st === undefined) {
@@ -275,7 +287,8 @@ export class ServiceSignals {
       const isNew = discovered.has(c);
       const holds = st.open && z >= o.keepZ && s.effectOk;
       st.streak = isNew || holds ? st.streak + 1 : 0;
-      st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices) && beyondPast(st, c.value) && (o.mixMode === 'findings' || !c.key.startsWith('mix|'));
+      const confirm = c.pattern !== undefined ? o.patternConfirmSlices : (s.beyond ?? 0) >= o.sparseConfirmRequests ? o.sparseConfirmSlices : o.confirmSlices;
+      st.open = st.open ? holds || isNew : st.streak >= confirm && beyondPast(st, c.value) && (o.mixMode === 'findings' || !c.key.startsWith('mix|'));
       if (c.pattern !== undefined && (st.open || isNew || z >= o.keepZ)) heldPatterns.add(c.key);
       // Figures that look normal teach the baseline at once; an excursion's (a fault's onset, an
       // open finding: the baseline is frozen meanwhile) only once it is over, and only if it was
@@ -341,7 +354,7 @@ export class ServiceSignals {
    * Sparse key: k of the window's n requests above the pooled 99th percentile, against
    * Binomial(n, 1 %).
    */
-  private sparseTest(c: Candidate, st: KeyState, slice: GraphSlice): { z: number; p: number; expected: number; effectOk: boolean } {
+  private sparseTest(c: Candidate, st: KeyState, slice: GraphSlice): { z: number; p: number; expected: number; effectOk: boolean; beyond: number } {
     const pooled = st.pooled;
     const horizon = slice.endMs - this.opts.sparseWindowSlices * (slice.endMs - slice.startMs);
     st.sparseRecent = st.sparseRecent.filter((r) => r.endMs > horizon);
@@ -350,7 +363,7 @@ export class ServiceSignals {
       const set = c.kind === 'edge-gap' ? newest.edges.get(`${c.caller ?? ''}\u0000${c.service}`)?.gapMs : c.kind === 'self' ? newest.services.get(c.service)?.selfMs : newest.services.get(c.service)?.latencyMs;
       for (const v of set?.samples ?? []) st.sparseRecent.push({ endMs: slice.endMs, v });
     }
-    if (pooled === undefined || pooled.count < Math.min(this.opts.minPooledSamples, this.opts.minMagnitudeSamples) || st.sparseRecent.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false };
+    if (pooled === undefined || pooled.count < Math.min(this.opts.minPooledSamples, this.opts.minMagnitudeSamples) || st.sparseRecent.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false, beyond: 0 };
     // A new request of an unchanged key exceeds the largest of n earlier ones with probability
     // 1/(n+1): with few pooled requests the limit is their maximum and the null rate that share,
     // with many the 99th percentile and 1 %.
@@ -369,7 +382,8 @@ export class ServiceSignals {
     const expected = pooled.quantile(0.5);
     const observed = window.quantile(0.5);
     c.display = observed;
-    return { z: zOfP(p), p, expected, effectOk: observed - expected >= c.minEffect };
+    // k counts the recent requests beyond (nearly) every pooled one: the evidence's distinct requests.
+    return { z: zOfP(p), p, expected, effectOk: observed - expected >= c.minEffect, beyond: k };
   }
 
   private readonly recent: GraphSlice[] = [];

@@ -131,6 +131,39 @@ describe('ServiceSignals', () => {
     expect(kinds).toContain('verify:self');
   });
 
+  it('confirms a sparse key after two discoveries once two of its recent requests lie beyond its pooled ones, not after four', () => {
+    /** Slice of the first finding of a 5 ms call that takes 2 s from slice 36 on (one request every third slice). */
+    const firstFinding = (opts: ConstructorParameters<typeof ServiceSignals>[0]): number | undefined => {
+      const rand = seededRandom(4);
+      const signals = new ServiceSignals(opts);
+      for (let i = 0; i < 60; i++) {
+        const rare = i % 3 === 0 ? [i >= 36 ? 2000 + lognormal(rand, 5, 0.2) : lognormal(rand, 5, 0.2)] : [];
+        const r = signals.score(slice(i, [{ name: 'verify', self: rare }, { name: 'busy', self: Array.from({ length: 10 }, () => lognormal(rand, 20, 0.1)) }]));
+        if (r.findings.some((f) => f.service === 'verify')) return i;
+      }
+      return undefined;
+    };
+    const sparseRule = firstFinding({});
+    const fourInARow = firstFinding({ sparseConfirmRequests: Infinity });
+    expect(sparseRule).toBeDefined();
+    // Delayed requests arrive in slices 36, 39 and 42: the slice after the first discovery confirms.
+    expect(sparseRule!).toBeLessThanOrEqual(43);
+    expect(fourInARow === undefined || fourInARow > sparseRule!).toBe(true);
+  });
+
+  it('does not confirm a sparse key on one odd request, however far out', () => {
+    let findings = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const rand = seededRandom(seed);
+      const signals = new ServiceSignals();
+      for (let i = 0; i < 70; i++) {
+        const rare = i % 2 === 0 ? [i === 40 ? 2000 : lognormal(rand, 5, 0.3)] : [];
+        findings += signals.score(slice(i, [{ name: 'rare', self: rare }, { name: 'busy', self: Array.from({ length: 10 }, () => lognormal(rand, 20, 0.1)) }])).findings.filter((f) => f.service === 'rare').length;
+      }
+    }
+    expect(findings).toBe(0);
+  });
+
   it('scores a line that stops after its sibling line as root-cause evidence (mixMode evidence), without opening a finding of its own, and not at all by default', () => {
     const signals = new ServiceSignals({ mixMode: 'evidence' });
     const mixScores: Array<{ i: number; z: number; discovered: boolean }> = [];
