@@ -74,6 +74,14 @@ export interface ServiceSignalOptions {
    */
   sparseConfirmSlices: number;
   sparseConfirmRequests: number;
+  /**
+   * Discoveries in a row before a service's time key (its own or request latency) or a gap of a
+   * call into it becomes a finding when the other kind of that service is discovered in the same
+   * slice. The two come from different spans (the callee's own spans; the caller's client span
+   * around them), so one odd slice of either rarely moves both, while a service that slows down
+   * (CPU contention) moves both at once: corroboration stands in for the longer run.
+   */
+  corroboratedConfirmSlices: number;
   /** Pooled requests kept per sparse key. */
   pooledSamples: number;
   /** A sparse key's test looks at its requests of the last this many slices. */
@@ -123,6 +131,7 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   sparseWindowSlices: 9,
   sparseConfirmSlices: 2,
   sparseConfirmRequests: 2,
+  corroboratedConfirmSlices: 2,
   selfLimitedSlices: 18,
   calmSlices: 6,
   patterns: DEFAULT_EVENT_PATTERN_OPTIONS,
@@ -279,6 +288,14 @@ export class ServiceSignals {
         if (s.z >= o.minZ && s.effectOk) discovered.add(s.c);
       }
     }
+    // Services whose own time and a gap of a call into them were both discovered in this slice.
+    const timeFound = new Set<string>();
+    const gapFound = new Set<string>();
+    for (const c of discovered) {
+      if (c.kind === 'edge-gap') gapFound.add(c.service);
+      else if (c.kind === 'self' || c.kind === 'latency') timeFound.add(c.service);
+    }
+    const corroborated = (c: Candidate): boolean => (c.kind === 'edge-gap' || c.kind === 'self' || c.kind === 'latency') && timeFound.has(c.service) && gapFound.has(c.service);
     const scores: SignalScore[] = [];
     const findings: Finding[] = [];
     const heldPatterns = new Set<string>();
@@ -287,7 +304,8 @@ export class ServiceSignals {
       const isNew = discovered.has(c);
       const holds = st.open && z >= o.keepZ && s.effectOk;
       st.streak = isNew || holds ? st.streak + 1 : 0;
-      const confirm = c.pattern !== undefined ? o.patternConfirmSlices : (s.beyond ?? 0) >= o.sparseConfirmRequests ? o.sparseConfirmSlices : o.confirmSlices;
+      const confirm =
+        c.pattern !== undefined ? o.patternConfirmSlices : (s.beyond ?? 0) >= o.sparseConfirmRequests ? o.sparseConfirmSlices : isNew && corroborated(c) ? o.corroboratedConfirmSlices : o.confirmSlices;
       st.open = st.open ? holds || isNew : st.streak >= confirm && beyondPast(st, c.value) && (o.mixMode === 'findings' || !c.key.startsWith('mix|'));
       if (c.pattern !== undefined && (st.open || isNew || z >= o.keepZ)) heldPatterns.add(c.key);
       // Figures that look normal teach the baseline at once; an excursion's (a fault's onset, an

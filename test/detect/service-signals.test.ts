@@ -151,6 +151,29 @@ describe('ServiceSignals', () => {
     expect(fourInARow === undefined || fourInARow > sparseRule!).toBe(true);
   });
 
+  it('confirms a service whose own time and the gap of a call into it are discovered together after two slices, not four', () => {
+    /** Slice of the first finding on `food`: from slice 40 on its own time and the gateway's gap to it grow (CPU contention). */
+    const firstFinding = (opts: ConstructorParameters<typeof ServiceSignals>[0], gapToo: boolean): number | undefined => {
+      const rand = seededRandom(8);
+      const signals = new ServiceSignals(opts);
+      for (let i = 0; i < 60; i++) {
+        const hot = i >= 40;
+        const s = slice(i, [{ name: 'food', self: Array.from({ length: 20 }, () => lognormal(rand, hot ? 80 : 10, 0.2)) }, { name: 'gateway', self: Array.from({ length: 20 }, () => lognormal(rand, 30, 0.1)) }]);
+        const gapMs = new SampleSet(256);
+        for (let k = 0; k < 20; k++) gapMs.add(lognormal(rand, hot && gapToo ? 60 : 3, 0.2));
+        s.edges.set('gateway\u0000food', { caller: 'gateway', callee: 'food', calls: 20, errors: 0, gapMs });
+        if (signals.score(s).findings.some((f) => f.service === 'food')) return i;
+      }
+      return undefined;
+    };
+    const both = firstFinding({}, true);
+    expect(both).toBeDefined();
+    expect(both!).toBeLessThanOrEqual(41);
+    expect(firstFinding({ corroboratedConfirmSlices: 4 }, true)!).toBeGreaterThan(both!);
+    // Own time alone still needs four discoveries in a row.
+    expect(firstFinding({}, false)!).toBeGreaterThanOrEqual(43);
+  });
+
   it('does not confirm a sparse key on one odd request, however far out', () => {
     let findings = 0;
     for (let seed = 1; seed <= 20; seed++) {
