@@ -12,8 +12,9 @@ import { binomialUpperTail, normalUpperTail } from './stats.js';
  * failure rate; per edge the client/server gap. Every figure is compared with its own recent
  * variability (KeyBaseline), and the keys of one slice are tested together with Benjamini-Hochberg
  * so that thousands of keys do not turn into a steady trickle of chance alarms. A key becomes a
- * finding after `confirmSlices` discoveries in a row and stays one while its score holds above
- * `keepZ`; its baseline is frozen meanwhile.
+ * finding after `confirmSlices` discoveries in a row (fewer for event patterns, for sparse keys
+ * whose evidence rests on several requests, and for a service's own time corroborated by a gap
+ * into it) and stays one while its score holds above `keepZ`; its baseline is frozen meanwhile.
  */
 export interface ServiceSignalOptions {
   /** Slices of history per key. */
