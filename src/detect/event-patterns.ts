@@ -43,6 +43,16 @@ export interface EventPatternOptions {
    * stops is news.
    */
   surges: (pattern: string) => boolean;
+  /**
+   * Shorter windows (in slices) in which those patterns are also tested for a surge. A fault that
+   * starts writing error lines puts them all in its first slices, while the whole window's
+   * expectation covers `windowSlices` slices: the full window dilutes the onset of a burst. Every
+   * test of a pattern in one slice is paid for (a weighted Bonferroni: the shorter windows share
+   * `surgeScaleShare` of the level, the whole window keeps the rest), so a line that trickles in
+   * costs only a little and a burst is found in its own slice.
+   */
+  surgeScales: number[];
+  surgeScaleShare: number;
   /** A pattern held for at most this many slices in a row learns those slices afterwards. */
   selfLimitedSlices: number;
   /** Normal slices in a row that end a hold. */
@@ -64,6 +74,8 @@ export const DEFAULT_EVENT_PATTERN_OPTIONS: EventPatternOptions = {
   dropRatio: 0.34,
   minChange: 3,
   surges: (pattern) => pattern.startsWith('log:warn:') || pattern.startsWith('log:error:'),
+  surgeScales: [1],
+  surgeScaleShare: 0.1,
   selfLimitedSlices: 18,
   calmSlices: 6,
   learnBursts: (pattern) => !pattern.startsWith('log:error:'),
@@ -122,11 +134,15 @@ export class EventPatterns {
   /** The last windowSlices slices, newest last. */
   private readonly recent: Array<Map<string, PatternSlice>> = [];
   private readonly decay: number;
+  /** Window lengths tested, the full window last. */
+  private readonly scales: number[];
   private tick = 0;
 
   constructor(opts: Partial<EventPatternOptions> = {}) {
     this.opts = { ...DEFAULT_EVENT_PATTERN_OPTIONS, ...opts };
     this.decay = 1 - 1 / Math.max(2, this.opts.memorySlices);
+    const w = this.opts.windowSlices;
+    this.scales = [...new Set(this.opts.surgeScales.filter((n) => Number.isInteger(n) && n >= 1 && n < w))].sort((a, b) => a - b).concat(w);
   }
 
   /** Adds one slice (per service) to the window and tests every known pattern of warm services. */
@@ -134,13 +150,19 @@ export class EventPatterns {
     this.tick++;
     this.recent.push(new Map(slice));
     if (this.recent.length > this.opts.windowSlices) this.recent.shift();
-    const window = new Map<string, { requests: number; counts: Map<string, number> }>();
-    for (const sl of this.recent) {
-      for (const [service, s] of sl) {
-        let w = window.get(service);
-        if (w === undefined) window.set(service, (w = { requests: 0, counts: new Map() }));
-        w.requests += s.requests;
-        for (const [k, n] of s.counts) w.counts.set(k, (w.counts.get(k) ?? 0) + n);
+    // The window of each tested length, newest slices first: windows[i] covers the last scales[i] slices.
+    const windows = this.scales.map(() => new Map<string, WindowCounts>());
+    for (let back = 0; back < this.recent.length; back++) {
+      const sl = this.recent[this.recent.length - 1 - back]!;
+      for (let i = 0; i < this.scales.length; i++) {
+        if (back >= this.scales[i]!) continue;
+        const window = windows[i]!;
+        for (const [service, s] of sl) {
+          let w = window.get(service);
+          if (w === undefined) window.set(service, (w = { requests: 0, counts: new Map() }));
+          w.requests += s.requests;
+          for (const [k, n] of s.counts) w.counts.set(k, (w.counts.get(k) ?? 0) + n);
+        }
       }
     }
     for (const [service, s] of slice) {
@@ -153,8 +175,8 @@ export class EventPatterns {
     const full = this.recent.length >= this.opts.windowSlices;
     for (const [service, st] of this.services) {
       if (!full || st.learned < this.opts.warmupSlices) continue;
-      const w = window.get(service) ?? { requests: 0, counts: new Map<string, number>() };
-      for (const [pattern, ps] of st.patterns) out.push(this.testOne(service, pattern, ps, w.counts.get(pattern) ?? 0, w.requests));
+      const ws = windows.map((window) => window.get(service) ?? EMPTY_WINDOW);
+      for (const [pattern, ps] of st.patterns) out.push(this.testPattern(service, pattern, ps, ws));
     }
     return out;
   }
@@ -203,18 +225,42 @@ export class EventPatterns {
     return { services: this.services.size, patterns };
   }
 
-  private testOne(service: string, pattern: string, ps: PatternState, k: number, requests: number): PatternTest {
+  /**
+   * The full window's test, and for a pattern tested for surges also a surge test of each shorter
+   * window; the smallest p divided by its test's share of the level.
+   */
+  private testPattern(service: string, pattern: string, ps: PatternState, ws: readonly WindowCounts[]): PatternTest {
+    const full = this.scales.length - 1;
+    const w = ws[full]!;
+    const whole = this.testOne(service, pattern, ps, w.counts.get(pattern) ?? 0, w.requests, this.scales[full]!);
+    if (full === 0 || !this.opts.surges(pattern)) {
+      ps.dropping = whole.direction === 'drop';
+      return whole;
+    }
+    const share = Math.min(0.5, Math.max(1e-6, this.opts.surgeScaleShare));
+    let best = whole;
+    let p = Math.min(1, whole.p / (1 - share));
+    for (let i = 0; i < full; i++) {
+      const k = ws[i]!.counts.get(pattern) ?? 0;
+      const t = this.testOne(service, pattern, ps, k, ws[i]!.requests, this.scales[i]!);
+      const pt = Math.min(1, (t.p * full) / share);
+      if (t.direction === 'surge' && t.effectOk && pt < p) [best, p] = [t, pt];
+    }
+    ps.dropping = best.direction === 'drop';
+    return { ...best, p, z: zOfTail(p) };
+  }
+
+  /** One window of `slices` slices: k occurrences among `requests` requests. */
+  private testOne(service: string, pattern: string, ps: PatternState, k: number, requests: number, slices: number): PatternTest {
     const o = this.opts;
-    const w = o.windowSlices;
     // Per request when the service serves requests (in the baseline and now), else per slice.
     const perRequest = ps.requests > 0 && requests > 0;
-    const expected = perRequest ? ((ps.count + 0.5) / ps.requests) * requests : ((ps.count + 0.5) / Math.max(1, ps.slices)) * w;
+    const expected = perRequest ? ((ps.count + 0.5) / ps.requests) * requests : ((ps.count + 0.5) / Math.max(1, ps.slices)) * slices;
     const mean = ps.count / Math.max(1e-9, ps.slices);
     const variance = Math.max(0, ps.squares / Math.max(1e-9, ps.slices) - mean * mean);
     // Over a window of w slices the variance of the sum grows like w, its mean too: the ratio stays.
     const dispersion = Math.max(1, mean > 0 ? variance / mean : 1);
     const surge = k > expected;
-    ps.dropping = !surge;
     const effectOk = surge ? o.surges(pattern) && k >= o.surgeRatio * expected + o.minChange : k <= o.dropRatio * expected && expected - k >= o.minChange;
     if (surge && !o.surges(pattern)) return { service, pattern, observed: k, expected, direction: 'surge', p: 1, z: 0, effectOk };
     const p = quasiPoissonTail(k / dispersion, expected / dispersion, surge);
@@ -250,6 +296,13 @@ export class EventPatterns {
     return ps;
   }
 }
+
+interface WindowCounts {
+  requests: number;
+  counts: Map<string, number>;
+}
+
+const EMPTY_WINDOW: WindowCounts = { requests: 0, counts: new Map() };
 
 /** One slice into a pattern's decayed sums. */
 function addSlice(ps: PatternState, n: number, requests: number, d: number): void {

@@ -12,8 +12,9 @@ import { binomialUpperTail, normalUpperTail } from './stats.js';
  * failure rate; per edge the client/server gap. Every figure is compared with its own recent
  * variability (KeyBaseline), and the keys of one slice are tested together with Benjamini-Hochberg
  * so that thousands of keys do not turn into a steady trickle of chance alarms. A key becomes a
- * finding after `confirmSlices` discoveries in a row and stays one while its score holds above
- * `keepZ`; its baseline is frozen meanwhile.
+ * finding after `confirmSlices` discoveries in a row (fewer for event patterns, for sparse keys
+ * whose evidence rests on several requests, and for a service's own time corroborated by a gap
+ * into it) and stays one while its score holds above `keepZ`; its baseline is frozen meanwhile.
  */
 export interface ServiceSignalOptions {
   /** Slices of history per key. */
@@ -64,6 +65,24 @@ export interface ServiceSignalOptions {
    */
   minMagnitudeSamples: number;
   sparseMagnitudeFloor: number;
+  /**
+   * A sparse key's discoveries in a row before it becomes a finding, when at least
+   * `sparseConfirmRequests` of its recent requests lie beyond its pooled ones. Its test already
+   * pools `sparseWindowSlices` slices, so one odd request is discovered in every slice it stays in
+   * the pool of recent requests: runs of discoveries say little, while the number of distinct
+   * requests carrying the evidence is what separates a change from one outlier. A sparse key with
+   * fewer such requests needs `confirmSlices` like any key.
+   */
+  sparseConfirmSlices: number;
+  sparseConfirmRequests: number;
+  /**
+   * Discoveries in a row before a service's time key (its own or request latency) or a gap of a
+   * call into it becomes a finding when the other kind of that service is discovered in the same
+   * slice. The two come from different spans (the callee's own spans; the caller's client span
+   * around them), so one odd slice of either rarely moves both, while a service that slows down
+   * (CPU contention) moves both at once: corroboration stands in for the longer run.
+   */
+  corroboratedConfirmSlices: number;
   /** Pooled requests kept per sparse key. */
   pooledSamples: number;
   /** A sparse key's test looks at its requests of the last this many slices. */
@@ -111,6 +130,9 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   sparseMagnitudeFloor: 0.25,
   pooledSamples: 512,
   sparseWindowSlices: 9,
+  sparseConfirmSlices: 2,
+  sparseConfirmRequests: 2,
+  corroboratedConfirmSlices: 2,
   selfLimitedSlices: 18,
   calmSlices: 6,
   patterns: DEFAULT_EVENT_PATTERN_OPTIONS,
@@ -233,7 +255,7 @@ export class ServiceSignals {
     };
     for (const t of this.patterns.test(patternSlice)) patternCandidate('pattern', t, label(t.service, t.pattern));
     for (const t of o.mixMode === 'off' ? [] : this.mix.test(patternSlice)) patternCandidate('mix', t, `${label(t.service, t.pattern)} per ${label(t.service, t.reference)}`);
-    const scored: Array<{ c: Candidate; st: KeyState; z: number; p: number; expected: number; effectOk: boolean; tested: boolean }> = [];
+    const scored: Array<{ c: Candidate; st: KeyState; z: number; p: number; expected: number; effectOk: boolean; tested: boolean; beyond?: number }> = [];
     for (const c of candidates) {
       let st = this.keys.get(c.key);
       if (st === undefined) {
@@ -267,6 +289,14 @@ export class ServiceSignals {
         if (s.z >= o.minZ && s.effectOk) discovered.add(s.c);
       }
     }
+    // Services whose own time and a gap of a call into them were both discovered in this slice.
+    const timeFound = new Set<string>();
+    const gapFound = new Set<string>();
+    for (const c of discovered) {
+      if (c.kind === 'edge-gap') gapFound.add(c.service);
+      else if (c.kind === 'self' || c.kind === 'latency') timeFound.add(c.service);
+    }
+    const corroborated = (c: Candidate): boolean => (c.kind === 'edge-gap' || c.kind === 'self' || c.kind === 'latency') && timeFound.has(c.service) && gapFound.has(c.service);
     const scores: SignalScore[] = [];
     const findings: Finding[] = [];
     const heldPatterns = new Set<string>();
@@ -275,7 +305,9 @@ export class ServiceSignals {
       const isNew = discovered.has(c);
       const holds = st.open && z >= o.keepZ && s.effectOk;
       st.streak = isNew || holds ? st.streak + 1 : 0;
-      st.open = st.open ? holds || isNew : st.streak >= (c.pattern !== undefined ? o.patternConfirmSlices : o.confirmSlices) && beyondPast(st, c.value) && (o.mixMode === 'findings' || !c.key.startsWith('mix|'));
+      const confirm =
+        c.pattern !== undefined ? o.patternConfirmSlices : (s.beyond ?? 0) >= o.sparseConfirmRequests ? o.sparseConfirmSlices : isNew && corroborated(c) ? o.corroboratedConfirmSlices : o.confirmSlices;
+      st.open = st.open ? holds || isNew : st.streak >= confirm && beyondPast(st, c.value) && (o.mixMode === 'findings' || !c.key.startsWith('mix|'));
       if (c.pattern !== undefined && (st.open || isNew || z >= o.keepZ)) heldPatterns.add(c.key);
       // Figures that look normal teach the baseline at once; an excursion's (a fault's onset, an
       // open finding: the baseline is frozen meanwhile) only once it is over, and only if it was
@@ -341,7 +373,7 @@ export class ServiceSignals {
    * Sparse key: k of the window's n requests above the pooled 99th percentile, against
    * Binomial(n, 1 %).
    */
-  private sparseTest(c: Candidate, st: KeyState, slice: GraphSlice): { z: number; p: number; expected: number; effectOk: boolean } {
+  private sparseTest(c: Candidate, st: KeyState, slice: GraphSlice): { z: number; p: number; expected: number; effectOk: boolean; beyond: number } {
     const pooled = st.pooled;
     const horizon = slice.endMs - this.opts.sparseWindowSlices * (slice.endMs - slice.startMs);
     st.sparseRecent = st.sparseRecent.filter((r) => r.endMs > horizon);
@@ -350,7 +382,7 @@ export class ServiceSignals {
       const set = c.kind === 'edge-gap' ? newest.edges.get(`${c.caller ?? ''}\u0000${c.service}`)?.gapMs : c.kind === 'self' ? newest.services.get(c.service)?.selfMs : newest.services.get(c.service)?.latencyMs;
       for (const v of set?.samples ?? []) st.sparseRecent.push({ endMs: slice.endMs, v });
     }
-    if (pooled === undefined || pooled.count < Math.min(this.opts.minPooledSamples, this.opts.minMagnitudeSamples) || st.sparseRecent.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false };
+    if (pooled === undefined || pooled.count < Math.min(this.opts.minPooledSamples, this.opts.minMagnitudeSamples) || st.sparseRecent.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false, beyond: 0 };
     // A new request of an unchanged key exceeds the largest of n earlier ones with probability
     // 1/(n+1): with few pooled requests the limit is their maximum and the null rate that share,
     // with many the 99th percentile and 1 %.
@@ -369,7 +401,8 @@ export class ServiceSignals {
     const expected = pooled.quantile(0.5);
     const observed = window.quantile(0.5);
     c.display = observed;
-    return { z: zOfP(p), p, expected, effectOk: observed - expected >= c.minEffect };
+    // k counts the recent requests beyond (nearly) every pooled one: the evidence's distinct requests.
+    return { z: zOfP(p), p, expected, effectOk: observed - expected >= c.minEffect, beyond: k };
   }
 
   private readonly recent: GraphSlice[] = [];

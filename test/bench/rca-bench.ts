@@ -250,7 +250,9 @@ async function runCase(c: CaseInput, baseOpts: IncidentEngineOptions, component 
   const falseWhy = falseOnes.map((i) => byId.get(i.anomalyIds[0] ?? '')?.summary ?? '?');
   // The product lists incidents best first (analyze --json, GET /api/v1/incidents); the case is
   // scored on the first incident of that list that opened while the case's files played.
-  const inWindow = inc.filter((i) => i.startMs >= c.fault.filesStartMs && i.startMs < c.endMs);
+  // An incident is stamped with the end of the slice that opened it: the last full slice's ends at
+  // endMs and counts, the partial slice's (endMs + one slice) and later ones do not.
+  const inWindow = inc.filter((i) => i.startMs >= c.fault.filesStartMs && i.startMs <= c.endMs);
   const first = inWindow[0];
   const top = first?.rootCauses.map((r) => r.service) ?? [];
   const idx = top.indexOf(c.fault.service);
@@ -265,7 +267,7 @@ async function runCase(c: CaseInput, baseOpts: IncidentEngineOptions, component 
     quietMinutes: Math.max(0, c.quietToMs - c.quietFromMs) / 60_000,
     top,
     falseWhy,
-    afterData: first === undefined && inc.some((i) => i.startMs >= c.endMs && i.startMs < c.fault.filesEndMs),
+    afterData: first === undefined && inc.some((i) => i.startMs > c.endMs && i.startMs < c.fault.filesEndMs),
     ...(first !== undefined ? { incident: first } : {}),
     ...(diag !== undefined ? { diagnosis: diag.report(inc) } : {}),
   };

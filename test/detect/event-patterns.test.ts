@@ -99,6 +99,30 @@ describe('EventPatterns', () => {
     expect(new Set(found.map((t) => `${t.pattern}/${t.direction}`))).toEqual(new Set(['log:error:no contact/surge']));
   });
 
+  it('finds a burst of a rare error line in its first slice, which the whole window alone dilutes', () => {
+    /** z of the rare line in the burst's slice: one line every 20 slices, then 5 in slice 60. */
+    const zAtBurst = (surgeScales: number[]): number => {
+      const ep = new EventPatterns({ surgeScales });
+      const slices = Array.from({ length: 61 }, (_, i) => new Map([['contacts', { requests: 8, counts: new Map([['log:info:ok', 8], ['log:error:no contact', i === 60 ? 5 : i % 20 === 7 ? 1 : 0]]) }]]));
+      const last = run(ep, slices).at(-1)!.find((t) => t.pattern === 'log:error:no contact')!;
+      expect(last.direction).toBe('surge');
+      expect(last.effectOk).toBe(true);
+      return last.z;
+    };
+    expect(zAtBurst([1])).toBeGreaterThanOrEqual(5);
+    expect(zAtBurst([])).toBeLessThan(5);
+  });
+
+  it('pays for the shorter windows: a line that trickles in scores a little lower with them', () => {
+    const zOf = (surgeScales: number[]): number => {
+      const ep = new EventPatterns({ surgeScales });
+      const slices = Array.from({ length: 66 }, (_, i) => new Map([['contacts', { requests: 8, counts: new Map([['log:info:ok', 8], ['log:error:no contact', i >= 60 ? 1 : i % 20 === 7 ? 1 : 0]]) }]]));
+      return run(ep, slices).at(-1)!.find((t) => t.pattern === 'log:error:no contact')!.z;
+    };
+    expect(zOf([1])).toBeLessThan(zOf([]));
+    expect(zOf([1])).toBeGreaterThan(zOf([]) - 0.5);
+  });
+
   it('compares a service without traced requests per slice', () => {
     const rand = seededRandom(6);
     const ep = new EventPatterns();

@@ -131,6 +131,62 @@ describe('ServiceSignals', () => {
     expect(kinds).toContain('verify:self');
   });
 
+  it('confirms a sparse key after two discoveries once two of its recent requests lie beyond its pooled ones, not after four', () => {
+    /** Slice of the first finding of a 5 ms call that takes 2 s from slice 36 on (one request every third slice). */
+    const firstFinding = (opts: ConstructorParameters<typeof ServiceSignals>[0]): number | undefined => {
+      const rand = seededRandom(4);
+      const signals = new ServiceSignals(opts);
+      for (let i = 0; i < 60; i++) {
+        const rare = i % 3 === 0 ? [i >= 36 ? 2000 + lognormal(rand, 5, 0.2) : lognormal(rand, 5, 0.2)] : [];
+        const r = signals.score(slice(i, [{ name: 'verify', self: rare }, { name: 'busy', self: Array.from({ length: 10 }, () => lognormal(rand, 20, 0.1)) }]));
+        if (r.findings.some((f) => f.service === 'verify')) return i;
+      }
+      return undefined;
+    };
+    const sparseRule = firstFinding({});
+    const fourInARow = firstFinding({ sparseConfirmRequests: Infinity });
+    expect(sparseRule).toBeDefined();
+    // Delayed requests arrive in slices 36, 39 and 42: the slice after the first discovery confirms.
+    expect(sparseRule!).toBeLessThanOrEqual(43);
+    expect(fourInARow === undefined || fourInARow > sparseRule!).toBe(true);
+  });
+
+  it('confirms a service whose own time and the gap of a call into it are discovered together after two slices, not four', () => {
+    /** Slice of the first finding on `food`: from slice 40 on its own time and the gateway's gap to it grow (CPU contention). */
+    const firstFinding = (opts: ConstructorParameters<typeof ServiceSignals>[0], gapToo: boolean): number | undefined => {
+      const rand = seededRandom(8);
+      const signals = new ServiceSignals(opts);
+      for (let i = 0; i < 60; i++) {
+        const hot = i >= 40;
+        const s = slice(i, [{ name: 'food', self: Array.from({ length: 20 }, () => lognormal(rand, hot ? 80 : 10, 0.2)) }, { name: 'gateway', self: Array.from({ length: 20 }, () => lognormal(rand, 30, 0.1)) }]);
+        const gapMs = new SampleSet(256);
+        for (let k = 0; k < 20; k++) gapMs.add(lognormal(rand, hot && gapToo ? 60 : 3, 0.2));
+        s.edges.set('gateway\u0000food', { caller: 'gateway', callee: 'food', calls: 20, errors: 0, gapMs });
+        if (signals.score(s).findings.some((f) => f.service === 'food')) return i;
+      }
+      return undefined;
+    };
+    const both = firstFinding({}, true);
+    expect(both).toBeDefined();
+    expect(both!).toBeLessThanOrEqual(41);
+    expect(firstFinding({ corroboratedConfirmSlices: 4 }, true)!).toBeGreaterThan(both!);
+    // Own time alone still needs four discoveries in a row.
+    expect(firstFinding({}, false)!).toBeGreaterThanOrEqual(43);
+  });
+
+  it('does not confirm a sparse key on one odd request, however far out', () => {
+    let findings = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const rand = seededRandom(seed);
+      const signals = new ServiceSignals();
+      for (let i = 0; i < 70; i++) {
+        const rare = i % 2 === 0 ? [i === 40 ? 2000 : lognormal(rand, 5, 0.3)] : [];
+        findings += signals.score(slice(i, [{ name: 'rare', self: rare }, { name: 'busy', self: Array.from({ length: 10 }, () => lognormal(rand, 20, 0.1)) }])).findings.filter((f) => f.service === 'rare').length;
+      }
+    }
+    expect(findings).toBe(0);
+  });
+
   it('scores a line that stops after its sibling line as root-cause evidence (mixMode evidence), without opening a finding of its own, and not at all by default', () => {
     const signals = new ServiceSignals({ mixMode: 'evidence' });
     const mixScores: Array<{ i: number; z: number; discovered: boolean }> = [];
