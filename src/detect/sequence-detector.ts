@@ -180,12 +180,12 @@ const closingCache = new WeakMap<string[][], string[][]>();
  * Shapes whose presence closes a run early: the normal shapes not contained in another one
  * (a run holding [a, b] may still be on its way to the normal [a, b, c]).
  */
-function closingShapes(exp: ExpectedOrder): string[][] {
-  let out = closingCache.get(exp.shapes);
+function closingShapes(shapes: string[][]): string[][] {
+  let out = closingCache.get(shapes);
   if (out === undefined) {
-    const sets = exp.shapes.map((s) => new Set(s));
-    out = exp.shapes.filter((s, i) => s.length > 0 && !sets.some((o, j) => j !== i && o.size > sets[i]!.size && s.every((h) => o.has(h))));
-    closingCache.set(exp.shapes, out);
+    const sets = shapes.map((s) => new Set(s));
+    out = shapes.filter((s, i) => s.length > 0 && !sets.some((o, j) => j !== i && o.size > sets[i]!.size && s.every((h) => o.has(h))));
+    closingCache.set(shapes, out);
   }
   return out;
 }
@@ -223,6 +223,7 @@ export class SequenceDetector {
       rootGraceMs: this.opts.rootGraceMs,
       maxSpansPerRun: this.opts.maxSpansPerRun,
       recentRuns: this.opts.recentRuns,
+      onEvict: (run) => this.learnFromEvicted(run, run.run.lastActivityMs),
     });
   }
 
@@ -316,10 +317,14 @@ export class SequenceDetector {
     return findings;
   }
 
-  /** A run with its root is done early when it holds every handler of a closing shape. */
+  /**
+   * A run with its root is done early when it holds every handler of a closing shape. Before the
+   * first expectation, the shapes the learner would call normal now serve (see learnFromEvicted).
+   */
   private readonly satisfied = (seq: string, beats: Beat[]): boolean => {
     const exp = this.expectedOrder(seq);
-    return exp !== undefined && closingShapes(exp).some((shape) => containsAll(beats, shape));
+    const shapes = exp !== undefined ? exp.shapes : this.sequences.get(seq)?.learner.provisionalShapes();
+    return shapes !== undefined && closingShapes(shapes).some((shape) => containsAll(beats, shape));
   };
 
   /** A run without its root that timed out still completed when its last expected beat is there. */
@@ -379,9 +384,12 @@ export class SequenceDetector {
 
   /**
    * A run evicted by the in-flight budget is not judged, but while its sequence has no expected
-   * order yet, an evicted run with its root still teaches the learner its shape. At full speed the
-   * budget evicts runs before their root grace passes; a learner fed by nothing never reaches an
-   * expectation, so no run would ever close as satisfied and every run would go on being evicted.
+   * order yet, an evicted run with its root still teaches the learner its shape, as it is evicted.
+   * At full speed the budget evicts runs before their root grace passes; a learner fed by nothing
+   * never reaches an expectation, so no run would ever close as satisfied and every run would go
+   * on being evicted. Learning at eviction (every evicted run, not only those kept for the next
+   * close()) also gives the learner, within the first slice, the provisional shapes that let the
+   * following runs close as soon as they are complete instead of being evicted in turn.
    */
   private learnFromEvicted(run: ClosedRun, nowMs: number): void {
     if (run.run.root === undefined || run.sequence === '' || this.declaredByName.has(run.sequence)) return;
@@ -397,10 +405,8 @@ export class SequenceDetector {
   private record(run: ClosedRun, slice: number | undefined, nowMs: number): void {
     // A trace with neither a sequence name nor any beat is not a sequence run. An evicted run
     // says nothing about the application (only about our memory bound): it is counted, not judged.
-    if (run.outcome === 'evicted') {
-      this.learnFromEvicted(run, nowMs);
-      return;
-    }
+    // (It taught the learner when it was evicted.)
+    if (run.outcome === 'evicted') return;
     if (run.sequence === '' || (run.beats.length === 0 && !this.declaredByName.has(run.sequence))) return;
     const state = this.stateFor(run, nowMs);
     if (state === undefined) return;
