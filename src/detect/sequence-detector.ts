@@ -3,8 +3,9 @@ import type { Beat } from '../model/beat.js';
 import type { AnomalySubtype, Exemplar, Finding, Severity } from '../model/anomaly.js';
 import type { Sequence } from '../model/sequence.js';
 import { TraceAssembler, runBeats, type ClosedRun } from './trace-assembler.js';
-import { OrderLearner, compareToExpected, declaredOrder, shapeKey, type ExpectedOrder, type Violation } from './expected-order.js';
+import { OrderLearner, compareToExpected, declaredOrder, shapeKey, type ExpectedOrder } from './expected-order.js';
 import { logGamma } from './stats.js';
+import { ShapeVerdicts, verdictOf, type ShapeVerdict } from './shape-verdicts.js';
 
 /**
  * Behavioral detection: assembles beats into sequence runs, compares each finished run with the
@@ -109,6 +110,8 @@ interface SequenceState {
   orderFlagged: boolean;
   /** Runs judged since the last evaluation (closeSatisfied), added to its slice by the next one. */
   pending?: RunCounts;
+  /** Verdicts per run shape against the learned expectation; cleared whenever the learner refreshes. */
+  verdicts: ShapeVerdicts;
 }
 
 const SURGE = '#surge';
@@ -194,8 +197,6 @@ export class SequenceDetector {
   private readonly assembler: TraceAssembler;
   private readonly declaredByName = new Map<string, ExpectedOrder>();
   private readonly sequences = new Map<string, SequenceState>();
-  /** record()'s scratch list of the violation ids a run has counted. */
-  private readonly seenIds: string[] = [];
   private readonly opts: SequenceDetectorOptions;
   private readonly decay: number;
   /** Runs dropped because the sequence table was full. */
@@ -310,7 +311,11 @@ export class SequenceDetector {
         continue;
       }
       this.roll(state, slice);
-      if (state.declared === undefined && state.learner.refresh()) this.rebase(state);
+      if (state.declared === undefined) {
+        // The expectation may change here: verdicts judged against the old one go.
+        state.verdicts.clear();
+        if (state.learner.refresh()) this.rebase(state);
+      }
       this.rateFindings(state, nowMs, findings);
       this.surgeFinding(state, nowMs, findings);
     }
@@ -374,6 +379,7 @@ export class SequenceDetector {
         surgeSlices: 0,
         lastSeenMs: nowMs,
         orderFlagged: false,
+        verdicts: new ShapeVerdicts(),
       };
       this.sequences.set(run.sequence, state);
     }
@@ -423,32 +429,27 @@ export class SequenceDetector {
       return;
     }
     const handlers = run.beats.map((b) => b.handler);
-    let violations: Violation[];
-    if (state.declared !== undefined) violations = compareToExpected(state.declared.handlers, handlers);
+    let verdict: ShapeVerdict;
+    if (state.declared !== undefined) verdict = verdictOf(compareToExpected(state.declared.handlers, handlers));
     else {
       const key = shapeKey(handlers);
-      const known = state.learner.expected() !== undefined;
+      const learner = state.learner;
+      const known = learner.expected() !== undefined;
       // While the sequence is flagged, its runs barely teach the learner: a fault must not
       // become one of the normal shapes within minutes.
-      state.learner.observe(handlers, state.orderFlagged ? this.opts.flaggedBaselineWeight : 1, key);
+      learner.observe(handlers, state.orderFlagged ? this.opts.flaggedBaselineWeight : 1, key);
       if (!known) return;
-      violations = state.learner.violations(handlers, key);
+      // Judged once per shape until the expectation changes (see ShapeVerdicts).
+      verdict = state.verdicts.get(key, handlers) ?? state.verdicts.remember(key, handlers, learner.violations(handlers, key));
     }
     bucket.compared++;
-    if (violations.length === 0) return;
-    // Runs close by the thousand per second at full load: no Set and no exemplar object per run
-    // (the ids counted so far live in a reused list; an exemplar is made only when it is kept).
-    const seen = this.seenIds;
-    seen.length = 0;
-    for (const v of violations) {
-      const id = `${v.kind}\u0001${v.handler}`;
-      // A run counts once per (violation, handler), however many times it repeats it.
-      if (seen.includes(id)) continue;
-      seen.push(id);
-      const beat = v.index >= 0 ? run.beats[v.index] : undefined;
-      this.count(bucket, v.kind, v.handler, run.run.traceId, beat?.spanId ?? rootSpan, id);
+    // Runs close by the thousand per second at full load: no exemplar object per run unless it is kept.
+    const ids = verdict.ids;
+    for (let i = 0; i < ids.length; i++) {
+      const at = verdict.beatIndex[i]!;
+      const beat = at >= 0 ? run.beats[at] : undefined;
+      this.count(bucket, verdict.kinds[i]!, verdict.handlers[i]!, run.run.traceId, beat?.spanId ?? rootSpan, ids[i]!);
     }
-    seen.length = 0;
   }
 
   /** Counts a run against (subtype, handler), whose key `id` is `${subtype}\u0001${handler}`. */
