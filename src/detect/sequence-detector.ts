@@ -174,7 +174,13 @@ function confidenceFor(z: number, zThreshold: number, count: number, minCount: n
 }
 
 function containsAll(beats: readonly Beat[], handlers: readonly string[]): boolean {
-  for (const h of handlers) if (!beats.some((b) => b.handler === h)) return false;
+  // Plain loops: this runs for every run closed early, and a closure per handler adds up.
+  for (let i = 0; i < handlers.length; i++) {
+    const h = handlers[i];
+    let found = false;
+    for (let j = 0; j < beats.length && !found; j++) found = beats[j]!.handler === h;
+    if (!found) return false;
+  }
   return true;
 }
 
@@ -329,7 +335,10 @@ export class SequenceDetector {
   private readonly satisfied = (seq: string, beats: Beat[]): boolean => {
     const exp = this.expectedOrder(seq);
     const shapes = exp !== undefined ? exp.shapes : this.sequences.get(seq)?.learner.provisionalShapes();
-    return shapes !== undefined && closingShapes(shapes).some((shape) => containsAll(beats, shape));
+    if (shapes === undefined) return false;
+    // A loop, not some(): a closure per run judged.
+    for (const shape of closingShapes(shapes)) if (containsAll(beats, shape)) return true;
+    return false;
   };
 
   /** A run without its root that timed out still completed when its last expected beat is there. */
