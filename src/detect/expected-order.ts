@@ -56,6 +56,8 @@ interface Signature {
 }
 
 const SEP = '\u0001';
+/** Runs learned between two computations of the provisional shapes. */
+const PROVISIONAL_STEP = 16;
 // Weights grow instead of decaying (same ratios, no per-run sweep); rescale before overflow.
 const RESCALE_AT = 1e12;
 
@@ -88,6 +90,9 @@ export class OrderLearner {
   private normal: Signature[] = [];
   private normalKeys = new Set<string>();
   private snapshot: ExpectedOrder | undefined;
+  /** provisionalShapes() as last computed, and `runs` then. */
+  private provisional: string[][] | undefined;
+  private provisionalAt = 0;
   /** Complete runs observed (not decayed). */
   runs = 0;
 
@@ -180,6 +185,28 @@ export class OrderLearner {
       shapes: changed || this.snapshot === undefined ? this.normal.map((s) => s.handlers.slice()) : this.snapshot.shapes,
     };
     return changed;
+  }
+
+  /**
+   * The shapes that would be normal now, for use before the first `refresh()` only: runs that
+   * already hold one can close as soon as they are in, instead of waiting in flight for the first
+   * expectation. Undefined before `minRuns` runs and once an expectation exists. Recomputed every
+   * PROVISIONAL_STEP runs; the same array while unchanged (callers cache what they derive from it).
+   */
+  provisionalShapes(): string[][] | undefined {
+    if (this.snapshot !== undefined || this.runs < this.opts.minRuns || this.total <= 0) return undefined;
+    if (this.provisional !== undefined && this.runs - this.provisionalAt < PROVISIONAL_STEP) return this.provisional;
+    let heaviest: Signature | undefined;
+    for (const s of this.signatures.values()) if (heaviest === undefined || s.weight > heaviest.weight) heaviest = s;
+    const keys: string[] = [];
+    for (const s of this.signatures.values()) if (s === heaviest || s.weight / this.total >= this.enterShare) keys.push(s.key);
+    keys.sort();
+    const known = this.provisional;
+    if (known === undefined || known.length !== keys.length || keys.some((k, i) => shapeKey(known[i]!) !== k)) {
+      this.provisional = keys.map((k) => this.signatures.get(k)!.handlers.slice());
+    }
+    this.provisionalAt = this.runs;
+    return this.provisional;
   }
 
   /** The expectation as of the last `refresh()`; undefined before `minRuns` runs. */

@@ -3,8 +3,9 @@ import type { Beat } from '../model/beat.js';
 import type { AnomalySubtype, Exemplar, Finding, Severity } from '../model/anomaly.js';
 import type { Sequence } from '../model/sequence.js';
 import { TraceAssembler, runBeats, type ClosedRun } from './trace-assembler.js';
-import { OrderLearner, compareToExpected, declaredOrder, shapeKey, type ExpectedOrder, type Violation } from './expected-order.js';
+import { OrderLearner, compareToExpected, declaredOrder, shapeKey, type ExpectedOrder } from './expected-order.js';
 import { logGamma } from './stats.js';
+import { ShapeVerdicts, verdictOf, type ShapeVerdict } from './shape-verdicts.js';
 
 /**
  * Behavioral detection: assembles beats into sequence runs, compares each finished run with the
@@ -109,6 +110,8 @@ interface SequenceState {
   orderFlagged: boolean;
   /** Runs judged since the last evaluation (closeSatisfied), added to its slice by the next one. */
   pending?: RunCounts;
+  /** Verdicts per run shape against the learned expectation; cleared whenever the learner refreshes. */
+  verdicts: ShapeVerdicts;
 }
 
 const SURGE = '#surge';
@@ -171,7 +174,13 @@ function confidenceFor(z: number, zThreshold: number, count: number, minCount: n
 }
 
 function containsAll(beats: readonly Beat[], handlers: readonly string[]): boolean {
-  for (const h of handlers) if (!beats.some((b) => b.handler === h)) return false;
+  // Plain loops: this runs for every run closed early, and a closure per handler adds up.
+  for (let i = 0; i < handlers.length; i++) {
+    const h = handlers[i];
+    let found = false;
+    for (let j = 0; j < beats.length && !found; j++) found = beats[j]!.handler === h;
+    if (!found) return false;
+  }
   return true;
 }
 
@@ -180,12 +189,12 @@ const closingCache = new WeakMap<string[][], string[][]>();
  * Shapes whose presence closes a run early: the normal shapes not contained in another one
  * (a run holding [a, b] may still be on its way to the normal [a, b, c]).
  */
-function closingShapes(exp: ExpectedOrder): string[][] {
-  let out = closingCache.get(exp.shapes);
+function closingShapes(shapes: string[][]): string[][] {
+  let out = closingCache.get(shapes);
   if (out === undefined) {
-    const sets = exp.shapes.map((s) => new Set(s));
-    out = exp.shapes.filter((s, i) => s.length > 0 && !sets.some((o, j) => j !== i && o.size > sets[i]!.size && s.every((h) => o.has(h))));
-    closingCache.set(exp.shapes, out);
+    const sets = shapes.map((s) => new Set(s));
+    out = shapes.filter((s, i) => s.length > 0 && !sets.some((o, j) => j !== i && o.size > sets[i]!.size && s.every((h) => o.has(h))));
+    closingCache.set(shapes, out);
   }
   return out;
 }
@@ -194,8 +203,6 @@ export class SequenceDetector {
   private readonly assembler: TraceAssembler;
   private readonly declaredByName = new Map<string, ExpectedOrder>();
   private readonly sequences = new Map<string, SequenceState>();
-  /** record()'s scratch list of the violation ids a run has counted. */
-  private readonly seenIds: string[] = [];
   private readonly opts: SequenceDetectorOptions;
   private readonly decay: number;
   /** Runs dropped because the sequence table was full. */
@@ -223,6 +230,7 @@ export class SequenceDetector {
       rootGraceMs: this.opts.rootGraceMs,
       maxSpansPerRun: this.opts.maxSpansPerRun,
       recentRuns: this.opts.recentRuns,
+      onEvict: (run) => this.learnFromEvicted(run, run.run.lastActivityMs),
     });
   }
 
@@ -309,17 +317,28 @@ export class SequenceDetector {
         continue;
       }
       this.roll(state, slice);
-      if (state.declared === undefined && state.learner.refresh()) this.rebase(state);
+      if (state.declared === undefined) {
+        // The expectation may change here: verdicts judged against the old one go.
+        state.verdicts.clear();
+        if (state.learner.refresh()) this.rebase(state);
+      }
       this.rateFindings(state, nowMs, findings);
       this.surgeFinding(state, nowMs, findings);
     }
     return findings;
   }
 
-  /** A run with its root is done early when it holds every handler of a closing shape. */
+  /**
+   * A run with its root is done early when it holds every handler of a closing shape. Before the
+   * first expectation, the shapes the learner would call normal now serve (see learnFromEvicted).
+   */
   private readonly satisfied = (seq: string, beats: Beat[]): boolean => {
     const exp = this.expectedOrder(seq);
-    return exp !== undefined && closingShapes(exp).some((shape) => containsAll(beats, shape));
+    const shapes = exp !== undefined ? exp.shapes : this.sequences.get(seq)?.learner.provisionalShapes();
+    if (shapes === undefined) return false;
+    // A loop, not some(): a closure per run judged.
+    for (const shape of closingShapes(shapes)) if (containsAll(beats, shape)) return true;
+    return false;
   };
 
   /** A run without its root that timed out still completed when its last expected beat is there. */
@@ -369,6 +388,7 @@ export class SequenceDetector {
         surgeSlices: 0,
         lastSeenMs: nowMs,
         orderFlagged: false,
+        verdicts: new ShapeVerdicts(),
       };
       this.sequences.set(run.sequence, state);
     }
@@ -379,9 +399,12 @@ export class SequenceDetector {
 
   /**
    * A run evicted by the in-flight budget is not judged, but while its sequence has no expected
-   * order yet, an evicted run with its root still teaches the learner its shape. At full speed the
-   * budget evicts runs before their root grace passes; a learner fed by nothing never reaches an
-   * expectation, so no run would ever close as satisfied and every run would go on being evicted.
+   * order yet, an evicted run with its root still teaches the learner its shape, as it is evicted.
+   * At full speed the budget evicts runs before their root grace passes; a learner fed by nothing
+   * never reaches an expectation, so no run would ever close as satisfied and every run would go
+   * on being evicted. Learning at eviction (every evicted run, not only those kept for the next
+   * close()) also gives the learner, within the first slice, the provisional shapes that let the
+   * following runs close as soon as they are complete instead of being evicted in turn.
    */
   private learnFromEvicted(run: ClosedRun, nowMs: number): void {
     if (run.run.root === undefined || run.sequence === '' || this.declaredByName.has(run.sequence)) return;
@@ -397,10 +420,8 @@ export class SequenceDetector {
   private record(run: ClosedRun, slice: number | undefined, nowMs: number): void {
     // A trace with neither a sequence name nor any beat is not a sequence run. An evicted run
     // says nothing about the application (only about our memory bound): it is counted, not judged.
-    if (run.outcome === 'evicted') {
-      this.learnFromEvicted(run, nowMs);
-      return;
-    }
+    // (It taught the learner when it was evicted.)
+    if (run.outcome === 'evicted') return;
     if (run.sequence === '' || (run.beats.length === 0 && !this.declaredByName.has(run.sequence))) return;
     const state = this.stateFor(run, nowMs);
     if (state === undefined) return;
@@ -417,32 +438,27 @@ export class SequenceDetector {
       return;
     }
     const handlers = run.beats.map((b) => b.handler);
-    let violations: Violation[];
-    if (state.declared !== undefined) violations = compareToExpected(state.declared.handlers, handlers);
+    let verdict: ShapeVerdict;
+    if (state.declared !== undefined) verdict = verdictOf(compareToExpected(state.declared.handlers, handlers));
     else {
       const key = shapeKey(handlers);
-      const known = state.learner.expected() !== undefined;
+      const learner = state.learner;
+      const known = learner.expected() !== undefined;
       // While the sequence is flagged, its runs barely teach the learner: a fault must not
       // become one of the normal shapes within minutes.
-      state.learner.observe(handlers, state.orderFlagged ? this.opts.flaggedBaselineWeight : 1, key);
+      learner.observe(handlers, state.orderFlagged ? this.opts.flaggedBaselineWeight : 1, key);
       if (!known) return;
-      violations = state.learner.violations(handlers, key);
+      // Judged once per shape until the expectation changes (see ShapeVerdicts).
+      verdict = state.verdicts.get(key, handlers) ?? state.verdicts.remember(key, handlers, learner.violations(handlers, key));
     }
     bucket.compared++;
-    if (violations.length === 0) return;
-    // Runs close by the thousand per second at full load: no Set and no exemplar object per run
-    // (the ids counted so far live in a reused list; an exemplar is made only when it is kept).
-    const seen = this.seenIds;
-    seen.length = 0;
-    for (const v of violations) {
-      const id = `${v.kind}\u0001${v.handler}`;
-      // A run counts once per (violation, handler), however many times it repeats it.
-      if (seen.includes(id)) continue;
-      seen.push(id);
-      const beat = v.index >= 0 ? run.beats[v.index] : undefined;
-      this.count(bucket, v.kind, v.handler, run.run.traceId, beat?.spanId ?? rootSpan, id);
+    // Runs close by the thousand per second at full load: no exemplar object per run unless it is kept.
+    const ids = verdict.ids;
+    for (let i = 0; i < ids.length; i++) {
+      const at = verdict.beatIndex[i]!;
+      const beat = at >= 0 ? run.beats[at] : undefined;
+      this.count(bucket, verdict.kinds[i]!, verdict.handlers[i]!, run.run.traceId, beat?.spanId ?? rootSpan, ids[i]!);
     }
-    seen.length = 0;
   }
 
   /** Counts a run against (subtype, handler), whose key `id` is `${subtype}\u0001${handler}`. */

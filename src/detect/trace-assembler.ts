@@ -61,6 +61,8 @@ export interface TraceAssemblerOptions {
   maxSpansPerRun?: number;
   /** Closed runs kept for traceBeats(). */
   recentRuns?: number;
+  /** Called with each run as it is evicted (before it waits, or not, for the next close()). */
+  onEvict?: (run: ClosedRun) => void;
 }
 
 /** Judges a run that has not timed out yet: true when every expected beat is already there. */
@@ -371,6 +373,7 @@ export class TraceAssembler {
       if (run.stamp !== this.activity.shiftedStamp) continue;
       this.evicted++;
       const closed = this.finish(run, 'evicted');
+      this.opts.onEvict?.(closed);
       if (this.pendingEvicted.length < this.maxPendingEvicted) this.pendingEvicted.push(closed);
       else this.droppedEvictions++;
       return;

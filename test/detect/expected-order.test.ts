@@ -110,6 +110,26 @@ describe('OrderLearner', () => {
     expect(l.violations([])).toHaveLength(1);
   });
 
+  it('offers provisional shapes between minRuns and the first refresh, recomputed as runs come in', () => {
+    const l = new OrderLearner({ minRuns: 10, halfLifeRuns: 1e9, maxSignatures: 8 });
+    for (let i = 0; i < 9; i++) l.observe(['a', 'b']);
+    expect(l.provisionalShapes()).toBeUndefined();
+    l.observe(['a', 'b']);
+    const first = l.provisionalShapes();
+    expect(first).toEqual([['a', 'b']]);
+    // Unchanged shapes: the same array (callers cache what they derive from it).
+    for (let i = 0; i < 20; i++) l.observe(['a', 'b']);
+    expect(l.provisionalShapes()).toBe(first);
+    // A second shape past enterShare joins at the next recomputation; a rare one does not.
+    for (let i = 0; i < 30; i++) l.observe(['a', 'c']);
+    l.observe(['z']);
+    expect(l.provisionalShapes()).toEqual([['a', 'b'], ['a', 'c']]);
+    // Once there is an expectation, it is what counts.
+    l.refresh();
+    expect(l.expected()!.shapes).toEqual([['a', 'b'], ['a', 'c']]);
+    expect(l.provisionalShapes()).toBeUndefined();
+  });
+
   it('judges an abnormal run against the nearest normal shape', () => {
     const l = new OrderLearner({ minRuns: 10, halfLifeRuns: 1e9, maxSignatures: 8 });
     for (let i = 0; i < 60; i++) l.observe(['a', 'b', 'c']);

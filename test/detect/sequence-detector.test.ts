@@ -150,7 +150,7 @@ describe('SequenceDetector with a learned order', () => {
     expect(early.inflightRuns).toBe(0);
   });
 
-  it('learns the order from runs evicted while learning, so that runs then close with their batch instead of being evicted', () => {
+  it('learns the order from runs as they are evicted while learning, so that runs then close with their batch instead of being evicted', () => {
     const det = new SequenceDetector({ ...cfg, maxInflightRuns: 10 }, []);
     const feed = (prefix: string, k: number): void => {
       for (let i = 0; i < 100; i++) {
@@ -159,12 +159,19 @@ describe('SequenceDetector with a learned order', () => {
       }
     };
     feed('learn', 0);
-    // Nothing is expected yet, so nothing is satisfied: the budget evicted all but 10 runs.
-    expect(det.evictedRuns).toBe(90);
+    // Nothing is expected yet: the budget evicts runs until the learner has minLearnRuns (30) of
+    // them; from then on its provisional shapes close each run with its batch. The 9 runs still
+    // in flight then close at the evaluation.
+    expect(det.evictedRuns).toBe(30);
+    expect(det.inflightRuns).toBe(9);
+    expect(det.expectedOrder('busy')).toBeUndefined();
     expect(det.evaluate(SLICE)).toEqual([]);
+    expect(det.inflightRuns).toBe(0);
     expect(det.expectedOrder('busy')!.handlers).toEqual(['a', 'b', 'c']);
+    // All 100 runs were learned (30 evicted, 70 closed), not only the evicted runs kept for close().
+    expect(det.expectedOrder('busy')!.runs).toBe(100);
     feed('known', 1);
-    expect(det.evictedRuns).toBe(90);
+    expect(det.evictedRuns).toBe(30);
     expect(det.inflightRuns).toBe(0);
   });
 

@@ -80,6 +80,15 @@ describe('TraceAssembler', () => {
     expect(a.traceBeats('y')).toHaveLength(1);
   });
 
+  it('hands each run to onEvict as it is evicted, also those not kept for close()', () => {
+    const seen: string[] = [];
+    const a = new TraceAssembler({ ...opts, maxInflightRuns: 1, maxPendingEvicted: 1, onEvict: (c) => seen.push(`${c.run.traceId}:${c.outcome}:${c.run.spans.length}`) });
+    for (const t of ['p', 'q', 'r']) for (const s of makeRun(t, 'seq', ['a', 'b'], 0)) a.observe(s);
+    expect(seen).toEqual(['p:evicted:3', 'q:evicted:3']);
+    expect(a.droppedEvictions).toBe(1);
+    expect(a.close(0).map((c) => c.run.traceId)).toEqual(['p']);
+  });
+
   it('keeps least-recently-active order when the spans of a run arrive back to back', () => {
     const a = new TraceAssembler({ ...opts, maxInflightRuns: 2 });
     const span = (traceId: string, n: number) => makeBeat({ traceId, spanId: `${traceId}${n}`, parentSpanId: 'r', sequence: 's', beatNumber: n });
