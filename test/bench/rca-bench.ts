@@ -23,6 +23,11 @@
  * is over 10x (and 50 ms above) that edge's median over the whole day: that is a fault, not quiet
  * traffic. For the same reason a case's own pre-injection seconds are not scored as quiet, and an
  * incident counts as detecting the fault from the start of the case's first file.
+ *
+ * A caught exception moves no latency or gap: it shows as an event that stops coming. So a stretch
+ * is also left out when an event of some service that is written in step with a sibling event over
+ * the day is missing from it while the sibling comes (rca/missing-sibling.ts; the bench prints the
+ * stretches only this rule leaves out, and why).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
