@@ -21,7 +21,8 @@ import { quasiPoissonTail, zOfTail, type PatternSlice, type PatternTest } from '
  * ServiceSignals runs it only when its `mixMode` is not 'off' (the default): on Train Ticket it
  * did not pay yet (docs/incidents.md, Event mix). With a fault-free lead-in it opens no false
  * incident there, but the pair it was built for (two log statements that differ only in their
- * source line number) is one template after the miner masks the number, so it cannot see them.
+ * source line number) is one template after the miner masks the number and its similarity step
+ * wildcards the logger token, so it cannot see them.
  */
 export interface PatternMixOptions {
   /** Slices per tested window. */
