@@ -19,7 +19,10 @@ import { quasiPoissonTail, zOfTail, type PatternSlice, type PatternTest } from '
  * reference dropping, which that reference's own test sees.
  *
  * ServiceSignals runs it only when its `mixMode` is not 'off' (the default): on Train Ticket it
- * did not pay yet (docs/incidents.md, Event mix).
+ * did not pay yet (docs/incidents.md, Event mix). With a fault-free lead-in it opens no false
+ * incident there, but the pair it was built for (two log statements that differ only in their
+ * source line number) is one template after the miner masks the number and its similarity step
+ * wildcards the logger token, so it cannot see them.
  */
 export interface PatternMixOptions {
   /** Slices per tested window. */

@@ -1,5 +1,6 @@
 import type { SignalKind, SignalScore } from '../detect/service-signals.js';
 import type { RootCause } from '../model/incident.js';
+import { logChangeExplainedByCallee } from './callee-explained.js';
 
 /**
  * The strongest evidence an incident collected per signal key (robust z-scores from
@@ -108,7 +109,7 @@ export function rankRootCauses(ev: IncidentEvidence, max = 5): RootCause[] {
       if (kind === 'edge-gap') continue;
       let w = ORIGIN_WEIGHT[kind];
       if (kind === 'latency' && !calleeMoved(ev, service, strength)) w = ORIGIN_WEIGHT.self;
-      else if (kind !== 'latency' && kind !== 'endpoint-failures' && calleeHas(ev, service, kind, strength)) w *= PROPAGATED_DISCOUNT;
+      else if (kind !== 'latency' && kind !== 'endpoint-failures' && (calleeHas(ev, service, kind, strength) || (kind === 'pattern' && logChangeExplainedByCallee(service, strength, ev.callees(service), MIN_Z)))) w *= PROPAGATED_DISCOUNT;
       c.reasons.push({ w: w * z, text: describe(kind, service, ev) });
     }
   }

@@ -23,6 +23,11 @@
  * is over 10x (and 50 ms above) that edge's median over the whole day: that is a fault, not quiet
  * traffic. For the same reason a case's own pre-injection seconds are not scored as quiet, and an
  * incident counts as detecting the fault from the start of the case's first file.
+ *
+ * A caught exception moves no latency or gap: it shows as an event that stops coming. So a stretch
+ * is also left out when an event of some service that is written in step with a sibling event over
+ * the day is missing from it while the sibling comes (rca/missing-sibling.ts; the bench prints the
+ * stretches only this rule leaves out, and why).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -37,6 +42,7 @@ import type { Beat } from '../../src/model/beat.js';
 import type { Incident } from '../../src/model/incident.js';
 import type { LogEvent } from '../../src/model/log-event.js';
 import { decodeTraceRequestObject } from '../../src/receive/otlp-json.js';
+import { missingEvent, patternEvents, siblingPairs, type MissingEvent, type PatternEvent, type SiblingPair } from './rca/missing-sibling.js';
 import { loadDay, logsIn, toOtlpLogs, toOtlpTraces, tracesIn, type Day, type Fault, type SpanRow } from './rca/nezha.js';
 
 const PRE_MARGIN_MS = 2_000;
@@ -108,6 +114,24 @@ function requestLatencyMedians(spans: readonly SpanRow[], minN = 1): Map<string,
  * median and 50 ms above it.
  */
 function visiblyFaulty(day: Day, fromMs: number, toMs: number): boolean {
+  return visiblyFaultyInTime(day, fromMs, toMs) || missingEventIn(day, fromMs, toMs) !== undefined;
+}
+
+const dayEvents = new WeakMap<Day, { events: PatternEvent[]; pairs: SiblingPair[]; judged: Map<string, MissingEvent | undefined> }>();
+
+/** An event of some service that normally comes with a sibling event is missing (missing-sibling.ts). */
+function missingEventIn(day: Day, fromMs: number, toMs: number): MissingEvent | undefined {
+  let d = dayEvents.get(day);
+  if (d === undefined) {
+    const events = patternEvents(day.logs, day.spans);
+    dayEvents.set(day, (d = { events, pairs: siblingPairs(events, { sliceMs: SLICE_MS }), judged: new Map() }));
+  }
+  const k = `${fromMs}-${toMs}`;
+  if (!d.judged.has(k)) d.judged.set(k, missingEvent(d.pairs, d.events.filter((e) => e.timeMs >= fromMs && e.timeMs < toMs), fromMs, toMs, { sliceMs: SLICE_MS }));
+  return d.judged.get(k);
+}
+
+function visiblyFaultyInTime(day: Day, fromMs: number, toMs: number): boolean {
   let medians = dayGapMedians.get(day);
   if (medians === undefined) dayGapMedians.set(day, (medians = edgeGapMedians(day.spans)));
   let latency = dayLatencyMedians.get(day);
@@ -411,8 +435,15 @@ async function main(): Promise<void> {
     console.log(`wrote ${cases.length} cases as OTLP/JSON to ${writeDir}`);
   }
   const lead = cases.map((c) => (c.quietToMs - c.quietFromMs) / 60_000);
-  const dropped = days.map((d) => `${d.faults.filter((f) => visiblyFaulty(d, f.filesStartMs, f.injectMs - PRE_MARGIN_MS)).length}/${d.faults.length} on ${d.name}`).join(', ');
+  const stretchOf = (f: Fault): [number, number] => [f.filesStartMs, f.injectMs - PRE_MARGIN_MS];
+  const dropped = days.map((d) => `${d.faults.filter((f) => visiblyFaulty(d, ...stretchOf(f))).length}/${d.faults.length} on ${d.name}`).join(', ');
   console.log(`pre-injection stretches left out of the lead-ins (a fault already visible in them): ${dropped}`);
+  const byEvents = days.flatMap((d) => d.faults.filter((f) => !visiblyFaultyInTime(d, ...stretchOf(f))).map((f) => ({ f, m: missingEventIn(d, ...stretchOf(f)) })));
+  const onlyEvents = byEvents.filter((x) => x.m !== undefined);
+  console.log(
+    `  of these, left out only because an event that comes with a sibling event went missing: ${onlyEvents.length}` +
+      onlyEvents.map(({ f, m }) => `\n    before ${f.day} ${new Date(f.injectMs).toISOString().slice(11, 19)}: ${m!.service} ${m!.pattern} absent while ${m!.sibling} came ${m!.siblingCount} times (share ${m!.share.toFixed(2)}, p ${m!.p.toExponential(1)})`).join(''),
+  );
   console.log(
     `${cases.length} cases; lead-in spliced from the other faults' pre-injection seconds, first ${WARMUP_MS / 60_000} min warm-up; ` +
       `${lead.reduce((a, b) => a + b, 0).toFixed(1)} fault-free minutes scored`,
