@@ -103,9 +103,10 @@ export interface ServiceSignalOptions {
   /**
    * What mix tests do: nothing ('off', the default), add root-cause evidence to incidents other
    * signals open ('evidence'; its own false-discovery family), or open findings like every key
-   * ('findings'). Off because neither paid on `bench:rca` (docs/incidents.md, Event mix): as
-   * findings they also find an earlier fault that lingers into the fault-free lead-in, as evidence
-   * they also see the fault's effect on other services' lines and cost top-1 ranks.
+   * ('findings'). Off because neither paid on `bench:rca` (docs/incidents.md, Event mix): the
+   * lines whose pairing a fault breaks there differ only in the logger's line number, which the
+   * template miner masks, so the mix sees one template; as evidence it also sees the fault's
+   * effect on other services' lines and cost top-1 ranks.
    */
   mixMode: 'off' | 'evidence' | 'findings';
 }
