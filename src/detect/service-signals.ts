@@ -143,6 +143,13 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
 
 export type SignalKind = 'self' | 'latency' | 'own-failures' | 'error-logs' | 'endpoint-failures' | 'edge-gap' | 'pattern';
 
+/** Keys of a service's own-time quantiles and request latency, which the root-cause ranker reads by name. */
+export const serviceSignalKey = {
+  selfMedian: (service: string): string => `self.p50|${service}`,
+  selfTail: (service: string): string => `self.p90|${service}`,
+  latencyMedian: (service: string): string => `latency.p50|${service}`,
+} as const;
+
 /** One key's score in one slice. */
 export interface SignalScore {
   key: string;
@@ -420,8 +427,8 @@ export class ServiceSignals {
     const leavingSets = new Map<string, SampleSet>();
     if (leaving !== undefined) {
       for (const s of leaving.services.values()) {
-        leavingSets.set(`self.p50|${s.service}`, s.selfMs);
-        leavingSets.set(`latency.p50|${s.service}`, s.latencyMs);
+        leavingSets.set(serviceSignalKey.selfMedian(s.service), s.selfMs);
+        leavingSets.set(serviceSignalKey.latencyMedian(s.service), s.latencyMs);
       }
       for (const e of leaving.edges.values()) leavingSets.set(`edge-gap.p50|${e.caller}|${e.callee}`, e.gapMs);
     }
@@ -448,9 +455,9 @@ export class ServiceSignals {
       });
     };
     for (const s of slice.services.values()) {
-      latency(`self.p50|${s.service}`, 'self', s.service, s.selfMs, 0.5);
-      latency(`self.p90|${s.service}`, 'self', s.service, s.selfMs, 0.9);
-      latency(`latency.p50|${s.service}`, 'latency', s.service, s.latencyMs, 0.5);
+      latency(serviceSignalKey.selfMedian(s.service), 'self', s.service, s.selfMs, 0.5);
+      latency(serviceSignalKey.selfTail(s.service), 'self', s.service, s.selfMs, 0.9);
+      latency(serviceSignalKey.latencyMedian(s.service), 'latency', s.service, s.latencyMs, 0.5);
       if (s.requests >= o.minRequests) {
         const rate = s.ownFailed / s.requests;
         out.push({ key: `own-failures|${s.service}`, kind: 'own-failures', service: s.service, value: rate, display: rate, unit: 'rate', relFloor: 0, absFloor: rateSpread(s.requests), minEffect: o.minRateEffect });

@@ -1,4 +1,4 @@
-import type { SignalKind, SignalScore } from '../detect/service-signals.js';
+import { serviceSignalKey, type SignalKind, type SignalScore } from '../detect/service-signals.js';
 import type { RootCause } from '../model/incident.js';
 import { logChangeExplainedByCallee } from './callee-explained.js';
 
@@ -170,14 +170,10 @@ function namesWord(text: string, name: string): boolean {
   return false;
 }
 
-/** The keys of a service's own-time quantiles and request latency (ServiceSignals' naming). */
-const TAIL_SELF_PREFIX = 'self.p90|';
-const CENTRAL_PREFIXES = ['self.p50|', 'latency.p50|'] as const;
-
 /** Whether an own-time score is a tail figure whose service's median own time and latency did not move. */
 function tailOnly(ev: IncidentEvidence, s: SignalScore): boolean {
-  if (s.kind !== 'self' || !s.key.startsWith(TAIL_SELF_PREFIX)) return false;
-  for (const p of CENTRAL_PREFIXES) if ((ev.scores.get(`${p}${s.service}`)?.z ?? 0) >= MIN_Z) return false;
+  if (s.kind !== 'self' || s.key !== serviceSignalKey.selfTail(s.service)) return false;
+  for (const key of [serviceSignalKey.selfMedian(s.service), serviceSignalKey.latencyMedian(s.service)]) if ((ev.scores.get(key)?.z ?? 0) >= MIN_Z) return false;
   return true;
 }
 
