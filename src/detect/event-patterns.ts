@@ -1,4 +1,5 @@
 import { logGamma, normalUpperTail } from './stats.js';
+import { leastRecentlySeen } from './recency-list.js';
 
 /**
  * Event patterns per service: how often each kind of event (a log template, a span operation)
@@ -271,9 +272,7 @@ export class EventPatterns {
     let st = this.services.get(name);
     if (st !== undefined) return st;
     if (this.services.size >= this.opts.maxServices) {
-      let oldest: string | undefined;
-      let at = Infinity;
-      for (const [n, s] of this.services) if (s.lastSeen < at) [oldest, at] = [n, s.lastSeen];
+      const oldest = leastRecentlySeen(this.services);
       if (oldest !== undefined) this.services.delete(oldest);
     }
     st = { requests: 0, slices: 0, learned: 0, lastSeen: this.tick, patterns: new Map() };
@@ -286,9 +285,7 @@ export class EventPatterns {
     let ps = st.patterns.get(key);
     if (ps !== undefined) return ps;
     if (st.patterns.size >= this.opts.maxPatternsPerService) {
-      let oldest: string | undefined;
-      let at = Infinity;
-      for (const [k, p] of st.patterns) if (p.lastSeen < at) [oldest, at] = [k, p.lastSeen];
+      const oldest = leastRecentlySeen(st.patterns);
       if (oldest !== undefined) st.patterns.delete(oldest);
     }
     ps = { count: 0, squares: 0, requests: st.requests, slices: st.slices, lastSeen: this.tick, held: [], heldSlices: 0, dropping: false, heldDrop: false, calm: 0 };

@@ -1,4 +1,5 @@
 import { quasiPoissonTail, zOfTail, type PatternSlice, type PatternTest } from './event-patterns.js';
+import { leastRecentlySeen } from './recency-list.js';
 
 /**
  * The mix of a service's events: how often a pattern (a log template, a span operation) occurs
@@ -251,9 +252,7 @@ export class PatternMix {
     let st = this.services.get(name);
     if (st !== undefined) return st;
     if (this.services.size >= this.opts.maxServices) {
-      let oldest: string | undefined;
-      let at = Infinity;
-      for (const [n, s] of this.services) if (s.lastSeen < at) [oldest, at] = [n, s.lastSeen];
+      const oldest = leastRecentlySeen(this.services);
       if (oldest !== undefined) this.forget(oldest);
     }
     st = { learned: 0, lastSeen: this.tick, totals: new Map(), references: [], pairs: new Map(), chosen: new Map() };
@@ -272,9 +271,7 @@ export class PatternMix {
     let t = st.totals.get(key);
     if (t !== undefined) return t;
     if (st.totals.size >= this.opts.maxPatternsPerService) {
-      let oldest: string | undefined;
-      let at = Infinity;
-      for (const [k, x] of st.totals) if (x.lastSeen < at && !st.references.includes(k)) [oldest, at] = [k, x.lastSeen];
+      const oldest = leastRecentlySeen(st.totals, (k) => !st.references.includes(k));
       if (oldest !== undefined) {
         st.totals.delete(oldest);
         const refs = st.pairs.get(oldest);

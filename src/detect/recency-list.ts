@@ -36,3 +36,15 @@ export function takeOldest<T extends RecencyItem<T>>(ends: RecencyEnds<T>): T | 
   t.newer = undefined;
   return t;
 }
+
+/**
+ * The key of the item seen longest ago (smallest `lastSeen`, the first of equals), among those
+ * `eligible` accepts; undefined when there is none. A scan, for budgets that evict at most once
+ * per slice and key, where links kept on every touch would cost more than they save.
+ */
+export function leastRecentlySeen<K, V extends { lastSeen: number }>(items: ReadonlyMap<K, V>, eligible?: (key: K) => boolean): K | undefined {
+  let oldest: K | undefined;
+  let at = Infinity;
+  for (const [k, v] of items) if (v.lastSeen < at && (eligible === undefined || eligible(k))) [oldest, at] = [k, v.lastSeen];
+  return oldest;
+}

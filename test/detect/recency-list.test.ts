@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { takeOldest, touchNewest, type RecencyEnds } from '../../src/detect/recency-list.js';
+import { leastRecentlySeen, takeOldest, touchNewest, type RecencyEnds } from '../../src/detect/recency-list.js';
 
 interface Item {
   name: string;
@@ -40,5 +40,21 @@ describe('recency list', () => {
     // A taken item can come back as new.
     touchNewest(ends, d);
     expect(order(ends)).toEqual(['d']);
+  });
+});
+
+describe('leastRecentlySeen', () => {
+  it('picks the key seen longest ago, the first of equals, among the eligible; none from an empty map', () => {
+    const items = new Map([
+      ['a', { lastSeen: 5 }],
+      ['b', { lastSeen: 2 }],
+      ['c', { lastSeen: 2 }],
+      ['d', { lastSeen: 9 }],
+    ]);
+    expect(leastRecentlySeen(items)).toBe('b');
+    expect(leastRecentlySeen(items, (k) => k !== 'b')).toBe('c');
+    expect(leastRecentlySeen(items, (k) => k === 'd')).toBe('d');
+    expect(leastRecentlySeen(items, () => false)).toBeUndefined();
+    expect(leastRecentlySeen(new Map<string, { lastSeen: number }>())).toBeUndefined();
   });
 });
