@@ -102,3 +102,15 @@ export function traffic(rand: () => number, spec: TrafficSpec, fromMs: number, t
   }
   return out;
 }
+
+/** A Poisson draw (Knuth; fine for the small means the tests use). */
+export function poisson(rand: () => number, mean: number): number {
+  const l = Math.exp(-mean);
+  let k = 0;
+  let p = 1;
+  do {
+    k++;
+    p *= rand();
+  } while (p > l);
+  return k - 1;
+}

@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventPatterns, poissonLowerTailAt, poissonUpperTail, quasiPoissonTail, type PatternSlice, type PatternTest } from '../../src/detect/event-patterns.js';
-import { seededRandom } from './beat-factory.js';
-
-/** A Poisson draw (Knuth; fine for the small means used here). */
-function poisson(rand: () => number, mean: number): number {
-  const l = Math.exp(-mean);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= rand();
-  } while (p > l);
-  return k - 1;
-}
+import { poisson, seededRandom } from './beat-factory.js';
 
 type Mix = Record<string, number>;
 

@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventPatterns, type PatternSlice, type PatternTest } from '../../src/detect/event-patterns.js';
 import { PatternMix, type MixTest } from '../../src/detect/pattern-mix.js';
-import { seededRandom } from './beat-factory.js';
-
-/** A Poisson draw (Knuth; fine for the small means used here). */
-function poisson(rand: () => number, mean: number): number {
-  const l = Math.exp(-mean);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= rand();
-  } while (p > l);
-  return k - 1;
-}
+import { poisson, seededRandom } from './beat-factory.js';
 
 /**
  * A service whose workload comes in bursts (0-60 requests a slice, as Train Ticket's travel
