@@ -143,6 +143,19 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
 
 export type SignalKind = 'self' | 'latency' | 'own-failures' | 'error-logs' | 'endpoint-failures' | 'edge-gap' | 'pattern';
 
+/** Anomalies of ServiceSignals carry their signal key behind this prefix. */
+const ANOMALY_KEY_PREFIX = 'svc|';
+
+/** The anomaly key of a ServiceSignals finding on `signalKey`. */
+export function signalAnomalyKey(signalKey: string): string {
+  return `${ANOMALY_KEY_PREFIX}${signalKey}`;
+}
+
+/** The signal key a ServiceSignals anomaly stands for; undefined for any other anomaly key. */
+export function signalKeyOfAnomaly(anomalyKey: string): string | undefined {
+  return anomalyKey.startsWith(ANOMALY_KEY_PREFIX) ? anomalyKey.slice(ANOMALY_KEY_PREFIX.length) : undefined;
+}
+
 /** Keys of a service's own-time quantiles and request latency, which the root-cause ranker reads by name. */
 export const serviceSignalKey = {
   selfMedian: (service: string): string => `self.p50|${service}`,
@@ -597,7 +610,7 @@ function toFinding(c: Candidate, z: number, expected: number, slice: GraphSlice)
         : `${c.kind} of ${c.service}`;
   const fmt = (v: number): string => (c.unit === 'rate' ? `${(v * 100).toFixed(0)} %` : c.unit === 'ms' ? `${v.toFixed(1)} ms` : v.toFixed(0));
   return {
-    key: `svc|${c.key}`,
+    key: signalAnomalyKey(c.key),
     type: c.kind === 'own-failures' || c.kind === 'endpoint-failures' || c.kind === 'error-logs' ? 'error' : c.kind === 'pattern' ? 'behavioral' : 'performance',
     subtype: c.pattern !== undefined ? patternSubtype(c.pattern) : SUBTYPE[c.kind],
     severity: severityOfZ(z),

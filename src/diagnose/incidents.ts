@@ -1,4 +1,4 @@
-import type { SignalScore, SignalSlice } from '../detect/service-signals.js';
+import { signalKeyOfAnomaly, type SignalScore, type SignalSlice } from '../detect/service-signals.js';
 import type { Anomaly, AnomalyChange, Severity } from '../model/anomaly.js';
 import type { Incident, IncidentImpact, RootCause } from '../model/incident.js';
 import { EvidenceLedger, type EvidenceLedgerOptions } from './evidence-ledger.js';
@@ -88,9 +88,6 @@ export interface ServiceTraffic {
   requests: number;
   failed: number;
 }
-
-/** Keys of service-level anomalies (ServiceSignals findings) start with this. */
-const SIGNAL_KEY_PREFIX = 'svc|';
 
 const SEVERITY_ORDER: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 
@@ -365,7 +362,7 @@ export class IncidentTracker {
    * are not followed: that collected noise, see docs/incidents.md).
    */
   private followLate(t: Tracked, a: Anomaly, slice: SignalSlice): void {
-    const key = signalKeyOf(a);
+    const key = signalKeyOfAnomaly(a.key);
     if (key === undefined || t.late.has(key)) return;
     const evidence = new EvidenceLedger(this.opts.evidence);
     evidence.noteSlice(
@@ -436,11 +433,6 @@ export function engineRootCauses(anomalies: readonly Anomaly[]): RootCause[] {
       score: Math.round(score * 1000) / 1000,
       reason: `${a.type}/${a.subtype} anomaly of the detection engine (no service-level signal moved)`,
     }));
-}
-
-/** The service-level signal key an anomaly of ServiceSignals stands for (undefined for the engine's). */
-function signalKeyOf(a: Anomaly): string | undefined {
-  return a.key.startsWith(SIGNAL_KEY_PREFIX) ? a.key.slice(SIGNAL_KEY_PREFIX.length) : undefined;
 }
 
 /** The slice's score of each late key still inside its own window; whether any was noted. */

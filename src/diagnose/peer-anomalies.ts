@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SignalKind, SignalScore } from '../detect/service-signals.js';
+import { signalKeyOfAnomaly, type SignalKind, type SignalScore } from '../detect/service-signals.js';
 import { AnomalySchema, type AnomalyChange } from '../model/anomaly.js';
 
 /** One anomaly change another instance published, as its event stream carries it. */
@@ -40,8 +40,6 @@ export function parsePeerEvent(peer: string, data: string): PeerAnomalyChange | 
 }
 
 const SIGNAL_KINDS: ReadonlySet<string> = new Set<SignalKind>(['self', 'latency', 'own-failures', 'error-logs', 'endpoint-failures', 'edge-gap']);
-/** Service-level signal anomalies carry this key prefix (ServiceSignals findings). */
-const SIGNAL_KEY_PREFIX = 'svc|';
 
 /**
  * The service-level signal score an anomaly of the service signals stands for, so a correlator
@@ -49,14 +47,15 @@ const SIGNAL_KEY_PREFIX = 'svc|';
  * the engine's handler and sequence anomalies (they join incidents, they do not open them).
  */
 export function signalScoreOf(a: AnomalyChange['anomaly']): SignalScore | undefined {
-  if (!a.key.startsWith(SIGNAL_KEY_PREFIX)) return undefined;
+  const key = signalKeyOfAnomaly(a.key);
+  if (key === undefined) return undefined;
   const kind = a.details.signal;
   const z = a.details.z;
   if (typeof kind !== 'string' || !SIGNAL_KINDS.has(kind) || typeof z !== 'number') return undefined;
   const first = (r: Record<string, number>): number => Object.values(r)[0] ?? 0;
   const caller = a.details.caller;
   return {
-    key: a.key.slice(SIGNAL_KEY_PREFIX.length),
+    key,
     kind: kind as SignalKind,
     service: a.service,
     ...(typeof caller === 'string' ? { caller } : {}),
