@@ -15,13 +15,35 @@ export function logChangeExplainedByCallee(service: string, strength: ReadonlyMa
   const logZ = own?.get('pattern') ?? 0;
   if (logZ < minZ) return false;
   for (const k of OWN_KINDS) if ((own?.get(k) ?? 0) >= minZ) return false;
+  return strongestCallee(service, strength, callees, ORIGIN_KINDS) > logZ;
+}
+
+/**
+ * The strongest evidence (of `kinds`, or of any kind) that a direct callee of `service` shows in
+ * the ranker's `strength`; 0 when none does. A service listed as its own callee is skipped.
+ */
+export function strongestCallee(
+  service: string,
+  strength: ReadonlyMap<string, ReadonlyMap<SignalKind, number>>,
+  callees: Iterable<string>,
+  kinds?: Iterable<SignalKind>,
+): number {
+  let best = 0;
   for (const callee of callees) {
     if (callee === service) continue;
     const theirs = strength.get(callee);
     if (theirs === undefined) continue;
-    for (const k of ORIGIN_KINDS) if ((theirs.get(k) ?? 0) > logZ) return true;
+    // `>` rather than Math.max, so a NaN never counts as evidence.
+    if (kinds === undefined) {
+      for (const z of theirs.values()) if (z > best) best = z;
+    } else {
+      for (const k of kinds) {
+        const z = theirs.get(k) ?? 0;
+        if (z > best) best = z;
+      }
+    }
   }
-  return false;
+  return best;
 }
 
 /** Evidence of a service's own that is more than a changed mix of its lines. */

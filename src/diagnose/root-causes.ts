@@ -1,6 +1,6 @@
 import { serviceSignalKey, type SignalKind, type SignalScore } from '../detect/service-signals.js';
 import type { RootCause } from '../model/incident.js';
-import { logChangeExplainedByCallee } from './callee-explained.js';
+import { logChangeExplainedByCallee, strongestCallee } from './callee-explained.js';
 
 /**
  * The strongest evidence an incident collected per signal key (robust z-scores from
@@ -185,12 +185,7 @@ function tailOnly(ev: IncidentEvidence, s: SignalScore): boolean {
 const FAILURE_FAMILY: ReadonlySet<SignalKind> = new Set<SignalKind>(['own-failures', 'error-logs', 'pattern']);
 
 function calleeHas(ev: IncidentEvidence, service: string, kind: SignalKind, strength: Map<string, Map<SignalKind, number>>): boolean {
-  const kinds = FAILURE_FAMILY.has(kind) ? FAILURE_FAMILY : [kind];
-  for (const callee of ev.callees(service)) {
-    if (callee === service) continue;
-    for (const k of kinds) if ((strength.get(callee)?.get(k) ?? 0) >= MIN_Z * UNDISCOVERED_SHARE) return true;
-  }
-  return false;
+  return strongestCallee(service, strength, ev.callees(service), FAILURE_FAMILY.has(kind) ? FAILURE_FAMILY : [kind]) >= MIN_Z * UNDISCOVERED_SHARE;
 }
 
 /**
@@ -201,11 +196,7 @@ function calleeHas(ev: IncidentEvidence, service: string, kind: SignalKind, stre
  * chain is where the latency starts).
  */
 function calleeMoved(ev: IncidentEvidence, service: string, strength: Map<string, Map<SignalKind, number>>): boolean {
-  for (const callee of ev.callees(service)) {
-    if (callee === service) continue;
-    for (const z of strength.get(callee)?.values() ?? []) if (z >= MIN_Z * UNDISCOVERED_SHARE) return true;
-  }
-  return false;
+  return strongestCallee(service, strength, ev.callees(service)) >= MIN_Z * UNDISCOVERED_SHARE;
 }
 
 function describe(kind: SignalKind, service: string, ev: IncidentEvidence): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SignalKind, SignalScore } from '../../src/detect/service-signals.js';
-import { logChangeExplainedByCallee } from '../../src/diagnose/callee-explained.js';
+import { logChangeExplainedByCallee, strongestCallee } from '../../src/diagnose/callee-explained.js';
 import { rankRootCauses } from '../../src/diagnose/root-causes.js';
 
 const strength = (m: Record<string, Partial<Record<SignalKind, number>>>): Map<string, Map<SignalKind, number>> =>
@@ -38,5 +38,16 @@ describe('rankRootCauses with a caller whose lines changed because its callee fa
     ];
     const r = rankRootCauses({ scores: new Map(scores.map((s) => [s.key, s])), callees: (s) => graph[s] ?? [], firstSeenMs: new Map() });
     expect(r.map((c) => c.service).slice(0, 2)).toEqual(['x', 'a']);
+  });
+});
+
+describe('strongestCallee', () => {
+  it('is the strongest evidence of the given kinds (or any kind) among direct callees, skipping the service itself and NaN', () => {
+    const s = strength({ a: { self: 50 }, x: { self: 4, 'error-logs': 7 }, y: { pattern: 9, latency: Number.NaN } });
+    expect(strongestCallee('a', s, ['a', 'x', 'y'])).toBe(9);
+    expect(strongestCallee('a', s, ['a', 'x', 'y'], ['self'])).toBe(4);
+    expect(strongestCallee('a', s, ['x'], ['self', 'error-logs'])).toBe(7);
+    expect(strongestCallee('a', s, ['y'], ['latency'])).toBe(0);
+    expect(strongestCallee('a', s, ['a', 'z'])).toBe(0);
   });
 });
