@@ -30,6 +30,11 @@ export class KeyTable<V> {
   readonly idleEvictMs: number;
   /** kind -> service -> name -> node */
   private readonly index: Array<Map<string, Map<string, KeyNode<V>>>> = [];
+  /**
+   * The node each kind's last lookup found: a run's handler beats all look up its sequence key
+   * in turn, and a hit here skips the two map lookups (the node is touched just the same).
+   */
+  private readonly last: Array<KeyNode<V> | undefined> = [];
   private head: KeyNode<V> | undefined;
   private tail: KeyNode<V> | undefined;
   private count = 0;
@@ -67,8 +72,10 @@ export class KeyTable<V> {
    * used entry, unless that one is still active (then the key is refused: undefined).
    */
   get(kind: number, service: string, name: string, seenMs: number): V | undefined {
-    let node = this.index[kind]?.get(service)?.get(name);
+    const last = this.last[kind];
+    let node = last !== undefined && last.name === name && last.service === service ? last : this.index[kind]?.get(service)?.get(name);
     if (node) {
+      this.last[kind] = node;
       if (seenMs > node.lastSeenMs) node.lastSeenMs = seenMs;
       if (node !== this.tail) {
         this.unlink(node);
@@ -96,6 +103,7 @@ export class KeyTable<V> {
     }
     node = { kind, service, name, value: this.create(kind, service, name), lastSeenMs: seenMs, prev: undefined, next: undefined };
     byName.set(name, node);
+    this.last[kind] = node;
     this.append(node);
     this.count++;
     return node.value;
@@ -131,6 +139,7 @@ export class KeyTable<V> {
 
   private remove(node: KeyNode<V>): void {
     this.unlink(node);
+    if (this.last[node.kind] === node) this.last[node.kind] = undefined;
     const byService = this.index[node.kind];
     const byName = byService?.get(node.service);
     if (byName) {

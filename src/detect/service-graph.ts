@@ -278,6 +278,14 @@ export class ServiceGraph {
   private readonly opKeys = new Map<string, string>();
   /** Buffered traces by (heapMs, seq): the least recently ended is found in O(log n), not by a scan. */
   private readonly byEnd: TraceHeap;
+  /**
+   * Traces buffered since the last pop and not yet filed in byEnd. A trace's later spans (its
+   * parents, which end last) mostly come in the same request after its first one, so filing it at
+   * its first span's end made nearly every entry stale: popped, re-filed and popped again. Filed
+   * just before the next pop instead, with its end as of then; the heap still yields the true
+   * least recently ended trace, because every buffered trace is in it whenever it is popped.
+   */
+  private readonly unfiled: number[] = [];
   private seq = 0;
   private readonly slices = new Map<number, GraphSlice>();
   /** Error logs bound to a span, waiting for their trace to be folded. */
@@ -321,8 +329,7 @@ export class ServiceGraph {
           tr.lastMs[t] = end;
           tr.firstMs[t] = b.startMs;
           tr.seq[t] = this.seq++;
-          tr.heapMs[t] = end;
-          this.byEnd.push(t);
+          this.unfiled.push(t);
         }
       }
       const slot = this.cols.add(b);
@@ -479,6 +486,15 @@ export class ServiceGraph {
   /** The buffered trace with the smallest lastMs (earliest arrival among equals), off the heap; -1 when none. */
   private popLeastRecent(): number {
     const tr = this.traces;
+    const unfiled = this.unfiled;
+    if (unfiled.length > 0) {
+      for (let i = 0; i < unfiled.length; i++) {
+        const u = unfiled[i]!;
+        tr.heapMs[u] = tr.lastMs[u]!;
+        this.byEnd.push(u);
+      }
+      unfiled.length = 0;
+    }
     for (;;) {
       const t = this.byEnd.pop();
       if (t === -1 || tr.heapMs[t] === tr.lastMs[t]) return t;

@@ -1,5 +1,5 @@
 import { MAX_BEAT_ATTRIBUTES, type AttrValue } from '../model/beat.js';
-import { addEnvironment } from './beat-builder.js';
+import { addEnvironment, HTTP_ROUTE_ATTRIBUTE } from './beat-builder.js';
 
 /**
  * Builds beat.attributes objects from the cached KeyValues a span kept. Spans repeat the same
@@ -24,6 +24,13 @@ export class AttributeTemplates {
   private readonly counts: Int32Array;
   private readonly environments: string[];
   private readonly objects: Readonly<Record<string, AttrValue>>[];
+  /** Per template: its `http.route` value (undefined when it has none), read once when built. */
+  private readonly routes: (AttrValue | undefined)[];
+  /**
+   * The `http.route` of the object build() returned last: beat building reads it for every span,
+   * and a keyed property load on objects of many shapes costs more than this field.
+   */
+  lastRoute: AttrValue | undefined = undefined;
   hits = 0;
   misses = 0;
 
@@ -36,6 +43,7 @@ export class AttributeTemplates {
     this.counts = new Int32Array(size).fill(-1);
     this.environments = new Array<string>(size).fill('');
     this.objects = new Array<Readonly<Record<string, AttrValue>>>(size).fill(EMPTY);
+    this.routes = new Array<AttrValue | undefined>(size).fill(undefined);
   }
 
   /**
@@ -66,6 +74,7 @@ export class AttributeTemplates {
       }
       if (same) {
         this.hits++;
+        this.lastRoute = this.routes[t];
         return this.objects[t]!;
       }
     }
@@ -82,6 +91,7 @@ export class AttributeTemplates {
     this.environments[t] = environment;
     Object.freeze(object);
     this.objects[t] = object;
+    this.routes[t] = this.lastRoute = object[HTTP_ROUTE_ATTRIBUTE];
     return object;
   }
 }

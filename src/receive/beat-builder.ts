@@ -245,6 +245,8 @@ export class SpanFields {
    * decoder's AttributeTemplates); when set it is the beat's attributes and `kept` is not used.
    */
   sharedKept: Readonly<Record<string, AttrValue>> | undefined = undefined;
+  /** sharedKept's `http.route` (AttributeTemplates.lastRoute), when sharedKept is set. */
+  sharedRoute: AttrValue | undefined = undefined;
 
   /**
    * Clears every field for the next span. `freshKept` false leaves `kept` to the caller, who
@@ -288,6 +290,7 @@ export class SpanFields {
     if (freshKept) this.kept = {};
     this.keptCount = 0;
     this.sharedKept = undefined;
+    this.sharedRoute = undefined;
   }
 
   reject(reason: string): void {
@@ -456,7 +459,7 @@ export class BeatBatch {
           : f.codeFunction;
     }
     const shared = f.sharedKept;
-    const label = qualifiedLabel(f.name, (shared ?? f.kept)[HTTP_ROUTE_ATTRIBUTE], f.parentSpanId === '', this.interner);
+    const label = qualifiedLabel(f.name, shared !== undefined ? f.sharedRoute : f.kept[HTTP_ROUTE_ATTRIBUTE], f.parentSpanId === '', this.interner);
     if (handler === undefined || handler === '') handler = label === '' ? UNKNOWN_HANDLER : label;
 
     let sequence = f.sequence ?? f.sequenceId ?? '';

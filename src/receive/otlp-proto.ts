@@ -186,6 +186,7 @@ class ProtoTraceDecoder {
         r.pos = stop;
         if (!this.keptDirect) {
           fields.sharedKept = templates.build(this.keptSlots, fields.keptCount, kvGenerations, kvKeys, kvValues, resource.environment);
+          fields.sharedRoute = templates.lastRoute;
         }
         this.batch.finishSpan(fields, resource);
       } else {

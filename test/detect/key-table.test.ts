@@ -31,6 +31,28 @@ describe('KeyTable', () => {
     expect(order).toEqual(['c', 'a', 'd']);
   });
 
+  it('never hands out an evicted entry for the key looked up last', () => {
+    let created = 0;
+    const t = new KeyTable<{ id: number }>(2, 1000, () => ({ id: ++created }));
+    const a = t.get(0, 's', 'a', 0);
+    expect(t.get(0, 's', 'a', 1)).toBe(a);
+    t.get(0, 's', 'b', 2000);
+    // 'a' is idle: evicted, then looked up again right after as the last key of its kind.
+    const a2 = t.get(0, 's', 'a', 2000);
+    expect(t.evictIdle(2500)).toBe(0);
+    t.get(0, 's', 'a', 5000);
+    expect(t.evictIdle(5500)).toBe(1); // 'b'
+    expect(t.get(0, 's', 'a', 5600)).toBe(a2);
+    expect(t.evictIdle(9000)).toBe(1); // 'a'
+    const a3 = t.get(0, 's', 'a', 9000);
+    expect(a3).not.toBe(a2);
+    expect(a3!.id).toBe(created);
+    // The same name in another service or kind is another entry.
+    expect(t.get(0, 'other', 'a', 9000)).not.toBe(a3);
+    expect(t.get(1, 's', 'a', 9000)).not.toBe(a3);
+    expect(t.peek(0, 's', 'a')).toBe(a3);
+  });
+
   it('evicts idle entries by data time', () => {
     const t = new KeyTable<string>(10, 1000, (_k, _s, n) => n);
     t.get(0, 's', 'old', 0);

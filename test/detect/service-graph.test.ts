@@ -203,6 +203,33 @@ describe('ServiceGraph', () => {
     expect(hex.budget()).toMatchObject({ bufferedTraces: 0, tracesFoldedEarly: 8_001 });
   });
 
+  it('folds early by where a trace ends after all its spans so far, not by its first span', () => {
+    const err = (spanId: string) => ({ service: 'x', serviceVersion: '', timeMs: T + 3, severityNumber: 17, severityText: 'ERROR', body: 'boom', traceId: '', spanId, attributes: {} });
+    for (const split of [false, true]) {
+      const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000, maxTraces: 2 });
+      // 'ta' starts with a child that ends at once; its root, in the same batch or a later one, ends last of all.
+      const child = beat({ service: 'a', traceId: 'ta', spanId: 'ca', parentSpanId: 'sa', spanName: 'child', startMs: T, durationMs: 1 }, SPAN_KIND_INTERNAL);
+      const root = beat({ service: 'a', traceId: 'ta', spanId: 'sa', spanName: 'op', startMs: T, durationMs: 5_000 }, SPAN_KIND_SERVER);
+      const tb = beat({ service: 'b', traceId: 'tb', spanId: 'sb', spanName: 'op', startMs: T + 1, durationMs: 10 }, SPAN_KIND_SERVER);
+      if (split) {
+        g.observe([child]);
+        g.observe([tb]);
+        g.observe([root]);
+      } else {
+        g.observe([child, root]);
+        g.observe([tb]);
+      }
+      // A third trace folds 'tb', which ended first; 'ta' stays buffered and sees its error log.
+      g.observe([beat({ service: 'c', traceId: 'tc', spanId: 'sc', spanName: 'op', startMs: T + 2, durationMs: 1 }, SPAN_KIND_SERVER)]);
+      g.observeLogs([err('sa'), err('sb')]);
+      expect(g.budget()).toEqual({ bufferedTraces: 2, tracesFoldedEarly: 1, droppedKeys: 0, lateRequests: 0 });
+      const [slice] = g.advance(T + 20_000);
+      expect(slice!.services.get('a')).toMatchObject({ requests: 1, failed: 1 });
+      expect(slice!.services.get('a')!.patterns.get('op:child')).toBe(1);
+      expect(slice!.services.get('b')).toMatchObject({ requests: 1, failed: 0 });
+    }
+  });
+
   it('hands out at most MAX_QUIET_SLICES empty slices for a long quiet gap, the last ones before now', () => {
     const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
     g.observe([beat({ service: 'a', traceId: 't', spanId: 's', spanName: 'op', startMs: T, durationMs: 1 }, SPAN_KIND_SERVER)]);

@@ -136,6 +136,28 @@ describe('AttributeTemplates', () => {
     expect(t.misses).toBe(6);
   });
 
+  it('tells the http.route of the object it handed out, built or reused', () => {
+    const t = new AttributeTemplates(1); // one entry: every build replaces or reuses it
+    const routeKeys = ['http.route', 'a'];
+    const routeValues: AttrValue[] = ['/api/cart', 1];
+    const gens = new Int32Array(2);
+    const withRoute = Int32Array.from([1, 0]);
+    expect(t.build(withRoute, 2, gens, routeKeys, routeValues, '')['http.route']).toBe('/api/cart');
+    expect(t.lastRoute).toBe('/api/cart');
+    expect(t.build(Int32Array.from([1]), 1, gens, routeKeys, routeValues, '')).toEqual({ a: 1 });
+    expect(t.lastRoute).toBeUndefined();
+    expect(t.build(withRoute, 2, gens, routeKeys, routeValues, '')).toEqual({ a: 1, 'http.route': '/api/cart' });
+    expect(t.lastRoute).toBe('/api/cart');
+    // A reuse tells the route of the reused object, not of the last one built.
+    const two = new AttributeTemplates(4);
+    two.build(withRoute, 2, gens, routeKeys, routeValues, '');
+    two.build(Int32Array.from([1]), 1, gens, routeKeys, routeValues, '');
+    expect(two.lastRoute).toBeUndefined();
+    two.build(withRoute, 2, gens, routeKeys, routeValues, '');
+    expect(two.hits).toBe(1);
+    expect(two.lastRoute).toBe('/api/cart');
+  });
+
   it('adds the environment only when there is room and no such attribute', () => {
     const t = new AttributeTemplates(8);
     const gens = new Int32Array(4);
