@@ -1,4 +1,5 @@
 import type { Beat } from '../model/beat.js';
+import { TraceSlots } from './trace-slots.js';
 
 /**
  * Groups spans by trace id into sequence runs. Pure and bounded: the in-flight set holds at most
@@ -33,6 +34,10 @@ export interface SequenceRun {
   queuedIn?: number;
   /** Set when the run closed (or was evicted): it is then one of the recently closed runs. */
   closed?: ClosedRun;
+  /** The trace id's slot in the assembler's TraceSlots while the run is in flight or recently closed. */
+  slot?: number;
+  /** Creation order among runs (close() visits in-flight runs in it). */
+  created?: number;
 }
 
 export type RunOutcome = 'complete' | 'incomplete' | 'evicted';
@@ -108,6 +113,8 @@ export function runBeats(run: SequenceRun): Beat[] {
   sortByStart(out);
   return out;
 }
+
+const byCreation = (a: SequenceRun, b: SequenceRun): number => a.created! - b.created!;
 
 const byStart = (a: Beat, b: Beat): number => a.startMs - b.startMs || a.beatNumber - b.beatNumber;
 
@@ -224,11 +231,16 @@ class ActivityQueue {
 
 export class TraceAssembler {
   /**
-   * In-flight runs and recently closed ones (run.closed set) by trace id: one map, so a new trace
-   * costs one lookup and closing a run none (a trace is never both: a span of a recently closed
-   * run joins it as a straggler instead of opening a run).
+   * In-flight runs and recently closed ones (run.closed set) by trace id: one table, so a new
+   * trace costs one lookup and closing a run none (a trace is never both: a span of a recently
+   * closed run joins it as a straggler instead of opening a run). The ids are numbered by
+   * TraceSlots (32-hex-digit ids kept as four words in an open-addressing table) and the runs sit
+   * in an array by slot: a Map keyed by the id strings hashed every new id string and, with ten
+   * thousand and more entries, missed the cache on each lookup and delete.
    */
-  private readonly runs = new Map<string, SequenceRun>();
+  private readonly ids = new TraceSlots();
+  private bySlot: (SequenceRun | undefined)[] = [];
+  private created = 0;
   private inflightRuns = 0;
   /** Closing order of the recently closed runs. */
   private readonly recentQueue = new Fifo<ClosedRun>();
@@ -293,7 +305,7 @@ export class TraceAssembler {
   observe(span: Beat): void {
     const end = span.startMs + span.durationMs;
     // The spans of one run mostly arrive back to back: only the first of them looks it up.
-    let run = span.traceId === this.lastTrace ? this.lastRun : this.runs.get(span.traceId);
+    let run = span.traceId === this.lastTrace ? this.lastRun : this.lookup(span.traceId);
     const late = run?.closed;
     if (run === undefined || late !== undefined) {
       if (late !== undefined) {
@@ -305,9 +317,26 @@ export class TraceAssembler {
         return;
       }
       // Every field set here, so all runs share one object shape.
-      run = { traceId: span.traceId, spans: [], root: undefined, sequence: '', lastActivityMs: end, firstStartMs: span.startMs, droppedSpans: 0, beats: undefined, beatsAt: -1, stamp: 0, queuedIn: -1, closed: undefined };
+      run = {
+        traceId: span.traceId,
+        spans: [],
+        root: undefined,
+        sequence: '',
+        lastActivityMs: end,
+        firstStartMs: span.startMs,
+        droppedSpans: 0,
+        beats: undefined,
+        beatsAt: -1,
+        stamp: 0,
+        queuedIn: -1,
+        closed: undefined,
+        slot: -1,
+        created: this.created++,
+      };
       if (this.inflightRuns >= this.opts.maxInflightRuns) this.evictOldest();
-      this.runs.set(span.traceId, run);
+      const slot = this.ids.add(span.traceId);
+      run.slot = slot;
+      this.bySlot[slot] = run;
       this.inflightRuns++;
       this.touch(run);
     } else if (span.traceId !== this.lastTrace) this.touch(run);
@@ -397,7 +426,11 @@ export class TraceAssembler {
     while (this.recentQueue.size > this.maxRecent || (this.recentSpans > this.maxRecentSpans && this.recentQueue.size > 1)) {
       const old = this.recentQueue.shift()!;
       // The same trace may have closed again since (a run re-opened by late spans).
-      if (old.run.closed === old && this.runs.get(old.run.traceId) === old.run) this.runs.delete(old.run.traceId);
+      const slot = old.run.slot!;
+      if (old.run.closed === old && this.bySlot[slot] === old.run) {
+        this.ids.remove(slot);
+        this.bySlot[slot] = undefined;
+      }
       this.recentSpans -= old.run.spans.length;
     }
     return closed;
@@ -413,8 +446,15 @@ export class TraceAssembler {
     const out = this.pendingEvicted;
     this.pendingEvicted = [];
     this.endBatch();
-    for (const run of this.runs.values()) {
-      if (run.closed !== undefined) continue;
+    // In-flight runs in the order they were opened (the order the map by trace id kept).
+    const inflight: SequenceRun[] = [];
+    const bySlot = this.bySlot;
+    for (let s = 0; s < bySlot.length; s++) {
+      const run = bySlot[s];
+      if (run !== undefined && run.closed === undefined) inflight.push(run);
+    }
+    inflight.sort(byCreation);
+    for (const run of inflight) {
       const idle = nowMs - run.lastActivityMs;
       let outcome: RunOutcome | undefined;
       if (run.root !== undefined) {
@@ -430,14 +470,20 @@ export class TraceAssembler {
     return out;
   }
 
+  /** The in-flight or recently closed run of a trace. */
+  private lookup(traceId: string): SequenceRun | undefined {
+    const slot = this.ids.find(traceId);
+    return slot === -1 ? undefined : this.bySlot[slot];
+  }
+
   /** Spans of an in-flight or recently closed run. */
   traceBeats(traceId: string): Beat[] | undefined {
-    const run = this.runs.get(traceId);
+    const run = this.lookup(traceId);
     return run ? run.spans.slice() : undefined;
   }
 
   resolvedSequence(traceId: string): string | undefined {
-    const run = this.runs.get(traceId);
+    const run = this.lookup(traceId);
     if (run === undefined) return undefined;
     const sequence = run.closed !== undefined ? run.closed.sequence : run.sequence;
     return sequence === '' ? undefined : sequence;

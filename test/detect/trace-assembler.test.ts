@@ -29,6 +29,26 @@ describe('TraceAssembler', () => {
     expect(a.resolvedSequence('t1')).toBe('seq');
   });
 
+  it('close() visits in-flight runs in the order they opened, whatever table slots their ids reuse', () => {
+    const a = new TraceAssembler({ ...opts, recentRuns: 1 });
+    const always = (): boolean => true;
+    for (const s of makeRun('x', 'seq', ['a'], 0)) a.observe(s);
+    expect(a.closeSatisfied(always)).toHaveLength(1);
+    for (const s of makeRun('first', 'seq', ['a'], 10, { root: false })) a.observe(s);
+    // Closing 'y' pushes 'x' out of the recent runs: its id's slot is free for the next trace.
+    for (const s of makeRun('y', 'seq', ['a'], 20)) a.observe(s);
+    expect(a.closeSatisfied(always).map((c) => c.run.traceId)).toEqual(['y']);
+    expect(a.traceBeats('x')).toBeUndefined();
+    for (const s of makeRun('second', 'seq', ['a'], 30, { root: false })) a.observe(s);
+    for (const s of makeRun('x', 'seq', ['b'], 40, { root: false })) a.observe(s);
+    const closed = a.close(100_000);
+    expect(closed.map((c) => c.run.traceId)).toEqual(['first', 'second', 'x']);
+    expect(closed.map((c) => c.outcome)).toEqual(['incomplete', 'incomplete', 'incomplete']);
+    // The recent runs answer by trace id, the reopened 'x' with its new spans only.
+    expect(a.traceBeats('x')!.map((b) => b.handler)).toEqual(['b']);
+    expect(a.resolvedSequence('first')).toBeUndefined(); // pushed out of the one recent run
+  });
+
   it('closeSatisfied closes the rooted runs of the batch that are satisfied, and only those', () => {
     const a = new TraceAssembler(opts);
     for (const s of makeRun('done', 'seq', ['a', 'b'], 0)) a.observe(s);
