@@ -2,6 +2,8 @@ import type { Finding, Severity } from '../model/anomaly.js';
 import { DEFAULT_EVENT_PATTERN_OPTIONS, EventPatterns, type EventPatternOptions, type PatternSlice, type PatternTest } from './event-patterns.js';
 import { KeyBaseline } from './key-baseline.js';
 import { magnitudeTail } from './sparse-magnitude.js';
+import { failingSlices } from './failure-spread.js';
+import { patternConfirmation } from './drop-confirmation.js';
 import { DEFAULT_PATTERN_MIX_OPTIONS, PatternMix, type PatternMixOptions } from './pattern-mix.js';
 import { SampleSet, type EdgeSliceFigures, type EndpointSliceFigures, type GraphSlice, type ServiceSliceFigures } from './service-graph.js';
 import { binomialUpperTail, normalUpperTail } from './stats.js';
@@ -35,6 +37,8 @@ export interface ServiceSignalOptions {
    * the latency keys' would outlast short faults.
    */
   patternConfirmSlices: number;
+  /** The same for a pattern that dropped: its evidence already spans most of its window (drop-confirmation.ts). */
+  dropConfirmSlices: number;
   /** Requests a slice needs for its latency or rate figures to be tested. */
   minRequests: number;
   /** Latency figures are scored as ln(1+ms); their spread is never taken below this. */
@@ -119,6 +123,7 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   keepZ: 3,
   confirmSlices: 4,
   patternConfirmSlices: 2,
+  dropConfirmSlices: 1,
   minRequests: 3,
   minLogSpread: 0.05,
   minEffectMs: 2,
@@ -326,8 +331,10 @@ export class ServiceSignals {
       const isNew = discovered.has(c);
       const holds = st.open && z >= o.keepZ && s.effectOk;
       st.streak = isNew || holds ? st.streak + 1 : 0;
+      // Failures carried by more than one slice of the window confirm like a sparse key carried by distinct requests (failure-spread.ts).
+      const spread = isNew && (c.kind === 'own-failures' || c.kind === 'endpoint-failures') && failingSlices(this.recent, c.kind, c.service, c.operation) >= 2;
       const confirm =
-        c.pattern !== undefined ? o.patternConfirmSlices : (s.beyond ?? 0) >= o.sparseConfirmRequests ? o.sparseConfirmSlices : isNew && corroborated(c) ? o.corroboratedConfirmSlices : o.confirmSlices;
+        c.pattern !== undefined ? patternConfirmation(c.pattern, o.patternConfirmSlices, o.dropConfirmSlices) : (s.beyond ?? 0) >= o.sparseConfirmRequests || spread ? o.sparseConfirmSlices : isNew && corroborated(c) ? o.corroboratedConfirmSlices : o.confirmSlices;
       st.open = st.open ? holds || isNew : st.streak >= confirm && beyondPast(st, c.value) && (o.mixMode === 'findings' || !c.key.startsWith('mix|'));
       if (c.pattern !== undefined && (st.open || isNew || z >= o.keepZ)) heldPatterns.add(c.key);
       // Figures that look normal teach the baseline at once; an excursion's (a fault's onset, an

@@ -103,6 +103,28 @@ describe('ServiceSignals', () => {
     expect(found.every((f) => f.startsWith('price behavioral/log-rate-drop fewer price/log:info:query'))).toBe(true);
   });
 
+  it('opens a finding for a line that stops on its first discovery, while a surge of error lines still needs two', () => {
+    /** Slice of the first finding on `price`, whose `query` line stops (or whose error line surges) from slice 35 on. */
+    const firstFinding = (opts: ConstructorParameters<typeof ServiceSignals>[0], change: 'drop' | 'surge'): { first: number | undefined; discovered: number | undefined } => {
+      const signals = new ServiceSignals(opts);
+      let discovered: number | undefined;
+      for (let i = 0; i < 50; i++) {
+        const s = slice(i, [{ name: 'price', self: [5, 5, 5, 5, 5, 5, 5, 5, 5, 5] }, { name: 'route', self: [3, 3, 3, 3, 3] }]);
+        s.services.get('price')!.patterns.set('log:info:query', change === 'drop' && i >= 35 ? 0 : 5).set('log:error:failed', change === 'surge' && i >= 35 ? 4 : i % 10 === 3 ? 1 : 0);
+        const r = signals.score(s);
+        discovered ??= r.scores.some((sc) => sc.service === 'price' && sc.discovered) ? i : undefined;
+        if (r.findings.some((f) => f.service === 'price')) return { first: i, discovered };
+      }
+      return { first: undefined, discovered };
+    };
+    const drop = firstFinding({}, 'drop');
+    expect(drop.first).toBeDefined();
+    expect(drop.first).toBe(drop.discovered);
+    expect(firstFinding({ dropConfirmSlices: 2 }, 'drop').first).toBe(drop.first! + 1);
+    const surge = firstFinding({}, 'surge');
+    expect(surge.first).toBe(surge.discovered! + 1);
+  });
+
   it('does not let a sparse key with few pooled requests alarm on ordinary new maxima', () => {
     let findings = 0;
     for (let seed = 1; seed <= 20; seed++) {
@@ -172,6 +194,28 @@ describe('ServiceSignals', () => {
     expect(firstFinding({ corroboratedConfirmSlices: 4 }, true)!).toBeGreaterThan(both!);
     // Own time alone still needs four discoveries in a row.
     expect(firstFinding({}, false)!).toBeGreaterThanOrEqual(43);
+  });
+
+  it('confirms failures carried by two or more slices of the window after two discoveries, a burst in one slice not at all', () => {
+    /** Slice of the first finding on `verify` (3 requests a slice): `failing(i)` of its requests fail there first. */
+    const firstFinding = (opts: ConstructorParameters<typeof ServiceSignals>[0], failing: (i: number) => number): number | undefined => {
+      const rand = seededRandom(12);
+      const signals = new ServiceSignals(opts);
+      for (let i = 0; i < 60; i++) {
+        const s = slice(i, [{ name: 'verify', self: Array.from({ length: 3 }, () => lognormal(rand, 4, 0.2)) }, { name: 'gateway', self: Array.from({ length: 20 }, () => lognormal(rand, 30, 0.1)) }]);
+        const v = s.services.get('verify')!;
+        v.ownFailed = v.failed = failing(i);
+        if (signals.score(s).findings.some((f) => f.service === 'verify' && f.details.signal === 'own-failures')) return i;
+      }
+      return undefined;
+    };
+    // From slice 40 on every request fails.
+    const spread = firstFinding({}, (i) => (i >= 40 ? 3 : 0));
+    expect(spread).toBeDefined();
+    expect(spread!).toBeLessThanOrEqual(43);
+    expect(firstFinding({ sparseConfirmSlices: 4 }, (i) => (i >= 40 ? 3 : 0))!).toBeGreaterThan(spread!);
+    // Three failed requests in slice 40 alone: the window's evidence is one slice, which never makes four windows in a row.
+    expect(firstFinding({}, (i) => (i === 40 ? 3 : 0))).toBeUndefined();
   });
 
   it('does not confirm a sparse key on one odd request, however far out', () => {
