@@ -103,28 +103,6 @@ describe('ServiceSignals', () => {
     expect(found.every((f) => f.startsWith('price behavioral/log-rate-drop fewer price/log:info:query'))).toBe(true);
   });
 
-  it('opens a finding for a line that stops on its first discovery, while a surge of error lines still needs two', () => {
-    /** Slice of the first finding on `price`, whose `query` line stops (or whose error line surges) from slice 35 on. */
-    const firstFinding = (opts: ConstructorParameters<typeof ServiceSignals>[0], change: 'drop' | 'surge'): { first: number | undefined; discovered: number | undefined } => {
-      const signals = new ServiceSignals(opts);
-      let discovered: number | undefined;
-      for (let i = 0; i < 50; i++) {
-        const s = slice(i, [{ name: 'price', self: [5, 5, 5, 5, 5, 5, 5, 5, 5, 5] }, { name: 'route', self: [3, 3, 3, 3, 3] }]);
-        s.services.get('price')!.patterns.set('log:info:query', change === 'drop' && i >= 35 ? 0 : 5).set('log:error:failed', change === 'surge' && i >= 35 ? 4 : i % 10 === 3 ? 1 : 0);
-        const r = signals.score(s);
-        discovered ??= r.scores.some((sc) => sc.service === 'price' && sc.discovered) ? i : undefined;
-        if (r.findings.some((f) => f.service === 'price')) return { first: i, discovered };
-      }
-      return { first: undefined, discovered };
-    };
-    const drop = firstFinding({}, 'drop');
-    expect(drop.first).toBeDefined();
-    expect(drop.first).toBe(drop.discovered);
-    expect(firstFinding({ dropConfirmSlices: 2 }, 'drop').first).toBe(drop.first! + 1);
-    const surge = firstFinding({}, 'surge');
-    expect(surge.first).toBe(surge.discovered! + 1);
-  });
-
   it('does not let a sparse key with few pooled requests alarm on ordinary new maxima', () => {
     let findings = 0;
     for (let seed = 1; seed <= 20; seed++) {
