@@ -1,5 +1,6 @@
 import { logGamma, normalUpperTail } from './stats.js';
 import { leastRecentlySeen } from './recency-list.js';
+import { onsetHeld } from './onset-hold.js';
 
 /**
  * Event patterns per service: how often each kind of event (a log template, a span operation)
@@ -63,6 +64,11 @@ export interface EventPatternOptions {
    * (a fault that recurs writes the same ones), while warnings that come and go are chatter.
    */
   learnBursts: (pattern: string) => boolean;
+  /**
+   * A surge-tested pattern whose newest slice alone scores beyond this z does not learn it, even
+   * when its window looks normal: the window dilutes a fault's onset (onset-hold.ts).
+   */
+  onsetHoldZ: number;
 }
 
 export const DEFAULT_EVENT_PATTERN_OPTIONS: EventPatternOptions = {
@@ -80,6 +86,7 @@ export const DEFAULT_EVENT_PATTERN_OPTIONS: EventPatternOptions = {
   selfLimitedSlices: 18,
   calmSlices: 6,
   learnBursts: (pattern) => !pattern.startsWith('log:error:'),
+  onsetHoldZ: 3,
 };
 
 /** One service's events in one slice. */
@@ -119,6 +126,8 @@ interface PatternState {
   heldDrop: boolean;
   /** Normal slices in a row since the hold's last held slice. */
   calm: number;
+  /** Whether the newest slice alone was too surprising to learn (onset-hold.ts). */
+  onset: boolean;
 }
 
 interface ServiceState {
@@ -196,7 +205,7 @@ export class EventPatterns {
       st.learned++;
       for (const [pattern, ps] of st.patterns) {
         const n = s?.counts.get(pattern) ?? 0;
-        if (hold(service, pattern)) {
+        if (hold(service, pattern) || ps.onset) {
           ps.heldSlices += 1 + ps.calm;
           ps.calm = 0;
           ps.heldDrop ||= ps.dropping;
@@ -234,6 +243,9 @@ export class EventPatterns {
     const full = this.scales.length - 1;
     const w = ws[full]!;
     const whole = this.testOne(service, pattern, ps, w.counts.get(pattern) ?? 0, w.requests, this.scales[full]!);
+    const newest = this.recent[this.recent.length - 1]?.get(service);
+    const n = newest?.counts.get(pattern) ?? 0;
+    ps.onset = this.opts.surges(pattern) && n > 0 && onsetHeld(n, this.expected(ps, newest?.requests ?? 0, 1), this.dispersion(ps), this.opts.onsetHoldZ, (k, lambda) => quasiPoissonTail(k, lambda, true));
     if (full === 0 || !this.opts.surges(pattern)) {
       ps.dropping = whole.direction === 'drop';
       return whole;
@@ -254,18 +266,28 @@ export class EventPatterns {
   /** One window of `slices` slices: k occurrences among `requests` requests. */
   private testOne(service: string, pattern: string, ps: PatternState, k: number, requests: number, slices: number): PatternTest {
     const o = this.opts;
-    // Per request when the service serves requests (in the baseline and now), else per slice.
-    const perRequest = ps.requests > 0 && requests > 0;
-    const expected = perRequest ? ((ps.count + 0.5) / ps.requests) * requests : ((ps.count + 0.5) / Math.max(1, ps.slices)) * slices;
-    const mean = ps.count / Math.max(1e-9, ps.slices);
-    const variance = Math.max(0, ps.squares / Math.max(1e-9, ps.slices) - mean * mean);
-    // Over a window of w slices the variance of the sum grows like w, its mean too: the ratio stays.
-    const dispersion = Math.max(1, mean > 0 ? variance / mean : 1);
+    const expected = this.expected(ps, requests, slices);
+    const dispersion = this.dispersion(ps);
     const surge = k > expected;
     const effectOk = surge ? o.surges(pattern) && k >= o.surgeRatio * expected + o.minChange : k <= o.dropRatio * expected && expected - k >= o.minChange;
     if (surge && !o.surges(pattern)) return { service, pattern, observed: k, expected, direction: 'surge', p: 1, z: 0, effectOk };
     const p = quasiPoissonTail(k / dispersion, expected / dispersion, surge);
     return { service, pattern, observed: k, expected, direction: surge ? 'surge' : 'drop', p, z: zOfTail(p), effectOk };
+  }
+
+  /** A pattern's expected count in `slices` slices holding `requests` requests. */
+  private expected(ps: PatternState, requests: number, slices: number): number {
+    // Per request when the service serves requests (in the baseline and now), else per slice.
+    const perRequest = ps.requests > 0 && requests > 0;
+    return perRequest ? ((ps.count + 0.5) / ps.requests) * requests : ((ps.count + 0.5) / Math.max(1, ps.slices)) * slices;
+  }
+
+  /** Per-slice variance over mean, at least 1. */
+  private dispersion(ps: PatternState): number {
+    const mean = ps.count / Math.max(1e-9, ps.slices);
+    const variance = Math.max(0, ps.squares / Math.max(1e-9, ps.slices) - mean * mean);
+    // Over a window of w slices the variance of the sum grows like w, its mean too: the ratio stays.
+    return Math.max(1, mean > 0 ? variance / mean : 1);
   }
 
   private service(name: string): ServiceState | undefined {
@@ -288,7 +310,7 @@ export class EventPatterns {
       const oldest = leastRecentlySeen(st.patterns);
       if (oldest !== undefined) st.patterns.delete(oldest);
     }
-    ps = { count: 0, squares: 0, requests: st.requests, slices: st.slices, lastSeen: this.tick, held: [], heldSlices: 0, dropping: false, heldDrop: false, calm: 0 };
+    ps = { count: 0, squares: 0, requests: st.requests, slices: st.slices, lastSeen: this.tick, held: [], heldSlices: 0, dropping: false, heldDrop: false, calm: 0, onset: false };
     st.patterns.set(key, ps);
     return ps;
   }

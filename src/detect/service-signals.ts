@@ -2,6 +2,7 @@ import type { Finding, Severity } from '../model/anomaly.js';
 import { DEFAULT_EVENT_PATTERN_OPTIONS, EventPatterns, type EventPatternOptions, type PatternSlice, type PatternTest } from './event-patterns.js';
 import { KeyBaseline } from './key-baseline.js';
 import { magnitudeTail } from './sparse-magnitude.js';
+import { failingSlices } from './failure-spread.js';
 import { DEFAULT_PATTERN_MIX_OPTIONS, PatternMix, type PatternMixOptions } from './pattern-mix.js';
 import { SampleSet, type EdgeSliceFigures, type EndpointSliceFigures, type GraphSlice, type ServiceSliceFigures } from './service-graph.js';
 import { binomialUpperTail, normalUpperTail } from './stats.js';
@@ -13,8 +14,8 @@ import { binomialUpperTail, normalUpperTail } from './stats.js';
  * variability (KeyBaseline), and the keys of one slice are tested together with Benjamini-Hochberg
  * so that thousands of keys do not turn into a steady trickle of chance alarms. A key becomes a
  * finding after `confirmSlices` discoveries in a row (fewer for event patterns, for sparse keys
- * whose evidence rests on several requests, and for a service's own time corroborated by a gap
- * into it) and stays one while its score holds above `keepZ`; its baseline is frozen meanwhile.
+ * whose evidence rests on several requests, for failure rates whose failed requests came in two or
+ * more slices, and for a service's own time corroborated by a gap into it) and stays one while its score holds above `keepZ`; its baseline is frozen meanwhile.
  */
 export interface ServiceSignalOptions {
   /** Slices of history per key. */
@@ -326,8 +327,10 @@ export class ServiceSignals {
       const isNew = discovered.has(c);
       const holds = st.open && z >= o.keepZ && s.effectOk;
       st.streak = isNew || holds ? st.streak + 1 : 0;
+      // Failures carried by more than one slice of the window confirm like a sparse key carried by distinct requests (failure-spread.ts).
+      const spread = isNew && (c.kind === 'own-failures' || c.kind === 'endpoint-failures') && failingSlices(this.recent, c.kind, c.service, c.operation) >= 2;
       const confirm =
-        c.pattern !== undefined ? o.patternConfirmSlices : (s.beyond ?? 0) >= o.sparseConfirmRequests ? o.sparseConfirmSlices : isNew && corroborated(c) ? o.corroboratedConfirmSlices : o.confirmSlices;
+        c.pattern !== undefined ? o.patternConfirmSlices : (s.beyond ?? 0) >= o.sparseConfirmRequests || spread ? o.sparseConfirmSlices : isNew && corroborated(c) ? o.corroboratedConfirmSlices : o.confirmSlices;
       st.open = st.open ? holds || isNew : st.streak >= confirm && beyondPast(st, c.value) && (o.mixMode === 'findings' || !c.key.startsWith('mix|'));
       if (c.pattern !== undefined && (st.open || isNew || z >= o.keepZ)) heldPatterns.add(c.key);
       // Figures that look normal teach the baseline at once; an excursion's (a fault's onset, an

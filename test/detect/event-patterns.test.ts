@@ -101,6 +101,24 @@ describe('EventPatterns', () => {
     expect(zAtBurst([])).toBeLessThan(5);
   });
 
+  it('does not learn the first slices of a new error line that its still mostly normal window dilutes', () => {
+    /** The error line's test at slice `at`: two requests a slice, no error line for 60 slices, then one line per request from slice 60 on. */
+    const testAt = (at: number, onsetHoldZ: number): PatternTest => {
+      const ep = new EventPatterns({ onsetHoldZ });
+      const slices = Array.from({ length: at + 1 }, (_, i) => new Map([['contacts', { requests: 2, counts: new Map([['log:info:found', 2], ['log:error:no contact', i >= 60 ? 2 : 0]]) }]]));
+      // The line exists from the start (seen once as a rare error long ago) so its state is tracked.
+      slices[3]!.get('contacts')!.counts.set('log:error:no contact', 1);
+      return run(ep, slices).at(-1)!.find((t) => t.pattern === 'log:error:no contact')!;
+    };
+    const held = testAt(64, 3);
+    const learned = testAt(64, Infinity);
+    // Without the rule the window z of the first error slices stays under 3 and they are learned:
+    // the expectation of the fifth slice is the fault's own rate in part.
+    expect(learned.expected).toBeGreaterThan(1.5 * held.expected);
+    expect(held.z).toBeGreaterThan(learned.z + 0.5);
+    expect(held.z).toBeGreaterThanOrEqual(5);
+  });
+
   it('pays for the shorter windows: a line that trickles in scores a little lower with them', () => {
     const zOf = (surgeScales: number[]): number => {
       const ep = new EventPatterns({ surgeScales });

@@ -174,6 +174,28 @@ describe('ServiceSignals', () => {
     expect(firstFinding({}, false)!).toBeGreaterThanOrEqual(43);
   });
 
+  it('confirms failures carried by two or more slices of the window after two discoveries, a burst in one slice not at all', () => {
+    /** Slice of the first finding on `verify` (3 requests a slice): `failing(i)` of its requests fail there first. */
+    const firstFinding = (opts: ConstructorParameters<typeof ServiceSignals>[0], failing: (i: number) => number): number | undefined => {
+      const rand = seededRandom(12);
+      const signals = new ServiceSignals(opts);
+      for (let i = 0; i < 60; i++) {
+        const s = slice(i, [{ name: 'verify', self: Array.from({ length: 3 }, () => lognormal(rand, 4, 0.2)) }, { name: 'gateway', self: Array.from({ length: 20 }, () => lognormal(rand, 30, 0.1)) }]);
+        const v = s.services.get('verify')!;
+        v.ownFailed = v.failed = failing(i);
+        if (signals.score(s).findings.some((f) => f.service === 'verify' && f.details.signal === 'own-failures')) return i;
+      }
+      return undefined;
+    };
+    // From slice 40 on every request fails.
+    const spread = firstFinding({}, (i) => (i >= 40 ? 3 : 0));
+    expect(spread).toBeDefined();
+    expect(spread!).toBeLessThanOrEqual(43);
+    expect(firstFinding({ sparseConfirmSlices: 4 }, (i) => (i >= 40 ? 3 : 0))!).toBeGreaterThan(spread!);
+    // Three failed requests in slice 40 alone: the window's evidence is one slice, which never makes four windows in a row.
+    expect(firstFinding({}, (i) => (i === 40 ? 3 : 0))).toBeUndefined();
+  });
+
   it('does not confirm a sparse key on one odd request, however far out', () => {
     let findings = 0;
     for (let seed = 1; seed <= 20; seed++) {
