@@ -290,7 +290,8 @@ export class ServiceSignals {
         continue;
       }
       if (Number.isNaN(c.value)) st.lowRate = true;
-      if (st.lowRate && c.window !== undefined) this.noteRecent(c, st, slice);
+      // Memory: a low-rate key that has grown busy stops once its window figures are baselined.
+      if (st.lowRate && c.window !== undefined && (!st.baseline.warm || c.window.count < o.minPooledSamples)) this.noteRecent(c, st, slice);
       // A low-rate key whose window figures have no baseline yet (too few windows held enough
       // requests) is judged request by request, as in its sparse slices: otherwise every busier
       // window would pass untested as "learning" and feed a fault's requests into its pool.
