@@ -198,6 +198,8 @@ interface KeyState {
   pooled: SampleSet | undefined;
   /** A sparse key's recent requests (slice end, value), newest last. */
   sparseRecent: Array<{ endMs: number; v: number }>;
+  /** Whether it has had slices too sparse for window figures (a low-rate key). */
+  lowRate: boolean;
   streak: number;
   open: boolean;
   /** The values of the excursion under way, learned if it ends within selfLimitedSlices. */
@@ -277,19 +279,25 @@ export class ServiceSignals {
     };
     for (const t of this.patterns.test(patternSlice)) patternCandidate('pattern', t, label(t.service, t.pattern));
     for (const t of o.mixMode === 'off' ? [] : this.mix.test(patternSlice)) patternCandidate('mix', t, `${label(t.service, t.pattern)} per ${label(t.service, t.reference)}`);
-    const scored: Array<{ c: Candidate; st: KeyState; z: number; p: number; expected: number; effectOk: boolean; tested: boolean; beyond?: number }> = [];
+    const scored: Array<{ c: Candidate; st: KeyState; z: number; p: number; expected: number; effectOk: boolean; tested: boolean; beyond?: number; sparse?: true }> = [];
     for (const c of candidates) {
       let st = this.keys.get(c.key);
       if (st === undefined) {
-        st = { baseline: new KeyBaseline(o.baselineSlices, o.warmupSlices), pooled: c.window ? new SampleSet(o.pooledSamples) : undefined, sparseRecent: [], streak: 0, open: false, excursion: [], excursionSlices: 0, calmSlices: 0, pastExcursions: [] };
+        st = { baseline: new KeyBaseline(o.baselineSlices, o.warmupSlices), pooled: c.window ? new SampleSet(o.pooledSamples) : undefined, sparseRecent: [], lowRate: false, streak: 0, open: false, excursion: [], excursionSlices: 0, calmSlices: 0, pastExcursions: [] };
         this.keys.set(c.key, st);
       }
       if (c.pattern !== undefined) {
         scored.push({ c, st, z: c.pattern.z, p: c.pattern.p, expected: c.pattern.expected, effectOk: c.pattern.effectOk, tested: true });
         continue;
       }
-      if (Number.isNaN(c.value)) {
-        scored.push({ c, st, ...this.sparseTest(c, st, slice), tested: (st.pooled?.count ?? 0) >= Math.min(o.minPooledSamples, o.minMagnitudeSamples) });
+      if (Number.isNaN(c.value)) st.lowRate = true;
+      // Memory: a low-rate key that has grown busy stops once its window figures are baselined.
+      if (st.lowRate && c.window !== undefined && (!st.baseline.warm || c.window.count < o.minPooledSamples)) this.noteRecent(c, st, slice);
+      // A low-rate key whose window figures have no baseline yet (too few windows held enough
+      // requests) is judged request by request, as in its sparse slices: otherwise every busier
+      // window would pass untested as "learning" and feed a fault's requests into its pool.
+      if (Number.isNaN(c.value) || (st.lowRate && !st.baseline.warm)) {
+        scored.push({ c, st, ...this.sparseTest(c, st), tested: (st.pooled?.count ?? 0) >= Math.min(o.minPooledSamples, o.minMagnitudeSamples), sparse: true });
         continue;
       }
       const z = st.baseline.z(c.value, c.relFloor, c.absFloor);
@@ -351,7 +359,7 @@ export class ServiceSignals {
         observed: c.display,
         expected: s.expected,
         discovered: isNew,
-        ...(Number.isNaN(c.value) && c.pattern === undefined ? { sparse: true as const } : {}),
+        ...(s.sparse === true ? { sparse: true as const } : {}),
       });
       if (st.open) findings.push(toFinding(c, z, s.expected, slice));
     }
@@ -394,18 +402,26 @@ export class ServiceSignals {
   }
 
   /**
-   * Sparse key: k of the window's n requests above the pooled 99th percentile, against
-   * Binomial(n, 1 %).
+   * Keeps a low-rate key's requests of the last `sparseWindowSlices` slices, whichever test judged
+   * the slices they came in: a key that goes in and out of sparseness would otherwise lose the
+   * requests of its busier slices (often a fault's first ones) from its request-by-request test.
    */
-  private sparseTest(c: Candidate, st: KeyState, slice: GraphSlice): { z: number; p: number; expected: number; effectOk: boolean; beyond: number } {
-    const pooled = st.pooled;
+  private noteRecent(c: Candidate, st: KeyState, slice: GraphSlice): void {
     const horizon = slice.endMs - this.opts.sparseWindowSlices * (slice.endMs - slice.startMs);
     st.sparseRecent = st.sparseRecent.filter((r) => r.endMs > horizon);
     const newest = this.recent[this.recent.length - 1];
-    if (newest !== undefined) {
-      const set = c.kind === 'edge-gap' ? newest.edges.get(`${c.caller ?? ''}\u0000${c.service}`)?.gapMs : c.kind === 'self' ? newest.services.get(c.service)?.selfMs : newest.services.get(c.service)?.latencyMs;
-      for (const v of set?.samples ?? []) st.sparseRecent.push({ endMs: slice.endMs, v });
-    }
+    if (newest === undefined) return;
+    const set = c.kind === 'edge-gap' ? newest.edges.get(`${c.caller ?? ''}\u0000${c.service}`)?.gapMs : c.kind === 'self' ? newest.services.get(c.service)?.selfMs : newest.services.get(c.service)?.latencyMs;
+    for (const v of set?.samples ?? []) st.sparseRecent.push({ endMs: slice.endMs, v });
+    if (st.sparseRecent.length > this.opts.pooledSamples) st.sparseRecent.splice(0, st.sparseRecent.length - this.opts.pooledSamples);
+  }
+
+  /**
+   * Sparse key: k of the window's n requests above the pooled 99th percentile, against
+   * Binomial(n, 1 %).
+   */
+  private sparseTest(c: Candidate, st: KeyState): { z: number; p: number; expected: number; effectOk: boolean; beyond: number } {
+    const pooled = st.pooled;
     if (pooled === undefined || pooled.count < Math.min(this.opts.minPooledSamples, this.opts.minMagnitudeSamples) || st.sparseRecent.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false, beyond: 0 };
     // A new request of an unchanged key exceeds the largest of n earlier ones with probability
     // 1/(n+1): with few pooled requests the limit is their maximum and the null rate that share,

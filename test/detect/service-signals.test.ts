@@ -255,6 +255,50 @@ describe('ServiceSignals', () => {
     expect(discoveries(true, true)).toBeGreaterThan(discoveries(false, true));
   });
 
+  it('judges a low-rate key request by request while its window figures still lack a baseline (a 1-2 s delay on a call made a few times a minute)', () => {
+    /** Requests of a 5 ms call per slice: one every third slice, a busier run now and then (too few for 12 window baselines), from slice 60 on one a slice at 1-2 s. */
+    const rare = (i: number, rand: () => number): number[] => {
+      if (i >= 60) return [1000 + 1000 * rand()];
+      if ((i >= 20 && i < 22) || (i >= 40 && i < 42)) return [lognormal(rand, 5, 0.2), lognormal(rand, 5, 0.2)];
+      return i % 3 === 0 ? [lognormal(rand, 5, 0.2)] : [];
+    };
+    const rand = seededRandom(6);
+    const signals = new ServiceSignals();
+    let first: number | undefined;
+    for (let i = 0; i < 75; i++) {
+      const r = signals.score(slice(i, [{ name: 'verify', self: rare(i, rand) }, { name: 'busy', self: Array.from({ length: 10 }, () => lognormal(rand, 20, 0.1)) }]));
+      if (i < 60) expect(r.findings).toEqual([]);
+      if (first === undefined && r.findings.some((f) => f.service === 'verify')) first = i;
+      // From slice 62 on every window holds 3 requests: window figures, which have no baseline yet.
+      if (i >= 62) expect(r.scores.find((x) => x.key === 'self.p50|verify')?.sparse).toBe(true);
+    }
+    expect(first).toBeDefined();
+    expect(first!).toBeLessThanOrEqual(64);
+  });
+
+  it("keeps a low-rate key's requests of a busier slice for its request-by-request test when the key turns sparse again", () => {
+    /** A low-rate service (sparse at first, one request a slice later) whose CPU starves from slice 60: 5 slow requests, a lull, then one a slice. */
+    const requests = (i: number, rand: () => number): number[] => {
+      if (i < 20) return i % 3 === 0 ? [lognormal(rand, 10, 0.2)] : [];
+      if (i < 60) return [lognormal(rand, 10, 0.2)];
+      if (i === 60) return Array.from({ length: 5 }, () => lognormal(rand, 300, 0.1));
+      if (i < 63) return [];
+      return [lognormal(rand, 300, 0.1)];
+    };
+    const rand = seededRandom(12);
+    const signals = new ServiceSignals();
+    for (let i = 0; i < 64; i++) {
+      const r = signals.score(slice(i, [{ name: 'food', self: requests(i, rand) }, { name: 'busy', self: Array.from({ length: 10 }, () => lognormal(rand, 20, 0.1)) }]));
+      if (i < 60) expect(r.findings).toEqual([]);
+      // Slice 63's window holds one request: the sparse test, which still sees slice 60's five.
+      if (i === 63) {
+        const s = r.scores.find((x) => x.key === 'self.p50|food');
+        expect(s?.sparse).toBe(true);
+        expect(s?.discovered).toBe(true);
+      }
+    }
+  });
+
   it('turns a surge of error logs into an error finding', () => {
     const signals = new ServiceSignals();
     const found: string[] = [];
