@@ -31,6 +31,8 @@ const DAY_MS = 24 * HOUR_MS;
 const SEASON_MIN_DAYS = 2;
 /** The hour-of-day correction never exceeds this factor. */
 const SEASON_MAX_FACTOR = 4;
+/** A day index no timestamp maps to (the Int32 floor): a cell that has not learnt yet. */
+const DAY_NONE = -0x80000000;
 
 /**
  * Hour-of-day profile of log slice p95s (24 cells, EWMA within each cell). It answers "is this
@@ -41,28 +43,42 @@ const SEASON_MAX_FACTOR = 4;
  * cancel its own alert.
  */
 export class HourProfile {
-  /** Per cell: mean, points, distinct days, last day index. */
-  private readonly cells = new Float64Array(24 * 4).fill(0);
+  /**
+   * Per cell, in one ArrayBuffer (one per busy key: a Float64Array of 4 x 24 cost ~1 KiB of RSS
+   * a key): the mean; the points learnt, held at `memory` (only min(points, memory) is ever
+   * read, so the cap changes nothing); distinct days, held at 255 (only compared with 2); the
+   * last day index (NaN-free: DAY_NONE before the first point).
+   */
+  private readonly means: Float64Array;
+  private readonly lastDay: Int32Array;
+  private readonly points: Uint16Array;
+  private readonly dayCount: Uint8Array;
+  private readonly memory: number;
 
-  constructor(private readonly memory = 720) {
-    for (let h = 0; h < 24; h++) this.cells[h * 4 + 3] = NaN;
+  constructor(memory = 720) {
+    this.memory = Math.max(1, Math.min(memory, 0xffff));
+    const buf = new ArrayBuffer(24 * (8 + 4 + 2 + 1));
+    this.means = new Float64Array(buf, 0, 24);
+    this.lastDay = new Int32Array(buf, 24 * 8, 24).fill(DAY_NONE);
+    this.points = new Uint16Array(buf, 24 * 12, 24);
+    this.dayCount = new Uint8Array(buf, 24 * 14, 24);
   }
 
   learn(startMs: number, logValue: number): void {
-    const h = hourOf(startMs) * 4;
-    const c = this.cells;
-    const n = (c[h + 1]! += 1);
-    c[h] = c[h]! + (logValue - c[h]!) / Math.min(n, this.memory);
+    const h = hourOf(startMs);
+    const n = Math.min(this.points[h]! + 1, this.memory);
+    this.points[h] = n;
+    this.means[h] = this.means[h]! + (logValue - this.means[h]!) / n;
     const day = Math.floor(startMs / DAY_MS);
-    if (c[h + 3] !== day) {
-      c[h + 3] = day;
-      c[h + 2]! += 1;
+    if (this.lastDay[h] !== day) {
+      this.lastDay[h] = day;
+      if (this.dayCount[h]! < 0xff) this.dayCount[h]!++;
     }
   }
 
-  /** Distinct days seen by the cell holding timeMs. */
+  /** Distinct days seen by the cell holding timeMs (held at 255). */
   days(timeMs: number): number {
-    return this.cells[hourOf(timeMs) * 4 + 2]!;
+    return this.dayCount[hourOf(timeMs)]!;
   }
 
   /**
@@ -71,11 +87,10 @@ export class HourProfile {
    * sensitive than without a profile).
    */
   factor(nowMs: number, referenceMs: number): number {
-    const a = hourOf(nowMs) * 4;
-    const b = hourOf(referenceMs) * 4;
-    const c = this.cells;
-    if (a === b || c[a + 2]! < SEASON_MIN_DAYS || c[b + 2]! < SEASON_MIN_DAYS) return 1;
-    return clamp(Math.exp(c[a]! - c[b]!), 1, SEASON_MAX_FACTOR);
+    const a = hourOf(nowMs);
+    const b = hourOf(referenceMs);
+    if (a === b || this.dayCount[a]! < SEASON_MIN_DAYS || this.dayCount[b]! < SEASON_MIN_DAYS) return 1;
+    return clamp(Math.exp(this.means[a]! - this.means[b]!), 1, SEASON_MAX_FACTOR);
   }
 }
 

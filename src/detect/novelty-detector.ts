@@ -70,9 +70,12 @@ export interface NoveltyScore {
  * memory of JS numbers; a live latency key keeps thousands of them). Storage grows by doubling,
  * so a young or short-lived series stays small.
  */
+/** Before the first value: no buffer (a key that never learns a point holds none). */
+const EMPTY_WINDOW = new Float32Array(0);
+
 class SortedWindow {
-  private sorted = new Float32Array(16);
-  private ring = new Float32Array(16);
+  private sorted = EMPTY_WINDOW;
+  private ring = EMPTY_WINDOW;
   private head = 0;
   size = 0;
 
@@ -107,7 +110,7 @@ class SortedWindow {
   }
 
   private grow(): void {
-    const n = Math.min(this.capacity, this.ring.length * 2);
+    const n = Math.min(this.capacity, Math.max(16, this.ring.length * 2));
     // Both orders in one buffer: an ArrayBuffer of its own costs a few hundred bytes beyond its
     // data, and every latency key holds two of these windows.
     const both = new Float32Array(2 * n);
@@ -118,6 +121,21 @@ class SortedWindow {
     this.ring = ring;
     this.sorted = sorted;
   }
+}
+
+const paramSets = new Map<string, NoveltyParams>();
+/**
+ * One frozen object per distinct parameter set: every latency key holds two detectors, and a
+ * copy of the same eight numbers each is ~100 B a detector (a handful of sets exist per process).
+ */
+function sharedParams(p: NoveltyParams): NoveltyParams {
+  const key = `${p.sqrtTransform}|${p.memory}|${p.minSamples}|${p.rangeFloor}|${p.halfScoreNovelty}|${p.peakWindow}|${p.peakDamping}`;
+  let shared = paramSets.get(key);
+  if (shared === undefined) {
+    shared = Object.freeze({ ...p });
+    if (paramSets.size < 64) paramSets.set(key, shared);
+  }
+  return shared;
 }
 
 export class NoveltyDetector {
@@ -135,7 +153,7 @@ export class NoveltyDetector {
     p.peakWindow = Math.max(0, Math.floor(p.peakWindow));
     p.rangeFloor = Math.max(p.rangeFloor, Number.MIN_VALUE);
     p.halfScoreNovelty = Math.max(p.halfScoreNovelty, Number.MIN_VALUE);
-    this.params = p;
+    this.params = sharedParams(p);
     this.window = new SortedWindow(p.memory);
     this.peaks = [];
   }

@@ -121,6 +121,8 @@ export interface AssemblyStats {
   inflightSpans: number;
   recentSpans: number;
   evictedRuns: number;
+  /** Of evictedRuns, those that had their root span (only stragglers or the root grace were awaited). */
+  evictedRootedRuns: number;
   droppedEvictions: number;
   droppedFullRunSpans: number;
   droppedLateSpans: number;
@@ -207,6 +209,8 @@ export class SequenceDetector {
   private readonly decay: number;
   /** Runs dropped because the sequence table was full. */
   droppedRuns = 0;
+  /** Evicted runs that had their root: they held no closing shape of their sequence and waited for the root grace. */
+  evictedRootedRuns = 0;
 
   constructor(private readonly cfg: DetectConfig, declared: Sequence[], options: Partial<SequenceDetectorOptions> = {}) {
     this.opts = {
@@ -251,6 +255,7 @@ export class SequenceDetector {
       inflightSpans: a.inflightSpans,
       recentSpans: a.recentSpanCount,
       evictedRuns: a.evicted,
+      evictedRootedRuns: this.evictedRootedRuns,
       droppedEvictions: a.droppedEvictions,
       droppedFullRunSpans: a.droppedSpans,
       droppedLateSpans: a.droppedLateSpans,
@@ -407,6 +412,7 @@ export class SequenceDetector {
    * following runs close as soon as they are complete instead of being evicted in turn.
    */
   private learnFromEvicted(run: ClosedRun, nowMs: number): void {
+    if (run.run.root !== undefined) this.evictedRootedRuns++;
     if (run.run.root === undefined || run.sequence === '' || this.declaredByName.has(run.sequence)) return;
     if (this.sequences.get(run.sequence)?.learner.expected() !== undefined) return;
     const handlers = runBeats(run.run).map((b) => b.handler);

@@ -46,7 +46,13 @@ export function registerBudgetMetrics(registry: Registry, stats: () => BudgetSta
   });
   mirroredCounter(registers, `${prefix}retained_beats_capped_total`, 'Beats that could not grow a handler reservoir because detect.maxRetainedBeats was spent (they replaced an older beat of the same handler, or were dropped)', () => stats().retentionCapped);
   mirroredCounter(registers, `${prefix}trace_runs_evicted_total`, 'Sequence runs evicted before they closed, to stay inside detect.maxInflightRuns / maxInflightSpans (not judged)', () => read().evictedRuns);
-  mirroredCounter(registers, `${prefix}trace_evictions_dropped_total`, 'Evicted runs not queued for evaluation because detect.maxPendingEvictedRuns were waiting', () => read().droppedEvictions);
+  mirroredCounter(
+    registers,
+    `${prefix}trace_runs_evicted_rooted_total`,
+    'Of the evicted runs, those whose root span had arrived: they held no learned closing shape of their sequence, so they waited for the root grace (stragglers) and the budget ran out first',
+    () => read().evictedRootedRuns,
+  );
+  mirroredCounter(registers, `${prefix}trace_evictions_dropped_total`, 'Evicted runs not queued for the next evaluation because detect.maxPendingEvictedRuns were waiting (counted either way; an evicted run is never judged)', () => read().droppedEvictions);
   new Counter({
     name: `${prefix}trace_spans_dropped_total`,
     help: 'Spans not kept by trace assembly: run_full = the run held its maximum spans, late = after the run closed, over detect.maxRecentRunSpans',

@@ -10,7 +10,7 @@
  *        [--spans 512] [--keys 28] [--targets serve-http-protobuf,serve-grpc,...]
  *   node dist/test/bench/otlp-bench.js --soak 600 [--keys 10000]   # RSS over time, HTTP protobuf
  *   node dist/test/bench/otlp-bench.js --targets serve-http-protobuf --cpu-prof-dir /tmp/prof   # profile serve
- *   node dist/test/bench/otlp-bench.js --serve-node-args "--max-old-space-size=256 --max-semi-space-size=8"   # as the image runs it
+ *   node dist/test/bench/otlp-bench.js --serve-node-args "--max-old-space-size=256 --max-semi-space-size=8" --serve-env MALLOC_ARENA_MAX=2   # as the image runs it
  *   node dist/test/bench/otlp-bench.js --overload 60 [--http-clients 8] [--grpc-clients 4]  # under the heap cap, PASS/FAIL per target
  *
  * Figures per target: spans per CPU-second of the receiving process (user + system of every
@@ -52,6 +52,18 @@ const overloadSeconds = Number(flag('overload', '0'));
 const cpuProfDir = flag('cpu-prof-dir', '');
 /** The image's NODE_OPTIONS (deploy/Dockerfile): the overload mode's default serve flags. */
 const IMAGE_NODE_ARGS = '--max-old-space-size=256 --max-semi-space-size=8';
+/**
+ * The image's environment for node beyond NODE_OPTIONS (deploy/Dockerfile): glibc's malloc held
+ * to two arenas (docs/operations.md, Sizing). The overload mode's default; `--serve-env` sets it.
+ */
+const IMAGE_ENV = 'MALLOC_ARENA_MAX=2';
+/** Environment for serve, `NAME=value` pairs separated by spaces (e.g. IMAGE_ENV). */
+const serveEnv: Record<string, string> = Object.fromEntries(
+  flag('serve-env', overloadSeconds > 0 ? IMAGE_ENV : '')
+    .split(' ')
+    .filter((a) => a.includes('='))
+    .map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
+);
 /** Node flags for serve, e.g. IMAGE_NODE_ARGS. */
 const serveNodeArgs = flag('serve-node-args', overloadSeconds > 0 ? IMAGE_NODE_ARGS : '')
   .split(' ')
@@ -79,7 +91,7 @@ interface Running {
 
 async function startTarget(target: Target): Promise<Running> {
   if (target.startsWith('serve-')) {
-    const serve = await startServe([...serveNodeArgs, ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])]);
+    const serve = await startServe([...serveNodeArgs, ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [])], serveEnv);
     return {
       pid: serve.pid,
       port: target === 'serve-grpc' ? serve.grpcPort : serve.httpPort,
@@ -185,6 +197,12 @@ async function measure(target: Target): Promise<Row> {
 const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const median = (xs: number[]): number => quantile(xs, 0.5);
 
+/** The serve environment set by --serve-env, for the headings. */
+function envText(): string {
+  const pairs = Object.entries(serveEnv).map(([k, v]) => `${k}=${v}`);
+  return pairs.length > 0 ? `, env ${pairs.join(' ')}` : '';
+}
+
 function header(): string {
   return `${availableParallelism()} x ${cpus()[0]?.model ?? 'cpu'}, load average ${loadavg()
     .map((l) => l.toFixed(2))
@@ -249,7 +267,7 @@ async function bench(): Promise<void> {
 /** One serve process under HTTP protobuf load for `soakSeconds`, RSS printed every 10 s. */
 async function soak(): Promise<void> {
   console.log(
-    `SOAK: self-healing serve (default config), OTLP/HTTP protobuf, ${traffic.keys} handler keys over ${traffic.services} services, ${concurrency} concurrent, ${soakSeconds}s; ${header()}`,
+    `SOAK: self-healing serve (default config, node ${serveNodeArgs.join(' ') || '(no flags)'}${envText()}), OTLP/HTTP protobuf, ${traffic.keys} handler keys over ${traffic.services} services, ${concurrency} concurrent, ${soakSeconds}s; ${header()}`,
   );
   const run = await startTarget('serve-http-protobuf');
   const load = fork(script('load'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -324,7 +342,7 @@ async function overload(): Promise<void> {
   const httpClients = Number(flag('http-clients', '8'));
   const grpcClients = Number(flag('grpc-clients', '4'));
   console.log(
-    `OVERLOAD: self-healing serve (default config, node ${serveNodeArgs.join(' ') || '(no flags)'}), ${httpClients} HTTP protobuf + ${grpcClients} gRPC requests in flight, ` +
+    `OVERLOAD: self-healing serve (default config, node ${serveNodeArgs.join(' ') || '(no flags)'}${envText()}), ${httpClients} HTTP protobuf + ${grpcClients} gRPC requests in flight, ` +
       `${traffic.spansPerRequest} spans/request, ${traffic.keys} handler keys, ${overloadSeconds}s; ${header()}`,
   );
   const run = await startTarget('serve-http-protobuf');

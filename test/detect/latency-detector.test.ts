@@ -202,6 +202,19 @@ describe('HourProfile', () => {
     expect(p.factor(day0 + 5 * H, day0 + 1 * H)).toBe(1);
   });
 
+  it('averages each hour over its last `memory` points and counts days past 255 without wrapping', () => {
+    const p = new HourProfile(4);
+    const day0 = Date.UTC(2026, 0, 5);
+    // Hour 1 learns 0.25 four times, then 1.45 with weight 1/4 (memory 4): 0.55; hour 2 stays at 0.
+    for (let i = 0; i < 4; i++) p.learn(day0 + H + i, 0.25);
+    p.learn(day0 + H + 10, 1.45);
+    p.learn(day0 + D + H, 0.55);
+    for (let day = 0; day < 2; day++) p.learn(day0 + day * D + 2 * H, 0);
+    expect(p.factor(day0 + 2 * D + H, day0 + 2 * D + 2 * H)).toBeCloseTo(Math.exp(0.55), 9);
+    for (let day = 0; day < 300; day++) p.learn(day0 + day * D + 3 * H, 0);
+    expect(p.days(day0 + 3 * H)).toBe(255);
+  });
+
   it('is applied to the baseline by the regression test', () => {
     const rand = seededRandom(14);
     const b = new LatencyBaseline({ ...PARAMS, baselineSlices: 60, sliceMs: 60_000 });

@@ -175,4 +175,14 @@ describe('NoveltyDetector', () => {
     expect(scores[0]!).toBeLessThan(scores[1]!);
     expect(scores[1]!).toBeLessThan(scores[2]!);
   });
+
+  it('shares one frozen parameter object between detectors of the same parameter set', () => {
+    const a = new NoveltyDetector({ memory: 100 });
+    const b = new NoveltyDetector({ memory: 100 });
+    expect(a.params).toBe(b.params);
+    expect(Object.isFrozen(a.params)).toBe(true);
+    expect(new NoveltyDetector({ memory: 101 }).params).not.toBe(a.params);
+    // A detector that never learnt scores nothing and still answers.
+    expect(a.peek(5)).toEqual({ score: 0, novelty: 0, samples: 0 });
+  });
 });

@@ -163,6 +163,8 @@ describe('SequenceDetector with a learned order', () => {
     // them; from then on its provisional shapes close each run with its batch. The 9 runs still
     // in flight then close at the evaluation.
     expect(det.evictedRuns).toBe(30);
+    // Each had its root: they waited for a closing shape that was not learnt yet.
+    expect(det.assemblyStats().evictedRootedRuns).toBe(30);
     expect(det.inflightRuns).toBe(9);
     expect(det.expectedOrder('busy')).toBeUndefined();
     expect(det.evaluate(SLICE)).toEqual([]);
@@ -182,6 +184,8 @@ describe('SequenceDetector with a learned order', () => {
     // 40 runs whose roots never come: all but 5 are evicted, none counts as incomplete.
     for (let i = 0; i < 40; i++) for (const s of makeRun(`ev${i}`, 'small', ['a'], k * SLICE, { root: false })) det.observe(s);
     expect(det.evictedRuns).toBe(35);
+    // None had its root: the rooted share of the evictions says so.
+    expect(det.assemblyStats().evictedRootedRuns).toBe(0);
     expect(det.evaluate((k + 1) * SLICE)).toEqual([]);
     expect(det.inflightRuns).toBe(5);
   });

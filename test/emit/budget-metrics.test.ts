@@ -17,6 +17,8 @@ describe('registerBudgetMetrics', () => {
     expect(text).toContain('self_healing_trace_held_spans{state="inflight"} 3');
     expect(text).toContain('self_healing_trace_runs_evicted_total 7');
     expect(text).toContain('self_healing_trace_evictions_dropped_total 5');
+    // The spans had a parent outside the trace (no root): none of the evicted runs was rooted.
+    expect(text).toContain('self_healing_trace_runs_evicted_rooted_total 0');
     expect(text).toContain('self_healing_trace_spans_dropped_total{reason="late"} 0');
     expect(text).toContain('self_healing_retained_beats 12');
     expect(text).toContain('self_healing_retained_beats_capped_total 4');
