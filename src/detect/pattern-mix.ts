@@ -28,6 +28,15 @@ import { leastRecentlySeen } from './recency-list.js';
 export interface PatternMixOptions {
   /** Slices per tested window. */
   windowSlices: number;
+  /**
+   * The longest window tested (windowSlices or less: only windowSlices). A pair written a few
+   * times a minute cannot lose enough lines in windowSlices to be significant, but over the slices
+   * since the loss began it can: windows of 1, 2, 3 ... times windowSlices up to longWindowSlices,
+   * ending at the newest slice, are tested, and the most significant one whose effect is big
+   * enough counts, its p multiplied by the number of windows tested (Bonferroni). Few windows keep
+   * that penalty small: a test that is weaker at the loss's onset lets the pair learn the loss.
+   */
+  longWindowSlices: number;
   /** Baseline memory in slices (exponential forgetting). */
   memorySlices: number;
   /** Slices a service needs before its mix is tested. */
@@ -64,6 +73,7 @@ export interface PatternMixOptions {
 
 export const DEFAULT_PATTERN_MIX_OPTIONS: PatternMixOptions = {
   windowSlices: 6,
+  longWindowSlices: 18,
   memorySlices: 360,
   warmupSlices: 12,
   minPairSlices: 12,
@@ -124,7 +134,8 @@ export class PatternMix {
     const o = this.opts;
     this.tick++;
     this.recent.push(slice);
-    if (this.recent.length > o.windowSlices) this.recent.shift();
+    const held = Math.max(o.windowSlices, o.longWindowSlices);
+    if (this.recent.length > held) this.recent.shift();
     for (const [service, s] of slice) {
       const st = this.service(service);
       st.lastSeen = this.tick;
@@ -132,15 +143,35 @@ export class PatternMix {
     }
     const out: MixTest[] = [];
     if (this.recent.length < o.windowSlices) return out;
+    const slices = this.recent.length;
     for (const [service, st] of this.services) {
       if (st.learned < o.warmupSlices || st.pairs.size === 0) continue;
-      const window = new Map<string, number>();
-      for (const sl of this.recent) for (const [k, n] of sl.get(service)?.counts ?? []) window.set(k, (window.get(k) ?? 0) + n);
+      const counts = this.recent.map((sl) => sl.get(service)?.counts);
       for (const [pattern, refs] of st.pairs) {
         const ref = this.reference(st, pattern, refs);
         if (ref === undefined) continue;
-        const t = this.testPair(service, pattern, ref, refs.get(ref)!, window.get(pattern) ?? 0, window.get(ref) ?? 0);
-        if (t !== undefined) out.push(t);
+        const ps = refs.get(ref)!;
+        // Windows ending at the newest slice, windowSlices long and up to all slices held.
+        let k = 0;
+        let a = 0;
+        let best: MixTest | undefined;
+        let windows = 0;
+        for (let w = 1; w <= slices; w++) {
+          const c = counts[slices - w];
+          k += c?.get(pattern) ?? 0;
+          a += c?.get(ref) ?? 0;
+          if (w % o.windowSlices !== 0 || (w > o.windowSlices && w > o.longWindowSlices)) continue;
+          windows++;
+          const t = this.testPair(service, pattern, ref, ps, k, a);
+          if (t === undefined) continue;
+          if (best === undefined || (t.effectOk && !best.effectOk) || (t.effectOk === best.effectOk && t.p < best.p)) best = t;
+        }
+        if (best === undefined) continue;
+        if (windows > 1) {
+          const p = Math.min(1, windows * best.p);
+          best = { ...best, p, z: zOfTail(p) };
+        }
+        out.push(best);
       }
     }
     return out;
