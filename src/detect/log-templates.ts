@@ -203,8 +203,6 @@ function isCodeLocation(token: string): boolean {
   return HAS_DIGIT_RE.test(token);
 }
 
-const NO_SPAN = { start: 0, end: 0 };
-
 /**
  * Masked tokens of a body: at most maxTokens, any remaining token with a digit becomes `<NUM>`,
  * except a code location in the header (findCodeLocation), which stays as written: two statements

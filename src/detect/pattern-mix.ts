@@ -19,11 +19,9 @@ import { leastRecentlySeen } from './recency-list.js';
  * workload needs a larger change. Only drops are tested: a share that grows is mostly its
  * reference dropping, which that reference's own test sees.
  *
- * ServiceSignals runs it only when its `mixMode` is not 'off' (the default): on Train Ticket it
- * did not pay yet (docs/incidents.md, Event mix). With a fault-free lead-in it opens no false
- * incident there, but the pair it was built for (two log statements that differ only in their
- * source line number) is one template after the miner masks the number and its similarity step
- * wildcards the logger token, so it cannot see them.
+ * ServiceSignals runs it unless its `mixMode` is 'off' ('findings' by default since the template
+ * miner keeps a line's code location as a key token, so the two statements of one code path that
+ * differ only in their source line are the two patterns of a pair: docs/incidents.md, Event mix).
  */
 export interface PatternMixOptions {
   /** Slices per tested window. */
