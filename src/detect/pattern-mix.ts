@@ -149,7 +149,7 @@ export class PatternMix {
         const ref = this.reference(st, pattern, refs);
         if (ref === undefined) continue;
         const ps = refs.get(ref)!;
-        // Windows ending at the newest slice, windowSlices long and up to all slices held.
+        // Windows ending at the newest slice: windowSlices, twice that, ... up to longWindowSlices.
         let k = 0;
         let a = 0;
         let best: MixTest | undefined;

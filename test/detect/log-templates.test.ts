@@ -56,6 +56,11 @@ describe('maskLogBody / logTokens', () => {
     expect(logTokens(`C:\\${'a'.repeat(20_000)}!`, 64)).toEqual(['<PATH>']);
     expect(logTokens(`"${'\\"'.repeat(20_000)}`, 64)).toHaveLength(1);
     expect(logTokens('1.'.repeat(20_000), 64)).toHaveLength(1);
+    // Header tokens that nearly look like code locations (the location scan is bounded too).
+    for (const token of [`x${'#1'.repeat(20_000)}`, `${'A.'.repeat(20_000)}#1x`, `${'-a.'.repeat(20_000)}`, `${'$-'.repeat(20_000)}.java:`]) {
+      const tokens = logTokens(`${token} tail`, 64);
+      expect(tokens.some((t) => /\d/.test(t))).toBe(false);
+    }
   });
 });
 
