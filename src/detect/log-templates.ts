@@ -97,6 +97,13 @@ interface ShapeEntry {
   service: string;
   body: string;
   tokens: string[];
+  /**
+   * Where body's code location is ([keyStart, keyEnd), empty when it has none): the one place
+   * where digits matter, since the tokens keep it as written. A body of the same shape with other
+   * digits there takes the neighbouring slot (entryAt).
+   */
+  keyStart: number;
+  keyEnd: number;
   tree: ServiceTree | undefined;
   node: PrefixNode | undefined;
   version: number;
@@ -119,7 +126,7 @@ const IPV6_RE = /\b(?:[0-9a-fA-F]{1,4}:){3,7}[0-9a-fA-F]{1,4}\b/g;
 const PATH_RE = /(?:^|(?<=[\s=:([,]))(?:\/[\w.@%+~-]+){2,}\/?|\b[A-Za-z]:\\(?:[\w.@%+~-]+\\)*[\w.@%+~-]*/g;
 const HEX_RE = /\b0[xX][0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b/g;
 const HAS_DIGIT_RE = /\d/;
-const PLACEHOLDER_RE = /<(?:STR|URL|UUID|IP|PATH|HEX)>/g;
+const PLACEHOLDER_RE = /<(?:STR|URL|UUID|IP|PATH|HEX|LOC)>/g;
 const TOKEN_SPLIT_RE = /[\s,;]+/;
 
 /** The masks in the order maskLogBody applies them (a test checks the skipped ones change nothing). */
@@ -152,16 +159,80 @@ export function maskLogBody(body: string): string {
   return s;
 }
 
-/** Masked tokens of a body: at most maxTokens, any remaining token with a digit becomes `<NUM>`. */
-export function logTokens(body: string, maxTokens: number): string[] {
+/**
+ * A code location in a log line's header: the statement that wrote it, as logging frameworks print
+ * it: a class with its line (logback/log4j `%logger#%line` or `%logger:%line`: `t.s.TravelServiceImpl#457`,
+ * `c.e.OrderService:88`, `OrderServiceImpl#361`) or a source file with its line (`%file:%line`,
+ * Python's `%(filename)s:%(lineno)d`, Go's caller: `(TravelServiceImpl.java:457)`, `app.py:42`,
+ * `handler.go:88:`). A class needs a capital first letter and, with a colon, a package, so values
+ * such as `m:0` or `time:16` never count.
+ */
+const CODE_LOCATION_RE =
+  /(?<![\w$.#:])(?:(?:[A-Za-z_$][\w$]*\.)*[A-Z][\w$]*#\d+|(?:[A-Za-z_$][\w$]*\.)+[A-Z][\w$]*:\d+|[\w$-]+\.(?:java|kt|scala|groovy|py|go|js|mjs|cjs|ts|rb|cs|php|rs|c|cc|cpp|h|swift|ex|exs|erl):\d+)(?![\w$.#])/;
+/** Only the header is searched: the location is written before the message, whose text is data. */
+const CODE_LOCATION_HEADER_TOKENS = 8;
+const HEADER_TOKEN_RE = /[^\s,;]+/g;
+const LOC = '<LOC>';
+
+/**
+ * Where the first code location of the header (the first CODE_LOCATION_HEADER_TOKENS tokens) is
+ * in body: [start, end) into `span`, or false. It depends on which characters are digits but never
+ * on which digits they are, so bodies of one shape have it at the same place.
+ */
+export function findCodeLocation(body: string, span: { start: number; end: number }): boolean {
+  HEADER_TOKEN_RE.lastIndex = 0;
+  for (let i = 0; i < CODE_LOCATION_HEADER_TOKENS; i++) {
+    const m = HEADER_TOKEN_RE.exec(body);
+    if (m === null) return false;
+    if (!HAS_DIGIT_RE.test(m[0])) continue;
+    const loc = CODE_LOCATION_RE.exec(m[0]);
+    if (loc !== null) {
+      span.start = m.index + loc.index;
+      span.end = span.start + loc[0].length;
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * True for a token that holds a code location. logTokens turns every other digit into <NUM>, so a
+ * mined token holds a digit only when it is one.
+ */
+function isCodeLocation(token: string): boolean {
+  return HAS_DIGIT_RE.test(token);
+}
+
+/**
+ * Masked tokens of a body: at most maxTokens, any remaining token with a digit becomes `<NUM>`,
+ * except a code location in the header (findCodeLocation), which stays as written: two statements
+ * of one class differ only in their line, and are two events, however alike their text. `span`
+ * gets where it is in body ([0, 0) when there is none or a mask took it in).
+ */
+export function logTokens(body: string, maxTokens: number, span: { start: number; end: number } = { start: 0, end: 0 }): string[] {
   // Enough characters for maxTokens tokens of any sensible length; the rest is never looked at.
-  const masked = maskLogBody(body.length > maxTokens * 64 ? body.slice(0, maxTokens * 64) : body);
+  let text = body.length > maxTokens * 64 ? body.slice(0, maxTokens * 64) : body;
+  let location = '';
+  if (findCodeLocation(text, span)) {
+    location = text.slice(span.start, span.end);
+    text = text.slice(0, span.start) + LOC + text.slice(span.end);
+  } else {
+    span.start = span.end = 0;
+  }
+  const masked = maskLogBody(text);
   const out: string[] = [];
   for (const raw of masked.split(TOKEN_SPLIT_RE)) {
     if (raw === '') continue;
-    out.push(HAS_DIGIT_RE.test(raw) && HAS_DIGIT_RE.test(raw.replace(PLACEHOLDER_RE, '')) ? maskDigits(raw) : raw);
+    let token = HAS_DIGIT_RE.test(raw) && HAS_DIGIT_RE.test(raw.replace(PLACEHOLDER_RE, '')) ? maskDigits(raw) : raw;
+    if (location !== '' && token.includes(LOC)) {
+      token = token.replace(LOC, location);
+      location = '';
+    }
+    out.push(token);
     if (out.length >= maxTokens) break;
   }
+  // A mask took the location in (say, inside a quoted string): it was not kept.
+  if (location !== '') span.start = span.end = 0;
   return out;
 }
 
@@ -189,6 +260,7 @@ export class LogTemplateMiner {
   private newestTree: ServiceTree | undefined;
   private hashedService: string | undefined;
   private serviceHash = 0;
+  private readonly span = { start: 0, end: 0 };
 
   constructor(options: Partial<LogTemplateOptions> = {}) {
     this.options = { ...DEFAULT_LOG_TEMPLATE_OPTIONS, ...options };
@@ -211,7 +283,7 @@ export class LogTemplateMiner {
       }
       tokens = entry.tokens;
     } else {
-      tokens = logTokens(body, this.options.maxTokens);
+      tokens = logTokens(body, this.options.maxTokens, this.span);
     }
     const node = this.leafFor(tree, tokens);
     const leaf = node.leaf;
@@ -240,6 +312,8 @@ export class LogTemplateMiner {
         entry.body = body;
         entry.service = service;
         entry.tokens = tokens;
+        entry.keyStart = this.span.start;
+        entry.keyEnd = this.span.end;
       }
       entry.tree = tree;
       entry.node = node;
@@ -313,24 +387,42 @@ export class LogTemplateMiner {
     return this.entryAt(h, service, body, 0);
   }
 
-  /** The entry in the slot of hash h when it holds this shape, else that slot cleared. */
+  /**
+   * The entry in the slot of hash h when it holds this shape, else that slot cleared. A shape
+   * whose code location's digits differ from the entry's (two statements of one class) uses the
+   * neighbouring slot the same way.
+   */
   private entryAt(h: number, service: string, body: string, shape: number): ShapeEntry {
     h ^= h >>> 15;
     h = Math.imul(h, 0x2c1b3c6d);
     h ^= h >>> 12;
     const slot = h & (SHAPE_SLOTS - 1);
-    let e = this.shapes[slot];
+    const e = this.slotEntry(slot, h, service, body, shape);
+    if (e.keyEnd === 0 || sameChars(e.body, body, e.keyStart, e.keyEnd)) return e;
+    const other = this.slotEntry(slot ^ 1, h, service, body, shape);
+    if (other.keyEnd === 0 || sameChars(other.body, body, other.keyStart, other.keyEnd)) return other;
+    return this.cleared(other, h, shape);
+  }
+
+  private slotEntry(slot: number, h: number, service: string, body: string, shape: number): ShapeEntry {
+    const e = this.shapes[slot];
     if (e === undefined) {
-      e = { hash: h, shape, service: '', body: '', tokens: [], tree: undefined, node: undefined, version: 0, template: undefined };
-      this.shapes[slot] = e;
-      return e;
+      const fresh: ShapeEntry = { hash: h, shape, service: '', body: '', tokens: [], keyStart: 0, keyEnd: 0, tree: undefined, node: undefined, version: 0, template: undefined };
+      this.shapes[slot] = fresh;
+      return fresh;
     }
     if (e.hash === h && e.shape === shape && e.service === service && (shape !== 0 || sameShape(e.body, body))) return e;
+    return this.cleared(e, h, shape);
+  }
+
+  private cleared(e: ShapeEntry, h: number, shape: number): ShapeEntry {
     e.hash = h;
     e.shape = shape;
     e.service = '';
     e.body = '';
     e.tokens = [];
+    e.keyStart = 0;
+    e.keyEnd = 0;
     e.tree = undefined;
     e.node = undefined;
     e.template = undefined;
@@ -374,8 +466,10 @@ export class LogTemplateMiner {
         const a = t.tokens[i]!;
         const b = tokens[i]!;
         if (a === b) equal++;
+        // A different code location or exception class is a different event, however similar the
+        // rest of the line (and a location never becomes a wildcard).
+        else if (isCodeLocation(a) || isCodeLocation(b)) keyMismatch = true;
         else if (a === WILDCARD) params++;
-        // A different exception class is a different event, however similar the rest of the line.
         else if (KEY_TOKEN_RE.test(a) || KEY_TOKEN_RE.test(b)) keyMismatch = true;
       }
       if (keyMismatch) continue;
@@ -415,6 +509,12 @@ function mergeInto(t: Template, tokens: string[]): boolean {
     t.match = { templateId: t.id, template: t.text, created: false };
   }
   return changed;
+}
+
+/** True when a and b hold the same characters in [start, end). */
+function sameChars(a: string, b: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (a.charCodeAt(i) !== b.charCodeAt(i)) return false;
+  return true;
 }
 
 /** True when a and b are equal up to which digits they hold. */

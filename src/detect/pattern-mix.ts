@@ -19,15 +19,22 @@ import { leastRecentlySeen } from './recency-list.js';
  * workload needs a larger change. Only drops are tested: a share that grows is mostly its
  * reference dropping, which that reference's own test sees.
  *
- * ServiceSignals runs it only when its `mixMode` is not 'off' (the default): on Train Ticket it
- * did not pay yet (docs/incidents.md, Event mix). With a fault-free lead-in it opens no false
- * incident there, but the pair it was built for (two log statements that differ only in their
- * source line number) is one template after the miner masks the number and its similarity step
- * wildcards the logger token, so it cannot see them.
+ * ServiceSignals runs it unless its `mixMode` is 'off' ('findings' by default since the template
+ * miner keeps a line's code location as a key token, so the two statements of one code path that
+ * differ only in their source line are the two patterns of a pair: docs/incidents.md, Event mix).
  */
 export interface PatternMixOptions {
   /** Slices per tested window. */
   windowSlices: number;
+  /**
+   * The longest window tested (windowSlices or less: only windowSlices). A pair written a few
+   * times a minute cannot lose enough lines in windowSlices to be significant, but over the slices
+   * since the loss began it can: windows of 1, 2, 3 ... times windowSlices up to longWindowSlices,
+   * ending at the newest slice, are tested, and the most significant one whose effect is big
+   * enough counts, its p multiplied by the number of windows tested (Bonferroni). Few windows keep
+   * that penalty small: a test that is weaker at the loss's onset lets the pair learn the loss.
+   */
+  longWindowSlices: number;
   /** Baseline memory in slices (exponential forgetting). */
   memorySlices: number;
   /** Slices a service needs before its mix is tested. */
@@ -64,6 +71,7 @@ export interface PatternMixOptions {
 
 export const DEFAULT_PATTERN_MIX_OPTIONS: PatternMixOptions = {
   windowSlices: 6,
+  longWindowSlices: 18,
   memorySlices: 360,
   warmupSlices: 12,
   minPairSlices: 12,
@@ -124,7 +132,8 @@ export class PatternMix {
     const o = this.opts;
     this.tick++;
     this.recent.push(slice);
-    if (this.recent.length > o.windowSlices) this.recent.shift();
+    const held = Math.max(o.windowSlices, o.longWindowSlices);
+    if (this.recent.length > held) this.recent.shift();
     for (const [service, s] of slice) {
       const st = this.service(service);
       st.lastSeen = this.tick;
@@ -132,15 +141,35 @@ export class PatternMix {
     }
     const out: MixTest[] = [];
     if (this.recent.length < o.windowSlices) return out;
+    const slices = this.recent.length;
     for (const [service, st] of this.services) {
       if (st.learned < o.warmupSlices || st.pairs.size === 0) continue;
-      const window = new Map<string, number>();
-      for (const sl of this.recent) for (const [k, n] of sl.get(service)?.counts ?? []) window.set(k, (window.get(k) ?? 0) + n);
+      const counts = this.recent.map((sl) => sl.get(service)?.counts);
       for (const [pattern, refs] of st.pairs) {
         const ref = this.reference(st, pattern, refs);
         if (ref === undefined) continue;
-        const t = this.testPair(service, pattern, ref, refs.get(ref)!, window.get(pattern) ?? 0, window.get(ref) ?? 0);
-        if (t !== undefined) out.push(t);
+        const ps = refs.get(ref)!;
+        // Windows ending at the newest slice: windowSlices, twice that, ... up to longWindowSlices.
+        let k = 0;
+        let a = 0;
+        let best: MixTest | undefined;
+        let windows = 0;
+        for (let w = 1; w <= slices; w++) {
+          const c = counts[slices - w];
+          k += c?.get(pattern) ?? 0;
+          a += c?.get(ref) ?? 0;
+          if (w % o.windowSlices !== 0 || (w > o.windowSlices && w > o.longWindowSlices)) continue;
+          windows++;
+          const t = this.testPair(service, pattern, ref, ps, k, a);
+          if (t === undefined) continue;
+          if (best === undefined || (t.effectOk && !best.effectOk) || (t.effectOk === best.effectOk && t.p < best.p)) best = t;
+        }
+        if (best === undefined) continue;
+        if (windows > 1) {
+          const p = Math.min(1, windows * best.p);
+          best = { ...best, p, z: zOfTail(p) };
+        }
+        out.push(best);
       }
     }
     return out;

@@ -102,12 +102,10 @@ export interface ServiceSignalOptions {
   /** The share of each event pattern against a sibling pattern of its service: see pattern-mix.ts. */
   mix: PatternMixOptions;
   /**
-   * What mix tests do: nothing ('off', the default), add root-cause evidence to incidents other
-   * signals open ('evidence'; its own false-discovery family), or open findings like every key
-   * ('findings'). Off because neither paid on `bench:rca` (docs/incidents.md, Event mix): the
-   * lines whose pairing a fault breaks there differ only in the logger's line number, which the
-   * template miner masks, so the mix sees one template; as evidence it also sees the fault's
-   * effect on other services' lines and cost top-1 ranks.
+   * What mix tests do: nothing ('off'), add root-cause evidence to incidents other signals open
+   * ('evidence'), or open findings like every key ('findings', the default since the template
+   * miner keeps code locations apart: docs/incidents.md, Event mix). Either way they are a
+   * false-discovery family of their own.
    */
   mixMode: 'off' | 'evidence' | 'findings';
 }
@@ -139,7 +137,7 @@ export const DEFAULT_SERVICE_SIGNAL_OPTIONS: ServiceSignalOptions = {
   calmSlices: 6,
   patterns: DEFAULT_EVENT_PATTERN_OPTIONS,
   mix: DEFAULT_PATTERN_MIX_OPTIONS,
-  mixMode: 'off',
+  mixMode: 'findings',
 };
 
 export type SignalKind = 'self' | 'latency' | 'own-failures' | 'error-logs' | 'endpoint-failures' | 'edge-gap' | 'pattern';
@@ -305,10 +303,11 @@ export class ServiceSignals {
       const effectOk = Number.isFinite(expected) && c.display - expected >= c.minEffect;
       scored.push({ c, st, z, p: st.baseline.warm ? normalUpperTail(z) : 1, expected, effectOk, tested: st.baseline.warm });
     }
-    // Benjamini-Hochberg over this slice's tests. Mix tests, which only corroborate, are a family
-    // of their own: in the step-up rule their small p-values would loosen every other key's bar.
+    // Benjamini-Hochberg over this slice's tests. Mix tests are a family of their own: in the
+    // step-up rule their small p-values would loosen every other key's bar, and the few sibling
+    // pairs are not held to the bar of the thousands of other keys.
     const discovered = new Set<Candidate>();
-    const corroborating = (s: { c: Candidate }): boolean => o.mixMode === 'evidence' && s.c.key.startsWith('mix|');
+    const corroborating = (s: { c: Candidate }): boolean => o.mixMode !== 'off' && s.c.key.startsWith('mix|');
     for (const family of [scored.filter((s) => s.tested && !corroborating(s)), scored.filter((s) => s.tested && corroborating(s))]) {
       const tested = family.sort((a, b) => a.p - b.p);
       const m = tested.length;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LOG_BODY_MASKS, LogTemplateMiner, logTokens, maskLogBody, WILDCARD } from '../../src/detect/log-templates.js';
+import { BodyShapes } from '../../src/receive/body-shapes.js';
 
 describe('maskLogBody / logTokens', () => {
   it('gives what applying every mask in order gives (the skipped masks would change nothing)', () => {
@@ -26,8 +27,27 @@ describe('maskLogBody / logTokens', () => {
     expect(maskLogBody('open /var/lib/app/data.db and C:\\tmp\\x.log failed: "no such file"')).toBe('open <PATH> and <PATH> failed: <STR>');
     expect(maskLogBody('ptr 0x7ffe12ab span deadbeef12345678 word deadbeef')).toBe('ptr <HEX> span <HEX> word deadbeef');
     expect(maskLogBody("peer fe80:0:0:0:1:2:3:4 said 'hi there'")).toBe('peer <IP> said <STR>');
-    expect(logTokens('took 35ms, retries=3; v2 attempt:4 OrderServiceImpl#361 12:30:01.5', 64)).toEqual(['took', '<NUM>ms', 'retries=<NUM>', 'v<NUM>', 'attempt:<NUM>', 'OrderServiceImpl#<NUM>', '<NUM>']);
+    expect(logTokens('took 35ms, retries=3; v2 attempt:4 m:0 12:30:01.5 x y OrderServiceImpl#361', 64)).toEqual(['took', '<NUM>ms', 'retries=<NUM>', 'v<NUM>', 'attempt:<NUM>', 'm:<NUM>', '<NUM>', 'x', 'y', 'OrderServiceImpl#<NUM>']);
     expect(logTokens('a b c d e', 3)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('keeps the code location of a line\'s header as written (class#line, package.Class:line, file.ext:line), and says where it is', () => {
+    const span = { start: 0, end: 0 };
+    const body = '18:04:08.639 INFO  t.s.TravelServiceImpl#457 TraceID: e2a262c186885b3dc068adcb0a63ea6f [getTickets][calculate time：16]';
+    expect(logTokens(body, 64, span).slice(0, 3)).toEqual(['<NUM>', 'INFO', 't.s.TravelServiceImpl#457']);
+    expect(body.slice(span.start, span.end)).toBe('t.s.TravelServiceImpl#457');
+    expect(logTokens('2023-01-29 10:00:01,5 [main] INFO  c.e.shop.OrderService:88 - placed 3', 64)).toContain('c.e.shop.OrderService:88');
+    expect(logTokens('12:00:01 WARN  [nio-1] OrderServiceImpl#361 - late', 64)).toContain('OrderServiceImpl#361');
+    expect(logTokens('WARNING 2023-01-29 app.py:42 cache miss for 7', 64)).toEqual(['WARNING', '<NUM>-<NUM>-<NUM>', 'app.py:42', 'cache', 'miss', 'for', '<NUM>']);
+    expect(logTokens('E1207 10:00:00.1 handler.go:88: bad 5', 64)).toContain('handler.go:88:');
+    expect(logTokens('ERROR at shop.Order.place(Order.java:57) failed', 64)).toContain('shop.Order.place(Order.java:57)');
+    // Values that look alike are not locations: a lower-case or unqualified name with a colon, an
+    // id after '#' in a word, a location inside a quoted string, and any past the header.
+    for (const line of ['y: 2023 m:0 d:29 time:16', 'took Foo:12 ms', 'issue #42 closed', 'said "Foo.java:12"', 'a b c d e f g h Foo.java:12']) {
+      const at = { start: 1, end: 1 };
+      expect(logTokens(line, 64, at).some((t) => /\d/.test(t))).toBe(false);
+      expect(at).toEqual({ start: 0, end: 0 });
+    }
   });
 
   it('stays fast on hostile input (no catastrophic backtracking)', () => {
@@ -36,6 +56,11 @@ describe('maskLogBody / logTokens', () => {
     expect(logTokens(`C:\\${'a'.repeat(20_000)}!`, 64)).toEqual(['<PATH>']);
     expect(logTokens(`"${'\\"'.repeat(20_000)}`, 64)).toHaveLength(1);
     expect(logTokens('1.'.repeat(20_000), 64)).toHaveLength(1);
+    // Header tokens that nearly look like code locations (the location scan is bounded too).
+    for (const token of [`x${'#1'.repeat(20_000)}`, `${'A.'.repeat(20_000)}#1x`, `${'-a.'.repeat(20_000)}`, `${'$-'.repeat(20_000)}.java:`]) {
+      const tokens = logTokens(`${token} tail`, 64);
+      expect(tokens.some((t) => /\d/.test(t))).toBe(false);
+    }
   });
 });
 
@@ -89,6 +114,41 @@ describe('LogTemplateMiner', () => {
     expect(b.templateId).toBe(a.templateId);
     expect(c.templateId).not.toBe(a.templateId);
     expect(c.created).toBe(true);
+  });
+
+  it('keeps two statements of one class apart when their text differs only in the line number, and never wildcards a location', () => {
+    // Train Ticket's TravelServiceImpl writes the same text at lines 451 and 457 (Nezha data).
+    const m = new LogTemplateMiner();
+    const line = (n: number, t: number, trace: string): string =>
+      `18:04:08.639 INFO  t.s.TravelServiceImpl#${n} TraceID: ${trace} SpanID: 846664456773a428 [getTickets][Calculate distance][calculate time：${t}  time: Sat May 04 07:16:00 CST 2013]`;
+    const a = m.add('travel', line(451, 0, 'e2a262c186885b3dc068adcb0a63ea6f'));
+    const b = m.add('travel', line(457, 16, 'e2a262c186885b3dc068adcb0a63ea6f'));
+    expect(b.templateId).not.toBe(a.templateId);
+    expect(b.created).toBe(true);
+    expect(m.add('travel', line(451, 7, '343da24a73cf5c42a48a3a46f1f15a12')).templateId).toBe(a.templateId);
+    expect(m.add('travel', line(457, 9, '343da24a73cf5c42a48a3a46f1f15a12')).templateId).toBe(b.templateId);
+    // A line without a location never joins a template with one in that place, however similar.
+    const bare = m.add('travel', line(457, 9, '343da24a73cf5c42a48a3a46f1f15a12').replace('t.s.TravelServiceImpl#457', 'something'));
+    expect([a.templateId, b.templateId]).not.toContain(bare.templateId);
+    expect(m.templateText('travel', a.templateId)).toContain('t.s.TravelServiceImpl#451');
+  });
+
+  it('gives bodies of one shape but another code location their own template when shape ids are given (the shape cache)', () => {
+    const m = new LogTemplateMiner();
+    const shapes = new BodyShapes();
+    const at451 = '10:00:00.001 INFO  t.s.TravelServiceImpl#451 [getTickets][calculate time：0]';
+    const at457 = '10:00:00.001 INFO  t.s.TravelServiceImpl#457 [getTickets][calculate time：6]';
+    const at459 = '10:00:00.001 INFO  t.s.TravelServiceImpl#459 [getTickets][calculate time：9]';
+    expect(shapes.ofString(at451)).toBe(shapes.ofString(at457));
+    const ids = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      for (const body of [at451, at457, at459]) {
+        const got = m.add('travel', body, shapes.ofString(body));
+        expect(got.template).toContain(body.slice(19, 44));
+        ids.add(got.templateId);
+      }
+    }
+    expect(ids.size).toBe(3);
   });
 
   it('keeps templates per service: the same text in two services is two templates', () => {

@@ -59,6 +59,30 @@ describe('PatternMix', () => {
     expect(perRequest.slice(80).flat().filter((t) => t.pattern === 'log:info:after' && significant(t))).toEqual([]);
   });
 
+  it('tests every window since the loss began, up to longWindowSlices: a pair written a few times a minute becomes significant once enough lines are missing', () => {
+    // The search path runs about once a slice: 6 slices hold too few lines for any loss to be
+    // significant after the penalty for looking, but 15 slices without a single `after` are.
+    const slow = (rand: () => number): Array<Map<string, PatternSlice>> =>
+      Array.from({ length: 120 }, (_, i) => {
+        const search = poisson(rand, 1.2);
+        const counts = new Map<string, number>([
+          ['log:info:before', search],
+          ['log:info:after', i >= 100 ? 0 : search],
+          ['log:info:other', poisson(rand, 5)],
+        ]);
+        return new Map([['travel', { requests: search, counts }]]);
+      });
+    const afterLoss = (mix: PatternMix): MixTest[] => runMix(mix, slow(seededRandom(5))).slice(100).flat().filter((t) => t.pattern === 'log:info:after');
+    const scanned = afterLoss(new PatternMix());
+    const fixed = afterLoss(new PatternMix({ longWindowSlices: 6 }));
+    expect(fixed.filter(significant)).toEqual([]);
+    expect(scanned.filter(significant).length).toBeGreaterThan(0);
+    // The longer windows only come into play once the loss outlasts the short one.
+    expect(Math.max(...scanned.filter(significant).map((t) => t.expected))).toBeGreaterThan(Math.max(...fixed.map((t) => t.expected)));
+    // And before the loss, the scan over windows stays as quiet as the fixed window.
+    expect(runMix(new PatternMix(), slow(seededRandom(5))).slice(0, 100).flat().filter(significant)).toEqual([]);
+  });
+
   it('stays quiet over a long steady period of bursty workload, and when the whole code path just gets less traffic', () => {
     const rand = seededRandom(12);
     const quiet = runMix(new PatternMix(), travelSlices(rand, 400, Infinity));

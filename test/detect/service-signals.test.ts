@@ -225,19 +225,34 @@ describe('ServiceSignals', () => {
     }
     expect(mixScores.filter((m) => m.i < 45 && m.discovered)).toEqual([]);
     expect(mixScores.some((m) => m.i >= 47 && m.discovered && m.z >= 4)).toBe(true);
-    const byDefault = new ServiceSignals();
+    const off = new ServiceSignals({ mixMode: 'off' });
     for (let i = 0; i < 60; i++) {
       const s = slice(i, [{ name: 'travel', self: [5, 5, 5, 5, 5] }]);
       s.services.get('travel')!.patterns.set('log:info:before', 20).set('log:info:after', i >= 45 ? 0 : 20);
-      expect(byDefault.score(s).scores.filter((sc) => sc.key.startsWith('mix|'))).toEqual([]);
+      expect(off.score(s).scores.filter((sc) => sc.key.startsWith('mix|'))).toEqual([]);
     }
+  });
+
+  it('opens a finding by default on a line that stops after its sibling line (mixMode findings), and none before', () => {
+    const signals = new ServiceSignals();
+    const rand = seededRandom(21);
+    const opened: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const s = slice(i, [{ name: 'travel', self: [5, 5, 5, 5, 5] }]);
+      const runs = rand() < 0.3 ? 0 : Math.floor(rand() * 40);
+      s.services.get('travel')!.patterns.set('log:info:before', runs).set('log:info:after', i >= 45 ? 0 : runs);
+      if (signals.score(s).findings.some((f) => f.key === 'svc|mix|travel|log:info:after')) opened.push(i);
+    }
+    expect(opened.length).toBeGreaterThan(0);
+    expect(Math.min(...opened)).toBeGreaterThanOrEqual(45);
   });
 
   it('keeps mix tests out of the other keys\' false-discovery step: a line that stops after its sibling does not loosen their bar', () => {
     // A line of `route` that drops from 5 to 1 a slice sits just above the Benjamini-Hochberg bar
     // at this FDR; in the same slices travel's `after` line stops after its sibling. As one
-    // family, the mix test's tiny p-value would lift route's rank past the bar (with mixMode 'findings',
-    // it does); as two, route's discoveries are the same with or without the mix drop.
+    // family, the mix test's tiny p-value would lift route's rank past the bar; as two (with
+    // mixMode 'evidence' and, since 2026-12-07, 'findings' too), route's discoveries are the same
+    // with or without the mix drop.
     const discoveries = (withMix: boolean, mixOpens: boolean): number => {
       const signals = new ServiceSignals({ mixMode: mixOpens ? 'findings' : 'evidence', fdr: 10 ** -5.25 });
       const rand = seededRandom(21);
@@ -252,7 +267,7 @@ describe('ServiceSignals', () => {
       return n;
     };
     expect(discoveries(true, false)).toBe(discoveries(false, false));
-    expect(discoveries(true, true)).toBeGreaterThan(discoveries(false, true));
+    expect(discoveries(true, true)).toBe(discoveries(false, true));
   });
 
   it('judges a low-rate key request by request while its window figures still lack a baseline (a 1-2 s delay on a call made a few times a minute)', () => {
