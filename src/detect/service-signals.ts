@@ -5,7 +5,8 @@ import { magnitudeTail } from './sparse-magnitude.js';
 import { failingSlices } from './failure-spread.js';
 import { DEFAULT_PATTERN_MIX_OPTIONS, PatternMix, type PatternMixOptions } from './pattern-mix.js';
 import { SampleSet, type EdgeSliceFigures, type EndpointSliceFigures, type GraphSlice, type ServiceSliceFigures } from './service-graph.js';
-import { binomialUpperTail, normalUpperTail } from './stats.js';
+import { exceedanceUpperTail } from './exceedance.js';
+import { normalUpperTail } from './stats.js';
 
 /**
  * Service-level signals scored slice by slice from the service graph: per service its own (self)
@@ -416,8 +417,8 @@ export class ServiceSignals {
   }
 
   /**
-   * Sparse key: k of the window's n requests above the pooled 99th percentile, against
-   * Binomial(n, 1 %).
+   * Sparse key: k of the window's n requests above the pooled 99th percentile (or, with fewer
+   * than 99 pooled requests, their maximum), against the exact rank distribution of k.
    */
   private sparseTest(c: Candidate, st: KeyState): { z: number; p: number; expected: number; effectOk: boolean; beyond: number } {
     const pooled = st.pooled;
@@ -433,7 +434,12 @@ export class ServiceSignals {
       window.add(r.v);
       if (r.v > limit) k++;
     }
-    const ranked = pooled.count >= this.opts.minPooledSamples ? binomialUpperTail(k, window.samples.length, rate) : 1;
+    // The limit comes from the pooled requests, not from a known distribution: the exact rank
+    // test (exceedance.ts) against the largest pooled request not above the limit (its r-th
+    // largest), which no fewer recent ones exceed, so the p-value errs on the safe side.
+    let above = 0;
+    for (const v of pooled.samples) if (v > limit) above++;
+    const ranked = pooled.count >= this.opts.minPooledSamples ? exceedanceUpperTail(k, window.samples.length, pooled.samples.length, above + 1) : 1;
     // How far above, not only how many: the better of the two tests, each at half the level.
     const magnitude = pooled.count >= this.opts.minMagnitudeSamples ? magnitudeTail(pooled.samples.map(Math.log1p), window.samples.map(Math.log1p), this.opts.sparseMagnitudeFloor) : 1;
     const p = Math.min(1, 2 * Math.min(ranked, magnitude));
