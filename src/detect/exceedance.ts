@@ -23,9 +23,7 @@ export function exceedanceUpperTail(k: number, m: number, n: number, r: number):
   const draws = k + r - 1;
   const total = logChoose(n + m, draws);
   let sum = 0;
-  for (let x = k; x <= Math.min(draws, m); x++) {
-    if (draws - x > n) continue;
-    sum += Math.exp(logChoose(m, x) + logChoose(n, draws - x) - total);
-  }
+  // x new among the draws leaves draws - x <= r - 1 < n earlier ones: every term exists.
+  for (let x = k; x <= Math.min(draws, m); x++) sum += Math.exp(logChoose(m, x) + logChoose(n, draws - x) - total);
   return Math.min(1, sum);
 }
