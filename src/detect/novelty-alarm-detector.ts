@@ -24,6 +24,7 @@
  * most `memory` elements per view (a few microseconds at memory 6000).
  */
 import { NoveltyDetector } from './novelty-detector.js';
+import { SharedParams } from './shared-params.js';
 
 export interface NoveltyAlarmParams {
   /** Compare sign(v) * sqrt(|v|) instead of v (counts and rates: noise grows with the level). */
@@ -89,17 +90,8 @@ export interface NoveltyAlarmScore {
   samples: number;
 }
 
-const alarmParamSets = new Map<string, NoveltyAlarmParams>();
-/** One frozen object per distinct parameter set (every latency key holds a detector; see sharedParams in novelty-detector.ts). */
-function sharedAlarmParams(p: NoveltyAlarmParams): NoveltyAlarmParams {
-  const key = [p.sqrtTransform, p.memory, p.minSamples, p.halfScoreNovelty, p.meanWindow, p.meanWeight, p.alarmScore, p.refractoryMax, p.refractoryFraction, p.refractoryFloor, p.refractoryPower].join('|');
-  let shared = alarmParamSets.get(key);
-  if (shared === undefined) {
-    shared = Object.freeze({ ...p });
-    if (alarmParamSets.size < 64) alarmParamSets.set(key, shared);
-  }
-  return shared;
-}
+/** Every latency key holds a detector: one frozen parameter object per distinct set. */
+const alarmParamSets = new SharedParams<NoveltyAlarmParams>();
 
 export class NoveltyAlarmDetector {
   readonly params: NoveltyAlarmParams;
@@ -121,7 +113,7 @@ export class NoveltyAlarmDetector {
     p.refractoryMax = Math.max(0, p.refractoryMax);
     p.refractoryFraction = Math.max(0, p.refractoryFraction);
     p.refractoryFloor = Math.min(1, Math.max(0, p.refractoryFloor));
-    this.params = sharedAlarmParams(p);
+    this.params = alarmParamSets.of(p);
     // The views only measure: no damping or warm-up of their own (minSamples is applied here).
     const view = { memory: p.memory, minSamples: 1, peakWindow: 0 };
     this.values = new NoveltyDetector({ ...view, sqrtTransform: p.sqrtTransform });

@@ -22,6 +22,7 @@
  * elements, and O(peakWindow) for the damping.
  */
 import { lowerBound } from './stats.js';
+import { SharedParams } from './shared-params.js';
 
 export interface NoveltyParams {
   /** Compare sign(v) * sqrt(|v|) instead of v. */
@@ -123,20 +124,8 @@ class SortedWindow {
   }
 }
 
-const paramSets = new Map<string, NoveltyParams>();
-/**
- * One frozen object per distinct parameter set: every latency key holds two detectors, and a
- * copy of the same eight numbers each is ~100 B a detector (a handful of sets exist per process).
- */
-function sharedParams(p: NoveltyParams): NoveltyParams {
-  const key = `${p.sqrtTransform}|${p.memory}|${p.minSamples}|${p.rangeFloor}|${p.halfScoreNovelty}|${p.peakWindow}|${p.peakDamping}`;
-  let shared = paramSets.get(key);
-  if (shared === undefined) {
-    shared = Object.freeze({ ...p });
-    if (paramSets.size < 64) paramSets.set(key, shared);
-  }
-  return shared;
-}
+/** Every latency key holds two detectors: one frozen parameter object per distinct set. */
+const paramSets = new SharedParams<NoveltyParams>();
 
 export class NoveltyDetector {
   readonly params: NoveltyParams;
@@ -153,7 +142,7 @@ export class NoveltyDetector {
     p.peakWindow = Math.max(0, Math.floor(p.peakWindow));
     p.rangeFloor = Math.max(p.rangeFloor, Number.MIN_VALUE);
     p.halfScoreNovelty = Math.max(p.halfScoreNovelty, Number.MIN_VALUE);
-    this.params = sharedParams(p);
+    this.params = paramSets.of(p);
     this.window = new SortedWindow(p.memory);
     this.peaks = [];
   }

@@ -423,9 +423,7 @@ export class ServiceSignals {
   private sparseTest(c: Candidate, st: KeyState): { z: number; p: number; expected: number; effectOk: boolean; beyond: number } {
     const pooled = st.pooled;
     if (pooled === undefined || pooled.count < Math.min(this.opts.minPooledSamples, this.opts.minMagnitudeSamples) || st.sparseRecent.length === 0) return { z: 0, p: 1, expected: NaN, effectOk: false, beyond: 0 };
-    // A new request of an unchanged key exceeds the largest of n earlier ones with probability
-    // 1/(n+1): with few pooled requests the limit is their maximum and the null rate that share,
-    // with many the 99th percentile and 1 %.
+    // The limit: with few pooled requests their maximum, with many their 99th percentile.
     const rate = Math.max(0.01, 1 / (pooled.samples.length + 1));
     const limit = pooled.quantile(1 - rate);
     const window = new SampleSet(this.opts.pooledSamples);
