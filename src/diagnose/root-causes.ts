@@ -1,6 +1,7 @@
 import { serviceSignalKey, type SignalKind, type SignalScore } from '../detect/service-signals.js';
 import type { RootCause } from '../model/incident.js';
 import { logChangeExplainedByCallee, strongestCallee } from './callee-explained.js';
+import { corroboratedScore } from './corroboration.js';
 
 /**
  * The strongest evidence an incident collected per signal key (robust z-scores from
@@ -19,7 +20,7 @@ interface Candidate {
   service: string;
   operation?: string;
   score: number;
-  reasons: Array<{ w: number; text: string }>;
+  reasons: Array<{ kind: SignalKind; w: number; text: string }>;
 }
 
 /** Weights: how strongly each signal says "the fault is here" rather than "it arrived here". */
@@ -110,16 +111,15 @@ export function rankRootCauses(ev: IncidentEvidence, max = 5): RootCause[] {
       let w = ORIGIN_WEIGHT[kind];
       if (kind === 'latency' && !calleeMoved(ev, service, strength)) w = ORIGIN_WEIGHT.self;
       else if (kind !== 'latency' && kind !== 'endpoint-failures' && (calleeHas(ev, service, kind, strength) || (kind === 'pattern' && logChangeExplainedByCallee(service, strength, ev.callees(service), MIN_Z)))) w *= PROPAGATED_DISCOUNT;
-      c.reasons.push({ w: w * z, text: describe(kind, service, ev) });
+      c.reasons.push({ kind, w: w * z, text: describe(kind, service, ev) });
     }
   }
   for (const [service, total] of gapTotals) {
-    cand(service).reasons.push({ w: ORIGIN_WEIGHT['edge-gap'] * total, text: `network/queueing gap grew (${(gapNotes.get(service) ?? []).slice(0, 3).join('; ')})` });
+    cand(service).reasons.push({ kind: 'edge-gap', w: ORIGIN_WEIGHT['edge-gap'] * total, text: `network/queueing gap grew (${(gapNotes.get(service) ?? []).slice(0, 3).join('; ')})` });
   }
   for (const c of bySvc.values()) {
     c.reasons.sort((a, b) => b.w - a.w);
-    // The strongest signal counts fully, corroborating ones a little.
-    c.score = c.reasons.reduce((sum, r, i) => sum + (i === 0 ? r.w : r.w * 0.25), 0);
+    c.score = corroboratedScore(c.reasons);
     const op = bestOperation(ev, c.service);
     if (op !== undefined) c.operation = op;
   }
