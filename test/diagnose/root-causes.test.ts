@@ -91,6 +91,19 @@ describe('rankRootCauses', () => {
     expect(rank([line('No instances available for gw'), own])[0]!.service).toBe('a');
   });
 
+  it('does not let one failure, counted as failures, endpoint failures and its error line, outrank one signal as strong', () => {
+    // a's requests fail because its callee x is gone (its new line says so): one event, seen as a
+    // failure rate, an endpoint's failure rate and a line. y's own new error line is the fault.
+    const r = rank([
+      score('pattern', 'a', 10.4, { label: 'error log "No instances available for x"', direction: 'surge', observed: 13, expected: 0 }),
+      score('own-failures', 'a', 5, { observed: 0.73, expected: 0 }),
+      score('endpoint-failures', 'a', 5.2, { operation: '/api/a', observed: 0.8, expected: 0 }),
+      score('pattern', 'y', 5.75, { label: 'error log "Get the food request failed"', direction: 'surge', observed: 7, expected: 0.1 }),
+    ]);
+    expect(r.map((c) => c.service)).toEqual(['y', 'a']);
+    expect(r[1]!.score).toBeCloseTo(5.2);
+  });
+
   it('ignores weak evidence and returns nothing without any', () => {
     expect(rank([score('self', 'x', 2)])).toEqual([]);
     expect(rank([])).toEqual([]);
