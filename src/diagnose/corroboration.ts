@@ -12,8 +12,9 @@ export const CORROBORATION_SHARE = 0.25;
 /**
  * Evidence kinds that measure the same failing requests: a request that fails is one failure of
  * the service (`own-failures`), one of its endpoint (`endpoint-failures`), usually one error line
- * (`error-logs`) and, when the line is new or surges, one changed event pattern (`pattern`). They
- * are one observation seen four ways, not four witnesses.
+ * (`error-logs`) and a changed event pattern (`pattern`: that line new or surging, or the lines and
+ * operations after the failure missing). They are one observation seen four ways, not four
+ * witnesses; the ranker already treats them as one family for propagation.
  */
 const SAME_FAILURES: ReadonlySet<SignalKind> = new Set<SignalKind>(['own-failures', 'endpoint-failures', 'error-logs', 'pattern']);
 
