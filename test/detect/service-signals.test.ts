@@ -345,10 +345,12 @@ describe('ServiceSignals', () => {
       const s = slice(i, [{ name: 'verify', self: Array.from({ length: n }, () => lognormal(rand, 3, 0.2)) }, { name: 'busy', self: Array.from({ length: 10 }, () => lognormal(rand, 20, 0.1)) }]);
       const v = s.services.get('verify')!;
       v.ownFailed = v.failed = n === 0 ? 0 : failed(i, n, rand);
+      if (n > 0) s.endpoints.set('verify\u0000GET /verify', { service: 'verify', operation: 'GET /verify', requests: n, failed: v.failed, latencyMs: new SampleSet(8) });
       const r = signals.score(s);
       const own = r.findings.filter((f) => f.service === 'verify' && f.details.signal === 'own-failures');
-      findings += own.length;
+      findings += r.findings.filter((f) => f.service === 'verify' && (f.details.signal === 'own-failures' || f.details.signal === 'endpoint-failures')).length;
       if (first === undefined && own.length > 0) first = i;
+      if (first !== undefined && first === i) expect(r.findings.some((f) => f.details.signal === 'endpoint-failures' && f.handler === 'GET /verify')).toBe(true);
       const sc = r.scores.find((x) => x.key === 'own-failures|verify');
       if (sc !== undefined) scores.push({ i, z: sc.z, ...(sc.sparse === true ? { sparse: true as const } : {}) });
     }
