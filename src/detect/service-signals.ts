@@ -3,6 +3,7 @@ import { DEFAULT_EVENT_PATTERN_OPTIONS, EventPatterns, type EventPatternOptions,
 import { KeyBaseline } from './key-baseline.js';
 import { magnitudeTail } from './sparse-magnitude.js';
 import { failingSlices } from './failure-spread.js';
+import { FailureCounts } from './failure-counts.js';
 import { DEFAULT_PATTERN_MIX_OPTIONS, PatternMix, type PatternMixOptions } from './pattern-mix.js';
 import { SampleSet, type EdgeSliceFigures, type EndpointSliceFigures, type GraphSlice, type ServiceSliceFigures } from './service-graph.js';
 import { exceedanceUpperTail } from './exceedance.js';
@@ -199,6 +200,8 @@ interface KeyState {
   sparseRecent: Array<{ endMs: number; v: number }>;
   /** Whether it has had slices too sparse for window figures (a low-rate key). */
   lowRate: boolean;
+  /** A low-rate failure rate's requests and failures, while its window figures lack a baseline (failure-counts.ts). */
+  failures?: FailureCounts;
   streak: number;
   open: boolean;
   /** The values of the excursion under way, learned if it ends within selfLimitedSlices. */
@@ -290,6 +293,16 @@ export class ServiceSignals {
         continue;
       }
       if (Number.isNaN(c.value)) st.lowRate = true;
+      // A low-rate failure rate is judged by counting its requests when its window is too sparse for
+      // a rate and until its window rates have a baseline (failure-counts.ts).
+      if (c.unit === 'rate' && st.lowRate) {
+        const counted = this.failureCountTest(c, st, slice);
+        if (Number.isNaN(c.value) || !st.baseline.warm) {
+          c.display = counted.observed;
+          scored.push({ c, st, ...counted, sparse: true });
+          continue;
+        }
+      }
       // Memory: a low-rate key that has grown busy stops once its window figures are baselined.
       if (st.lowRate && c.window !== undefined && (!st.baseline.warm || c.window.count < o.minPooledSamples)) this.noteRecent(c, st, slice);
       // A low-rate key whose window figures have no baseline yet (too few windows held enough
@@ -347,6 +360,7 @@ export class ServiceSignals {
       const normal = !st.open && !isNew && z < o.keepZ;
       if (!Number.isNaN(c.value)) this.learnExcursion(st, c.value, normal);
       if (normal && st.pooled !== undefined && c.leaving !== undefined) for (const v of c.leaving.samples) st.pooled.add(v);
+      st.failures?.settle(slice.endMs - o.sparseWindowSlices * (slice.endMs - slice.startMs), normal);
       scores.push({
         key: c.key,
         kind: c.kind,
@@ -414,6 +428,23 @@ export class ServiceSignals {
     const set = c.kind === 'edge-gap' ? newest.edges.get(`${c.caller ?? ''}\u0000${c.service}`)?.gapMs : c.kind === 'self' ? newest.services.get(c.service)?.selfMs : newest.services.get(c.service)?.latencyMs;
     for (const v of set?.samples ?? []) st.sparseRecent.push({ endMs: slice.endMs, v });
     if (st.sparseRecent.length > this.opts.pooledSamples) st.sparseRecent.splice(0, st.sparseRecent.length - this.opts.pooledSamples);
+  }
+
+  /**
+   * A low-rate failure rate: the failed requests of its last `sparseWindowSlices` slices against
+   * the requests and failures pooled from slices that looked normal, by Fisher's exact test.
+   */
+  private failureCountTest(c: Candidate, st: KeyState, slice: GraphSlice): { z: number; p: number; expected: number; observed: number; effectOk: boolean; tested: boolean; beyond: number } {
+    st.failures ??= new FailureCounts(this.opts.pooledSamples);
+    const newest = this.recent[this.recent.length - 1];
+    const figures = newest === undefined ? undefined : c.kind === 'own-failures' ? newest.services.get(c.service) : findEndpoint(newest, c.service, c.operation);
+    if (figures !== undefined) st.failures.add(slice.endMs, figures.requests, c.kind === 'own-failures' ? (figures as ServiceSliceFigures).ownFailed : figures.failed);
+    const t = st.failures.test(slice.endMs - this.opts.sparseWindowSlices * (slice.endMs - slice.startMs));
+    const expected = st.failures.pooledRequests > 0 ? st.failures.pooledFailed / st.failures.pooledRequests : NaN;
+    const observed = t.requests > 0 ? t.failed / t.requests : 0;
+    const p = Math.min(1, t.p);
+    // Failures in two or more slices confirm sooner (as failure-spread.ts); a burst in one slice does not.
+    return { z: zOfP(p), p, expected, observed, effectOk: Number.isFinite(expected) && observed - expected >= c.minEffect, tested: st.failures.pooledRequests >= this.opts.minPooledSamples, beyond: t.failingSlices };
   }
 
   /**
@@ -493,23 +524,37 @@ export class ServiceSignals {
       latency(serviceSignalKey.selfMedian(s.service), 'self', s.service, s.selfMs, 0.5);
       latency(serviceSignalKey.selfTail(s.service), 'self', s.service, s.selfMs, 0.9);
       latency(serviceSignalKey.latencyMedian(s.service), 'latency', s.service, s.latencyMs, 0.5);
-      if (s.requests >= o.minRequests) {
+      if (s.requests > 0) {
+        // Too few requests for a window rate: counted request by request (value NaN), as latency.
         const rate = s.ownFailed / s.requests;
-        out.push({ key: `own-failures|${s.service}`, kind: 'own-failures', service: s.service, value: rate, display: rate, unit: 'rate', relFloor: 0, absFloor: rateSpread(s.requests), minEffect: o.minRateEffect });
+        out.push({ key: `own-failures|${s.service}`, kind: 'own-failures', service: s.service, value: s.requests >= o.minRequests ? rate : NaN, display: rate, unit: 'rate', relFloor: 0, absFloor: rateSpread(s.requests), minEffect: o.minRateEffect });
       }
       // Anscombe transform: a Poisson count's spread is ~1 whatever its mean.
       out.push({ key: `error-logs|${s.service}`, kind: 'error-logs', service: s.service, value: 2 * Math.sqrt(s.errorLogs + 0.375), display: s.errorLogs, unit: 'count', relFloor: 0, absFloor: 1, minEffect: o.minErrorLogs });
     }
     for (const e of slice.endpoints.values()) {
-      if (e.requests < o.minRequests) continue;
+      if (e.requests === 0) continue;
       const rate = e.failed / e.requests;
-      out.push({ key: `endpoint-failures|${e.service}|${e.operation}`, kind: 'endpoint-failures', service: e.service, operation: e.operation, value: rate, display: rate, unit: 'rate', relFloor: 0, absFloor: rateSpread(e.requests), minEffect: o.minRateEffect });
+      out.push({ key: `endpoint-failures|${e.service}|${e.operation}`, kind: 'endpoint-failures', service: e.service, operation: e.operation, value: e.requests >= o.minRequests ? rate : NaN, display: rate, unit: 'rate', relFloor: 0, absFloor: rateSpread(e.requests), minEffect: o.minRateEffect });
     }
     for (const e of slice.edges.values()) {
       latency(`edge-gap.p50|${e.caller}|${e.callee}`, 'edge-gap', e.callee, e.gapMs, 0.5, e.caller);
     }
     return out;
   }
+}
+
+/** Endpoint figures of a slice by service and operation (built once per slice, on first use). */
+const endpointIndexes = new WeakMap<GraphSlice, Map<string, EndpointSliceFigures>>();
+
+function findEndpoint(slice: GraphSlice, service: string, operation: string | undefined): EndpointSliceFigures | undefined {
+  let index = endpointIndexes.get(slice);
+  if (index === undefined) {
+    index = new Map();
+    for (const e of slice.endpoints.values()) index.set(`${e.service}\u0000${e.operation}`, e);
+    endpointIndexes.set(slice, index);
+  }
+  return index.get(`${service}\u0000${operation ?? ''}`);
 }
 
 function median(values: readonly number[]): number {

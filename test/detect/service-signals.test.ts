@@ -333,6 +333,49 @@ describe('ServiceSignals', () => {
     }
   });
 
+  /** A low-rate service (0-1 requests a slice, 0.4 on average: few windows of 3 requests, so its window rates have no baseline yet) and a busy one; `failed(i, n)` of verify's n requests fail there. */
+  const lowRateRun = (seed: number, slices: number, failed: (i: number, n: number, rand: () => number) => number, opts: ConstructorParameters<typeof ServiceSignals>[0] = {}): { first?: number; findings: number; scores: Array<{ i: number; sparse?: true; z: number }> } => {
+    const rand = seededRandom(seed);
+    const signals = new ServiceSignals(opts);
+    let first: number | undefined;
+    let findings = 0;
+    const scores: Array<{ i: number; sparse?: true; z: number }> = [];
+    for (let i = 0; i < slices; i++) {
+      const n = rand() < 0.6 ? 0 : 1;
+      const s = slice(i, [{ name: 'verify', self: Array.from({ length: n }, () => lognormal(rand, 3, 0.2)) }, { name: 'busy', self: Array.from({ length: 10 }, () => lognormal(rand, 20, 0.1)) }]);
+      const v = s.services.get('verify')!;
+      v.ownFailed = v.failed = n === 0 ? 0 : failed(i, n, rand);
+      if (n > 0) s.endpoints.set('verify\u0000GET /verify', { service: 'verify', operation: 'GET /verify', requests: n, failed: v.failed, latencyMs: new SampleSet(8) });
+      const r = signals.score(s);
+      const own = r.findings.filter((f) => f.service === 'verify' && f.details.signal === 'own-failures');
+      findings += r.findings.filter((f) => f.service === 'verify' && (f.details.signal === 'own-failures' || f.details.signal === 'endpoint-failures')).length;
+      if (first === undefined && own.length > 0) first = i;
+      if (first !== undefined && first === i) expect(r.findings.some((f) => f.details.signal === 'endpoint-failures' && f.handler === 'GET /verify')).toBe(true);
+      const sc = r.scores.find((x) => x.key === 'own-failures|verify');
+      if (sc !== undefined) scores.push({ i, z: sc.z, ...(sc.sparse === true ? { sparse: true as const } : {}) });
+    }
+    return { ...(first !== undefined ? { first } : {}), findings, scores };
+  };
+
+  it("judges a low-rate key's failures by counting its requests until its window rates have a baseline (every request of a few a minute failing)", () => {
+    // From slice 90 (15 minutes) on every request fails. Most windows hold fewer than 3 requests
+    // (no window rate at all) and those that hold 3 are too few for a baseline; counted against
+    // the 30-odd pooled requests (none failed) the failures are far out after 5-6 of them.
+    for (const seed of [3, 4, 5]) {
+      const run = lowRateRun(seed, 120, (i, n) => (i >= 90 ? n : 0));
+      expect(run.scores.filter((s) => s.i >= 90).every((s) => s.sparse === true)).toBe(true);
+      expect(run.first).toBeDefined();
+      expect(run.first!).toBeGreaterThanOrEqual(90);
+      expect(run.first!).toBeLessThanOrEqual(110);
+    }
+  });
+
+  it('does not alarm on the chance failures of a low-rate key (5 % of its requests, over hours)', () => {
+    let findings = 0;
+    for (let seed = 1; seed <= 10; seed++) findings += lowRateRun(seed, 720, (_i, n, rand) => Array.from({ length: n }, () => rand() < 0.05).filter(Boolean).length).findings;
+    expect(findings).toBe(0);
+  });
+
   it('turns a surge of error logs into an error finding', () => {
     const signals = new ServiceSignals();
     const found: string[] = [];
