@@ -7,7 +7,7 @@ import {
   type Beat,
 } from '../model/beat.js';
 import { SEVERITY_ERROR, SEVERITY_WARN, type LogEvent } from '../model/log-event.js';
-import { LogTemplateMiner } from './log-templates.js';
+import { LogTemplateMiner, type TemplateMatch } from './log-templates.js';
 import { GraphSpanColumns } from './graph-span-columns.js';
 import { TraceSlots } from './trace-slots.js';
 
@@ -294,8 +294,12 @@ export class ServiceGraph {
   /** Slices before this start were handed out; late contributions to them are dropped. */
   private emittedUntil = -Infinity;
   private readonly edgeTotals = new Map<string, { caller: string; callee: string; calls: number; errors: number; firstMs: number; lastMs: number; gap: SampleSet }>();
-  /** Log templates per service (the same Drain-style miner as log detection, its own instance). */
-  private readonly miner = new LogTemplateMiner({ maxTemplatesPerService: 256 });
+  /**
+   * Log templates per service, for records that come without the log detector's templates (log
+   * detection off, or the graph run alone): the same Drain-style miner, its own instance, made on
+   * first use.
+   */
+  private miner: LogTemplateMiner | undefined;
   /** Readable text of pattern keys (service + key), bounded. */
   private readonly labels = new Map<string, string>();
   /** Pattern key of a log template at a level, and the template text its label was last set to (bounded). */
@@ -343,14 +347,21 @@ export class ServiceGraph {
     }
   }
 
-  /** Log records: counted per service, and error records marked on their span's request. */
-  observeLogs(events: readonly LogEvent[]): void {
+  /**
+   * Log records: counted per service, and error records marked on their span's request.
+   * `templates[i]` is the template the log detector mined from events[i]; without them the graph
+   * mines the records itself.
+   */
+  observeLogs(events: readonly LogEvent[], templates?: readonly TemplateMatch[]): void {
+    const mined = templates !== undefined && templates.length === events.length ? templates : undefined;
+    const miner = mined === undefined ? (this.miner ??= new LogTemplateMiner({ maxTemplatesPerService: 256 })) : undefined;
     // Records come in runs of one service and slice: the figures found last serve the run (only
     // found ones, so refused records are still counted each).
     let last: ServiceSliceFigures | undefined;
     let lastStart = NaN;
     let lastService = '';
-    for (const e of events) {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
       const start = Math.floor(e.timeMs / this.opts.sliceMs) * this.opts.sliceMs;
       let svc = last;
       if (svc === undefined || start !== lastStart || e.service !== lastService) {
@@ -363,7 +374,7 @@ export class ServiceGraph {
         lastService = e.service;
       }
       svc.logs++;
-      const m = this.miner.add(e.service, e.body, e.bodyShape);
+      const m = mined !== undefined ? mined[i]! : miner!.add(e.service, e.body, e.bodyShape);
       const level = e.severityNumber >= SEVERITY_ERROR ? 'error' : e.severityNumber >= SEVERITY_WARN ? 'warn' : 'info';
       // The key and label strings of a (template, level) are built once, not per record.
       const p = this.logPattern(m.templateId, level);
