@@ -106,6 +106,28 @@ describe('ServiceGraph', () => {
     expect(g.patternLabel('p', 'unknown')).toBe('unknown');
   });
 
+  it('counts log records under the templates it is given (the log detector\'s), and mines them itself without', () => {
+    const log = (body: string, severityNumber: number) => ({ service: 'p', serviceVersion: '', timeMs: T + 5, severityNumber, severityText: '', body, traceId: '', spanId: '', attributes: {} });
+    const events = [log('Query price for route 17', 9), log('Query price for route 42', 9), log('price 7 not found', 17)];
+    const given = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    const query = { templateId: 'p#7', template: 'Query price for route <NUM>', created: false };
+    given.observeLogs(events, [query, query, { templateId: 'p#9', template: 'price <NUM> not found', created: true }]);
+    const [slice] = given.advance(T + 20_000);
+    expect([...slice!.services.get('p')!.patterns]).toEqual([
+      ['log:info:p#7', 2],
+      ['log:error:p#9', 1],
+    ]);
+    expect(given.patternLabel('p', 'log:info:p#7')).toBe('info log "Query price for route <NUM>"');
+    // Templates that do not line up with the records (another batch's) are not used.
+    const own = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    own.observeLogs(events, [query]);
+    const [mined] = own.advance(T + 20_000);
+    const keys = [...mined!.services.get('p')!.patterns.keys()];
+    expect(keys).toHaveLength(2);
+    expect(keys.map((k) => own.patternLabel('p', k))).toEqual(['info log "Query price for route <NUM>"', 'error log "price <NUM> not found"']);
+    expect(keys).not.toContain('log:info:p#7');
+  });
+
   it('never counts a client span as the caller\'s own time, even when no server span answered it', () => {
     const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
     g.observe([
