@@ -128,6 +128,21 @@ describe('ServiceGraph', () => {
     expect(keys).not.toContain('log:info:p#7');
   });
 
+  it('counts each record of a pattern to its own slice when records of two slices alternate in one call', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    const at = (timeMs: number, body: string, severityNumber = 9) => ({ service: 'p', serviceVersion: '', timeMs, severityNumber, severityText: '', body, traceId: '', spanId: '', attributes: {} });
+    const a = 'Query price for route 1';
+    const b = 'cache miss 7';
+    g.observeLogs([at(T + 1, a), at(T + 10_001, a), at(T + 2, b), at(T + 3, a), at(T + 10_002, a, 17), at(T + 4, b), at(T + 10_003, a)]);
+    g.observeLogs([at(T + 5, a)]);
+    const slices = g.advance(T + 40_000);
+    const counts = slices.map((sl) => [...sl.services.get('p')!.patterns].map(([k, n]) => `${g.patternLabel('p', k)}=${n}`));
+    expect(counts).toEqual([
+      ['info log "Query price for route <NUM>"=3', 'info log "cache miss <NUM>"=2'],
+      ['info log "Query price for route <NUM>"=2', 'error log "Query price for route <NUM>"=1'],
+    ]);
+  });
+
   it('never counts a client span as the caller\'s own time, even when no server span answered it', () => {
     const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
     g.observe([
