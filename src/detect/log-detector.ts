@@ -248,9 +248,12 @@ export class LogDetector {
   /** Spans marked failed by an ERROR log although they carried no error status. */
   spansMarkedFailed = 0;
   records = 0;
-  /** What observe() mined last: the records' templates by position, and the array they came in. */
+  /**
+   * What observe() mined last: the records' templates by position, and the array they came in
+   * (held weakly: a large request's records must not outlive it here).
+   */
   private readonly matches: TemplateMatch[] = [];
-  private matchedEvents: readonly LogEvent[] | undefined;
+  private matchedEvents: WeakRef<readonly LogEvent[]> | undefined;
 
   constructor(opts: LogDetectorOptions) {
     this.cfg = opts.config;
@@ -272,7 +275,7 @@ export class LogDetector {
   observe(events: readonly LogEvent[]): void {
     const matches = this.matches;
     matches.length = 0;
-    this.matchedEvents = events;
+    this.matchedEvents = new WeakRef(events);
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       const m = this.miner.add(e.service, e.body, e.bodyShape);
@@ -315,7 +318,7 @@ export class LogDetector {
    * second time); undefined otherwise.
    */
   templatesOf(events: readonly LogEvent[]): readonly TemplateMatch[] | undefined {
-    return events === this.matchedEvents && this.matches.length === events.length ? this.matches : undefined;
+    return this.matchedEvents?.deref() === events && this.matches.length === events.length ? this.matches : undefined;
   }
 
   /**
