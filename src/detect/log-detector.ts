@@ -250,10 +250,11 @@ export class LogDetector {
   records = 0;
   /**
    * What observe() mined last: the records' templates by position, and the array they came in
-   * (held weakly: a large request's records must not outlive it here).
+   * (until templatesOf() hands the templates out, so a large request's records do not outlive it
+   * here; a WeakRef would keep them for the rest of the job instead).
    */
   private readonly matches: TemplateMatch[] = [];
-  private matchedEvents: WeakRef<readonly LogEvent[]> | undefined;
+  private matchedEvents: readonly LogEvent[] | undefined;
 
   constructor(opts: LogDetectorOptions) {
     this.cfg = opts.config;
@@ -275,7 +276,7 @@ export class LogDetector {
   observe(events: readonly LogEvent[]): void {
     const matches = this.matches;
     matches.length = 0;
-    this.matchedEvents = new WeakRef(events);
+    this.matchedEvents = events;
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       const m = this.miner.add(e.service, e.body, e.bodyShape);
@@ -315,10 +316,12 @@ export class LogDetector {
   /**
    * The template each record of `events` ended in, by position, when `events` is the very array
    * the last observe() call mined (the service graph takes them instead of mining every record a
-   * second time); undefined otherwise.
+   * second time); undefined otherwise, and for every call after the first (they are handed out once).
    */
   templatesOf(events: readonly LogEvent[]): readonly TemplateMatch[] | undefined {
-    return this.matchedEvents?.deref() === events && this.matches.length === events.length ? this.matches : undefined;
+    if (events !== this.matchedEvents || this.matches.length !== events.length) return undefined;
+    this.matchedEvents = undefined;
+    return this.matches;
   }
 
   /**

@@ -223,7 +223,9 @@ describe('LogDetector.templatesOf: the templates of the records it mined last', 
       ['order <NUM> stored', false],
     ]);
     expect(got[2]!.templateId).toBe(got[0]!.templateId);
-    // An equal but different array, or an earlier batch, was not what observe() mined last.
+    // Handed out once; an equal but different array, or an earlier batch, was not what observe() mined last.
+    expect(engine.logTemplatesOf(first)).toBeUndefined();
+    engine.observeLogs(first);
     expect(engine.logTemplatesOf([...first])).toBeUndefined();
     const second = [log({ timeMs: T0 + 3, body: 'order 99 stored' })];
     engine.observeLogs(second);
