@@ -279,7 +279,7 @@ export class Sidecar {
     const onAccepted = this.forwarder ? (body: Buffer, type: 'application/x-protobuf' | 'application/json') => void this.forwarder!.enqueue(body, type) : undefined;
     const logSink = (events: LogEvent[]): void => {
       this.engine.observeLogs(events);
-      this.incidents.observeLogs(events);
+      this.incidents.observeLogs(events, this.engine.logTemplatesOf(events));
     };
     const receiverOptions = { admission, logSink, ...(onAccepted ? { onAccepted } : {}) };
     if (config.receive.grpc.enabled) {

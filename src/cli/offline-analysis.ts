@@ -72,7 +72,7 @@ export async function analyzeBeats(
     while (j < logs.length && logs[j]!.timeMs < boundary) logBatch.push(logs[j++]!);
     if (logBatch.length > 0) {
       engine.observeLogs(logBatch);
-      incidents.observeLogs(logBatch);
+      incidents.observeLogs(logBatch, engine.logTemplatesOf(logBatch));
     }
     const batch: Beat[] = [];
     while (i < beats.length && beats[i]!.startMs < boundary) batch.push(beats[i++]!);

@@ -20,6 +20,7 @@ import {
 import { AnomalyLifecycle } from './lifecycle.js';
 import { LogDetector } from './log-detector.js';
 import type { LogEvent } from '../model/log-event.js';
+import type { TemplateMatch } from './log-templates.js';
 import { HandlerReservoir, RetentionBudget } from './reservoir.js';
 import { SequenceDetector, type AssemblyStats } from './sequence-detector.js';
 import { DeclaredDriftDetector } from './declared-drift.js';
@@ -266,6 +267,11 @@ export class DetectionEngine implements EvidenceSource {
   /** Log records, mined into templates; an ERROR record also marks its span's beat failed (see LogDetector). */
   observeLogs(events: LogEvent[]): void {
     this.logs?.observe(events);
+  }
+
+  /** The templates observeLogs(events) mined, by record (undefined without log detection): see LogDetector.templatesOf. */
+  logTemplatesOf(events: readonly LogEvent[]): readonly TemplateMatch[] | undefined {
+    return this.logs?.templatesOf(events);
   }
 
   observe(beats: Beat[]): void {

@@ -2,7 +2,7 @@ import type { Exemplar, Finding, Severity } from '../model/anomaly.js';
 import { STATUS_ERROR, type Beat } from '../model/beat.js';
 import { SEVERITY_ERROR, SEVERITY_WARN, type LogEvent } from '../model/log-event.js';
 import type { LogDetectConfig } from '../config/sections/detect.js';
-import { LogTemplateMiner } from './log-templates.js';
+import { LogTemplateMiner, type TemplateMatch } from './log-templates.js';
 import { clamp, logGamma, normalUpperTail } from './stats.js';
 import { takeOldest, touchNewest, type RecencyEnds } from './recency-list.js';
 
@@ -248,6 +248,13 @@ export class LogDetector {
   /** Spans marked failed by an ERROR log although they carried no error status. */
   spansMarkedFailed = 0;
   records = 0;
+  /**
+   * What observe() mined last: the records' templates by position, and the array they came in
+   * (until templatesOf() hands the templates out, so a large request's records do not outlive it
+   * here; a WeakRef would keep them for the rest of the job instead).
+   */
+  private readonly matches: TemplateMatch[] = [];
+  private matchedEvents: readonly LogEvent[] | undefined;
 
   constructor(opts: LogDetectorOptions) {
     this.cfg = opts.config;
@@ -267,8 +274,13 @@ export class LogDetector {
 
   /** Mines and counts records. */
   observe(events: readonly LogEvent[]): void {
-    for (const e of events) {
+    const matches = this.matches;
+    matches.length = 0;
+    this.matchedEvents = events;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
       const m = this.miner.add(e.service, e.body, e.bodyShape);
+      matches.push(m);
       const severity = e.severityNumber;
       this.records++;
       const index = Math.floor(e.timeMs / this.sliceMs);
@@ -299,6 +311,17 @@ export class LogDetector {
       }
       if (this.cfg.markSpansFailed && severity >= SEVERITY_ERROR && e.spanId !== '') this.wait(e, m.templateId, m.template);
     }
+  }
+
+  /**
+   * The template each record of `events` ended in, by position, when `events` is the very array
+   * the last observe() call mined (the service graph takes them instead of mining every record a
+   * second time); undefined otherwise, and for every call after the first (they are handed out once).
+   */
+  templatesOf(events: readonly LogEvent[]): readonly TemplateMatch[] | undefined {
+    if (events !== this.matchedEvents || this.matches.length !== events.length) return undefined;
+    this.matchedEvents = undefined;
+    return this.matches;
   }
 
   /**

@@ -7,7 +7,7 @@ import {
   type Beat,
 } from '../model/beat.js';
 import { SEVERITY_ERROR, SEVERITY_WARN, type LogEvent } from '../model/log-event.js';
-import { LogTemplateMiner } from './log-templates.js';
+import { LogTemplateMiner, type TemplateMatch } from './log-templates.js';
 import { GraphSpanColumns } from './graph-span-columns.js';
 import { TraceSlots } from './trace-slots.js';
 
@@ -88,6 +88,23 @@ export class SampleSet {
     const hi = Math.min(s.length - 1, lo + 1);
     return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
   }
+}
+
+/** A (log template, level) pattern: its key and label, and its records not yet added to `figures`. */
+interface LogPattern {
+  key: string;
+  /** The template text its label was last set to. */
+  labelled: string;
+  /** The service-slice figures its pending records belong to (only during one observeLogs call). */
+  figures: ServiceSliceFigures | undefined;
+  pending: number;
+}
+
+/** Adds a pattern's pending records to its figures. */
+function countPending(p: LogPattern): void {
+  if (p.figures === undefined || p.pending === 0) return;
+  p.figures.patterns.set(p.key, (p.figures.patterns.get(p.key) ?? 0) + p.pending);
+  p.pending = 0;
 }
 
 export interface ServiceSliceFigures {
@@ -294,12 +311,18 @@ export class ServiceGraph {
   /** Slices before this start were handed out; late contributions to them are dropped. */
   private emittedUntil = -Infinity;
   private readonly edgeTotals = new Map<string, { caller: string; callee: string; calls: number; errors: number; firstMs: number; lastMs: number; gap: SampleSet }>();
-  /** Log templates per service (the same Drain-style miner as log detection, its own instance). */
-  private readonly miner = new LogTemplateMiner({ maxTemplatesPerService: 256 });
+  /**
+   * Log templates per service, for records that come without the log detector's templates (log
+   * detection off, or the graph run alone): the same Drain-style miner, its own instance, made on
+   * first use.
+   */
+  private miner: LogTemplateMiner | undefined;
   /** Readable text of pattern keys (service + key), bounded. */
   private readonly labels = new Map<string, string>();
   /** Pattern key of a log template at a level, and the template text its label was last set to (bounded). */
-  private readonly logPatterns = [0, 1, 2].map(() => new Map<string, { key: string; labelled: string }>());
+  private readonly logPatterns = [0, 1, 2].map(() => new Map<string, LogPattern>());
+  /** Log patterns with records counted during the current observeLogs call, not yet added to their figures. */
+  private readonly pendingPatterns: LogPattern[] = [];
   droppedKeys = 0;
   lateRequests = 0;
   /** Traces folded before their grace because `maxTraces` were buffered. */
@@ -343,14 +366,21 @@ export class ServiceGraph {
     }
   }
 
-  /** Log records: counted per service, and error records marked on their span's request. */
-  observeLogs(events: readonly LogEvent[]): void {
+  /**
+   * Log records: counted per service, and error records marked on their span's request.
+   * `templates[i]` is the template the log detector mined from events[i]; without them the graph
+   * mines the records itself.
+   */
+  observeLogs(events: readonly LogEvent[], templates?: readonly TemplateMatch[]): void {
+    const mined = templates !== undefined && templates.length === events.length ? templates : undefined;
+    const miner = mined === undefined ? (this.miner ??= new LogTemplateMiner({ maxTemplatesPerService: 256 })) : undefined;
     // Records come in runs of one service and slice: the figures found last serve the run (only
     // found ones, so refused records are still counted each).
     let last: ServiceSliceFigures | undefined;
     let lastStart = NaN;
     let lastService = '';
-    for (const e of events) {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
       const start = Math.floor(e.timeMs / this.opts.sliceMs) * this.opts.sliceMs;
       let svc = last;
       if (svc === undefined || start !== lastStart || e.service !== lastService) {
@@ -363,16 +393,31 @@ export class ServiceGraph {
         lastService = e.service;
       }
       svc.logs++;
-      const m = this.miner.add(e.service, e.body, e.bodyShape);
+      const m = mined !== undefined ? mined[i]! : miner!.add(e.service, e.body, e.bodyShape);
       const level = e.severityNumber >= SEVERITY_ERROR ? 'error' : e.severityNumber >= SEVERITY_WARN ? 'warn' : 'info';
-      // The key and label strings of a (template, level) are built once, not per record.
+      // The key and label strings of a (template, level) are built once, not per record; its
+      // records are counted on it and added to the figures' map once per call (see countPending).
       const p = this.logPattern(m.templateId, level);
-      svc.patterns.set(p.key, (svc.patterns.get(p.key) ?? 0) + 1);
+      if (p.figures !== svc) {
+        if (p.figures === undefined) this.pendingPatterns.push(p);
+        else countPending(p);
+        p.figures = svc;
+        // The map keeps its keys in the order they first came, as when it was counted per record.
+        if (!svc.patterns.has(p.key)) svc.patterns.set(p.key, 0);
+      }
+      p.pending++;
       if (p.labelled !== m.template && this.label(e.service, p.key, `${level} log "${m.template}"`)) p.labelled = m.template;
       if (e.severityNumber < SEVERITY_ERROR) continue;
       svc.errorLogs++;
       if (e.spanId !== '' && this.spanErrorLogs.size < this.opts.maxTraces) this.spanErrorLogs.set(e.spanId, (this.spanErrorLogs.get(e.spanId) ?? 0) + 1);
     }
+    const pending = this.pendingPatterns;
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i]!;
+      countPending(p);
+      p.figures = undefined;
+    }
+    pending.length = 0;
   }
 
   /**
@@ -443,13 +488,13 @@ export class ServiceGraph {
     return true;
   }
 
-  private logPattern(templateId: string, level: 'error' | 'warn' | 'info'): { key: string; labelled: string } {
+  private logPattern(templateId: string, level: 'error' | 'warn' | 'info'): LogPattern {
     // One map per level, keyed by the miner's own id string (its hash is computed once).
     const byId = this.logPatterns[level === 'error' ? 2 : level === 'warn' ? 1 : 0]!;
     let p = byId.get(templateId);
     if (p === undefined) {
       if (byId.size >= 4 * this.opts.maxKeys) byId.clear();
-      p = { key: `log:${level}:${templateId}`, labelled: '' };
+      p = { key: `log:${level}:${templateId}`, labelled: '', figures: undefined, pending: 0 };
       byId.set(templateId, p);
     }
     return p;

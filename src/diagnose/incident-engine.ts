@@ -5,6 +5,7 @@ import type { Anomaly, AnomalyChange } from '../model/anomaly.js';
 import type { Beat } from '../model/beat.js';
 import type { Incident } from '../model/incident.js';
 import type { LogEvent } from '../model/log-event.js';
+import type { TemplateMatch } from '../detect/log-templates.js';
 import { IncidentTracker, type IncidentChange, type IncidentTrackerOptions } from './incidents.js';
 import { signalScoreOf } from './peer-anomalies.js';
 import type { SignalScore } from '../detect/service-signals.js';
@@ -69,8 +70,9 @@ export class IncidentEngine {
     this.graph.observe(beats);
   }
 
-  observeLogs(events: readonly LogEvent[]): void {
-    this.graph.observeLogs(events);
+  /** `templates`: what the detection engine mined from these records (ServiceGraph.observeLogs). */
+  observeLogs(events: readonly LogEvent[], templates?: readonly TemplateMatch[]): void {
+    this.graph.observeLogs(events, templates);
   }
 
   /** The engine's anomaly changes, to be grouped into incidents at the next evaluation. */

@@ -26,8 +26,11 @@ export interface LogEvent {
   traceId: string;
   /** Lowercase hex, '' when the record is not bound to a span. */
   spanId: string;
-  /** Bounded set of low-cardinality attributes (same limits as Beat.attributes). */
-  attributes: Record<string, string | number | boolean>;
+  /**
+   * Bounded set of low-cardinality attributes (same limits as Beat.attributes). Read-only: the
+   * decoders hand records with the same attributes one shared frozen object.
+   */
+  attributes: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** SeverityNumber ranges of the OpenTelemetry log data model. */

@@ -29,6 +29,12 @@ export const MAX_LOG_BODY_LENGTH = 2048;
 /** Attribute holding LogRecord.event_name (OTLP has no LogEvent field for it). */
 export const EVENT_NAME_ATTRIBUTE = 'event.name';
 
+/**
+ * The attributes of a record that kept none. Nothing downstream writes LogEvent.attributes, so
+ * records share one frozen object instead of an empty one each.
+ */
+const NO_ATTRIBUTES: Readonly<Record<string, string | number | boolean>> = Object.freeze({});
+
 /** Everything read from one log record; reused from record to record. */
 export class LogRecordFields {
   timeHi = 0;
@@ -45,7 +51,11 @@ export class LogRecordFields {
   spanId = '';
   exceptionType = '';
   exceptionMessage = '';
-  attributes: Record<string, string | number | boolean> = {};
+  /**
+   * Shared and frozen (NO_ATTRIBUTES, or a decoder's attribute template) until a property is set
+   * on it: ownAttributes() makes it the record's own first.
+   */
+  attributes: Readonly<Record<string, string | number | boolean>> = NO_ATTRIBUTES;
   attributeCount = 0;
   keptCount = 0;
   invalid = '';
@@ -61,7 +71,7 @@ export class LogRecordFields {
     this.spanId = '';
     this.exceptionType = '';
     this.exceptionMessage = '';
-    this.attributes = {};
+    this.attributes = NO_ATTRIBUTES;
     this.attributeCount = 0;
     this.keptCount = 0;
     this.invalid = '';
@@ -69,6 +79,13 @@ export class LogRecordFields {
 
   reject(reason: string): void {
     if (this.invalid === '') this.invalid = reason;
+  }
+
+  /** The record's attributes as an object of its own, copied from the shared one on first write. */
+  ownAttributes(): Record<string, string | number | boolean> {
+    if (this.attributes === NO_ATTRIBUTES) this.attributes = {};
+    else if (Object.isFrozen(this.attributes)) this.attributes = { ...this.attributes };
+    return this.attributes as Record<string, string | number | boolean>;
   }
 
   /** Keeps a scalar attribute (bounded count and length, like beat attributes); notes exception fields. */
@@ -80,8 +97,9 @@ export class LogRecordFields {
     if (typeof value === 'string' && value.length > MAX_BEAT_ATTRIBUTE_LENGTH) return;
     // A key named __proto__ must stay a plain key (defineProperty); any other key is an own data
     // property either way, and a plain store is several times cheaper per record.
-    if (key === '__proto__') Object.defineProperty(this.attributes, key, { value, enumerable: true, writable: true, configurable: true });
-    else this.attributes[key] = value;
+    const attributes = this.ownAttributes();
+    if (key === '__proto__') Object.defineProperty(attributes, key, { value, enumerable: true, writable: true, configurable: true });
+    else attributes[key] = value;
     this.keptCount++;
   }
 
@@ -184,7 +202,7 @@ export class LogBatch {
     if (body === '') body = f.exceptionMessage !== '' ? `${f.exceptionType}: ${f.exceptionMessage}` : f.exceptionType !== '' ? f.exceptionType : f.eventName;
     if (body.length > MAX_LOG_BODY_LENGTH) body = body.slice(0, MAX_LOG_BODY_LENGTH);
     if (f.eventName !== '' && f.keptCount < MAX_BEAT_ATTRIBUTES && !(EVENT_NAME_ATTRIBUTE in f.attributes)) {
-      f.attributes[EVENT_NAME_ATTRIBUTE] = f.eventName.slice(0, MAX_BEAT_ATTRIBUTE_LENGTH);
+      f.ownAttributes()[EVENT_NAME_ATTRIBUTE] = f.eventName.slice(0, MAX_BEAT_ATTRIBUTE_LENGTH);
     }
     this.events.push({
       service: service === '' ? UNKNOWN_SERVICE : service,

@@ -172,9 +172,9 @@ class ProtoLogsDecoder {
         this.keptDirect = false;
         this.logRecord(stop);
         r.pos = stop;
-        // Templates are frozen and shared (beats share them); a log event gets its own copy, which
-        // finishRecord may still extend with the event name.
-        if (!this.keptDirect && fields.keptCount > 0) fields.attributes = { ...templates.build(this.keptSlots, fields.keptCount, kvGenerations, kvKeys, kvValues, '') };
+        // Templates are frozen and shared, by log events as by beats (nothing downstream writes
+        // LogEvent.attributes); finishRecord copies one before adding the event name to it.
+        if (!this.keptDirect && fields.keptCount > 0) fields.attributes = templates.build(this.keptSlots, fields.keptCount, kvGenerations, kvKeys, kvValues, '');
         this.batch.finishRecord(fields, resource.service, resource.serviceVersion);
       } else {
         r.skip(end);
@@ -306,9 +306,11 @@ class ProtoLogsDecoder {
     if (this.keptDirect) return;
     this.keptDirect = true;
     const f = fields;
+    if (f.keptCount === 0) return;
+    const attributes = f.ownAttributes();
     for (let i = 0; i < f.keptCount; i++) {
       const slot = this.keptSlots[i]!;
-      f.attributes[kvKeys[slot]!] = kvValues[slot]!;
+      attributes[kvKeys[slot]!] = kvValues[slot]!;
     }
   }
 

@@ -17,6 +17,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ownDecoder from '../../src/receive/otlp-logs-proto.js';
+import type { TemplateMatch } from '../../src/detect/log-templates.js';
+import type { LogEvent } from '../../src/model/log-event.js';
 import { DEFAULT_TRAFFIC, Traffic } from './otlp/traffic.js';
 import { loadPipelineModules } from './pipeline-build.js';
 
@@ -37,6 +39,8 @@ async function main(): Promise<void> {
   const config = ConfigSchema.parse({});
   const engine = parts === 'all' || parts === 'engine' ? new DetectionEngine({ config: config.detect }) : undefined;
   const incidents = parts === 'all' || parts === 'graph' ? new IncidentEngine({ graph: { sliceMs: config.detect.sliceMs } }) : undefined;
+  const shared = engine !== undefined && typeof (engine as { logTemplatesOf?: unknown }).logTemplatesOf === 'function';
+  const templatesOf = (events: LogEvent[]): readonly TemplateMatch[] | undefined => (shared ? engine!.logTemplatesOf(events) : undefined);
   const traffic = new Traffic(DEFAULT_TRAFFIC, 'logs');
   const bodies: Buffer[] = [];
   for (let i = 0; i < BODIES; i++) bodies.push(traffic.body());
@@ -49,7 +53,9 @@ async function main(): Promise<void> {
   for (let k = 0; performance.now() - t0 < seconds * 1000; k++) {
     const r = decodeLogsRequestProto(bodies[k % BODIES]!, { maxAttributesPerSpan, nowMs: Date.now() });
     engine?.observeLogs(r.events);
-    incidents?.observeLogs(r.events);
+    // As serve's log sink: the graph takes the templates the detector mined (a build from before
+    // that had no logTemplatesOf mines them again in the graph).
+    incidents?.observeLogs(r.events, templatesOf(r.events));
     records += r.records;
     const now = performance.now();
     if (startRecords < 0 && now - t0 >= 2000) {

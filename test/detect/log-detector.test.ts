@@ -211,11 +211,36 @@ describe('LogDetector.bindErrorLogs: error logs mark their span failed', () => {
   });
 });
 
+describe('LogDetector.templatesOf: the templates of the records it mined last', () => {
+  it('gives each record of the last observed batch its template, and nothing for any other batch', () => {
+    const engine = new DetectionEngine({ config: detectConfig() });
+    const first = [log({ timeMs: T0, body: 'order 17 stored' }), log({ timeMs: T0 + 1, body: 'payment 3 declined', severityNumber: 17 }), log({ timeMs: T0 + 2, body: 'order 42 stored' })];
+    engine.observeLogs(first);
+    const got = engine.logTemplatesOf(first)!;
+    expect(got.map((m) => [m.template, m.created])).toEqual([
+      ['order <NUM> stored', true],
+      ['payment <NUM> declined', true],
+      ['order <NUM> stored', false],
+    ]);
+    expect(got[2]!.templateId).toBe(got[0]!.templateId);
+    // Handed out once; an equal but different array, or an earlier batch, was not what observe() mined last.
+    expect(engine.logTemplatesOf(first)).toBeUndefined();
+    engine.observeLogs(first);
+    expect(engine.logTemplatesOf([...first])).toBeUndefined();
+    const second = [log({ timeMs: T0 + 3, body: 'order 99 stored' })];
+    engine.observeLogs(second);
+    expect(engine.logTemplatesOf(first)).toBeUndefined();
+    expect(engine.logTemplatesOf(second)!.map((m) => m.templateId)).toEqual([got[0]!.templateId]);
+  });
+});
+
 describe('DetectionEngine with detect.logs.enabled = false', () => {
   it('has no log detector and ignores log records', () => {
     const engine = new DetectionEngine({ config: detectConfig({ enabled: false }) });
     expect(engine.logs).toBeUndefined();
-    engine.observeLogs([log({ timeMs: T0, body: 'x', severityNumber: 17 })]);
+    const events = [log({ timeMs: T0, body: 'x', severityNumber: 17 })];
+    engine.observeLogs(events);
+    expect(engine.logTemplatesOf(events)).toBeUndefined();
     expect(engine.evaluate(T0 + SLICE)).toEqual([]);
   });
 });

@@ -106,6 +106,43 @@ describe('ServiceGraph', () => {
     expect(g.patternLabel('p', 'unknown')).toBe('unknown');
   });
 
+  it('counts log records under the templates it is given (the log detector\'s), and mines them itself without', () => {
+    const log = (body: string, severityNumber: number) => ({ service: 'p', serviceVersion: '', timeMs: T + 5, severityNumber, severityText: '', body, traceId: '', spanId: '', attributes: {} });
+    const events = [log('Query price for route 17', 9), log('Query price for route 42', 9), log('price 7 not found', 17)];
+    const given = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    const query = { templateId: 'p#7', template: 'Query price for route <NUM>', created: false };
+    given.observeLogs(events, [query, query, { templateId: 'p#9', template: 'price <NUM> not found', created: true }]);
+    const [slice] = given.advance(T + 20_000);
+    expect([...slice!.services.get('p')!.patterns]).toEqual([
+      ['log:info:p#7', 2],
+      ['log:error:p#9', 1],
+    ]);
+    expect(given.patternLabel('p', 'log:info:p#7')).toBe('info log "Query price for route <NUM>"');
+    // Templates that do not line up with the records (another batch's) are not used.
+    const own = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    own.observeLogs(events, [query]);
+    const [mined] = own.advance(T + 20_000);
+    const keys = [...mined!.services.get('p')!.patterns.keys()];
+    expect(keys).toHaveLength(2);
+    expect(keys.map((k) => own.patternLabel('p', k))).toEqual(['info log "Query price for route <NUM>"', 'error log "price <NUM> not found"']);
+    expect(keys).not.toContain('log:info:p#7');
+  });
+
+  it('counts each record of a pattern to its own slice when records of two slices alternate in one call', () => {
+    const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
+    const at = (timeMs: number, body: string, severityNumber = 9) => ({ service: 'p', serviceVersion: '', timeMs, severityNumber, severityText: '', body, traceId: '', spanId: '', attributes: {} });
+    const a = 'Query price for route 1';
+    const b = 'cache miss 7';
+    g.observeLogs([at(T + 1, a), at(T + 10_001, a), at(T + 2, b), at(T + 3, a), at(T + 10_002, a, 17), at(T + 4, b), at(T + 10_003, a)]);
+    g.observeLogs([at(T + 5, a)]);
+    const slices = g.advance(T + 40_000);
+    const counts = slices.map((sl) => [...sl.services.get('p')!.patterns].map(([k, n]) => `${g.patternLabel('p', k)}=${n}`));
+    expect(counts).toEqual([
+      ['info log "Query price for route <NUM>"=3', 'info log "cache miss <NUM>"=2'],
+      ['info log "Query price for route <NUM>"=2', 'error log "Query price for route <NUM>"=1'],
+    ]);
+  });
+
   it('never counts a client span as the caller\'s own time, even when no server span answered it', () => {
     const g = new ServiceGraph({ sliceMs: 10_000, traceGraceMs: 1_000 });
     g.observe([

@@ -162,9 +162,12 @@ describe('OTLP logs decoders (protobuf and JSON)', () => {
     expect(got.map((e) => Object.keys(e.attributes))).toEqual(want.map((a) => Object.keys(a)));
     expect(Object.keys(want[7]!)).toHaveLength(16);
     for (const e of got) expect(Object.getPrototypeOf(e.attributes)).toBe(Object.prototype);
-    // Each event has its own object: changing one leaves the records with the same KeyValues alone.
-    got[0]!.attributes['added'] = true;
-    expect(got[lists.length]!.attributes).toEqual({ 'thread.name': 'main', n: 3 });
+    // Records with the same plain KeyValues share one frozen object, which nothing can change.
+    expect(got[lists.length]!.attributes).toBe(got[0]!.attributes);
+    expect(Object.isFrozen(got[0]!.attributes)).toBe(true);
+    expect(() => {
+      (got[0]!.attributes as Record<string, unknown>)['added'] = true;
+    }).toThrow(TypeError);
     expect(decodeLogsRequestProto(proto, opts).events[0]!.attributes).toEqual({ 'thread.name': 'main', n: 3 });
   });
 
