@@ -1,5 +1,6 @@
 import { quasiPoissonTail, zOfTail, type PatternSlice, type PatternTest } from './event-patterns.js';
 import { leastRecentlySeen } from './recency-list.js';
+import { normalUpperTail } from './stats.js';
 
 /**
  * The mix of a service's events: how often a pattern (a log template, a span operation) occurs
@@ -35,6 +36,16 @@ export interface PatternMixOptions {
    * that penalty small: a test that is weaker at the loss's onset lets the pair learn the loss.
    */
   longWindowSlices: number;
+  /**
+   * Also every window shorter than windowSlices (1, 2, ... slices, ending at the newest). A loss
+   * that began a few slices ago is diluted in a window that still holds the pair's last normal
+   * slices: a line that came 3 times in the slice before it stopped keeps a 6-slice window above
+   * the drop bar (a fifth of its expectation) until that slice leaves, 50 s after the onset. The
+   * loss's start is unknown, so the test scans the starts (a changepoint scan, each window's p
+   * multiplied by the number of windows tested): 8 windows instead of 3 costs a factor 8/3 in p,
+   * and a window that starts where the loss did gains far more than that.
+   */
+  shortWindows: boolean;
   /** Baseline memory in slices (exponential forgetting). */
   memorySlices: number;
   /** Slices a service needs before its mix is tested. */
@@ -67,11 +78,19 @@ export interface PatternMixOptions {
    * and more), and a drop of one against the other is as often the mix as a fault.
    */
   maxSiblingDispersion: number;
+  /**
+   * A pair does not learn a slice in which the pattern, against its reference, drops beyond this
+   * z on its own (the same test at one slice): the window dilutes a loss's first slices, and
+   * learned, they raise the pair's dispersion past the sibling bound, so the pair stops being
+   * tested just as its pattern stops (onset-hold.ts does the same for error lines).
+   */
+  onsetHoldZ: number;
 }
 
 export const DEFAULT_PATTERN_MIX_OPTIONS: PatternMixOptions = {
   windowSlices: 6,
   longWindowSlices: 18,
+  shortWindows: true,
   memorySlices: 360,
   warmupSlices: 12,
   minPairSlices: 12,
@@ -84,6 +103,7 @@ export const DEFAULT_PATTERN_MIX_OPTIONS: PatternMixOptions = {
   minChange: 3,
   minVarianceShare: 0.5,
   maxSiblingDispersion: 0.5,
+  onsetHoldZ: 3,
 };
 
 /** A mix test: the pattern, its reference, and the usual drop test figures. */
@@ -118,6 +138,8 @@ export class PatternMix {
   private readonly opts: PatternMixOptions;
   private readonly services = new Map<string, ServiceState>();
   private readonly recent: Array<ReadonlyMap<string, PatternSlice>> = [];
+  /** service NUL pattern: patterns whose newest slice alone is a loss beyond onsetHoldZ (not learned). */
+  private onsets = new Set<string>();
   private readonly decay: number;
   private pairCount = 0;
   private tick = 0;
@@ -140,6 +162,7 @@ export class PatternMix {
       for (const [k, n] of s.counts) if (n > 0) this.total(st, k).lastSeen = this.tick;
     }
     const out: MixTest[] = [];
+    this.onsets = new Set();
     if (this.recent.length < o.windowSlices) return out;
     const slices = this.recent.length;
     for (const [service, st] of this.services) {
@@ -149,19 +172,25 @@ export class PatternMix {
         const ref = this.reference(st, pattern, refs);
         if (ref === undefined) continue;
         const ps = refs.get(ref)!;
-        // Windows ending at the newest slice: windowSlices, twice that, ... up to longWindowSlices.
+        // Windows ending at the newest slice: 1 ... windowSlices - 1 slices (shortWindows), windowSlices, twice that, ... up to longWindowSlices.
         let k = 0;
         let a = 0;
         let best: MixTest | undefined;
+        const newest = counts[slices - 1];
+        const onset = this.testPair(service, pattern, ref, ps, newest?.get(pattern) ?? 0, newest?.get(ref) ?? 0);
+        if (onset !== undefined && onset.p <= normalUpperTail(o.onsetHoldZ)) this.onsets.add(`${service}\u0000${pattern}`);
         let windows = 0;
+        let minP = 1;
         for (let w = 1; w <= slices; w++) {
           const c = counts[slices - w];
           k += c?.get(pattern) ?? 0;
           a += c?.get(ref) ?? 0;
-          if (w % o.windowSlices !== 0 || (w > o.windowSlices && w > o.longWindowSlices)) continue;
+          const short = o.shortWindows && w < o.windowSlices;
+          if (!short && (w % o.windowSlices !== 0 || (w > o.windowSlices && w > o.longWindowSlices))) continue;
           windows++;
           const t = this.testPair(service, pattern, ref, ps, k, a);
           if (t === undefined) continue;
+          minP = Math.min(minP, t.minP ?? 1);
           if (best === undefined || (t.effectOk && !best.effectOk) || (t.effectOk === best.effectOk && t.p < best.p)) best = t;
         }
         if (best === undefined) continue;
@@ -169,7 +198,8 @@ export class PatternMix {
           const p = Math.min(1, windows * best.p);
           best = { ...best, p, z: zOfTail(p) };
         }
-        out.push(best);
+        // At best the pattern is gone from every window (k = 0 among the same pair total).
+        out.push({ ...best, minP: Math.min(1, windows * minP) });
       }
     }
     return out;
@@ -188,7 +218,7 @@ export class PatternMix {
       for (const [k, n] of counts ?? []) if (st.totals.has(k)) st.totals.get(k)!.n += n;
       this.updateReferences(st);
       for (const [pattern, refs] of st.pairs) {
-        if (hold(service, pattern)) continue;
+        if (hold(service, pattern) || this.onsets.has(`${service}\u0000${pattern}`)) continue;
         st.chosen.delete(pattern);
         const b = counts?.get(pattern) ?? 0;
         for (const [ref, ps] of refs) addPairSlice(ps, b, counts?.get(ref) ?? 0, d);
@@ -229,7 +259,8 @@ export class PatternMix {
     const drop = k < expected;
     const p = drop ? quasiPoissonTail(k / scale, expected / scale, false) : 1;
     const effectOk = drop && k <= o.dropRatio * expected && expected - k >= o.minChange;
-    return { service, pattern, reference, observed: k, expected, direction: 'drop', p, z: zOfTail(p), effectOk };
+    const minP = expected >= o.minChange ? quasiPoissonTail(0, expected / scale, false) : 1;
+    return { service, pattern, reference, observed: k, expected, direction: 'drop', p, z: zOfTail(p), effectOk, minP };
   }
 
   /**
