@@ -109,12 +109,6 @@ export interface PatternTest {
   z: number;
   /** Whether the change is large enough to matter (ratio and absolute change). */
   effectOk: boolean;
-  /**
-   * The smallest p-value the test could have given in this window (the line gone altogether), or
-   * 1 when no count could make a change large enough; absent when unbounded (a surge can always
-   * be larger). The false-discovery step counts only tests that can be significant (attainable-fdr.ts).
-   */
-  minP?: number;
 }
 
 interface PatternState {
@@ -276,11 +270,9 @@ export class EventPatterns {
     const dispersion = this.dispersion(ps);
     const surge = k > expected;
     const effectOk = surge ? o.surges(pattern) && k >= o.surgeRatio * expected + o.minChange : k <= o.dropRatio * expected && expected - k >= o.minChange;
-    if (surge && !o.surges(pattern)) return { service, pattern, observed: k, expected, direction: 'surge', p: 1, z: 0, effectOk, minP: expected >= o.minChange ? quasiPoissonTail(0, expected / dispersion, false) : 1 };
+    if (surge && !o.surges(pattern)) return { service, pattern, observed: k, expected, direction: 'surge', p: 1, z: 0, effectOk };
     const p = quasiPoissonTail(k / dispersion, expected / dispersion, surge);
-    const t: PatternTest = { service, pattern, observed: k, expected, direction: surge ? 'surge' : 'drop', p, z: zOfTail(p), effectOk };
-    // A pattern tested only for drops can at best lose every line, and only a loss of minChange counts.
-    return o.surges(pattern) ? t : { ...t, minP: expected >= o.minChange ? quasiPoissonTail(0, expected / dispersion, false) : 1 };
+    return { service, pattern, observed: k, expected, direction: surge ? 'surge' : 'drop', p, z: zOfTail(p), effectOk };
   }
 
   /** A pattern's expected count in `slices` slices holding `requests` requests. */

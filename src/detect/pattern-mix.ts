@@ -1,6 +1,5 @@
 import { quasiPoissonTail, zOfTail, type PatternSlice, type PatternTest } from './event-patterns.js';
 import { leastRecentlySeen } from './recency-list.js';
-import { normalUpperTail } from './stats.js';
 
 /**
  * The mix of a service's events: how often a pattern (a log template, a span operation) occurs
@@ -78,13 +77,6 @@ export interface PatternMixOptions {
    * and more), and a drop of one against the other is as often the mix as a fault.
    */
   maxSiblingDispersion: number;
-  /**
-   * A pair does not learn a slice in which the pattern, against its reference, drops beyond this
-   * z on its own (the same test at one slice): the window dilutes a loss's first slices, and
-   * learned, they raise the pair's dispersion past the sibling bound, so the pair stops being
-   * tested just as its pattern stops (onset-hold.ts does the same for error lines).
-   */
-  onsetHoldZ: number;
 }
 
 export const DEFAULT_PATTERN_MIX_OPTIONS: PatternMixOptions = {
@@ -103,7 +95,6 @@ export const DEFAULT_PATTERN_MIX_OPTIONS: PatternMixOptions = {
   minChange: 3,
   minVarianceShare: 0.5,
   maxSiblingDispersion: 0.5,
-  onsetHoldZ: 3,
 };
 
 /** A mix test: the pattern, its reference, and the usual drop test figures. */
@@ -138,8 +129,6 @@ export class PatternMix {
   private readonly opts: PatternMixOptions;
   private readonly services = new Map<string, ServiceState>();
   private readonly recent: Array<ReadonlyMap<string, PatternSlice>> = [];
-  /** service NUL pattern: patterns whose newest slice alone is a loss beyond onsetHoldZ (not learned). */
-  private onsets = new Set<string>();
   private readonly decay: number;
   private pairCount = 0;
   private tick = 0;
@@ -162,7 +151,6 @@ export class PatternMix {
       for (const [k, n] of s.counts) if (n > 0) this.total(st, k).lastSeen = this.tick;
     }
     const out: MixTest[] = [];
-    this.onsets = new Set();
     if (this.recent.length < o.windowSlices) return out;
     const slices = this.recent.length;
     for (const [service, st] of this.services) {
@@ -176,11 +164,7 @@ export class PatternMix {
         let k = 0;
         let a = 0;
         let best: MixTest | undefined;
-        const newest = counts[slices - 1];
-        const onset = this.testPair(service, pattern, ref, ps, newest?.get(pattern) ?? 0, newest?.get(ref) ?? 0);
-        if (onset !== undefined && onset.p <= normalUpperTail(o.onsetHoldZ)) this.onsets.add(`${service}\u0000${pattern}`);
         let windows = 0;
-        let minP = 1;
         for (let w = 1; w <= slices; w++) {
           const c = counts[slices - w];
           k += c?.get(pattern) ?? 0;
@@ -190,7 +174,6 @@ export class PatternMix {
           windows++;
           const t = this.testPair(service, pattern, ref, ps, k, a);
           if (t === undefined) continue;
-          minP = Math.min(minP, t.minP ?? 1);
           if (best === undefined || (t.effectOk && !best.effectOk) || (t.effectOk === best.effectOk && t.p < best.p)) best = t;
         }
         if (best === undefined) continue;
@@ -198,8 +181,7 @@ export class PatternMix {
           const p = Math.min(1, windows * best.p);
           best = { ...best, p, z: zOfTail(p) };
         }
-        // At best the pattern is gone from every window (k = 0 among the same pair total).
-        out.push({ ...best, minP: Math.min(1, windows * minP) });
+        out.push(best);
       }
     }
     return out;
@@ -218,7 +200,7 @@ export class PatternMix {
       for (const [k, n] of counts ?? []) if (st.totals.has(k)) st.totals.get(k)!.n += n;
       this.updateReferences(st);
       for (const [pattern, refs] of st.pairs) {
-        if (hold(service, pattern) || this.onsets.has(`${service}\u0000${pattern}`)) continue;
+        if (hold(service, pattern)) continue;
         st.chosen.delete(pattern);
         const b = counts?.get(pattern) ?? 0;
         for (const [ref, ps] of refs) addPairSlice(ps, b, counts?.get(ref) ?? 0, d);
@@ -259,8 +241,7 @@ export class PatternMix {
     const drop = k < expected;
     const p = drop ? quasiPoissonTail(k / scale, expected / scale, false) : 1;
     const effectOk = drop && k <= o.dropRatio * expected && expected - k >= o.minChange;
-    const minP = expected >= o.minChange ? quasiPoissonTail(0, expected / scale, false) : 1;
-    return { service, pattern, reference, observed: k, expected, direction: 'drop', p, z: zOfTail(p), effectOk, minP };
+    return { service, pattern, reference, observed: k, expected, direction: 'drop', p, z: zOfTail(p), effectOk };
   }
 
   /**

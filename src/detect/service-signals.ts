@@ -3,7 +3,6 @@ import { DEFAULT_EVENT_PATTERN_OPTIONS, EventPatterns, type EventPatternOptions,
 import { KeyBaseline } from './key-baseline.js';
 import { magnitudeTail } from './sparse-magnitude.js';
 import { failingSlices } from './failure-spread.js';
-import { attainableStepUp } from './attainable-fdr.js';
 import { DEFAULT_PATTERN_MIX_OPTIONS, PatternMix, type PatternMixOptions } from './pattern-mix.js';
 import { SampleSet, type EdgeSliceFigures, type EndpointSliceFigures, type GraphSlice, type ServiceSliceFigures } from './service-graph.js';
 import { exceedanceUpperTail } from './exceedance.js';
@@ -310,10 +309,13 @@ export class ServiceSignals {
     // pairs are not held to the bar of the thousands of other keys.
     const discovered = new Set<Candidate>();
     const corroborating = (s: { c: Candidate }): boolean => o.mixMode !== 'off' && s.c.key.startsWith('mix|');
-    // Count tests that cannot be significant in this window do not count (attainable-fdr.ts).
     for (const family of [scored.filter((s) => s.tested && !corroborating(s)), scored.filter((s) => s.tested && corroborating(s))]) {
-      for (const i of attainableStepUp(family.map((s) => ({ p: s.p, minP: s.c.pattern?.minP ?? 0 })), o.fdr)) {
-        const s = family[i]!;
+      const tested = family.sort((a, b) => a.p - b.p);
+      const m = tested.length;
+      let cutoff = -1;
+      for (let i = 0; i < m; i++) if (tested[i]!.p <= ((i + 1) / m) * o.fdr) cutoff = i;
+      for (let i = 0; i <= cutoff; i++) {
+        const s = tested[i]!;
         if (s.z >= o.minZ && s.effectOk) discovered.add(s.c);
       }
     }
