@@ -113,6 +113,37 @@ describe('PatternMix', () => {
     expect(z(loose)).toBe(0);
   });
 
+  it('scans the windows shorter than windowSlices: a loss is found while the 6-slice window still holds the slices before it', () => {
+    // A code path run about 8 times a slice; `after` stops at slice 100. For its first five slices
+    // the 6-slice window also holds normal slices, so k stays above a fifth of its expectation.
+    const path = (rand: () => number): Array<Map<string, PatternSlice>> =>
+      Array.from({ length: 112 }, (_, i) => {
+        const search = poisson(rand, 8);
+        const counts = new Map<string, number>([
+          ['log:info:before', search],
+          ['log:info:after', i >= 100 ? 0 : search],
+          ['log:info:other', poisson(rand, 5)],
+        ]);
+        return new Map([['travel', { requests: search, counts }]]);
+      });
+    // The first slice (from the loss on) with a discovery in it and in the slice before: a finding.
+    const confirmedAt = (mix: PatternMix, seed: number): number => {
+      const found = runMix(mix, path(seededRandom(seed))).map((tests) => tests.some((t) => t.pattern === 'log:info:after' && significant(t)));
+      for (let i = 100; i < found.length; i++) if (found[i] && found[i - 1]) return i - 100;
+      return Infinity;
+    };
+    for (const seed of [21, 22, 23]) {
+      const scanned = confirmedAt(new PatternMix(), seed);
+      const fixed = confirmedAt(new PatternMix({ shortWindows: false }), seed);
+      expect(scanned).toBeLessThan(fixed);
+      // Found within 4 slices of the loss, where the 6-slice window alone needs all six.
+      expect(scanned).toBeLessThanOrEqual(3);
+      expect(fixed).toBeGreaterThanOrEqual(5);
+    }
+    // Before the loss the extra windows find nothing.
+    expect(runMix(new PatternMix(), path(seededRandom(21))).slice(0, 100).flat().filter(significant)).toEqual([]);
+  });
+
   it('tests nothing until a service is warm and keeps its pairs bounded', () => {
     const mix = new PatternMix({ warmupSlices: 5, windowSlices: 2, references: 2, maxPatternsPerService: 6, maxServices: 2, maxPairs: 20 });
     const first = new Map([['a', { requests: 1, counts: new Map([['log:info:x', 1]]) }]]);
