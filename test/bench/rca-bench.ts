@@ -8,13 +8,15 @@
  * incidents per fault-free minute; then a leave-one-day-out
  * figure (a small grid tuned on one day, scored on the other).
  *
- *   npm run bench:rca [-- --verbose] [-- --diagnose] [-- --only <fault type>] [-- --no-lodo] [-- --write <dir>] [-- --cases N] [-- --component]
+ *   npm run bench:rca [-- --verbose] [-- --diagnose] [-- --only <fault type>] [-- --no-lodo] [-- --write <dir>] [-- --cases N] [-- --component] [-- --lead-in fold|time|distance]
  *
  * Lead-in: each fault's files hold only seconds of fault-free traffic before the injection. The
  * fault-free seconds before every OTHER injection of the same day (from its first file's start to
- * 2 s before its inject_time, whole traces only) are concatenated in time order and shifted to end
- * where this case's files begin. The first `WARMUP_MS` of that lead-in are baseline learning;
- * the rest are the fault-free minutes scored for false incidents.
+ * 2 s before its inject_time, whole traces only) are concatenated and shifted to end where this
+ * case's files begin: the stretches after the case in reverse time order, then those before it in
+ * time order, so the traffic that really came before the case ends the lead-in (rca/lead-in.ts;
+ * `--lead-in time|distance` for the other orders). The first `WARMUP_MS` of that lead-in are
+ * baseline learning; the rest are the fault-free minutes scored for false incidents.
  *
  * Not every pre-injection stretch is fault-free: in several cases the injected fault is already
  * visible seconds before inject_time (e.g. 2023-01-30 13:30:52, preserve-service network_delay:
@@ -435,7 +437,8 @@ async function main(): Promise<void> {
     }
     console.log(`wrote ${cases.length} cases as OTLP/JSON to ${writeDir}`);
   }
-  const lead = cases.map((c) => (c.quietToMs - c.quietFromMs) / 60_000);
+  // As scored (CaseResult.quietMinutes): a lead-in shorter than the warm-up scores nothing, not less than nothing.
+  const lead = cases.map((c) => Math.max(0, c.quietToMs - c.quietFromMs) / 60_000);
   const stretchOf = (f: Fault): [number, number] => [f.filesStartMs, f.injectMs - PRE_MARGIN_MS];
   const dropped = days.map((d) => `${d.faults.filter((f) => visiblyFaulty(d, ...stretchOf(f))).length}/${d.faults.length} on ${d.name}`).join(', ');
   console.log(`pre-injection stretches left out of the lead-ins (a fault already visible in them): ${dropped}`);
