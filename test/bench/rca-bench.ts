@@ -8,14 +8,14 @@
  * incidents per fault-free minute; then a leave-one-day-out
  * figure (a small grid tuned on one day, scored on the other).
  *
- *   npm run bench:rca [-- --verbose] [-- --diagnose] [-- --only <fault type>] [-- --no-lodo] [-- --write <dir>] [-- --cases N] [-- --component] [-- --lead-in fold|time|distance]
+ *   npm run bench:rca [-- --verbose] [-- --diagnose] [-- --only <fault type>] [-- --no-lodo] [-- --write <dir>] [-- --cases N] [-- --component] [-- --lead-in wrap|time|fold|distance]
  *
  * Lead-in: each fault's files hold only seconds of fault-free traffic before the injection. The
  * fault-free seconds before every OTHER injection of the same day (from its first file's start to
  * 2 s before its inject_time, whole traces only) are concatenated and shifted to end where this
- * case's files begin: the stretches after the case in reverse time order, then those before it in
- * time order, so the traffic that really came before the case ends the lead-in (rca/lead-in.ts;
- * `--lead-in time|distance` for the other orders). The first `WARMUP_MS` of that lead-in are
+ * case's files begin: the stretches after the case, then those before it, each part in time order,
+ * so the traffic that really came before the case ends the lead-in (rca/lead-in.ts;
+ * `--lead-in time|fold|distance` for the other orders). The first `WARMUP_MS` of that lead-in are
  * baseline learning; the rest are the fault-free minutes scored for false incidents.
  *
  * Not every pre-injection stretch is fault-free: in several cases the injected fault is already
@@ -424,7 +424,7 @@ async function main(): Promise<void> {
   checkInjectTimes(days);
   shiftEvidence(days);
   // --lead-in <order>: how the lead-in's stretches are ordered (rca/lead-in.ts; for comparing, the reported figures use the default).
-  const order = (args.includes('--lead-in') ? args[args.indexOf('--lead-in') + 1] : 'fold') as LeadInOrder;
+  const order = (args.includes('--lead-in') ? args[args.indexOf('--lead-in') + 1] : 'wrap') as LeadInOrder;
   if (!LEAD_IN_ORDERS.includes(order)) throw new Error(`--lead-in: expected one of ${LEAD_IN_ORDERS.join(', ')}, got ${String(order)}`);
   const cases: CaseInput[] = [];
   for (const d of days) for (const f of d.faults) if (cases.length < maxCases && (only === undefined || f.type === only)) cases.push(buildCase(d, f, writeDir !== undefined, order));
