@@ -8,13 +8,15 @@
  * incidents per fault-free minute; then a leave-one-day-out
  * figure (a small grid tuned on one day, scored on the other).
  *
- *   npm run bench:rca [-- --verbose] [-- --diagnose] [-- --only <fault type>] [-- --no-lodo] [-- --write <dir>] [-- --cases N] [-- --component]
+ *   npm run bench:rca [-- --verbose] [-- --diagnose] [-- --only <fault type>] [-- --no-lodo] [-- --write <dir>] [-- --cases N] [-- --component] [-- --lead-in wrap|time|fold|distance]
  *
  * Lead-in: each fault's files hold only seconds of fault-free traffic before the injection. The
  * fault-free seconds before every OTHER injection of the same day (from its first file's start to
- * 2 s before its inject_time, whole traces only) are concatenated in time order and shifted to end
- * where this case's files begin. The first `WARMUP_MS` of that lead-in are baseline learning;
- * the rest are the fault-free minutes scored for false incidents.
+ * 2 s before its inject_time, whole traces only) are concatenated and shifted to end where this
+ * case's files begin: the stretches after the case, then those before it, each part in time order,
+ * so the traffic that really came before the case ends the lead-in (rca/lead-in.ts;
+ * `--lead-in time|fold|distance` for the other orders). The first `WARMUP_MS` of that lead-in are
+ * baseline learning; the rest are the fault-free minutes scored for false incidents.
  *
  * Not every pre-injection stretch is fault-free: in several cases the injected fault is already
  * visible seconds before inject_time (e.g. 2023-01-30 13:30:52, preserve-service network_delay:
@@ -42,6 +44,7 @@ import type { Beat } from '../../src/model/beat.js';
 import type { Incident } from '../../src/model/incident.js';
 import type { LogEvent } from '../../src/model/log-event.js';
 import { decodeTraceRequestObject } from '../../src/receive/otlp-json.js';
+import { LEAD_IN_ORDERS, orderLeadIn, placeLeadIn, type LeadInOrder } from './rca/lead-in.js';
 import { missingEvent, patternEvents, siblingPairs, type MissingEvent, type PatternEvent, type SiblingPair } from './rca/missing-sibling.js';
 import { loadDay, logsIn, toOtlpLogs, toOtlpTraces, tracesIn, type Day, type Fault, type SpanRow } from './rca/nezha.js';
 
@@ -152,23 +155,20 @@ function decode(doc: unknown): Beat[] {
   return decodeTraceRequestObject(doc, { maxAttributesPerSpan: 128 }).beats;
 }
 
-function buildCase(day: Day, fault: Fault, keepOtlp: boolean): CaseInput {
+function buildCase(day: Day, fault: Fault, keepOtlp: boolean, order: LeadInOrder): CaseInput {
   const beats: Beat[] = [];
   const logs: LogEvent[] = [];
   const traces: unknown[] = [];
   const others = day.faults.filter((f) => f !== fault);
   const stretches = others
-    .map((f) => ({ from: f.filesStartMs, to: f.injectMs - PRE_MARGIN_MS }))
-    .filter((s) => s.to > s.from && !visiblyFaulty(day, s.from, s.to));
-  const leadMs = stretches.reduce((sum, s) => sum + (s.to - s.from), 0);
-  let cursor = fault.filesStartMs - leadMs;
-  for (const s of stretches) {
-    const shift = cursor - s.from;
-    const doc = toOtlpTraces(tracesIn(day, s.from, s.to), shift);
+    .map((f) => ({ fromMs: f.filesStartMs, toMs: f.injectMs - PRE_MARGIN_MS }))
+    .filter((s) => s.toMs > s.fromMs && !visiblyFaulty(day, s.fromMs, s.toMs));
+  const leadMs = stretches.reduce((sum, s) => sum + (s.toMs - s.fromMs), 0);
+  for (const { stretch: s, shiftMs } of placeLeadIn(orderLeadIn(stretches, fault.filesStartMs, order), fault.filesStartMs)) {
+    const doc = toOtlpTraces(tracesIn(day, s.fromMs, s.toMs), shiftMs);
     if (keepOtlp) traces.push(doc);
     for (const b of decode(doc)) beats.push(b);
-    for (const e of logsIn(day, s.from, s.to, shift)) logs.push(e);
-    cursor += s.to - s.from;
+    for (const e of logsIn(day, s.fromMs, s.toMs, shiftMs)) logs.push(e);
   }
   const doc = toOtlpTraces(tracesIn(day, fault.filesStartMs, fault.filesEndMs), 0);
   if (keepOtlp) traces.push(doc);
@@ -423,8 +423,11 @@ async function main(): Promise<void> {
   console.log(`loaded ${days.map((d) => `${d.name}: ${d.spans.length} spans, ${d.logs.length} log records, ${d.faults.length} faults`).join('; ')} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   checkInjectTimes(days);
   shiftEvidence(days);
+  // --lead-in <order>: how the lead-in's stretches are ordered (rca/lead-in.ts; for comparing, the reported figures use the default).
+  const order = (args.includes('--lead-in') ? args[args.indexOf('--lead-in') + 1] : 'wrap') as LeadInOrder;
+  if (!LEAD_IN_ORDERS.includes(order)) throw new Error(`--lead-in: expected one of ${LEAD_IN_ORDERS.join(', ')}, got ${String(order)}`);
   const cases: CaseInput[] = [];
-  for (const d of days) for (const f of d.faults) if (cases.length < maxCases && (only === undefined || f.type === only)) cases.push(buildCase(d, f, writeDir !== undefined));
+  for (const d of days) for (const f of d.faults) if (cases.length < maxCases && (only === undefined || f.type === only)) cases.push(buildCase(d, f, writeDir !== undefined, order));
   if (writeDir !== undefined) {
     mkdirSync(writeDir, { recursive: true });
     for (const c of cases) {
@@ -434,7 +437,8 @@ async function main(): Promise<void> {
     }
     console.log(`wrote ${cases.length} cases as OTLP/JSON to ${writeDir}`);
   }
-  const lead = cases.map((c) => (c.quietToMs - c.quietFromMs) / 60_000);
+  // As scored (CaseResult.quietMinutes): a lead-in shorter than the warm-up scores nothing, not less than nothing.
+  const lead = cases.map((c) => Math.max(0, c.quietToMs - c.quietFromMs) / 60_000);
   const stretchOf = (f: Fault): [number, number] => [f.filesStartMs, f.injectMs - PRE_MARGIN_MS];
   const dropped = days.map((d) => `${d.faults.filter((f) => visiblyFaulty(d, ...stretchOf(f))).length}/${d.faults.length} on ${d.name}`).join(', ');
   console.log(`pre-injection stretches left out of the lead-ins (a fault already visible in them): ${dropped}`);
@@ -445,7 +449,7 @@ async function main(): Promise<void> {
       onlyEvents.map(({ f, m }) => `\n    before ${f.day} ${new Date(f.injectMs).toISOString().slice(11, 19)}: ${m!.service} ${m!.pattern} absent while ${m!.sibling} came ${m!.siblingCount} times (share ${m!.share.toFixed(2)}, p ${m!.p.toExponential(1)})`).join(''),
   );
   console.log(
-    `${cases.length} cases; lead-in spliced from the other faults' pre-injection seconds, first ${WARMUP_MS / 60_000} min warm-up; ` +
+    `${cases.length} cases; lead-in spliced from the other faults' pre-injection seconds (order: ${order}), first ${WARMUP_MS / 60_000} min warm-up; ` +
       `${lead.reduce((a, b) => a + b, 0).toFixed(1)} fault-free minutes scored`,
   );
   const t1 = performance.now();
