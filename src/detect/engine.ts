@@ -111,8 +111,6 @@ class KeyState implements SliceSink {
    * (~0.4 KiB less per key at 10 000 keys) until evictions give room back.
    */
   reservoir: HandlerReservoir | undefined;
-  readonly perfKey: string;
-  readonly errorKey: string;
   /** Baseline learning paused while this key has an open anomaly of that type. */
   latencyFrozen = false;
   errorFrozen = false;
@@ -148,9 +146,14 @@ class KeyState implements SliceSink {
     this.window = new SliceWindow(sliceMs, windowSlices, SKETCH_ALPHA);
     this.latency = new LatencyBaseline(latencyParams, SKETCH_ALPHA);
     this.errorBase = new ErrorBaseline(errorParams);
-    const target = `${kind === KIND_HANDLER ? 'handler' : 'sequence'}:${service}:${name}`;
-    this.perfKey = `performance:${target}`;
-    this.errorKey = `error:${target}`;
+  }
+
+  // Built when asked (each evaluation, per key) rather than held: two strings a key are ~0.3 KiB at 10 000 keys.
+  get perfKey(): string {
+    return `performance:${this.kind === KIND_HANDLER ? 'handler' : 'sequence'}:${this.service}:${this.name}`;
+  }
+  get errorKey(): string {
+    return `error:${this.kind === KIND_HANDLER ? 'handler' : 'sequence'}:${this.service}:${this.name}`;
   }
 
   /** The reservoir that takes this key's beats, made now if the budget has room; undefined for other kinds or without room (counted). */
