@@ -317,9 +317,17 @@ export class SliceSketches {
   private compact(extra: number): void {
     const ints = this.ints;
     let live = 0;
-    for (let s = 0; s < this.slots; s++) live += ints[s * SLOT_INTS + CAP]!;
-    // An eighth more than is live, so a window whose slices keep widening does not compact at every move.
-    const size = Math.max(64, Math.ceil((live + extra) * 1.125));
+    let regions = 0;
+    for (let s = 0; s < this.slots; s++) {
+      const cap = ints[s * SLOT_INTS + CAP]!;
+      live += cap;
+      if (cap > 0) regions++;
+    }
+    // An eighth more than is live, so a window whose slices keep widening does not compact at
+    // every move; room for about four more regions of the average size while the window is
+    // still filling its slots, so filling 30 slots takes a handful of new pools, not one per slot
+    // or two (both tend to an eighth as the slots fill).
+    const size = Math.max(64, Math.ceil((live + extra) * Math.max(1.125, 1 + 4 / (regions + 1))));
     const old = this.pool;
     // In place while that leaves at least a sixteenth free (a pool sized at the last compaction
     // does, as long as what is live has not grown by more) and the pool is not twice too big.
