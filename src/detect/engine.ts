@@ -106,9 +106,12 @@ class KeyState implements SliceSink {
   readonly latency: LatencyBaseline;
   readonly errorBase: ErrorBaseline;
   readonly fingerprints = new FingerprintBook();
-  readonly reservoir: HandlerReservoir | undefined;
-  readonly perfKey: string;
-  readonly errorKey: string;
+  /**
+   * Handler keys: made with the key's first beat while detect.maxRetainedBeats has room. Past
+   * the budget a new reservoir could only drop beats, so a key that arrives then holds none
+   * (~0.4 KiB less per key at 10 000 keys) until evictions give room back.
+   */
+  reservoir: HandlerReservoir | undefined;
   /** Baseline learning paused while this key has an open anomaly of that type. */
   latencyFrozen = false;
   errorFrozen = false;
@@ -139,15 +142,30 @@ class KeyState implements SliceSink {
     latencyParams: LatencyParams,
     errorParams: ErrorParams,
     private readonly maxFreezeSlices: number,
-    retention?: RetentionBudget,
+    private readonly retention?: RetentionBudget,
   ) {
     this.window = new SliceWindow(sliceMs, windowSlices, SKETCH_ALPHA);
     this.latency = new LatencyBaseline(latencyParams, SKETCH_ALPHA);
     this.errorBase = new ErrorBaseline(errorParams);
-    this.reservoir = kind === KIND_HANDLER ? new HandlerReservoir(200, 50, 200, retention) : undefined;
-    const target = `${kind === KIND_HANDLER ? 'handler' : 'sequence'}:${service}:${name}`;
-    this.perfKey = `performance:${target}`;
-    this.errorKey = `error:${target}`;
+  }
+
+  // Built when asked (each evaluation, per key) rather than held: two strings a key are ~0.3 KiB at 10 000 keys.
+  get perfKey(): string {
+    return `performance:${this.kind === KIND_HANDLER ? 'handler' : 'sequence'}:${this.service}:${this.name}`;
+  }
+  get errorKey(): string {
+    return `error:${this.kind === KIND_HANDLER ? 'handler' : 'sequence'}:${this.service}:${this.name}`;
+  }
+
+  /** The reservoir that takes this key's beats, made now if the budget has room; undefined for other kinds or without room (counted). */
+  reservoirWithRoom(): HandlerReservoir | undefined {
+    if (this.reservoir !== undefined || this.kind !== KIND_HANDLER) return this.reservoir;
+    const budget = this.retention;
+    if (budget !== undefined && budget.held >= budget.max) {
+      budget.capped++;
+      return undefined;
+    }
+    return (this.reservoir = new HandlerReservoir(200, 50, 200, budget));
   }
 
   closeSlice(slice: Slice): void {
@@ -535,7 +553,7 @@ export class DetectionEngine implements EvidenceSource {
       // errors to have shown up.
       k.fingerprints.observe(beat, beat.error, k.errorBase.warm && k.beatsSeen > this.cfg.errors.fingerprintWarmupBeats);
     }
-    k.reservoir?.add(beat, failed);
+    k.reservoirWithRoom()?.add(beat, failed);
     return true;
   }
 

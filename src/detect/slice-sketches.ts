@@ -306,14 +306,35 @@ export class SliceSketches {
     return start;
   }
 
-  /** Copies the live regions to the front of a new pool with room for `extra` more cells. */
+  /**
+   * Moves the live regions to the front of the pool, with room for `extra` more cells: in place
+   * when the pool has that room and is at most twice what is needed, else in a new pool. In
+   * place matters at many keys: a window gives up a region with every slice that leaves it, so
+   * in a steady state every window compacts every few slices, and a new pool each time was a
+   * stream of dead ArrayBuffers (~2 KiB per window) that only a full collection frees: 20-30 MiB
+   * of RSS at 10 000 keys between two (docs/benchmarks.md, 2026-12-07 night).
+   */
   private compact(extra: number): void {
     const ints = this.ints;
     let live = 0;
-    for (let s = 0; s < this.slots; s++) live += ints[s * SLOT_INTS + CAP]!;
-    // An eighth more than is live, so a window whose slices keep widening does not compact at every move.
-    const size = Math.max(64, Math.ceil((live + extra) * 1.125));
+    let regions = 0;
+    for (let s = 0; s < this.slots; s++) {
+      const cap = ints[s * SLOT_INTS + CAP]!;
+      live += cap;
+      if (cap > 0) regions++;
+    }
+    // An eighth more than is live, so a window whose slices keep widening does not compact at
+    // every move; room for about four more regions of the average size while the window is
+    // still filling its slots, so filling 30 slots takes a handful of new pools, not one per slot
+    // or two (both tend to an eighth as the slots fill).
+    const size = Math.max(64, Math.ceil((live + extra) * Math.max(1.125, 1 + 4 / (regions + 1))));
     const old = this.pool;
+    // In place while that leaves at least a sixteenth free (a pool sized at the last compaction
+    // does, as long as what is live has not grown by more) and the pool is not twice too big.
+    if (old.length >= live + extra + ((live + extra) >> 4) && old.length <= 2 * size) {
+      this.compactInPlace();
+      return;
+    }
     const next = old instanceof Uint32Array ? new Uint32Array(size) : old instanceof Uint16Array ? new Uint16Array(size) : new Uint8Array(size);
     let top = 0;
     for (let s = 0; s < this.slots; s++) {
@@ -328,4 +349,32 @@ export class SliceSketches {
     this.pool = next;
     this.top = top;
   }
+
+  /** Slides the live regions down in the order they lie in the pool (each moves only toward the front), then zeroes what they left. */
+  private compactInPlace(): void {
+    const ints = this.ints;
+    const order = REGION_ORDER;
+    order.length = 0;
+    for (let s = 0; s < this.slots; s++) if (ints[s * SLOT_INTS + CAP]! > 0) order.push(s);
+    order.sort(byRegionStart(ints));
+    const pool = this.pool;
+    let top = 0;
+    for (const s of order) {
+      const m = s * SLOT_INTS;
+      const start = ints[m + START]!;
+      const cap = ints[m + CAP]!;
+      if (start !== top) pool.copyWithin(top, start, start + cap);
+      ints[m + START] = top;
+      top += cap;
+    }
+    pool.fill(0, top, this.top);
+    this.top = top;
+  }
+}
+
+/** Slots with a region, reused by every in-place compaction (they run one at a time). */
+const REGION_ORDER: number[] = [];
+
+function byRegionStart(ints: Int32Array): (a: number, b: number) => number {
+  return (a, b) => ints[a * SLOT_INTS + START]! - ints[b * SLOT_INTS + START]!;
 }

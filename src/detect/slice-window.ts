@@ -172,27 +172,34 @@ class ExemplarIds {
   }
 }
 
-/** Failure rows a FailureStore starts with (grown by doubling up to one per slot). */
+/** Failure rows and fingerprint tallies a FailureStore starts with (each grown by doubling). */
 const FIRST_FAILURE_ROWS = 4;
+const FIRST_TALLIES = 4;
 
 /**
  * Failures of a window's slices, allocated at its first failure: for each slot that has failures
- * a row holding its first failing exemplars and its fingerprint tallies, which point into one
- * book of distinct fingerprints per window (each with the first error seen for it), so a
- * fingerprint repeated in 30 slices is one string and one error, not 30. Rows are handed out to
- * slots as their first failure arrives and come back when the slot is cleared: at a few % of
- * failing beats most slices of a key have none, and a row per slot would be mostly zeros.
+ * a row holding its first failing exemplars, and one list of fingerprint tallies (slot row,
+ * fingerprint, count) in the order they were first tallied, which point into one book of
+ * distinct fingerprints per window (each with the first error seen for it), so a fingerprint
+ * repeated in 30 slices is one string and one error, not 30. Rows are handed out to slots as
+ * their first failure arrives and come back when the slot is cleared: at a few % of failing
+ * beats most slices of a key have none, and a row per slot would be mostly zeros. The tallies
+ * are a list rather than FINGERPRINTS_PER_SLICE cells per row because a slice with failures
+ * nearly always has one or two fingerprints: 8 cells a row were three quarters of a row's bytes
+ * and almost all zero. Everything, the slot-to-row map included, lives in one buffer.
  */
 class FailureStore {
   durations: Float64Array;
   ids: ExemplarIds;
   /** Book entry + 1 of each failing exemplar's fingerprint (0: none). */
   exemplarFp: Uint8Array;
-  /** Per row: FINGERPRINTS_PER_SLICE book entries + 1 (0: unused) and their counts. */
-  tallyRefs: Uint8Array;
-  tallyCounts: Uint16Array;
+  /** The tallies, `tallies` of them in use: row, book entry + 1 and count of each. */
+  private tallyRows: Uint16Array;
+  private tallyRefs: Uint8Array;
+  private tallyCounts: Uint16Array;
+  private tallies = 0;
   /** Row + 1 of each slot (0: the slot has no failure). */
-  private readonly rowOf: Uint8Array;
+  private rowOf: Uint16Array;
   private rows = 0;
   /** Rows handed out so far (above: never used); `free` holds returned ones. */
   private used = 0;
@@ -202,13 +209,14 @@ class FailureStore {
   private readonly bookIndex = new Map<string, number>();
 
   constructor(private readonly size: number) {
-    this.rowOf = new Uint8Array(size);
+    this.rowOf = new Uint16Array(0);
     this.durations = new Float64Array(0);
     this.ids = new ExemplarIds(0, new Uint8Array(0));
     this.exemplarFp = new Uint8Array(0);
+    this.tallyRows = new Uint16Array(0);
     this.tallyRefs = new Uint8Array(0);
     this.tallyCounts = new Uint16Array(0);
-    this.resize(Math.min(size, FIRST_FAILURE_ROWS));
+    this.resize(Math.min(size, FIRST_FAILURE_ROWS), Math.min(size * FINGERPRINTS_PER_SLICE, FIRST_TALLIES));
   }
 
   /** Rows handed out to slots now. */
@@ -227,7 +235,7 @@ class FailureStore {
     if (r > 0) return r - 1;
     let row = this.free.pop();
     if (row === undefined) {
-      if (this.used === this.rows) this.resize(Math.min(this.size, this.rows * 2));
+      if (this.used === this.rows) this.resize(Math.min(this.size, this.rows * 2), this.tallyRefs.length);
       row = this.used++;
     }
     this.rowOf[slot] = row + 1;
@@ -238,8 +246,22 @@ class FailureStore {
     const row = this.rowOf[slot]! - 1;
     if (row < 0) return;
     this.rowOf[slot] = 0;
-    this.tallyRefs.fill(0, row * FINGERPRINTS_PER_SLICE, (row + 1) * FINGERPRINTS_PER_SLICE);
-    this.tallyCounts.fill(0, row * FINGERPRINTS_PER_SLICE, (row + 1) * FINGERPRINTS_PER_SLICE);
+    // Drops the row's tallies, keeping the others in their order.
+    const rows = this.tallyRows;
+    let kept = 0;
+    for (let i = 0; i < this.tallies; i++) {
+      if (rows[i] === row) continue;
+      if (kept !== i) {
+        rows[kept] = rows[i]!;
+        this.tallyRefs[kept] = this.tallyRefs[i]!;
+        this.tallyCounts[kept] = this.tallyCounts[i]!;
+      }
+      kept++;
+    }
+    rows.fill(0, kept, this.tallies);
+    this.tallyRefs.fill(0, kept, this.tallies);
+    this.tallyCounts.fill(0, kept, this.tallies);
+    this.tallies = kept;
     this.exemplarFp.fill(0, row * FAILING_EXEMPLARS_PER_SLICE, (row + 1) * FAILING_EXEMPLARS_PER_SLICE);
     this.free.push(row);
   }
@@ -255,37 +277,51 @@ class FailureStore {
     return this.book.length;
   }
 
+  /** Counts one failure with this fingerprint in the row; a row's first FINGERPRINTS_PER_SLICE fingerprints are tallied. */
   tally(row: number, ref: number): void {
-    const refs = this.tallyRefs;
-    for (let i = row * FINGERPRINTS_PER_SLICE, end = i + FINGERPRINTS_PER_SLICE; i < end; i++) {
-      if (refs[i] === ref) {
+    let held = 0;
+    for (let i = 0; i < this.tallies; i++) {
+      if (this.tallyRows[i] !== row) continue;
+      if (this.tallyRefs[i] === ref) {
         if (this.tallyCounts[i]! < TALLY_MAX) this.tallyCounts[i]!++;
         return;
       }
-      if (refs[i] === 0) {
-        refs[i] = ref;
-        this.tallyCounts[i] = 1;
-        return;
-      }
+      held++;
     }
+    if (held >= FINGERPRINTS_PER_SLICE) return;
+    if (this.tallies === this.tallyRefs.length) this.resize(this.rows, Math.min(this.size * FINGERPRINTS_PER_SLICE, this.tallies * 2));
+    const i = this.tallies++;
+    this.tallyRows[i] = row;
+    this.tallyRefs[i] = ref;
+    this.tallyCounts[i] = 1;
   }
 
-  /** Room for `rows` rows, the rows held so far copied over (all arrays in one buffer). */
-  private resize(rows: number): void {
+  /** Calls fn with each fingerprint tallied in the row and its count, in the order they were first tallied. */
+  forEachTally(row: number, fn: (ref: number, count: number) => void): void {
+    for (let i = 0; i < this.tallies; i++) if (this.tallyRows[i] === row) fn(this.tallyRefs[i]!, this.tallyCounts[i]!);
+  }
+
+  /** Room for `rows` rows and `tallies` tallies, what is held so far copied over (all arrays in one buffer). */
+  private resize(rows: number, tallies: number): void {
     const exemplars = rows * FAILING_EXEMPLARS_PER_SLICE;
-    const tallies = rows * FINGERPRINTS_PER_SLICE;
-    const buf = new PackedBuffer(exemplars * 8 + tallies * 2 + exemplars * ID_BYTES + exemplars + tallies);
+    const buf = new PackedBuffer(exemplars * 8 + tallies * 2 * 2 + this.size * 2 + exemplars * ID_BYTES + exemplars + tallies);
     const durations = buf.f64(exemplars);
     const tallyCounts = buf.u16(tallies);
+    const tallyRows = buf.u16(tallies);
+    const rowOf = buf.u16(this.size);
     const ids = this.ids.movedTo(exemplars, buf.u8(exemplars * ID_BYTES));
     const exemplarFp = buf.u8(exemplars);
     const tallyRefs = buf.u8(tallies);
     durations.set(this.durations);
     tallyCounts.set(this.tallyCounts);
+    tallyRows.set(this.tallyRows);
+    rowOf.set(this.rowOf);
     exemplarFp.set(this.exemplarFp);
     tallyRefs.set(this.tallyRefs);
     this.durations = durations;
     this.tallyCounts = tallyCounts;
+    this.tallyRows = tallyRows;
+    this.rowOf = rowOf;
     this.ids = ids;
     this.exemplarFp = exemplarFp;
     this.tallyRefs = tallyRefs;
@@ -295,7 +331,7 @@ class FailureStore {
   /** Keeps the book entries some slot still points to; false when none could go. */
   private compact(): boolean {
     const used = new Uint8Array(this.book.length + 1);
-    for (const ref of this.tallyRefs) used[ref] = 1;
+    for (let i = 0; i < this.tallies; i++) used[this.tallyRefs[i]!] = 1;
     for (const ref of this.exemplarFp) used[ref] = 1;
     const remap = new Uint8Array(this.book.length + 1);
     const book: string[] = [];
@@ -307,7 +343,7 @@ class FailureStore {
       remap[i + 1] = book.length;
     }
     if (book.length === this.book.length) return false;
-    for (let i = 0; i < this.tallyRefs.length; i++) this.tallyRefs[i] = remap[this.tallyRefs[i]!]!;
+    for (let i = 0; i < this.tallies; i++) this.tallyRefs[i] = remap[this.tallyRefs[i]!]!;
     for (let i = 0; i < this.exemplarFp.length; i++) this.exemplarFp[i] = remap[this.exemplarFp[i]!]!;
     this.book.length = 0;
     this.bookErrors.length = 0;
@@ -428,10 +464,7 @@ class SliceStore {
     const row = f.row(slot);
     if (row < 0) return NO_FINGERPRINTS;
     const out = new Map<string, FingerprintTally>();
-    for (let i = row * FINGERPRINTS_PER_SLICE, end = i + FINGERPRINTS_PER_SLICE; i < end && f.tallyRefs[i] !== 0; i++) {
-      const ref = f.tallyRefs[i]!;
-      out.set(f.book[ref - 1]!, { count: f.tallyCounts[i]!, error: f.bookErrors[ref - 1]! });
-    }
+    f.forEachTally(row, (ref, count) => out.set(f.book[ref - 1]!, { count, error: f.bookErrors[ref - 1]! }));
     return out;
   }
 }

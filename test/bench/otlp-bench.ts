@@ -10,7 +10,7 @@
  *        [--spans 512] [--keys 28] [--targets serve-http-protobuf,serve-grpc,...]
  *   node dist/test/bench/otlp-bench.js --soak 600 [--keys 10000]   # RSS over time, HTTP protobuf
  *   node dist/test/bench/otlp-bench.js --targets serve-http-protobuf --cpu-prof-dir /tmp/prof   # profile serve
- *   node dist/test/bench/otlp-bench.js --serve-node-args "--max-old-space-size=256 --max-semi-space-size=8" --serve-env MALLOC_ARENA_MAX=2   # as the image runs it
+ *   node dist/test/bench/otlp-bench.js --serve-node-args "--max-old-space-size=256 --max-semi-space-size=4" --serve-env "MALLOC_ARENA_MAX=2 ..."   # as the image runs it (the soak and overload modes do by default)
  *   node dist/test/bench/otlp-bench.js --overload 60 [--http-clients 8] [--grpc-clients 4]  # under the heap cap, PASS/FAIL per target
  *
  * Figures per target: spans per CPU-second of the receiving process (user + system of every
@@ -51,21 +51,22 @@ const overloadSeconds = Number(flag('overload', '0'));
 /** Writes a V8 CPU profile of every serve process into this directory (node --cpu-prof). */
 const cpuProfDir = flag('cpu-prof-dir', '');
 /** The image's NODE_OPTIONS (deploy/Dockerfile): the overload mode's default serve flags. */
-const IMAGE_NODE_ARGS = '--max-old-space-size=256 --max-semi-space-size=8';
+const IMAGE_NODE_ARGS = '--max-old-space-size=256 --max-semi-space-size=4';
 /**
  * The image's environment for node beyond NODE_OPTIONS (deploy/Dockerfile): glibc's malloc held
- * to two arenas (docs/operations.md, Sizing). The overload mode's default; `--serve-env` sets it.
+ * to two arenas, a fixed mmap threshold and a lower trim threshold (docs/operations.md, Sizing).
+ * The overload mode's default; `--serve-env` sets it.
  */
-const IMAGE_ENV = 'MALLOC_ARENA_MAX=2';
+const IMAGE_ENV = 'MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 MALLOC_TRIM_THRESHOLD_=262144';
 /** Environment for serve, `NAME=value` pairs separated by spaces (e.g. IMAGE_ENV). */
 const serveEnv: Record<string, string> = Object.fromEntries(
-  flag('serve-env', overloadSeconds > 0 ? IMAGE_ENV : '')
+  flag('serve-env', overloadSeconds > 0 || soakSeconds > 0 ? IMAGE_ENV : '')
     .split(' ')
     .filter((a) => a.includes('='))
     .map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
 );
-/** Node flags for serve, e.g. IMAGE_NODE_ARGS. */
-const serveNodeArgs = flag('serve-node-args', overloadSeconds > 0 ? IMAGE_NODE_ARGS : '')
+/** Node flags for serve; the soak and overload modes run it as the image does (IMAGE_NODE_ARGS) unless told otherwise. */
+const serveNodeArgs = flag('serve-node-args', overloadSeconds > 0 || soakSeconds > 0 ? IMAGE_NODE_ARGS : '')
   .split(' ')
   .filter((a) => a !== '');
 const seconds = Number(flag('seconds', '5'));

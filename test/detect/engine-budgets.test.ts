@@ -32,4 +32,19 @@ describe('DetectionEngine memory budgets', () => {
     for (let i = 0; i < 10; i++) engine.observe([beat('c', 200 + i)]);
     expect(engine.recentBeats('svc', 'c').length).toBeGreaterThan(1);
   });
+  it('keeps no beats for a key that arrives after the budget is spent, counts them, and takes them once room comes back', () => {
+    const config = ConfigSchema.parse({ detect: { maxRetainedBeats: 20, maxKeys: 2, keyActiveMs: 0 } }).detect;
+    const engine = new DetectionEngine({ config });
+    for (let i = 0; i < 30; i++) engine.observe([beat('a', i)]);
+    expect(engine.stats().retainedBeats).toBe(20);
+    const capped = engine.stats().retentionCapped;
+    for (let i = 0; i < 5; i++) engine.observe([beat('z', 100 + i)]);
+    expect(engine.recentBeats('svc', 'z')).toEqual([]);
+    expect(engine.stats().retainedBeats).toBe(20);
+    expect(engine.stats().retentionCapped).toBe(capped + 5);
+    // 'a' leaves the table (a third key): its room goes back and 'z' keeps its next beats.
+    engine.observe([beat('y', 200)]);
+    engine.observe([beat('z', 201), beat('z', 202)]);
+    expect(engine.recentBeats('svc', 'z').map((b) => b.traceId)).toEqual(['t-z-201', 't-z-202']);
+  });
 });

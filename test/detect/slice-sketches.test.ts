@@ -38,6 +38,32 @@ describe('SliceSketches', () => {
     expect(packed.poolCells).toBeGreaterThan(0);
   });
 
+  it('answers like a DDSketch while slices keep leaving and new ones take their slots (regions given up, the pool compacted in place)', () => {
+    const rand = seededRandom(11);
+    const slots = 30;
+    const packed = new SliceSketches(slots);
+    const plain = Array.from({ length: slots }, () => new DDSketch({ integerCounts: true }));
+    const peak: number[] = [];
+    for (let round = 0; round < 600; round++) {
+      // The oldest slice leaves (its region is given up) and a new one fills its slot, with a
+      // range that drifts, so regions differ in size and keep moving.
+      const slot = round % slots;
+      packed.release(slot);
+      plain[slot] = new DDSketch({ integerCounts: true });
+      const base = 1 + (round % 50);
+      for (let i = 0; i < 40; i++) {
+        const v = rand() < 0.1 ? pareto(rand, base, 1.1) : base * (1 + rand());
+        packed.add(slot, v);
+        plain[slot]!.add(v);
+      }
+      if (round >= slots) peak.push(packed.poolCells);
+      if (round % 97 === 0) for (let s = 0; s < slots; s++) expectSame(packed, s, plain[s]!);
+    }
+    for (let s = 0; s < slots; s++) expectSame(packed, s, plain[s]!);
+    // The pool stays of the order of what the slots hold: it does not creep up with every move.
+    expect(Math.max(...peak)).toBeLessThan(4 * Math.min(...peak));
+  });
+
   it('reuses a cleared slot without stale counts and gives the pool back once every slot is released', () => {
     const packed = new SliceSketches(3);
     for (let i = 1; i <= 100; i++) packed.add(0, i);

@@ -253,6 +253,37 @@ describe('SliceWindow failure rows', () => {
     });
   });
 
+  it('tallies each slice\'s first eight fingerprints in first-seen order, interleaved across slices, and keeps the others\' tallies when a slice leaves', () => {
+    const sink = new RecordingSink();
+    const w = new SliceWindow(1000, 4);
+    const errs = Array.from({ length: 10 }, (_, i) => makeError('E', `kind ${i}`));
+    // Slices 0-3 take turns: slice s gets kinds (s + j) % 10 for j = 0..9, kind (s + j) % 10 j + 1 times.
+    for (let j = 0; j < 10; j++) {
+      for (let s = 0; s < 4; s++) {
+        for (let r = 0; r <= j; r++) w.add(makeBeat({ startMs: s * 1000 + r, durationMs: 1, error: errs[(s + j) % 10] }), true, sink);
+      }
+    }
+    const read = (): Map<number, Array<[string, number]>> => {
+      const out = new Map<number, Array<[string, number]>>();
+      w.forEachSlice((sl) => out.set(sl.index, [...sl.fingerprints.values()].map((t) => [t.error.message, t.count])));
+      return out;
+    };
+    const expected = (s: number): Array<[string, number]> => Array.from({ length: 8 }, (_, j) => [`kind ${(s + j) % 10}`, j + 1]);
+    let seen = read();
+    for (let s = 0; s < 4; s++) expect(seen.get(s)).toEqual(expected(s));
+    // Slice 0 leaves (slice 4 arrives without failures): the others read the same.
+    w.add(makeBeat({ startMs: 4000, durationMs: 1 }), false, sink);
+    seen = read();
+    expect([...seen.keys()]).toEqual([1, 2, 3, 4]);
+    for (let s = 1; s < 4; s++) expect(seen.get(s)).toEqual(expected(s));
+    expect(seen.get(4)).toEqual([]);
+    // Slice 5 takes slice 1's slot and its freed row: it starts with no tallies of slice 1.
+    w.add(makeBeat({ startMs: 5000, durationMs: 1, error: errs[9] }), true, sink);
+    seen = read();
+    expect(seen.get(5)).toEqual([['kind 9', 1]]);
+    for (let s = 2; s < 4; s++) expect(seen.get(s)).toEqual(expected(s));
+  });
+
   it('keeps non-hex ids of failing exemplars when its rows grow', () => {
     const sink = new RecordingSink();
     const w = new SliceWindow(1000, 10);
