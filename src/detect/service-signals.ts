@@ -198,6 +198,11 @@ interface KeyState {
   pooled: SampleSet | undefined;
   /** A sparse key's recent requests (slice end, value), newest last. */
   sparseRecent: Array<{ endMs: number; v: number }>;
+  /**
+   * Requests that left `sparseRecent` in this slice, to be pooled if the slice looks normal; absent
+   * when the key kept no recent requests this slice (its window's leaving slice is pooled then).
+   */
+  expired?: number[];
   /** Whether it has had slices too sparse for window figures (a low-rate key). */
   lowRate: boolean;
   /** A low-rate failure rate's requests and failures, while its window figures lack a baseline (failure-counts.ts). */
@@ -359,7 +364,15 @@ export class ServiceSignals {
       // short (learnExcursion).
       const normal = !st.open && !isNew && z < o.keepZ;
       if (!Number.isNaN(c.value)) this.learnExcursion(st, c.value, normal);
-      if (normal && st.pooled !== undefined && c.leaving !== undefined) for (const v of c.leaving.samples) st.pooled.add(v);
+      // The request-by-request test compares recent requests with pooled earlier ones, which must
+      // be disjoint: a request in both raises the very limit it is tested against. A low-rate key
+      // keeps its requests as recent for `sparseWindowSlices`, longer than the window whose leaving
+      // slice feeds the pool, so it pools them only once they have left its recent ones; otherwise
+      // a fault's first slow requests, still too few to pass the test, join the pool and hide the
+      // fault from then on.
+      const leavingNow = st.expired ?? c.leaving?.samples;
+      st.expired = undefined;
+      if (normal && st.pooled !== undefined && leavingNow !== undefined) for (const v of leavingNow) st.pooled.add(v);
       st.failures?.settle(slice.endMs - o.sparseWindowSlices * (slice.endMs - slice.startMs), normal);
       scores.push({
         key: c.key,
@@ -422,12 +435,13 @@ export class ServiceSignals {
    */
   private noteRecent(c: Candidate, st: KeyState, slice: GraphSlice): void {
     const horizon = slice.endMs - this.opts.sparseWindowSlices * (slice.endMs - slice.startMs);
+    st.expired = st.sparseRecent.filter((r) => r.endMs <= horizon).map((r) => r.v);
     st.sparseRecent = st.sparseRecent.filter((r) => r.endMs > horizon);
     const newest = this.recent[this.recent.length - 1];
     if (newest === undefined) return;
     const set = c.kind === 'edge-gap' ? newest.edges.get(`${c.caller ?? ''}\u0000${c.service}`)?.gapMs : c.kind === 'self' ? newest.services.get(c.service)?.selfMs : newest.services.get(c.service)?.latencyMs;
     for (const v of set?.samples ?? []) st.sparseRecent.push({ endMs: slice.endMs, v });
-    if (st.sparseRecent.length > this.opts.pooledSamples) st.sparseRecent.splice(0, st.sparseRecent.length - this.opts.pooledSamples);
+    if (st.sparseRecent.length > this.opts.pooledSamples) for (const r of st.sparseRecent.splice(0, st.sparseRecent.length - this.opts.pooledSamples)) st.expired.push(r.v);
   }
 
   /**
