@@ -72,6 +72,8 @@ interface Tracked {
    */
   late: Map<string, { evidence: EvidenceLedger; left: number }>;
   lastActiveMs: number;
+  /** The latest onset of its service-level anomalies: how close in time a new one of another service starts. */
+  lastOnsetMs: number;
   impact: IncidentImpact;
   /** Ids of the engine's anomalies (their services rank root causes when the signals show none). */
   engine: Set<string>;
@@ -283,9 +285,13 @@ export class IncidentTracker {
     let best: Tracked | undefined;
     for (const t of this.open.values()) {
       if (atMs - t.lastActiveMs > this.opts.joinMs) continue;
+      // Another service joins only an anomaly that started close in time: one that merely stays
+      // open (a slow key held above keepZ for minutes) says nothing about a fault that starts
+      // later, and would otherwise absorb every connected fault while it lasts.
+      const own = t.incident.services.includes(service);
       const near =
-        t.incident.services.includes(service) ||
-        (reach === 'graph' && (this.connected(t.incident.services, service) || this.acrossInstances(t.incident.services, service)));
+        own ||
+        (reach === 'graph' && atMs - t.lastOnsetMs <= this.opts.joinMs && (this.connected(t.incident.services, service) || this.acrossInstances(t.incident.services, service)));
       if (near && (best === undefined || t.incident.startMs < best.incident.startMs)) best = t;
     }
     return best;
@@ -326,6 +332,7 @@ export class IncidentTracker {
       evidenceLeft: this.opts.evidenceSlices,
       late: new Map(),
       lastActiveMs: a.firstSeenMs,
+      lastOnsetMs: a.firstSeenMs,
       impact: { requests: 0, errors: 0 },
       engine: new Set(),
     };
@@ -346,7 +353,10 @@ export class IncidentTracker {
       // 5-minute window stays open minutes after its fault is over, and a later fault nearby
       // would join the stale incident (the multi-service e2e test's slow callee, then a network
       // delay 150 s later).
-      if (!engine) t.lastActiveMs = Math.max(t.lastActiveMs, a.lastSeenMs);
+      if (!engine) {
+        t.lastActiveMs = Math.max(t.lastActiveMs, a.lastSeenMs);
+        t.lastOnsetMs = Math.max(t.lastOnsetMs, a.firstSeenMs);
+      }
     }
     if (!t.firstSeenMs.has(a.service)) t.firstSeenMs.set(a.service, a.firstSeenMs);
     // Visible to joinable() for the next anomaly of the same evaluation.
