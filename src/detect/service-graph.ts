@@ -147,6 +147,7 @@ export interface GraphSlice {
   startMs: number;
   endMs: number;
   services: Map<string, ServiceSliceFigures>;
+  /** By `${service}\u0000${operation}`. */
   endpoints: Map<string, EndpointSliceFigures>;
   edges: Map<string, EdgeSliceFigures>;
   /** Latency of root requests (no parent span): what users wait for. */

@@ -451,7 +451,7 @@ export class ServiceSignals {
   private failureCountTest(c: Candidate, st: KeyState, slice: GraphSlice): { z: number; p: number; expected: number; observed: number; effectOk: boolean; tested: boolean; beyond: number } {
     st.failures ??= new FailureCounts(this.opts.pooledSamples);
     const newest = this.recent[this.recent.length - 1];
-    const figures = newest === undefined ? undefined : c.kind === 'own-failures' ? newest.services.get(c.service) : findEndpoint(newest, c.service, c.operation);
+    const figures = newest === undefined ? undefined : c.kind === 'own-failures' ? newest.services.get(c.service) : newest.endpoints.get(`${c.service}\u0000${c.operation ?? ''}`);
     if (figures !== undefined) st.failures.add(slice.endMs, figures.requests, c.kind === 'own-failures' ? (figures as ServiceSliceFigures).ownFailed : figures.failed);
     const t = st.failures.test(slice.endMs - this.opts.sparseWindowSlices * (slice.endMs - slice.startMs));
     const expected = st.failures.pooledRequests > 0 ? st.failures.pooledFailed / st.failures.pooledRequests : NaN;
@@ -556,19 +556,6 @@ export class ServiceSignals {
     }
     return out;
   }
-}
-
-/** Endpoint figures of a slice by service and operation (built once per slice, on first use). */
-const endpointIndexes = new WeakMap<GraphSlice, Map<string, EndpointSliceFigures>>();
-
-function findEndpoint(slice: GraphSlice, service: string, operation: string | undefined): EndpointSliceFigures | undefined {
-  let index = endpointIndexes.get(slice);
-  if (index === undefined) {
-    index = new Map();
-    for (const e of slice.endpoints.values()) index.set(`${e.service}\u0000${e.operation}`, e);
-    endpointIndexes.set(slice, index);
-  }
-  return index.get(`${service}\u0000${operation ?? ''}`);
 }
 
 function median(values: readonly number[]): number {
